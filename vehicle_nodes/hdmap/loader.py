@@ -125,8 +125,8 @@ class _Builder:
             value = parse_speed_mps(rel.tags['speed_limit'])
             if math.isnan(value):
                 raise self.fail(
-                    f'relation {rel.id}', f'speed_limit must be a speed, got '
-                    f'{rel.tags["speed_limit"]!r}'
+                    f'relation {rel.id}',
+                    f'speed_limit must be a speed, got {rel.tags["speed_limit"]!r}',
                 )
             return value
         for reg in regs:
@@ -273,9 +273,7 @@ def _marking(way: OsmWay, reversed_: bool, *, towards_left: bool) -> LineMarking
     return LineMarking(way.id, tags.get('type', ''), tags.get('subtype', ''), crossable)
 
 
-def load_map(
-    path: str | Path, frame: GeodeticFrame | None = None, *, step_m: float = 1.0
-) -> HdMap:
+def load_map(path: str | Path, frame: GeodeticFrame | None = None, *, step_m: float = 1.0) -> HdMap:
     """Load a Lanelet2 OSM map into local ENU metres.
 
     :param frame: projects the nodes' lat/lon; ``None`` takes every node's ``local_x`` /

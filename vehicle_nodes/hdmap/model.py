@@ -79,7 +79,8 @@ class Lanelet:
         return float(np.interp(s_m, self.s_m, self.width_m))
 
     def heading_at(self, s_m: float) -> float:
-        i = int(np.clip(np.searchsorted(self.s_m, s_m, side='right') - 1, 0, len(self.heading_rad) - 1))
+        last = len(self.heading_rad) - 1
+        i = int(np.clip(np.searchsorted(self.s_m, s_m, side='right') - 1, 0, last))
         return float(self.heading_rad[i])
 
     def point_at(self, s_m: float) -> tuple[float, float]:

@@ -119,8 +119,11 @@ def read_osm(path: str | Path) -> OsmDocument:
         where = f'relation {el.get("id")!s}'
         rid = _int(name, where, el.get('id'), 'id')
         members = tuple(
-            OsmMember(mb.get('type', ''), _int(name, where, mb.get('ref'), 'member ref'),
-                      mb.get('role', ''))
+            OsmMember(
+                mb.get('type', ''),
+                _int(name, where, mb.get('ref'), 'member ref'),
+                mb.get('role', ''),
+            )
             for mb in el.findall('member')
         )
         relations[rid] = OsmRelation(rid, members, _tags(el))
