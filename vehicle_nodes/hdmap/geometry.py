@@ -120,3 +120,27 @@ def offset_polyline(points: FloatArray, offset_m: float) -> FloatArray:
         cos_half = np.einsum('ij,ij->i', mid, n[1:])
         vn[1:-1] = mid / np.clip(cos_half, 0.2, None)[:, None]
     return points + offset_m * vn
+
+
+def simplify(points: FloatArray, tolerance_m: float) -> FloatArray:
+    """Douglas-Peucker: the fewest vertices keeping every point within ``tolerance_m``."""
+    keep = np.zeros(len(points), dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        i, j = stack.pop()
+        if j <= i + 1:
+            continue
+        a, b = points[i], points[j]
+        d = b - a
+        norm = float(np.hypot(*d))
+        rel = points[i + 1 : j] - a
+        if norm > 0.0:
+            dist = np.abs(d[0] * rel[:, 1] - d[1] * rel[:, 0]) / norm
+        else:
+            dist = np.hypot(rel[:, 0], rel[:, 1])
+        k = int(np.argmax(dist))
+        if dist[k] > tolerance_m:
+            keep[i + 1 + k] = True
+            stack.extend(((i, i + 1 + k), (i + 1 + k, j)))
+    return points[keep]
