@@ -132,7 +132,8 @@ def export_intersection(
         connectors = [hd.lanelets[k] for k in hd.routing.following(ll.key)]
         lane_id = len(lanes) + 1
         lanes.append(ExportLane(
-            lane_id, tuple(c.id for c in chain), 'ingress', arm, 0, round(ll.width_at(ll.stop_line_s_m), 3),
+            lane_id, tuple(c.id for c in chain), 'ingress', arm, 0,
+            round(ll.width_at(ll.stop_line_s_m), 3),
             None if math.isnan(ll.speed_limit_mps) else round(ll.speed_limit_mps, 3),
             tuple(sorted({c.turn_direction or 'straight' for c in connectors})),
             tuple(map(tuple, _points(chain, True, ref, ll.stop_line_s_m))),

@@ -13,6 +13,7 @@ National Intelligent Connected Vehicle Pilot Zone): see ``INTERSECTION_ORIGIN`` 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,15 +130,15 @@ def add_junction(w: OsmWriter, spec: JunctionSpec) -> None:
             for i in range(n_in):
                 rel = _lanelet(w, lines[i], lines[i + 1], spec.speed_kmh)
                 if si == 0 and spec.signalised:
-                    _add_light(w, spec, arm, ai, i, rel, stop)
+                    _add_light(w, spec, arm=arm, ai=ai, lane=i, rel=rel, stop=stop)
     for ai, arm in enumerate(arms):
         for i, movements in enumerate(arm.spec.in_lanes):
             for mv in movements:
-                _add_connector(w, spec, arms, ai, i, mv)
+                _add_connector(w, spec, arms=arms, ai=ai, lane=i, mv=mv)
 
 
 def _add_light(
-    w: OsmWriter, spec: JunctionSpec, arm: _Arm, ai: int, lane: int, rel: int, stop: int
+    w: OsmWriter, spec: JunctionSpec, *, arm: _Arm, ai: int, lane: int, rel: int, stop: int
 ) -> None:
     """A traffic-light regulatory element for inbound lane ``lane`` (relation ``rel``)."""
     W = LANE_WIDTH_M  # noqa: N806
@@ -155,7 +156,7 @@ def _add_light(
 
 
 def _add_connector(
-    w: OsmWriter, spec: JunctionSpec, arms: Sequence[_Arm], ai: int, lane: int, mv: str
+    w: OsmWriter, spec: JunctionSpec, *, arms: Sequence[_Arm], ai: int, lane: int, mv: str
 ) -> None:
     W = LANE_WIDTH_M  # noqa: N806
     src = arms[ai]
@@ -197,7 +198,7 @@ def write_road_segment(
     w = OsmWriter()
     W = LANE_WIDTH_M  # noqa: N806
     cuts = np.arange(0.0, length_m + 0.5 * section_m, section_m)
-    for x0, x1 in zip(cuts[:-1], cuts[1:], strict=True):
+    for x0, x1 in itertools.pairwise(cuts):
         lines = {}
         for k in range(-lanes, lanes + 1):
             kind = 'border' if abs(k) == lanes else ('solid_solid' if k == 0 else 'dashed')
