@@ -133,12 +133,9 @@ def simplify(points: FloatArray, tolerance_m: float) -> FloatArray:
             continue
         a, b = points[i], points[j]
         d = b - a
-        norm = float(np.hypot(*d))
         rel = points[i + 1 : j] - a
-        if norm > 0.0:
-            dist = np.abs(d[0] * rel[:, 1] - d[1] * rel[:, 0]) / norm
-        else:
-            dist = np.hypot(rel[:, 0], rel[:, 1])
+        t = np.clip(rel @ d / max(float(d @ d), 1e-18), 0.0, 1.0)
+        dist = np.hypot(rel[:, 0] - t * d[0], rel[:, 1] - t * d[1])
         k = int(np.argmax(dist))
         if dist[k] > tolerance_m:
             keep[i + 1 + k] = True
