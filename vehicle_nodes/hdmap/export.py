@@ -190,6 +190,8 @@ def read_export(path: str | Path) -> IntersectionExport:
     """Read a JSON export back into dataclasses. :raises ExportError: on a malformed file."""
     try:
         raw = json.loads(Path(path).read_text(encoding='utf-8'))
+        if not isinstance(raw, dict):
+            raise ExportError(f'{path}: expected a JSON object, got {type(raw).__name__}')
         if raw.get('format_version') != FORMAT_VERSION:
             raise ExportError(f'{path}: format_version {raw.get("format_version")!r}, '
                               f'expected {FORMAT_VERSION}')  # fmt: skip

@@ -38,3 +38,13 @@ def karlsruhe(karlsruhe_path: Path) -> HdMap:
     from vehicle_nodes.hdmap import EnuFrame
 
     return load_map(karlsruhe_path, EnuFrame(*KARLSRUHE_ORIGIN))
+
+
+@pytest.fixture(scope='session')
+def maps_dir() -> Path:
+    return MAPS
+
+
+@pytest.fixture(scope='session')
+def karlsruhe_origin() -> tuple[float, float]:
+    return KARLSRUHE_ORIGIN

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import KARLSRUHE_ORIGIN
 
 from vehicle_nodes.hdmap.matching import MapMatcher
 from vehicle_nodes.hdmap.trajectory import drive
@@ -23,13 +22,13 @@ def test_counts_match_sources_md(karlsruhe):
             assert 0.0 <= ll.stop_line_s_m <= ll.length_m
 
 
-def test_agrees_with_the_lanelet2_library(karlsruhe, karlsruhe_path):
+def test_agrees_with_the_lanelet2_library(karlsruhe, karlsruhe_path, karlsruhe_origin):
     """Bound orientation, successors and allowed lane changes equal lanelet2's own."""
     lanelet2 = pytest.importorskip('lanelet2')
     from lanelet2.io import Origin
     from lanelet2.projection import LocalCartesianProjector
 
-    lmap = lanelet2.io.load(str(karlsruhe_path), LocalCartesianProjector(Origin(*KARLSRUHE_ORIGIN)))
+    lmap = lanelet2.io.load(str(karlsruhe_path), LocalCartesianProjector(Origin(*karlsruhe_origin)))
     tr = lanelet2.traffic_rules
     rules = tr.create(tr.Locations.Germany, tr.Participants.Vehicle)
     graph = lanelet2.routing.RoutingGraph(lmap, rules)
