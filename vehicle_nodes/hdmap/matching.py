@@ -40,6 +40,7 @@ class MatcherConfig:
     p_lane_change: float = 0.02
     p_jump: float = 1e-5
     window: int = 20
+    max_candidates: int = 12  # the best by emission; bounds the work per fix on dense maps
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,11 @@ class MapMatcher:
                             cfg.heading_sigma_floor_rad)  # fmt: skip
             emit = emit + (np.cos(yaw_rad - heading) - 1.0) / (sh * sh)
 
+        if keys.size > cfg.max_candidates:
+            top = np.argpartition(-emit, cfg.max_candidates)[: cfg.max_candidates]
+            keys, s, lateral, heading, width, emit = (
+                keys[top], s[top], lateral[top], heading[top], width[top], emit[top]
+            )  # fmt: skip
         if self._keys.size == 0:
             delta = emit.copy()
             alpha = emit.copy()
