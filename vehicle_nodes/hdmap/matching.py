@@ -136,7 +136,7 @@ class _Segments:
         )
 
 
-class MapMatcher:
+class LaneMatcher:
     """Online HMM map matcher over one ``HdMap``. Not thread-safe; one per vehicle."""
 
     def __init__(self, hd: HdMap, config: MatcherConfig | None = None) -> None:

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from vehicle_nodes.hdmap.matching import MapMatcher, MatcherConfig
+from vehicle_nodes.hdmap.matching import LaneMatcher, MatcherConfig
 from vehicle_nodes.hdmap.trajectory import drive
 
 
@@ -25,7 +25,7 @@ def run(hd, routes, sigma_m, seed):
     per_turn = {}
     for route in routes:
         d = drive(hd, route, speed_mps=10.0, dt_s=0.1)
-        matcher = MapMatcher(hd)
+        matcher = LaneMatcher(hd)
         noise = rng.normal(0.0, sigma_m, d.xy_m.shape)
         yaw_noise = rng.normal(0.0, 0.05, len(d.t_s))
         for i in range(len(d.t_s)):
@@ -63,7 +63,7 @@ def test_half_metre_noise_matches_at_least_95_percent(intersection):
 def test_lane_position_fields_on_the_approach(intersection):
     """Approaching on the east arm's straight lane: stop line, signal group 2, limit 50."""
     hd = intersection
-    matcher = MapMatcher(hd)
+    matcher = LaneMatcher(hd)
     # East arm, inbound (travelling west) straight lane centre is y = +5.25.
     m = None
     for i, x in enumerate(np.arange(120.0, 40.0, -1.0)):
@@ -81,7 +81,7 @@ def test_lane_position_fields_on_the_approach(intersection):
 
 
 def test_off_map_and_recovery(intersection):
-    matcher = MapMatcher(intersection)
+    matcher = LaneMatcher(intersection)
     far = matcher.update(0.0, 5000.0, 5000.0)
     assert far.lanelet_id == -1 and far.stop_line_distance_m == math.inf
     back = matcher.update(0.1, 100.0, 5.25, yaw_rad=math.pi, speed_mps=10.0)
@@ -90,7 +90,7 @@ def test_off_map_and_recovery(intersection):
 
 def test_recovers_from_a_wrong_lock(road):
     """Held on the wrong lane by a bad start, the matcher moves over within a few epochs."""
-    matcher = MapMatcher(road)
+    matcher = LaneMatcher(road)
     # Eastbound lanes: y = -1.75 (inner), -5.25, -8.75. Start on the outer one...
     for i in range(5):
         matcher.update(i * 0.1, 10.0 + i, -8.75, yaw_rad=0.0, speed_mps=10.0, sigma_m=0.1)
@@ -106,13 +106,13 @@ def test_recovers_from_a_wrong_lock(road):
 
 
 def test_direction_of_travel_picks_the_carriageway(road):
-    matcher = MapMatcher(road)
+    matcher = LaneMatcher(road)
     m = matcher.update(0.0, 500.0, 0.2, yaw_rad=math.pi, speed_mps=20.0, sigma_m=1.0)
     assert math.cos(m.lane_heading_rad - math.pi) > 0.99
 
 
 def test_smoothed_key_follows_back_pointers(intersection):
-    matcher = MapMatcher(intersection, MatcherConfig(window=10))
+    matcher = LaneMatcher(intersection, MatcherConfig(window=10))
     assert matcher.smoothed_key(0) is None
     route = all_routes(intersection)[0]
     d = drive(intersection, route, speed_mps=10.0, dt_s=0.1)

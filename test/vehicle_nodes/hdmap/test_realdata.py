@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from vehicle_nodes.hdmap.matching import MapMatcher
+from vehicle_nodes.hdmap.matching import LaneMatcher
 from vehicle_nodes.hdmap.trajectory import drive
 
 
@@ -83,7 +83,7 @@ def test_routes_and_map_matches(karlsruhe):
         assert sum(karlsruhe.lanelets[k].length_m for k in path) <= length + 1e-6
         routes += 1
         d = drive(karlsruhe, route, speed_mps=8.0, dt_s=0.1)
-        matcher = MapMatcher(karlsruhe)
+        matcher = LaneMatcher(karlsruhe)
         noise = rng.normal(0.0, 0.02, d.xy_m.shape)
         for i in range(len(d.t_s)):
             m = matcher.update(d.t_s[i], *(d.xy_m[i] + noise[i]), yaw_rad=d.yaw_rad[i],
