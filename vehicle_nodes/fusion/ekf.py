@@ -111,8 +111,15 @@ class PlanarEkf:
         ]
         self.P = np.diag(np.square(s))
 
-    def predict(self, dt_s: float, gyro_z_radps: float, accel_x_mps2: float) -> None:
-        """Propagate by ``dt_s`` with the measured yaw rate and longitudinal acceleration."""
+    def predict(
+        self, dt_s: float, gyro_z_radps: float, accel_x_mps2: float, *,
+        input_psd: tuple[float, float] | None = None,
+    ) -> None:  # fmt: skip
+        """Propagate by ``dt_s`` with the measured yaw rate and longitudinal acceleration.
+
+        ``input_psd``: (yaw rate, acceleration) noise densities ((rad/s)²·s, (m/s²)²·s) to use
+        instead of the IMU's, when the inputs are stand-ins (vehicle status, or none at all).
+        """
         if dt_s <= 0.0:
             return
         x, y, yaw, v, bg, ba = self.x
@@ -136,8 +143,9 @@ class PlanarEkf:
         cfg = self.cfg
         q = np.zeros(N)
         q[0] = q[1] = cfg.position_walk_m_per_sqrt_s**2 * dt_s
-        q[2] = self._q_gyro * dt_s
-        q[3] = self._q_accel * dt_s
+        q_gyro, q_accel = input_psd if input_psd is not None else (self._q_gyro, self._q_accel)
+        q[2] = q_gyro * dt_s
+        q[3] = q_accel * dt_s
         q[4] = cfg.gyro_bias_walk_radps_per_sqrt_s**2 * dt_s
         q[5] = cfg.accel_bias_walk_mps2_per_sqrt_s**2 * dt_s
         self.P = F @ self.P @ F.T + np.diag(q)

@@ -37,6 +37,12 @@ DEFAULT_SIGMA_M = {FixKind.SINGLE: 3.0, FixKind.DGNSS: 0.8, FixKind.RTK_FLOAT: 0
                    FixKind.RTK_FIXED: 0.03}  # fmt: skip
 
 
+# Input noise densities ((rad/s)²·s, (m/s²)²·s) when the IMU is silent: the by-wire kit's
+# yaw rate and acceleration are coarser; with nothing at all, the vehicle may turn and brake.
+STATUS_INPUT_PSD = (0.02**2, 0.5**2)
+NO_INPUT_PSD = (0.1**2, 2.0**2)
+
+
 class Outcome(enum.Enum):
     """What became of one measurement; anything but ACCEPTED/BUFFERED is a counted reject."""
 
@@ -96,13 +102,14 @@ class Localizer:
         self._first_reject_t: float | None = None
 
     # -- time ---------------------------------------------------------------------------
-    def _inputs(self, t: float) -> tuple[float, float]:
+    def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
+        """Yaw rate, acceleration and, for stand-ins, their (larger) noise densities."""
         gap = self.cfg.max_imu_gap_s
         if self._imu is not None and t - self._imu[0] <= gap:
-            return self._imu[1], self._imu[2]
+            return self._imu[1], self._imu[2], None
         if self._status is not None and t - self._status[0] <= gap:
-            return self._status[1], self._status[2]
-        return 0.0, 0.0
+            return self._status[1], self._status[2], STATUS_INPUT_PSD
+        return 0.0, 0.0, NO_INPUT_PSD
 
     def _advance(self, t: float) -> bool:
         """Predict to ``t``; False when ``t`` is older than the filter by the tolerance."""
@@ -114,11 +121,11 @@ class Localizer:
             return False
         if dt > 0.0:
             if self.aligned:
-                gyro, accel = self._inputs(self.t_s)
+                gyro, accel, psd = self._inputs(self.t_s)
                 # Long gaps in small steps, so the Jacobians stay valid.
                 steps = max(1, math.ceil(dt / 0.05))
                 for _ in range(steps):
-                    self.ekf.predict(dt / steps, gyro, accel)
+                    self.ekf.predict(dt / steps, gyro, accel, input_psd=psd)
             self.t_s = t
         return True
 
