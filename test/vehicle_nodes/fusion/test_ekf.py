@@ -39,7 +39,7 @@ def test_covariance_stays_symmetric_positive_definite(ops, yaw0, lever):
         if op == 'predict':
             ekf.predict(c, 0.1 * a, b)
         elif op == 'pos':
-            ekf.update_position(ekf.antenna_position() + [a * c, b * c], np.eye(2) * c**2)
+            ekf.update_position(ekf.antenna_position() + np.array([a * c, b * c]), np.eye(2) * c**2)
         elif op == 'vel':
             ekf.update_velocity(np.array([a, b]), np.eye(2) * c)
         elif op == 'speed':
