@@ -26,13 +26,18 @@ def assert_psd(p):
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.sampled_from(['predict', 'pos', 'vel', 'speed', 'yaw']),
-                  st.floats(-5, 5), st.floats(-5, 5), st.floats(1e-3, 0.5)),
-        min_size=1, max_size=40,
+        st.tuples(
+            st.sampled_from(['predict', 'pos', 'vel', 'speed', 'yaw']),
+            st.floats(-5, 5),
+            st.floats(-5, 5),
+            st.floats(1e-3, 0.5),
+        ),
+        min_size=1,
+        max_size=40,
     ),
     yaw,
     st.tuples(st.floats(-3, 3), st.floats(-1, 1)),
-)  # fmt: skip
+)
 def test_covariance_stays_symmetric_positive_definite(ops, yaw0, lever):
     ekf = fresh(lever, yaw0)
     for op, a, b, c in ops:

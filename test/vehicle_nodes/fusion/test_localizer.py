@@ -16,8 +16,13 @@ def make(model: SensorModel) -> Localizer:
 
 def run(model, duration_s=60.0, speed_mps=15.0, seed=1, kind=FixKind.RTK_FIXED):
     drive = simulate(duration_s, speed_mps, model, seed)
-    return replay(drive, make(model), fix_kind=kind, fix_sigma_m=model.gnss_sigma_m,
-                  velocity_sigma_mps=model.gnss_velocity_sigma_mps)  # fmt: skip
+    return replay(
+        drive,
+        make(model),
+        fix_kind=kind,
+        fix_sigma_m=model.gnss_sigma_m,
+        velocity_sigma_mps=model.gnss_velocity_sigma_mps,
+    )
 
 
 @pytest.mark.parametrize('seed', [1, 2, 3])
@@ -165,8 +170,10 @@ def test_vehicle_status_stands_in_for_a_silent_imu():
     loc = make(model)
     yaw_rate = np.gradient(np.unwrap(drive.truth[:, 2]), drive.t_imu_s)
     every = len(drive.t_imu_s) // len(drive.t_wheel_s)
-    events = sorted([(t, 1, i) for i, t in enumerate(drive.t_wheel_s)]
-                    + [(t, 2, i) for i, t in enumerate(drive.t_gnss_s)])  # fmt: skip
+    events = sorted(
+        [(t, 1, i) for i, t in enumerate(drive.t_wheel_s)]
+        + [(t, 2, i) for i, t in enumerate(drive.t_gnss_s)]
+    )
     for t, kind, i in events:
         if kind == 1:
             j = i * every

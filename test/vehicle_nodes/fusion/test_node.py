@@ -22,18 +22,27 @@ def ns(t):
 
 
 def imu_msg(t, gz, ax):
-    return m.new('sensor_msgs/msg/Imu', header=m.header(ns(t), 'base_link'),
-                 angular_velocity=m.new('geometry_msgs/msg/Vector3', z=gz),
-                 linear_acceleration=m.new('geometry_msgs/msg/Vector3', x=ax))  # fmt: skip
+    return m.new(
+        'sensor_msgs/msg/Imu',
+        header=m.header(ns(t), 'base_link'),
+        angular_velocity=m.new('geometry_msgs/msg/Vector3', z=gz),
+        linear_acceleration=m.new('geometry_msgs/msg/Vector3', x=ax),
+    )
 
 
 def fix_msg(t, frame, xy, sigma, status=2):
     lat, lon, alt = frame.to_geodetic(xy[0], xy[1], 0.0)
     cov = np.diag([sigma**2, sigma**2, (2 * sigma) ** 2]).reshape(9)
-    return m.new('sensor_msgs/msg/NavSatFix', header=m.header(ns(t), 'gnss'),
-                 status=m.new('sensor_msgs/msg/NavSatStatus', status=status, service=1),
-                 latitude=float(lat), longitude=float(lon), altitude=float(alt),
-                 position_covariance=cov, position_covariance_type=2)  # fmt: skip
+    return m.new(
+        'sensor_msgs/msg/NavSatFix',
+        header=m.header(ns(t), 'gnss'),
+        status=m.new('sensor_msgs/msg/NavSatStatus', status=status, service=1),
+        latitude=float(lat),
+        longitude=float(lon),
+        altitude=float(alt),
+        position_covariance=cov,
+        position_covariance_type=2,
+    )
 
 
 def vel_msg(t, v, sigma):
@@ -42,9 +51,13 @@ def vel_msg(t, v, sigma):
     twist = m.new(
         'geometry_msgs/msg/Twist', linear=m.new('geometry_msgs/msg/Vector3', x=v[0], y=v[1])
     )
-    return m.new('geometry_msgs/msg/TwistWithCovarianceStamped', header=m.header(ns(t), 'gnss'),
-                 twist=m.new('geometry_msgs/msg/TwistWithCovariance', twist=twist,
-                             covariance=cov.reshape(36)))  # fmt: skip
+    return m.new(
+        'geometry_msgs/msg/TwistWithCovarianceStamped',
+        header=m.header(ns(t), 'gnss'),
+        twist=m.new(
+            'geometry_msgs/msg/TwistWithCovariance', twist=twist, covariance=cov.reshape(36)
+        ),
+    )
 
 
 def status_msg(t, speed):
@@ -86,11 +99,18 @@ def runtime():
 
 def add_filter(rt, model, **params):
     return rt.add_component(
-        LocalizationFilter, name='localization', namespace=NS,
-        parameters={'origin_lat_deg': ORIGIN[0], 'origin_lon_deg': ORIGIN[1],
-                    'origin_alt_m': ORIGIN[2], 'lever_arm_x_m': model.lever_arm_m[0],
-                    'lever_arm_y_m': model.lever_arm_m[1], **params},
-    )  # fmt: skip
+        LocalizationFilter,
+        name='localization',
+        namespace=NS,
+        parameters={
+            'origin_lat_deg': ORIGIN[0],
+            'origin_lon_deg': ORIGIN[1],
+            'origin_alt_m': ORIGIN[2],
+            'lever_arm_x_m': model.lever_arm_m[0],
+            'lever_arm_y_m': model.lever_arm_m[1],
+            **params,
+        },
+    )
 
 
 def test_odometry_fix_and_tf_follow_the_truth(runtime):

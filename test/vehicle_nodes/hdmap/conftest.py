@@ -8,10 +8,13 @@ REPO = Path(__file__).resolve().parents[3]
 MAPS = REPO / 'config' / 'maps'
 # ../shared/realdata beside the repository (a worktree under wt/ looks one level higher).
 REALDATA = next(
-    (p / 'shared' / 'realdata' for p in (REPO.parent, REPO.parent.parent)
-     if (p / 'shared' / 'realdata').is_dir()),
+    (
+        p / 'shared' / 'realdata'
+        for p in (REPO.parent, REPO.parent.parent)
+        if (p / 'shared' / 'realdata').is_dir()
+    ),
     REPO.parent / 'shared' / 'realdata',
-)  # fmt: skip
+)
 KARLSRUHE = REALDATA / 'lanelet2' / 'mapping_example.osm'
 KARLSRUHE_ORIGIN = (49.0, 8.4)  # the origin Lanelet2's own examples use (SOURCES.md)
 

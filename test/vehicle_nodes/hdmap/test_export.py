@@ -31,8 +31,11 @@ def test_movements_and_geometry(intersection):
         assert max(abs(c) for c in src.points_m[-1]) == pytest.approx(160.0)
         assert max(abs(c) for c in dst.points_m[0]) == pytest.approx(16.0)
         assert src.upstream_node_id == 100 + src.arm + 1
-        expected_arm = {'left': (src.arm + 3) % 4, 'straight': (src.arm + 2) % 4,
-                        'right': (src.arm + 1) % 4}[mv.maneuver]  # fmt: skip
+        expected_arm = {
+            'left': (src.arm + 3) % 4,
+            'straight': (src.arm + 2) % 4,
+            'right': (src.arm + 1) % 4,
+        }[mv.maneuver]
         assert dst.arm == expected_arm
     assert all(ln.width_m == pytest.approx(3.5) for ln in exp.lanes)
     assert all(ln.speed_limit_mps == pytest.approx(50 / 3.6, abs=1e-3) for ln in exp.lanes)

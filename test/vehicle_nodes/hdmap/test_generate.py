@@ -90,8 +90,9 @@ def test_generated_maps_load_in_lanelet2_with_the_same_graph(intersection, maps_
     from lanelet2.io import Origin
     from lanelet2.projection import LocalCartesianProjector
 
-    lmap = lanelet2.io.load(str(maps_dir / 'intersection.osm'),
-                            LocalCartesianProjector(Origin(*INTERSECTION_ORIGIN)))  # fmt: skip
+    lmap = lanelet2.io.load(
+        str(maps_dir / 'intersection.osm'), LocalCartesianProjector(Origin(*INTERSECTION_ORIGIN))
+    )
     tr = lanelet2.traffic_rules
     rules = tr.create(tr.Locations.Germany, tr.Participants.Vehicle)
     graph = lanelet2.routing.RoutingGraph(lmap, rules)

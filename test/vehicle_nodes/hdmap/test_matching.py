@@ -30,8 +30,15 @@ def run(hd, routes, sigma_m, seed):
         yaw_noise = rng.normal(0.0, 0.05, len(d.t_s))
         for i in range(len(d.t_s)):
             x, y = d.xy_m[i] + noise[i]
-            m = matcher.update(d.t_s[i], x, y, yaw_rad=d.yaw_rad[i] + yaw_noise[i],
-                               speed_mps=10.0, sigma_m=sigma_m, yaw_sigma_rad=0.05)  # fmt: skip
+            m = matcher.update(
+                d.t_s[i],
+                x,
+                y,
+                yaw_rad=d.yaw_rad[i] + yaw_noise[i],
+                speed_mps=10.0,
+                sigma_m=sigma_m,
+                yaw_sigma_rad=0.05,
+            )
             hit = m.lanelet_key == d.key[i]
             ok += hit
             total += 1
@@ -67,8 +74,9 @@ def test_lane_position_fields_on_the_approach(intersection):
     # East arm, inbound (travelling west) straight lane centre is y = +5.25.
     m = None
     for i, x in enumerate(np.arange(120.0, 40.0, -1.0)):
-        m = matcher.update(i * 0.1, float(x), 5.25 + 0.4, yaw_rad=math.pi, speed_mps=10.0,
-                           sigma_m=0.05)  # fmt: skip
+        m = matcher.update(
+            i * 0.1, float(x), 5.25 + 0.4, yaw_rad=math.pi, speed_mps=10.0, sigma_m=0.05
+        )
     assert m.lanelet_id > 0
     assert m.stop_line_distance_m == pytest.approx(41.0 - 16.0, abs=0.05)
     assert m.signal_group == 2

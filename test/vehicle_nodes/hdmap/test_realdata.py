@@ -86,8 +86,14 @@ def test_routes_and_map_matches(karlsruhe):
         matcher = LaneMatcher(karlsruhe)
         noise = rng.normal(0.0, 0.02, d.xy_m.shape)
         for i in range(len(d.t_s)):
-            m = matcher.update(d.t_s[i], *(d.xy_m[i] + noise[i]), yaw_rad=d.yaw_rad[i],
-                               speed_mps=8.0, sigma_m=0.02, yaw_sigma_rad=0.05)  # fmt: skip
+            m = matcher.update(
+                d.t_s[i],
+                *(d.xy_m[i] + noise[i]),
+                yaw_rad=d.yaw_rad[i],
+                speed_mps=8.0,
+                sigma_m=0.02,
+                yaw_sigma_rad=0.05,
+            )
             # Twins share geometry with their lanelet; the direction of travel decides.
             ok += m.lanelet_key == d.key[i]
             total += 1
