@@ -39,7 +39,8 @@ class ExportLane:
     lanelet_ids: tuple[int, ...]  # the map's lanelets, from the junction outwards
     kind: str  # 'ingress' or 'egress'
     arm: int  # index into ``IntersectionExport.arms_heading_rad``
-    upstream_node_id: int  # the arm's far node (MAP Link.upstreamNodeId)
+    # The arm's far node: the link's upstream node (ingress) or where the lane leads (egress).
+    arm_node_id: int
     width_m: float
     speed_limit_mps: float | None
     maneuvers: tuple[str, ...]  # allowed at the stop line: 'left', 'straight', 'right'
@@ -165,7 +166,7 @@ def export_intersection(
                   key=lambda p: math.hypot(*p))  # fmt: skip
         nodes.append(ExportNode(intersection_id * 100 + arm + 1, f'arm {arm}', far))
     lanes = [
-        ExportLane(**{**asdict(ln), 'upstream_node_id': intersection_id * 100 + ln.arm + 1})
+        ExportLane(**{**asdict(ln), 'arm_node_id': intersection_id * 100 + ln.arm + 1})
         for ln in lanes
     ]
     lat = lon = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,33 @@ class StopLineAhead:
 
 
 NO_STOP_LINE = StopLineAhead(math.inf, 0, None)
+STOP_LINE_HORIZON_M = 500.0
+
+
+def _stop_lines_ahead(
+    lanelets: Mapping[int, Lanelet], routing: RoutingGraph, horizon_m: float
+) -> dict[int, tuple[float, int]]:
+    """For each lanelet, the distance from its start to the nearest stop line ahead over any
+    successor branch: a Dijkstra run backwards from every stop line, once per map."""
+    best: dict[int, tuple[float, int]] = {}
+    heap = []
+    for k, ll in lanelets.items():
+        if ll.drivable and ll.has_stop_line:
+            best[k] = (ll.stop_line_s_m, k)
+            heap.append((ll.stop_line_s_m, k, k))
+    heapq.heapify(heap)
+    while heap:
+        d, k, stop = heapq.heappop(heap)
+        if best.get(k, (math.inf, 0))[0] < d:
+            continue
+        for p in routing.predecessors.get(k, ()):
+            if lanelets[p].has_stop_line:
+                continue  # its own stop line comes first
+            nd = d + lanelets[p].length_m
+            if nd <= horizon_m and nd < best.get(p, (math.inf, 0))[0]:
+                best[p] = (nd, stop)
+                heapq.heappush(heap, (nd, p, stop))
+    return best
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +65,7 @@ class HdMap:
     frame: GeodeticFrame | None
     _tree: cKDTree
     _owner: np.ndarray  # lanelet key of each tree sample
+    _ahead: Mapping[int, tuple[float, int]]  # key → (start → nearest stop line, its lanelet)
 
     @classmethod
     def build(
@@ -51,8 +80,9 @@ class HdMap:
         owner = np.concatenate(
             [np.full(len(ll.centre_xy), ll.key, dtype=np.int64) for ll in drivable]
         ) if drivable else np.zeros(1, dtype=np.int64)  # fmt: skip
-        return cls(path, dict(lanelets), dict(lights), RoutingGraph.build(drivable),
-                   frame, cKDTree(pts), owner)  # fmt: skip
+        routing = RoutingGraph.build(drivable)
+        return cls(path, dict(lanelets), dict(lights), routing, frame, cKDTree(pts), owner,
+                   _stop_lines_ahead(lanelets, routing, STOP_LINE_HORIZON_M))  # fmt: skip
 
     @property
     def drivable_keys(self) -> list[int]:
@@ -94,7 +124,8 @@ class HdMap:
         """Nearest stop line ahead of (key, s_m) within ``horizon_m``.
 
         Along ``route`` when given (keys after ``key`` in it), else over every successor
-        branch (the nearest one wins: at a fork, the stop lines of all branches count).
+        branch (the nearest one wins: at a fork, the stop lines of all branches count; the
+        map precomputes these, up to ``STOP_LINE_HORIZON_M``).
         """
         ll = self.lanelets[key]
         if ll.has_stop_line and ll.stop_line_s_m >= s_m:
@@ -111,18 +142,9 @@ class HdMap:
                 travelled += nxt.length_m
             return NO_STOP_LINE
         best = NO_STOP_LINE
-        stack = [(k, start) for k in self.routing.following(key)]
-        seen = {key}
-        while stack:
-            k, before = stack.pop()
-            if k in seen or before > min(horizon_m, best.distance_m):
-                continue
-            seen.add(k)
-            nxt = self.lanelets[k]
-            if nxt.has_stop_line:
-                d = before + nxt.stop_line_s_m
-                if d < best.distance_m:
-                    best = StopLineAhead(d, k, nxt.traffic_light)
-                continue
-            stack.extend((n, before + nxt.length_m) for n in self.routing.following(k))
+        for k in self.routing.following(key):
+            d, stop = self._ahead.get(k, (math.inf, 0))
+            d += start
+            if d <= horizon_m and d < best.distance_m:
+                best = StopLineAhead(d, stop, self.lanelets[stop].traffic_light)
         return best

@@ -30,7 +30,7 @@ def test_movements_and_geometry(intersection):
         assert max(abs(c) for c in src.points_m[0]) == pytest.approx(16.0)
         assert max(abs(c) for c in src.points_m[-1]) == pytest.approx(160.0)
         assert max(abs(c) for c in dst.points_m[0]) == pytest.approx(16.0)
-        assert src.upstream_node_id == 100 + src.arm + 1
+        assert src.arm_node_id == 100 + src.arm + 1
         expected_arm = {
             'left': (src.arm + 3) % 4,
             'straight': (src.arm + 2) % 4,

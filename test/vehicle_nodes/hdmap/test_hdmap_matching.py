@@ -140,3 +140,32 @@ def test_stop_line_along_a_given_route(intersection):
     )
     # Past the junction on this route: nothing ahead.
     assert intersection.next_stop_line(route[-1], 0.0, route=route).distance_m == math.inf
+
+
+def reference_stop_line(hd, key, s_m, horizon_m=500.0):
+    """Exhaustive search over successor paths (the precomputed table must agree)."""
+    ll = hd.lanelets[key]
+    if ll.has_stop_line and ll.stop_line_s_m >= s_m:
+        return ll.stop_line_s_m - s_m
+    best = math.inf
+    stack = [(k, ll.length_m - s_m) for k in hd.routing.following(key)]
+    while stack:
+        k, before = stack.pop()
+        if before > horizon_m:
+            continue
+        nxt = hd.lanelets[k]
+        if nxt.has_stop_line:
+            d = before + nxt.stop_line_s_m
+            best = min(best, d) if d <= horizon_m else best
+            continue
+        stack.extend((n, before + nxt.length_m) for n in hd.routing.following(k))
+    return best
+
+
+@pytest.mark.parametrize('which', ['intersection', 'karlsruhe'])
+def test_precomputed_stop_lines_match_a_path_search(which, request):
+    hd = request.getfixturevalue(which)
+    for key in hd.drivable_keys:
+        for s in (0.0, 0.5 * hd.lanelets[key].length_m):
+            got = hd.next_stop_line(key, s).distance_m
+            assert got == pytest.approx(reference_stop_line(hd, key, s)), key
