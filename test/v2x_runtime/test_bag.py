@@ -1,4 +1,4 @@
-"""Bags written by the runtime are real rosbag2 MCAP files; damaged bags are read as far as possible."""
+"""Bags written by the runtime are real rosbag2 MCAP; damaged bags are read as far as possible."""
 
 import sqlite3
 
