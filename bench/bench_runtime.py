@@ -25,6 +25,7 @@ from v2x_runtime.bag import BagRecorder
 from v2x_runtime.embedded import EmbeddedRuntime
 
 WARNING = 'v2x_stack/msg/Warning'
+REPS = 20
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 5) -> float:
@@ -139,9 +140,8 @@ def bench_serialisation() -> None:
         def copy_bytes(data: bytes = data) -> None:
             bytes(bytearray(data))
 
-        reps = 20
-        t_rt = best_of(lambda: [round_trip() for _ in range(reps)]) / reps
-        t_copy = best_of(lambda: [copy_bytes() for _ in range(reps)]) / reps
+        t_rt = best_of(lambda: [round_trip() for _ in range(REPS)]) / REPS
+        t_copy = best_of(lambda: [copy_bytes() for _ in range(REPS)]) / REPS
         print(
             f'{label}: {t_rt * 1e3:.3f} ms per CDR round trip ({len(data):,} bytes; '
             f'target <= {target_ms} ms); a bare copy of the bytes takes {t_copy * 1e3:.3f} ms '
