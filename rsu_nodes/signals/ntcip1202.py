@@ -2,8 +2,8 @@
 
 Only the objects a SPAT source needs: the phase status groups (which phases show red, yellow,
 green, walk...) and the phase timing parameters (minimum and maximum green, yellow change,
-red clearance, in tenths of a second). OIDs below are NTCIP 1202 v2's, under
-``iso.org.dod.internet.private.enterprises.nema.transportation.devices.asc`` (1.3.6.1.4.1.1206.4.2.1).
+red clearance, in tenths of a second). OIDs are NTCIP 1202 v2 ones, under the ASC node
+1.3.6.1.4.1.1206.4.2.1 (iso.org.dod.internet.private.enterprises.nema...devices.asc).
 """
 
 from __future__ import annotations
