@@ -331,5 +331,10 @@ class Gate:
             return ''
         return winner.source if enable else ''
 
+    @property
+    def status(self) -> Status | None:
+        """The latest accepted vehicle status (its speed sets the steering envelope)."""
+        return self._status
+
     def fresh_sources(self) -> frozenset[str]:
         return frozenset(self._fresh)

@@ -164,10 +164,10 @@ class IntrusionDetector:
         delta = (counter - last) % e2e.COUNTER_MODULO
         if delta == 1:
             return
-        if counter == 0 and delta != 1:
-            reason = f'{name}: counter reset {last} -> 0'
-        elif delta == 0:
+        if delta == 0:
             reason = f'{name}: counter repeated ({counter})'
+        elif counter == 0:
+            reason = f'{name}: counter reset {last} -> 0'
         else:
             reason = f'{name}: counter jumped {last} -> {counter}'
         self._raise(alarms, AlarmKind.COUNTER, fid, stamp_ns, reason)

@@ -1,0 +1,34 @@
+"""Shared fixtures of the by-wire tests."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from vehicle_nodes.bywire.codec import FrameCodec
+from vehicle_nodes.bywire.kit import default_codec
+
+_channels = itertools.count()
+
+
+@pytest.fixture
+def codec() -> FrameCodec:
+    """A fresh codec of the shipped kit DBC (own E2E counters per test)."""
+    return default_codec()
+
+
+@pytest.fixture
+def channel(request: pytest.FixtureRequest) -> str:
+    """A virtual CAN channel name no other test uses (python-can virtual buses are global)."""
+    return f'bywire-{request.node.name}-{next(_channels)}'
+
+
+@pytest.fixture
+def realdata() -> Path:
+    root = Path(__file__).resolve().parents[3]
+    path = (root / '..' / 'shared' / 'realdata').resolve()
+    if not path.is_dir():
+        pytest.skip(f'realdata not present at {path} (../shared next to the repository)')
+    return path
