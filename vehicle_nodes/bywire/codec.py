@@ -8,6 +8,7 @@ Profile 1 variant 1A layout, which ``FrameCodec`` checks at construction.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,16 +70,27 @@ class Decoded:
     detail: str = ''
 
 
-def out_of_range_signals(message: Message, values: dict[str, Any]) -> tuple[str, ...]:
-    bad = []
+Range = tuple[str, float, float]  # signal name, lowest and highest accepted value
+
+
+def signal_ranges(message: Message) -> tuple[Range, ...]:
+    """Each signal's [min, max] from the DBC, widened by half a step for rounding."""
+    ranges = []
     for sig in message.signals:
-        value = values.get(sig.name)
-        if not isinstance(value, int | float):
-            continue
-        lo, hi = sig.minimum, sig.maximum
         tol = abs(sig.scale) / 2
-        if (lo is not None and value < lo - tol) or (hi is not None and value > hi + tol):
-            bad.append(sig.name)
+        lo = -math.inf if sig.minimum is None else sig.minimum - tol
+        hi = math.inf if sig.maximum is None else sig.maximum + tol
+        ranges.append((sig.name, lo, hi))
+    return tuple(ranges)
+
+
+def out_of_range_signals(ranges: tuple[Range, ...], values: dict[str, Any]) -> tuple[str, ...]:
+    """Names of the signals whose value lies outside the DBC range (precomputed ``ranges``)."""
+    bad = []
+    for name, lo, hi in ranges:
+        value = values.get(name)
+        if isinstance(value, int | float) and not lo <= value <= hi:
+            bad.append(name)
     return tuple(bad)
 
 
@@ -98,6 +110,7 @@ class FrameCodec:
                 _check_layout(msg)
                 self.data_ids[msg.frame_id] = data_id
         self._by_name = {msg.name: msg for msg in self.messages.values()}
+        self.ranges = {fid: signal_ranges(msg) for fid, msg in self.messages.items()}
         self._tx_counter: dict[int, int] = {}
         self.receivers = {
             fid: e2e.E2eReceiver(did, max_delta=e2e_max_delta) for fid, did in self.data_ids.items()
@@ -166,5 +179,5 @@ class FrameCodec:
             msg.name,
             values,
             status,
-            out_of_range_signals(msg, values),
+            out_of_range_signals(self.ranges[frame_id], values),
         )

@@ -86,13 +86,15 @@ def _try_load(text: str, *, strict: bool) -> tuple[Database | None, str]:
 
 
 def drop_orphan_values(text: str) -> tuple[str, list[str]]:
-    """Remove ``VAL_`` lines whose message or signal is not defined; return what was dropped."""
+    """Remove ``VAL_`` lines whose message or signal cantools will not have; say which."""
     signals: dict[int, set[str]] = {}
     current: set[str] | None = None
     for line in text.split('\n'):
         bo = _BO_RE.match(line)
         if bo:
-            current = signals.setdefault(int(bo.group(1)), set())
+            # cantools drops the pseudo message, so value tables on it are orphans too
+            pseudo = bo.group(2) == PSEUDO_MESSAGE
+            current = set() if pseudo else signals.setdefault(int(bo.group(1)), set())
             continue
         sg = _SG_RE.match(line)
         if sg and current is not None:

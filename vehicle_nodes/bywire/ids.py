@@ -123,7 +123,7 @@ class IntrusionDetector:
             except Exception as err:  # cantools DecodeError and friends
                 self._raise(alarms, AlarmKind.OUT_OF_RANGE, frame_id, stamp_ns, str(err))
                 return alarms
-        bad = out_of_range_signals(msg, values)
+        bad = out_of_range_signals(self.codec.ranges[frame_id], values)
         if bad:
             shown = ', '.join(f'{name}={values[name]}' for name in bad)
             self._raise(alarms, AlarmKind.OUT_OF_RANGE, frame_id, stamp_ns, f'{msg.name}: {shown}')
