@@ -28,7 +28,7 @@ def test_kit_dbc_loads_strictly_without_quirks() -> None:
 
 
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(DbcError, match='nope.dbc'):
+    with pytest.raises(DbcError, match=r'nope\.dbc'):
         load_dbc(tmp_path / 'nope.dbc')
 
 

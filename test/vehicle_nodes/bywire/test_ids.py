@@ -142,7 +142,7 @@ def test_each_attack_kind_is_flagged(kind: str, frame_id: int) -> None:
 
 
 def test_counter_reset_reason_and_holdoff() -> None:
-    ids, alarms = run_ids(with_attack('counter'))
+    _, alarms = run_ids(with_attack('counter'))
     reasons = [a.reason for a in alarms if a.kind is AlarmKind.COUNTER]
     assert any('reset' in r for r in reasons), reasons
     ids2, alarms2 = run_ids(with_attack('flooding'))

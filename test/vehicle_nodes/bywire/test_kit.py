@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from vehicle_nodes.bywire import e2e
 from vehicle_nodes.bywire.codec import DecodeOutcome, FrameCodec
-from vehicle_nodes.bywire.errors import FrameError
 from vehicle_nodes.bywire.dbc import load_dbc
+from vehicle_nodes.bywire.errors import FrameError
 from vehicle_nodes.bywire.kit import (
     COMMAND_MESSAGES,
     StatusAssembler,
