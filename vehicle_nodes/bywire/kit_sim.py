@@ -39,7 +39,14 @@ class KitSimulator(Component):
         self.accel_lag_s = p('accel_lag_s', 0.2, 'Acceleration time constant', range=(0.0, 5.0))
         self.wheelbase_m = p('wheelbase_m', 2.8, 'Wheelbase', range=(0.5, 10.0))
         self.speed_mps = p('initial_speed_mps', 0.0, 'Speed at start', range=(0.0, 60.0))
-        self.inject = p('inject', 'none', 'Fault to inject', choices=INJECTIONS, dynamic=True)
+        self.inject = p(
+            'inject',
+            'none',
+            'Fault to inject',
+            choices=INJECTIONS,
+            dynamic=True,
+            on_change=self._set_inject,
+        )
         self.codec = FrameCodec(load_dbc(dbc_path or find_default_dbc()))
         self.port = CanPort(interface, channel)
         self.accel_mps2 = 0.0
@@ -61,6 +68,10 @@ class KitSimulator(Component):
         self._cycles = 0
         self._frozen = 0
         ctx.create_timer(self._period_s, self.on_tick)
+
+    def _set_inject(self, value: str) -> None:
+        self.ctx.logger.warning(f'kit simulator: injecting {value}')
+        self.inject = value
 
     def start(self) -> None:
         self.port.open()
