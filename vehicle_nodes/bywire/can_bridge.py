@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
+from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
 from vehicle_nodes.bywire.bus import INTERFACES, CanPort
 from vehicle_nodes.bywire.candump import CandumpWriter, Direction, LogFrame
@@ -80,7 +80,7 @@ class CanBridge(Component):
         try:
             self.codec = FrameCodec(load_dbc(dbc_path or find_default_dbc()))
         except BywireError as err:
-            raise BywireError(f'{ctx.name}: parameter dbc_path: {err}') from err
+            raise ParameterError(f'{ctx.name}: parameter dbc_path: {err}') from None
         for quirk in self.codec.loaded.quirks:
             ctx.logger.warning(f'DBC {self.codec.loaded.source}: {quirk}')
         self.ids = IntrusionDetector(self.codec, ids_config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
+from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext, ParameterError
 from vehicle_nodes.bywire.convert import (
     CONTROL_COMMAND,
     VEHICLE_STATUS,
@@ -50,29 +50,34 @@ class CommandGate(Component):
             ),
             wheelbase_m=p('wheelbase_m', 2.8, 'Wheelbase for the steer limit', range=(0.5, 10.0)),
         )
-        if not (len(names) == len(prios) == len(timeouts)):
-            raise GateConfigError(
-                f'{ctx.name}: sources, priorities and timeouts_s must have the same length, '
-                f'got {len(names)}, {len(prios)}, {len(timeouts)}'
+        try:
+            if not (len(names) == len(prios) == len(timeouts)):
+                raise GateConfigError(
+                    'sources, priorities and timeouts_s must have the same length, '
+                    f'got {len(names)}, {len(prios)}, {len(timeouts)}'
+                )
+            self.config = GateConfig(
+                sources=tuple(
+                    SourceConfig(str(n), int(pr), float(t))
+                    for n, pr, t in zip(names, prios, timeouts, strict=True)
+                ),
+                limits=limits,
+                period_s=1.0 / rate_hz,
+                status_timeout_s=p(
+                    'status_timeout_s', 0.1, 'Vehicle status watchdog', range=(0.01, 5.0)
+                ),
+                future_tolerance_s=p(
+                    'future_tolerance_s', 0.05, 'Accepted clock skew of stamps', range=(0.0, 1.0)
+                ),
+                safe_stop_decel_mps2=p(
+                    'safe_stop_decel_mps2', 3.0, 'Safe-stop deceleration', range=(0.1, 10.0)
+                ),
+                safe_stop_jerk_mps3=p(
+                    'safe_stop_jerk_mps3', 2.5, 'Safe-stop jerk', range=(0.1, 100.0)
+                ),
             )
-        self.config = GateConfig(
-            sources=tuple(
-                SourceConfig(str(n), int(pr), float(t))
-                for n, pr, t in zip(names, prios, timeouts, strict=True)
-            ),
-            limits=limits,
-            period_s=1.0 / rate_hz,
-            status_timeout_s=p(
-                'status_timeout_s', 0.1, 'Vehicle status watchdog', range=(0.01, 5.0)
-            ),
-            future_tolerance_s=p(
-                'future_tolerance_s', 0.05, 'Accepted clock skew of stamps', range=(0.0, 1.0)
-            ),
-            safe_stop_decel_mps2=p(
-                'safe_stop_decel_mps2', 3.0, 'Safe-stop deceleration', range=(0.1, 10.0)
-            ),
-            safe_stop_jerk_mps3=p('safe_stop_jerk_mps3', 2.5, 'Safe-stop jerk', range=(0.1, 100.0)),
-        )
+        except GateConfigError as err:
+            raise ParameterError(f'{ctx.name}: {err}') from None
         self.gate = Gate(self.config)
         self.pub = ctx.create_publisher('control/gated_command', CONTROL_COMMAND, QOS_RELIABLE)
         ctx.create_subscription('control/command', CONTROL_COMMAND, self.on_command, QOS_RELIABLE)

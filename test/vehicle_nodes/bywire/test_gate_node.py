@@ -11,7 +11,6 @@ from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.bywire import CommandGate
 from vehicle_nodes.bywire.convert import command_to_msg, gated_from_msg, status_to_msg
-from vehicle_nodes.bywire.errors import GateConfigError
 from vehicle_nodes.bywire.types import MODE_AUTONOMOUS, MODE_STANDBY, Command, GateState, Status
 
 MS = 1_000_000
@@ -136,13 +135,13 @@ def test_estop_latches_over_topics_until_reset() -> None:
 
 def test_configuration_errors_fail_at_start() -> None:
     rt = EmbeddedRuntime()
-    with pytest.raises(GateConfigError, match='same length'):
+    with pytest.raises(ParameterError, match='g1: .*same length'):
         rt.add_component(
             CommandGate,
             name='g1',
             parameters={'sources': ['a'], 'priorities': [1, 2], 'timeouts_s': [0.1]},
         )
-    with pytest.raises(GateConfigError, match='distinct'):
+    with pytest.raises(ParameterError, match='g2: .*distinct'):
         rt.add_component(
             CommandGate,
             name='g2',
