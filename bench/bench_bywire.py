@@ -37,7 +37,7 @@ from vehicle_nodes.bywire.codec import FrameCodec
 from vehicle_nodes.bywire.convert import command_to_msg
 from vehicle_nodes.bywire.dbc import load_dbc
 from vehicle_nodes.bywire.kit import COMMAND_MESSAGES, encode_commands, find_default_dbc
-from vehicle_nodes.bywire.types import MODE_AUTONOMOUS, Command, Status
+from vehicle_nodes.bywire.values import MODE_AUTONOMOUS, Command, Status
 
 PERIOD_S = 0.01
 

@@ -25,7 +25,7 @@ from vehicle_nodes.bywire.kit import (
     encode_commands,
     find_default_dbc,
 )
-from vehicle_nodes.bywire.types import (
+from vehicle_nodes.bywire.values import (
     FAULT_CAN_INTEGRITY,
     FAULT_CAN_TIMEOUT,
     GateOutput,

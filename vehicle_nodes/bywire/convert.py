@@ -12,7 +12,7 @@ from typing import Any
 
 from v2x_runtime import messages as m
 from vehicle_nodes.bywire.errors import FrameError
-from vehicle_nodes.bywire.types import Command, GateOutput, GateState, Status
+from vehicle_nodes.bywire.values import Command, GateOutput, GateState, Status
 
 CONTROL_COMMAND = 'v2x_stack/msg/ControlCommand'
 VEHICLE_STATUS = 'v2x_stack/msg/VehicleStatus'

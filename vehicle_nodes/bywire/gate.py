@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from vehicle_nodes.bywire.errors import GateConfigError
 from vehicle_nodes.bywire.limits import Limiter, Limits
-from vehicle_nodes.bywire.types import (
+from vehicle_nodes.bywire.values import (
     FAULT_CAN_TIMEOUT,
     GEAR_DRIVE,
     GEAR_NONE,

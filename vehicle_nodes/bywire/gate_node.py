@@ -15,7 +15,7 @@ from vehicle_nodes.bywire.convert import (
 from vehicle_nodes.bywire.errors import GateConfigError
 from vehicle_nodes.bywire.gate import Gate, GateConfig, SourceConfig
 from vehicle_nodes.bywire.limits import Limits
-from vehicle_nodes.bywire.types import GateState, Rejection
+from vehicle_nodes.bywire.values import GateState, Rejection
 
 NS_PER_S = 1_000_000_000
 

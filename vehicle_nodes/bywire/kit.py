@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vehicle_nodes.bywire.codec import Decoded, DecodeOutcome, FrameCodec
 from vehicle_nodes.bywire.dbc import load_dbc
-from vehicle_nodes.bywire.types import (
+from vehicle_nodes.bywire.values import (
     FAULT_ACTUATOR,
     FAULT_CAN_TIMEOUT,
     GateOutput,

@@ -16,7 +16,7 @@ from vehicle_nodes.bywire.bus import INTERFACES, CanPort
 from vehicle_nodes.bywire.codec import DecodeOutcome, FrameCodec
 from vehicle_nodes.bywire.dbc import load_dbc
 from vehicle_nodes.bywire.kit import find_default_dbc
-from vehicle_nodes.bywire.types import MODE_AUTONOMOUS, MODE_MANUAL, MODE_STANDBY
+from vehicle_nodes.bywire.values import MODE_AUTONOMOUS, MODE_MANUAL, MODE_STANDBY
 
 NS_PER_S = 1_000_000_000
 MODES = {'manual': MODE_MANUAL, 'standby': MODE_STANDBY, 'autonomous': MODE_AUTONOMOUS}

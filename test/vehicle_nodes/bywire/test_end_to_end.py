@@ -17,7 +17,7 @@ from vehicle_nodes.bywire.codec import DecodeOutcome, FrameCodec
 from vehicle_nodes.bywire.convert import command_to_msg, gated_from_msg
 from vehicle_nodes.bywire.dbc import load_dbc
 from vehicle_nodes.bywire.kit import COMMAND_MESSAGES, find_default_dbc
-from vehicle_nodes.bywire.types import (
+from vehicle_nodes.bywire.values import (
     FAULT_CAN_INTEGRITY,
     MODE_AUTONOMOUS,
     Command,

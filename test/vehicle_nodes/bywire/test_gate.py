@@ -10,7 +10,7 @@ import pytest
 from vehicle_nodes.bywire.errors import GateConfigError
 from vehicle_nodes.bywire.gate import Gate, GateConfig, SourceConfig
 from vehicle_nodes.bywire.limits import Limits
-from vehicle_nodes.bywire.types import (
+from vehicle_nodes.bywire.values import (
     FAULT_ACTUATOR,
     GEAR_DRIVE,
     GEAR_NONE,

@@ -11,7 +11,7 @@ from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.bywire import CommandGate
 from vehicle_nodes.bywire.convert import command_to_msg, gated_from_msg, status_to_msg
-from vehicle_nodes.bywire.types import MODE_AUTONOMOUS, MODE_STANDBY, Command, GateState, Status
+from vehicle_nodes.bywire.values import MODE_AUTONOMOUS, MODE_STANDBY, Command, GateState, Status
 
 MS = 1_000_000
 PARAMS = {

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from vehicle_nodes.bywire.gate import Gate, GateConfig, SourceConfig
 from vehicle_nodes.bywire.limits import Limits
-from vehicle_nodes.bywire.types import MODE_AUTONOMOUS, Command, GateState, Status
+from vehicle_nodes.bywire.values import MODE_AUTONOMOUS, Command, GateState, Status
 
 MS = 1_000_000
 LIMITS = Limits(

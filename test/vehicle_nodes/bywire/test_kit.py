@@ -19,7 +19,7 @@ from vehicle_nodes.bywire.kit import (
     encode_commands,
     find_default_dbc,
 )
-from vehicle_nodes.bywire.types import FAULT_ACTUATOR, FAULT_CAN_TIMEOUT, GateOutput, GateState
+from vehicle_nodes.bywire.values import FAULT_ACTUATOR, FAULT_CAN_TIMEOUT, GateOutput, GateState
 
 KIT_DBC = load_dbc(find_default_dbc())  # parsed once; each codec keeps its own counters
 

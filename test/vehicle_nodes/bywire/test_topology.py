@@ -10,7 +10,7 @@ from v2x_runtime import TopologyError
 from v2x_runtime.embedded import EmbeddedRuntime
 from v2x_runtime.topology import build, load_topology
 from vehicle_nodes.bywire.convert import command_to_msg
-from vehicle_nodes.bywire.types import MODE_AUTONOMOUS, Command
+from vehicle_nodes.bywire.values import MODE_AUTONOMOUS, Command
 
 TOPOLOGY = Path(__file__).resolve().parents[3] / 'config' / 'bywire' / 'bywire_sim.yaml'
 
