@@ -20,6 +20,7 @@ from vehicle_nodes.bywire.dbc import load_dbc
 from vehicle_nodes.bywire.errors import BywireError
 from vehicle_nodes.bywire.ids import Alarm, IdsConfig, IntrusionDetector
 from vehicle_nodes.bywire.kit import (
+    COMMAND_MESSAGES,
     STATUS_MESSAGES,
     StatusAssembler,
     encode_commands,
@@ -83,7 +84,8 @@ class CanBridge(Component):
             raise ParameterError(f'{ctx.name}: parameter dbc_path: {err}') from None
         for quirk in self.codec.loaded.quirks:
             ctx.logger.warning(f'DBC {self.codec.loaded.source}: {quirk}')
-        self.ids = IntrusionDetector(self.codec, ids_config)
+        own = frozenset(self.codec.message(name).frame_id for name in COMMAND_MESSAGES)
+        self.ids = IntrusionDetector(self.codec, ids_config, own_ids=own)
         self.assembler = StatusAssembler(timeout_s=status_timeout_s)
         self.port = CanPort(self.interface, self.channel)
         self.log: CandumpWriter | None = None

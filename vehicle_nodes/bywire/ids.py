@@ -3,8 +3,9 @@
 Per identifier: frames with an id the DBC does not define; a rate above the DBC's cycle time
 over a sliding window (injection, flooding); a gap far above the cycle time (suspension of a
 sender); physical values outside the DBC's [min, max]; an E2E counter that resets or jumps
-instead of counting on. Each alarm carries a reason; alarms of one kind and id are held off for
-``holdoff_s`` so a flood makes one alarm a second, while ``counts`` counts every anomaly.
+instead of counting on; any frame with an identifier only this node sends (spoofing).
+Each alarm carries a reason; alarms of one kind and id are held off for ``holdoff_s`` so a
+flood makes one alarm a second, while ``counts`` counts every anomaly.
 Timestamps come with each frame: the detector has no clock and replays logs as fast as it can.
 """
 
@@ -26,6 +27,7 @@ class AlarmKind(enum.Enum):
     SUSPENSION = 'suspension'
     OUT_OF_RANGE = 'out_of_range'
     COUNTER = 'counter'
+    SPOOFED_ID = 'spoofed_id'  # a frame with an identifier only this node may send
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,16 @@ class _Track:
 class IntrusionDetector:
     """Watches every frame of one bus against the database of ``codec``."""
 
-    def __init__(self, codec: FrameCodec, config: IdsConfig | None = None) -> None:
+    def __init__(
+        self,
+        codec: FrameCodec,
+        config: IdsConfig | None = None,
+        *,
+        own_ids: frozenset[int] = frozenset(),
+    ) -> None:
         self.codec = codec
         self.config = config or IdsConfig()
+        self.own_ids = own_ids  # what we send: seeing it from the bus means someone spoofs us
         self._tracks = {
             fid: _Track((msg.cycle_time or 0) / 1000.0) for fid, msg in codec.messages.items()
         }
@@ -79,6 +88,10 @@ class IntrusionDetector:
             self._raise(alarms, AlarmKind.UNKNOWN_ID, frame_id, stamp_ns, 'not in the DBC')
             return alarms
         msg = self.codec.messages[frame_id]
+        if frame_id in self.own_ids:
+            reason = f'{msg.name}: our own identifier, sent by another node'
+            self._raise(alarms, AlarmKind.SPOOFED_ID, frame_id, stamp_ns, reason)
+            return alarms
         cfg = self.config
         if track.period_s > 0:
             if track.last_ns is not None:

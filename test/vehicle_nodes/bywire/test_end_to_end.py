@@ -19,6 +19,7 @@ from vehicle_nodes.bywire.dbc import load_dbc
 from vehicle_nodes.bywire.kit import COMMAND_MESSAGES, find_default_dbc
 from vehicle_nodes.bywire.values import (
     FAULT_CAN_INTEGRITY,
+    FAULT_CAN_TIMEOUT,
     MODE_AUTONOMOUS,
     Command,
     GateState,
@@ -186,3 +187,48 @@ def test_ids_alerts_and_candump_log(channel: str, tmp_path: Path) -> None:
     assert len(tx) == 5 * 120  # five command frames per 10 ms cycle
     assert {f.arbitration_id for f in rx} >= {0x210, 0x211, 0x212, 0x7E0}
     assert all(f.channel == channel for f in frames)
+
+
+def test_spoofed_command_frames_raise_an_alert(channel: str) -> None:
+    car = Car(channel)
+    spoof = FrameCodec(KIT_DBC)
+    frame_id, data = spoof.encode(
+        'BrakeCommand', {'BrakeEnable': 1, 'DecelTarget': 8.0, 'EmergencyStop': 0}
+    )
+    with can.Bus(interface='virtual', channel=channel) as attacker:
+        car.rt.add_timer(
+            700 * MS,
+            lambda: attacker.send(
+                can.Message(arbitration_id=frame_id, data=data, is_extended_id=False)
+            ),
+            None,
+        )
+        car.rt.run(duration_s=1.0)
+    car.rt.close()
+    events = [e for arr in car.alerts for e in arr.events]
+    assert len(events) == 1 and 'spoofed_id 0x111' in events[0].description
+
+
+def test_bus_off_is_a_fault_and_the_port_recovers(channel: str) -> None:
+    car = Car(channel)
+    car.rt.run(duration_s=2.0)
+    assert car.gated[-1].state is GateState.AUTONOMOUS
+    car.bridge.port.bus.shutdown()  # the interface fails under the bridge
+    car.rt.run(duration_s=0.3)
+    port = car.bridge.port
+    # five failed sends in one cycle: bus-off, reported as a CAN timeout; the port reopens at
+    # once (later attempts at most once a second) and the next send clears the state
+    assert port.counts['send_errors'] == 5 and port.counts['bus_off'] == 1
+    assert port.counts['reopened'] == 1 and port.counts['bus_off_recovered'] == 1
+    assert not port.bus_off
+    assert any(s.faults & FAULT_CAN_TIMEOUT for s in car.status)
+    # the fault latched the safe stop: it holds until the vehicle stands still
+    assert car.gated[-1].state is GateState.SAFE_STOP
+    speeds = []
+    car.rt.add_timer(10 * MS, lambda: speeds.append(car.kit.speed_mps), None)
+    car.rt.run(duration_s=4.0)
+    assert min(speeds) == 0.0  # it came to a standstill ...
+    assert car.gated[-1].state is GateState.AUTONOMOUS  # ... and the planner took over again
+    values = dict(car.rt.contexts[1].diagnostics.values)
+    assert int(values['bus.bus_off']) == 1
+    car.rt.close()
