@@ -113,6 +113,8 @@ class StatusAssembler:
         faults = extra_faults
         if any(st.get(name) for name in FAULT_SIGNALS):
             faults |= FAULT_ACTUATOR
+        if st.get('CommandTimeout'):  # the kit's own watchdog: our commands do not reach it
+            faults |= FAULT_CAN_TIMEOUT
         oldest_ns = min(self.received_ns[name] for name in STATUS_MESSAGES)
         if now_ns - oldest_ns > self.timeout_s * NS_PER_S:
             faults |= FAULT_CAN_TIMEOUT

@@ -177,3 +177,14 @@ def test_status_assembler_builds_status_and_flags_timeouts(codec: FrameCodec) ->
     for frame_id, data in kit_frames(codec, fault=1):
         asm.update(rx.decode(frame_id, data), 300_000_000)
     assert asm.status(300_000_000).faults == FAULT_ACTUATOR  # type: ignore[union-attr]
+
+
+def test_kit_command_timeout_is_a_can_timeout_fault(codec: FrameCodec) -> None:
+    rx = default_codec()
+    asm = StatusAssembler(timeout_s=0.1)
+    frames = kit_frames(codec)
+    status_values = {**rx.decode(*frames[0]).signals, 'CommandTimeout': 1}
+    frames[0] = codec.encode('KitStatus', status_values)
+    for frame_id, data in frames:
+        asm.update(rx.decode(frame_id, data), 0)
+    assert asm.status(0).faults == FAULT_CAN_TIMEOUT  # type: ignore[union-attr]
