@@ -179,11 +179,13 @@ def test_driver_override_and_modes() -> None:
 def test_stale_status_or_fault_in_autonomous_triggers_safe_stop() -> None:
     gate = make_gate()
     gate.on_status(status(0), 0)
+    outs = {}
     for t in range(0, 300 * MS, 10 * MS):
         gate.on_command(cmd('planner', t), t)
-        out = gate.step(t)
-    assert out.state is GateState.SAFE_STOP  # status older than 100 ms
-    assert 'safe_stop_fault' in [e for o in [out] for e in o.events] or gate.safe_stop_latched
+        outs[t] = gate.step(t)
+    assert outs[100 * MS].state is GateState.AUTONOMOUS
+    assert outs[110 * MS].state is GateState.SAFE_STOP  # the status is older than 100 ms
+    assert 'safe_stop_fault' in outs[110 * MS].events and gate.safe_stop_latched
     gate2 = make_gate()
     gate2.on_status(status(0, faults=FAULT_ACTUATOR), 0)
     gate2.on_command(cmd('planner', 0), 0)
