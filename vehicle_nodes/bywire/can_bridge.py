@@ -145,9 +145,10 @@ class CanBridge(Component):
         for frame in self.port.receive(self.max_rx_per_cycle):
             data = bytes(frame.data)
             self._log(now, frame.arbitration_id, data, frame.is_extended_id, Direction.RX)
-            decoded = self.codec.decode(frame.arbitration_id, data)
+            ext = frame.is_extended_id
+            decoded = self.codec.decode(frame.arbitration_id, data, extended=ext)
             values = decoded.signals if decoded.outcome is DecodeOutcome.OK else None
-            alarms += self.ids.observe(frame.arbitration_id, data, now, values=values)
+            alarms += self.ids.observe(frame.arbitration_id, data, now, values=values, extended=ext)
             if decoded.outcome is DecodeOutcome.OK:
                 diag.count('frames_rx')
                 new_status |= self.assembler.update(decoded, now)

@@ -144,9 +144,16 @@ class FrameCodec:
             e2e.protect(data_id, data, values[COUNTER_SIGNAL])
         return msg.frame_id, bytes(data)
 
-    def decode(self, frame_id: int, data: bytes) -> Decoded:
-        """Decode one received frame; never raises, the outcome says what went wrong."""
+    def lookup(self, frame_id: int, *, extended: bool = False) -> Message | None:
+        """The message of an identifier; a standard and an extended id are different frames."""
         msg = self.messages.get(frame_id)
+        if msg is None or msg.is_extended_frame != extended:
+            return None
+        return msg
+
+    def decode(self, frame_id: int, data: bytes, *, extended: bool = False) -> Decoded:
+        """Decode one received frame; never raises, the outcome says what went wrong."""
+        msg = self.lookup(frame_id, extended=extended)
         if msg is None:
             return Decoded(frame_id, DecodeOutcome.UNKNOWN_ID, detail=f'id 0x{frame_id:x}')
         if len(data) != msg.length:

@@ -78,14 +78,23 @@ class IntrusionDetector:
         self.frames = 0
 
     def observe(
-        self, frame_id: int, data: bytes, stamp_ns: int, *, values: dict | None = None
+        self,
+        frame_id: int,
+        data: bytes,
+        stamp_ns: int,
+        *,
+        values: dict | None = None,
+        extended: bool = False,
     ) -> list[Alarm]:
         """Check one received frame; ``values`` may pass its decoded signals to save a decode."""
         self.frames += 1
         alarms: list[Alarm] = []
         track = self._tracks.get(frame_id)
-        if track is None:
-            self._raise(alarms, AlarmKind.UNKNOWN_ID, frame_id, stamp_ns, 'not in the DBC')
+        if track is None or self.codec.lookup(frame_id, extended=extended) is None:
+            kind = 'extended' if extended else 'standard'
+            self._raise(
+                alarms, AlarmKind.UNKNOWN_ID, frame_id, stamp_ns, f'{kind} id not in the DBC'
+            )
             return alarms
         msg = self.codec.messages[frame_id]
         if frame_id in self.own_ids:

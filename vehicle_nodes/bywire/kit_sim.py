@@ -90,7 +90,9 @@ class KitSimulator(Component):
     def _receive(self, now: int) -> None:
         got = set()
         for frame in self.port.receive():
-            decoded = self.codec.decode(frame.arbitration_id, bytes(frame.data))
+            decoded = self.codec.decode(
+                frame.arbitration_id, bytes(frame.data), extended=frame.is_extended_id
+            )
             if decoded.outcome is not DecodeOutcome.OK:
                 self.frames_bad += 1
                 continue

@@ -63,13 +63,14 @@ def analyse(frames: Iterable[LogFrame], codec: FrameCodec) -> ReplayReport:
     for frame in frames:
         report.frames += 1
         report.per_id[frame.arbitration_id] += 1
-        decoded = codec.decode(frame.arbitration_id, frame.data)
+        ext = frame.is_extended
+        decoded = codec.decode(frame.arbitration_id, frame.data, extended=ext)
         report.outcomes[decoded.outcome.value] += 1
         if decoded.e2e_status is not None:
             report.e2e[decoded.e2e_status.value] += 1
         values = decoded.signals if decoded.outcome is DecodeOutcome.OK else None
         report.alarms += ids.observe(
-            frame.arbitration_id, frame.data, frame.stamp_ns, values=values
+            frame.arbitration_id, frame.data, frame.stamp_ns, values=values, extended=ext
         )
         if last_check is None or frame.stamp_ns - last_check >= NS_PER_S // 100:
             report.alarms += ids.check_silence(frame.stamp_ns)

@@ -121,6 +121,8 @@ def test_encode_errors_name_message_and_value(codec: FrameCodec) -> None:
 
 def test_decode_outcomes(codec: FrameCodec) -> None:
     assert codec.decode(0x7FF, bytes(8)).outcome is DecodeOutcome.UNKNOWN_ID
+    # an extended identifier 0x210 is another frame than the standard 0x210
+    assert codec.decode(0x210, bytes(8), extended=True).outcome is DecodeOutcome.UNKNOWN_ID
     assert codec.decode(0x210, bytes(3)).outcome is DecodeOutcome.BAD_LENGTH
     bad = codec.decode(0x210, bytes(8))
     assert bad.outcome is DecodeOutcome.E2E_FAILED and bad.e2e_status is e2e.E2eStatus.BAD_CRC
