@@ -9,6 +9,7 @@ with ``strict=False``. Only a file that still does not parse raises ``DbcError``
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +36,27 @@ class LoadedDbc:
 
 
 def load_dbc(path: str | Path) -> LoadedDbc:
-    """Read and parse a DBC file; raises DbcError naming the file when it cannot be used."""
+    """Read and parse a DBC file; raises DbcError naming the file when it cannot be used.
+
+    Parsed databases are shared (components of one process load the same file; nothing here
+    mutates a database): the cache key is the path with the file's size and modification time.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        st = path.stat()
     except OSError as err:
         raise DbcError(f'{path}: cannot read DBC ({err.strerror})') from None
-    return parse_dbc_bytes(raw, source=str(path))
+    return _load_cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, size: int, mtime_ns: int) -> LoadedDbc:
+    del size, mtime_ns  # part of the cache key only
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise DbcError(f'{path}: cannot read DBC ({err.strerror})') from None
+    return parse_dbc_bytes(raw, source=path)
 
 
 def parse_dbc_bytes(raw: bytes, *, source: str = '<bytes>') -> LoadedDbc:
