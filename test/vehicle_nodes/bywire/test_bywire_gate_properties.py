@@ -1,4 +1,5 @@
-"""Property tests: whatever comes in, and whenever, the gate's output stays inside the limits."""
+"""Property tests: whatever comes in, and whenever, the output stays inside the limits and the
+highest-priority fresh source is the one in control."""
 
 from __future__ import annotations
 
@@ -68,10 +69,12 @@ def test_every_output_is_within_the_limits(steps: list) -> None:  # type: ignore
     gate = Gate(CONFIG)
     t = 1_000 * MS
     prev = None
+    accepted: dict[str, int] = {}  # source → stamp of its latest accepted command
     for dt_ms, commands, stat, button in steps:
         t += dt_ms * MS
         for source, offset_ms, a, d, gear in commands:
-            gate.on_command(Command(source, t + offset_ms * MS, a, d, gear), t)
+            if gate.on_command(Command(source, t + offset_ms * MS, a, d, gear), t) is None:
+                accepted[source] = t + offset_ms * MS
         if stat is not None:
             speed, mode, override, faults, offset_ms = stat
             gate.on_status(
@@ -110,6 +113,14 @@ def test_every_output_is_within_the_limits(steps: list) -> None:  # type: ignore
         st_ = gate.status
         if st_ is not None and st_.mode == MODE_AUTONOMOUS and not st_.driver_override:
             assert out.enable  # autonomous: never without a command
+        if out.state is GateState.AUTONOMOUS:
+            # arbitration: the highest-priority source whose latest command is still fresh
+            fresh = [
+                src
+                for src in CONFIG.sources
+                if src.name in accepted and t - accepted[src.name] <= src.timeout_s * 1e9
+            ]
+            assert out.source == max(fresh, key=lambda src: src.priority).name
         event(out.state.value)
         prev = out
 
