@@ -194,20 +194,20 @@ class CanBridge(Component):
             assert out is not None
             return out
         if out is None or out.state is GateState.MANUAL:
-            return GateOutput(now, GateState.MANUAL, False, 0.0, 0.0, 0, False, False, False, '')
+            return _passive(now)
         self.ctx.diagnostics.count('command_stale')
         self.ctx.logger.error('gated command stale: braking on our own', throttle_s=1.0)
         return GateOutput(
-            now,
-            GateState.SAFE_STOP,
-            True,
-            -self.fallback_decel_mps2,
-            out.steering_angle_rad,
-            0,
-            True,
-            False,
-            False,
-            '',
+            stamp_ns=now,
+            state=GateState.SAFE_STOP,
+            enable=True,
+            acceleration_mps2=-self.fallback_decel_mps2,
+            steering_angle_rad=out.steering_angle_rad,
+            gear=0,
+            hazard_lights=True,
+            turn_left=False,
+            turn_right=False,
+            source='',
         )
 
     def _send(self, now: int) -> None:
@@ -260,3 +260,19 @@ class CanBridge(Component):
         self.alert_pub.publish(
             m.new(ROAD_EVENT_ARRAY, header=m.header(now, 'base_link'), events=events)
         )
+
+
+def _passive(now: int) -> GateOutput:
+    """Enable-off frames: keep the kit's watchdog fed while nobody is in control."""
+    return GateOutput(
+        stamp_ns=now,
+        state=GateState.MANUAL,
+        enable=False,
+        acceleration_mps2=0.0,
+        steering_angle_rad=0.0,
+        gear=0,
+        hazard_lights=False,
+        turn_left=False,
+        turn_right=False,
+        source='',
+    )

@@ -7,6 +7,8 @@ The mapping is one table per direction, so a kit with other signal names is a ne
 from __future__ import annotations
 
 import math
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,9 +40,6 @@ def find_default_dbc() -> Path:
     """The shipped kit DBC: in the source tree, else under an ament/pip install prefix."""
     if DEFAULT_DBC.is_file():
         return DEFAULT_DBC
-    import os
-    import sys
-
     prefixes = [*os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep), sys.prefix]
     for prefix in filter(None, prefixes):
         candidate = Path(prefix) / 'share' / 'v2x_stack' / 'config' / 'bywire' / DEFAULT_DBC.name
