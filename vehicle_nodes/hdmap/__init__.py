@@ -4,6 +4,7 @@ from vehicle_nodes.hdmap.errors import ExportError, HdMapError, MapParseError, R
 from vehicle_nodes.hdmap.frame import EnuFrame, GeodeticFrame
 from vehicle_nodes.hdmap.lanemap import HdMap, StopLineAhead
 from vehicle_nodes.hdmap.loader import load_map
+from vehicle_nodes.hdmap.matching import LaneMatch, LaneMatcher, MatcherConfig
 from vehicle_nodes.hdmap.model import Lanelet, LineMarking, TrafficLight
 
 __all__ = [
@@ -12,9 +13,12 @@ __all__ = [
     'GeodeticFrame',
     'HdMap',
     'HdMapError',
+    'LaneMatch',
+    'LaneMatcher',
     'Lanelet',
     'LineMarking',
     'MapParseError',
+    'MatcherConfig',
     'RoutingError',
     'StopLineAhead',
     'TrafficLight',

@@ -37,6 +37,8 @@ class MapMatcher(Component):
         self.frame_id = p('frame_id', 'map', 'Frame the odometry must be in')
         if not path:
             raise HdMapError(f'{ctx.name}: parameter map_file must name a Lanelet2 OSM file')
+        if projection == 'origin' and lat == 0.0 and lon == 0.0:
+            raise HdMapError(f'{ctx.name}: projection origin needs origin_lat_deg/origin_lon_deg')
         frame = EnuFrame(lat, lon, alt) if projection == 'origin' else None
         self.map = load_map(path, frame)  # MapParseError names the file and element
         self.matcher = LaneMatcher(self.map)

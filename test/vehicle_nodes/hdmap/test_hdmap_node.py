@@ -100,6 +100,12 @@ def test_broken_map_fails_at_start_naming_file_and_element(runtime, tmp_path, ma
         runtime.add_component(MapMatcher, name='mm', parameters={'map_file': str(broken)})
     with pytest.raises(HdMapError, match='map_file'):
         runtime.add_component(MapMatcher, name='mm2')
+    with pytest.raises(HdMapError, match='projection origin needs'):
+        runtime.add_component(
+            MapMatcher,
+            name='mm3',
+            parameters={'map_file': str(maps_dir / 'intersection.osm'), 'projection': 'origin'},
+        )
 
 
 def test_filter_and_matcher_chain_through_the_junction(runtime, intersection, maps_dir):
