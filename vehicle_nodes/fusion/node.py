@@ -59,16 +59,17 @@ class LocalizationFilter(Component):
             gate_probability=p('gate_probability', 0.999, 'Chi-square gate probability',
                                range=(0.9, 0.999999)),
         )  # fmt: skip
+        self.gnss_timeout_s = p(
+            'gnss_timeout_s', 1.5, 'GNSS silent after this long', range=(0.1, 60.0)
+        )
         self.loc = Localizer(LocalizerConfig(
             filter=fcfg,
             wheel_speed_sigma_mps=p('wheel_speed_sigma_mps', 0.05, 'Wheel speed σ',
                                     range=(1e-3, 5.0)),
             reset_after_s=p('reset_after_s', 5.0, 'Take the GNSS after it disagrees this long',
                             range=(0.5, 600.0)),
+            gnss_timeout_s=self.gnss_timeout_s,
         ))  # fmt: skip
-        self.gnss_timeout_s = p(
-            'gnss_timeout_s', 1.5, 'GNSS silent after this long', range=(0.1, 60.0)
-        )
         self.map_frame = p('map_frame', 'map', 'Frame of the odometry pose')
         self.base_frame = p('base_frame', 'base_link', 'Vehicle frame')
         rate = p('publish_rate_hz', 50.0, 'Odometry/TF/fix output rate', range=(0.1, 1000.0))
