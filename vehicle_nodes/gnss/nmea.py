@@ -150,7 +150,8 @@ class _Fields:
             return None
         if len(raw) != 6 or not raw.isdigit():
             raise FieldError(f'{self.kind}.{name}: expected ddmmyy, got {raw!r}')
-        day, month, year = int(raw[0:2]), int(raw[2:4]), 2000 + int(raw[4:6])
+        day, month, yy = int(raw[0:2]), int(raw[2:4]), int(raw[4:6])
+        year = 1900 + yy if yy >= 80 else 2000 + yy  # two-digit years pivot at the GPS epoch
         if not (1 <= day <= 31 and 1 <= month <= 12):
             raise FieldError(f'{self.kind}.{name}: date out of range, got {raw!r}')
         return year, month, day
