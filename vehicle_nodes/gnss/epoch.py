@@ -167,10 +167,7 @@ def assemble_fix(gga: Gga, epoch: _Epoch, date: tuple[int, int, int] | None) -> 
     )
     cov, kind = covariance(fix_type, gst, hdop, vdop)
     alt_ellipsoidal = gga.alt_msl_m is not None and gga.geoid_sep_m is not None
-    if gga.alt_msl_m is None:
-        alt = math.nan
-    else:
-        alt = gga.alt_msl_m + (gga.geoid_sep_m or 0.0)
+    alt = math.nan if gga.alt_msl_m is None else gga.alt_msl_m + (gga.geoid_sep_m or 0.0)
     speed, course = _velocity(epoch)
     return GnssFix(
         time_s=gga.time_s,
