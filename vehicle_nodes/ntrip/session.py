@@ -139,7 +139,6 @@ class NtripSession:
                 frames = self.framer.feed(data)
                 if frames:
                     self.backoff.reset()
-                self.stats['frames'] += len(frames)
                 result.frames.extend(frames)
             if closed or (self._chunked is not None and self._chunked.done):
                 self._fail(

@@ -26,6 +26,15 @@ def rtcm_dir() -> Path:
     pytest.skip(f'real-world RTCM streams not found in {[str(c) for c in candidates]}')
 
 
+def assert_port_free(port: int) -> None:
+    """Fail clearly when something else already listens where a peer is about to start."""
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
+    except OSError:
+        return
+    raise RuntimeError(f'port {port} is already in use; a stale caster from another run?')
+
+
 def wait_port(port: int, deadline_s: float = START_DEADLINE_S) -> None:
     end = time.monotonic() + deadline_s
     while True:
@@ -85,6 +94,7 @@ class Str2StrCaster:
         self.feed: socket.socket | None = None
 
     def start(self) -> None:
+        assert_port_free(self.caster_port)
         self.process.start()
         wait_port(self.caster_port)
         end = time.monotonic() + START_DEADLINE_S
@@ -174,6 +184,7 @@ class GnssServerCaster:
         self.feed: socket.socket | None = None
 
     def start(self) -> None:
+        assert_port_free(self.caster_port)
         self.process.start()
         self.feed, _ = self.source.accept()
         wait_port(self.caster_port)
