@@ -63,10 +63,10 @@ def crc24q_many(
     starts = np.asarray(starts, dtype=np.int64)
     offsets = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=offsets[1:])
-    total = int(lengths.sum())
-    # position of each byte within its own span, and the row its contribution sits in
-    within = np.arange(total, dtype=np.int64) - np.repeat(offsets, lengths)
-    source = np.repeat(starts, lengths) + within
-    rows = within + np.repeat(MAX_CRC_SPAN - lengths, lengths)
-    contributions = POSITIONAL[rows * 256 + data[source]]
+    position = np.arange(int(offsets[-1] + lengths[-1]), dtype=np.int64)
+    # byte k of span j: source index starts[j] + (k - offsets[j]); its contribution row is
+    # MAX_CRC_SPAN - lengths[j] + (k - offsets[j]); one repeat gives each span's shift
+    source = position + np.repeat(starts - offsets, lengths)
+    rows = source + np.repeat(MAX_CRC_SPAN - lengths - starts, lengths)
+    contributions = POSITIONAL[(rows << 8) + data[source]]
     return np.bitwise_xor.reduceat(contributions, offsets)
