@@ -7,7 +7,7 @@ from typing import Any
 
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
-from vehicle_nodes.gnss.errors import GnssError
+from vehicle_nodes.gnss.errors import ConfigError
 from vehicle_nodes.gnss.link import Backoff, TransportLink
 from vehicle_nodes.gnss.records import FixType, GnssFix
 from vehicle_nodes.gnss.ros_conversions import fix_to_navsatfix, fix_to_twist, heading_to_imu
@@ -69,8 +69,8 @@ class GnssDriver(Component):
         )
         try:
             transport = make_transport(self.source)
-        except GnssError as err:
-            raise GnssError(f'{ctx.name}: {err}') from None
+        except ConfigError as err:
+            raise ConfigError(f'{ctx.name}: {err}') from None
         self.link = TransportLink(transport, Backoff(0.2, self.reconnect_max_s))
         self.stream = NmeaStream(require_checksum=self.require_checksum)
         self.fix_pub = ctx.create_publisher(

@@ -4,12 +4,14 @@ Caster refusals and dropped connections are outcomes the session counts and retr
 exceptions are for what a caller must see (bad configuration, an unusable response).
 """
 
+from v2x_runtime.errors import ParameterError
+
 
 class NtripError(Exception):
     """Base of every error raised by ``vehicle_nodes.ntrip``."""
 
 
-class ConfigError(NtripError):
+class ConfigError(NtripError, ParameterError):
     """A parameter the client cannot run with; the message names it."""
 
 

@@ -9,8 +9,10 @@ import time
 import numpy as np
 import pytest
 
+from v2x_runtime import TopologyError
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
+from v2x_runtime.topology import load_topology, validate
 from vehicle_nodes.gnss.driver import GnssDriver
 from vehicle_nodes.gnss.errors import GnssError
 from vehicle_nodes.gnss.records import FixType
@@ -241,6 +243,17 @@ def test_bad_source_fails_at_construction_naming_the_parameter(source):
     with pytest.raises(GnssError, match='parameter source'):
         rt.add_component(GnssDriver, name='gnss', parameters={'source': source})
     rt.close()
+
+
+def test_topology_names_file_component_and_field(tmp_path):
+    path = tmp_path / 'car.yaml'
+    path.write_text(
+        'processes:\n  positioning:\n    components:\n      gnss:\n'
+        '        plugin: vehicle_nodes.gnss.driver:GnssDriver\n'
+        "        parameters: {source: 'tcp://nohost'}\n"
+    )
+    with pytest.raises(TopologyError, match=r'car.yaml: processes.positioning.components.gnss'):
+        validate(load_topology(path))
 
 
 def test_navsatfix_round_trip_through_cdr():
