@@ -17,9 +17,10 @@ from vehicle_nodes.gnss.records import FixType
 from vehicle_nodes.gnss.transports import make_transport
 from vehicle_nodes.ntrip.errors import ConfigError
 from vehicle_nodes.ntrip.http import NtripVersion
-from vehicle_nodes.ntrip.rtcm import RtcmFramer
+from vehicle_nodes.ntrip.rtcm import RtcmFrame, RtcmFramer
 from vehicle_nodes.ntrip.session import NtripConfig, NtripSession, State
-from vehicle_nodes.ntrip.sourcetable import SourceTable
+from vehicle_nodes.ntrip.sourcetable import SourceTable, haversine_m
+from vehicle_nodes.ntrip.station import ARP_TYPES, ReferenceStation, decode_station
 
 NS_PER_S = 1_000_000_000
 _NAVSAT_TO_FIX = {-1: FixType.NO_FIX, 0: FixType.SINGLE, 1: FixType.DGNSS, 2: FixType.RTK_FIXED}
@@ -98,6 +99,7 @@ class NtripClient(Component):
             self._fix = (lat, lon, h, FixType.SINGLE)
         self.chosen_mountpoint = self.mountpoint
         self.sourcetable: SourceTable | None = None
+        self.base_station: ReferenceStation | None = None
         self.backoff = Backoff(self.reconnect_initial_s, self.reconnect_max_s)
         self.stats: Counter[str] = Counter()  # shared by the sessions, reported as diagnostics
         self.framer = RtcmFramer()
@@ -154,6 +156,8 @@ class NtripClient(Component):
             self.ctx.diagnostics.reject('sourcetable_unusable', self.session.last_error)
             self.session = self._new_session('')
         for frame in result.frames:
+            if frame.message_type in ARP_TYPES:
+                self._note_station(frame)
             self.pub.publish(
                 m.new(
                     'std_msgs/msg/UInt8MultiArray', data=np.frombuffer(frame.data, np.uint8).copy()
@@ -165,6 +169,18 @@ class NtripClient(Component):
         if self.receiver_link is not None:
             self.receiver_link.poll(now_s)  # (re)opens; what the receiver says is not ours
         self._report()
+
+    def _note_station(self, frame: RtcmFrame) -> None:
+        station = decode_station(frame)
+        if station is None:
+            self.ctx.diagnostics.reject('bad_station_message', f'{len(frame.data)}-byte 1005/6')
+            return
+        lat, lon, h = station.geodetic()
+        self.base_station = station
+        diag = self.ctx.diagnostics
+        diag.set_value('base_station', f'{station.station_id} at {lat:.7f}, {lon:.7f}, {h:.2f} m')
+        if self._fix is not None:
+            diag.set_value('baseline_km', f'{haversine_m(lat, lon, *self._fix[:2]) / 1000.0:.2f}')
 
     def _choose_mountpoint(self, table: SourceTable) -> None:
         self.sourcetable = table

@@ -7,6 +7,7 @@ import threading
 import time
 
 import numpy as np
+import pyproj
 import pyrtcm
 import pytest
 
@@ -108,6 +109,10 @@ def test_auto_mountpoint_topic_and_receiver_forwarding(str2str_factory, rtcm_dir
         counters = client.ctx.diagnostics.counters
         assert counters['frames'] == len(frames) and counters['sourcetables'] == 1
         assert counters['rtcm.1005'] == 1
+        values = dict(client.ctx.diagnostics.key_values())
+        assert values['base_station'].startswith('0 at 32.0658325')  # 1005 of the stream
+        _, _, geodesic_m = pyproj.Geod(ellps='WGS84').inv(34.773819, 32.065833, 121.4737, 31.2304)
+        assert float(values['baseline_km']) == pytest.approx(geodesic_m / 1000.0, rel=0.005)
     finally:
         rt.close()
         receiver.close()
