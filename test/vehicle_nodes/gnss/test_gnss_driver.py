@@ -264,3 +264,48 @@ def test_navsatfix_round_trip_through_cdr():
     assert back.lat_deg == fixes[0].lat_deg and back.fix_type is FixType.RTK_FIXED
     assert np.array_equal(back.covariance_m2, fixes[0].covariance_m2)
     assert back.systems == fixes[0].systems
+
+
+REAL_LOGS = [
+    'beidou-bd.log',
+    'hemi.log',
+    'polarx2.log',
+    'skytraq-PX1172RH_DS.log',
+    'skytraq-dgps.log',
+    'ublox-zed-f9p-nmea.log',
+    'unicore-um621.log',
+]
+
+
+@pytest.mark.parametrize('index', range(len(REAL_LOGS)))
+def test_every_real_log_over_tcp_gives_the_streams_fixes(nmea_dir, index):
+    data = (nmea_dir / REAL_LOGS[index]).read_bytes()
+    expected = NmeaStream()
+    want = expected.feed(data) + expected.flush()
+    port = 41203 + index
+    server = LineServer(port)
+    rt, probe = make_runtime(f'tcp://127.0.0.1:{port}')
+    driver = rt.components['/car/gnss']
+    try:
+        run_until(rt, lambda: server.conn is not None)
+        server.send(data)
+        run_until(rt, lambda: len(probe.fixes) >= len(want))
+        rt.run(duration_s=0.1)
+        assert len(probe.fixes) == len(want)
+        for got, ref in zip(probe.fixes, want, strict=True):
+            assert got.status.status == FIX_TO_NAVSAT_STATUS[ref.fix_type]
+            if ref.fix_type is not FixType.NO_FIX:
+                assert (got.latitude, got.longitude) == (ref.lat_deg, ref.lon_deg)
+        assert [t.data for t in probe.fix_types] == [int(f.fix_type) for f in want]
+        headings = [f.heading_deg for f in want if f.heading_deg is not None]
+        assert [round(imu_to_heading_deg(h), 6) for h in probe.headings] == [
+            round(h % 360.0, 6) for h in headings
+        ]
+        stats = expected.stats()
+        counters = driver.ctx.diagnostics.counters
+        for key, value in stats.items():
+            if key.startswith('rejected_'):
+                assert counters['rejected.' + key.removeprefix('rejected_')] == value
+    finally:
+        rt.close()
+        server.close()
