@@ -202,3 +202,34 @@ def test_published_frames_are_uint8_arrays(str2str_factory):
     )
     back = m.deserialize(m.serialize(msg), 'std_msgs/msg/UInt8MultiArray')
     assert bytes(back.data) == b'\xd3\x00\x00G\xeaK'
+
+
+def test_corrupt_rtcm_from_the_caster_is_counted_and_the_rest_flows(str2str_factory, rtcm_dir):
+    caster = str2str_factory(41257, 41258)
+    rt = EmbeddedRuntime(real_time_factor=1.0)
+    client = rt.add_component(
+        NtripClient,
+        name='ntrip',
+        parameters={
+            'port': caster.caster_port,
+            'mountpoint': caster.mount,
+            'username': caster.user,
+            'password': caster.password,
+            'gga_interval_s': 0.0,
+        },
+    )
+    published = []
+    rt.subscribe('/gnss/rtcm', 'std_msgs/msg/UInt8MultiArray', published.append)
+    frames = frames_of(rtcm_dir / 'pygpsdata-NTRIP-USCL00CHL0.log')
+    broken = bytearray(frames[7])
+    broken[20] ^= 0x01
+    stream = b''.join(frames[:7]) + bytes(broken) + b'\xd3\x00garbage' + b''.join(frames[8:])
+    try:
+        run_until(rt, lambda: client.session.state.value == 'streaming')
+        caster.write(stream)
+        run_until(rt, lambda: len(published) >= len(frames) - 1)
+        assert [bytes(msg.data) for msg in published] == frames[:7] + frames[8:]
+        assert client.ctx.diagnostics.counters['rejected.crc_errors'] >= 1
+        assert client.session.state.value == 'streaming'
+    finally:
+        rt.close()
