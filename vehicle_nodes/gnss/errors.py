@@ -15,5 +15,9 @@ class TransportError(GnssError):
     """A transport that cannot be opened or configured (port, address, device)."""
 
 
+class NotReadyError(TransportError):
+    """The link is still being established: nothing was sent, nothing is wrong yet."""
+
+
 class ConfigError(GnssError, ParameterError):
     """A parameter combination the driver cannot run with; names the parameter."""

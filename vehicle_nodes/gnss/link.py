@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from vehicle_nodes.gnss.errors import TransportError
+from vehicle_nodes.gnss.errors import NotReadyError, TransportError
 from vehicle_nodes.gnss.transports import Transport
 
 
@@ -67,6 +67,10 @@ class TransportLink:
             return False
         try:
             self.transport.write(data)
+        except NotReadyError as err:
+            self.stats['send_not_ready'] += 1
+            self.last_error = str(err)
+            return False
         except TransportError as err:
             self._failed(now_s, str(err), 'send_failed')
             return False

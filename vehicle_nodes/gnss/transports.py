@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import abc
 import errno
+import os
+import select
 import socket
+import time
 from urllib.parse import parse_qs, urlsplit
 
-from vehicle_nodes.gnss.errors import ConfigError, TransportError
+from vehicle_nodes.gnss.errors import ConfigError, NotReadyError, TransportError
 
 READ_LIMIT_BYTES = 65536
 
@@ -94,23 +97,49 @@ class SerialTransport(Transport):
 
 
 class TcpTransport(Transport):
-    """A TCP client to a receiver's NMEA port; connect blocks at most ``connect_timeout_s``."""
+    """A TCP client to a receiver's NMEA port. Connecting never blocks (only the name lookup
+    may): ``read`` returns b'' until the connection is up, and raises if it fails or takes
+    longer than ``connect_timeout_s``."""
 
-    def __init__(self, url: str, host: str, port: int, connect_timeout_s: float = 2.0) -> None:
+    def __init__(self, url: str, host: str, port: int, connect_timeout_s: float = 5.0) -> None:
         self.url, self.host, self.port = url, host, port
         self.connect_timeout_s = connect_timeout_s
         self._sock: socket.socket | None = None
+        self._connected = False
+        self._deadline = 0.0
 
     def open(self) -> None:
         try:
-            sock = socket.create_connection((self.host, self.port), self.connect_timeout_s)
+            address = socket.gethostbyname(self.host)
         except OSError as err:
-            raise TransportError(f'{self.url}: cannot connect: {err}') from None
+            raise TransportError(f'{self.url}: cannot resolve {self.host}: {err}') from None
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
+        code = sock.connect_ex((address, self.port))
+        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            sock.close()
+            raise TransportError(f'{self.url}: cannot connect: {os.strerror(code)}')
         self._sock = sock
+        self._connected = code == 0
+        self._deadline = time.monotonic() + self.connect_timeout_s
+
+    def _check_connected(self) -> bool:
+        assert self._sock is not None
+        _, writable, _ = select.select([], [self._sock], [], 0)
+        if not writable:
+            if time.monotonic() > self._deadline:
+                self.close()
+                raise TransportError(f'{self.url}: no answer within {self.connect_timeout_s} s')
+            return False
+        code = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            self.close()
+            raise TransportError(f'{self.url}: cannot connect: {os.strerror(code)}')
+        self._connected = True
+        return True
 
     def read(self) -> bytes:
-        if self._sock is None:
+        if self._sock is None or (not self._connected and not self._check_connected()):
             return b''
         chunks = []
         try:
@@ -132,6 +161,8 @@ class TcpTransport(Transport):
     def write(self, data: bytes) -> None:
         if self._sock is None:
             raise TransportError(f'{self.url}: not connected')
+        if not self._connected and not self._check_connected():
+            raise NotReadyError(f'{self.url}: still connecting')
         try:
             self._sock.sendall(data)
         except BlockingIOError:
@@ -144,6 +175,7 @@ class TcpTransport(Transport):
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        self._connected = False
 
     @property
     def is_open(self) -> bool:
