@@ -15,6 +15,7 @@ from v2x_runtime.embedded import EmbeddedRuntime
 from v2x_runtime.topology import load_topology, validate
 from vehicle_nodes.gnss.driver import GnssDriver
 from vehicle_nodes.gnss.errors import GnssError
+from vehicle_nodes.gnss.link import TransportLink
 from vehicle_nodes.gnss.records import FixType
 from vehicle_nodes.gnss.ros_conversions import (
     FIX_TO_NAVSAT_STATUS,
@@ -23,6 +24,7 @@ from vehicle_nodes.gnss.ros_conversions import (
     navsatfix_to_fix,
 )
 from vehicle_nodes.gnss.stream import NmeaStream
+from vehicle_nodes.gnss.transports import TcpTransport
 
 TCP_PORT = 41201
 UDP_PORT = 41202
@@ -308,4 +310,34 @@ def test_every_real_log_over_tcp_gives_the_streams_fixes(nmea_dir, index):
                 assert counters['rejected.' + key.removeprefix('rejected_')] == value
     finally:
         rt.close()
+        server.close()
+
+
+def test_tcp_connect_that_hangs_times_out_without_blocking():
+    """A listener with a full backlog leaves our SYN unanswered: reads stay non-blocking and
+    the attempt fails after connect_timeout_s, counted by the link."""
+    server = socket.socket()
+    server.bind(('127.0.0.1', 41215))
+    server.listen(0)
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(('127.0.0.1', 41215))
+        fillers.append(filler)
+    transport = TcpTransport('tcp://127.0.0.1:41215', '127.0.0.1', 41215, connect_timeout_s=0.3)
+    link = TransportLink(transport)
+    try:
+        end = time.monotonic() + DEADLINE_S
+        polls = 0
+        while link.stats['open_failed'] + link.stats['link_lost'] == 0:
+            assert time.monotonic() < end
+            assert link.poll(time.monotonic()) == b''
+            polls += 1
+        assert 'no answer within 0.3 s' in link.last_error
+        assert polls > 1  # polls returned while the connection was pending
+    finally:
+        link.close()
+        for filler in fillers:
+            filler.close()
         server.close()
