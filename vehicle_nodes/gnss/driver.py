@@ -133,12 +133,10 @@ class GnssDriver(Component):
         diag = self.ctx.diagnostics
         diag.count(f'fix.{fix.fix_type.name.lower()}')
         self.fix_type_pub.publish(m.new('std_msgs/msg/UInt8', data=int(fix.fix_type)))
-        if fix.fix_type is FixType.NO_FIX:
-            diag.set_value('fix_type', fix.fix_type.name)
-        else:
+        diag.set_value('fix_type', fix.fix_type.name)
+        if fix.fix_type is not FixType.NO_FIX:
             self._last_fix_ns = now_ns
             self._silent = False
-            diag.set_value('fix_type', fix.fix_type.name)
         self.fix_pub.publish(fix_to_navsatfix(fix, now_ns, self.frame_id))
         if fix.speed_mps is not None and fix.fix_type is not FixType.NO_FIX:
             self.velocity_pub.publish(
@@ -151,10 +149,9 @@ class GnssDriver(Component):
             )
 
     def _check_silence(self, now_ns: int) -> None:
-        since = self._last_fix_ns if self._last_fix_ns is not None else None
-        if since is None or self._silent:
+        if self._last_fix_ns is None or self._silent:
             return
-        if now_ns - since >= self.silence_timeout_s * NS_PER_S:
+        if now_ns - self._last_fix_ns >= self.silence_timeout_s * NS_PER_S:
             self._silent = True
             self.ctx.diagnostics.reject(
                 'receiver_silent',

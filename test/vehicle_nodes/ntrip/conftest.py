@@ -5,6 +5,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -159,7 +160,7 @@ class GnssServerCaster:
         self.user, self.password, self.mount = 'rover', 's3cret', 'pygnssutils'
         self.source = socket.create_server(('127.0.0.1', source_port))
         self.source.settimeout(START_DEADLINE_S)
-        exe = shutil.which('gnssserver') or str(Path(os.sys.executable).parent / 'gnssserver')
+        exe = shutil.which('gnssserver') or str(Path(sys.executable).parent / 'gnssserver')
         self.process = Process(
             [
                 exe,
@@ -202,7 +203,7 @@ class GnssServerCaster:
 
 @pytest.fixture(scope='module')
 def gnssserver():
-    exe = Path(os.sys.executable).parent / 'gnssserver'
+    exe = Path(sys.executable).parent / 'gnssserver'
     if shutil.which('gnssserver') is None and not exe.exists():
         pytest.skip('pygnssutils gnssserver is not installed (pip install pygnssutils)')
     caster = GnssServerCaster(41280, 41281)
