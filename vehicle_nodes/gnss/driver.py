@@ -44,7 +44,7 @@ class GnssDriver(Component):
             'epoch_idle_s', 0.05, 'Quiet time that closes an epoch', range=(0.0, 1.0)
         )
         self.silence_timeout_s = ctx.declare_parameter(
-            'silence_timeout_s', 2.0, 'No fix for this long: receiver silent', range=(0.1, 60.0)
+            'silence_timeout_s', 2.0, 'No bytes for this long: receiver silent', range=(0.1, 60.0)
         )
         self.require_checksum = ctx.declare_parameter(
             'require_checksum', True, 'Reject sentences without *hh'
@@ -91,7 +91,6 @@ class GnssDriver(Component):
             )
         ctx.create_timer(self.poll_period_s, self.on_poll)
         self._last_bytes_ns: int | None = None
-        self._last_fix_ns: int | None = None
         self._silent = False
         self._reported: dict[str, int] = {}
 
@@ -107,6 +106,7 @@ class GnssDriver(Component):
         fixes: list[GnssFix] = []
         if data:
             self._last_bytes_ns = now_ns
+            self._silent = False
             fixes = self.stream.feed(data)
         elif self._last_bytes_ns is not None and (
             now_ns - self._last_bytes_ns >= self.epoch_idle_s * NS_PER_S
@@ -134,9 +134,6 @@ class GnssDriver(Component):
         diag.count(f'fix.{fix.fix_type.name.lower()}')
         self.fix_type_pub.publish(m.new('std_msgs/msg/UInt8', data=int(fix.fix_type)))
         diag.set_value('fix_type', fix.fix_type.name)
-        if fix.fix_type is not FixType.NO_FIX:
-            self._last_fix_ns = now_ns
-            self._silent = False
         self.fix_pub.publish(fix_to_navsatfix(fix, now_ns, self.frame_id))
         if fix.speed_mps is not None and fix.fix_type is not FixType.NO_FIX:
             self.velocity_pub.publish(
@@ -149,15 +146,17 @@ class GnssDriver(Component):
             )
 
     def _check_silence(self, now_ns: int) -> None:
-        if self._last_fix_ns is None or self._silent:
+        """Once per silent spell: no bytes from the receiver for silence_timeout_s."""
+        if self._last_bytes_ns is None or self._silent:
             return
-        if now_ns - self._last_fix_ns >= self.silence_timeout_s * NS_PER_S:
+        if now_ns - self._last_bytes_ns >= self.silence_timeout_s * NS_PER_S:
             self._silent = True
             self.ctx.diagnostics.reject(
                 'receiver_silent',
-                f'no fix from {self.source} for {self.silence_timeout_s} s '
+                f'nothing from {self.source} for {self.silence_timeout_s} s '
                 f'({self.link.last_error or "link open"})',
             )
+            self.ctx.diagnostics.set_value('fix_type', FixType.NO_FIX.name)
             self.fix_type_pub.publish(m.new('std_msgs/msg/UInt8', data=int(FixType.NO_FIX)))
 
     def _report_counts(self) -> None:
