@@ -255,3 +255,63 @@ def test_chunked_v2_stream(rtcm_dir):
         assert b'Authorization: Basic' in caster.request
     finally:
         caster.close()
+
+
+class GarbageCaster:
+    """Answers every request with the bytes it is given, then closes: fuzzing the session."""
+
+    def __init__(self, port, answers):
+        self.server = socket.create_server(('127.0.0.1', port))
+        self.server.settimeout(DEADLINE_S)
+        self.answers = list(answers)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        for answer in self.answers:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1.0)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(answer)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.server.close()
+
+
+def test_fuzzed_caster_answers_are_counted_never_raised():
+    rng = np.random.default_rng(11)
+    answers = [
+        rng.integers(0, 256, int(rng.integers(0, 3000)), np.uint8).tobytes() for _ in range(6)
+    ]
+    answers += [
+        b'ICY 200 OK\r\n' + rng.integers(0, 256, 5000, np.uint8).tobytes(),
+        b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n',
+        b'HTTP/1.1 200 OK\r\nContent-Type: gnss/sourcetable\r\n\r\nSTR;\r\n',
+        b'SOURCETABLE 200 OK\r\n\r\nSTR;A;B;RTCM 3;x;2;GPS;N;CHN;north;1;0;0;g;none;B;N;1;\r\n',
+    ]
+    caster = GarbageCaster(41239, answers)
+    try:
+        for mount in ('X', ''):
+            session = session_for(41239, mount, NtripVersion.V2)
+            session.backoff = Backoff(0.01, 0.01)
+            end = time.monotonic() + DEADLINE_S
+            while sum(v for k, v in session.stats.items() if k.startswith('failed_')) < 4:
+                assert time.monotonic() < end, dict(session.stats)
+                session.poll(time.monotonic())
+                if session.state is State.DONE:
+                    break
+                time.sleep(0.002)
+            failures = sum(v for k, v in session.stats.items() if k.startswith('failed_'))
+            # every answer ended as a counted failure, or (table request) a parsed/rejected table
+            assert failures >= 4 or session.stats['sourcetables'] == 1
+            assert session.stats['connects'] >= min(failures, 4)
+            session.close()
+    finally:
+        caster.close()
