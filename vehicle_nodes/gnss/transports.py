@@ -82,6 +82,8 @@ class SerialTransport(Transport):
             raise TransportError(f'{self.url}: not open')
         try:
             self._serial.write(data)
+        except serial.SerialTimeoutException:
+            raise NotReadyError(f'{self.url}: output buffer full, bytes dropped') from None
         except (serial.SerialException, OSError) as err:
             self.close()
             raise TransportError(f'{self.url}: write failed: {err}') from None
