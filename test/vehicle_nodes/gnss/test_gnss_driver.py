@@ -1,10 +1,12 @@
 """GnssDriver in the embedded runtime over real transports: TCP, UDP and a pty serial port."""
 
+import contextlib
 import math
 import os
 import socket
 import threading
 import time
+import tty
 
 import numpy as np
 import pytest
@@ -341,3 +343,28 @@ def test_tcp_connect_that_hangs_times_out_without_blocking():
         for filler in fillers:
             filler.close()
         server.close()
+
+
+def test_rtcm_is_written_to_a_serial_receiver():
+    master, slave = os.openpty()
+    os.set_blocking(master, False)
+    tty.setraw(slave)
+    rt, _ = make_runtime(f'serial://{os.ttyname(slave)}?baud=115200')
+    frame = bytes([0xD3, 0x00, 0x00, 0x47, 0xEA, 0x4B])
+    received = bytearray()
+
+    def drain():
+        with contextlib.suppress(BlockingIOError):
+            received.extend(os.read(master, 4096))
+        return bytes(received) == frame * 3
+
+    try:
+        rt.run(duration_s=0.05)
+        msg = m.new('std_msgs/msg/UInt8MultiArray', data=np.frombuffer(frame * 3, np.uint8).copy())
+        rt.publish('/car/gnss/rtcm', msg)
+        run_until(rt, drain)
+        assert rt.components['/car/gnss'].ctx.diagnostics.counters['rtcm_bytes_forwarded'] == 18
+    finally:
+        rt.close()
+        os.close(master)
+        os.close(slave)
