@@ -195,7 +195,7 @@ def test_wgs84_and_grs80_ellipsoids_differ_by_a_tenth_of_a_millimetre():
     assert 1e-5 < diff.max() < 2e-4
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.floats(-1e4, 1e4))
 def test_heading_round_trip(heading):
     yaw = geo.heading_deg_to_yaw(heading)

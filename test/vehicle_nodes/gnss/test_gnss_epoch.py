@@ -98,7 +98,7 @@ def test_dop_fallback_scales_with_uere(fix_type):
     assert kind is CovarianceKind.UNKNOWN and not cov.any()
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2000), st.integers(1, 300))
 def test_fuzz_random_bytes_through_the_stream(data, chunk):
     stream = NmeaStream()
@@ -109,7 +109,7 @@ def test_fuzz_random_bytes_through_the_stream(data, chunk):
     assert all(math.isnan(f.lat_deg) or abs(f.lat_deg) <= 90.0 for f in fixes)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.sampled_from(

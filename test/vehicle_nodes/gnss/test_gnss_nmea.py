@@ -172,7 +172,7 @@ def test_missing_checksum_accepted_when_not_required():
     assert isinstance(record, Heading) and record.heading_deg == 274.07
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.floats(-89.9999, 89.9999),
     st.floats(-179.9999, 179.9999),
@@ -206,7 +206,7 @@ VALID = [
 ]
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.sampled_from(VALID), st.data())
 def test_fuzz_mutated_sentences_never_raise(line, data):
     raw = bytearray(line.encode())
@@ -223,7 +223,7 @@ def test_fuzz_mutated_sentences_never_raise(line, data):
     assert outcome is not None
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120))
 def test_fuzz_random_text_never_raises(text):
     outcome = parse_sentence('$' + text)

@@ -112,7 +112,7 @@ def chunk(data: bytes, sizes: list[int]) -> bytes:
     return bytes(out + b'0\r\n\r\n')
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.binary(max_size=2000),
     st.lists(st.integers(1, 300), max_size=20),
@@ -135,7 +135,7 @@ def test_chunked_errors(raw):
         ChunkedDecoder().feed(raw)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400))
 def test_fuzz_chunked_and_head_raise_only_protocol_errors(data):
     with contextlib.suppress(ProtocolError):

@@ -38,13 +38,13 @@ def payload_of_type(message_type: int, size: int, seed: int = 0) -> bytes:
     return bytes(body)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=1100))
 def test_crc24q_matches_pyrtcm(data):
     assert crc24q(data) == pyrtcm.calc_crc24q(data)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(min_size=1, max_size=MAX_CRC_SPAN), min_size=1, max_size=8))
 def test_vectorised_crc_equals_table_crc(parts):
     data = b''.join(parts)
@@ -138,7 +138,7 @@ def test_garbage_containing_preambles_and_a_truncated_frame_mid_stream(usc_frame
     assert [f.data for f in out] == frames[:5] + frames[6:]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=3000))
 def test_fuzz_random_bytes_never_raise_and_yield_only_valid_frames(data):
     framer = RtcmFramer()

@@ -2,7 +2,7 @@
 
 import pyrtcm
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vehicle_nodes.ntrip.rtcm import RtcmFrame, RtcmFramer, encode_frame
@@ -53,6 +53,7 @@ def pack_1006(station_id, x, y, z, height):
 coordinate = st.integers(-(2**37), 2**37 - 1)
 
 
+@settings(deadline=None)
 @given(st.integers(0, 4095), coordinate, coordinate, coordinate, st.integers(0, 65535))
 def test_1006_round_trip(station_id, x, y, z, height):
     station = decode_station(RtcmFrame(pack_1006(station_id, x, y, z, height)))
