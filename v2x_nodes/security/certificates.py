@@ -8,7 +8,7 @@ by its issuer (or by itself for a root). What the stack needs of one is flattene
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from v2x_nodes.security import asn1spec
@@ -71,7 +71,7 @@ class CertificateInfo:
     issue_psids: frozenset[int]  # explicit certIssuePermissions (empty when none)
     tbs_raw: bytes
     signature: RawSignature
-    verifier: Verifier
+    verifier: Verifier = field(compare=False, repr=False)
 
     @property
     def is_ca(self) -> bool:
