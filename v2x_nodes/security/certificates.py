@@ -239,8 +239,8 @@ def certificate_from_value(value: dict[str, Any], raw: bytes) -> CertificateInfo
         raise UnsupportedError(f'{sig_kind} in a certificate issued with {issuer_kind}')
     if algorithm is Algorithm.ECDSA_P256_SHA256:
         r_kind, r_value = sig_value['rSig']
-        if r_kind not in ('x-only', 'compressed-y-0', 'compressed-y-1'):
-            raise UnsupportedError(f'ECDSA r as {r_kind} point')
+        if r_kind != 'x-only':  # one form only, so that a certificate has one encoding
+            raise UnsupportedError(f'ECDSA r as {r_kind} point (only x-only)')
         signature = RawSignature(r_value, sig_value['sSig'])
     else:
         signature = RawSignature(sig_value['rSig'], sig_value['sSig'])

@@ -202,8 +202,8 @@ def _parse_signature(data: bytes, pos: int) -> tuple[Algorithm, RawSignature, in
     tag, pos = read_fixed(data, pos, 1, 'signature')
     if tag[0] == _SIG_P256:
         point, pos = read_fixed(data, pos, 1, 'signature.rSig')
-        if point[0] not in (0x80, 0x82, 0x83):  # x-only, compressed-y-0, compressed-y-1
-            raise UnsupportedError(f'signature.rSig: point form {point[0]:#x} not supported')
+        if point[0] != 0x80:  # x-only; accepting the R-point forms too would make it malleable
+            raise UnsupportedError(f'signature.rSig: point form {point[0]:#x}, only x-only')
         r, pos = read_fixed(data, pos, _COORD, 'signature.rSig')
         s, pos = read_fixed(data, pos, _COORD, 'signature.sSig')
         return Algorithm.ECDSA_P256_SHA256, RawSignature(r, s), pos

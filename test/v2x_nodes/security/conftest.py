@@ -24,7 +24,8 @@ class Pki:
     ee: Issued
 
     def signer(self, **options: object) -> MessageSigner:
-        return MessageSigner(Credentials(self.ee.certificate, self.ee.signer), **options)  # type: ignore[arg-type]
+        credentials = Credentials(self.ee.certificate, self.ee.signer, (self.pca.certificate,))
+        return MessageSigner(credentials, **options)  # type: ignore[arg-type]
 
     def verifier(self, **options: object) -> MessageVerifier:
         verifier = MessageVerifier([self.root.certificate], **options)  # type: ignore[arg-type]

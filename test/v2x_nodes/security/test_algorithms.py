@@ -63,8 +63,14 @@ def _sm2_reference_verify(message: bytes, sig: RawSignature, x: int, y: int, uid
     """GB/T 32918.2 clause 7: e = SM3(Z_A || M), t = r + s, R = e + x1 of [s]G + [t]P_A."""
     z = hashlib.new(
         'sm3',
-        (len(uid) * 8).to_bytes(2, 'big') + uid + _b32(A) + _b32(B) + _b32(G[0]) + _b32(G[1])
-        + _b32(x) + _b32(y),
+        (len(uid) * 8).to_bytes(2, 'big')
+        + uid
+        + _b32(A)
+        + _b32(B)
+        + _b32(G[0])
+        + _b32(G[1])
+        + _b32(x)
+        + _b32(y),
     ).digest()
     e = int.from_bytes(hashlib.new('sm3', z + message).digest(), 'big')
     r, s = int.from_bytes(sig.r, 'big'), int.from_bytes(sig.s, 'big')
@@ -131,7 +137,9 @@ def test_bad_keys_raise_key_material_error() -> None:
         verifier_from_point(Algorithm.ECDSA_P256_SHA256, b'\x02' + b'\xff' * 32)
     with pytest.raises(KeyMaterialError, match='not a point'):
         verifier_from_point(Algorithm.SM2_SM3, b'\x05' + b'\x00' * 32)
-    with pytest.raises(KeyMaterialError, match='key.pem'):
-        load_signer_pem(b'-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', source='key.pem')
+    with pytest.raises(KeyMaterialError, match=r'key\.pem'):
+        load_signer_pem(
+            b'-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', source='key.pem'
+        )
     with pytest.raises(KeyMaterialError, match='expected one of'):
         Algorithm.parse('rsa')

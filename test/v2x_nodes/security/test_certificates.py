@@ -33,13 +33,17 @@ def test_chain_fields_and_signatures(pki: Pki) -> None:
 def test_wire_form_follows_1609dot2(pki: Pki) -> None:
     value = asn1spec.decode('Certificate', pki.ee.certificate.raw)
     assert value['version'] == 3 and value['type'] == 'explicit'
-    digest_choice = 'sha256AndDigest' if pki.algorithm is Algorithm.ECDSA_P256_SHA256 else 'sm3AndDigest'
+    digest_choice = (
+        'sha256AndDigest' if pki.algorithm is Algorithm.ECDSA_P256_SHA256 else 'sm3AndDigest'
+    )
     assert value['issuer'] == (digest_choice, pki.pca.certificate.hashed_id8)
     key_choice = 'ecdsaNistP256' if pki.algorithm is Algorithm.ECDSA_P256_SHA256 else 'ecsigSm2'
     assert value['toBeSigned']['verifyKeyIndicator'][1][0] == key_choice
     assert value['toBeSigned']['validityPeriod']['duration'] == ('minutes', 10080)
     sig_choice = value['signature'][0]
-    assert sig_choice == ('ecdsaNistP256Signature' if key_choice == 'ecdsaNistP256' else 'sm2Signature')
+    assert sig_choice == (
+        'ecdsaNistP256Signature' if key_choice == 'ecdsaNistP256' else 'sm2Signature'
+    )
     root = asn1spec.decode('Certificate', pki.root.certificate.raw)
     assert root['issuer'] == ('self', pki.algorithm.hash_name)
     assert root['toBeSigned']['certIssuePermissions'][0]['subjectPermissions'] == ('all', None)
@@ -93,7 +97,9 @@ def test_unsupported_forms_are_named(pki: Pki) -> None:
 
 _point = st.one_of(
     st.tuples(st.just('x-only'), st.binary(min_size=32, max_size=32)),
-    st.tuples(st.sampled_from(['compressed-y-0', 'compressed-y-1']), st.binary(min_size=32, max_size=32)),
+    st.tuples(
+        st.sampled_from(['compressed-y-0', 'compressed-y-1']), st.binary(min_size=32, max_size=32)
+    ),
 )
 _psids = st.lists(st.builds(dict, psid=st.integers(0, 2**40)), max_size=4)
 _tbs = st.fixed_dictionaries(
@@ -124,9 +130,7 @@ _tbs = st.fixed_dictionaries(
         'certIssuePermissions': st.lists(
             st.one_of(
                 st.just({'subjectPermissions': ('all', None)}),
-                st.builds(
-                    dict, subjectPermissions=st.tuples(st.just('explicit'), _psids)
-                ),
+                st.builds(dict, subjectPermissions=st.tuples(st.just('explicit'), _psids)),
             ),
             max_size=2,
         ),
@@ -140,7 +144,9 @@ _tbs = st.fixed_dictionaries(
     tbs=_tbs,
     issuer=st.one_of(
         st.tuples(st.just('self'), st.sampled_from(['sha256', 'sm3'])),
-        st.tuples(st.sampled_from(['sha256AndDigest', 'sm3AndDigest']), st.binary(min_size=8, max_size=8)),
+        st.tuples(
+            st.sampled_from(['sha256AndDigest', 'sm3AndDigest']), st.binary(min_size=8, max_size=8)
+        ),
     ),
     r=st.binary(min_size=32, max_size=32),
     s=st.binary(min_size=32, max_size=32),
@@ -151,7 +157,13 @@ def test_certificate_coer_round_trip(tbs: dict, issuer: tuple, r: bytes, s: byte
         if issuer[0] in ('sha256AndDigest',) or issuer == ('self', 'sha256')
         else ('sm2Signature', {'rSig': r, 'sSig': s})
     )
-    value = {'version': 3, 'type': 'explicit', 'issuer': issuer, 'toBeSigned': tbs, 'signature': signature}
+    value = {
+        'version': 3,
+        'type': 'explicit',
+        'issuer': issuer,
+        'toBeSigned': tbs,
+        'signature': signature,
+    }
     raw = asn1spec.encode('Certificate', value)
     decoded, length = asn1spec.decode_prefix('Certificate', raw + b'\xaa')
     assert length == len(raw)

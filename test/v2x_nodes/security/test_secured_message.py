@@ -44,7 +44,12 @@ def _message_value(algorithm: Algorithm, tbs: dict, signer: tuple, sig: RawSigna
         'protocolVersion': 3,
         'content': (
             'signedData',
-            {'hashId': algorithm.hash_name, 'tbsData': tbs, 'signer': signer, 'signature': signature},
+            {
+                'hashId': algorithm.hash_name,
+                'tbsData': tbs,
+                'signer': signer,
+                'signature': signature,
+            },
         ),
     }
 
@@ -86,13 +91,18 @@ def test_build_equals_asn1tools_and_parses_back(
         signer_bytes = encode_signer_digest(digest)
         signer_value = ('digest', digest)
     data = assemble(algorithm, tbs, signer_bytes, encode_signature(algorithm, sig))
-    value = _message_value(algorithm, _tbs_value(payload, psid, generation, expiry), signer_value, sig)
+    value = _message_value(
+        algorithm, _tbs_value(payload, psid, generation, expiry), signer_value, sig
+    )
     assert data == asn1spec.encode('Ieee1609Dot2Data', value)
     assert asn1spec.encode('Ieee1609Dot2Data', asn1spec.decode('Ieee1609Dot2Data', data)) == data
     msg = parse_signed(data)
     assert (msg.algorithm, msg.signature_algorithm) == (algorithm, algorithm)
     assert (msg.payload, msg.psid, msg.generation_time_us, msg.expiry_time_us) == (
-        payload, psid, generation, expiry,
+        payload,
+        psid,
+        generation,
+        expiry,
     )
     assert msg.tbs_raw == tbs and msg.signature == sig
     if by_certificate:
@@ -141,7 +151,9 @@ def test_parse_skips_header_fields_it_does_not_use(payload: bytes, psid: int, ex
 
 def _valid(algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256) -> dict:  # type: ignore[type-arg]
     tbs = _tbs_value(b'\x10\x20', 32, 1000, None)
-    return _message_value(algorithm, tbs, ('digest', b'\x01' * 8), RawSignature(b'\x03' * 32, b'\x04' * 32))
+    return _message_value(
+        algorithm, tbs, ('digest', b'\x01' * 8), RawSignature(b'\x03' * 32, b'\x04' * 32)
+    )
 
 
 def _signed(value: dict) -> dict:  # type: ignore[type-arg]
@@ -152,17 +164,35 @@ def _signed(value: dict) -> dict:  # type: ignore[type-arg]
     ('change', 'match'),
     [
         (lambda v: v.update(content=('unsecuredData', b'\x01')), 'not signed'),
-        (lambda v: _signed(v)['tbsData']['headerInfo'].update(
-            encryptionKey=('symmetric', ('aes128Ccm', b'\x00' * 16))), 'encryptionKey'),
-        (lambda v: _signed(v)['tbsData'].update(
-            payload={'extDataHash': ('sha256HashedData', b'\x00' * 32)}), 'extDataHash'),
+        (
+            lambda v: _signed(v)['tbsData']['headerInfo'].update(
+                encryptionKey=('symmetric', ('aes128Ccm', b'\x00' * 16))
+            ),
+            'encryptionKey',
+        ),
+        (
+            lambda v: _signed(v)['tbsData'].update(
+                payload={'extDataHash': ('sha256HashedData', b'\x00' * 32)}
+            ),
+            'extDataHash',
+        ),
         (lambda v: _signed(v).update(signer=('self', None)), 'self-signed'),
         (lambda v: _signed(v).update(hashId='sha384'), 'hashId'),
-        (lambda v: _signed(v).update(signature=(
-            'ecdsaBrainpoolP256r1Signature', {'rSig': ('x-only', b'\x00' * 32), 'sSig': b'\x00' * 32})),
-         'algorithm tag'),
-        (lambda v: _signed(v)['tbsData']['payload']['data'].update(
-            content=('signedCertificateRequest', b'')), 'only unsecuredData'),
+        (
+            lambda v: _signed(v).update(
+                signature=(
+                    'ecdsaBrainpoolP256r1Signature',
+                    {'rSig': ('x-only', b'\x00' * 32), 'sSig': b'\x00' * 32},
+                )
+            ),
+            'algorithm tag',
+        ),
+        (
+            lambda v: _signed(v)['tbsData']['payload']['data'].update(
+                content=('signedCertificateRequest', b'')
+            ),
+            'only unsecuredData',
+        ),
     ],
 )
 def test_valid_forms_the_stack_does_not_use_are_unsupported(change, match: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,279 @@
+"""Verifier: every rejection reason on real signed bytes, caches, verify-on-demand."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import NOW_NS, NOW_S, PSID_BSM, PSID_OTHER, PSID_SPAT, Pki, make_pki
+
+from v2x_nodes.security import (
+    Algorithm,
+    Credentials,
+    MessageSigner,
+    MessageVerifier,
+    SecurityError,
+    SigningError,
+    VerifyConfig,
+    VerifyReason,
+    asn1spec,
+)
+from v2x_nodes.security.algorithms import generate_signer
+from v2x_nodes.security.certificates import build_certificate
+from v2x_nodes.security.pki import issue_certificate
+from v2x_nodes.security.secured_message import (
+    assemble,
+    encode_signature,
+    encode_signer_certificates,
+)
+
+MS = 1_000_000
+PAYLOAD = bytes(range(40))
+
+
+def test_sign_and_verify_both_ways_of_naming_the_signer(pki: Pki) -> None:
+    signer, verifier = pki.signer(), pki.verifier()
+    first = signer.sign(PAYLOAD, PSID_BSM, NOW_NS)
+    second = signer.sign(PAYLOAD, PSID_SPAT, NOW_NS + 100 * MS)
+    assert len(second) < len(first)  # digest instead of certificate
+    outcome = verifier.verify(first, NOW_NS + MS)
+    assert outcome.ok and outcome.signature_checked, outcome
+    assert outcome.payload == PAYLOAD and outcome.psid == PSID_BSM
+    assert outcome.generation_time_ns == NOW_NS and outcome.algorithm is pki.algorithm
+    assert outcome.signer_id == pki.ee.certificate.hashed_id8
+    assert verifier.verify(second, NOW_NS + 101 * MS).ok
+
+
+def test_certificate_sent_again_after_the_interval_and_on_request(pki: Pki) -> None:
+    signer = pki.signer(certificate_interval_s=0.5)
+    sizes = [len(signer.sign(PAYLOAD, PSID_BSM, NOW_NS + i * 100 * MS)) for i in range(7)]
+    big, small = max(sizes), min(sizes)
+    assert [s == big for s in sizes] == [True, False, False, False, False, True, False]
+    signer.request_certificate()
+    assert len(signer.sign(PAYLOAD, PSID_BSM, NOW_NS + 800 * MS)) == big > small
+
+
+def test_digest_of_a_never_seen_certificate_is_unknown_signer(pki: Pki) -> None:
+    signer = pki.signer()
+    signer.sign(PAYLOAD, PSID_BSM, NOW_NS)  # the certificate went to someone else
+    outcome = pki.verifier().verify(signer.sign(PAYLOAD, PSID_BSM, NOW_NS + MS), NOW_NS + 2 * MS)
+    assert outcome.reason is VerifyReason.UNKNOWN_SIGNER
+    assert pki.ee.certificate.hashed_id8.hex() in outcome.detail
+
+
+def test_every_single_bit_flip_is_rejected(pki: Pki) -> None:
+    signer = pki.signer()
+    with_cert = signer.sign(PAYLOAD, PSID_BSM, NOW_NS)
+    with_digest = signer.sign(PAYLOAD, PSID_BSM, NOW_NS + MS)
+    verifier = pki.verifier()
+    reasons: set[VerifyReason] = set()
+    for data in (with_cert, with_digest):
+        for bit in range(len(data) * 8):
+            mutated = bytearray(data)
+            mutated[bit // 8] ^= 0x80 >> (bit % 8)
+            outcome = verifier.verify(bytes(mutated), NOW_NS + 2 * MS)
+            assert not outcome.ok, f'bit {bit} flipped and still accepted'
+            reasons.add(outcome.reason)
+        if data is with_cert:  # let the verifier learn the certificate for the digest form
+            assert verifier.verify(with_cert, NOW_NS + 2 * MS).ok
+    assert VerifyReason.BAD_SIGNATURE in reasons and VerifyReason.MALFORMED in reasons
+    assert verifier.verify(with_digest, NOW_NS + 2 * MS).ok  # the original still passes
+
+
+def test_foreign_root_is_untrusted(pki: Pki) -> None:
+    foreign = make_pki(pki.algorithm)
+    data = foreign.signer().sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert pki.verifier().verify(data, NOW_NS + MS).reason is VerifyReason.UNTRUSTED_CHAIN
+    # Even with the whole foreign chain in the message, the root is not an anchor.
+    chained = foreign.signer(include_chain=True).sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert pki.verifier().verify(chained, NOW_NS + MS).reason is VerifyReason.UNTRUSTED_CHAIN
+    assert pki.verifier().add_certificate(foreign.pca.certificate) is VerifyReason.UNTRUSTED_CHAIN
+
+
+def test_chain_in_the_message_is_accepted_without_preloaded_ca(pki: Pki) -> None:
+    data = pki.signer(include_chain=True).sign(PAYLOAD, PSID_BSM, NOW_NS)
+    verifier = MessageVerifier([pki.root.certificate])
+    assert verifier.verify(data, NOW_NS + MS).ok
+    assert (
+        MessageVerifier([pki.root.certificate])
+        .verify(pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS), NOW_NS + MS)
+        .reason
+        is VerifyReason.UNTRUSTED_CHAIN
+    )
+
+
+def test_expired_and_not_yet_valid_certificates(pki: Pki) -> None:
+    short = issue_certificate(
+        pki.pca, psids=[PSID_BSM], start_posix_s=NOW_S - 3000, duration_s=1800, name='old'
+    )
+    signer = MessageSigner(Credentials(short.certificate, short.signer))
+    data = signer.sign(PAYLOAD, PSID_BSM, (NOW_S - 2000) * 10**9)
+    assert pki.verifier().verify(data, (NOW_S - 1999) * 10**9).ok
+    with pytest.raises(SigningError, match='not valid'):
+        signer.sign(PAYLOAD, PSID_BSM, NOW_NS)
+    # Generation time past the end: signed by hand with the expired certificate.
+    expired = _sign_raw(short, PSID_BSM, NOW_NS)
+    outcome = pki.verifier().verify(expired, NOW_NS + MS)
+    assert outcome.reason is VerifyReason.CERTIFICATE_EXPIRED
+    future = issue_certificate(
+        pki.pca, psids=[PSID_BSM], start_posix_s=NOW_S + 3600, duration_s=3600, name='future'
+    )
+    outcome = pki.verifier().verify(_sign_raw(future, PSID_BSM, NOW_NS), NOW_NS + MS)
+    assert outcome.reason is VerifyReason.CERTIFICATE_NOT_YET_VALID
+
+
+def _sign_raw(issued, psid: int, now_ns: int, **tbs_options: object) -> bytes:  # type: ignore[no-untyped-def]
+    """Sign with a certificate regardless of its validity (what an attacker can do)."""
+    from v2x_nodes.security.certificates import message_hash
+    from v2x_nodes.security.secured_message import build_tbs
+    from v2x_nodes.security.time_tai import time64_from_posix_ns
+
+    cert, key = issued.certificate, issued.signer
+    tbs = build_tbs(PAYLOAD, psid, time64_from_posix_ns(now_ns), **tbs_options)  # type: ignore[arg-type]
+    signature = key.sign(message_hash(key.algorithm, tbs, cert.raw))
+    return assemble(
+        key.algorithm,
+        tbs,
+        encode_signer_certificates([cert.raw]),
+        encode_signature(key.algorithm, signature),
+    )
+
+
+def test_wrong_aid_is_rejected(pki: Pki) -> None:
+    with pytest.raises(SigningError, match='psid 99'):
+        pki.signer().sign(PAYLOAD, PSID_OTHER, NOW_NS)
+    outcome = pki.verifier().verify(_sign_raw(pki.ee, PSID_OTHER, NOW_NS), NOW_NS + MS)
+    assert outcome.reason is VerifyReason.PSID_NOT_PERMITTED
+    assert '99' in outcome.detail
+
+
+def test_replay_is_rejected(pki: Pki) -> None:
+    verifier = pki.verifier()
+    data = pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert verifier.verify(data, NOW_NS + MS).ok
+    assert verifier.verify(data, NOW_NS + 2 * MS).reason is VerifyReason.REPLAY
+    # Same payload at another time is a new message, not a replay.
+    signer = pki.signer()
+    assert verifier.verify(signer.sign(PAYLOAD, PSID_BSM, NOW_NS + 5 * MS), NOW_NS + 6 * MS).ok
+    # Two messages signed within one microsecond still get distinct generation times.
+    a = signer.sign(PAYLOAD, PSID_BSM, NOW_NS + 7 * MS)
+    b = signer.sign(PAYLOAD, PSID_BSM, NOW_NS + 7 * MS)
+    assert verifier.verify(a, NOW_NS + 8 * MS).ok and verifier.verify(b, NOW_NS + 8 * MS).ok
+
+
+def test_generation_time_window(pki: Pki) -> None:
+    config = VerifyConfig(max_age_s=2.0, max_future_s=0.5)
+    data = pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert pki.verifier(config=config).verify(data, NOW_NS + 1999 * MS).ok
+    outcome = pki.verifier(config=config).verify(data, NOW_NS + 2001 * MS)
+    assert outcome.reason is VerifyReason.TOO_OLD and '2.001' in outcome.detail
+    assert pki.verifier(config=config).verify(data, NOW_NS - 499 * MS).ok
+    outcome = pki.verifier(config=config).verify(data, NOW_NS - 501 * MS)
+    assert outcome.reason is VerifyReason.FROM_FUTURE
+
+
+def test_expiry_time_and_missing_generation_time(pki: Pki) -> None:
+    data = pki.signer(lifetime_s=0.1).sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert pki.verifier().verify(data, NOW_NS + 50 * MS).ok
+    assert pki.verifier().verify(data, NOW_NS + 150 * MS).reason is VerifyReason.MESSAGE_EXPIRED
+    value = asn1spec.decode('Ieee1609Dot2Data', data)
+    del value['content'][1]['tbsData']['headerInfo']['generationTime']
+    outcome = pki.verifier().verify(asn1spec.encode('Ieee1609Dot2Data', value), NOW_NS)
+    assert outcome.reason is VerifyReason.NO_GENERATION_TIME
+
+
+def test_issuer_permissions_are_enforced(pki: Pki) -> None:
+    # A CA allowed only psid 35 issues a certificate for 32: the chain check refuses it.
+    narrow = build_certificate(
+        subject=(key := generate_signer(pki.algorithm)).verifier(),
+        issuer_signer=pki.root.signer,
+        issuer=pki.root.certificate,
+        start_posix_s=NOW_S - 60,
+        duration_s=86400,
+        issue_psids=[PSID_SPAT],
+        name='narrow-ca',
+    )
+    verifier = pki.verifier()
+    assert verifier.add_certificate(narrow) is VerifyReason.OK
+    ee_key = generate_signer(pki.algorithm)
+    ee = build_certificate(
+        subject=ee_key.verifier(),
+        issuer_signer=key,
+        issuer=narrow,
+        start_posix_s=NOW_S - 60,
+        duration_s=86400,
+        app_psids=[PSID_BSM],
+    )
+    data = MessageSigner(Credentials(ee, ee_key)).sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert verifier.verify(data, NOW_NS + MS).reason is VerifyReason.ISSUER_NOT_PERMITTED
+    # An end-entity certificate cannot issue at all.
+    sub = build_certificate(
+        subject=generate_signer(pki.algorithm).verifier(),
+        issuer_signer=pki.ee.signer,
+        issuer=pki.ee.certificate,
+        start_posix_s=NOW_S - 60,
+        duration_s=86400,
+        app_psids=[PSID_BSM],
+    )
+    assert pki.verifier().verify(pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS), NOW_NS + MS).ok
+    verifier = pki.verifier()
+    verifier.verify(pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS), NOW_NS + MS)
+    assert verifier.add_certificate(sub) is VerifyReason.ISSUER_NOT_PERMITTED
+
+
+def test_forged_certificate_signature(pki: Pki) -> None:
+    value = asn1spec.decode('Certificate', pki.pca.certificate.raw)
+    value['toBeSigned']['crlSeries'] = 7  # changed after signing
+    forged = asn1spec.encode('Certificate', value)
+    assert pki.verifier().add_certificate(forged) is VerifyReason.BAD_CERTIFICATE_SIGNATURE
+    assert pki.verifier().add_certificate(b'\x80\x03') is VerifyReason.MALFORMED
+
+
+def test_anchor_must_be_self_signed(pki: Pki) -> None:
+    with pytest.raises(SecurityError, match='self-signed'):
+        MessageVerifier([pki.pca.certificate])
+    with pytest.raises(SecurityError, match='max_age_s'):
+        VerifyConfig(max_age_s=-1)
+
+
+def test_mixed_algorithms_are_rejected() -> None:
+    p256, sm2 = make_pki(Algorithm.ECDSA_P256_SHA256), make_pki(Algorithm.SM2_SM3)
+    verifier = MessageVerifier([p256.root.certificate, sm2.root.certificate])
+    verifier.add_certificate(p256.pca.certificate)
+    verifier.add_certificate(sm2.pca.certificate)
+    data = bytearray(p256.signer().sign(PAYLOAD, PSID_BSM, NOW_NS))
+    data[2] = 0x02  # hashId sm3 with a P-256 key and signature
+    assert verifier.verify(bytes(data), NOW_NS + MS).reason is VerifyReason.ALGORITHM_MISMATCH
+    assert verifier.verify(sm2.signer().sign(PAYLOAD, PSID_BSM, NOW_NS), NOW_NS + MS).ok
+
+
+def test_verify_on_demand(pki: Pki) -> None:
+    verifier = pki.verifier()
+    data = pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS)
+    deferred = verifier.verify(data, NOW_NS + MS, check_signature=False)
+    assert deferred.ok and not deferred.signature_checked and deferred.payload == PAYLOAD
+    confirmed = verifier.confirm(deferred, NOW_NS + 2 * MS)
+    assert confirmed.ok and confirmed.signature_checked
+    assert verifier.confirm(deferred, NOW_NS + 3 * MS).reason is VerifyReason.REPLAY
+    bad = bytearray(pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS + 10 * MS))
+    bad[-1] ^= 1
+    deferred = verifier.verify(bytes(bad), NOW_NS + 11 * MS, check_signature=False)
+    assert deferred.ok and not deferred.signature_checked
+    assert verifier.confirm(deferred, NOW_NS + 12 * MS).reason is VerifyReason.BAD_SIGNATURE
+
+
+def test_caches_are_bounded(pki: Pki) -> None:
+    verifier = pki.verifier(config=VerifyConfig(certificate_cache_size=2, replay_cache_size=3))
+    signers = []
+    for index in range(4):
+        issued = issue_certificate(
+            pki.pca, psids=[PSID_BSM], start_posix_s=NOW_S - 60, duration_s=600, name=f'v{index}'
+        )
+        signers.append(MessageSigner(Credentials(issued.certificate, issued.signer)))
+        assert verifier.verify(signers[-1].sign(PAYLOAD, PSID_BSM, NOW_NS), NOW_NS + MS).ok
+    assert len(verifier.store) == 2 + 2  # root and PCA pinned, two learned
+    assert len(verifier.replays) <= 3
+    # The first sender's certificate was evicted: its digest is unknown again.
+    late = signers[0].sign(PAYLOAD, PSID_BSM, NOW_NS + 10 * MS)
+    assert verifier.verify(late, NOW_NS + 11 * MS).reason is VerifyReason.UNKNOWN_SIGNER
+    assert verifier.verify(
+        signers[3].sign(PAYLOAD, PSID_BSM, NOW_NS + 10 * MS), NOW_NS + 11 * MS
+    ).ok
