@@ -16,7 +16,7 @@ from v2x_nodes.security.pki import DAY_S, init_pki, issue_into, load_certificate
 EPILOG = """\
 examples:
   v2x-stack pki init site-pki --algorithm sm2      root + authorisation CA in site-pki/
-  v2x-stack pki issue site-pki --name obu1 --psid 111,3618 --days 7 --pseudonym
+  v2x-stack pki issue site-pki --name obu1 --psid 32,35 --days 7 --pseudonym
   v2x-stack pki show site-pki/issued/obu1.cert
 """
 

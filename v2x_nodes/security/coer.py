@@ -59,7 +59,14 @@ def read_fixed(data: bytes, pos: int, size: int, where: str) -> tuple[bytes, int
     end = pos + size
     if end > len(data):
         raise DecodeError(f'{where}: truncated, {size} bytes expected at byte {pos}')
-    return bytes(data[pos:end]), end
+    return data[pos:end], end
+
+
+def read_byte(data: bytes, pos: int, where: str) -> int:
+    """The byte at ``pos``; raises DecodeError when the data ends before it."""
+    if pos >= len(data):
+        raise DecodeError(f'{where}: truncated, 1 byte expected at byte {pos}')
+    return data[pos]
 
 
 def skip_extensions(data: bytes, pos: int, where: str) -> int:

@@ -31,6 +31,7 @@ from v2x_nodes.security.certificates import CertificateInfo, parse_certificate_p
 from v2x_nodes.security.coer import (
     encode_length,
     encode_unsigned,
+    read_byte,
     read_fixed,
     read_length,
     read_unsigned,
@@ -111,38 +112,38 @@ def assemble(algorithm: Algorithm, tbs: bytes, signer: bytes, signature: bytes) 
 
 def _parse_payload(data: bytes, pos: int) -> tuple[bytes, int]:
     where = 'tbsData.payload'
-    pre, pos = read_fixed(data, pos, 1, where)
-    flags = pre[0]
+    flags = read_byte(data, pos, where)
+    pos += 1
     if flags & 0x1F:
         raise DecodeError(f'{where}: non-zero padding bits in the preamble')
     if flags & 0x80:
         raise UnsupportedError(f'{where}: extension additions (e.g. omitted) are not supported')
     if flags & 0x20 or not flags & 0x40:
         raise UnsupportedError(f'{where}: only embedded data is supported, not extDataHash')
-    head, pos = read_fixed(data, pos, 2, where + '.data')
+    head, pos = read_fixed(data, pos, 2, 'tbsData.payload.data')
     if head[0] != PROTOCOL_VERSION:
         raise DecodeError(f'{where}.data: protocolVersion {head[0]}, expected 3')
     if head[1] != _TAG_UNSECURED:
         raise UnsupportedError(f'{where}.data: content tag {head[1]:#x}, only unsecuredData')
-    length, pos = read_length(data, pos, where + '.data')
-    return read_fixed(data, pos, length, where + '.data.unsecuredData')
+    length, pos = read_length(data, pos, 'tbsData.payload.data')
+    return read_fixed(data, pos, length, 'tbsData.payload.data.unsecuredData')
 
 
 def _parse_header(data: bytes, pos: int) -> tuple[int, int | None, int | None, int]:
     where = 'tbsData.headerInfo'
-    pre, pos = read_fixed(data, pos, 1, where)
-    flags = pre[0]
+    flags = read_byte(data, pos, where)
+    pos += 1
     if flags & 0x01:
         raise DecodeError(f'{where}: non-zero padding bit in the preamble')
     if flags & 0x02:
         raise UnsupportedError(f'{where}: encryptionKey is not supported')
-    psid, pos = read_unsigned(data, pos, where + '.psid')
+    psid, pos = read_unsigned(data, pos, 'tbsData.headerInfo.psid')
     generation = expiry = None
     if flags & 0x40:
-        raw, pos = read_fixed(data, pos, 8, where + '.generationTime')
+        raw, pos = read_fixed(data, pos, 8, 'tbsData.headerInfo.generationTime')
         generation = int.from_bytes(raw, 'big')
     if flags & 0x20:
-        raw, pos = read_fixed(data, pos, 8, where + '.expiryTime')
+        raw, pos = read_fixed(data, pos, 8, 'tbsData.headerInfo.expiryTime')
         expiry = int.from_bytes(raw, 'big')
     if flags & 0x10:  # ThreeDLocation: two 4-byte signed ranges and a Uint16
         raw, pos = read_fixed(data, pos, 10, where + '.generationLocation')
@@ -171,11 +172,12 @@ KnownCertificate = Callable[[bytes, int], CertificateInfo | None]
 def _parse_signer(
     data: bytes, pos: int, known: KnownCertificate | None
 ) -> tuple[SignerKind, bytes | None, tuple[CertificateInfo, ...], int]:
-    tag, pos = read_fixed(data, pos, 1, 'signer')
-    if tag[0] == _SIGNER_DIGEST:
+    tag = read_byte(data, pos, 'signer')
+    pos += 1
+    if tag == _SIGNER_DIGEST:
         digest, pos = read_fixed(data, pos, 8, 'signer.digest')
         return SignerKind.DIGEST, digest, (), pos
-    if tag[0] == _SIGNER_CERTIFICATE:
+    if tag == _SIGNER_CERTIFICATE:
         count, pos = read_unsigned(data, pos, 'signer.certificate')
         if not 1 <= count <= MAX_CERTIFICATES:
             raise DecodeError(f'signer.certificate: {count} certificates, expected 1..4')
@@ -193,28 +195,30 @@ def _parse_signer(
             certificates.append(cert)
             pos += length
         return SignerKind.CERTIFICATE, None, tuple(certificates), pos
-    if tag[0] == _SIGNER_SELF:
+    if tag == _SIGNER_SELF:
         raise UnsupportedError('signer: self-signed messages are not accepted')
-    raise UnsupportedError(f'signer: unknown SignerIdentifier tag {tag[0]:#x}')
+    raise UnsupportedError(f'signer: unknown SignerIdentifier tag {tag:#x}')
 
 
 def _parse_signature(data: bytes, pos: int) -> tuple[Algorithm, RawSignature, int]:
-    tag, pos = read_fixed(data, pos, 1, 'signature')
-    if tag[0] == _SIG_P256:
-        point, pos = read_fixed(data, pos, 1, 'signature.rSig')
-        if point[0] != 0x80:  # x-only; accepting the R-point forms too would make it malleable
-            raise UnsupportedError(f'signature.rSig: point form {point[0]:#x}, only x-only')
+    tag = read_byte(data, pos, 'signature')
+    pos += 1
+    if tag == _SIG_P256:
+        point = read_byte(data, pos, 'signature.rSig')
+        pos += 1
+        if point != 0x80:  # x-only; accepting the R-point forms too would make it malleable
+            raise UnsupportedError(f'signature.rSig: point form {point:#x}, only x-only')
         r, pos = read_fixed(data, pos, _COORD, 'signature.rSig')
         s, pos = read_fixed(data, pos, _COORD, 'signature.sSig')
         return Algorithm.ECDSA_P256_SHA256, RawSignature(r, s), pos
-    if tag[0] == _SIG_SM2:
+    if tag == _SIG_SM2:
         length, pos = read_length(data, pos, 'signature.sm2Signature')
         if length != 2 * _COORD:
             raise DecodeError(f'signature.sm2Signature: open type of {length} bytes, expected 64')
         r, pos = read_fixed(data, pos, _COORD, 'signature.rSig')
         s, pos = read_fixed(data, pos, _COORD, 'signature.sSig')
         return Algorithm.SM2_SM3, RawSignature(r, s), pos
-    raise UnsupportedError(f'signature: algorithm tag {tag[0]:#x} not supported')
+    raise UnsupportedError(f'signature: algorithm tag {tag:#x} not supported')
 
 
 def parse_signed(data: bytes, known: KnownCertificate | None = None) -> SignedMessage:
@@ -222,6 +226,7 @@ def parse_signed(data: bytes, known: KnownCertificate | None = None) -> SignedMe
 
     ``known(data, pos)`` may return a certificate already decoded whose bytes start at ``pos``.
     """
+    data = bytes(data)  # slices of bytes are bytes; a bytearray or memoryview is copied once
     head, pos = read_fixed(data, 0, 3, 'Ieee1609Dot2Data')
     if head[0] != PROTOCOL_VERSION:
         raise DecodeError(f'protocolVersion {head[0]}, expected 3')
@@ -235,7 +240,7 @@ def parse_signed(data: bytes, known: KnownCertificate | None = None) -> SignedMe
     tbs_start = pos
     payload, pos = _parse_payload(data, pos)
     psid, generation, expiry, pos = _parse_header(data, pos)
-    tbs_raw = bytes(data[tbs_start:pos])
+    tbs_raw = data[tbs_start:pos]
     kind, digest, certificates, pos = _parse_signer(data, pos, known)
     sig_algorithm, signature, pos = _parse_signature(data, pos)
     if pos != len(data):

@@ -232,11 +232,24 @@ class MessageVerifier:
         replay_key = (cert.hashed_id8, msg.generation_time_us, tbs_hash[:16])
         if self.replays.seen(replay_key):
             return _reject(VerifyReason.REPLAY, 'same signer, time and content seen', **known)
+        if check_signature:
+            if not cert.verifier.verify(digest, msg.signature):
+                return VerifyOutcome(
+                    VerifyReason.BAD_SIGNATURE,
+                    'signature does not verify',
+                    signature_checked=True,
+                    **known,  # type: ignore[arg-type]
+                )
+            self.replays.record(replay_key, now_us)
+            return VerifyOutcome(
+                VerifyReason.OK,
+                '',
+                msg.payload,
+                signature_checked=True,
+                **known,  # type: ignore[arg-type]
+            )
         pending = _Pending(entry, digest, msg.signature, replay_key, msg.generation_time_us)
-        outcome = VerifyOutcome(VerifyReason.OK, '', msg.payload, _pending=pending, **known)  # type: ignore[arg-type]
-        if not check_signature:
-            return outcome
-        return self.confirm(outcome, now_ns)
+        return VerifyOutcome(VerifyReason.OK, '', msg.payload, _pending=pending, **known)  # type: ignore[arg-type]
 
     def confirm(self, outcome: VerifyOutcome, now_ns: int) -> VerifyOutcome:
         """Check the deferred signature of an outcome from ``verify(check_signature=False)``."""
