@@ -28,6 +28,7 @@ from v2x_nodes.security.errors import (
 from v2x_nodes.security.signing import Credentials, MessageSigner
 from v2x_nodes.security.verification import (
     MessageVerifier,
+    SecurityStatus,
     VerifyConfig,
     VerifyOutcome,
     VerifyReason,
@@ -44,6 +45,7 @@ __all__ = [
     'MessageVerifier',
     'PkiError',
     'SecurityError',
+    'SecurityStatus',
     'Signer',
     'SigningError',
     'UnsupportedError',

@@ -89,7 +89,10 @@ class MessageSigner:
                 f'certificate {cert.hashed_id8.hex()} is not valid at {now_ns / _NS_PER_S:.0f} s '
                 f'(valid {cert.start_s} .. {cert.end_s})'
             )
-        generation_us = time64_from_posix_ns(now_ns)
+        try:
+            generation_us = time64_from_posix_ns(now_ns)
+        except ValueError as err:
+            raise SigningError(f'cannot sign at {now_ns} ns: {err}') from None
         # Two messages in the same microsecond would look like a replay: keep times distinct.
         generation_us = max(generation_us, self._last_generation_us + 1)
         self._last_generation_us = generation_us

@@ -26,7 +26,11 @@ from v2x_nodes.security.certificates import CertificateInfo, parse_certificate, 
 from v2x_nodes.security.errors import DecodeError, SecurityError, UnsupportedError
 from v2x_nodes.security.secured_message import SignedMessage, SignerKind, parse_signed
 from v2x_nodes.security.stores import CertificateStore, ReplayCache, TrustedCertificate, trusted
-from v2x_nodes.security.time_tai import posix_ns_from_time64, time64_from_posix_ns
+from v2x_nodes.security.time_tai import (
+    EPOCH_2004_POSIX_S,
+    posix_ns_from_time64,
+    time64_from_posix_ns,
+)
 
 _NS_PER_S = 1_000_000_000
 
@@ -51,6 +55,15 @@ class VerifyReason(enum.Enum):
     PSID_NOT_PERMITTED = 'psid_not_permitted'
     REPLAY = 'replay'
     BAD_SIGNATURE = 'bad_signature'
+
+
+class SecurityStatus(enum.IntEnum):
+    """The ``security_status`` values of ``v2x_stack/msg/V2xFrame`` (same numbers)."""
+
+    NONE = 0
+    VERIFIED = 1
+    FAILED = 2
+    UNVERIFIED = 3
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,22 @@ class VerifyOutcome:
     def ok(self) -> bool:
         """True when every check that was asked for passed."""
         return self.reason is VerifyReason.OK
+
+    @property
+    def status(self) -> SecurityStatus:
+        """What ``V2xFrame.security_status`` should say about this message."""
+        if not self.ok:
+            return SecurityStatus.FAILED
+        return SecurityStatus.VERIFIED if self.signature_checked else SecurityStatus.UNVERIFIED
+
+
+def _time64_clamped(now_ns: int) -> int:
+    """Time64 of ``now_ns``, clamped to the Time64 range (a clock before 2004 makes every
+    message look generated in the future instead of raising)."""
+    try:
+        return time64_from_posix_ns(now_ns)
+    except ValueError:
+        return 0 if now_ns < EPOCH_2004_POSIX_S * _NS_PER_S else 2**64 - 1
 
 
 def _reject(reason: VerifyReason, detail: str, **known: object) -> VerifyOutcome:
@@ -204,7 +233,7 @@ class MessageVerifier:
             return _reject(
                 VerifyReason.NO_GENERATION_TIME, 'headerInfo.generationTime absent', **known
             )
-        now_us = time64_from_posix_ns(now_ns)
+        now_us = _time64_clamped(now_ns)
         age_us = now_us - msg.generation_time_us
         generation_ns = posix_ns_from_time64(msg.generation_time_us)
         known['generation_time_ns'] = generation_ns
@@ -273,7 +302,7 @@ class MessageVerifier:
                 algorithm=outcome.algorithm,
                 signature_checked=True,
             )
-        self.replays.record(pending.replay_key, time64_from_posix_ns(now_ns))
+        self.replays.record(pending.replay_key, _time64_clamped(now_ns))
         return VerifyOutcome(
             VerifyReason.OK,
             '',

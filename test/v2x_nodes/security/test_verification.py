@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import NOW_NS, NOW_S, PSID_BSM, PSID_OTHER, PSID_SPAT, Pki, make_pki
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from v2x_nodes.security import (
     Algorithm,
@@ -11,6 +13,7 @@ from v2x_nodes.security import (
     MessageSigner,
     MessageVerifier,
     SecurityError,
+    SecurityStatus,
     SigningError,
     VerifyConfig,
     VerifyReason,
@@ -277,3 +280,60 @@ def test_caches_are_bounded(pki: Pki) -> None:
     assert verifier.verify(
         signers[3].sign(PAYLOAD, PSID_BSM, NOW_NS + 10 * MS), NOW_NS + 11 * MS
     ).ok
+
+
+def test_status_values_match_v2x_frame_and_odd_clocks_do_not_raise(pki: Pki) -> None:
+    assert [s.value for s in SecurityStatus] == [0, 1, 2, 3]  # V2xFrame.SECURITY_* constants
+    verifier = pki.verifier()
+    data = pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS)
+    deferred = verifier.verify(data, NOW_NS, check_signature=False)
+    assert deferred.status is SecurityStatus.UNVERIFIED
+    assert verifier.confirm(deferred, NOW_NS).status is SecurityStatus.VERIFIED
+    assert verifier.verify(data, NOW_NS).status is SecurityStatus.FAILED  # replay
+    assert verifier.verify(data, 0).reason is VerifyReason.FROM_FUTURE
+    assert verifier.verify(data, 2**80).reason is VerifyReason.TOO_OLD
+    with pytest.raises(SigningError, match='not valid at'):
+        pki.signer().sign(PAYLOAD, PSID_BSM, -1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    payload=st.binary(max_size=300),
+    psid=st.sampled_from([PSID_BSM, PSID_SPAT]),
+    offset_ns=st.integers(0, 3600 * 10**9),
+    delay_ns=st.integers(-(10**9), 5 * 10**9),
+    algorithm=st.sampled_from(list(Algorithm)),
+)
+def test_sign_verify_round_trip(
+    payload: bytes, psid: int, offset_ns: int, delay_ns: int, algorithm: Algorithm
+) -> None:
+    pki = make_pki_cached(algorithm)
+    now_ns = NOW_NS + offset_ns
+    outcome = pki.verifier().verify(pki.signer().sign(payload, psid, now_ns), now_ns + delay_ns)
+    assert outcome.ok, outcome
+    assert (outcome.payload, outcome.psid) == (payload, psid)
+    assert abs(outcome.generation_time_ns - now_ns) < 1000  # type: ignore[operator]
+
+
+_PKIS: dict[Algorithm, Pki] = {}
+
+
+def make_pki_cached(algorithm: Algorithm) -> Pki:
+    if algorithm not in _PKIS:
+        _PKIS[algorithm] = make_pki(algorithm)
+    return _PKIS[algorithm]
+
+
+def test_hand_derived_bytes() -> None:
+    # ToBeSignedData for payload 10 20, psid 32, generationTime 0x0102030405060708, derived by
+    # hand from X.696: payload preamble 40 (data present, no extensions, 5 zero padding bits);
+    # Ieee1609Dot2Data 03 (version) 80 (CHOICE index 0 unsecuredData) 02 (length) 10 20;
+    # HeaderInfo preamble 40 (generationTime present); psid 01 20 (length 1, value 0x20);
+    # Time64 as 8 fixed bytes.
+    expected = bytes.fromhex('40 0380 02 1020 40 0120 0102030405060708')
+    from v2x_nodes.security.secured_message import build_tbs
+
+    assert build_tbs(b'\x10\x20', 32, 0x0102030405060708) == expected
+    # With expiryTime: preamble 60, then both Time64 values.
+    with_expiry = build_tbs(b'', 300, 1, 2)
+    assert with_expiry == bytes.fromhex('40 0380 00 60 02012c 0000000000000001 0000000000000002')
