@@ -75,7 +75,13 @@ class CertificateStore:
             while len(self._learned) > self.capacity:
                 _, old = self._learned.popitem(last=False)
                 self._forget_prefix(old.cert)
-        self._by_prefix.setdefault(entry.cert.raw[:16], []).append(entry.cert)
+        bucket = self._by_prefix.setdefault(entry.cert.raw[:16], [])
+        if all(cert.raw != entry.cert.raw for cert in bucket):
+            bucket.append(entry.cert)
+
+    def prefix_entries(self) -> int:
+        """How many certificates the byte-prefix index holds (each stored one exactly once)."""
+        return sum(map(len, self._by_prefix.values()))
 
     def _forget_prefix(self, cert: CertificateInfo) -> None:
         bucket = self._by_prefix.get(cert.raw[:16], [])

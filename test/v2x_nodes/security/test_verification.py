@@ -49,6 +49,11 @@ def test_certificate_sent_again_after_the_interval_and_on_request(pki: Pki) -> N
     signer = pki.signer(certificate_interval_s=0.5)
     sizes = [len(signer.sign(PAYLOAD, PSID_BSM, NOW_NS + i * 100 * MS)) for i in range(7)]
     big, small = max(sizes), min(sizes)
+    verifier = pki.verifier()
+    for i in range(5):  # the same certificate again and again is indexed once
+        data = pki.signer(certificate_interval_s=0).sign(PAYLOAD, PSID_BSM, NOW_NS + i * MS)
+        assert verifier.verify(data, NOW_NS + i * MS).ok
+    assert verifier.store.prefix_entries() == len(verifier.store) == 3
     assert [s == big for s in sizes] == [True, False, False, False, False, True, False]
     signer.request_certificate()
     assert len(signer.sign(PAYLOAD, PSID_BSM, NOW_NS + 800 * MS)) == big > small
@@ -273,6 +278,7 @@ def test_caches_are_bounded(pki: Pki) -> None:
         signers.append(MessageSigner(Credentials(issued.certificate, issued.signer)))
         assert verifier.verify(signers[-1].sign(PAYLOAD, PSID_BSM, NOW_NS), NOW_NS + MS).ok
     assert len(verifier.store) == 2 + 2  # root and PCA pinned, two learned
+    assert verifier.store.prefix_entries() == 4
     assert len(verifier.replays) <= 3
     # The first sender's certificate was evicted: its digest is unknown again.
     late = signers[0].sign(PAYLOAD, PSID_BSM, NOW_NS + 10 * MS)
