@@ -90,7 +90,6 @@ class _Pending:
     digest: bytes
     signature: RawSignature
     replay_key: tuple[bytes, int, bytes]
-    generation_us: int
 
 
 @dataclass(frozen=True)
@@ -222,7 +221,7 @@ class MessageVerifier:
             return _reject(reason, detail, psid=msg.psid)
         cert = entry.cert
         known = {'psid': msg.psid, 'signer_id': cert.hashed_id8, 'algorithm': msg.algorithm}
-        if not msg.algorithm is cert.key_algorithm is msg.signature_algorithm:
+        if not (msg.algorithm is cert.key_algorithm is msg.signature_algorithm):
             return _reject(
                 VerifyReason.ALGORITHM_MISMATCH,
                 f'hashId {msg.algorithm.value}, key {cert.key_algorithm.value}, '
@@ -246,10 +245,17 @@ class MessageVerifier:
         if msg.expiry_time_us is not None and msg.expiry_time_us < now_us:
             return _reject(VerifyReason.MESSAGE_EXPIRED, 'expiryTime has passed', **known)
         generation_s = generation_ns / _NS_PER_S
-        if generation_s >= entry.end_s:
-            return _reject(VerifyReason.CERTIFICATE_EXPIRED, 'signer chain expired', **known)
-        if generation_s < entry.start_s:
-            return _reject(VerifyReason.CERTIFICATE_NOT_YET_VALID, 'signer chain', **known)
+        if not entry.start_s <= generation_s < entry.end_s:
+            reason = (
+                VerifyReason.CERTIFICATE_EXPIRED
+                if generation_s >= entry.end_s
+                else VerifyReason.CERTIFICATE_NOT_YET_VALID
+            )
+            detail = (
+                f'generated at {generation_s:.0f} s, signer chain valid '
+                f'{entry.start_s} .. {entry.end_s} s (POSIX)'
+            )
+            return _reject(reason, detail, **known)
         if msg.psid not in cert.app_psids:
             return _reject(
                 VerifyReason.PSID_NOT_PERMITTED,
@@ -277,7 +283,7 @@ class MessageVerifier:
                 signature_checked=True,
                 **known,  # type: ignore[arg-type]
             )
-        pending = _Pending(entry, digest, msg.signature, replay_key, msg.generation_time_us)
+        pending = _Pending(entry, digest, msg.signature, replay_key)
         return VerifyOutcome(VerifyReason.OK, '', msg.payload, _pending=pending, **known)  # type: ignore[arg-type]
 
     def confirm(self, outcome: VerifyOutcome, now_ns: int) -> VerifyOutcome:
