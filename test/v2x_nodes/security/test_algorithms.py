@@ -143,3 +143,10 @@ def test_bad_keys_raise_key_material_error() -> None:
         )
     with pytest.raises(KeyMaterialError, match='expected one of'):
         Algorithm.parse('rsa')
+
+
+def test_sm3_fallback_agrees_with_hashlib() -> None:
+    from v2x_nodes.security.algorithms import _sm3_digest_tongsuo
+
+    for data in (b'', b'abc', bytes(range(256)) * 3):
+        assert _sm3_digest_tongsuo(data) == sm3(data) == hashlib.new('sm3', data).digest()

@@ -170,3 +170,38 @@ def test_certificate_coer_round_trip(tbs: dict, issuer: tuple, r: bytes, s: byte
     assert asn1spec.encode('Certificate', decoded) == raw
     assert decoded['toBeSigned']['id'] == tbs['id']
     assert decoded['issuer'] == issuer and decoded['signature'] == signature
+
+
+def test_mismatched_keys_are_refused(pki: Pki) -> None:
+    from v2x_nodes.security import Credentials, SigningError
+    from v2x_nodes.security.algorithms import generate_signer
+    from v2x_nodes.security.certificates import build_certificate
+    from v2x_nodes.security.errors import KeyMaterialError
+
+    stranger = generate_signer(pki.algorithm)
+    with pytest.raises(KeyMaterialError, match='does not match'):
+        build_certificate(
+            subject=stranger.verifier(),
+            issuer_signer=stranger,
+            issuer=pki.pca.certificate,
+            start_posix_s=NOW_S,
+            duration_s=60,
+            app_psids=[PSID_BSM],
+        )
+    with pytest.raises(SigningError, match='does not match'):
+        Credentials(pki.ee.certificate, stranger)
+    other = (
+        Algorithm.SM2_SM3
+        if pki.algorithm is Algorithm.ECDSA_P256_SHA256
+        else (Algorithm.ECDSA_P256_SHA256)
+    )
+    with pytest.raises(SigningError, match='key is'):
+        Credentials(pki.ee.certificate, generate_signer(other))
+    with pytest.raises(KeyMaterialError, match='issuer key is'):
+        build_certificate(
+            subject=stranger.verifier(),
+            issuer_signer=generate_signer(other),
+            issuer=pki.pca.certificate,
+            start_posix_s=NOW_S,
+            duration_s=60,
+        )
