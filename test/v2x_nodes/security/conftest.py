@@ -1,57 +1,18 @@
-"""Shared fixtures: one small PKI per algorithm (root -> PCA -> end entity), at a fixed time."""
+"""Fixtures of the security tests: the PKI of each algorithm, made once per session."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
+from security_pki import Pki, make_pki
 
-from v2x_nodes.security import Algorithm, Credentials, MessageSigner, MessageVerifier
-from v2x_nodes.security.pki import Issued, issue_certificate, make_authorization_ca, make_root_ca
-
-NOW_S = 1_780_000_000  # 2026-05-28, after the last leap second
-NOW_NS = NOW_S * 1_000_000_000
-PSID_BSM = 32
-PSID_SPAT = 35
-PSID_OTHER = 99
-
-
-@dataclass(frozen=True)
-class Pki:
-    algorithm: Algorithm
-    root: Issued
-    pca: Issued
-    ee: Issued
-
-    def signer(self, **options: object) -> MessageSigner:
-        credentials = Credentials(self.ee.certificate, self.ee.signer, (self.pca.certificate,))
-        return MessageSigner(credentials, **options)  # type: ignore[arg-type]
-
-    def verifier(self, **options: object) -> MessageVerifier:
-        verifier = MessageVerifier([self.root.certificate], **options)  # type: ignore[arg-type]
-        verifier.add_certificate(self.pca.certificate)
-        return verifier
-
-
-def make_pki(algorithm: Algorithm, *, ee_days: float = 7.0, start_s: int = NOW_S - 3600) -> Pki:
-    root = make_root_ca(algorithm, start_posix_s=start_s)
-    pca = make_authorization_ca(root, start_posix_s=start_s)
-    ee = issue_certificate(
-        pca,
-        psids=[PSID_BSM, PSID_SPAT],
-        start_posix_s=start_s,
-        duration_s=round(ee_days * 86400),
-        name='obu1',
-    )
-    return Pki(algorithm, root, pca, ee)
-
+from v2x_nodes.security import Algorithm
 
 _CACHE: dict[Algorithm, Pki] = {}
 
 
 @pytest.fixture(params=list(Algorithm), ids=[a.value for a in Algorithm])
 def pki(request: pytest.FixtureRequest) -> Pki:
-    """The PKI of each algorithm (made once per session: key generation is the slow part)."""
+    """The PKI of each algorithm (key generation is the slow part, so it is shared)."""
     algorithm = request.param
     if algorithm not in _CACHE:
         _CACHE[algorithm] = make_pki(algorithm)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW_S, PSID_BSM, PSID_SPAT, Pki
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from security_pki import NOW_S, PSID_BSM, PSID_SPAT, Pki
 
 from v2x_nodes.security import asn1spec
 from v2x_nodes.security.algorithms import Algorithm, hash_for

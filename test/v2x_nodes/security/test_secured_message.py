@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Pki, make_pki
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from security_pki import Pki, make_pki
 
 from v2x_nodes.security import asn1spec
 from v2x_nodes.security.algorithms import Algorithm, RawSignature

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW_NS, NOW_S, PSID_BSM, PSID_OTHER, PSID_SPAT, Pki, make_pki
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from security_pki import NOW_NS, NOW_S, PSID_BSM, PSID_OTHER, PSID_SPAT, Pki, make_pki
 
 from v2x_nodes.security import (
     Algorithm,

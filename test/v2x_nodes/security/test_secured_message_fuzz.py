@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from conftest import NOW_NS, PSID_BSM, Pki
+from security_pki import NOW_NS, PSID_BSM, Pki
 
 from v2x_nodes.security import VerifyOutcome, VerifyReason
 from v2x_nodes.security.certificates import parse_certificate
