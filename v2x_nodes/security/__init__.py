@@ -17,6 +17,7 @@ What the rx/tx nodes use::
 from v2x_nodes.security.algorithms import Algorithm, Signer, Verifier
 from v2x_nodes.security.certificates import CertificateInfo, parse_certificate
 from v2x_nodes.security.errors import (
+    ConfigError,
     DecodeError,
     EncodeError,
     KeyMaterialError,
@@ -37,6 +38,7 @@ from v2x_nodes.security.verification import (
 __all__ = [
     'Algorithm',
     'CertificateInfo',
+    'ConfigError',
     'Credentials',
     'DecodeError',
     'EncodeError',

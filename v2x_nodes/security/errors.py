@@ -32,3 +32,7 @@ class UnsupportedError(DecodeError):
 
 class SigningError(SecurityError):
     """A message cannot be signed with these credentials (psid not permitted, expired...)."""
+
+
+class ConfigError(SecurityError):
+    """A configuration value is invalid; the message names the field, expected and got."""

@@ -27,6 +27,8 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from v2x_nodes.security.errors import ConfigError
+
 # WGS84
 _A_M = 6_378_137.0
 _E2 = 6.694_379_990_14e-3
@@ -66,7 +68,7 @@ class MisbehaviourConfig:
     def __post_init__(self) -> None:
         for name, value in self.__dict__.items():
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise ValueError(
+                raise ConfigError(
                     f'MisbehaviourConfig.{name} must be a finite number > 0, got {value!r}'
                 )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from v2x_nodes.security.algorithms import Signer
 from v2x_nodes.security.certificates import CertificateInfo, message_hash
-from v2x_nodes.security.errors import SigningError
+from v2x_nodes.security.errors import ConfigError, SigningError
 from v2x_nodes.security.secured_message import (
     assemble,
     build_tbs,
@@ -59,6 +59,10 @@ class MessageSigner:
         """``certificate_interval_s`` 0 sends the certificate every time; ``lifetime_s`` sets
         headerInfo.expiryTime that long after generation; ``include_chain`` sends the CA
         certificates with the signer's."""
+        if not certificate_interval_s >= 0:
+            raise ConfigError(f'certificate_interval_s must be >= 0, got {certificate_interval_s}')
+        if lifetime_s is not None and not lifetime_s > 0:
+            raise ConfigError(f'lifetime_s must be > 0 or None, got {lifetime_s}')
         self.credentials = credentials
         self.certificate_interval_ns = round(certificate_interval_s * _NS_PER_S)
         self.lifetime_us = None if lifetime_s is None else round(lifetime_s * 1e6)

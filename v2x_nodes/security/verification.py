@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from v2x_nodes.security.algorithms import Algorithm, RawSignature, hash_for
 from v2x_nodes.security.certificates import CertificateInfo, parse_certificate, signature_valid
-from v2x_nodes.security.errors import DecodeError, SecurityError, UnsupportedError
+from v2x_nodes.security.errors import ConfigError, DecodeError, SecurityError, UnsupportedError
 from v2x_nodes.security.secured_message import SignedMessage, SignerKind, parse_signed
 from v2x_nodes.security.stores import CertificateStore, ReplayCache, TrustedCertificate, trusted
 from v2x_nodes.security.time_tai import (
@@ -78,10 +78,10 @@ class VerifyConfig:
     def __post_init__(self) -> None:
         for name in ('max_age_s', 'max_future_s'):
             if not getattr(self, name) >= 0:
-                raise SecurityError(f'VerifyConfig.{name} must be >= 0, got {getattr(self, name)}')
+                raise ConfigError(f'VerifyConfig.{name} must be >= 0, got {getattr(self, name)}')
         for name in ('certificate_cache_size', 'replay_cache_size'):
             if getattr(self, name) < 1:
-                raise SecurityError(f'VerifyConfig.{name} must be >= 1, got {getattr(self, name)}')
+                raise ConfigError(f'VerifyConfig.{name} must be >= 1, got {getattr(self, name)}')
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from v2x_nodes.security import ConfigError
 from v2x_nodes.security.misbehaviour import (
     MisbehaviourChecker,
     MisbehaviourConfig,
@@ -91,9 +92,9 @@ def test_sender_table_is_bounded_and_config_checked() -> None:
     for index in range(10):
         checker.check(Report(f's{index}', 0.0, 0.0, 0.0, 0.0, 0.0))
     assert len(checker._last) == 3
-    with pytest.raises(ValueError, match='max_speed_mps'):
+    with pytest.raises(ConfigError, match='max_speed_mps'):
         MisbehaviourConfig(max_speed_mps=-1.0)
-    with pytest.raises(ValueError, match='position_noise_m'):
+    with pytest.raises(ConfigError, match='position_noise_m'):
         MisbehaviourConfig(position_noise_m=math.nan)
 
 

@@ -9,6 +9,7 @@ from security_pki import NOW_NS, NOW_S, PSID_BSM, PSID_OTHER, PSID_SPAT, Pki, ma
 
 from v2x_nodes.security import (
     Algorithm,
+    ConfigError,
     Credentials,
     MessageSigner,
     MessageVerifier,
@@ -238,8 +239,14 @@ def test_forged_certificate_signature(pki: Pki) -> None:
 def test_anchor_must_be_self_signed(pki: Pki) -> None:
     with pytest.raises(SecurityError, match='self-signed'):
         MessageVerifier([pki.pca.certificate])
-    with pytest.raises(SecurityError, match='max_age_s'):
+    with pytest.raises(ConfigError, match='max_age_s'):
         VerifyConfig(max_age_s=-1)
+    with pytest.raises(ConfigError, match='replay_cache_size'):
+        VerifyConfig(replay_cache_size=0)
+    with pytest.raises(ConfigError, match='certificate_interval_s'):
+        pki.signer(certificate_interval_s=-1)
+    with pytest.raises(ConfigError, match='lifetime_s'):
+        pki.signer(lifetime_s=0)
 
 
 def test_mixed_algorithms_are_rejected() -> None:
