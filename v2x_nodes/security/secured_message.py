@@ -65,6 +65,7 @@ class SignedMessage:
     psid: int
     generation_time_us: int | None
     expiry_time_us: int | None
+    p2pcd_request: bytes | None  # HashedId3 the sender asks to learn (p2pcdLearningRequest)
     tbs_raw: bytes
     signer_kind: SignerKind
     signer_digest: bytes | None  # HashedId8, for SignerKind.DIGEST
@@ -74,14 +75,25 @@ class SignedMessage:
 
 
 def build_tbs(
-    payload: bytes, psid: int, generation_time_us: int, expiry_time_us: int | None = None
+    payload: bytes,
+    psid: int,
+    generation_time_us: int,
+    expiry_time_us: int | None = None,
+    p2pcd_request: bytes | None = None,
 ) -> bytes:
-    """COER of ToBeSignedData with ``payload`` as unsecured data and the header times."""
+    """COER of ToBeSignedData with ``payload`` as unsecured data, the header times and an
+    optional p2pcdLearningRequest (HashedId3 of a certificate this sender wants to learn)."""
     header_preamble = 0x40 | (0x20 if expiry_time_us is not None else 0)
+    if p2pcd_request is not None:
+        if len(p2pcd_request) != 3:
+            raise ValueError(f'p2pcdLearningRequest is a HashedId3, got {len(p2pcd_request)} bytes')
+        header_preamble |= 0x08
     header = bytes((header_preamble,)) + encode_unsigned(psid)
     header += generation_time_us.to_bytes(8, 'big')
     if expiry_time_us is not None:
         header += expiry_time_us.to_bytes(8, 'big')
+    if p2pcd_request is not None:
+        header += p2pcd_request
     inner = bytes((PROTOCOL_VERSION, _TAG_UNSECURED)) + encode_length(len(payload)) + payload
     return b'\x40' + inner + header
 
@@ -129,7 +141,7 @@ def _parse_payload(data: bytes, pos: int) -> tuple[bytes, int]:
     return read_fixed(data, pos, length, 'tbsData.payload.data.unsecuredData')
 
 
-def _parse_header(data: bytes, pos: int) -> tuple[int, int | None, int | None, int]:
+def _parse_header(data: bytes, pos: int) -> tuple[int, int | None, int | None, bytes | None, int]:
     where = 'tbsData.headerInfo'
     flags = read_byte(data, pos, where)
     pos += 1
@@ -151,8 +163,9 @@ def _parse_header(data: bytes, pos: int) -> tuple[int, int | None, int | None, i
         lon = int.from_bytes(raw[4:8], 'big', signed=True)
         if not (-900_000_000 <= lat <= 900_000_001 and -1_799_999_999 <= lon <= 1_800_000_001):
             raise DecodeError(f'{where}.generationLocation: latitude/longitude out of range')
+    p2pcd = None
     if flags & 0x08:
-        _, pos = read_fixed(data, pos, 3, where + '.p2pcdLearningRequest')
+        p2pcd, pos = read_fixed(data, pos, 3, 'tbsData.headerInfo.p2pcdLearningRequest')
     if flags & 0x04:  # MissingCrlIdentifier ::= SEQUENCE {cracaId, crlSeries, ...}
         sub, pos = read_fixed(data, pos, 1, where + '.missingCrlIdentifier')
         if sub[0] & 0x7F:
@@ -162,7 +175,7 @@ def _parse_header(data: bytes, pos: int) -> tuple[int, int | None, int | None, i
             pos = skip_extensions(data, pos, where + '.missingCrlIdentifier')
     if flags & 0x80:
         pos = skip_extensions(data, pos, where)
-    return psid, generation, expiry, pos
+    return psid, generation, expiry, p2pcd, pos
 
 
 # Finds an already known certificate at a position of a buffer (to skip decoding it again).
@@ -239,7 +252,7 @@ def parse_signed(data: bytes, known: KnownCertificate | None = None) -> SignedMe
         raise UnsupportedError(f'hashId {head[2]:#x} (sha256 and sm3 are supported)')
     tbs_start = pos
     payload, pos = _parse_payload(data, pos)
-    psid, generation, expiry, pos = _parse_header(data, pos)
+    psid, generation, expiry, p2pcd, pos = _parse_header(data, pos)
     tbs_raw = data[tbs_start:pos]
     kind, digest, certificates, pos = _parse_signer(data, pos, known)
     sig_algorithm, signature, pos = _parse_signature(data, pos)
@@ -251,6 +264,7 @@ def parse_signed(data: bytes, known: KnownCertificate | None = None) -> SignedMe
         psid=psid,
         generation_time_us=generation,
         expiry_time_us=expiry,
+        p2pcd_request=p2pcd,
         tbs_raw=tbs_raw,
         signer_kind=kind,
         signer_digest=digest,

@@ -77,11 +77,24 @@ class MessageSigner:
         """Send the full certificate with the next message."""
         self._last_certificate_ns = None
 
-    def sign(self, payload: bytes, psid: int, now_ns: int) -> bytes:
+    def on_learning_request(self, hashed_id3: bytes) -> bool:
+        """A neighbour asked for the certificate with this HashedId3 (1609.2 peer-to-peer
+        certificate distribution, ``VerifyOutcome.p2pcd_request``): when it is ours, the next
+        message carries it. True when it was ours."""
+        if hashed_id3 == self.credentials.certificate.hashed_id8[-3:]:
+            self.request_certificate()
+            return True
+        return False
+
+    def sign(
+        self, payload: bytes, psid: int, now_ns: int, *, p2pcd_request: bytes | None = None
+    ) -> bytes:
         """The signed SPDU for ``payload`` under ``psid``, generated at POSIX time ``now_ns``.
 
-        Raises SigningError when the certificate does not permit ``psid`` or is not valid at
-        ``now_ns``.
+        ``p2pcd_request``: the HashedId8 (or HashedId3) of a neighbour's certificate this node
+        does not know (``VerifyOutcome.signer_id`` of an ``unknown_signer`` outcome), asked for
+        in headerInfo.p2pcdLearningRequest. Raises SigningError when the certificate does not
+        permit ``psid`` or is not valid at ``now_ns``.
         """
         cert = self.credentials.certificate
         if psid not in cert.app_psids:
@@ -101,7 +114,8 @@ class MessageSigner:
         generation_us = max(generation_us, self._last_generation_us + 1)
         self._last_generation_us = generation_us
         expiry_us = None if self.lifetime_us is None else generation_us + self.lifetime_us
-        tbs = build_tbs(payload, psid, generation_us, expiry_us)
+        request = None if p2pcd_request is None else p2pcd_request[-3:]
+        tbs = build_tbs(payload, psid, generation_us, expiry_us, request)
         last = self._last_certificate_ns
         if last is None or now_ns - last >= self.certificate_interval_ns or now_ns < last:
             signer_field = self._signer_cert

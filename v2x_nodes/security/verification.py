@@ -104,6 +104,7 @@ class VerifyOutcome:
     signer_id: bytes | None = None  # HashedId8 of the signing certificate
     algorithm: Algorithm | None = None
     signature_checked: bool = False
+    p2pcd_request: bytes | None = None  # HashedId3 the (verified) sender asks to learn
     _pending: _Pending | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -194,7 +195,7 @@ class MessageVerifier:
             assert msg.signer_digest is not None
             entry = self.store.get(msg.signer_digest)
             if entry is None:
-                return VerifyReason.UNKNOWN_SIGNER, msg.signer_digest.hex(), None
+                return VerifyReason.UNKNOWN_SIGNER, f'digest {msg.signer_digest.hex()}', None
             return VerifyReason.OK, '', entry
         entry = None
         for cert in reversed(msg.certificates):  # issuers last: add them first
@@ -217,8 +218,8 @@ class MessageVerifier:
         except DecodeError as err:
             return _reject(VerifyReason.MALFORMED, str(err))
         reason, detail, entry = self._signer(msg)
-        if entry is None:
-            return _reject(reason, detail, psid=msg.psid)
+        if entry is None:  # an unknown digest is kept, so that the caller can ask for it
+            return _reject(reason, detail, psid=msg.psid, signer_id=msg.signer_digest)
         cert = entry.cert
         known = {'psid': msg.psid, 'signer_id': cert.hashed_id8, 'algorithm': msg.algorithm}
         if not (msg.algorithm is cert.key_algorithm is msg.signature_algorithm):
@@ -281,10 +282,18 @@ class MessageVerifier:
                 '',
                 msg.payload,
                 signature_checked=True,
+                p2pcd_request=msg.p2pcd_request,
                 **known,  # type: ignore[arg-type]
             )
         pending = _Pending(entry, digest, msg.signature, replay_key)
-        return VerifyOutcome(VerifyReason.OK, '', msg.payload, _pending=pending, **known)  # type: ignore[arg-type]
+        return VerifyOutcome(
+            VerifyReason.OK,
+            '',
+            msg.payload,
+            p2pcd_request=msg.p2pcd_request,
+            _pending=pending,
+            **known,  # type: ignore[arg-type]
+        )
 
     def confirm(self, outcome: VerifyOutcome, now_ns: int) -> VerifyOutcome:
         """Check the deferred signature of an outcome from ``verify(check_signature=False)``."""
@@ -318,4 +327,5 @@ class MessageVerifier:
             outcome.signer_id,
             outcome.algorithm,
             signature_checked=True,
+            p2pcd_request=outcome.p2pcd_request,
         )

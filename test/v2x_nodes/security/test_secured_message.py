@@ -64,6 +64,7 @@ _bytes32 = st.binary(min_size=32, max_size=32)
     psid=st.integers(0, 2**64),
     generation=st.integers(0, 2**64 - 1),
     expiry=st.none() | st.integers(0, 2**64 - 1),
+    p2pcd=st.none() | st.binary(min_size=3, max_size=3),
     by_certificate=st.booleans(),
     digest=st.binary(min_size=8, max_size=8),
     r=_bytes32,
@@ -75,14 +76,17 @@ def test_build_equals_asn1tools_and_parses_back(
     psid: int,
     generation: int,
     expiry: int | None,
+    p2pcd: bytes | None,
     by_certificate: bool,
     digest: bytes,
     r: bytes,
     s: bytes,
 ) -> None:
     sig = RawSignature(r, s)
-    tbs = build_tbs(payload, psid, generation, expiry)
-    assert tbs == asn1spec.encode('ToBeSignedData', _tbs_value(payload, psid, generation, expiry))
+    extra = {} if p2pcd is None else {'p2pcdLearningRequest': p2pcd}
+    tbs_value = _tbs_value(payload, psid, generation, expiry, **extra)
+    tbs = build_tbs(payload, psid, generation, expiry, p2pcd)
+    assert tbs == asn1spec.encode('ToBeSignedData', tbs_value)
     cert = _EE[algorithm]
     if by_certificate:
         signer_bytes = encode_signer_certificates([cert.raw])
@@ -91,9 +95,7 @@ def test_build_equals_asn1tools_and_parses_back(
         signer_bytes = encode_signer_digest(digest)
         signer_value = ('digest', digest)
     data = assemble(algorithm, tbs, signer_bytes, encode_signature(algorithm, sig))
-    value = _message_value(
-        algorithm, _tbs_value(payload, psid, generation, expiry), signer_value, sig
-    )
+    value = _message_value(algorithm, tbs_value, signer_value, sig)
     assert data == asn1spec.encode('Ieee1609Dot2Data', value)
     assert asn1spec.encode('Ieee1609Dot2Data', asn1spec.decode('Ieee1609Dot2Data', data)) == data
     msg = parse_signed(data)
@@ -104,7 +106,7 @@ def test_build_equals_asn1tools_and_parses_back(
         generation,
         expiry,
     )
-    assert msg.tbs_raw == tbs and msg.signature == sig
+    assert msg.tbs_raw == tbs and msg.signature == sig and msg.p2pcd_request == p2pcd
     if by_certificate:
         assert msg.signer_kind is SignerKind.CERTIFICATE and msg.certificates == (cert,)
     else:
@@ -146,6 +148,7 @@ def test_parse_skips_header_fields_it_does_not_use(payload: bytes, psid: int, ex
     )
     msg = parse_signed(data)
     assert (msg.payload, msg.psid, msg.generation_time_us) == (payload, psid, 123456789)
+    assert msg.p2pcd_request == extra.get('p2pcdLearningRequest')
     assert msg.tbs_raw == asn1spec.encode('ToBeSignedData', tbs)
 
 

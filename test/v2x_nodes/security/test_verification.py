@@ -350,3 +350,28 @@ def test_hand_derived_bytes() -> None:
     # With expiryTime: preamble 60, then both Time64 values.
     with_expiry = build_tbs(b'', 300, 1, 2)
     assert with_expiry == bytes.fromhex('40 0380 00 60 02012c 0000000000000001 0000000000000002')
+
+
+def test_peer_to_peer_certificate_learning(pki: Pki) -> None:
+    """S signs by digest; R does not know it, asks in its own message; S answers with the
+    certificate; R verifies (1609.2 p2pcdLearningRequest)."""
+    sender = pki.signer()
+    sender.sign(PAYLOAD, PSID_BSM, NOW_NS)  # the certificate went out before R listened
+    receiver_verifier = pki.verifier()
+    outcome = receiver_verifier.verify(sender.sign(PAYLOAD, PSID_BSM, NOW_NS + MS), NOW_NS + MS)
+    assert outcome.reason is VerifyReason.UNKNOWN_SIGNER
+    assert outcome.signer_id == pki.ee.certificate.hashed_id8
+    # R's own message (another certificate of the same PKI) carries the request.
+    other = issue_certificate(
+        pki.pca, psids=[PSID_BSM], start_posix_s=NOW_S - 60, duration_s=600, name='r'
+    )
+    receiver = MessageSigner(Credentials(other.certificate, other.signer))
+    request = receiver.sign(PAYLOAD, PSID_BSM, NOW_NS + 2 * MS, p2pcd_request=outcome.signer_id)
+    heard = pki.verifier().verify(request, NOW_NS + 3 * MS)
+    assert heard.ok and heard.p2pcd_request == pki.ee.certificate.hashed_id8[-3:]
+    assert not sender.on_learning_request(b'\x00\x00\x00')
+    assert sender.on_learning_request(heard.p2pcd_request)
+    answer = sender.sign(PAYLOAD, PSID_BSM, NOW_NS + 4 * MS)
+    assert receiver_verifier.verify(answer, NOW_NS + 5 * MS).ok
+    later = sender.sign(PAYLOAD, PSID_BSM, NOW_NS + 6 * MS)  # digest again, now known
+    assert len(later) < len(answer) and receiver_verifier.verify(later, NOW_NS + 7 * MS).ok
