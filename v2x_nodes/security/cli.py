@@ -17,6 +17,7 @@ EPILOG = """\
 examples:
   v2x-stack pki init site-pki --algorithm sm2      root + authorisation CA in site-pki/
   v2x-stack pki issue site-pki --name obu1 --psid 32,35 --days 7 --pseudonym
+  v2x-stack pki issue site-pki --name car7 --psid 32 --days 1 --pseudonym --count 20
   v2x-stack pki show site-pki/issued/obu1.cert
 """
 
@@ -44,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     issue.add_argument('--days', type=float, default=7.0, help='validity in days')
     issue.add_argument('--start', help='validity start, ISO 8601 (default: now)')
     issue.add_argument('--pseudonym', action='store_true', help='anonymous id (CertificateId none)')
+    issue.add_argument(
+        '--count', type=int, default=1, help='issue a pool: NAME-0 .. NAME-<count-1> (pseudonyms)'
+    )
     show = sub.add_parser('show', help='print the fields of a certificate file')
     show.add_argument('file', type=Path)
 
@@ -110,15 +114,25 @@ def run(args: argparse.Namespace) -> int:
         elif args.pki_command == 'issue':
             if not args.days > 0:
                 raise SecurityError(f'--days {args.days}: must be > 0')
-            issued = issue_into(
-                args.directory,
-                name=args.name,
-                psids=_psids(args.psid),
-                duration_s=round(args.days * DAY_S),
-                now_s=_start_s(args.start),
-                pseudonym=args.pseudonym,
+            if not 1 <= args.count <= 10_000:
+                raise SecurityError(f'--count {args.count}: expected 1 .. 10000')
+            names = (
+                [args.name]
+                if args.count == 1
+                else [f'{args.name}-{index}' for index in range(args.count)]
             )
-            print(describe(issued.certificate))
+            psids, start_s = _psids(args.psid), _start_s(args.start)
+            for name in names:
+                issued = issue_into(
+                    args.directory,
+                    name=name,
+                    psids=psids,
+                    duration_s=round(args.days * DAY_S),
+                    now_s=start_s,
+                    pseudonym=args.pseudonym,
+                )
+                print(f'{args.directory}/issued/{name}.cert')
+                print(describe(issued.certificate))
         else:
             print(describe(load_certificate(args.file)))
     except SecurityError as err:

@@ -47,6 +47,23 @@ def test_cli_init_issue_and_the_chain_verifies(
     assert 'name:        obu1' in out and '(pseudonym)' in out and '[32, 35]' in out
     assert _run('pki', 'show', str(site / 'issued' / 'obu1.cert')) == 0
     assert 'obu1' in capsys.readouterr().out
+    assert (
+        _run(
+            'pki',
+            'issue',
+            str(site),
+            '--name',
+            'car',
+            '--psid',
+            '32',
+            '--pseudonym',
+            '--count',
+            '3',
+        )
+        == 0
+    )
+    pool = [load_credentials(site, f'car-{i}').certificate for i in range(3)]
+    assert len({c.hashed_id8 for c in pool}) == 3 and all(c.name is None for c in pool)
 
     root, pca = load_trust(site)
     verifier = MessageVerifier([root])
@@ -78,6 +95,7 @@ def test_cli_errors_are_reported_not_raised(
         (('--name', 'a', '--psid', '-3'), 'non-negative'),
         (('--name', '../evil', '--psid', '32'), '--name'),
         (('--name', 'a', '--psid', '32', '--days', '0'), '--days'),
+        (('--name', 'a', '--psid', '32', '--count', '0'), '--count'),
         (('--name', 'a', '--psid', '32', '--start', 'yesterday'), 'ISO 8601'),
         (('--name', 'a', '--psid', '32', '--start', '2026-01-01T00:00:00'), 'time zone'),
     ]
