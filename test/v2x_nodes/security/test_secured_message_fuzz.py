@@ -85,3 +85,21 @@ def test_mutated_certificates_only_raise_decode_error(pki: Pki) -> None:
         except DecodeError:
             outcomes['rejected'] += 1
     assert sum(outcomes.values()) == CASES_PER_SEED and outcomes['rejected'] > 0
+
+
+def test_asn1tools_decoder_of_whole_messages_only_raises_decode_error(pki: Pki) -> None:
+    """The reference decoder (asn1tools + canonical check) is held to the same rule."""
+    from v2x_nodes.security import asn1spec
+
+    rng = random.Random(11)
+    signer = pki.signer(certificate_interval_s=0.3)
+    pool = [signer.sign(rng.randbytes(20), PSID_BSM, NOW_NS + i * 10**8) for i in range(6)]
+    outcomes: Counter[str] = Counter()
+    for _ in range(CASES_PER_SEED // 2):
+        data = _mutate(rng, rng.choice(pool), pool)
+        try:
+            asn1spec.decode('Ieee1609Dot2Data', data)
+            outcomes['decoded'] += 1
+        except DecodeError:
+            outcomes['rejected'] += 1
+    assert sum(outcomes.values()) == CASES_PER_SEED // 2 and outcomes['rejected'] > 0
