@@ -23,7 +23,7 @@ class TrustedCertificate:
     cert: CertificateInfo
     start_s: int
     end_s: int
-    raw_hash: bytes  # the suite's hash of the certificate, the signer input of 1609.2 5.3.1
+    raw_hash: bytes  # hash of the certificate with its key's suite: the message signer input
     depth: int  # 0 for an anchor
 
     def valid_at(self, posix_s: float) -> bool:
@@ -38,7 +38,8 @@ def trusted(cert: CertificateInfo, issuer: TrustedCertificate | None) -> Trusted
     if issuer is not None:
         start, end = max(start, issuer.start_s), min(end, issuer.end_s)
         depth = issuer.depth + 1
-    return TrustedCertificate(cert, start, end, hash_for(cert.algorithm, cert.raw), depth)
+    # Messages signed with this certificate's key hash it with that key's suite (5.3.1).
+    return TrustedCertificate(cert, start, end, hash_for(cert.key_algorithm, cert.raw), depth)
 
 
 class CertificateStore:

@@ -375,3 +375,22 @@ def test_peer_to_peer_certificate_learning(pki: Pki) -> None:
     assert receiver_verifier.verify(answer, NOW_NS + 5 * MS).ok
     later = sender.sign(PAYLOAD, PSID_BSM, NOW_NS + 6 * MS)  # digest again, now known
     assert len(later) < len(answer) and receiver_verifier.verify(later, NOW_NS + 7 * MS).ok
+
+
+def test_sm2_end_entity_under_a_p256_ca() -> None:
+    """Mixed chains: the certificate is identified with its issuer's hash (SHA-256), messages
+    signed with its SM2 key hash it with SM3 as the signer input."""
+    p256 = make_pki(Algorithm.ECDSA_P256_SHA256)
+    key = generate_signer(Algorithm.SM2_SM3)
+    cert = build_certificate(
+        subject=key.verifier(),
+        issuer_signer=p256.pca.signer,
+        issuer=p256.pca.certificate,
+        start_posix_s=NOW_S - 60,
+        duration_s=3600,
+        app_psids=[PSID_BSM],
+    )
+    assert cert.algorithm is Algorithm.ECDSA_P256_SHA256 and cert.key_algorithm is Algorithm.SM2_SM3
+    data = MessageSigner(Credentials(cert, key)).sign(PAYLOAD, PSID_BSM, NOW_NS)
+    assert data[2] == 0x02  # hashId sm3
+    assert p256.verifier().verify(data, NOW_NS + MS).ok
