@@ -69,6 +69,10 @@ class CertificateInfo:
     app_psids: frozenset[int]
     issue_all: bool  # certIssuePermissions says `all`
     issue_psids: frozenset[int]  # explicit certIssuePermissions (empty when none)
+    # Certificates a CA allows below itself down to the end entity (minChainLength and
+    # minChainLength + chainLengthRange; None = unbounded); 0, 0 for end entities.
+    chain_min: int
+    chain_max: int | None
     tbs_raw: bytes
     signature: RawSignature
     verifier: Verifier = field(compare=False, repr=False)
@@ -139,13 +143,16 @@ def build_certificate(
     app_psids: Iterable[int] = (),
     issue_psids: Iterable[int] | None = None,
     issue_all: bool = False,
+    chain_length: tuple[int, int] = (1, 0),
     name: str | None = None,
 ) -> CertificateInfo:
     """Make and sign an explicit certificate; ``issuer`` None makes it self-signed.
 
-    ``name`` None gives a pseudonym (CertificateId ``none``). Raises EncodeError when values do
-    not fit (name > 255 bytes, duration, times) and KeyMaterialError when the issuer's key does not
-    match the issuer certificate.
+    ``name`` None gives a pseudonym (CertificateId ``none``). A CA (``issue_all`` or
+    ``issue_psids``) gets ``chain_length`` = (minChainLength, chainLengthRange; -1 = any).
+    Raises EncodeError when values do not fit (name > 255 bytes, duration, times, no
+    permissions at all) and KeyMaterialError when the issuer's key does not match the issuer
+    certificate.
     """
     algorithm = issuer_signer.algorithm
     if issuer is not None and issuer.key_algorithm is not algorithm:
@@ -174,12 +181,22 @@ def build_certificate(
     psids = _psid_list(app_psids)
     if psids:
         tbs['appPermissions'] = psids
+    group: dict[str, Any] | None = None
     if issue_all:
-        tbs['certIssuePermissions'] = [{'subjectPermissions': ('all', None)}]
+        group = {'subjectPermissions': ('all', None)}
     elif issue_psids:
-        tbs['certIssuePermissions'] = [
-            {'subjectPermissions': ('explicit', _psid_list(issue_psids))}
-        ]
+        group = {'subjectPermissions': ('explicit', _psid_list(issue_psids))}
+    if group is not None:
+        min_length, length_range = chain_length
+        if min_length < 1 or length_range < -1:
+            raise EncodeError(f'chain_length {chain_length}: expected min >= 1, range >= -1')
+        if min_length != 1:  # DEFAULT values are left out (canonical encoding)
+            group['minChainLength'] = min_length
+        if length_range != 0:
+            group['chainLengthRange'] = length_range
+        tbs['certIssuePermissions'] = [group]
+    if 'appPermissions' not in tbs and group is None:
+        raise EncodeError('a certificate needs appPermissions or certIssuePermissions')
     tbs_raw = asn1spec.encode('ToBeSignedCertificate', tbs)
     issuer_raw = issuer.raw if issuer is not None else b''
     signature = issuer_signer.sign(message_hash(algorithm, tbs_raw, issuer_raw))
@@ -202,16 +219,34 @@ def build_certificate(
     return parse_certificate(asn1spec.encode('Certificate', cert))
 
 
-def _issue_permissions(tbs: dict[str, Any]) -> tuple[bool, frozenset[int]]:
+def _issue_permissions(
+    tbs: dict[str, Any],
+) -> tuple[bool, frozenset[int], int, int | None]:
+    """(issue all, explicit psids, chain min, chain max) from certIssuePermissions; several
+    groups give the loosest chain bounds of them (documented simplification)."""
     issue_all = False
     psids: set[int] = set()
+    minimums: list[int] = []
+    maximums: list[int | None] = []
     for group in tbs.get('certIssuePermissions', []):
         kind, value = group['subjectPermissions']
         if kind == 'all':
             issue_all = True
         else:
             psids.update(entry['psid'] for entry in value)
-    return issue_all, frozenset(psids)
+        min_length = group.get('minChainLength', 1)
+        length_range = group.get('chainLengthRange', 0)
+        if min_length < 1 or length_range < -1:
+            raise DecodeError(
+                f'certIssuePermissions: minChainLength {min_length}, chainLengthRange '
+                f'{length_range} (expected >= 1 and >= -1)'
+            )
+        minimums.append(min_length)
+        maximums.append(None if length_range == -1 else min_length + length_range)
+    if not minimums:
+        return issue_all, frozenset(psids), 0, 0
+    chain_max = None if None in maximums else max(m for m in maximums if m is not None)
+    return issue_all, frozenset(psids), min(minimums), chain_max
 
 
 def certificate_from_value(value: dict[str, Any], raw: bytes) -> CertificateInfo:
@@ -258,7 +293,13 @@ def certificate_from_value(value: dict[str, Any], raw: bytes) -> CertificateInfo
         raise DecodeError(str(err)) from None
     id_kind, id_value = tbs['id']
     start_s = posix_s_from_time32(tbs['validityPeriod']['start'])
-    issue_all, issue_psids = _issue_permissions(tbs)
+    issue_all, issue_psids, chain_min, chain_max = _issue_permissions(tbs)
+    if (
+        not tbs.get('appPermissions')
+        and not tbs.get('certIssuePermissions')
+        and (not tbs.get('certRequestPermissions'))
+    ):
+        raise DecodeError('certificate without app, issue or request permissions')
     return CertificateInfo(
         raw=raw,
         hashed_id8=hashed_id8(algorithm, raw),
@@ -271,6 +312,8 @@ def certificate_from_value(value: dict[str, Any], raw: bytes) -> CertificateInfo
         app_psids=frozenset(entry['psid'] for entry in tbs.get('appPermissions', [])),
         issue_all=issue_all,
         issue_psids=issue_psids,
+        chain_min=chain_min,
+        chain_max=chain_max,
         tbs_raw=asn1spec.encode('ToBeSignedCertificate', tbs),
         signature=signature,
         verifier=verifier,

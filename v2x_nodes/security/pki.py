@@ -52,6 +52,7 @@ def make_root_ca(
         start_posix_s=start_posix_s,
         duration_s=duration_s,
         issue_all=True,
+        chain_length=(1, -1),  # CAs and end entities below, at any depth
         name=name,
     )
     return Issued(cert, key)

@@ -9,6 +9,7 @@ added by the operator are pinned; certificates learned from messages are evicted
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ class TrustedCertificate:
     end_s: int
     raw_hash: bytes  # hash of the certificate with its key's suite: the message signer input
     depth: int  # 0 for an anchor
+    # How many certificates may still follow below this one down to the end entity, by the
+    # minChainLength/chainLengthRange of it and of every CA above it (inf = unbounded).
+    below_min: int
+    below_max: float
 
     def valid_at(self, posix_s: float) -> bool:
         """True when the whole chain is valid at ``posix_s``."""
@@ -35,11 +40,17 @@ def trusted(cert: CertificateInfo, issuer: TrustedCertificate | None) -> Trusted
     """A store entry for ``cert`` under ``issuer`` (None for a trust anchor)."""
     start, end = cert.start_s, cert.end_s
     depth = 0
+    own_max = math.inf if cert.chain_max is None else cert.chain_max
+    below_min, below_max = (cert.chain_min, own_max) if cert.is_ca else (0, 0.0)
     if issuer is not None:
         start, end = max(start, issuer.start_s), min(end, issuer.end_s)
         depth = issuer.depth + 1
+        below_min, below_max = issuer.below_min - 1, issuer.below_max - 1
+        if cert.is_ca:
+            below_min, below_max = max(below_min, cert.chain_min), min(below_max, own_max)
     # Messages signed with this certificate's key hash it with that key's suite (5.3.1).
-    return TrustedCertificate(cert, start, end, hash_for(cert.key_algorithm, cert.raw), depth)
+    raw_hash = hash_for(cert.key_algorithm, cert.raw)
+    return TrustedCertificate(cert, start, end, raw_hash, depth, below_min, below_max)
 
 
 class CertificateStore:

@@ -186,9 +186,12 @@ class MessageVerifier:
             cert.issue_all and not issuer.cert.issue_all
         ):
             return VerifyReason.ISSUER_NOT_PERMITTED, None
+        entry = trusted(cert, issuer)
+        if entry.below_max < 0 or entry.below_min > entry.below_max:
+            return VerifyReason.ISSUER_NOT_PERMITTED, None  # chain longer than CAs allow
         if not signature_valid(cert, issuer.cert):
             return VerifyReason.BAD_CERTIFICATE_SIGNATURE, None
-        return VerifyReason.OK, trusted(cert, issuer)
+        return VerifyReason.OK, entry
 
     def _signer(self, msg: SignedMessage) -> tuple[VerifyReason, str, TrustedCertificate | None]:
         if msg.signer_kind is SignerKind.DIGEST:
@@ -227,6 +230,12 @@ class MessageVerifier:
                 VerifyReason.ALGORITHM_MISMATCH,
                 f'hashId {msg.algorithm.value}, key {cert.key_algorithm.value}, '
                 f'signature {msg.signature_algorithm.value}',
+                **known,
+            )
+        if entry.below_min > 0:
+            return _reject(
+                VerifyReason.ISSUER_NOT_PERMITTED,
+                f'a CA above the signer requires {entry.below_min} more certificate(s) below',
                 **known,
             )
         if msg.generation_time_us is None:

@@ -394,3 +394,70 @@ def test_sm2_end_entity_under_a_p256_ca() -> None:
     data = MessageSigner(Credentials(cert, key)).sign(PAYLOAD, PSID_BSM, NOW_NS)
     assert data[2] == 0x02  # hashId sm3
     assert p256.verifier().verify(data, NOW_NS + MS).ok
+
+
+def test_chain_length_permissions(pki: Pki) -> None:
+    root, pca, ee = pki.root.certificate, pki.pca.certificate, pki.ee.certificate
+    assert (root.chain_min, root.chain_max) == (1, None)  # chainLengthRange -1: any depth
+    assert (pca.chain_min, pca.chain_max) == (1, 1)  # DEFAULTs: end entities only
+    assert (ee.chain_min, ee.chain_max) == (0, 0)
+    # The PCA may not issue a CA: the chain below it would be two certificates long.
+    sub_key = generate_signer(pki.algorithm)
+    sub_ca = build_certificate(
+        subject=sub_key.verifier(),
+        issuer_signer=pki.pca.signer,
+        issuer=pca,
+        start_posix_s=NOW_S - 60,
+        duration_s=86400,
+        issue_all=True,
+    )
+    assert pki.verifier().add_certificate(sub_ca) is VerifyReason.ISSUER_NOT_PERMITTED
+    # A root that wants exactly two certificates below it refuses an end entity it signs itself.
+    strict_key = generate_signer(pki.algorithm)
+    strict = build_certificate(
+        subject=strict_key.verifier(),
+        issuer_signer=strict_key,
+        issuer=None,
+        start_posix_s=NOW_S - 60,
+        duration_s=86400,
+        issue_all=True,
+        chain_length=(2, 0),
+    )
+    direct_key = generate_signer(pki.algorithm)
+    direct = build_certificate(
+        subject=direct_key.verifier(),
+        issuer_signer=strict_key,
+        issuer=strict,
+        start_posix_s=NOW_S - 60,
+        duration_s=86400,
+        app_psids=[PSID_BSM],
+    )
+    data = MessageSigner(Credentials(direct, direct_key)).sign(PAYLOAD, PSID_BSM, NOW_NS)
+    outcome = MessageVerifier([strict]).verify(data, NOW_NS + MS)
+    assert (
+        outcome.reason is VerifyReason.ISSUER_NOT_PERMITTED and 'more certificate' in outcome.detail
+    )
+
+
+def test_certificate_without_permissions_cannot_be_built(pki: Pki) -> None:
+    from v2x_nodes.security import EncodeError
+
+    key = generate_signer(pki.algorithm)
+    with pytest.raises(EncodeError, match='appPermissions or certIssuePermissions'):
+        build_certificate(
+            subject=key.verifier(),
+            issuer_signer=pki.pca.signer,
+            issuer=pki.pca.certificate,
+            start_posix_s=NOW_S,
+            duration_s=60,
+        )
+    with pytest.raises(EncodeError, match='chain_length'):
+        build_certificate(
+            subject=key.verifier(),
+            issuer_signer=key,
+            issuer=None,
+            start_posix_s=NOW_S,
+            duration_s=60,
+            issue_all=True,
+            chain_length=(0, 0),
+        )
