@@ -252,8 +252,12 @@ class MessageVerifier:
             return _reject(
                 VerifyReason.FROM_FUTURE, f'generated {-age_us / 1e6:.3f} s ahead', **known
             )
-        if msg.expiry_time_us is not None and msg.expiry_time_us < now_us:
-            return _reject(VerifyReason.MESSAGE_EXPIRED, 'expiryTime has passed', **known)
+        if msg.expiry_time_us is not None:
+            if msg.expiry_time_us <= msg.generation_time_us:  # 1609.2 6.3.9: invalid
+                detail = 'expiryTime not after generationTime'
+                return _reject(VerifyReason.MESSAGE_EXPIRED, detail, **known)
+            if msg.expiry_time_us < now_us:
+                return _reject(VerifyReason.MESSAGE_EXPIRED, 'expiryTime has passed', **known)
         generation_s = generation_ns / _NS_PER_S
         if not entry.start_s <= generation_s < entry.end_s:
             reason = (

@@ -183,6 +183,9 @@ def test_expiry_time_and_missing_generation_time(pki: Pki) -> None:
     data = pki.signer(lifetime_s=0.1).sign(PAYLOAD, PSID_BSM, NOW_NS)
     assert pki.verifier().verify(data, NOW_NS + 50 * MS).ok
     assert pki.verifier().verify(data, NOW_NS + 150 * MS).reason is VerifyReason.MESSAGE_EXPIRED
+    backwards = _sign_raw(pki.ee, PSID_BSM, NOW_NS, expiry_time_us=1000)
+    outcome = pki.verifier().verify(backwards, NOW_NS)
+    assert outcome.reason is VerifyReason.MESSAGE_EXPIRED and 'not after' in outcome.detail
     value = asn1spec.decode('Ieee1609Dot2Data', data)
     del value['content'][1]['tbsData']['headerInfo']['generationTime']
     outcome = pki.verifier().verify(asn1spec.encode('Ieee1609Dot2Data', value), NOW_NS)
