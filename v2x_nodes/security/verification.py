@@ -3,11 +3,13 @@
 Steps, in order (the first failure is the outcome's reason):
 1. parse (``malformed`` / ``unsupported``);
 2. signer: a digest must name a certificate seen before (``unknown_signer``); full certificates
-   are chained to a trust anchor, each link checked for issue permission and signature
-   (``untrusted_chain``, ``issuer_not_permitted``, ``bad_certificate_signature``) and cached;
-3. algorithms agree: hashId, key and signature (``algorithm_mismatch``);
+   are chained to a trust anchor, each link checked for issue permission, chain length and
+   signature (``untrusted_chain``, ``issuer_not_permitted``, ``bad_certificate_signature``) and
+   cached;
+3. algorithms agree: hashId, key and signature (``algorithm_mismatch``); the CAs above allow
+   the signer to end the chain (``issuer_not_permitted``);
 4. generation time present and inside [now - max_age, now + max_future] (``no_generation_time``,
-   ``too_old``, ``from_future``), expiry time not passed (``message_expired``);
+   ``too_old``, ``from_future``), expiry time after it and not passed (``message_expired``);
 5. chain valid at the generation time (``certificate_expired``, ``certificate_not_yet_valid``);
 6. psid in the signer's appPermissions (``psid_not_permitted``);
 7. not seen before (``replay``);
