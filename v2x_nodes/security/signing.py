@@ -96,6 +96,7 @@ class MessageSigner:
         in headerInfo.p2pcdLearningRequest. Raises SigningError when the certificate does not
         permit ``psid`` or is not valid at ``now_ns``.
         """
+        payload = bytes(payload)  # a numpy uint8 array (V2xFrame.payload) works too
         cert = self.credentials.certificate
         if psid not in cert.app_psids:
             raise SigningError(

@@ -464,3 +464,16 @@ def test_certificate_without_permissions_cannot_be_built(pki: Pki) -> None:
             issue_all=True,
             chain_length=(0, 0),
         )
+
+
+def test_numpy_uint8_arrays_are_accepted(pki: Pki) -> None:
+    """V2xFrame.secured arrives as a numpy uint8 array (rosbags' choice for uint8[])."""
+    import numpy as np
+
+    data = pki.signer().sign(PAYLOAD, PSID_BSM, NOW_NS)
+    outcome = pki.verifier().verify(np.frombuffer(data, dtype=np.uint8), NOW_NS)  # type: ignore[arg-type]
+    assert outcome.ok and outcome.payload == PAYLOAD
+    assert type(outcome.payload) is bytes
+    array = np.frombuffer(PAYLOAD, dtype=np.uint8)
+    signed = pki.signer().sign(array, PSID_BSM, NOW_NS + MS)  # type: ignore[arg-type]
+    assert pki.verifier().verify(signed, NOW_NS + MS).payload == PAYLOAD
