@@ -1,6 +1,5 @@
 """GNSS test set-up: the realdata NMEA folder (also found from a git worktree via V2X_REALDATA)."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -9,12 +8,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope='session')
-def nmea_dir() -> Path:
-    """``../shared/realdata/nmea`` beside the repository (or under $V2X_REALDATA); else skip."""
-    candidates = [ROOT.parent / 'shared' / 'realdata']
-    if os.environ.get('V2X_REALDATA'):
-        candidates.insert(0, Path(os.environ['V2X_REALDATA']))
-    for base in candidates:
-        if (base / 'nmea').is_dir():
-            return base / 'nmea'
-    pytest.skip(f'real-world NMEA logs not found in {[str(c) for c in candidates]}')
+def nmea_dir(realdata: Path) -> Path:
+    """``realdata/nmea`` (see the realdata fixture in test/conftest.py)."""
+    if not (realdata / 'nmea').is_dir():
+        pytest.skip(f'no nmea/ folder in {realdata}')
+    return realdata / 'nmea'

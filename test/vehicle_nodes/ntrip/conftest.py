@@ -16,15 +16,11 @@ START_DEADLINE_S = 15.0
 
 
 @pytest.fixture(scope='session')
-def rtcm_dir() -> Path:
-    """``../shared/realdata/rtcm`` beside the repository (or under $V2X_REALDATA); else skip."""
-    candidates = [ROOT.parent / 'shared' / 'realdata']
-    if os.environ.get('V2X_REALDATA'):
-        candidates.insert(0, Path(os.environ['V2X_REALDATA']))
-    for base in candidates:
-        if (base / 'rtcm').is_dir():
-            return base / 'rtcm'
-    pytest.skip(f'real-world RTCM streams not found in {[str(c) for c in candidates]}')
+def rtcm_dir(realdata: Path) -> Path:
+    """``realdata/rtcm`` (see the realdata fixture in test/conftest.py)."""
+    if not (realdata / 'rtcm').is_dir():
+        pytest.skip(f'no rtcm/ folder in {realdata}')
+    return realdata / 'rtcm'
 
 
 def assert_port_free(port: int) -> None:
