@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-
 
 @pytest.fixture(scope='session')
 def nmea_dir(realdata: Path) -> Path:
