@@ -46,6 +46,7 @@ class Schema:
     uper: Any
     jer: Any
     digest: str
+    tree: dict[str, Any]
 
     def type_names(self) -> list[str]:
         return sorted(self.uper.types)
@@ -78,7 +79,7 @@ def _load_parse_tree(files: list[Path], digest: str) -> dict[str, Any]:
     path = cache_dir() / f'csae-{digest}.pickle'
     try:
         with path.open('rb') as fh:
-            return pickle.load(fh)  # noqa: S301 (our own cache file, keyed by content hash)
+            return pickle.load(fh)
     except FileNotFoundError:
         pass
     except Exception as err:  # a damaged cache is rebuilt, never fatal
@@ -120,4 +121,37 @@ def load_schema() -> Schema:
         jer = asn1tools.compile_dict(_jer_tree(tree), 'jer')
     except Exception as err:
         raise SchemaError(f'cannot compile ASN.1 modules in {ASN_DIR}: {err}') from err
-    return Schema(uper=uper, jer=jer, digest=digest)
+    return Schema(uper=uper, jer=jer, digest=digest, tree=tree)
+
+
+def _type_descriptor(type_name: str) -> dict[str, Any]:
+    for module in load_schema().tree.values():
+        if type_name in module['types']:
+            return module['types'][type_name]
+    raise SchemaError(f'type {type_name} is not in the message set')
+
+
+@cache
+def enum_names(type_name: str) -> tuple[str, ...]:
+    """Names of an ENUMERATED type indexed by their number ('' for unused numbers)."""
+    values = [v for v in _type_descriptor(type_name)['values'] if v is not None]
+    names = [''] * (max(number for _, number in values) + 1)
+    for name, number in values:
+        names[number] = name
+    return tuple(names)
+
+
+@cache
+def enum_index(type_name: str) -> dict[str, int]:
+    """Number of each name of an ENUMERATED type."""
+    return {name: i for i, name in enumerate(enum_names(type_name)) if name}
+
+
+@cache
+def bit_names(type_name: str) -> tuple[str, ...]:
+    """Named bits of a BIT STRING type, indexed by bit number."""
+    bits = _type_descriptor(type_name)['named-bits']
+    names = [''] * (max(int(n) for _, n in bits) + 1)
+    for name, number in bits:
+        names[int(number)] = name
+    return tuple(names)
