@@ -17,7 +17,6 @@ from v2x_nodes.codec.convert.common import (
     SOURCE_V2X,
     VEHICLE_CLASS_OF,
     class_from_vehicle_class,
-    class_variance,
     covariance,
     heading_variance,
     make_participant,
@@ -339,13 +338,3 @@ def _bound(*variances: float) -> float:
     if any(not math.isfinite(v) or v < 0 for v in variances):
         return math.nan
     return 2.0 * math.sqrt(max(variances))
-
-
-__all__ = [
-    'OwnVehicleState',
-    'bsm_from_participant',
-    'bsm_from_state',
-    'class_variance',
-    'participant_from_bsm',
-    'state_from_bsm',
-]
