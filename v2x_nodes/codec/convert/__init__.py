@@ -1,9 +1,9 @@
 """Conversions between the message set's values (asn1tools dicts) and the project's ROS
 messages. All unit conversion of the V2X edge happens here and in ``codec.units``.
 
-| message | to the wire | from the wire |
+| msg | to the wire | from the wire |
 |---|---|---|
-| BSM | ``bsm_from_state`` / ``bsm_from_participant`` | ``state_from_bsm`` / ``participant_from_bsm`` |
+| BSM | ``bsm_from_state``, ``bsm_from_participant`` | ``state_from_bsm``, ``participant_from_bsm``|
 | RSM | ``rsm_from_participants`` | ``participants_from_rsm`` |
 | SSM | ``ssm_from_participants`` | ``participants_from_ssm`` |
 | SPAT | ``spat_from_intersections`` | ``intersections_from_spat`` |
