@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from v2x_nodes.codec import units
@@ -139,17 +140,22 @@ def _ecef(lat_deg: float, lon_deg: float, alt_m: float) -> tuple[float, float, f
     )
 
 
+_B = _A * (1.0 - _F)
+_EP2 = _E2 / (1.0 - _E2)
+
+
 def _geodetic(x: float, y: float, z: float) -> tuple[float, float, float]:
+    """ECEF -> geodetic: Bowring's formula plus one refinement (sub-micrometre near ground)."""
     lon = math.atan2(y, x)
     p = math.hypot(x, y)
-    lat = math.atan2(z, p * (1.0 - _E2))
-    for _ in range(6):  # converges to < 1e-12 rad for terrestrial points
-        n = _A / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
-        alt = p / math.cos(lat) - n
-        lat = math.atan2(z, p * (1.0 - _E2 * n / (n + alt)))
+    theta = math.atan2(z * _A, p * _B)
+    st, ct = math.sin(theta), math.cos(theta)
+    lat = math.atan2(z + _EP2 * _B * st**3, p - _E2 * _A * ct**3)
     n = _A / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
     alt = p / math.cos(lat) - n
-    return math.degrees(lat), math.degrees(lon), alt
+    lat = math.atan2(z, p * (1.0 - _E2 * n / (n + alt)))
+    n = _A / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
+    return math.degrees(lat), math.degrees(lon), p / math.cos(lat) - n
 
 
 @dataclass(frozen=True)
@@ -160,22 +166,27 @@ class GeoOrigin:
     lon_deg: float
     alt_m: float = 0.0
 
+    @cached_property
+    def _frame(self) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
+        """Origin in ECEF and the sines/cosines of its longitude and latitude."""
+        lat0, lon0 = math.radians(self.lat_deg), math.radians(self.lon_deg)
+        trig = (math.sin(lon0), math.cos(lon0), math.sin(lat0), math.cos(lat0))
+        return _ecef(self.lat_deg, self.lon_deg, self.alt_m), trig
+
     def to_enu(self, lat_deg: float, lon_deg: float, alt_m: float) -> tuple[float, float, float]:
+        """ENU metres of a geodetic position (a NaN altitude is taken as the origin's)."""
         alt = alt_m if math.isfinite(alt_m) else self.alt_m
         x, y, z = _ecef(lat_deg, lon_deg, alt)
-        x0, y0, z0 = _ecef(self.lat_deg, self.lon_deg, self.alt_m)
+        (x0, y0, z0), (sl, cl, sp, cp) = self._frame
         dx, dy, dz = x - x0, y - y0, z - z0
-        lat0, lon0 = math.radians(self.lat_deg), math.radians(self.lon_deg)
-        sl, cl, sp, cp = math.sin(lon0), math.cos(lon0), math.sin(lat0), math.cos(lat0)
         east = -sl * dx + cl * dy
         north = -sp * cl * dx - sp * sl * dy + cp * dz
         up = cp * cl * dx + cp * sl * dy + sp * dz
         return east, north, up
 
     def to_geodetic(self, east: float, north: float, up: float) -> tuple[float, float, float]:
-        x0, y0, z0 = _ecef(self.lat_deg, self.lon_deg, self.alt_m)
-        lat0, lon0 = math.radians(self.lat_deg), math.radians(self.lon_deg)
-        sl, cl, sp, cp = math.sin(lon0), math.cos(lon0), math.sin(lat0), math.cos(lat0)
+        """(lat_deg, lon_deg, alt_m) of an ENU position."""
+        (x0, y0, z0), (sl, cl, sp, cp) = self._frame
         dx = -sl * east - sp * cl * north + cp * cl * up
         dy = cl * east - sp * sl * north + cp * sl * up
         dz = cp * north + sp * up

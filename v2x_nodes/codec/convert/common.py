@@ -78,7 +78,9 @@ def cls(msgtype: str) -> Callable[..., Any]:
 
 
 def header(stamp_ns: int, frame_id: str) -> Any:
-    return m.header(stamp_ns, frame_id)
+    sec, nanosec = divmod(stamp_ns, 1_000_000_000)
+    stamp = cls('builtin_interfaces/msg/Time')(sec=sec, nanosec=nanosec)
+    return cls('std_msgs/msg/Header')(stamp=stamp, frame_id=frame_id)
 
 
 def point(x: float, y: float, z: float) -> Any:
