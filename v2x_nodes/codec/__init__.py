@@ -13,7 +13,18 @@ from v2x_nodes.codec.errors import (
     FieldError,
     SchemaError,
 )
-from v2x_nodes.codec.uper import Frame, MessageKind, decode, decode_frame, encode, encode_frame
+
+_UPER_NAMES = ('Frame', 'MessageKind', 'decode', 'decode_frame', 'encode', 'encode_frame')
+
+
+def __getattr__(name: str) -> object:
+    """The UPER names load asn1tools (~0.2 s) on first use, so importing the package is cheap."""
+    if name in _UPER_NAMES:
+        from v2x_nodes.codec import uper
+
+        return getattr(uper, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 __all__ = [
     'CodecError',

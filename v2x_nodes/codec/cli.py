@@ -17,10 +17,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from v2x_nodes.codec import jer
 from v2x_nodes.codec.errors import CodecError, InputFormatError
-from v2x_nodes.codec.schema import load_schema
-from v2x_nodes.codec.uper import FRAME_TYPE
+
+FRAME_TYPE = 'MessageFrame'  # the default --type (the codec itself is imported on use)
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
@@ -77,6 +76,8 @@ def _jer_documents(text: str) -> list[tuple[int, str]]:
 def _encode(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     inline = args.input.lstrip()[:1] in ('{', '[', '"') or args.input.lstrip()[:1].isdigit()
     text = _read_input(args.input, stdin, looks_inline=inline)
+    from v2x_nodes.codec import jer
+
     status = EXIT_OK
     for line, document in _jer_documents(text):
         try:
@@ -91,6 +92,8 @@ def _decode(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     compact = args.input.replace(' ', '')
     inline = bool(compact) and _is_hex(compact) and not Path(args.input).exists()
     text = _read_input(args.input, stdin, looks_inline=inline)
+    from v2x_nodes.codec import jer
+
     status = EXIT_OK
     for line, raw in enumerate(text.splitlines(), 1):
         hex_text = raw.strip().replace(' ', '')
@@ -118,6 +121,8 @@ def run(
     out = out or sys.stdout
     err = err or sys.stderr
     stdin = stdin or sys.stdin
+    from v2x_nodes.codec.schema import load_schema
+
     try:
         if args.codec_action == 'types':
             out.write('\n'.join(load_schema().type_names()) + '\n')

@@ -103,3 +103,14 @@ def test_module_runs_as_a_process(tmp_path) -> None:
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout) == json.loads((DATA / 'rsm_two.jer').read_text())
     assert list(tmp_path.glob('csae-*.pickle'))
+
+
+def test_wired_into_v2x_stack(capsys) -> None:
+    from v2x_runtime.cli import main
+
+    assert main(['codec', 'decode', hex_of('spat_minimal')]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(
+        (DATA / 'spat_minimal.jer').read_text()
+    )
+    assert main(['codec', 'encode', '--type', 'MsgCount', '128']) == 2
+    assert 'Expected an integer between 0 and 127, but got 128' in capsys.readouterr().err
