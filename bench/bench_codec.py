@@ -170,8 +170,19 @@ def _cases() -> dict[str, tuple[K, Callable[[], dict], Callable[[dict], Any]]]:
         lanes=lanes,
     )
     rsu = '00000000000000a1'
+    bsm_sender = _participant(3)
+    bsm_sender.source_id = '1020304050607080'
     return {
-        'BSM': (K.BSM, lambda: cv.bsm_from_state(state), lambda v: cv.state_from_bsm(v, NOW_NS)),
+        'BSM (state)': (
+            K.BSM,
+            lambda: cv.bsm_from_state(state),
+            lambda v: cv.state_from_bsm(v, NOW_NS),
+        ),
+        'BSM (participant)': (
+            K.BSM,
+            lambda: cv.bsm_from_participant(bsm_sender),
+            lambda v: cv.participant_from_bsm(v, NOW_NS, origin=ORIGIN),
+        ),
         'RSM (8 ptc)': (
             K.RSM,
             lambda: cv.rsm_from_participants(array, rsu_id=rsu, ref=REF),
@@ -244,7 +255,7 @@ def main() -> int:
     args = parser.parse_args()
     spec = load_schema().uper
     header = (
-        f'{"message":16} {"bytes":>5} | {"enc layer/s":>11} {"enc bare/s":>10} {"ratio":>5} '
+        f'{"message":18} {"bytes":>5} | {"enc layer/s":>11} {"enc bare/s":>10} {"ratio":>5} '
         f'{"(unchk/s)":>10} | {"dec layer/s":>11} {"dec bare/s":>10} {"ratio":>5} {"(unchk/s)":>10}'
     )
     print(header)
@@ -285,7 +296,7 @@ def main() -> int:
         dec_u = rate(lambda f=bare_decode: f(False), args.seconds / 2)
         worst = max(worst, enc_r, dec_r)
         print(
-            f'{name:16} {len(data):5d} | {enc_l:11,.0f} {enc_b:10,.0f} {enc_r:5.2f} '
+            f'{name:18} {len(data):5d} | {enc_l:11,.0f} {enc_b:10,.0f} {enc_r:5.2f} '
             f'{enc_u:10,.0f} | {dec_l:11,.0f} {dec_b:10,.0f} {dec_r:5.2f} {dec_u:10,.0f}'
         )
     print(

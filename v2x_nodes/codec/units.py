@@ -10,7 +10,9 @@ use ENU yaw (0 = east, counter-clockwise); yaw rates and steering angles flip si
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from datetime import UTC, datetime
+from functools import cache
 
 from v2x_nodes.codec.errors import ConversionError
 
@@ -287,15 +289,20 @@ SIZE_CLASSES_M = (
 )
 
 
+@cache
+def _ascending(bounds: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """Class bounds sorted tightest first, with their class numbers (class 0 left out)."""
+    order = sorted(range(1, len(bounds)), key=lambda i: bounds[i])
+    return tuple(bounds[i] for i in order), tuple(order)
+
+
 def accuracy_class(accuracy: float, bounds: tuple[float, ...]) -> int:
     """The class with the smallest bound that still covers ``accuracy``; 0 when unknown."""
     if not _finite(accuracy) or accuracy < 0:
         return 0
-    best = 0
-    for index in range(1, len(bounds)):
-        if bounds[index] >= accuracy and (best == 0 or bounds[index] < bounds[best]):
-            best = index
-    return best
+    ascending, classes = _ascending(bounds)
+    index = bisect_left(ascending, accuracy)
+    return classes[index] if index < len(classes) else 0
 
 
 def class_accuracy(index: int, bounds: tuple[float, ...]) -> float:
