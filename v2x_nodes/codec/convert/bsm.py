@@ -19,8 +19,10 @@ from v2x_nodes.codec.convert.common import (
     class_from_vehicle_class,
     covariance,
     heading_variance,
+    id_bytes,
     make_participant,
     motion_confidence,
+    position_confidence,
     position_variance,
     speed_variance,
 )
@@ -308,33 +310,56 @@ def participant_from_bsm(
 
 
 def bsm_from_participant(p: Any, msg_count: int = 0) -> dict[str, Any]:
-    """A BSM describing a Participant (for relays and simulated senders)."""
+    """A BSM describing a Participant (for relays and simulated senders).
+
+    Built directly rather than through ``OwnVehicleState``: this sits on the transmit path.
+    """
     speed = math.hypot(p.velocity.x, p.velocity.y)
     reverse = speed > 0 and math.cos(p.heading_rad - math.atan2(p.velocity.y, p.velocity.x)) < 0
-    state = OwnVehicleState(
-        temporary_id=bytes.fromhex(p.source_id)
-        if len(p.source_id) == 16
-        else p.id.to_bytes(8, 'big'),
-        stamp_ns=m.to_ns(p.header.stamp),
-        lat_deg=p.latitude_deg,
-        lon_deg=p.longitude_deg,
-        alt_m=p.altitude_m,
-        heading_rad=p.heading_rad,
-        speed_mps=speed,
-        msg_count=msg_count,
-        gear=2 if reverse else 0,
-        length_m=p.size.x,
-        width_m=p.size.y,
-        height_m=p.size.z,
-        vehicle_class=VEHICLE_CLASS_OF.get(int(p.participant_class), 0),
-        position_accuracy_m=_bound(p.covariance[0], p.covariance[5]),
-        speed_accuracy_mps=_bound(p.covariance[10], p.covariance[15]),
-        heading_accuracy_rad=_bound(p.heading_variance),
-    )
-    return bsm_from_state(state)
+    if len(p.source_id) == 16:
+        ident = id_bytes(p.source_id, 'source_id')
+    else:
+        ident = int(p.id).to_bytes(8, 'big')
+    if not (math.isfinite(p.latitude_deg) and math.isfinite(p.longitude_deg)):
+        raise ConversionError('latitude_deg/longitude_deg', 'a BSM needs a known position')
+    pos: dict[str, Any] = {
+        'lat': units.lat_to_wire(p.latitude_deg),
+        'long': units.lon_to_wire(p.longitude_deg),
+    }
+    if math.isfinite(p.altitude_m):
+        pos['elevation'] = units.elevation_to_wire(p.altitude_m)
+    value: dict[str, Any] = {
+        'msgCnt': msg_count % 128,
+        'id': ident,
+        'secMark': units.dsecond_from_ns(m.to_ns(p.header.stamp)),
+        'pos': pos,
+        'transmission': 'reverseGears' if reverse else 'unavailable',
+        'speed': units.speed_to_wire(speed),
+        'heading': units.heading_to_wire(p.heading_rad),
+        'accelSet': dict(_NO_ACCELERATION),
+        'brakes': {},
+        'size': {
+            'width': units.cm_to_wire(p.size.y, 1023),
+            'length': units.cm_to_wire(p.size.x, 4095),
+        },
+        'vehicleClass': {'classification': VEHICLE_CLASS_OF.get(int(p.participant_class), 0)},
+    }
+    confidence = position_confidence(p.covariance)
+    if confidence['pos'] != 'unavailable':
+        value['posConfidence'] = confidence
+    motion = motion_confidence(p.covariance, p.heading_variance)
+    if motion:
+        value['motionCfd'] = motion
+    height = units.height_to_wire(p.size.z)
+    if height:
+        value['size']['height'] = height
+    return value
 
 
-def _bound(*variances: float) -> float:
-    if any(not math.isfinite(v) or v < 0 for v in variances):
-        return math.nan
-    return 2.0 * math.sqrt(max(variances))
+# AccelerationSet4Way with every member unavailable (YawRate has no such code: 0).
+_NO_ACCELERATION = {
+    'long': units.ACCEL_UNAVAILABLE,
+    'lat': units.ACCEL_UNAVAILABLE,
+    'vert': units.VERT_ACCEL_UNAVAILABLE,
+    'yaw': 0,
+}
