@@ -211,7 +211,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from v2x_runtime.topology import build, load_topology, parse_set_options
 
     topology = load_topology(find_config(args.config), parse_set_options(args.set))
-    runtime = EmbeddedRuntime(diagnostics_period_s=0)
+    runtime = EmbeddedRuntime()
     build(topology, runtime)
     print(f'{topology.path}: {topology.description or "(no description)"}')
     for process in topology.processes:

@@ -254,4 +254,4 @@ def build(topology: Topology, runtime: Any, *, namespace: str | None = None) -> 
 def validate(topology: Topology) -> None:
     from v2x_runtime.embedded import EmbeddedRuntime
 
-    build(topology, EmbeddedRuntime(diagnostics_period_s=0))
+    build(topology, EmbeddedRuntime())
