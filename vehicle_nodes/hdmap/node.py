@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from geo import LocalFrame
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 from vehicle_nodes.fusion.ros_conversions import odometry_to_pose
 from vehicle_nodes.hdmap.errors import HdMapError
-from vehicle_nodes.hdmap.frame import EnuFrame
 from vehicle_nodes.hdmap.loader import load_map
 from vehicle_nodes.hdmap.matching import LaneMatch, LaneMatcher
 
@@ -39,7 +39,7 @@ class MapMatcher(Component):
             raise HdMapError(f'{ctx.name}: parameter map_file must name a Lanelet2 OSM file')
         if projection == 'origin' and lat == 0.0 and lon == 0.0:
             raise HdMapError(f'{ctx.name}: projection origin needs origin_lat_deg/origin_lon_deg')
-        frame = EnuFrame(lat, lon, alt) if projection == 'origin' else None
+        frame = LocalFrame(lat, lon, alt) if projection == 'origin' else None
         self.map = load_map(path, frame)  # MapParseError names the file and element
         self.matcher = LaneMatcher(self.map)
         self.pub = ctx.create_publisher(
