@@ -8,6 +8,7 @@ from typing import Any
 from geo import LocalFrame
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from v2x_runtime.resources import resource_path
 from vehicle_nodes.fusion.ros_conversions import odometry_to_pose
 from vehicle_nodes.hdmap.errors import HdMapError
 from vehicle_nodes.hdmap.loader import load_map
@@ -40,7 +41,7 @@ class MapMatcher(Component):
         if projection == 'origin' and lat == 0.0 and lon == 0.0:
             raise HdMapError(f'{ctx.name}: projection origin needs origin_lat_deg/origin_lon_deg')
         frame = LocalFrame(lat, lon, alt) if projection == 'origin' else None
-        self.map = load_map(path, frame)  # MapParseError names the file and element
+        self.map = load_map(resource_path(path), frame)  # MapParseError names the file and element
         self.matcher = LaneMatcher(self.map)
         self.pub = ctx.create_publisher(
             'localization/lane', 'v2x_stack/msg/LanePosition', QOS_SENSOR
