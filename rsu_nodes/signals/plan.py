@@ -148,10 +148,10 @@ class SignalPlan:
         for g, intervals in one.items():
             merged: list[tuple[float, float, Light]] = []
             for k in (-1, 0, 1):
-                for a, b, light in intervals:
-                    if b <= a:
+                for a0, b0, light in intervals:
+                    if b0 <= a0:
                         continue
-                    a, b = a + k * cycle, b + k * cycle
+                    a, b = a0 + k * cycle, b0 + k * cycle
                     if merged and merged[-1][2] == light and math.isclose(merged[-1][1], a):
                         merged[-1] = (merged[-1][0], b, light)
                     else:

@@ -89,10 +89,14 @@ def build_four_arm(geometry: FourArmGeometry | None = None, **kwargs: Any) -> La
             off = (k + 0.5) * w
             a, b = d * far + right_in * off, d * stop + right_in * off
             in_end[arm, k] = b
-            lanes[f'{arm}_in_{k}'] = Lane(f'{arm}_in_{k}', np.array([a, b]), (), w, g.speed_limit_mps)
+            lanes[f'{arm}_in_{k}'] = Lane(
+                f'{arm}_in_{k}', np.array([a, b]), (), w, g.speed_limit_mps
+            )
             a, b = d * stop + right_out * off, d * far + right_out * off
             out_start[arm, k] = a
-            lanes[f'{arm}_out_{k}'] = Lane(f'{arm}_out_{k}', np.array([a, b]), (), w, g.speed_limit_mps)
+            lanes[f'{arm}_out_{k}'] = Lane(
+                f'{arm}_out_{k}', np.array([a, b]), (), w, g.speed_limit_mps
+            )
     successors: dict[str, list[str]] = {lid: [] for lid in lanes}
     for arm, d in ARMS.items():
         travel = -d
@@ -118,8 +122,13 @@ def build_four_arm(geometry: FourArmGeometry | None = None, **kwargs: Any) -> La
                 successors[f'{arm}_in_{k}'].append(lid)
     lanes = {
         lid: Lane(
-            lane.id, lane.centreline, tuple(successors.get(lid, ())) or lane.successors,
-            lane.width_m, lane.speed_limit_mps, lane.signal_group, lane.intersection_id,
+            lane.id,
+            lane.centreline,
+            tuple(successors.get(lid, ())) or lane.successors,
+            lane.width_m,
+            lane.speed_limit_mps,
+            lane.signal_group,
+            lane.intersection_id,
         )
         for lid, lane in lanes.items()
     }
@@ -142,9 +151,7 @@ def build_four_arm(geometry: FourArmGeometry | None = None, **kwargs: Any) -> La
                 buildings.append(
                     np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]])
                 )
-    return LaneNetwork(
-        lanes, crosswalks, buildings, intersections={g.intersection_id: np.zeros(2)}
-    )
+    return LaneNetwork(lanes, crosswalks, buildings, intersections={g.intersection_id: np.zeros(2)})
 
 
 def _line_meet(p: np.ndarray, u: np.ndarray, q: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -161,8 +168,12 @@ def default_plan(
 
     def stage(groups: list[int], peds: list[int], green: float) -> dict[str, Any]:
         return {
-            'green_s': green, 'vehicle_groups': groups, 'pedestrian_groups': peds,
-            'yellow_s': 3.0, 'all_red_s': 2.0, 'ped_clearance_s': min(6.0, green),
+            'green_s': green,
+            'vehicle_groups': groups,
+            'pedestrian_groups': peds,
+            'yellow_s': 3.0,
+            'all_red_s': 2.0,
+            'ped_clearance_s': min(6.0, green),
         }
 
     ns_through = [through_group('north'), through_group('south')]
@@ -173,7 +184,9 @@ def default_plan(
         'stages': [
             stage(ns_through, [crosswalk_group('east'), crosswalk_group('west')], through_green_s),
             stage([left_group('north'), left_group('south')], [], left_green_s),
-            stage(ew_through, [crosswalk_group('north'), crosswalk_group('south')], through_green_s),
+            stage(
+                ew_through, [crosswalk_group('north'), crosswalk_group('south')], through_green_s
+            ),
             stage([left_group('east'), left_group('west')], [], left_green_s),
         ],
     }

@@ -80,6 +80,17 @@ class Crowd:
         self.active[finished] = False
         self.done[finished] = True
 
-    def xy(self) -> np.ndarray:
+    def obstacles(self, horizon_s: float = 1.5) -> np.ndarray:
+        """(M, 5): x, y now, x, y in ``horizon_s`` at the current velocity, radius (m)."""
         act = self.active
-        return np.stack([self.x[act], self.y[act]], axis=1)
+        v = self.v[act]
+        radius = 0.5 * np.maximum(self.length[act], self.width[act])
+        return np.column_stack(
+            [
+                self.x[act],
+                self.y[act],
+                self.x[act] + v * np.cos(self.yaw[act]) * horizon_s,
+                self.y[act] + v * np.sin(self.yaw[act]) * horizon_s,
+                radius,
+            ]
+        )

@@ -68,7 +68,7 @@ class VehicleFleet:
         self.route_code = np.full((n, r), -1, dtype=np.int64)
         self.route_key = np.zeros((n, r), dtype=np.int64)  # index into signal_keys
         self.lane_codes = {lid: i for i, lid in enumerate(sorted(network.lanes))}
-        for i, (spec, path) in enumerate(zip(specs, paths, strict=True)):
+        for i, path in enumerate(paths):
             for k, lid in enumerate(path.lane_ids):
                 lane = network.lanes[lid]
                 self.route_start[i, k] = path.lane_start_s[k]
@@ -136,9 +136,10 @@ class VehicleFleet:
 
     # --- one step ---------------------------------------------------------------------
     def step(
-        self, t_s: float, dt: float, signal_lights: np.ndarray, peds_xy: np.ndarray
+        self, t_s: float, dt: float, signal_lights: np.ndarray, peds: np.ndarray
     ) -> list[tuple[int, int]]:
-        """Advance ``dt`` seconds. ``signal_lights[key]`` is the Light code of each signal key.
+        """Advance ``dt`` seconds. ``signal_lights[key]`` is the Light code of each signal key,
+        ``peds`` the pedestrians as (x, y, predicted x, predicted y, radius) rows.
 
         Returns (vehicle, route lane index) for every signalised lane entered on red.
         """
@@ -153,8 +154,8 @@ class VehicleFleet:
         use_stop = stop_gap < gap
         gap = np.where(use_stop, stop_gap, gap)
         lead_v = np.where(use_stop, 0.0, lead_v)
-        if peds_xy.size:
-            ped_gap = self._pedestrians(act, front, peds_xy)
+        if peds.size:
+            ped_gap = self._pedestrians(act, front, peds)
             use_ped = ped_gap < gap
             gap = np.where(use_ped, ped_gap, gap)
             lead_v = np.where(use_ped, 0.0, lead_v)
@@ -191,7 +192,9 @@ class VehicleFleet:
         s_lane = self.s[act] - self.route_start[act, k]
         rear = s_lane - self.length[act] / 2
         r_idx = np.arange(codes.shape[1])
-        match = (codes[:, None, :] == lane_of[None, :, None]) & (r_idx[None, None, :] >= k[:, None, None])
+        match = (codes[:, None, :] == lane_of[None, :, None]) & (
+            r_idx[None, None, :] >= k[:, None, None]
+        )
         starts = np.where(np.isfinite(self.route_start[act, :-1]), self.route_start[act, :-1], 0.0)
         pos = starts[:, None, :] + rear[None, :, None]  # (A, A, R): rear of j along i's route
         front_i = self.s[act] + self.length[act] / 2
@@ -228,20 +231,24 @@ class VehicleFleet:
         # stop half a metre before the line: IDM keeps min_gap to the obstacle
         return np.where(stop, dist + self.min_gap[act] - 0.5, _FAR)
 
-    def _pedestrians(self, act: np.ndarray, front: np.ndarray, peds_xy: np.ndarray) -> np.ndarray:
+    def _pedestrians(self, act: np.ndarray, front: np.ndarray, peds: np.ndarray) -> np.ndarray:
+        """Gap to the nearest walker on (or about to step onto) the path ahead."""
         rows = act[self.yields[act]]
         out = np.full(act.size, _FAR)
         if rows.size == 0:
             return out
         sub = PolylineBatch.__new__(PolylineBatch)
         sub.points, sub.s = self.paths.points[rows], self.paths.s[rows]
-        s_proj, dist = sub.project(peds_xy)  # (B, M)
+        m = len(peds)
+        s_proj, dist = sub.project(np.vstack([peds[:, 0:2], peds[:, 2:4]]))  # (B, 2M)
+        s_proj = np.minimum(s_proj[:, :m], s_proj[:, m:])
+        reach = self.width[rows][:, None] / 2 + peds[:, 4][None, :] + 0.8
+        near = (dist[:, :m] < reach) | (dist[:, m:] < reach)
         pos = np.searchsorted(act, rows)
         gap = s_proj - front[pos][:, None]
-        near = (dist < self.width[rows][:, None] / 2 + 1.2) & (gap > -0.5) & (gap < 40.0)
-        out[pos] = np.where(near, np.maximum(gap, 0.0) + self.min_gap[rows][:, None] - 1.0, _FAR).min(
-            axis=1
-        )
+        near &= (gap > -1.0) & (gap < 40.0)
+        blocked = np.where(near, np.maximum(gap, 0.0) + self.min_gap[rows][:, None] - 1.0, _FAR)
+        out[pos] = blocked.min(axis=1)
         return out
 
     def _idm(

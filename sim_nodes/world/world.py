@@ -76,7 +76,7 @@ class World:
         self.lights = self.light_codes(self.t_s)
         self.fleet.spawn(self.t_s)
         self.crowd.step(self.t_s, dt, self.lights)
-        for i, lane in self.fleet.step(self.t_s, dt, self.lights, self.crowd.xy()):
+        for i, lane in self.fleet.step(self.t_s, dt, self.lights, self.crowd.obstacles()):
             spec = self.vehicle_specs[i]
             self.events.append(
                 WorldEvent(self.t_s, 'red_light_violation', (spec.name,), spec.route[lane])
@@ -130,7 +130,9 @@ class World:
             ids = (int(snap.ids[a]), int(snap.ids[b]))
             if ids in self._collided:
                 continue
-            if boxes_overlap(xy[a], snap.yaw[a], snap.size[a, :2], xy[b], snap.yaw[b], snap.size[b, :2]):
+            if boxes_overlap(
+                xy[a], snap.yaw[a], snap.size[a, :2], xy[b], snap.yaw[b], snap.size[b, :2]
+            ):
                 self._collided.add(ids)
                 self.events.append(
                     WorldEvent(self.t_s, 'collision', (snap.names[a], snap.names[b]))
@@ -155,7 +157,7 @@ def signal_keys(network: LaneNetwork) -> dict[tuple[int, int], int]:
     return keys
 
 
-def boxes_overlap(
+def boxes_overlap(  # noqa: PLR0917 (two boxes, three values each)
     c1: np.ndarray, yaw1: float, size1: np.ndarray, c2: np.ndarray, yaw2: float, size2: np.ndarray
 ) -> bool:
     """Separating-axis test of two oriented rectangles (centre, yaw, length×width)."""

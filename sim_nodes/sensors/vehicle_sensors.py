@@ -1,0 +1,169 @@
+"""GNSS, IMU and wheel speed of every connected vehicle, from ground truth plus error models.
+
+Topics: in ``/sim/ground_truth``; out per connected vehicle ``<v>``:
+``/<v>/localization/gnss/fix`` (sensor_msgs/msg/NavSatFix, gnss.rate_hz, WGS84 with the map
+origin ``gnss.origin_deg``), ``/<v>/sensors/imu`` (sensor_msgs/msg/Imu, imu.rate_hz, frame
+``<v>/base_link``, orientation not provided), ``/<v>/vehicle/status``
+(v2x_stack/msg/VehicleStatus, imu.rate_hz, wheel speed with noise and scale error).
+Accelerations and yaw rate come from successive ground-truth samples (zero-order hold between
+them); IMU noise is white plus a constant bias drawn per vehicle.
+Parameters: scenario, sets, seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from geo.local_frame import LocalFrame
+from sim_nodes.scenarios.shared import declare_scenario_parameters
+from sim_nodes.sensors.gnss_model import GnssErrorModel
+from sim_nodes.world.component import GROUND_TRUTH
+from v2x_runtime import QOS_SENSOR, Component, ComponentContext
+from v2x_runtime import messages as m
+
+GRAVITY_MPS2 = 9.80665
+
+
+class VehicleSensors(Component):
+    """Publishes the simulated sensors of all connected vehicles (one component for all)."""
+
+    def __init__(self, ctx: ComponentContext) -> None:
+        super().__init__(ctx)
+        self.built = declare_scenario_parameters(ctx)
+        sc = self.built.scenario
+        self.names = self.built.connected()
+        self.index = {n: i for i, n in enumerate(self.names)}
+        n = len(self.names)
+        lat, lon, h = sc.gnss.origin_deg
+        self.frame = LocalFrame(lat, lon, h)
+        self.gnss = GnssErrorModel(self.names, sc.gnss, ctx.random)
+        self.imu_cfg = sc.imu
+        self.accel_bias = ctx.random.normal(0.0, sc.imu.accel_bias_mps2, (n, 3))
+        self.gyro_bias = ctx.random.normal(0.0, sc.imu.gyro_bias_radps, (n, 3))
+        # truth per vehicle: x, y, z, yaw, speed, accel, yaw_rate, seen (1/0), vx, vy
+        self.truth = np.zeros((n, 10))
+        self.truth_t = np.full(n, -np.inf)
+        self.fix_pubs = [
+            ctx.create_publisher(
+                f'/{v}/localization/gnss/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR
+            )
+            for v in self.names
+        ]
+        self.imu_pubs = [
+            ctx.create_publisher(f'/{v}/sensors/imu', 'sensor_msgs/msg/Imu', QOS_SENSOR)
+            for v in self.names
+        ]
+        self.status_pubs = [
+            ctx.create_publisher(f'/{v}/vehicle/status', 'v2x_stack/msg/VehicleStatus', QOS_SENSOR)
+            for v in self.names
+        ]
+        ctx.create_subscription(
+            GROUND_TRUTH, 'v2x_stack/msg/ParticipantArray', self.on_truth, QOS_SENSOR
+        )
+        if n:
+            self.gnss_dt = 1.0 / sc.gnss.rate_hz
+            self.imu_dt = 1.0 / sc.imu.rate_hz
+            ctx.create_timer(self.gnss_dt, self.on_gnss)
+            ctx.create_timer(self.imu_dt, self.on_imu)
+
+    def on_truth(self, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        live = np.zeros(len(self.names), bool)
+        for p in msg.participants:
+            i = self.index.get(p.source_id)
+            if i is None:
+                continue
+            live[i] = True
+            speed = float(np.hypot(p.velocity.x, p.velocity.y))
+            row = self.truth[i]
+            dt = t - self.truth_t[i]
+            if row[7] and 0 < dt < 1.0:
+                dyaw = (p.heading_rad - row[3] + np.pi) % (2 * np.pi) - np.pi
+                row[5], row[6] = (speed - row[4]) / dt, dyaw / dt
+            row[:5] = p.position.x, p.position.y, 0.0, p.heading_rad, speed
+            row[7:10] = 1.0, p.velocity.x, p.velocity.y
+            self.truth_t[i] = t
+        self.truth[~live, 7] = 0.0
+
+    def on_gnss(self) -> None:
+        now = self.ctx.now_ns()
+        err, available = self.gnss.sample(now / 1e9, self.gnss_dt)
+        ok = np.flatnonzero(available & (self.truth[:, 7] > 0))
+        if ok.size == 0:
+            return
+        # the truth sample may be one world step old: move it to now along its velocity
+        age = (now / 1e9 - self.truth_t[ok])[:, None]
+        vel = np.column_stack([self.truth[ok, 8], self.truth[ok, 9], np.zeros(ok.size)])
+        pos = self.truth[ok, :3] + vel * age + err[ok]
+        lat, lon, h = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
+        mode = self.gnss.mode
+        cov = np.diag([mode.horizontal_sigma_m**2] * 2 + [mode.vertical_sigma_m**2]).ravel()
+        status = m.new('sensor_msgs/msg/NavSatStatus', status=mode.navsat_status, service=1)
+        for j, i in enumerate(ok):
+            name = self.names[i]
+            self.fix_pubs[i].publish(
+                m.new(
+                    'sensor_msgs/msg/NavSatFix',
+                    header=m.header(now, f'{name}/gnss'),
+                    status=status,
+                    latitude=float(lat[j]),
+                    longitude=float(lon[j]),
+                    altitude=float(h[j]),
+                    position_covariance=cov.copy(),
+                    position_covariance_type=2,
+                )
+            )
+        self.ctx.diagnostics.count('fixes', ok.size)
+        self.ctx.diagnostics.count(
+            'outage_epochs', int((~available & (self.truth[:, 7] > 0)).sum())
+        )
+
+    def on_imu(self) -> None:
+        now = self.ctx.now_ns()
+        live = np.flatnonzero(self.truth[:, 7] > 0)
+        if live.size == 0:
+            return
+        cfg, rng = self.imu_cfg, self.ctx.random
+        tr = self.truth[live]
+        speed, accel, yaw_rate = tr[:, 4], tr[:, 5], tr[:, 6]
+        acc = np.column_stack([accel, speed * yaw_rate, np.full(live.size, GRAVITY_MPS2)])
+        acc += self.accel_bias[live] + rng.normal(0.0, cfg.accel_noise_mps2, acc.shape)
+        gyro = np.column_stack([np.zeros(live.size), np.zeros(live.size), yaw_rate])
+        gyro += self.gyro_bias[live] + rng.normal(0.0, cfg.gyro_noise_radps, gyro.shape)
+        wheel = speed * cfg.wheel_speed_scale + rng.normal(
+            0.0, cfg.wheel_speed_noise_mps, live.size
+        )
+        vec = m.msg_class('geometry_msgs/msg/Vector3')
+        acc_cov = np.diag([cfg.accel_noise_mps2**2] * 3).ravel()
+        gyro_cov = np.diag([cfg.gyro_noise_radps**2] * 3).ravel()
+        no_orientation = np.zeros(9)
+        no_orientation[0] = -1.0
+        for j, i in enumerate(live):
+            name = self.names[i]
+            self.imu_pubs[i].publish(
+                m.new(
+                    'sensor_msgs/msg/Imu',
+                    header=m.header(now, f'{name}/base_link'),
+                    orientation_covariance=no_orientation.copy(),
+                    angular_velocity=vec(x=gyro[j, 0], y=gyro[j, 1], z=gyro[j, 2]),
+                    angular_velocity_covariance=gyro_cov.copy(),
+                    linear_acceleration=vec(x=acc[j, 0], y=acc[j, 1], z=acc[j, 2]),
+                    linear_acceleration_covariance=acc_cov.copy(),
+                )
+            )
+            steer = float(np.arctan2(2.76 * yaw_rate[j], max(speed[j], 0.5)))
+            self.status_pubs[i].publish(
+                m.new(
+                    'v2x_stack/msg/VehicleStatus',
+                    header=m.header(now, 'base_link'),
+                    speed_mps=float(wheel[j]),
+                    acceleration_mps2=float(accel[j]),
+                    yaw_rate_radps=float(yaw_rate[j]),
+                    steering_angle_rad=steer,
+                    gear=4,
+                    brake_applied=bool(accel[j] < -0.5),
+                    lights=32 if accel[j] < -0.5 else 0,
+                )
+            )
