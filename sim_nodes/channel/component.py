@@ -45,7 +45,7 @@ class RadioChannel(Component):
         super().__init__(ctx)
         self.built = declare_scenario_parameters(ctx)
         tick_s = ctx.declare_parameter(
-            'tick_s', 0.002, 'Delivery time resolution', range=(1e-4, 0.1)
+            'tick_s', 0.005, 'Delivery time resolution', range=(1e-4, 0.1)
         )
         sc = self.built.scenario
         self.model = ChannelModel(sc.channel)

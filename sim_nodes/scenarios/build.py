@@ -107,6 +107,7 @@ def _vehicle(scenario: Scenario, network: LaneNetwork, i: int) -> VehicleSpec:
         connected=v.connected,
         obey_signals=v.obey_signals,
         yield_to_pedestrians=v.yield_to_pedestrians,
+        attentive=v.attentive,
         length_m=length,
         width_m=width,
         height_m=height,

@@ -58,6 +58,7 @@ class VehicleConfig:
     connected: bool = False
     obey_signals: bool = True
     yield_to_pedestrians: bool = True
+    attentive: bool = True  # false: ignores vehicles ahead (distracted driver, FCW scenarios)
     vehicle_class: str = 'car'
     size_m: tuple[float, float, float] = (4.6, 1.9, 1.5)
     brake_at_s: float = float('inf')
@@ -160,6 +161,7 @@ class Scenario:
     file: Path
     description: str = ''
     duration_s: float = 60.0
+    ci_duration_s: float = -1.0  # shorter duration for the CI library test; < 0: duration_s
     seed: int = 0
     step_s: float = 0.1
     map: MapConfig = field(default_factory=MapConfig)

@@ -34,6 +34,7 @@ class VehicleSpec:
     connected: bool = False
     obey_signals: bool = True
     yield_to_pedestrians: bool = True
+    attentive: bool = True  # false: does not react to vehicles ahead
     length_m: float = 4.6
     width_m: float = 1.9
     height_m: float = 1.5
@@ -90,6 +91,7 @@ class VehicleFleet:
         self.b_comf = f([s.comfort_decel_mps2 for s in specs], dtype=float)
         self.obey = f([s.obey_signals for s in specs], dtype=bool)
         self.yields = f([s.yield_to_pedestrians for s in specs], dtype=bool)
+        self.attentive = f([s.attentive for s in specs], dtype=bool)
         self.spawn_s = f([s.spawn_s for s in specs], dtype=float)
         self.brake_at = f([s.brake_at_s for s in specs], dtype=float)
         self.brake_decel = f([s.brake_decel_mps2 for s in specs], dtype=float)
@@ -150,6 +152,7 @@ class VehicleFleet:
         s = self.s[act]
         front = s + self.length[act] / 2
         gap, lead_v = self._leaders(act, k)
+        gap = np.where(self.attentive[act], gap, _FAR)
         stop_gap = self._stop_lines(act, k, front, signal_lights)
         use_stop = stop_gap < gap
         gap = np.where(use_stop, stop_gap, gap)

@@ -1,7 +1,8 @@
 """The world: lane network, signal plans, vehicles and pedestrians, stepped together.
 
 Pure simulation state, no components: ``WorldComponent`` publishes it, tests step it
-directly. Collisions (oriented-box overlap) and red-light violations are recorded as events.
+directly. Collisions (oriented-box overlap; walkers do not collide with each other, they
+sidestep) and red-light violations are recorded as events.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ class World:
         xy = snap.xyz[:, :2]
         radius = 0.5 * np.hypot(snap.size[:, 0], snap.size[:, 1])
         d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
-        close = np.argwhere(np.triu(d < radius[:, None] + radius[None], 1))
+        both_walk = ~snap.is_vehicle[:, None] & ~snap.is_vehicle[None, :]  # walkers sidestep
+        close = np.argwhere(np.triu((d < radius[:, None] + radius[None]) & ~both_walk, 1))
         for a, b in close:
             ids = (int(snap.ids[a]), int(snap.ids[b]))
             if ids in self._collided:
