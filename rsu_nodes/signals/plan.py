@@ -164,11 +164,16 @@ class SignalPlan:
     def state(self, t_s: float) -> dict[int, GroupState]:
         """Every group's light and timing at simulated time ``t_s`` (seconds)."""
         cycle = self.cycle_s
-        tc = (t_s - self.offset_s) % cycle
+        tc = self._cycle_time(t_s)
         return {g: self._group_state(g, tc, cycle) for g in self._timeline}
 
-    def light(self, t_s: float, group: int) -> Light:
+    def _cycle_time(self, t_s: float) -> float:
+        """Time into the cycle in [0, cycle); float modulo can round up to the cycle itself."""
         tc = (t_s - self.offset_s) % self.cycle_s
+        return 0.0 if tc >= self.cycle_s else tc
+
+    def light(self, t_s: float, group: int) -> Light:
+        tc = self._cycle_time(t_s)
         for a, b, light in self._timeline[group]:
             if a <= tc < b:
                 return light
