@@ -119,7 +119,8 @@ def error_cdfs(probe: Probe) -> bytes:
     ax.set_ylabel('CDF')
     ax.set_title('Positioning error')
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    if probe.gnss_errors_m or probe.fused_errors_m:
+        ax.legend(fontsize=8)
     return _png(fig)
 
 

@@ -83,10 +83,14 @@ def test_the_default_plan_never_greens_conflicting_through_groups():
     [
         ({'stages': []}, 'at least one stage'),
         ({'stages': [{'green_s': -1, 'vehicle_groups': [1]}]}, r'stages\[0\].*green_s > 0'),
-        ({'stages': [{'green_s': 4, 'pedestrian_groups': [11], 'ped_clearance_s': 6}]},
-         'ped_clearance_s'),
-        ({'stages': [{'green_s': 5, 'vehicle_groups': [1], 'pedestrian_groups': [1]}]},
-         'both vehicle and pedestrian'),
+        (
+            {'stages': [{'green_s': 4, 'pedestrian_groups': [11], 'ped_clearance_s': 6}]},
+            'ped_clearance_s',
+        ),
+        (
+            {'stages': [{'green_s': 5, 'vehicle_groups': [1], 'pedestrian_groups': [1]}]},
+            'both vehicle and pedestrian',
+        ),
         ({'stages': [{'vehicle_groups': [1]}]}, 'green_s'),
     ],
 )

@@ -6,38 +6,27 @@ import math
 import numpy as np
 import pytest
 import yaml
+from sim_test_components import Beacon
 
 from sim_nodes.channel.component import RadioChannel
 from sim_nodes.channel.model import ChannelModel, LinkRandom, obstructed
 from sim_nodes.scenarios.schema import ChannelConfig
-from v2x_runtime import QOS_RELIABLE, Component, ComponentContext
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
 
-class Beacon(Component):
-    """Sends a V2X frame on ``v2x/tx`` at ``rate_hz`` (a stand-in OBU application)."""
-
-    def __init__(self, ctx: ComponentContext) -> None:
-        super().__init__(ctx)
-        rate = ctx.declare_parameter('rate_hz', 10.0, 'Send rate', range=(0.1, 10000.0))
-        self.pub = ctx.create_publisher('v2x/tx', 'v2x_stack/msg/V2xFrame', QOS_RELIABLE)
-        self.sent = 0
-        ctx.create_timer(1.0 / rate, self.send)
-
-    def send(self) -> None:
-        self.sent += 1
-        self.pub.publish(
-            m.new('v2x_stack/msg/V2xFrame', header=m.header(self.ctx.now_ns()), message_type=1,
-                  source_id=self.ctx.namespace.strip('/'), payload=np.array([self.sent % 256], np.uint8))
-        )
-
-
 def scenario(tmp_path, receivers, *, buildings=(), channel=None, name='chan'):
     rsus = [{'name': 'tx', 'position_m': [0.0, 0.0, 5.0], 'stack': False}]
-    rsus += [{'name': n, 'position_m': [x, y, 5.0], 'stack': False} for n, (x, y) in receivers.items()]
-    data = {'duration_s': 10, 'seed': 5, 'map': {'kind': 'four_arm', 'buildings': bool(buildings)},
-            'rsus': rsus, 'channel': channel or {}}
+    rsus += [
+        {'name': n, 'position_m': [x, y, 5.0], 'stack': False} for n, (x, y) in receivers.items()
+    ]
+    data = {
+        'duration_s': 10,
+        'seed': 5,
+        'map': {'kind': 'four_arm', 'buildings': bool(buildings)},
+        'rsus': rsus,
+        'channel': channel or {},
+    }
     path = tmp_path / f'{name}.yaml'
     path.write_text(yaml.safe_dump(data))
     return path
@@ -46,8 +35,12 @@ def scenario(tmp_path, receivers, *, buildings=(), channel=None, name='chan'):
 def run_channel(path, rate_hz, duration_s, seed=5):
     rt = EmbeddedRuntime(seed=seed, diagnostics_period_s=0)
     params = {'scenario': str(path), 'sets': [''], 'seed': -1}
-    channel = rt.add_component(RadioChannel, name='radio_channel', namespace='/sim', parameters=params)
-    beacon = rt.add_component(Beacon, name='beacon', namespace='/tx', parameters={'rate_hz': rate_hz})
+    channel = rt.add_component(
+        RadioChannel, name='radio_channel', namespace='/sim', parameters=params
+    )
+    beacon = rt.add_component(
+        Beacon, name='beacon', namespace='/tx', parameters={'rate_hz': rate_hz}
+    )
     received = {}
     for n in channel.nodes:
         received[n] = []
@@ -62,7 +55,12 @@ def within_binomial(k, n, p, z=4.5):
 
 
 def test_delivery_follows_the_curve_over_distance(tmp_path):
-    receivers = {'r100': (100.0, 0.0), 'r450': (450.0, 0.0), 'r600': (0.0, 600.0), 'r750': (-750.0, 0.0)}
+    receivers = {
+        'r100': (100.0, 0.0),
+        'r450': (450.0, 0.0),
+        'r600': (0.0, 600.0),
+        'r750': (-750.0, 0.0),
+    }
     path = scenario(tmp_path, receivers)
     channel, beacon, received = run_channel(path, rate_hz=200.0, duration_s=20.0)
     model = ChannelModel(ChannelConfig())
@@ -80,8 +78,11 @@ def test_obstruction_shrinks_the_range(tmp_path):
     # the generated corner building spans 23.5..63.5 m on both axes (north-east)
     receivers = {'behind': (250.0, 250.0), 'clear': (353.55, 0.0)}
     path = scenario(tmp_path, receivers, buildings=True)
-    assert obstructed(np.zeros(2), np.array([[250.0, 250.0], [353.55, 0.0]]),
-                      [np.array([[23.5, 23.5], [63.5, 23.5], [63.5, 63.5], [23.5, 63.5]])]).tolist() == [True, False]
+    assert obstructed(
+        np.zeros(2),
+        np.array([[250.0, 250.0], [353.55, 0.0]]),
+        [np.array([[23.5, 23.5], [63.5, 23.5], [63.5, 63.5], [23.5, 63.5]])],
+    ).tolist() == [True, False]
     channel, beacon, received = run_channel(path, rate_hz=200.0, duration_s=15.0)
     model = channel.model
     d = 353.55
@@ -104,7 +105,9 @@ def test_congestion_adds_loss_above_the_busy_threshold(tmp_path):
 
 
 def test_latency_is_lognormal_around_the_median(tmp_path):
-    path = scenario(tmp_path, {'near': (50.0, 0.0)}, channel={'latency_ms': 30.0, 'latency_sigma': 0.3})
+    path = scenario(
+        tmp_path, {'near': (50.0, 0.0)}, channel={'latency_ms': 30.0, 'latency_sigma': 0.3}
+    )
     channel, _, received = run_channel(path, rate_hz=100.0, duration_s=20.0)
     lat = np.array(channel.stats.latencies_s)
     assert np.median(lat) == pytest.approx(0.030, rel=0.06)

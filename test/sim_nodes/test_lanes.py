@@ -67,7 +67,10 @@ def test_batch_interpolation_matches_per_line_interp(lines, data):
     pts, _ = batch.at(rows, s)
     for i, r in enumerate(rows):
         q = np.clip(s[i], 0, lengths[r][-1])
-        expected = [np.interp(q, lengths[r], arrays[r][:, 0]), np.interp(q, lengths[r], arrays[r][:, 1])]
+        expected = [
+            np.interp(q, lengths[r], arrays[r][:, 0]),
+            np.interp(q, lengths[r], arrays[r][:, 1]),
+        ]
         np.testing.assert_allclose(pts[i], expected, atol=1e-6)
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from rsu_nodes.signals import Light
+from rsu_nodes.signals.plan import plan_from_dict
 from sim_nodes.scenarios import build_scenario, load_scenario
 from sim_nodes.world.four_arm import build_four_arm, default_plan
-from rsu_nodes.signals.plan import plan_from_dict
 from sim_nodes.world.vehicles import VehicleSpec
 from sim_nodes.world.world import World, boxes_overlap
 
@@ -20,8 +20,12 @@ def random_traffic(seed: int, n: int) -> World:
     for i in range(n):
         chains = net.exit_chains(entries[rng.integers(len(entries))])
         specs.append(
-            VehicleSpec(f'v{i}', tuple(chains[rng.integers(len(chains))]),
-                        speed_mps=float(rng.uniform(6, 16)), spawn_s=float(i * rng.uniform(0.3, 1.5)))
+            VehicleSpec(
+                f'v{i}',
+                tuple(chains[rng.integers(len(chains))]),
+                speed_mps=float(rng.uniform(6, 16)),
+                spawn_s=float(i * rng.uniform(0.3, 1.5)),
+            )
         )
     return World(net, {1: plan_from_dict(default_plan())}, specs, [])
 
@@ -46,15 +50,18 @@ def test_vehicles_stop_before_the_line_on_red():
     net = build_four_arm()
     plan = plan_from_dict(default_plan())
     # south through (group 7) is red from 25 s; this car arrives at about 32 s
-    spec = VehicleSpec('car', tuple(net.expand_route(['south_in_1', 'north_out_1'])),
-                       speed_mps=13.0, spawn_s=22.0)
+    spec = VehicleSpec(
+        'car', tuple(net.expand_route(['south_in_1', 'north_out_1'])), speed_mps=13.0, spawn_s=22.0
+    )
     world = World(net, {1: plan}, [spec], [])
     stop_s = world.fleet.route_start[0, 1]  # start of the movement lane = stop line
     front = []
     while world.t_s < 100.0:  # red until the next cycle's green at 84 s
         world.step(0.1)
         if world.fleet.active[0]:
-            front.append((world.t_s, world.fleet.s[0] + world.fleet.length[0] / 2, world.fleet.v[0]))
+            front.append(
+                (world.t_s, world.fleet.s[0] + world.fleet.length[0] / 2, world.fleet.v[0])
+            )
     red_front = [f for t, f, _ in front if plan.light(t, 7) is not Light.PROTECTED_GREEN and t > 26]
     assert red_front
     assert max(red_front) <= stop_s + 0.05

@@ -61,7 +61,11 @@ def test_ground_ranges_follow_the_beam_elevation():
 def test_nearer_box_occludes_the_farther_one_and_intensity_marks_material():
     static = StaticScene(100.0, [], 10.0)
     caster = LidarCaster(np.array([0.0, 0.0, 1.0]), 0.0, flat_ring(720), static)
-    boxes = (np.array([[10.0, 0.0, 1.0], [20.0, 0.0, 1.0]]), np.zeros(2), np.array([[1.0, 1.0, 2.0], [1.0, 8.0, 2.0]]))
+    boxes = (
+        np.array([[10.0, 0.0, 1.0], [20.0, 0.0, 1.0]]),
+        np.zeros(2),
+        np.array([[1.0, 1.0, 2.0], [1.0, 8.0, 2.0]]),
+    )
     pts = caster.scan(boxes, np.array([True, False]), RNG)
     az = np.degrees(np.arctan2(pts[:, 1], pts[:, 0]))
     ahead = pts[np.abs(az) < 0.2]
@@ -73,17 +77,31 @@ def test_nearer_box_occludes_the_farther_one_and_intensity_marks_material():
 
 def test_range_limits_noise_and_dropout():
     static = StaticScene(100.0, [], 10.0)
-    layout = BeamLayout(rings=1, azimuth_steps=2000, vertical_fov_deg=(0.0, 0.0), range_noise_m=0.05,
-                        min_range_m=0.1, max_range_m=15.0, dropout=0.5)
+    layout = BeamLayout(
+        rings=1,
+        azimuth_steps=2000,
+        vertical_fov_deg=(0.0, 0.0),
+        range_noise_m=0.05,
+        min_range_m=0.1,
+        max_range_m=15.0,
+        dropout=0.5,
+    )
     caster = LidarCaster(np.array([0.0, 0.0, 1.0]), 0.0, layout, static)
-    boxes = (np.array([[10.0, 0.0, 1.0], [30.0, 5.0, 1.0]]), np.zeros(2), np.array([[2.0, 40.0, 2.0], [2, 2, 2]]))
+    boxes = (
+        np.array([[10.0, 0.0, 1.0], [30.0, 5.0, 1.0]]),
+        np.zeros(2),
+        np.array([[2.0, 40.0, 2.0], [2, 2, 2]]),
+    )
     pts = caster.scan(boxes, np.zeros(2, bool), np.random.default_rng(1))
     assert ranges(pts).max() < 15.5  # the far box is beyond max range
     ahead = pts[np.abs(pts[:, 1]) < 0.5]
     assert np.std(ahead[:, 0]) == pytest.approx(0.05, rel=0.5)
     # the face x = 9 is within 15 m for |azimuth| <= acos(9 / 15); half the returns drop out
     hit_rays = 2000 * 2 * np.degrees(np.arccos(9 / 15)) / 360
-    lo, hi = hit_rays * 0.5 - 4 * np.sqrt(hit_rays * 0.25), hit_rays * 0.5 + 4 * np.sqrt(hit_rays * 0.25)
+    lo, hi = (
+        hit_rays * 0.5 - 4 * np.sqrt(hit_rays * 0.25),
+        hit_rays * 0.5 + 4 * np.sqrt(hit_rays * 0.25),
+    )
     assert lo <= len(pts) <= hi
 
 
@@ -91,11 +109,14 @@ def test_range_limits_noise_and_dropout():
 @given(
     st.lists(
         st.tuples(st.floats(-60, 60), st.floats(-60, 60), st.floats(-3.2, 3.2), st.booleans()),
-        min_size=1, max_size=12,
+        min_size=1,
+        max_size=12,
     )
 )
 def test_culled_scan_equals_brute_force(actors):
-    static = StaticScene(150.0, [np.array([[20.0, 20.0], [40.0, 20.0], [40.0, 40.0], [20.0, 40.0]])], 12.0)
+    static = StaticScene(
+        150.0, [np.array([[20.0, 20.0], [40.0, 20.0], [40.0, 40.0], [20.0, 40.0]])], 12.0
+    )
     layout = BeamLayout(rings=16, azimuth_steps=256, **NO_NOISE)
     caster = LidarCaster(np.array([-5.0, -5.0, 6.0]), 0.3, layout, static)
     a = np.array(actors, dtype=float)
