@@ -75,13 +75,13 @@ def test_delivery_follows_the_curve_over_distance(tmp_path):
 
 
 def test_obstruction_shrinks_the_range(tmp_path):
-    # the generated corner building spans 23.5..63.5 m on both axes (north-east)
+    # the generated north-east corner building spans 18..58 m on both axes
     receivers = {'behind': (250.0, 250.0), 'clear': (353.55, 0.0)}
     path = scenario(tmp_path, receivers, buildings=True)
     assert obstructed(
         np.zeros(2),
         np.array([[250.0, 250.0], [353.55, 0.0]]),
-        [np.array([[23.5, 23.5], [63.5, 23.5], [63.5, 63.5], [23.5, 63.5]])],
+        [np.array([[18.0, 18.0], [58.0, 18.0], [58.0, 58.0], [18.0, 58.0]])],
     ).tolist() == [True, False]
     channel, beacon, received = run_channel(path, rate_hz=200.0, duration_s=15.0)
     model = channel.model
