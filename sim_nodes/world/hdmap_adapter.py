@@ -40,7 +40,7 @@ def network_from_lanelet2(path: Path) -> LaneNetwork:
     tail: dict[int, str] = {}  # key -> id of its last piece (successors attach there)
     crosswalks: dict[str, Crosswalk] = {}
     drivable = {k: ll for k, ll in hd.lanelets.items() if ll.drivable}
-    for key, ll in hd.lanelets.items():
+    for ll in hd.lanelets.values():
         if ll.subtype == 'crosswalk':
             crosswalks[str(ll.id)] = Crosswalk(
                 str(ll.id), ll.centre_xy[[0, -1]], 0, float(np.mean(ll.width_m))
@@ -74,7 +74,7 @@ def network_from_lanelet2(path: Path) -> LaneNetwork:
         else:
             lanes[lid] = Lane(lid, np.asarray(ll.centre_xy, float), (), width, limit, group, iid)
             tail[key] = lid
-    for key, ll in drivable.items():
+    for key in drivable:
         last = lanes[tail[key]]
         succ = tuple(str(hd.lanelets[s].id) for s in hd.routing.following(key) if s in drivable)
         lanes[last.id] = Lane(
