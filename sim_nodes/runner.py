@@ -139,7 +139,7 @@ def run_scenario(
         probe.attach(runtime)
         runtime.record(out / 'bag', topics=_recorded_topics(runtime, scenario.record_lidar))
         sim_s = duration_s if duration_s is not None else scenario.duration_s
-        interrupted, wall_s = _run(runtime, sim_s, progress, scenario.name)
+        interrupted, wall_s, cpu_s = _run(runtime, sim_s, progress, scenario.name)
     finally:
         runtime.close()
         root_logger.removeHandler(failures)
@@ -153,6 +153,7 @@ def run_scenario(
         channel=channel.stats,
         simulated_s=runtime.now_ns() / 1e9,
         wall_s=wall_s,
+        cpu_s=cpu_s,
         interrupted=interrupted,
         failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
         stacks=stack_report,
@@ -180,7 +181,10 @@ def _recorded_topics(runtime: EmbeddedRuntime, record_lidar: bool) -> list[str]:
     return sorted(topics)
 
 
-def _run(runtime: EmbeddedRuntime, sim_s: float, progress: bool, name: str) -> tuple[bool, float]:
+def _run(
+    runtime: EmbeddedRuntime, sim_s: float, progress: bool, name: str
+) -> tuple[bool, float, float]:
+    """Run with a progress bar; returns (interrupted, wall seconds, CPU seconds)."""
     from tqdm import tqdm
 
     bar = tqdm(
@@ -196,7 +200,7 @@ def _run(runtime: EmbeddedRuntime, sim_s: float, progress: bool, name: str) -> t
         bar.n = round(done_ns / 1e9, 1)
         bar.refresh()
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     interrupted = False
     try:
         runtime.run(duration_s=sim_s, progress=update)
@@ -205,7 +209,7 @@ def _run(runtime: EmbeddedRuntime, sim_s: float, progress: bool, name: str) -> t
         print(f'{name}: interrupted, closing the bag and writing a partial report', file=sys.stderr)
     finally:
         bar.close()
-    return interrupted, time.perf_counter() - start
+    return interrupted, time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def run_all(

@@ -89,6 +89,7 @@ def compute_metrics(
     channel: Any,
     simulated_s: float,
     wall_s: float,
+    cpu_s: float,
     interrupted: bool,
     failures: list[dict[str, Any]],
     stacks: Any,
@@ -135,8 +136,10 @@ def compute_metrics(
         'tracking_topics': list(probe.topics.get('tracks', [])),
         'stacks': {'built': len(stacks.built), 'skipped': list(stacks.skipped)},
         'failures': failures,
-        'timing': {
+        'timing': {  # the only part that differs between identical runs
             'wall_s': _r(wall_s, 3),
+            'cpu_s': _r(cpu_s, 3),
             'real_time_factor': _r(simulated_s / wall_s, 2) if wall_s > 0 else None,
+            'cpu_real_time_factor': _r(simulated_s / cpu_s, 2) if cpu_s > 0 else None,
         },
     }

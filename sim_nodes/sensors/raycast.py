@@ -135,6 +135,11 @@ class LidarCaster:
         normals = hits['primitive_normals'].numpy()
         cos_inc = np.abs((normals * self.world_dirs).sum(axis=1))
         self.static_intensity = (self.static_refl * (0.3 + 0.7 * cos_inc)).astype(np.float32)
+        self.static_keep = self._in_range(self.static_t)
+
+    def _in_range(self, t: np.ndarray) -> np.ndarray:
+        lay = self.layout
+        return np.isfinite(t) & (t >= lay.min_range_m) & (t <= lay.max_range_m)
 
     def candidate_rays(self, verts: np.ndarray) -> np.ndarray:
         """Indices of the rays whose (ring, azimuth) window covers some box's corners."""
@@ -168,6 +173,7 @@ class LidarCaster:
         """
         t = self.static_t.copy()
         intensity = self.static_intensity.copy()
+        keep = self.static_keep.copy()
         if len(boxes[0]):
             verts, tris = box_meshes(*boxes)
             cand = self.candidate_rays(verts)
@@ -184,8 +190,8 @@ class LidarCaster:
                 normals = hits['primitive_normals'].numpy()[nearer]
                 cos_inc = np.abs((normals * self.world_dirs[sel]).sum(axis=1))
                 intensity[sel] = refl * (0.3 + 0.7 * cos_inc)
+                keep[sel] = self._in_range(t[sel])
         lay = self.layout
-        keep = np.isfinite(t) & (t >= lay.min_range_m) & (t <= lay.max_range_m)
         if lay.dropout > 0:
             keep &= rng.random(t.shape, dtype=np.float32) >= lay.dropout
         idx = np.flatnonzero(keep)

@@ -12,6 +12,7 @@ Parameters: scenario, sets, seed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from v2x_runtime import QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 
 GRAVITY_MPS2 = 9.80665
+WHEELBASE_M = 2.76
 
 
 class VehicleSensors(Component):
@@ -62,6 +64,27 @@ class VehicleSensors(Component):
         ctx.create_subscription(
             GROUND_TRUTH, 'v2x_stack/msg/ParticipantArray', self.on_truth, QOS_SENSOR
         )
+        mode = self.gnss.mode
+        sigma2 = [mode.horizontal_sigma_m**2] * 2 + [mode.vertical_sigma_m**2]
+        # templates: messages are immutable once published, so the constant parts are shared
+        self._fix_tpl = m.new(
+            'sensor_msgs/msg/NavSatFix',
+            status=m.new('sensor_msgs/msg/NavSatStatus', status=mode.navsat_status, service=1),
+            position_covariance=np.diag(sigma2).ravel(),
+            position_covariance_type=2,
+        )
+        no_orientation = np.zeros(9)
+        no_orientation[0] = -1.0
+        imu = sc.imu
+        self._imu_tpl = m.new(
+            'sensor_msgs/msg/Imu',
+            orientation_covariance=no_orientation,
+            angular_velocity_covariance=np.diag([imu.gyro_noise_radps**2] * 3).ravel(),
+            linear_acceleration_covariance=np.diag([imu.accel_noise_mps2**2] * 3).ravel(),
+        )
+        self._status_tpl = m.new('v2x_stack/msg/VehicleStatus', gear=4)
+        self._gnss_frames = [f'{v}/gnss' for v in self.names]
+        self._body_frames = [f'{v}/base_link' for v in self.names]
         if n:
             self.gnss_dt = 1.0 / sc.gnss.rate_hz
             self.imu_dt = 1.0 / sc.imu.rate_hz
@@ -98,23 +121,15 @@ class VehicleSensors(Component):
         vel = np.column_stack([self.truth[ok, 8], self.truth[ok, 9], np.zeros(ok.size)])
         pos = self.truth[ok, :3] + vel * age + err[ok]
         lat, lon, h = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
-        mode = self.gnss.mode
-        cov = np.diag([mode.horizontal_sigma_m**2] * 2 + [mode.vertical_sigma_m**2]).ravel()
-        status = m.new('sensor_msgs/msg/NavSatStatus', status=mode.navsat_status, service=1)
-        for j, i in enumerate(ok):
-            name = self.names[i]
-            self.fix_pubs[i].publish(
-                m.new(
-                    'sensor_msgs/msg/NavSatFix',
-                    header=m.header(now, f'{name}/gnss'),
-                    status=status,
-                    latitude=float(lat[j]),
-                    longitude=float(lon[j]),
-                    altitude=float(h[j]),
-                    position_covariance=cov.copy(),
-                    position_covariance_type=2,
-                )
+        for i, la, lo, al in zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True):
+            fix = replace(
+                self._fix_tpl,
+                header=m.header(now, self._gnss_frames[i]),
+                latitude=la,
+                longitude=lo,
+                altitude=al,
             )
+            self.fix_pubs[i].publish(fix)
         self.ctx.diagnostics.count('fixes', ok.size)
         self.ctx.diagnostics.count(
             'outage_epochs', int((~available & (self.truth[:, 7] > 0)).sum())
@@ -135,35 +150,30 @@ class VehicleSensors(Component):
         wheel = speed * cfg.wheel_speed_scale + rng.normal(
             0.0, cfg.wheel_speed_noise_mps, live.size
         )
+        # kinematic bicycle, wheelbase of a typical car: steering from yaw rate and speed
+        steer = np.arctan2(WHEELBASE_M * yaw_rate, np.maximum(speed, 0.5))
         vec = m.msg_class('geometry_msgs/msg/Vector3')
-        acc_cov = np.diag([cfg.accel_noise_mps2**2] * 3).ravel()
-        gyro_cov = np.diag([cfg.gyro_noise_radps**2] * 3).ravel()
-        no_orientation = np.zeros(9)
-        no_orientation[0] = -1.0
+        acc_l, gyro_l = acc.tolist(), gyro.tolist()
         for j, i in enumerate(live):
-            name = self.names[i]
+            a, g = acc_l[j], gyro_l[j]
             self.imu_pubs[i].publish(
-                m.new(
-                    'sensor_msgs/msg/Imu',
-                    header=m.header(now, f'{name}/base_link'),
-                    orientation_covariance=no_orientation.copy(),
-                    angular_velocity=vec(x=gyro[j, 0], y=gyro[j, 1], z=gyro[j, 2]),
-                    angular_velocity_covariance=gyro_cov.copy(),
-                    linear_acceleration=vec(x=acc[j, 0], y=acc[j, 1], z=acc[j, 2]),
-                    linear_acceleration_covariance=acc_cov.copy(),
+                replace(
+                    self._imu_tpl,
+                    header=m.header(now, self._body_frames[i]),
+                    angular_velocity=vec(x=g[0], y=g[1], z=g[2]),
+                    linear_acceleration=vec(x=a[0], y=a[1], z=a[2]),
                 )
             )
-            steer = float(np.arctan2(2.76 * yaw_rate[j], max(speed[j], 0.5)))
+            braking = bool(accel[j] < -0.5)
             self.status_pubs[i].publish(
-                m.new(
-                    'v2x_stack/msg/VehicleStatus',
+                replace(
+                    self._status_tpl,
                     header=m.header(now, 'base_link'),
                     speed_mps=float(wheel[j]),
                     acceleration_mps2=float(accel[j]),
                     yaw_rate_radps=float(yaw_rate[j]),
-                    steering_angle_rad=steer,
-                    gear=4,
-                    brake_applied=bool(accel[j] < -0.5),
-                    lights=32 if accel[j] < -0.5 else 0,
+                    steering_angle_rad=float(steer[j]),
+                    brake_applied=braking,
+                    lights=32 if braking else 0,
                 )
             )

@@ -32,7 +32,9 @@ LIGHT_COLOURS = {
 }
 
 
+@cache
 def _colour(rgb: tuple[float, float, float], a: float = 1.0) -> Any:
+    """Shared per colour: published messages are immutable."""
     return m.msg_class('std_msgs/msg/ColorRGBA')(r=rgb[0], g=rgb[1], b=rgb[2], a=a)
 
 

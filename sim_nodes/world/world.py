@@ -55,6 +55,8 @@ class World:
         self.fleet = VehicleFleet(self.network, self.vehicle_specs, self.signal_keys)
         self.crowd = Crowd(self.pedestrian_specs)
         self._collided: set[tuple[int, int]] = set()
+        self._steps = 0
+        self._snapshot: tuple[int, Snapshot] | None = None
         self.names = [s.name for s in self.vehicle_specs] + [s.name for s in self.pedestrian_specs]
         self.lights = self.light_codes(self.t_s)
         self.fleet.spawn(self.t_s)
@@ -74,6 +76,7 @@ class World:
 
     def step(self, dt: float) -> None:
         self.t_s += dt
+        self._steps += 1
         self.lights = self.light_codes(self.t_s)
         self.fleet.spawn(self.t_s)
         self.crowd.step(self.t_s, dt, self.lights)
@@ -85,6 +88,15 @@ class World:
         self._collisions()
 
     def snapshot(self) -> Snapshot:
+        """Every active actor now (cached until the next step)."""
+        cached = self._snapshot
+        if cached is not None and cached[0] == self._steps:
+            return cached[1]
+        snap = self._take_snapshot()
+        self._snapshot = (self._steps, snap)
+        return snap
+
+    def _take_snapshot(self) -> Snapshot:
         f, c = self.fleet, self.crowd
         va, pa = np.flatnonzero(f.active), np.flatnonzero(c.active)
         vx, vy = f.velocity()
