@@ -71,7 +71,7 @@ def case_world_only(duration_s: float) -> dict:
     return {
         'simulated_s': duration_s,
         'wall_s': wall,
-        'cpu_s': m['timing']['cpu_s'],
+        'cpu_s': cpu,
         'cpu_with_setup_s': round(cpu, 2),
         'vehicles': len(built.vehicles),
     }
