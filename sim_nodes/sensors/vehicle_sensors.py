@@ -2,7 +2,9 @@
 
 Topics: in ``/sim/ground_truth``; out per connected vehicle ``<v>``:
 ``/<v>/localization/gnss/fix`` (sensor_msgs/msg/NavSatFix, gnss.rate_hz, WGS84 with the map
-origin ``gnss.origin_deg``), ``/<v>/sensors/imu`` (sensor_msgs/msg/Imu, imu.rate_hz, frame
+origin ``gnss.origin_deg``), ``/<v>/localization/gnss/velocity``
+(geometry_msgs/msg/TwistWithCovarianceStamped, ENU, Doppler noise 5 cm/s, with each fix),
+``/<v>/imu/data`` (sensor_msgs/msg/Imu, imu.rate_hz, frame
 ``<v>/base_link``, orientation not provided), ``/<v>/vehicle/status``
 (v2x_stack/msg/VehicleStatus, imu.rate_hz, wheel speed with noise and scale error).
 Accelerations and yaw rate come from successive ground-truth samples (zero-order hold between
@@ -26,6 +28,7 @@ from v2x_runtime import messages as m
 
 GRAVITY_MPS2 = 9.80665
 WHEELBASE_M = 2.76
+DOPPLER_SIGMA_MPS = 0.05  # GNSS Doppler velocity noise per axis
 
 
 class VehicleSensors(Component):
@@ -54,7 +57,15 @@ class VehicleSensors(Component):
             for v in self.names
         ]
         self.imu_pubs = [
-            ctx.create_publisher(f'/{v}/sensors/imu', 'sensor_msgs/msg/Imu', QOS_SENSOR)
+            ctx.create_publisher(f'/{v}/imu/data', 'sensor_msgs/msg/Imu', QOS_SENSOR)
+            for v in self.names
+        ]
+        self.vel_pubs = [
+            ctx.create_publisher(
+                f'/{v}/localization/gnss/velocity',
+                'geometry_msgs/msg/TwistWithCovarianceStamped',
+                QOS_SENSOR,
+            )
             for v in self.names
         ]
         self.status_pubs = [
@@ -83,6 +94,13 @@ class VehicleSensors(Component):
             linear_acceleration_covariance=np.diag([imu.accel_noise_mps2**2] * 3).ravel(),
         )
         self._status_tpl = m.new('v2x_stack/msg/VehicleStatus', gear=4)
+        twist_cov = np.zeros(36)
+        twist_cov[[0, 7, 14]] = DOPPLER_SIGMA_MPS**2
+        twist_cov[[21, 28, 35]] = -1.0  # angular velocity not measured
+        self._twist_tpl = m.new(
+            'geometry_msgs/msg/TwistWithCovarianceStamped',
+            twist=m.new('geometry_msgs/msg/TwistWithCovariance', covariance=twist_cov),
+        )
         self._gnss_frames = [f'{v}/gnss' for v in self.names]
         self._body_frames = [f'{v}/base_link' for v in self.names]
         if n:
@@ -121,7 +139,12 @@ class VehicleSensors(Component):
         vel = np.column_stack([self.truth[ok, 8], self.truth[ok, 9], np.zeros(ok.size)])
         pos = self.truth[ok, :3] + vel * age + err[ok]
         lat, lon, h = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
-        for i, la, lo, al in zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True):
+        speed_noise = self.ctx.random.normal(0.0, DOPPLER_SIGMA_MPS, (ok.size, 2))
+        vel_l = (vel[:, :2] + speed_noise).tolist()
+        for j, (i, la, lo, al) in enumerate(
+            zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True)
+        ):
+            self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
             fix = replace(
                 self._fix_tpl,
                 header=m.header(now, self._gnss_frames[i]),
@@ -134,6 +157,16 @@ class VehicleSensors(Component):
         self.ctx.diagnostics.count(
             'outage_epochs', int((~available & (self.truth[:, 7] > 0)).sum())
         )
+
+    def _velocity(self, now: int, frame: str, v: list[float]) -> Any:
+        vec = m.msg_class('geometry_msgs/msg/Vector3')
+        twist = replace(
+            self._twist_tpl.twist,
+            twist=m.msg_class('geometry_msgs/msg/Twist')(
+                linear=vec(x=v[0], y=v[1], z=0.0), angular=vec(x=0.0, y=0.0, z=0.0)
+            ),
+        )
+        return replace(self._twist_tpl, header=m.header(now, frame), twist=twist)
 
     def on_imu(self) -> None:
         now = self.ctx.now_ns()

@@ -40,7 +40,7 @@ def test_bag_report_and_metrics_files(tmp_path):
     topics = {rec.topic for rec in read_bag(result.bag, report)}
     assert report.errors == []
     assert {'/sim/ground_truth', '/sim/signals', '/sim/markers', '/sim/map_markers'} <= topics
-    assert '/car_a/localization/gnss/fix' in topics and '/car_a/sensors/imu' in topics
+    assert '/car_a/localization/gnss/fix' in topics and '/car_a/imu/data' in topics
     assert '/rsu_1/lidar/points' not in topics  # lidar is recorded only when asked
     metrics = json.loads((tmp_path / 'r' / 'metrics.json').read_text())
     assert metrics['scenario'] == 'default' and metrics['simulated_s'] == 6.0
@@ -175,3 +175,34 @@ def test_run_all_with_sweeps_and_summary(tmp_path):
     assert f'{scenario}[channel.extra_loss=0.2][traffic.connected_ratio=1.0]' in table
     assert table.count('pass') == 4
     assert len({r.out_dir for r in results}) == 4
+
+
+def test_fused_positioning_of_the_car_stack_is_scored(tmp_path):
+    pytest.importorskip('vehicle_nodes.fusion.node', reason='the positioning area is not here')
+    car = topology(
+        tmp_path,
+        {
+            'localization': {
+                'plugin': 'vehicle_nodes.fusion.node:LocalizationFilter',
+                'parameters': {
+                    'origin_lat_deg': 31.2304,
+                    'origin_lon_deg': 121.4737,
+                    'origin_alt_m': 10.0,
+                },
+            }
+        },
+    )
+    result = run_scenario(
+        'default',
+        out_dir=tmp_path / 'p',
+        progress=False,
+        duration_s=10.0,
+        sets={'car_topology': car, 'gnss.multipath_rate_per_min': 0.0},
+    )
+    pos = result.metrics['positioning']
+    assert '/car_a/localization/odometry' in pos['fused_topics']
+    assert pos['fused_error_m']['n'] > 100
+    # the comparison is in the right frame and time (a mix-up would be tens of metres off);
+    # the filter's own accuracy is the positioning area's business
+    assert pos['fused_error_m']['p50'] < 2.0
+    assert result.metrics['failures'] == []
