@@ -31,6 +31,7 @@ from sim_nodes.sensors.lidar_component import RoadsideLidars
 from sim_nodes.sensors.vehicle_sensors import VehicleSensors
 from sim_nodes.stacks import StackReport, build_stacks, read_topology
 from sim_nodes.world.component import WorldComponent
+from sim_nodes.world.warning_markers import WarningMarkers
 from v2x_runtime.embedded import EmbeddedRuntime
 
 SIM_COMPONENTS = (
@@ -131,6 +132,16 @@ def run_scenario(
                 read_topology(scenario.rsu_topology, stack_report),
                 [r.name for r in scenario.rsus if r.stack],
                 stack_report,
+            )
+        warning_topics = sorted(
+            t for t, info in runtime.topics.items() if info.msgtype == 'v2x_stack/msg/Warning'
+        )
+        if warning_topics:
+            runtime.add_component(
+                WarningMarkers,
+                name='warning_markers',
+                namespace='/sim',
+                parameters={'topics': warning_topics},
             )
         lat, lon, h = scenario.gnss.origin_deg
         probe = Probe(

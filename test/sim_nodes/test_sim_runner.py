@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from sim_nodes.runner import run_all, run_scenario, summary_table
+from v2x_runtime import messages as m
 from v2x_runtime.bag import BagReadReport, read_bag
 
 
@@ -93,6 +94,13 @@ def test_warnings_are_timed_against_the_conflict(tmp_path):
     follower = first['follower', 'FCW']
     assert follower['conflict_t_s'] == pytest.approx(10.0, abs=0.15)  # the collision
     assert follower['lead_time_s'] == pytest.approx(10.0 - follower['first_t_s'])
+    markers = [r for r in read_bag(result.bag) if r.topic == '/sim/warning_markers']
+    texts = {
+        mk.text
+        for r in markers
+        for mk in m.deserialize(r.data, 'visualization_msgs/msg/MarkerArray').markers
+    }
+    assert 'FCW' in texts  # the warnings are drawn above the vehicle in the bag
     check = next(c for c in result.checks if c.name.startswith('warning FCW'))
     assert check.status == ('pass' if follower['lead_time_s'] >= 2.7 else 'fail')
     benign = run_scenario(
