@@ -97,6 +97,10 @@ def _vehicle(scenario: Scenario, network: LaneNetwork, i: int) -> VehicleSpec:
                 f'a lane reachable from {v.route[j - 1]}',
                 v.route[j],
             ) from None
+    changes = []
+    for c, (at_s, waypoints) in enumerate(v.lane_changes):
+        where = f'vehicles[{i}].lane_changes[{c}].route'
+        changes.append((at_s, _chain(file, network, where, waypoints)))
     length, width, height = v.size_m
     return VehicleSpec(
         name=v.name,
@@ -114,7 +118,21 @@ def _vehicle(scenario: Scenario, network: LaneNetwork, i: int) -> VehicleSpec:
         participant_class=VEHICLE_CLASSES[v.vehicle_class],
         brake_at_s=v.brake_at_s,
         brake_decel_mps2=v.brake_decel_mps2,
+        lane_changes=tuple(changes),
+        lane_change_s=v.lane_change_s,
     )
+
+
+def _chain(
+    file: str, network: LaneNetwork, where: str, waypoints: tuple[str, ...]
+) -> tuple[str, ...]:
+    for j, lane in enumerate(waypoints):
+        if lane not in network.lanes:
+            raise ScenarioError(file, f'{where}[{j}]', 'a lane id of the map', lane)
+    try:
+        return tuple(network.expand_route(list(waypoints)))
+    except MapError as err:
+        raise ScenarioError(file, where, 'lanes connected in driving order', str(err)) from None
 
 
 def _traffic(scenario: Scenario, network: LaneNetwork, start_index: int) -> list[VehicleSpec]:

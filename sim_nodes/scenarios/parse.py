@@ -198,9 +198,23 @@ def _vehicle(f: Fields) -> VehicleConfig:
         size_m=f.take_floats('size_m', 3, (4.6, 1.9, 1.5)),
         brake_at_s=f.take_float('brake_at_s', _INF, lo=0.0),
         brake_decel_mps2=f.take_float('brake_decel_mps2', 6.0, lo=0.5, hi=12.0),
+        lane_changes=tuple(_lane_change(c) for c in f.items('lane_changes')),
+        lane_change_s=f.take_float('lane_change_s', 3.5, lo=0.5, hi=20.0),
     )
     f.done()
+    times = [t for t, _ in out.lane_changes]
+    if times != sorted(times):
+        raise f.fail('lane_changes', 'changes in time order', times)
     return out
+
+
+def _lane_change(f: Fields) -> tuple[float, tuple[str, ...]]:
+    at_s = f.take_float('at_s', lo=0.0)
+    route = _strs(f, 'route')
+    if not route:
+        raise f.fail('route', 'a non-empty list of lane ids (the target lane first)')
+    f.done()
+    return at_s, tuple(route)
 
 
 def _traffic(f: Fields) -> TrafficConfig:

@@ -63,6 +63,8 @@ class VehicleConfig:
     size_m: tuple[float, float, float] = (4.6, 1.9, 1.5)
     brake_at_s: float = float('inf')
     brake_decel_mps2: float = 6.0
+    lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()  # (at_s, lane waypoints)
+    lane_change_s: float = 3.5
 
 
 @dataclass(frozen=True)

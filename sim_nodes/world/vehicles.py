@@ -16,6 +16,7 @@ import numpy as np
 
 from rsu_nodes.signals.plan import Light
 from sim_nodes.world.batch import PolylineBatch
+from sim_nodes.world.lane_change import LaneChanges
 from sim_nodes.world.lanes import LaneNetwork, route_path
 
 GREEN_CODES = np.array([int(Light.PROTECTED_GREEN), int(Light.PERMISSIVE_GREEN)])
@@ -45,6 +46,9 @@ class VehicleSpec:
     comfort_decel_mps2: float = 2.5
     brake_at_s: float = float('inf')  # scripted hard brake (EBW/FCW scenarios)
     brake_decel_mps2: float = 6.0
+    # scripted lane changes: (time s, new lane chain from the target lane on), in time order
+    lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()
+    lane_change_s: float = 3.5  # duration of the lateral move
 
 
 class VehicleFleet:
@@ -59,26 +63,12 @@ class VehicleFleet:
         signal_keys: dict[tuple[int, int], int],
     ) -> None:
         self.specs = list(specs)
+        self.network = network
+        self.signal_keys = signal_keys
         n = self.n = len(specs)
-        paths = [route_path(network, s.route) for s in specs]
-        self.paths = PolylineBatch([p.points for p in paths], [p.s for p in paths])
-        r = max((len(p.lane_ids) for p in paths), default=1)
-        self.route_start = np.full((n, r + 1), np.inf)
-        self.route_group = np.zeros((n, r), dtype=np.int64)
-        self.route_limit = np.full((n, r), 50.0)
-        self.route_code = np.full((n, r), -1, dtype=np.int64)
-        self.route_key = np.zeros((n, r), dtype=np.int64)  # index into signal_keys
         self.lane_codes = {lid: i for i, lid in enumerate(sorted(network.lanes))}
-        for i, path in enumerate(paths):
-            for k, lid in enumerate(path.lane_ids):
-                lane = network.lanes[lid]
-                self.route_start[i, k] = path.lane_start_s[k]
-                self.route_group[i, k] = lane.signal_group
-                self.route_limit[i, k] = lane.speed_limit_mps
-                self.route_code[i, k] = self.lane_codes[lid]
-                key = (lane.intersection_id, lane.signal_group) if lane.signal_group else (-1, 0)
-                self.route_key[i, k] = signal_keys[key]
-        self.route_length = np.array([p.length_m for p in paths]) if n else np.zeros(0)
+        self.route_paths = [route_path(network, s.route) for s in specs]
+        self.set_routes()
         f = np.array
         self.length = f([s.length_m for s in specs], dtype=float)
         self.width = f([s.width_m for s in specs], dtype=float)
@@ -110,6 +100,28 @@ class VehicleFleet:
         self.yaw_rate = np.zeros(n)
         self.lane_index = np.zeros(n, dtype=np.int64)
         self.committed = np.full(n, -1, dtype=np.int64)  # route lane it decided to enter
+        self.lane_changes = LaneChanges(self)
+
+    def set_routes(self) -> None:
+        """(Re)build the batched route arrays from ``route_paths`` (at start, lane changes)."""
+        paths, n = self.route_paths, self.n
+        self.paths = PolylineBatch([p.points for p in paths], [p.s for p in paths])
+        r = max((len(p.lane_ids) for p in paths), default=1)
+        self.route_start = np.full((n, r + 1), np.inf)
+        self.route_group = np.zeros((n, r), dtype=np.int64)
+        self.route_limit = np.full((n, r), 50.0)
+        self.route_code = np.full((n, r), -1, dtype=np.int64)
+        self.route_key = np.zeros((n, r), dtype=np.int64)  # index into signal_keys
+        for i, path in enumerate(paths):
+            for k, lid in enumerate(path.lane_ids):
+                lane = self.network.lanes[lid]
+                self.route_start[i, k] = path.lane_start_s[k]
+                self.route_group[i, k] = lane.signal_group
+                self.route_limit[i, k] = lane.speed_limit_mps
+                self.route_code[i, k] = self.lane_codes[lid]
+                key = (lane.intersection_id, lane.signal_group) if lane.signal_group else (-1, 0)
+                self.route_key[i, k] = self.signal_keys[key]
+        self.route_length = np.array([p.length_m for p in paths]) if n else np.zeros(0)
 
     # --- queries ----------------------------------------------------------------------
     def current_lane_index(self) -> np.ndarray:
@@ -145,6 +157,7 @@ class VehicleFleet:
 
         Returns (vehicle, route lane index) for every signalised lane entered on red.
         """
+        self.lane_changes.apply(self, t_s)
         act = np.flatnonzero(self.active)
         if act.size == 0:
             return []
@@ -170,7 +183,7 @@ class VehicleFleet:
         v_new = np.maximum(v_old + accel * dt, 0.0)
         accel = (v_new - v_old) / dt
         v_mid = 0.5 * (v_old + v_new)
-        self._steer_and_move(act, s, v_mid, dt)
+        self._steer_and_move(act, s, v_mid, dt, t_s)
         self.v[act], self.accel[act] = v_new, accel
         new_s = s + v_mid * dt
         self.s[act] = new_s
@@ -273,10 +286,13 @@ class VehicleFleet:
         acc = a * (1 - (v / v0) ** 4 - (s_star / np.maximum(gap, 0.1)) ** 2)
         return np.clip(acc, -self.MAX_DECEL, a)
 
-    def _steer_and_move(self, act: np.ndarray, s: np.ndarray, v: np.ndarray, dt: float) -> None:
+    def _steer_and_move(
+        self, act: np.ndarray, s: np.ndarray, v: np.ndarray, dt: float, t_s: float
+    ) -> None:
         """Pure pursuit on the route's centre line driving a kinematic bicycle (rear axle)."""
         look = np.maximum(4.0, 0.9 * v)
         target, _ = self.paths.at(act, s + look)
+        target += self.lane_changes.target_shift(act, t_s + look / np.maximum(v, 1.0))
         x, y, yaw, wb = self.x[act], self.y[act], self.yaw[act], self.wheelbase[act]
         rear_x, rear_y = x - np.cos(yaw) * wb / 2, y - np.sin(yaw) * wb / 2
         alpha = np.arctan2(target[:, 1] - rear_y, target[:, 0] - rear_x) - yaw

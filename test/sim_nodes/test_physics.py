@@ -114,3 +114,21 @@ def test_box_overlap():
     # rotated 90 degrees: its length now lies along y
     assert not boxes_overlap(np.zeros(2), 0.0, one, np.array([3.2, 0.0]), np.pi / 2, one)
     assert boxes_overlap(np.zeros(2), 0.0, one, np.array([2.9, 0.0]), np.pi / 2, one)
+
+
+def test_scripted_lane_change_is_smooth_and_ends_in_the_target_lane():
+    built = build_scenario(load_scenario('physics/lane_change'))
+    world = built.world()
+    fleet = world.fleet
+    xs, yaws = [], []
+    while world.t_s < 12.0:
+        world.step(0.1)
+        xs.append(fleet.x[0])
+        yaws.append(fleet.yaw[0])
+    xs, yaws = np.array(xs), np.array(yaws)
+    assert xs[20] == pytest.approx(1.75, abs=0.1)  # inner lane before the change at 3 s
+    assert xs[-1] == pytest.approx(5.25, abs=0.15)  # outer lane after it
+    assert np.all(np.diff(xs[25:]) > -0.02)  # one steady move across, no swerving back
+    assert np.max(np.abs(yaws - np.pi / 2)) < np.radians(12)  # a lane change, not a turn
+    assert fleet.route_paths[0].lane_ids[0] == 'south_in_1'
+    assert world.events == []

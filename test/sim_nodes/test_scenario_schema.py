@@ -100,6 +100,11 @@ def test_invalid_fields_name_file_path_and_expectation(tmp_path, change, field, 
             'a plan for intersection 1 that gives green to group 2',
         ),
         ({'traffic': {'count': 2, 'entries': ['sky']}}, r'traffic\.entries\[0\]', 'a lane id'),
+        (
+            {'vehicles[0].lane_changes': [{'at_s': 2, 'route': ['south_in_9']}]},
+            r'vehicles\[0\]\.lane_changes\[0\]\.route\[0\]',
+            'a lane id of the map',
+        ),
     ],
 )
 def test_map_level_errors_name_the_field(tmp_path, change, field, expected):
