@@ -1,4 +1,4 @@
-"""Shared coordinates: WGS84 ↔ CGCS2000 ↔ local ENU ↔ Gauss-Krüger, vectorised over numpy arrays.
+"""Shared coordinates: WGS84 ↔ CGCS2000 ↔ local ENU ↔ Gauss-Krüger / UTM, vectorised (numpy).
 
 The RSU georeferencing and the vehicle nodes both use this one module family.
 """
@@ -27,6 +27,7 @@ from geo.heading import (
     yaw_to_heading_deg,
 )
 from geo.local_frame import LocalFrame
+from geo.utm import UtmZone, geodetic_to_utm, utm_to_geodetic, utm_zone_for
 
 __all__ = [
     'CoordinateError',
@@ -34,6 +35,7 @@ __all__ = [
     'GaussKrugerZone',
     'GeoError',
     'LocalFrame',
+    'UtmZone',
     'ZoneError',
     'ZoneWidth',
     'cgcs2000_to_wgs84',
@@ -41,9 +43,12 @@ __all__ = [
     'ecef_to_geodetic',
     'geodetic_to_ecef',
     'geodetic_to_gk',
+    'geodetic_to_utm',
     'gk_to_geodetic',
     'heading_deg_to_yaw',
     'transform_geodetic',
+    'utm_to_geodetic',
+    'utm_zone_for',
     'wgs84_to_cgcs2000',
     'wrap_angle_rad',
     'yaw_to_heading_deg',

@@ -20,8 +20,8 @@ from vehicle_nodes.gnss.records import (
     Constellation,
     CovarianceKind,
     FixType,
-    GnssFix,
     Gga,
+    GnssFix,
     Gsa,
     Gst,
     Heading,
@@ -160,15 +160,14 @@ def assemble_fix(gga: Gga, epoch: _Epoch, date: tuple[int, int, int] | None) -> 
     gst = epoch.records.get('GST')
     gst = gst if isinstance(gst, Gst) and gst.time_s in (None, gga.time_s) else None
     vdop = next((g.vdop for g in epoch.gsa if g.vdop is not None), None)
-    hdop = gga.hdop if gga.hdop is not None else next(
-        (g.hdop for g in epoch.gsa if g.hdop is not None), None
+    hdop = (
+        gga.hdop
+        if gga.hdop is not None
+        else next((g.hdop for g in epoch.gsa if g.hdop is not None), None)
     )
     cov, kind = covariance(fix_type, gst, hdop, vdop)
     alt_ellipsoidal = gga.alt_msl_m is not None and gga.geoid_sep_m is not None
-    if gga.alt_msl_m is None:
-        alt = math.nan
-    else:
-        alt = gga.alt_msl_m + (gga.geoid_sep_m or 0.0)
+    alt = math.nan if gga.alt_msl_m is None else gga.alt_msl_m + (gga.geoid_sep_m or 0.0)
     speed, course = _velocity(epoch)
     return GnssFix(
         time_s=gga.time_s,

@@ -4,6 +4,8 @@ Bad sentences are not exceptions: the parser returns a counted ``Rejection`` (se
 These are raised for configuration and transport problems, which the caller must see.
 """
 
+from v2x_runtime.errors import ParameterError
+
 
 class GnssError(Exception):
     """Base of every error raised by ``vehicle_nodes.gnss``."""
@@ -13,5 +15,9 @@ class TransportError(GnssError):
     """A transport that cannot be opened or configured (port, address, device)."""
 
 
-class ConfigError(GnssError):
+class NotReadyError(TransportError):
+    """The link is still being established: nothing was sent, nothing is wrong yet."""
+
+
+class ConfigError(GnssError, ParameterError):
     """A parameter combination the driver cannot run with; names the parameter."""

@@ -150,7 +150,8 @@ class _Fields:
             return None
         if len(raw) != 6 or not raw.isdigit():
             raise FieldError(f'{self.kind}.{name}: expected ddmmyy, got {raw!r}')
-        day, month, year = int(raw[0:2]), int(raw[2:4]), 2000 + int(raw[4:6])
+        day, month, yy = int(raw[0:2]), int(raw[2:4]), int(raw[4:6])
+        year = 1900 + yy if yy >= 80 else 2000 + yy  # two-digit years pivot at the GPS epoch
         if not (1 <= day <= 31 and 1 <= month <= 12):
             raise FieldError(f'{self.kind}.{name}: date out of range, got {raw!r}')
         return year, month, day
@@ -268,6 +269,29 @@ HANDLERS: dict[str, tuple[Mapping[str, int], Callable[[_Fields], Record]]] = {
 
 _HEX = frozenset('0123456789ABCDEFabcdef')
 
+# Every decodable address (talker + kind) → its handler, so the hot path is one dict lookup.
+_DISPATCH = {
+    talker + kind: entry for talker in TALKER_CONSTELLATION for kind, entry in HANDLERS.items()
+}
+_SKIPPED: dict[str, Rejection] = {}  # cached outcomes for addresses we skip (bounded below)
+
+
+def _address_rejection(address: str) -> Rejection:
+    cached = _SKIPPED.get(address)
+    if cached is not None:
+        return cached
+    if address.startswith('P'):
+        outcome = Rejection(Reason.PROPRIETARY, f'proprietary sentence {address}')
+    elif len(address) != 5 or not address.isalnum() or not address.isupper():
+        return Rejection(Reason.MALFORMED, f'address field must be TTSSS, got {address!r}')
+    elif address[:2] not in TALKER_CONSTELLATION:
+        return Rejection(Reason.UNKNOWN_TALKER, f'talker {address[:2]!r} in {address}')
+    else:
+        outcome = Rejection(Reason.UNSUPPORTED, f'{address} is not decoded')
+    if len(_SKIPPED) < 1024:
+        _SKIPPED[address] = outcome
+    return outcome
+
 
 def parse_sentence(line: str, *, require_checksum: bool = True) -> Record | Rejection:
     """Parse one line (``$TTSSS,...*hh``, no line ending) into a record or a Rejection."""
@@ -293,18 +317,11 @@ def parse_sentence(line: str, *, require_checksum: bool = True) -> Record | Reje
             )
     fields = body.split(',')
     address = fields[0]
-    if address.startswith('P'):
-        return Rejection(Reason.PROPRIETARY, f'proprietary sentence {address}')
-    if len(address) != 5 or not address.isalnum() or not address.isupper():
-        return Rejection(Reason.MALFORMED, f'address field must be TTSSS, got {address!r}')
-    talker, kind = address[:2], address[2:]
-    if talker not in TALKER_CONSTELLATION:
-        return Rejection(Reason.UNKNOWN_TALKER, f'talker {talker!r} in {address}')
-    entry = HANDLERS.get(kind)
+    entry = _DISPATCH.get(address)
     if entry is None:
-        return Rejection(Reason.UNSUPPORTED, f'{address} is not decoded')
+        return _address_rejection(address)
     layout, handler = entry
     try:
-        return handler(_Fields(talker, kind, fields[1:], layout))
+        return handler(_Fields(address[:2], address[2:], fields[1:], layout))
     except FieldError as err:
         return Rejection(Reason.BAD_FIELD, f'{address}: {err}')

@@ -91,7 +91,14 @@ class Gga:
 
     @property
     def fix_type(self) -> FixType:
-        return GGA_QUALITY_TO_FIX[self.quality]
+        """Fix type from the quality indicator; a measured fix from 0 satellites is no fix.
+
+        (Hemisphere receivers send quality 1 with 00 satellites while acquiring; gpsd, too,
+        reports no fix for those.)"""
+        fix_type = GGA_QUALITY_TO_FIX[self.quality]
+        if self.num_sats == 0 and fix_type not in (FixType.NO_FIX, FixType.DEAD_RECKONING):
+            return FixType.NO_FIX
+        return fix_type
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def test_wgs84_and_grs80_ellipsoids_differ_by_a_tenth_of_a_millimetre():
     assert 1e-5 < diff.max() < 2e-4
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.floats(-1e4, 1e4))
 def test_heading_round_trip(heading):
     yaw = geo.heading_deg_to_yaw(heading)
@@ -211,3 +211,35 @@ def test_heading_conventions():
     assert float(geo.heading_deg_to_yaw(180.0)) == pytest.approx(-math.pi / 2)  # south
     ve, vn = geo.course_speed_to_enu_velocity(2.0, 90.0)
     assert float(ve) == pytest.approx(2.0) and float(vn) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ('lat', 'lon', 'epsg'),
+    [(31.23, 121.47, 32651), (-33.45, -70.68, 32719), (49.01, 8.42, 32632), (0.5, 179.9, 32660)],
+)
+def test_utm_against_pyproj_epsg(lat, lon, epsg):
+    zone = geo.utm_zone_for(lat, lon)
+    assert zone.epsg == epsg
+    rng = np.random.default_rng(epsg)
+    lats = lat + rng.uniform(-1.0, 1.0, 200)
+    lons = zone.central_meridian_deg + rng.uniform(-3.0, 3.0, 200)
+    ref = pyproj.Transformer.from_crs(4326, epsg, always_xy=True).transform(lons, lats)
+    got = geo.geodetic_to_utm(lats, lons, zone)
+    assert np.max(np.abs(np.array(got) - np.array(ref))) < 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-80.0, 84.0), st.floats(-179.9, 179.9))
+def test_utm_round_trip_below_1mm(lat, lon):
+    zone = geo.utm_zone_for(lat, lon)
+    e, n = geo.geodetic_to_utm(lat, lon, zone)
+    lat2, lon2 = geo.utm_to_geodetic(e, n, zone)
+    e2, n2 = geo.geodetic_to_utm(lat2, lon2, zone)
+    assert abs(float(e2 - e)) < 1e-3 and abs(float(n2 - n)) < 1e-3
+
+
+def test_utm_zone_errors():
+    with pytest.raises(geo.ZoneError, match=r'UTM zone number must be 1\.\.60, got 0'):
+        geo.UtmZone(0)
+    with pytest.raises(geo.ZoneError, match='finite'):
+        geo.utm_zone_for(float('nan'), 0.0)
