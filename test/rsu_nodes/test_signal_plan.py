@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rsu_nodes.signals import Light, PlanError, plan_from_dict
@@ -54,6 +54,7 @@ def test_offset_shifts_the_cycle():
     assert plan.light(6.9, 1) is Light.RED
 
 
+@settings(deadline=None)
 @given(st.floats(min_value=-1e5, max_value=1e5, allow_nan=False))
 def test_timing_is_consistent_at_any_time(t):
     plan = plan_from_dict(default_plan())
