@@ -132,3 +132,24 @@ def test_scripted_lane_change_is_smooth_and_ends_in_the_target_lane():
     assert np.max(np.abs(yaws - np.pi / 2)) < np.radians(12)  # a lane change, not a turn
     assert fleet.route_paths[0].lane_ids[0] == 'south_in_1'
     assert world.events == []
+
+
+HAZARDS = {  # the world events each application scenario is built around
+    'applications/fcw_stopped_vehicle': [('collision', ('lead', 'follower'))],
+    'applications/icw_red_light_runner': [
+        ('red_light_violation', ('runner',)),
+        ('collision', ('runner', 'crossing')),
+    ],
+    'applications/vrucw_turning_into_pedestrian': [('collision', ('turner_2', 'ped_green_2'))],
+    'applications/ebw_hard_braking': [],
+}
+
+
+@pytest.mark.parametrize('name', sorted(HAZARDS))
+def test_application_scenarios_make_their_hazard_and_the_twin_stays_clean(name):
+    for scenario, expected in ((name, HAZARDS[name]), (f'{name}_benign', [])):
+        built = build_scenario(load_scenario(scenario))
+        world = built.world()
+        while world.t_s < built.scenario.duration_s:
+            world.step(built.scenario.step_s)
+        assert [(e.kind, e.actors) for e in world.events] == expected, scenario
