@@ -136,6 +136,14 @@ class LidarCaster:
         cos_inc = np.abs((normals * self.world_dirs).sum(axis=1))
         self.static_intensity = (self.static_refl * (0.3 + 0.7 * cos_inc)).astype(np.float32)
         self.static_keep = self._in_range(self.static_t)
+        # rows x, y, z, intensity of every ray's static return (zeros where it has none), and
+        # the directions padded to 4 columns: a scan is then whole-row numpy work
+        self.dirs4 = np.zeros((len(self.rays), 4), np.float32)
+        self.dirs4[:, :3] = self.local_dirs
+        self.static_xyzi = np.zeros((len(self.rays), 4), np.float32)
+        finite_t = np.where(np.isfinite(self.static_t), self.static_t, 0.0).astype(np.float32)
+        self.static_xyzi[:, :3] = self.local_dirs * finite_t[:, None]
+        self.static_xyzi[:, 3] = self.static_intensity
 
     def _in_range(self, t: np.ndarray) -> np.ndarray:
         lay = self.layout
@@ -171,8 +179,7 @@ class LidarCaster:
 
         ``boxes`` = (centres, yaws, sizes) of the actors, ``walker`` marks pedestrians.
         """
-        t = self.static_t.copy()
-        intensity = self.static_intensity.copy()
+        xyzi = self.static_xyzi.copy()
         keep = self.static_keep.copy()
         if len(boxes[0]):
             verts, tris = box_meshes(*boxes)
@@ -182,23 +189,19 @@ class LidarCaster:
                 scene.add_triangles(o3d.core.Tensor(verts), o3d.core.Tensor(tris))
                 hits = scene.cast_rays(o3d.core.Tensor(self.rays[cand]))
                 ta = hits['t_hit'].numpy()
-                nearer = ta < t[cand]
-                sel = cand[nearer]
-                t[sel] = ta[nearer]
+                nearer = ta < self.static_t[cand]
+                sel, t_sel = cand[nearer], ta[nearer]
                 box = hits['primitive_ids'].numpy().astype(np.int64)[nearer] // 12
                 refl = np.where(walker[box], REFLECTIVITY['walker'], REFLECTIVITY['vehicle'])
                 normals = hits['primitive_normals'].numpy()[nearer]
                 cos_inc = np.abs((normals * self.world_dirs[sel]).sum(axis=1))
-                intensity[sel] = refl * (0.3 + 0.7 * cos_inc)
-                keep[sel] = self._in_range(t[sel])
+                xyzi[sel, :3] = self.local_dirs[sel] * t_sel[:, None]
+                xyzi[sel, 3] = refl * (0.3 + 0.7 * cos_inc)
+                keep[sel] = self._in_range(t_sel)
         lay = self.layout
         if lay.dropout > 0:
-            keep &= rng.random(t.shape, dtype=np.float32) >= lay.dropout
-        idx = np.flatnonzero(keep)
-        r = t[idx]
-        if lay.range_noise_m > 0:
-            r += rng.standard_normal(idx.size, dtype=np.float32) * np.float32(lay.range_noise_m)
-        out = np.empty((idx.size, 4), np.float32)
-        out[:, :3] = self.local_dirs[idx] * r[:, None]
-        out[:, 3] = intensity[idx]
-        return out
+            keep &= rng.random(len(keep), dtype=np.float32) >= lay.dropout
+        if lay.range_noise_m > 0:  # along the beam: the intensity column of dirs4 is 0
+            noise = rng.standard_normal(len(keep), dtype=np.float32) * np.float32(lay.range_noise_m)
+            xyzi += self.dirs4 * noise[:, None]
+        return xyzi[keep]

@@ -14,12 +14,12 @@ Parameters: scenario, sets, seed.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from geo.local_frame import LocalFrame
+from sim_nodes.msg_template import Template
 from sim_nodes.scenarios.shared import declare_scenario_parameters
 from sim_nodes.sensors.gnss_model import GnssErrorModel
 from sim_nodes.world.component import GROUND_TRUTH
@@ -78,28 +78,35 @@ class VehicleSensors(Component):
         mode = self.gnss.mode
         sigma2 = [mode.horizontal_sigma_m**2] * 2 + [mode.vertical_sigma_m**2]
         # templates: messages are immutable once published, so the constant parts are shared
-        self._fix_tpl = m.new(
-            'sensor_msgs/msg/NavSatFix',
-            status=m.new('sensor_msgs/msg/NavSatStatus', status=mode.navsat_status, service=1),
-            position_covariance=np.diag(sigma2).ravel(),
-            position_covariance_type=2,
+        self._fix_tpl = Template(
+            m.new(
+                'sensor_msgs/msg/NavSatFix',
+                status=m.new('sensor_msgs/msg/NavSatStatus', status=mode.navsat_status, service=1),
+                position_covariance=np.diag(sigma2).ravel(),
+                position_covariance_type=2,
+            )
         )
         no_orientation = np.zeros(9)
         no_orientation[0] = -1.0
         imu = sc.imu
-        self._imu_tpl = m.new(
-            'sensor_msgs/msg/Imu',
-            orientation_covariance=no_orientation,
-            angular_velocity_covariance=np.diag([imu.gyro_noise_radps**2] * 3).ravel(),
-            linear_acceleration_covariance=np.diag([imu.accel_noise_mps2**2] * 3).ravel(),
+        self._imu_tpl = Template(
+            m.new(
+                'sensor_msgs/msg/Imu',
+                orientation_covariance=no_orientation,
+                angular_velocity_covariance=np.diag([imu.gyro_noise_radps**2] * 3).ravel(),
+                linear_acceleration_covariance=np.diag([imu.accel_noise_mps2**2] * 3).ravel(),
+            )
         )
-        self._status_tpl = m.new('v2x_stack/msg/VehicleStatus', gear=4)
+        self._status_tpl = Template(m.new('v2x_stack/msg/VehicleStatus', gear=4))
         twist_cov = np.zeros(36)
         twist_cov[[0, 7, 14]] = DOPPLER_SIGMA_MPS**2
         twist_cov[[21, 28, 35]] = -1.0  # angular velocity not measured
-        self._twist_tpl = m.new(
-            'geometry_msgs/msg/TwistWithCovarianceStamped',
-            twist=m.new('geometry_msgs/msg/TwistWithCovariance', covariance=twist_cov),
+        self._twist_cov = twist_cov
+        self._twist_cls = (
+            m.msg_class('geometry_msgs/msg/TwistWithCovarianceStamped'),
+            m.msg_class('geometry_msgs/msg/TwistWithCovariance'),
+            m.msg_class('geometry_msgs/msg/Twist'),
+            m.msg_class('geometry_msgs/msg/Vector3'),
         )
         self._gnss_frames = [f'{v}/gnss' for v in self.names]
         self._body_frames = [f'{v}/base_link' for v in self.names]
@@ -145,8 +152,7 @@ class VehicleSensors(Component):
             zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True)
         ):
             self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
-            fix = replace(
-                self._fix_tpl,
+            fix = self._fix_tpl(
                 header=m.header(now, self._gnss_frames[i]),
                 latitude=la,
                 longitude=lo,
@@ -159,14 +165,15 @@ class VehicleSensors(Component):
         )
 
     def _velocity(self, now: int, frame: str, v: list[float]) -> Any:
-        vec = m.msg_class('geometry_msgs/msg/Vector3')
-        twist = replace(
-            self._twist_tpl.twist,
-            twist=m.msg_class('geometry_msgs/msg/Twist')(
-                linear=vec(x=v[0], y=v[1], z=0.0), angular=vec(x=0.0, y=0.0, z=0.0)
+        stamped, with_cov, twist, vec = self._twist_cls
+        zero = vec(x=0.0, y=0.0, z=0.0)
+        return stamped(
+            header=m.header(now, frame),
+            twist=with_cov(
+                twist=twist(linear=vec(x=v[0], y=v[1], z=0.0), angular=zero),
+                covariance=self._twist_cov,
             ),
         )
-        return replace(self._twist_tpl, header=m.header(now, frame), twist=twist)
 
     def on_imu(self) -> None:
         now = self.ctx.now_ns()
@@ -190,8 +197,7 @@ class VehicleSensors(Component):
         for j, i in enumerate(live):
             a, g = acc_l[j], gyro_l[j]
             self.imu_pubs[i].publish(
-                replace(
-                    self._imu_tpl,
+                self._imu_tpl(
                     header=m.header(now, self._body_frames[i]),
                     angular_velocity=vec(x=g[0], y=g[1], z=g[2]),
                     linear_acceleration=vec(x=a[0], y=a[1], z=a[2]),
@@ -199,8 +205,7 @@ class VehicleSensors(Component):
             )
             braking = bool(accel[j] < -0.5)
             self.status_pubs[i].publish(
-                replace(
-                    self._status_tpl,
+                self._status_tpl(
                     header=m.header(now, 'base_link'),
                     speed_mps=float(wheel[j]),
                     acceleration_mps2=float(accel[j]),

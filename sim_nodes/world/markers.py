@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from rsu_nodes.signals.plan import Light
+from sim_nodes.msg_template import Template
 from sim_nodes.world.lanes import LaneNetwork
 from sim_nodes.world.world import Snapshot
 from v2x_runtime import messages as m
@@ -52,8 +52,8 @@ def _points(xy: np.ndarray, z: float = 0.05) -> list[Any]:
 
 
 @cache
-def _template() -> Any:
-    return m.new('visualization_msgs/msg/Marker')
+def _template() -> Template:
+    return Template(m.new('visualization_msgs/msg/Marker'))
 
 
 def _marker(stamp_ns: int, ns: str, mid: int, kind: int, **fields: Any) -> Any:
@@ -61,8 +61,8 @@ def _marker(stamp_ns: int, ns: str, mid: int, kind: int, **fields: Any) -> Any:
     fields.setdefault('pose', _pose(0.0, 0.0, 0.0, 0.0))
     fields.setdefault('scale', m.msg_class('geometry_msgs/msg/Vector3')(x=1.0, y=1.0, z=1.0))
     fields.setdefault('points', [])
-    return replace(
-        _template(), header=m.header(stamp_ns, 'map'), ns=ns, id=mid, type=kind, action=0, **fields
+    return _template()(
+        header=m.header(stamp_ns, 'map'), ns=ns, id=mid, type=kind, action=0, **fields
     )
 
 
