@@ -258,7 +258,7 @@ def run_all(
 
 def summary_table(results: list[RunResult]) -> str:
     header = (
-        f'{"scenario":<44} {"result":<7} {"coll":>4} {"rlv":>4} {"warn":>4} {"PDR":>6} {"RTF":>7}'
+        f'{"scenario":<52} {"result":<7} {"coll":>4} {"rlv":>4} {"warn":>4} {"PDR":>6} {"RTF":>7}'
     )
     lines = [header, '-' * len(header)]
     for r in results:
@@ -266,7 +266,7 @@ def summary_table(results: list[RunResult]) -> str:
         pdr = m['v2x']['packet_delivery_ratio']
         verdict = 'INTR' if r.interrupted else ('pass' if r.passed else 'FAIL')
         lines.append(
-            f'{r.scenario:<44} {verdict:<7} {m["collisions"]["count"]:>4} '
+            f'{r.scenario:<52} {verdict:<7} {m["collisions"]["count"]:>4} '
             f'{m["red_light_violations"]["count"]:>4} {m["warnings"]["count"]:>4} '
             f'{"-" if pdr is None else f"{pdr:.3f}":>6} '
             f'{m["timing"]["real_time_factor"] or 0:>6.1f}x'

@@ -75,7 +75,8 @@ def trajectories(network: LaneNetwork, probe: Probe, metrics: dict[str, Any]) ->
     ax.set_xlabel('east (m)')
     ax.set_ylabel('north (m)')
     ax.set_title('Trajectories over the map')
-    ax.legend(loc='upper right', fontsize=8)
+    if labelled:
+        ax.legend(loc='upper right', fontsize=8)
     return _png(fig)
 
 
