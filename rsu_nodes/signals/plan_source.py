@@ -13,7 +13,6 @@ that jumps backwards is counted (``rejected.time_backwards``) and the plan follo
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,6 +20,7 @@ import yaml
 from rsu_nodes.signals.plan import PlanError, SignalPlan, plan_from_dict
 from v2x_runtime import QOS_RELIABLE, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
+from v2x_runtime.resources import resource_path
 
 STATE = 'v2x_stack/msg/IntersectionState'
 PHASE = 'v2x_stack/msg/SignalPhase'
@@ -32,7 +32,7 @@ def load_plan(plan_file: str, plan_text: str, where: str) -> SignalPlan:
         raise ParameterError(f'{where}: set exactly one of plan_file and plan')
     source = plan_file or 'parameter plan'
     try:
-        text = Path(plan_file).read_text(encoding='utf-8') if plan_file else plan_text
+        text = resource_path(plan_file).read_text(encoding='utf-8') if plan_file else plan_text
         data = yaml.safe_load(text)
     except OSError as err:
         raise ParameterError(f'{where}: plan_file {plan_file}: {err.strerror}') from None
