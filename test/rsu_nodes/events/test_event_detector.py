@@ -5,8 +5,8 @@ import math
 from pathlib import Path
 
 import pytest
-import scenes
-from scenes import CAR, PEDESTRIAN, array
+import rsu_event_scenes as scenes
+from rsu_event_scenes import CAR, PEDESTRIAN, array
 
 from rsu_nodes.events.codes import EventKind
 from rsu_nodes.events.hysteresis import EventBook
