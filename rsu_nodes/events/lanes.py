@@ -55,13 +55,13 @@ class LaneIndex:
         drivable = [ll for ll in hd.lanelets.values() if ll.drivable]
         self.search_m = max((float(np.max(ll.width_m)) / 2 for ll in drivable), default=2.0) + 1.5
         self.crosswalks = [ll for ll in hd.lanelets.values() if ll.subtype == 'crosswalk']
-        self._build_segments()
         self.approaches: list[Approach] = []
         self.approach_of: dict[int, tuple[int, int]] = {}  # lanelet id → (arm, lane id)
         try:
             export = export_intersection(hd, intersection_id)
-        except ExportError:
-            return  # no signalised intersection: no congestion approaches
+        except ExportError:  # no signalised intersection: no congestion approaches
+            self._build_segments()
+            return
         ref = np.asarray(export.ref_xy_m)
         for arm in range(len(export.arms_heading_rad)):
             lanes = {}
@@ -80,6 +80,7 @@ class LaneIndex:
                 self.approaches.append(
                     Approach(arm, lanes, (float(centre[0]), float(centre[1])), float(sum(widths)))
                 )
+        self._build_segments()
 
     def _build_segments(self) -> None:
         """Every drivable centre-line segment, for one vectorised lookup of all objects."""
@@ -101,6 +102,9 @@ class LaneIndex:
         self.seg_limit = np.concatenate(limit)
         self.seg_yaw = np.arctan2(self.seg_d[:, 1], self.seg_d[:, 0])
         self.tree = cKDTree(self.seg_a + self.seg_d / 2.0)
+        hits = [self.approach_of.get(ll.id, (-1, -1)) for ll in drivable]
+        self.owner_arm = np.array([h[0] for h in hits], int)
+        self.owner_lane = np.array([h[1] for h in hits], int)
         self.reach_m = self.search_m + float(np.sqrt(self.seg_len2.max())) / 2.0
 
     def locate_many(self, xy: np.ndarray, yaw_rad: np.ndarray) -> list[LaneFix]:
@@ -127,10 +131,23 @@ class LaneIndex:
         lim = self.seg_limit[seg]
         ok = aligned_hit & ~np.isnan(lim)
         np.minimum.at(limit, obj[ok], lim[ok])
+        # The first aligned approach lanelet of each object, if any (vectorised).
+        arm_of = self.owner_arm[self.seg_owner[seg]]
+        hit = aligned_hit & (arm_of >= 0)
+        hit_obj, first = np.unique(obj[hit], return_index=True)
+        hit_seg = seg[hit][first]
+        approach = {
+            int(o): (
+                int(self.owner_arm[self.seg_owner[sg]]),
+                int(self.owner_lane[self.seg_owner[sg]]),
+            )
+            for o, sg in zip(hit_obj, hit_seg, strict=True)
+        }
+        stops = self._stop_distances(xy, approach)
         out = []
         for i in range(n):
             x, y = float(xy[i, 0]), float(xy[i, 1])
-            crosswalk = any(
+            crosswalk = bool(self.crosswalks) and any(
                 project(cw.centre_xy, cw.s_m, x, y).distance_m <= float(np.max(cw.width_m)) / 2
                 for cw in self.crosswalks
             )
@@ -138,14 +155,9 @@ class LaneIndex:
                 out.append(LaneFix(False, False, False, math.nan, crosswalk, -1, -1, math.nan))
                 continue
             arm, lane_id, stop = -1, -1, math.nan
-            owners = {int(o) for o in self.seg_owner[seg[(obj == i) & aligned_hit]]}
-            for k in owners:
-                hit = self.approach_of.get(self.lanelets[k].id)
-                if hit is not None:
-                    arm, lane_id = hit
-                    pts, s_table = self.approaches_lane(arm, lane_id)
-                    stop = project(pts, s_table, x, y).s_m
-                    break
+            if i in approach:
+                arm, lane_id = approach[i]
+                stop = stops[i]
             out.append(
                 LaneFix(
                     True,
@@ -158,6 +170,27 @@ class LaneIndex:
                     stop,
                 )
             )
+        return out
+
+    def _stop_distances(
+        self, xy: np.ndarray, approach: dict[int, tuple[int, int]]
+    ) -> dict[int, float]:
+        """Arc length from the stop line of each object's approach lane, one pass per lane."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, key in approach.items():
+            groups.setdefault(key, []).append(i)
+        out: dict[int, float] = {}
+        for (arm, lane_id), idx in groups.items():
+            pts, s_table = self.approaches_lane(arm, lane_id)
+            a, d = pts[:-1], np.diff(pts, axis=0)
+            len2 = np.maximum(np.einsum('ij,ij->i', d, d), 1e-12)
+            p = xy[idx][:, None, :] - a[None, :, :]  # (k, segments, 2)
+            t = np.clip(np.einsum('ksj,sj->ks', p, d) / len2, 0.0, 1.0)
+            foot = p - t[..., None] * d[None]
+            best = np.argmin(np.einsum('ksj,ksj->ks', foot, foot), axis=1)
+            rows = np.arange(len(idx))
+            s = s_table[best] + t[rows, best] * np.sqrt(len2[best])
+            out.update(zip(idx, s.tolist(), strict=True))
         return out
 
     def locate(self, x: float, y: float, motion_yaw_rad: float) -> LaneFix:
