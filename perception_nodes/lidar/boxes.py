@@ -1,4 +1,4 @@
-"""Oriented bounding boxes for many clusters at once: minimum-area rectangle by angle search.
+"""Oriented bounding boxes for many clusters at once: L-shape fitting by angle search.
 
 For every cluster and every candidate angle the points are projected on the rotated axes and
 the extents taken with ``np.minimum/maximum.reduceat`` over the points sorted by cluster, so all
@@ -15,6 +15,7 @@ import numpy as np
 
 COARSE_STEPS = 15
 FINE_STEPS = 13
+CLOSENESS_FLOOR_M = 0.05
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,17 @@ class Boxes:
     height_m: np.ndarray
     yaw_rad: np.ndarray
     n_points: np.ndarray
+    centroid_m: np.ndarray  # (K, 2) mean of the points in x, y
 
     def __len__(self) -> int:
         return int(self.length_m.shape[0])
+
+    def select(self, keep: np.ndarray) -> Boxes:
+        """The boxes where ``keep`` (a mask or index array) selects."""
+        return Boxes(
+            self.center_m[keep], self.length_m[keep], self.width_m[keep], self.height_m[keep],
+            self.yaw_rad[keep], self.n_points[keep], self.centroid_m[keep],
+        )
 
     def bev(self) -> np.ndarray:
         """(K, 5) rows of cx, cy, length, width, yaw."""
@@ -38,7 +47,13 @@ class Boxes:
         )
 
 
-def _extents(x, y, theta_pt, starts):
+def _extents(x, y, theta_pt, starts, lab):
+    """Per-cluster extents along the rotated axes and the closeness score of the rectangle.
+
+    Closeness (Zhang et al., "Efficient L-shape fitting", 2017) sums 1 / max(d, d0) over the
+    points, d being a point's distance to the nearest rectangle edge: it rewards the angle
+    whose edges the points hug, which a sparse far L-shape needs more than the least area.
+    """
     c, s = np.cos(theta_pt), np.sin(theta_pt)
     u = x * c + y * s
     v = y * c - x * s
@@ -46,7 +61,11 @@ def _extents(x, y, theta_pt, starts):
     umax = np.maximum.reduceat(u, starts, axis=-1)
     vmin = np.minimum.reduceat(v, starts, axis=-1)
     vmax = np.maximum.reduceat(v, starts, axis=-1)
-    return umin, umax, vmin, vmax
+    du = np.minimum(u - umin[..., lab], umax[..., lab] - u)
+    dv = np.minimum(v - vmin[..., lab], vmax[..., lab] - v)
+    close = 1.0 / np.maximum(np.minimum(du, dv), CLOSENESS_FLOOR_M)
+    score = np.add.reduceat(close, starts, axis=-1)
+    return umin, umax, vmin, vmax, score
 
 
 def fit_boxes(
@@ -59,7 +78,7 @@ def fit_boxes(
     """
     if n_clusters == 0:
         z = np.zeros(0)
-        return Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64))
+        return Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
     keep = labels >= 0
     order = np.argsort(labels[keep], kind='stable')
     pts = xyz_m[keep][order].astype(np.float64)
@@ -73,15 +92,13 @@ def fit_boxes(
     y = pts[:, 1] - mean_xy[lab, 1]
 
     coarse = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
-    umin, umax, vmin, vmax = _extents(x[None, :], y[None, :], coarse[:, None], starts)
-    area = (umax - umin) * (vmax - vmin)  # (angles, K)
-    best = coarse[np.argmin(area, axis=0)]
+    *_, score = _extents(x[None, :], y[None, :], coarse[:, None], starts, lab)
+    best = coarse[np.argmax(score, axis=0)]  # (angles, K) -> K
     step = 0.5 * np.pi / COARSE_STEPS
     offsets = np.linspace(-step, step, FINE_STEPS)
     theta = best[None, :] + offsets[:, None]  # (fine, K)
-    umin, umax, vmin, vmax = _extents(x[None, :], y[None, :], theta[:, lab], starts)
-    area = (umax - umin) * (vmax - vmin)
-    pick = np.argmin(area, axis=0)
+    umin, umax, vmin, vmax, score = _extents(x[None, :], y[None, :], theta[:, lab], starts, lab)
+    pick = np.argmax(score, axis=0)
     k = np.arange(n_clusters)
     th = theta[pick, k]
     umin, umax, vmin, vmax = umin[pick, k], umax[pick, k], vmin[pick, k], vmax[pick, k]
@@ -99,4 +116,4 @@ def fit_boxes(
     zbottom = np.add.reduceat(gz, starts) / counts
     height = np.maximum(ztop - zbottom, 0.0)
     center = np.column_stack([cx, cy, zbottom + 0.5 * height])
-    return Boxes(center, length, width, height, yaw, counts.astype(np.int64))
+    return Boxes(center, length, width, height, yaw, counts.astype(np.int64), mean_xy)

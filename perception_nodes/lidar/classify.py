@@ -47,10 +47,10 @@ class SizeRange:
 
 def _default_ranges() -> dict[ObjectClass, SizeRange]:
     return {
-        ObjectClass.CAR: SizeRange((3.2, 5.6), (1.45, 2.2), (1.1, 2.1)),
+        ObjectClass.CAR: SizeRange((1.6, 5.6), (1.4, 2.2), (1.1, 2.1)),
         ObjectClass.TRUCK: SizeRange((5.8, 18.0), (2.1, 2.7), (2.2, 4.2)),
-        ObjectClass.CYCLIST: SizeRange((1.3, 2.2), (0.4, 1.0), (1.2, 2.0)),
-        ObjectClass.PEDESTRIAN: SizeRange((0.25, 1.0), (0.25, 0.9), (1.0, 2.1)),
+        ObjectClass.CYCLIST: SizeRange((1.3, 2.2), (0.05, 1.0), (1.2, 2.0)),
+        ObjectClass.PEDESTRIAN: SizeRange((0.2, 1.0), (0.05, 0.9), (1.0, 2.1)),
     }
 
 

@@ -28,11 +28,17 @@ class ClusterConfig:
 
     azimuth_step_deg: float = 0.5
     range_step_m: float = 0.25
-    range_growth: float = 0.015
+    range_growth: float = 0.01
+    range_growth_sq: float = 0.0
     dilation_steps: int = 1
     min_points: int = 5
 
     def __post_init__(self) -> None:
+        if self.range_growth_sq < 0 or (self.range_growth_sq > 0 and self.range_growth > 0):
+            raise LidarConfigError(
+                'cluster range_growth and range_growth_sq: expected >= 0 and at most one of them '
+                f'> 0, got {self.range_growth}, {self.range_growth_sq}'
+            )
         if self.azimuth_step_deg <= 0 or self.range_step_m <= 0 or self.range_growth < 0:
             raise LidarConfigError(
                 'cluster azimuth_step_deg > 0, range_step_m > 0, range_growth >= 0 expected, got '
@@ -45,6 +51,11 @@ class ClusterConfig:
             )
 
     def range_index(self, range_m: np.ndarray) -> np.ndarray:
+        """Range bin of each distance; bins are ``base + growth * r + growth_sq * r**2`` wide."""
+        if self.range_growth_sq > 0:  # integral of dr / (a + b r^2)
+            a, b = self.range_step_m, self.range_growth_sq
+            k = np.sqrt(b / a)
+            return np.floor(np.arctan(range_m * k) / (a * k)).astype(np.int64)
         if self.range_growth == 0:
             return np.floor(range_m / self.range_step_m).astype(np.int64)
         g = self.range_growth

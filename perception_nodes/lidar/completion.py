@@ -33,6 +33,31 @@ def complete_boxes(
     for cls, (length, width) in TYPICAL_SIZE_M.items():
         sel = class_id == cls
         typical_l[sel], typical_w[sel] = length, width
+    # a vehicle seen end-on is about as long as wide: its hidden length runs away from the
+    # sensor, so make the more radial box axis the length axis before growing
+    length, width, yaw = boxes.length_m.copy(), boxes.width_m.copy(), boxes.yaw_rad.copy()
+    vehicle = (class_id == ObjectClass.CAR) | (class_id == ObjectClass.TRUCK)
+    short = vehicle & (length < 0.75 * typical_l)
+    if short.any():
+        radial = np.arctan2(boxes.center_m[:, 1] - sensor_xy_m[1],
+                            boxes.center_m[:, 0] - sensor_xy_m[0])
+        off = np.abs(np.sin(yaw - radial))  # 0 when the length axis is radial
+        swap = short & (off > np.sqrt(0.5))
+        length[swap], width[swap] = boxes.width_m[swap], boxes.length_m[swap]
+        yaw[swap] = yaw[swap] + 0.5 * np.pi
+    # a pedestrian shows one arc of its body and has no useful yaw: centre it behind the
+    # arc's centroid (2r/pi for a half circle) and face it along the line of sight
+    center = boxes.center_m.copy()
+    ped = class_id == ObjectClass.PEDESTRIAN
+    if ped.any():
+        rel = boxes.centroid_m[ped] - np.asarray(sensor_xy_m)
+        dist = np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-6)
+        behind = (2.0 / np.pi) * 0.5 * np.hypot(*TYPICAL_SIZE_M[ObjectClass.PEDESTRIAN])
+        center[ped, :2] = boxes.centroid_m[ped] + rel / dist[:, None] * behind * 0.5
+        yaw[ped] = np.arctan2(rel[:, 1], rel[:, 0])
+        length[ped] = np.minimum(length[ped], TYPICAL_SIZE_M[ObjectClass.PEDESTRIAN][0])
+        width[ped] = np.minimum(width[ped], TYPICAL_SIZE_M[ObjectClass.PEDESTRIAN][1])
+    boxes = Boxes(center, length, width, boxes.height_m, yaw, boxes.n_points, boxes.centroid_m)
     grow_l = np.maximum(typical_l - boxes.length_m, 0.0)
     grow_w = np.maximum(typical_w - boxes.width_m, 0.0)
     c, s = np.cos(boxes.yaw_rad), np.sin(boxes.yaw_rad)
@@ -42,10 +67,11 @@ def complete_boxes(
     toward_v = np.sign(-s * dx + c * dy)
     shift_u = -toward_u * grow_l / 2.0
     shift_v = -toward_v * grow_w / 2.0
+    shift_u[ped] = shift_v[ped] = 0.0  # already placed from the centroid
     center = boxes.center_m.copy()
     center[:, 0] += c * shift_u - s * shift_v
     center[:, 1] += s * shift_u + c * shift_v
     return Boxes(
         center, boxes.length_m + grow_l, boxes.width_m + grow_w, boxes.height_m, boxes.yaw_rad,
-        boxes.n_points,
+        boxes.n_points, boxes.centroid_m,
     )

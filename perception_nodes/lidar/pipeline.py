@@ -21,6 +21,7 @@ from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
 from perception_nodes.lidar.errors import LidarConfigError
 from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
+from perception_nodes.lidar.merging import MergeConfig, merge_vehicle_pieces
 from perception_nodes.lidar.roi import RegionOfInterest
 
 
@@ -38,6 +39,7 @@ class PipelineConfig:
     ground: GroundConfig = field(default_factory=GroundConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     classes: ClassThresholds = field(default_factory=ClassThresholds)
+    merge: MergeConfig | None = field(default_factory=MergeConfig)
     ego_box_m: tuple[float, float, float, float] | None = None  # x_min, x_max, y_min, y_max
     max_box_length_m: float = 20.0
     min_box_height_m: float = 0.3
@@ -132,6 +134,10 @@ class DetectionPipeline:
         times['ground'] = (t3 - t2) * 1e3
 
         labels, n_clusters = cluster_points(pts[:, :2], self.config.cluster)
+        if self.config.merge is not None:
+            labels, n_clusters = merge_vehicle_pieces(
+                pts, labels, n_clusters, ground_z, self.config.merge
+            )
         t4 = time.perf_counter()
         times['cluster'] = (t4 - t3) * 1e3
 
@@ -140,7 +146,7 @@ class DetectionPipeline:
             boxes.height_m >= self.config.min_box_height_m
         )
         if not sane.all():
-            boxes = _select(boxes, sane)
+            boxes = boxes.select(sane)
         class_id, confidence = classify_boxes(
             boxes.length_m, boxes.width_m, boxes.height_m, self.config.classes
         )
@@ -153,13 +159,6 @@ class DetectionPipeline:
     @staticmethod
     def _empty(counts: dict[str, int], times: dict[str, float], *, learning: bool) -> Detections:
         z = np.zeros(0)
-        boxes = Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64))
+        boxes = Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
         return Detections(boxes, np.zeros(0, np.uint8), np.zeros(0, np.float32), learning,
                           counts, times)
-
-
-def _select(boxes: Boxes, keep: np.ndarray) -> Boxes:
-    return Boxes(
-        boxes.center_m[keep], boxes.length_m[keep], boxes.width_m[keep], boxes.height_m[keep],
-        boxes.yaw_rad[keep], boxes.n_points[keep],
-    )

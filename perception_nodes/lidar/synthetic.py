@@ -74,7 +74,7 @@ class LidarModel:
     n_beams: int = 128
     n_azimuth: int = 1800
     elevation_max_deg: float = 3.0
-    elevation_min_deg: float = -30.0
+    elevation_min_deg: float = -50.0
     max_range_m: float = 120.0
     range_noise_m: float = 0.02
     dropout: float = 0.01
