@@ -16,6 +16,7 @@ import numpy as np
 COARSE_STEPS = 15
 FINE_STEPS = 13
 CLOSENESS_FLOOR_M = 0.05
+TIE_FRACTION = 0.98
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ def _extents(x, y, theta_pt, starts, lab):
     return umin, umax, vmin, vmax, score
 
 
+def _pick(score: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Per cluster (column), the angle of least area among those within 2 % of the best
+    closeness: closeness saturates when every point hugs an edge, area then decides."""
+    near_best = score >= TIE_FRACTION * score.max(axis=0, keepdims=True)
+    return np.argmin(np.where(near_best, area, np.inf), axis=0)
+
+
 def fit_boxes(
     xyz_m: np.ndarray, labels: np.ndarray, n_clusters: int, ground_z_m: np.ndarray
 ) -> Boxes:
@@ -92,13 +100,13 @@ def fit_boxes(
     y = pts[:, 1] - mean_xy[lab, 1]
 
     coarse = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
-    *_, score = _extents(x[None, :], y[None, :], coarse[:, None], starts, lab)
-    best = coarse[np.argmax(score, axis=0)]  # (angles, K) -> K
+    umin, umax, vmin, vmax, score = _extents(x[None, :], y[None, :], coarse[:, None], starts, lab)
+    best = coarse[_pick(score, (umax - umin) * (vmax - vmin))]
     step = 0.5 * np.pi / COARSE_STEPS
     offsets = np.linspace(-step, step, FINE_STEPS)
     theta = best[None, :] + offsets[:, None]  # (fine, K)
     umin, umax, vmin, vmax, score = _extents(x[None, :], y[None, :], theta[:, lab], starts, lab)
-    pick = np.argmax(score, axis=0)
+    pick = _pick(score, (umax - umin) * (vmax - vmin))
     k = np.arange(n_clusters)
     th = theta[pick, k]
     umin, umax, vmin, vmax = umin[pick, k], umax[pick, k], vmin[pick, k], vmax[pick, k]

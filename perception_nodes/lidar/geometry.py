@@ -101,7 +101,7 @@ def bev_iou(box_a: np.ndarray, box_b: np.ndarray) -> float:
     cb = box_corners(*[np.array([v]) for v in box_b])[0]
     inter = abs(polygon_area(clip_convex(ca, cb)))
     union = box_a[2] * box_a[3] + box_b[2] * box_b[3] - inter
-    return inter / union if union > 0.0 else 0.0
+    return min(1.0, inter / union) if union > 0.0 else 0.0
 
 
 def bev_iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
