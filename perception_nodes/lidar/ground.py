@@ -73,6 +73,9 @@ def surface_from_minima(zmin: np.ndarray, window_cells: int) -> np.ndarray:
     return ndimage.uniform_filter(surface, size=3, mode='nearest')
 
 
+REFINE_BAND_M = 0.15
+
+
 class GroundModel:
     """Ground height per BEV cell; ``height_above`` gives each point's height over it."""
 
@@ -105,7 +108,28 @@ class GroundModel:
     def estimate(self, xyz_m: np.ndarray) -> None:
         """Estimate the surface from this frame alone (moving lidar)."""
         self.height = surface_from_minima(cell_minima(self.grid, xyz_m), self.window_cells)
+        self.refine(xyz_m)
         self.valid = True
+
+    def refine(self, xyz_m: np.ndarray) -> None:
+        """Replace each cell's height by the mean z of its points near the surface.
+
+        A cell minimum sits 2-3 noise sigmas below the true surface where a cell holds many
+        points; the mean of the points within ``REFINE_BAND_M`` of the surface removes that
+        bias. Cells without such points keep the opened estimate.
+        """
+        flat, inside = self.grid.flat(xyz_m[:, :2])
+        flat = flat[inside]
+        z = xyz_m[inside, 2].astype(np.float64)
+        near = np.abs(z - self.height.ravel()[flat]) < REFINE_BAND_M
+        n = self.grid.nx * self.grid.ny
+        count = np.bincount(flat[near], minlength=n)
+        total = np.bincount(flat[near], weights=z[near], minlength=n)
+        height = self.height.ravel().copy()
+        has = count >= 3
+        height[has] = total[has] / count[has]
+        self.height = ndimage.uniform_filter(height.reshape(self.grid.shape), size=3,
+                                             mode='nearest')
 
     def height_above(self, xyz_m: np.ndarray) -> np.ndarray:
         """Height of each point above the ground (m); points off the grid use the nearest cell."""

@@ -117,6 +117,7 @@ class DetectionPipeline:
             if was_learning:
                 if self.background.ready:
                     self.ground.finish()
+                    self.ground.refine(pts)
                 times['background'] = (time.perf_counter() - t1) * 1e3
                 return self._empty(counts, times, learning=True)
             pts = pts[self.background.foreground_mask(pts)]
