@@ -28,7 +28,7 @@ class ImmParams:
     accel_ct_mps2: float = 1.0
     omega_ct_rps2: float = 0.3  # omega random walk in CT, std per sqrt(s)
     omega_cv_rps2: float = 0.02
-    switch_rate_hz: float = 0.5  # expected model switches per second
+    switch_rate_hz: float = 0.2  # expected model switches per second
 
     def transition(self, dt_s: float) -> np.ndarray:
         p = 1.0 - np.exp(-self.switch_rate_hz * max(dt_s, 0.0))
