@@ -40,7 +40,8 @@ def _size_param(ctx: ComponentContext, cls: ObjectClass) -> SizeRange:
     r = _SIZE_DEFAULTS[cls]
     name = f'class_{cls.name.lower()}_size_m'
     values = ctx.declare_parameter(
-        name, [*r.length_m, *r.width_m, *r.height_m],
+        name,
+        [*r.length_m, *r.width_m, *r.height_m],
         f'{cls.name.lower()} core size ranges: length lo, hi, width lo, hi, height lo, hi (m)',
     )
     if len(values) != 6:
@@ -57,69 +58,115 @@ class LidarDetector(Component):
         super().__init__(ctx)
         d = PipelineConfig()
         p = ctx.declare_parameter
-        roi = p('roi_polygon_m', [c for xy in d.roi_polygon_m for c in xy],
-                'Region of interest polygon in the sensor frame: x0, y0, x1, y1, ... (m)')
+        roi = p(
+            'roi_polygon_m',
+            [c for xy in d.roi_polygon_m for c in xy],
+            'Region of interest polygon in the sensor frame: x0, y0, x1, y1, ... (m)',
+        )
         if len(roi) < 6 or len(roi) % 2:
             raise ParameterError(
                 f'{ctx.name}: parameter roi_polygon_m: expected an even count >= 6, got {roi}'
             )
-        self.max_points = p('max_points', 400_000, 'Clouds with more points are rejected',
-                            range=(1, 5_000_000))
-        self.timeout_s = p('timeout_s', 1.0, 'No cloud for this long: lidar_silent status',
-                           range=(0.05, 60.0))
+        self.max_points = p(
+            'max_points', 400_000, 'Clouds with more points are rejected', range=(1, 5_000_000)
+        )
+        self.timeout_s = p(
+            'timeout_s', 1.0, 'No cloud for this long: lidar_silent status', range=(0.05, 60.0)
+        )
         ego = p('ego_box_m', [0.0], 'Ego body cut-out x_min, x_max, y_min, y_max (m); [0] = none')
         try:
             self.config = PipelineConfig(
                 roi_polygon_m=tuple(zip(roi[0::2], roi[1::2], strict=True)),
-                roi_z_min_m=p('roi_z_min_m', d.roi_z_min_m, 'Lowest z kept (m)',
-                              range=(-100.0, 100.0)),
-                roi_z_max_m=p('roi_z_max_m', d.roi_z_max_m, 'Highest z kept (m)',
-                              range=(-100.0, 100.0)),
-                use_background=p('use_background', True,
-                                 'Static lidar: learn a background; false for a vehicle'),
+                roi_z_min_m=p(
+                    'roi_z_min_m', d.roi_z_min_m, 'Lowest z kept (m)', range=(-100.0, 100.0)
+                ),
+                roi_z_max_m=p(
+                    'roi_z_max_m', d.roi_z_max_m, 'Highest z kept (m)', range=(-100.0, 100.0)
+                ),
+                use_background=p(
+                    'use_background', True, 'Static lidar: learn a background; false for a vehicle'
+                ),
                 background=BackgroundConfig(
-                    voxel_xy_m=p('background_voxel_xy_m', 0.3, 'Background voxel (m)',
-                                 range=(0.05, 5.0)),
-                    voxel_z_m=p('background_voxel_z_m', 0.2, 'Background voxel height (m)',
-                                range=(0.05, 5.0)),
-                    learn_frames=p('background_frames', 20, 'Frames learned before detecting',
-                                   range=(1, 10_000)),
-                    occupied_fraction=p('background_occupied_fraction', 0.2,
-                                        'Share of updates a background voxel is occupied',
-                                        range=(0.01, 1.0)),
-                    update_every=p('background_update_every', 10,
-                                   'After learning, every n-th frame updates the model',
-                                   range=(1, 100_000)),
-                    window_updates=p('background_window_updates', 600,
-                                     'Updates remembered before counts are halved',
-                                     range=(1, 30_000)),
+                    voxel_xy_m=p(
+                        'background_voxel_xy_m', 0.3, 'Background voxel (m)', range=(0.05, 5.0)
+                    ),
+                    voxel_z_m=p(
+                        'background_voxel_z_m',
+                        0.2,
+                        'Background voxel height (m)',
+                        range=(0.05, 5.0),
+                    ),
+                    learn_frames=p(
+                        'background_frames',
+                        20,
+                        'Frames learned before detecting',
+                        range=(1, 10_000),
+                    ),
+                    occupied_fraction=p(
+                        'background_occupied_fraction',
+                        0.2,
+                        'Share of updates a background voxel is occupied',
+                        range=(0.01, 1.0),
+                    ),
+                    update_every=p(
+                        'background_update_every',
+                        10,
+                        'After learning, every n-th frame updates the model',
+                        range=(1, 100_000),
+                    ),
+                    window_updates=p(
+                        'background_window_updates',
+                        600,
+                        'Updates remembered before counts are halved',
+                        range=(1, 30_000),
+                    ),
                 ),
                 ground=GroundConfig(
                     cell_m=p('ground_cell_m', 1.0, 'Ground grid cell (m)', range=(0.1, 10.0)),
-                    window_m=p('ground_window_m', 5.0, 'Ground opening window, > object width',
-                               range=(0.1, 50.0)),
-                    min_height_m=p('object_min_height_m', 0.25,
-                                   'Points lower than this over ground are ground (m)',
-                                   range=(0.0, 5.0)),
-                    max_height_m=p('object_max_height_m', 4.5,
-                                   'Points higher than this over ground are ignored (m)',
-                                   range=(0.1, 50.0)),
+                    window_m=p(
+                        'ground_window_m',
+                        5.0,
+                        'Ground opening window, > object width',
+                        range=(0.1, 50.0),
+                    ),
+                    min_height_m=p(
+                        'object_min_height_m',
+                        0.25,
+                        'Points lower than this over ground are ground (m)',
+                        range=(0.0, 5.0),
+                    ),
+                    max_height_m=p(
+                        'object_max_height_m',
+                        4.5,
+                        'Points higher than this over ground are ignored (m)',
+                        range=(0.1, 50.0),
+                    ),
                 ),
                 cluster=ClusterConfig(
-                    azimuth_step_deg=p('cluster_azimuth_step_deg', 0.5, 'Polar cell angle',
-                                       range=(0.01, 10.0)),
-                    range_step_m=p('cluster_range_step_m', 0.25, 'Polar cell depth at 0 m',
-                                   range=(0.01, 10.0)),
-                    range_growth=p('cluster_range_growth', 0.01,
-                                   'Polar cell depth growth per metre of range',
-                                   range=(0.0, 1.0)),
-                    min_points=p('cluster_min_points', 5, 'Smaller clusters are dropped',
-                                 range=(1, 100_000)),
+                    azimuth_step_deg=p(
+                        'cluster_azimuth_step_deg', 0.5, 'Polar cell angle', range=(0.01, 10.0)
+                    ),
+                    range_step_m=p(
+                        'cluster_range_step_m', 0.25, 'Polar cell depth at 0 m', range=(0.01, 10.0)
+                    ),
+                    range_growth=p(
+                        'cluster_range_growth',
+                        0.01,
+                        'Polar cell depth growth per metre of range',
+                        range=(0.0, 1.0),
+                    ),
+                    min_points=p(
+                        'cluster_min_points', 5, 'Smaller clusters are dropped', range=(1, 100_000)
+                    ),
                 ),
                 classes=ClassThresholds(
                     ranges={cls: _size_param(ctx, cls) for cls in _SIZE_DEFAULTS},
-                    min_confidence=p('class_min_confidence', 0.3,
-                                     'Below this score a box is UNKNOWN', range=(0.0, 0.99)),
+                    min_confidence=p(
+                        'class_min_confidence',
+                        0.3,
+                        'Below this score a box is UNKNOWN',
+                        range=(0.0, 0.99),
+                    ),
                 ),
                 ego_box_m=tuple(ego) if len(ego) == 4 else None,
             )
@@ -153,8 +200,9 @@ class LidarDetector(Component):
         if cloud.n_nonfinite:
             diag.count('nonfinite_points', cloud.n_nonfinite)
         if cloud.size == 0:
-            diag.reject('empty', f'cloud at {stamp_ns} ns has no finite points '
-                                 f'({cloud.n_input} received)')
+            diag.reject(
+                'empty', f'cloud at {stamp_ns} ns has no finite points ({cloud.n_input} received)'
+            )
             return
         self.last_stamp_ns = stamp_ns
         det = self.pipeline.process(cloud.xyz_m)
@@ -178,4 +226,3 @@ class LidarDetector(Component):
             self.ctx.diagnostics.count('lidar_silent')
             self.ctx.diagnostics.set_status(WARN, f'no point cloud for {idle_s:.1f} s')
             self.ctx.logger.warning(f'lidar silent for {idle_s:.1f} s', throttle_s=10.0)
-

@@ -45,42 +45,85 @@ class ObjectTracker(Component):
         i = ImmParams()
         try:
             self.config = TrackerConfig(
-                gate_chi2=p('gate_chi2', d.gate_chi2, 'Mahalanobis gate (chi-square, 2 dof)',
-                            range=(0.1, 1000.0)),
-                gate_max_m=p('gate_max_m', d.gate_max_m, 'Largest association distance (m)',
-                             range=(0.1, 100.0)),
-                confirm_hits=p('confirm_hits', d.confirm_hits, 'Hits to confirm a track',
-                               range=(1, 100)),
-                tentative_max_misses=p('tentative_max_misses', d.tentative_max_misses,
-                                       'Misses that drop a tentative track', range=(1, 100)),
-                max_coast_s=p('max_coast_s', d.max_coast_s, 'Lost tracks coast this long (s)',
-                              range=(0.01, 60.0)),
-                position_std_m=p('position_std_m', d.position_std_m,
-                                 'Detection position std at the sensor (m)', range=(0.001, 10.0)),
-                position_std_per_m=p('position_std_per_m', d.position_std_per_m,
-                                     'Added std per metre of range (m/m)', range=(0.0, 1.0)),
+                gate_chi2=p(
+                    'gate_chi2',
+                    d.gate_chi2,
+                    'Mahalanobis gate (chi-square, 2 dof)',
+                    range=(0.1, 1000.0),
+                ),
+                gate_max_m=p(
+                    'gate_max_m',
+                    d.gate_max_m,
+                    'Largest association distance (m)',
+                    range=(0.1, 100.0),
+                ),
+                confirm_hits=p(
+                    'confirm_hits', d.confirm_hits, 'Hits to confirm a track', range=(1, 100)
+                ),
+                tentative_max_misses=p(
+                    'tentative_max_misses',
+                    d.tentative_max_misses,
+                    'Misses that drop a tentative track',
+                    range=(1, 100),
+                ),
+                max_coast_s=p(
+                    'max_coast_s',
+                    d.max_coast_s,
+                    'Lost tracks coast this long (s)',
+                    range=(0.01, 60.0),
+                ),
+                position_std_m=p(
+                    'position_std_m',
+                    d.position_std_m,
+                    'Detection position std at the sensor (m)',
+                    range=(0.001, 10.0),
+                ),
+                position_std_per_m=p(
+                    'position_std_per_m',
+                    d.position_std_per_m,
+                    'Added std per metre of range (m/m)',
+                    range=(0.0, 1.0),
+                ),
                 imm=ImmParams(
-                    accel_cv_mps2=p('accel_cv_mps2', i.accel_cv_mps2,
-                                    'CV model acceleration noise std', range=(0.01, 50.0)),
-                    accel_ct_mps2=p('accel_ct_mps2', i.accel_ct_mps2,
-                                    'CT model acceleration noise std', range=(0.01, 50.0)),
-                    omega_ct_rps2=p('turn_rate_noise_rps2', i.omega_ct_rps2,
-                                    'CT turn-rate noise std', range=(0.001, 10.0)),
-                    switch_rate_hz=p('model_switch_rate_hz', i.switch_rate_hz,
-                                     'Expected CV/CT switches per second', range=(0.001, 10.0)),
+                    accel_cv_mps2=p(
+                        'accel_cv_mps2',
+                        i.accel_cv_mps2,
+                        'CV model acceleration noise std',
+                        range=(0.01, 50.0),
+                    ),
+                    accel_ct_mps2=p(
+                        'accel_ct_mps2',
+                        i.accel_ct_mps2,
+                        'CT model acceleration noise std',
+                        range=(0.01, 50.0),
+                    ),
+                    omega_ct_rps2=p(
+                        'turn_rate_noise_rps2',
+                        i.omega_ct_rps2,
+                        'CT turn-rate noise std',
+                        range=(0.001, 10.0),
+                    ),
+                    switch_rate_hz=p(
+                        'model_switch_rate_hz',
+                        i.switch_rate_hz,
+                        'Expected CV/CT switches per second',
+                        range=(0.001, 10.0),
+                    ),
                 ),
             )
         except TrackerConfigError as err:
             raise ParameterError(f'{ctx.name}: {err}') from None
-        self.max_detections = p('max_detections', 2000, 'Arrays with more are rejected',
-                                range=(1, 100_000))
+        self.max_detections = p(
+            'max_detections', 2000, 'Arrays with more are rejected', range=(1, 100_000)
+        )
         self.publish_tentative = p('publish_tentative', False, 'Also publish tentative tracks')
         self.tracker = MultiObjectTracker(self.config)
         self.frame_id: str | None = None
         self.pub = ctx.create_publisher('perception/objects', PARTICIPANT_ARRAY, QOS_SENSOR)
         self.markers = ctx.create_publisher('perception/object_markers', MARKER_ARRAY, QOS_SENSOR)
-        ctx.create_subscription('perception/detections', PARTICIPANT_ARRAY, self.on_detections,
-                                QOS_SENSOR)
+        ctx.create_subscription(
+            'perception/detections', PARTICIPANT_ARRAY, self.on_detections, QOS_SENSOR
+        )
 
     def on_detections(self, msg: Any) -> None:
         diag = self.ctx.diagnostics

@@ -3,7 +3,6 @@
 Pure numpy/scipy, no components: the nodes in ``perception_nodes.lidar_detector`` wrap it.
 """
 
-
 from perception_nodes.lidar.classify import ClassThresholds, ObjectClass, classify_boxes
 from perception_nodes.lidar.cloud import Cloud, cloud_from_msg, cloud_to_msg
 from perception_nodes.lidar.errors import (
@@ -13,7 +12,6 @@ from perception_nodes.lidar.errors import (
     LidarConfigError,
     LidarError,
 )
-
 
 __all__ = [
     'Boxes',

@@ -76,8 +76,12 @@ class BackgroundModel:
         idx[:, 2] += 1  # padding slice below
         nx, ny, nz = self.dims
         inside = (
-            (idx[:, 0] >= 0) & (idx[:, 0] < nx) & (idx[:, 1] >= 0) & (idx[:, 1] < ny)
-            & (idx[:, 2] >= 1) & (idx[:, 2] < nz - 1)
+            (idx[:, 0] >= 0)
+            & (idx[:, 0] < nx)
+            & (idx[:, 1] >= 0)
+            & (idx[:, 1] < ny)
+            & (idx[:, 2] >= 1)
+            & (idx[:, 2] < nz - 1)
         )
         flat = (idx[:, 0] * ny + idx[:, 1]) * nz + idx[:, 2]
         return flat, inside

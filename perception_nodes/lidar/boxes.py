@@ -37,8 +37,13 @@ class Boxes:
     def select(self, keep: np.ndarray) -> Boxes:
         """The boxes where ``keep`` (a mask or index array) selects."""
         return Boxes(
-            self.center_m[keep], self.length_m[keep], self.width_m[keep], self.height_m[keep],
-            self.yaw_rad[keep], self.n_points[keep], self.centroid_m[keep],
+            self.center_m[keep],
+            self.length_m[keep],
+            self.width_m[keep],
+            self.height_m[keep],
+            self.yaw_rad[keep],
+            self.n_points[keep],
+            self.centroid_m[keep],
         )
 
     def bev(self) -> np.ndarray:

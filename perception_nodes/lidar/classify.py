@@ -37,8 +37,11 @@ class SizeRange:
     height_m: tuple[float, float]
 
     def check(self, name: str) -> None:
-        for dim, (lo, hi) in (('length', self.length_m), ('width', self.width_m),
-                              ('height', self.height_m)):
+        for dim, (lo, hi) in (
+            ('length', self.length_m),
+            ('width', self.width_m),
+            ('height', self.height_m),
+        ):
             if not 0.0 <= lo < hi:
                 raise LidarConfigError(
                     f'class thresholds {name}.{dim}: expected 0 <= lo < hi, got ({lo}, {hi})'

@@ -97,8 +97,9 @@ def cluster_points(xy_m: np.ndarray, config: ClusterConfig) -> tuple[np.ndarray,
     if wrap.any():  # join components across the -pi/+pi seam
         pairs_a = np.concatenate([first[wrap], np.arange(1, n_labels + 1)])
         pairs_b = np.concatenate([last[wrap], np.arange(1, n_labels + 1)])
-        graph = coo_matrix((np.ones(pairs_a.size), (pairs_a, pairs_b)),
-                           shape=(n_labels + 1, n_labels + 1))
+        graph = coo_matrix(
+            (np.ones(pairs_a.size), (pairs_a, pairs_b)), shape=(n_labels + 1, n_labels + 1)
+        )
         _, comp = connected_components(graph, directed=False)
         _, comp = np.unique(comp[1:], return_inverse=True)
         cell_comp = np.concatenate([[-1], comp])

@@ -39,8 +39,9 @@ def complete_boxes(
     vehicle = (class_id == ObjectClass.CAR) | (class_id == ObjectClass.TRUCK)
     short = vehicle & (length < 0.75 * typical_l)
     if short.any():
-        radial = np.arctan2(boxes.center_m[:, 1] - sensor_xy_m[1],
-                            boxes.center_m[:, 0] - sensor_xy_m[0])
+        radial = np.arctan2(
+            boxes.center_m[:, 1] - sensor_xy_m[1], boxes.center_m[:, 0] - sensor_xy_m[0]
+        )
         off = np.abs(np.sin(yaw - radial))  # 0 when the length axis is radial
         swap = short & (off > np.sqrt(0.5))
         length[swap], width[swap] = boxes.width_m[swap], boxes.length_m[swap]
@@ -72,6 +73,11 @@ def complete_boxes(
     center[:, 0] += c * shift_u - s * shift_v
     center[:, 1] += s * shift_u + c * shift_v
     return Boxes(
-        center, boxes.length_m + grow_l, boxes.width_m + grow_w, boxes.height_m, boxes.yaw_rad,
-        boxes.n_points, boxes.centroid_m,
+        center,
+        boxes.length_m + grow_l,
+        boxes.width_m + grow_w,
+        boxes.height_m,
+        boxes.yaw_rad,
+        boxes.n_points,
+        boxes.centroid_m,
     )

@@ -14,7 +14,11 @@ def wrap_angle(angle_rad: np.ndarray | float) -> np.ndarray | float:
 
 
 def box_corners(
-    cx_m: np.ndarray, cy_m: np.ndarray, length_m: np.ndarray, width_m: np.ndarray, yaw_rad: np.ndarray
+    cx_m: np.ndarray,
+    cy_m: np.ndarray,
+    length_m: np.ndarray,
+    width_m: np.ndarray,
+    yaw_rad: np.ndarray,
 ) -> np.ndarray:
     """BEV corners of oriented boxes, (K, 4, 2), counter-clockwise from front-left... rear."""
     cx, cy = np.atleast_1d(cx_m), np.atleast_1d(cy_m)
@@ -111,7 +115,9 @@ def bev_iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
         return out
     ra = 0.5 * np.hypot(boxes_a[:, 2], boxes_a[:, 3])
     rb = 0.5 * np.hypot(boxes_b[:, 2], boxes_b[:, 3])
-    d = np.hypot(boxes_a[:, None, 0] - boxes_b[None, :, 0], boxes_a[:, None, 1] - boxes_b[None, :, 1])
+    d = np.hypot(
+        boxes_a[:, None, 0] - boxes_b[None, :, 0], boxes_a[:, None, 1] - boxes_b[None, :, 1]
+    )
     for i, j in zip(*np.nonzero(d < ra[:, None] + rb[None, :]), strict=True):
         out[i, j] = bev_iou(boxes_a[i], boxes_b[j])
     return out

@@ -33,7 +33,8 @@ class GroundConfig:
     def __post_init__(self) -> None:
         if self.cell_m <= 0 or self.window_m < self.cell_m:
             raise LidarConfigError(
-                f'ground cell/window: expected 0 < cell <= window, got {self.cell_m}/{self.window_m}'
+                'ground cell/window: expected 0 < cell <= window, got '
+                f'{self.cell_m}/{self.window_m}'
             )
         if not 0.0 <= self.min_height_m < self.max_height_m:
             raise LidarConfigError(
@@ -89,7 +90,7 @@ class GroundModel:
 
     @property
     def window_cells(self) -> int:
-        return int(round(self.config.window_m / self.config.cell_m))
+        return round(self.config.window_m / self.config.cell_m)
 
     def accumulate(self, xyz_m: np.ndarray) -> None:
         """Add one background frame's cell minima to the running mean (static lidar)."""
@@ -128,8 +129,9 @@ class GroundModel:
         height = self.height.ravel().copy()
         has = count >= 3
         height[has] = total[has] / count[has]
-        self.height = ndimage.uniform_filter(height.reshape(self.grid.shape), size=3,
-                                             mode='nearest')
+        self.height = ndimage.uniform_filter(
+            height.reshape(self.grid.shape), size=3, mode='nearest'
+        )
 
     def height_above(self, xyz_m: np.ndarray) -> np.ndarray:
         """Height of each point above the ground (m); points off the grid use the nearest cell."""

@@ -31,7 +31,10 @@ class MergeConfig:
 
 
 def merge_vehicle_pieces(
-    xyz_m: np.ndarray, labels: np.ndarray, n_clusters: int, ground_z_m: np.ndarray,
+    xyz_m: np.ndarray,
+    labels: np.ndarray,
+    n_clusters: int,
+    ground_z_m: np.ndarray,
     config: MergeConfig,
 ) -> tuple[np.ndarray, int]:
     """Labels after joining the pieces; returns (labels, number of clusters)."""
@@ -63,8 +66,9 @@ def merge_vehicle_pieces(
     pairs_a, pairs_b = [], []
     for i, j in zip(ii[cand], jj[cand], strict=True):
         sel = (lab == i) | (lab == j)
-        box = fit_boxes(pts[sel], np.zeros(int(sel.sum()), dtype=np.int64), 1,
-                        ground_z_m[keep][sel])
+        box = fit_boxes(
+            pts[sel], np.zeros(int(sel.sum()), dtype=np.int64), 1, ground_z_m[keep][sel]
+        )
         if (
             box.length_m[0] <= config.max_length_m
             and config.min_width_m <= box.width_m[0] <= config.max_width_m
@@ -74,9 +78,7 @@ def merge_vehicle_pieces(
             pairs_b.append(j)
     if not pairs_a:
         return labels, n_clusters
-    graph = coo_matrix(
-        (np.ones(len(pairs_a)), (pairs_a, pairs_b)), shape=(n_clusters, n_clusters)
-    )
+    graph = coo_matrix((np.ones(len(pairs_a)), (pairs_a, pairs_b)), shape=(n_clusters, n_clusters))
     n_new, comp = connected_components(graph, directed=False)
     out = labels.copy()
     out[keep] = comp[lab]

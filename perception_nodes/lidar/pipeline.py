@@ -16,8 +16,8 @@ import numpy as np
 from perception_nodes.lidar.background import BackgroundConfig, BackgroundModel
 from perception_nodes.lidar.boxes import Boxes, fit_boxes
 from perception_nodes.lidar.classify import ClassThresholds, classify_boxes
-from perception_nodes.lidar.completion import complete_boxes
 from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
+from perception_nodes.lidar.completion import complete_boxes
 from perception_nodes.lidar.errors import LidarConfigError
 from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
@@ -30,7 +30,10 @@ class PipelineConfig:
     """Everything the pipeline needs; see docs/perception.md for tuning."""
 
     roi_polygon_m: tuple[tuple[float, float], ...] = (
-        (-80.0, -80.0), (80.0, -80.0), (80.0, 80.0), (-80.0, 80.0),
+        (-80.0, -80.0),
+        (80.0, -80.0),
+        (80.0, 80.0),
+        (-80.0, 80.0),
     )
     roi_z_min_m: float = -12.0
     roi_z_max_m: float = 4.0
@@ -74,7 +77,8 @@ class DetectionPipeline:
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
         self.roi = RegionOfInterest(
-            np.asarray(config.roi_polygon_m), z_min_m=config.roi_z_min_m,
+            np.asarray(config.roi_polygon_m),
+            z_min_m=config.roi_z_min_m,
             z_max_m=config.roi_z_max_m,
         )
         x0, y0, x1, y1 = self.roi.bounds
@@ -161,5 +165,6 @@ class DetectionPipeline:
     def _empty(counts: dict[str, int], times: dict[str, float], *, learning: bool) -> Detections:
         z = np.zeros(0)
         boxes = Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
-        return Detections(boxes, np.zeros(0, np.uint8), np.zeros(0, np.float32), learning,
-                          counts, times)
+        return Detections(
+            boxes, np.zeros(0, np.uint8), np.zeros(0, np.float32), learning, counts, times
+        )

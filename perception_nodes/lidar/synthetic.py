@@ -18,7 +18,9 @@ GROUND_ID = -1
 STATIC_ID = -2
 
 # length, width, height (m) ranges per class
-CLASS_SIZES: dict[ObjectClass, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+CLASS_SIZES: dict[
+    ObjectClass, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
+] = {
     ObjectClass.CAR: ((3.9, 5.0), (1.7, 1.95), (1.4, 1.75)),
     ObjectClass.TRUCK: ((7.0, 12.0), (2.4, 2.55), (2.8, 3.6)),
     ObjectClass.CYCLIST: ((1.6, 1.9), (0.55, 0.75), (1.6, 1.85)),
@@ -133,17 +135,24 @@ class Scene:
                 x0, y0 = sx * (half + 2.0), sy * (half + 2.0)
                 length, width = 60.0, 60.0
                 cx, cy = x0 + sx * length / 2, y0 + sy * width / 2
-                scene.statics.append(scene._standing(cx, cy, 0.0, length, width, 15.0))
+                scene.statics.append(scene._standing(cx, cy, 0.0, (length, width, 15.0)))
         for d in np.arange(-60.0, 61.0, 20.0):
             if abs(d) < 1.0:
                 continue
             for side in (-1.0, 1.0):
-                scene.statics.append(scene._standing(d, side * (half - 0.5), 0.0, 0.3, 0.3, 6.0))
-                scene.statics.append(scene._standing(side * (half - 0.5), d, 0.0, 0.3, 0.3, 6.0))
+                scene.statics.append(scene._standing(d, side * (half - 0.5), 0.0, (0.3, 0.3, 6.0)))
+                scene.statics.append(scene._standing(side * (half - 0.5), d, 0.0, (0.3, 0.3, 6.0)))
         return scene
 
-    def _standing(self, x: float, y: float, yaw: float, length: float, width: float,
-                  height: float, cls: ObjectClass | None = None) -> SceneBox:
+    def _standing(
+        self,
+        x: float,
+        y: float,
+        yaw: float,
+        size_m: tuple[float, float, float],
+        cls: ObjectClass | None = None,
+    ) -> SceneBox:
+        length, width, height = size_m
         z = float(self.terrain.height(x, y))
         return SceneBox(x, y, yaw, length, width, height, z, cls)
 
@@ -151,18 +160,39 @@ class Scene:
         """The crossroads' road surface (both arms, sidewalks included) as a CCW polygon."""
         h = self.terrain.road_half_width_m
         a = arm_m
-        return np.array([
-            [a, -h], [a, h], [h, h], [h, a], [-h, a], [-h, h], [-a, h], [-a, -h],
-            [-h, -h], [-h, -a], [h, -a], [h, -h],
-        ])
+        return np.array(
+            [
+                [a, -h],
+                [a, h],
+                [h, h],
+                [h, a],
+                [-h, a],
+                [-h, h],
+                [-a, h],
+                [-a, -h],
+                [-h, -h],
+                [-h, -a],
+                [h, -a],
+                [h, -h],
+            ]
+        )
 
     def random_objects(
-        self, rng: np.random.Generator, n: int, *, max_range_m: float = 65.0,
-        mix: dict[ObjectClass, float] | None = None, gap_m: float = 2.0,
+        self,
+        rng: np.random.Generator,
+        n: int,
+        *,
+        max_range_m: float = 65.0,
+        mix: dict[ObjectClass, float] | None = None,
+        gap_m: float = 2.0,
     ) -> list[SceneBox]:
         """``n`` non-overlapping objects on the road arms (at least ``gap_m`` apart)."""
-        mix = mix or {ObjectClass.CAR: 0.5, ObjectClass.TRUCK: 0.1,
-                      ObjectClass.CYCLIST: 0.15, ObjectClass.PEDESTRIAN: 0.25}
+        mix = mix or {
+            ObjectClass.CAR: 0.5,
+            ObjectClass.TRUCK: 0.1,
+            ObjectClass.CYCLIST: 0.15,
+            ObjectClass.PEDESTRIAN: 0.25,
+        }
         classes = list(mix)
         probs = np.array([mix[c] for c in classes], dtype=float)
         probs /= probs.sum()
@@ -194,17 +224,20 @@ class Scene:
                 np.hypot(x - b.x_m, y - b.y_m) > radius + r + gap_m
                 for b, r in zip(placed, radii, strict=True)
             ) and all(
-                np.hypot(x - s.x_m, y - s.y_m) > radius + 0.5 * np.hypot(s.length_m, s.width_m) + gap_m
-                for s in self.statics if s.length_m < 5.0
+                np.hypot(x - s.x_m, y - s.y_m)
+                > radius + 0.5 * np.hypot(s.length_m, s.width_m) + gap_m
+                for s in self.statics
+                if s.length_m < 5.0
             )
             if ok:
                 yaw = float(np.arctan2(np.sin(yaw), np.cos(yaw)))
-                placed.append(self._standing(x, y, yaw, length, width, height, cls))
+                placed.append(self._standing(x, y, yaw, (length, width, height), cls))
                 radii.append(radius)
         return placed
 
-    def scan(self, rng: np.random.Generator, objects: list[SceneBox] | None = None,
-             *, alone: bool = True) -> Frame:
+    def scan(
+        self, rng: np.random.Generator, objects: list[SceneBox] | None = None, *, alone: bool = True
+    ) -> Frame:
         """Cast every ray; first hit wins. ``alone`` also counts each object's unoccluded hits."""
         objects = objects or []
         dirs = self.lidar.directions()
@@ -214,9 +247,9 @@ class Scene:
         t = t_ground.copy()
         hit = np.full(n, GROUND_ID, dtype=np.int32)
         for box in self.statics:
-            self._cast_box(dirs, nb, box, t, hit, STATIC_ID)
+            self._cast_box(dirs, nb, box, t=t, hit=hit, ident=STATIC_ID)
         for k, box in enumerate(objects):
-            self._cast_box(dirs, nb, box, t, hit, k)
+            self._cast_box(dirs, nb, box, t=t, hit=hit, ident=k)
         keep = np.isfinite(t) & (t < self.lidar.max_range_m)
         keep &= rng.random(n) >= self.lidar.dropout
         t_noisy = t[keep] + rng.normal(0.0, self.lidar.range_noise_m, keep.sum())
@@ -231,7 +264,7 @@ class Scene:
             for k, box in enumerate(objects):
                 tk = t_ground.copy()
                 hk = np.full(n, GROUND_ID, dtype=np.int32)
-                self._cast_box(dirs, nb, box, tk, hk, k)
+                self._cast_box(dirs, nb, box, t=tk, hit=hk, ident=k)
                 alone_counts[k] = int(np.count_nonzero(hk == k))
         return Frame(xyz, intensity.astype(np.float32), hit, list(objects), visible, alone_counts)
 
@@ -255,7 +288,7 @@ class Scene:
 
     @staticmethod
     def _cast_box(
-        dirs: np.ndarray, n_beams: int, box: SceneBox, t: np.ndarray, hit: np.ndarray, ident: int
+        dirs: np.ndarray, n_beams: int, box: SceneBox, *, t: np.ndarray, hit: np.ndarray, ident: int
     ) -> None:
         """Slab test of the rays against one box, restricted to its azimuth span."""
         n_az = dirs.shape[0] // n_beams

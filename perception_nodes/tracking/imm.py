@@ -84,7 +84,10 @@ def _accel_noise(dt: float, sigma: float) -> np.ndarray:
 
 
 def init_state(
-    xy_m: np.ndarray, pos_var_m2: np.ndarray, vel_std_mps: float, omega_std_rps: float,
+    xy_m: np.ndarray,
+    pos_var_m2: np.ndarray,
+    vel_std_mps: float,
+    omega_std_rps: float,
     mode_prior: tuple[float, float] = (0.8, 0.2),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """States, covariances and mode probabilities for new tracks at positions (K, 2)."""

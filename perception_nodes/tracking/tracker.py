@@ -48,10 +48,12 @@ class TrackerConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            'gate_chi2': self.gate_chi2 > 0, 'gate_max_m': self.gate_max_m > 0,
+            'gate_chi2': self.gate_chi2 > 0,
+            'gate_max_m': self.gate_max_m > 0,
             'confirm_hits': self.confirm_hits >= 1,
             'tentative_max_misses': self.tentative_max_misses >= 1,
-            'max_coast_s': self.max_coast_s > 0, 'position_std_m': self.position_std_m > 0,
+            'max_coast_s': self.max_coast_s > 0,
+            'position_std_m': self.position_std_m > 0,
             'position_std_per_m': self.position_std_per_m >= 0,
             'init_speed_std_mps': self.init_speed_std_mps > 0,
             'size_smoothing': 0 < self.size_smoothing <= 1,
@@ -82,8 +84,11 @@ class DetectionSet:
                 f'detection arrays disagree: xyz {self.xyz_m.shape}, size {self.size_m.shape}, '
                 f'yaw {self.yaw_rad.shape}, class {self.class_id.shape}'
             )
-        if not (np.isfinite(self.xyz_m).all() and np.isfinite(self.size_m).all()
-                and np.isfinite(self.yaw_rad).all()):
+        if not (
+            np.isfinite(self.xyz_m).all()
+            and np.isfinite(self.size_m).all()
+            and np.isfinite(self.yaw_rad).all()
+        ):
             raise MeasurementError('detections contain NaN or inf in position, size or yaw')
 
 
@@ -192,8 +197,9 @@ class MultiObjectTracker:
         self._prune(stamp_s)
         return self.tracks(stamp_s)
 
-    def _bookkeep(self, stamp_s: float, det: DetectionSet, rows: np.ndarray,
-                  cols: np.ndarray) -> None:
+    def _bookkeep(
+        self, stamp_s: float, det: DetectionSet, rows: np.ndarray, cols: np.ndarray
+    ) -> None:
         cfg = self.config
         hit = np.zeros(len(self), dtype=bool)
         hit[rows] = True
@@ -204,8 +210,11 @@ class MultiObjectTracker:
         a = cfg.size_smoothing
         self.size[rows] = (1 - a) * self.size[rows] + a * det.size_m[cols]
         self.z[rows] = det.xyz_m[cols, 2]
-        np.add.at(self.class_votes, (rows, det.class_id[cols].astype(np.int64) % N_CLASSES),
-                  det.confidence[cols])
+        np.add.at(
+            self.class_votes,
+            (rows, det.class_id[cols].astype(np.int64) % N_CLASSES),
+            det.confidence[cols],
+        )
         self.class_votes *= 0.95  # slowly forget old votes
         status = self.status
         status[hit & (status == TrackStatus.LOST)] = TrackStatus.CONFIRMED
@@ -241,8 +250,7 @@ class MultiObjectTracker:
             return
         cfg = self.config
         xy = det.xyz_m[free, :2].astype(np.float64)
-        x, p, mu = imm.init_state(xy, r[free, 0, 0], cfg.init_speed_std_mps,
-                                  cfg.init_omega_std_rps)
+        x, p, mu = imm.init_state(xy, r[free, 0, 0], cfg.init_speed_std_mps, cfg.init_omega_std_rps)
         k = free.size
         votes = np.zeros((k, N_CLASSES))
         votes[np.arange(k), det.class_id[free].astype(np.int64) % N_CLASSES] = det.confidence[free]
@@ -266,12 +274,26 @@ class MultiObjectTracker:
 
     def _prune(self, stamp_s: float) -> None:
         cfg = self.config
-        drop = ((self.status == TrackStatus.TENTATIVE) & (self.misses >= cfg.tentative_max_misses))
+        drop = (self.status == TrackStatus.TENTATIVE) & (self.misses >= cfg.tentative_max_misses)
         drop |= (self.status == TrackStatus.LOST) & (stamp_s - self.last_hit_s > cfg.max_coast_s)
         if drop.any():
             keep = ~drop
-            for name in ('x', 'p', 'mu', 'ids', 'status', 'hits', 'misses', 'born_s',
-                         'last_hit_s', 'z', 'size', 'heading', 'heading_var', 'class_votes'):
+            for name in (
+                'x',
+                'p',
+                'mu',
+                'ids',
+                'status',
+                'hits',
+                'misses',
+                'born_s',
+                'last_hit_s',
+                'z',
+                'size',
+                'heading',
+                'heading_var',
+                'class_votes',
+            ):
                 setattr(self, name, getattr(self, name)[keep])
 
     def tracks(self, stamp_s: float, *, include_tentative: bool = False) -> list[Track]:
@@ -280,11 +302,24 @@ class MultiObjectTracker:
         best = np.argmax(self.class_votes, axis=1) if len(self) else np.zeros(0, dtype=int)
         total = self.class_votes.sum(axis=1)
         conf = (self.class_votes[np.arange(len(self)), best] / np.maximum(total, 1e-9)).tolist()
-        cols = (self.ids.tolist(), self.status.tolist(), xc[:, 0].tolist(), xc[:, 1].tolist(),
-                self.z.tolist(), xc[:, 2].tolist(), xc[:, 3].tolist(), xc[:, 4].tolist(),
-                self.heading.tolist(), self.heading_var.tolist(), self.size.tolist(),
-                best.tolist(), conf, self.hits.tolist(), (stamp_s - self.born_s).tolist(),
-                self.mu[:, imm.CT].tolist())
+        cols = (
+            self.ids.tolist(),
+            self.status.tolist(),
+            xc[:, 0].tolist(),
+            xc[:, 1].tolist(),
+            self.z.tolist(),
+            xc[:, 2].tolist(),
+            xc[:, 3].tolist(),
+            xc[:, 4].tolist(),
+            self.heading.tolist(),
+            self.heading_var.tolist(),
+            self.size.tolist(),
+            best.tolist(),
+            conf,
+            self.hits.tolist(),
+            (stamp_s - self.born_s).tolist(),
+            self.mu[:, imm.CT].tolist(),
+        )
         statuses = list(TrackStatus)
         out = []
         for i, (tid, st, x, y, z, vx, vy, w, hd, hv, size, cls, cc, hits, age, ct) in enumerate(
@@ -292,10 +327,27 @@ class MultiObjectTracker:
         ):
             if st == TrackStatus.TENTATIVE and not include_tentative:
                 continue
-            out.append(Track(
-                track_id=tid, status=statuses[st], x_m=x, y_m=y, z_m=z, vx_mps=vx, vy_mps=vy,
-                yaw_rate_rps=w, covariance=pc[i, :4, :4].copy(), heading_rad=hd,
-                heading_variance=hv, length_m=size[0], width_m=size[1], height_m=size[2],
-                object_class=cls, class_confidence=cc, hits=hits, age_s=age, ct_probability=ct,
-            ))
+            out.append(
+                Track(
+                    track_id=tid,
+                    status=statuses[st],
+                    x_m=x,
+                    y_m=y,
+                    z_m=z,
+                    vx_mps=vx,
+                    vy_mps=vy,
+                    yaw_rate_rps=w,
+                    covariance=pc[i, :4, :4].copy(),
+                    heading_rad=hd,
+                    heading_variance=hv,
+                    length_m=size[0],
+                    width_m=size[1],
+                    height_m=size[2],
+                    object_class=cls,
+                    class_confidence=cc,
+                    hits=hits,
+                    age_s=age,
+                    ct_probability=ct,
+                )
+            )
         return out

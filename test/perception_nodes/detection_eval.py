@@ -50,8 +50,11 @@ def score_frame(
     matched = {int(r): int(c) for r, c in zip(rows, cols, strict=True) if iou[r, c] >= IOU_MIN}
     visible = frame.visible_fraction()
     counts = np.array(
-        [o.cls == cls and np.hypot(o.x_m, o.y_m) <= range_m and visible[k] >= MIN_VISIBLE
-         for k, o in enumerate(objs)], dtype=bool,
+        [
+            o.cls == cls and np.hypot(o.x_m, o.y_m) <= range_m and visible[k] >= MIN_VISIBLE
+            for k, o in enumerate(objs)
+        ],
+        dtype=bool,
     )
     used = set()
     for k in np.nonzero(counts)[0]:

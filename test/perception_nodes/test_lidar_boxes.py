@@ -34,8 +34,12 @@ def _yaw_error(a, b):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    cx=st.floats(-50, 50), cy=st.floats(-50, 50), length=st.floats(1.5, 12),
-    ratio=st.floats(0.2, 0.75), yaw=st.floats(-np.pi, np.pi), seed=st.integers(0, 2**16),
+    cx=st.floats(-50, 50),
+    cy=st.floats(-50, 50),
+    length=st.floats(1.5, 12),
+    ratio=st.floats(0.2, 0.75),
+    yaw=st.floats(-np.pi, np.pi),
+    seed=st.integers(0, 2**16),
 )
 def test_fit_recovers_full_box(cx, cy, length, ratio, yaw, seed):
     rng = np.random.default_rng(seed)
@@ -135,7 +139,9 @@ def test_class_confidence_falls_off_outside_the_core_range():
 
 
 def test_class_threshold_errors():
-    with pytest.raises(LidarConfigError, match=r'car.width: expected 0 <= lo < hi, got \(2.0, 1.0\)'):
+    with pytest.raises(
+        LidarConfigError, match=r'car.width: expected 0 <= lo < hi, got \(2.0, 1.0\)'
+    ):
         ClassThresholds(ranges={ObjectClass.CAR: SizeRange((3, 5), (2.0, 1.0), (1, 2))})
     with pytest.raises(LidarConfigError, match='min_confidence'):
         ClassThresholds(min_confidence=1.5)

@@ -18,8 +18,9 @@ PC2 = 'sensor_msgs/msg/PointCloud2'
 
 
 def _field(name, offset, datatype=7, count=1):
-    return m.new('sensor_msgs/msg/PointField', name=name, offset=offset, datatype=datatype,
-                 count=count)
+    return m.new(
+        'sensor_msgs/msg/PointField', name=name, offset=offset, datatype=datatype, count=count
+    )
 
 
 def test_round_trip_through_cdr():
@@ -96,10 +97,17 @@ def test_padded_rows_big_endian_float64_without_intensity():
     for i in range(6):
         r, c = divmod(i, width)
         start = r * row_step + c * point_step
-        data[start:start + 24] = np.frombuffer(xyz[i].astype('>f8').tobytes(), np.uint8)
-    msg = m.new(PC2, height=height, width=width, point_step=point_step, row_step=row_step,
-                is_bigendian=True, data=data,
-                fields=[_field('x', 0, 8), _field('y', 8, 8), _field('z', 16, 8)])
+        data[start : start + 24] = np.frombuffer(xyz[i].astype('>f8').tobytes(), np.uint8)
+    msg = m.new(
+        PC2,
+        height=height,
+        width=width,
+        point_step=point_step,
+        row_step=row_step,
+        is_bigendian=True,
+        data=data,
+        fields=[_field('x', 0, 8), _field('y', 8, 8), _field('z', 16, 8)],
+    )
     cloud = cloud_from_msg(msg, max_points=100)
     np.testing.assert_array_equal(cloud.xyz_m, xyz.astype(np.float32))
     assert (cloud.intensity == 0).all()
@@ -117,8 +125,10 @@ def test_round_trip_property(points):
 @settings(max_examples=150, deadline=None)
 @given(
     data=st.binary(max_size=200),
-    width=st.integers(0, 20), height=st.integers(0, 3),
-    point_step=st.integers(-4, 40), row_step=st.integers(-4, 400),
+    width=st.integers(0, 20),
+    height=st.integers(0, 3),
+    point_step=st.integers(-4, 40),
+    row_step=st.integers(-4, 400),
     offsets=st.lists(st.integers(-8, 40), min_size=3, max_size=5),
     types=st.lists(st.integers(0, 10), min_size=3, max_size=5),
     big=st.booleans(),
@@ -127,8 +137,16 @@ def test_fuzz_only_lidar_errors(data, width, height, point_step, row_step, offse
     """Any combination of header fields and bytes gives a Cloud or a LidarError, nothing else."""
     names = ['x', 'y', 'z', 'intensity', 'ring']
     fields = [_field(n, o, t) for n, o, t in zip(names, offsets, types, strict=False)]
-    msg = m.new(PC2, height=height, width=width, point_step=point_step, row_step=row_step,
-                is_bigendian=big, data=np.frombuffer(data, np.uint8), fields=fields)
+    msg = m.new(
+        PC2,
+        height=height,
+        width=width,
+        point_step=point_step,
+        row_step=row_step,
+        is_bigendian=big,
+        data=np.frombuffer(data, np.uint8),
+        fields=fields,
+    )
     try:
         cloud = cloud_from_msg(msg, max_points=50)
     except LidarError:

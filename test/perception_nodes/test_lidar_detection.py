@@ -26,10 +26,12 @@ def scores():
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
         scene = Scene.crossroads(rng)
-        pipeline = DetectionPipeline(PipelineConfig(
-            roi_polygon_m=tuple(map(tuple, scene.roi_polygon())),
-            background=BackgroundConfig(learn_frames=LEARN_FRAMES),
-        ))
+        pipeline = DetectionPipeline(
+            PipelineConfig(
+                roi_polygon_m=tuple(map(tuple, scene.roi_polygon())),
+                background=BackgroundConfig(learn_frames=LEARN_FRAMES),
+            )
+        )
         for _ in range(LEARN_FRAMES):
             out = pipeline.process(scene.scan(rng, [], alone=False).xyz_m)
             assert out.learning and len(out) == 0
@@ -52,8 +54,10 @@ def test_scenes_hold_5_to_60_objects(scores):
 
 def test_car_precision_recall(scores):
     car, _, _ = scores
-    print(f'cars: tp {car.tp} fn {car.fn} fp {car.fp} recall {car.recall:.3f} '
-          f'precision {car.precision:.3f}')
+    print(
+        f'cars: tp {car.tp} fn {car.fn} fp {car.fp} recall {car.recall:.3f} '
+        f'precision {car.precision:.3f}'
+    )
     assert car.tp + car.fn >= 60, 'too few cars to measure'
     assert car.recall >= 0.95, car.misses
     assert car.precision >= 0.95
@@ -61,8 +65,10 @@ def test_car_precision_recall(scores):
 
 def test_pedestrian_precision_recall(scores):
     _, ped, _ = scores
-    print(f'pedestrians: tp {ped.tp} fn {ped.fn} fp {ped.fp} recall {ped.recall:.3f} '
-          f'precision {ped.precision:.3f}')
+    print(
+        f'pedestrians: tp {ped.tp} fn {ped.fn} fp {ped.fp} recall {ped.recall:.3f} '
+        f'precision {ped.precision:.3f}'
+    )
     assert ped.tp + ped.fn >= 30, 'too few pedestrians to measure'
     assert ped.recall >= 0.9, ped.misses
     assert ped.precision >= 0.9
@@ -72,10 +78,13 @@ def test_vehicle_mode_without_background():
     """Moving-lidar set-up: no background model, ground estimated per frame, ego box cut out."""
     rng = np.random.default_rng(7)
     scene = Scene.crossroads(rng)
-    pipeline = DetectionPipeline(PipelineConfig(
-        roi_polygon_m=tuple(map(tuple, scene.roi_polygon())), use_background=False,
-        ego_box_m=(-1.0, 1.0, -1.0, 1.0),
-    ))
+    pipeline = DetectionPipeline(
+        PipelineConfig(
+            roi_polygon_m=tuple(map(tuple, scene.roi_polygon())),
+            use_background=False,
+            ego_box_m=(-1.0, 1.0, -1.0, 1.0),
+        )
+    )
     car = ClassScore()
     for _ in range(2):
         objects = scene.random_objects(rng, 30, mix={ObjectClass.CAR: 1.0})

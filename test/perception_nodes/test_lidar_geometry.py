@@ -56,17 +56,17 @@ def test_known_iou_values():
     # a 2x2 square and the same square turned 45 degrees: intersection is a regular octagon
     sq = np.array([0, 0, 2, 2, 0])
     octagon = 8 * (np.sqrt(2) - 1)
-    assert bev_iou(sq, np.array([0, 0, 2, 2, np.pi / 4])) == pytest.approx(
-        octagon / (8 - octagon)
-    )
+    assert bev_iou(sq, np.array([0, 0, 2, 2, np.pi / 4])) == pytest.approx(octagon / (8 - octagon))
 
 
 def test_iou_matrix_matches_pairwise():
     rng = np.random.default_rng(3)
-    a = np.column_stack([rng.uniform(-5, 5, (6, 2)), rng.uniform(1, 4, (6, 2)),
-                         rng.uniform(-3, 3, 6)])
-    b = np.column_stack([rng.uniform(-5, 5, (5, 2)), rng.uniform(1, 4, (5, 2)),
-                         rng.uniform(-3, 3, 5)])
+    a = np.column_stack(
+        [rng.uniform(-5, 5, (6, 2)), rng.uniform(1, 4, (6, 2)), rng.uniform(-3, 3, 6)]
+    )
+    b = np.column_stack(
+        [rng.uniform(-5, 5, (5, 2)), rng.uniform(1, 4, (5, 2)), rng.uniform(-3, 3, 5)]
+    )
     mat = bev_iou_matrix(a, b)
     for i in range(6):
         for j in range(5):
@@ -90,8 +90,23 @@ def test_points_in_box_polygon_matches_box_frame_test(b, pts):
 
 
 def test_points_in_concave_polygon():
-    cross = np.array([[1, -3], [1, -1], [3, -1], [3, 1], [1, 1], [1, 3], [-1, 3], [-1, 1],
-                      [-3, 1], [-3, -1], [-1, -1], [-1, -3]], float)
+    cross = np.array(
+        [
+            [1, -3],
+            [1, -1],
+            [3, -1],
+            [3, 1],
+            [1, 1],
+            [1, 3],
+            [-1, 3],
+            [-1, 1],
+            [-3, 1],
+            [-3, -1],
+            [-1, -1],
+            [-1, -3],
+        ],
+        float,
+    )
     pts = np.array([[0, 0], [2, 0], [0, 2.5], [2, 2], [-2.5, -2.5], [0, -2]])
     assert points_in_polygon(pts, cross).tolist() == [True, True, True, False, False, True]
 

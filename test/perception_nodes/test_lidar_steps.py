@@ -29,8 +29,9 @@ def test_roi_polygon_and_height_band():
     assert roi.mask(pts).tolist() == [True, False, False, True, False]
 
 
-@pytest.mark.parametrize('poly', [[[0, 0], [1, 1]], [[0, 0], [1, 1], [2, 2]],
-                                  [[0, 0], [1, 0], [np.nan, 1]]])
+@pytest.mark.parametrize(
+    'poly', [[[0, 0], [1, 1]], [[0, 0], [1, 1], [2, 2]], [[0, 0], [1, 0], [np.nan, 1]]]
+)
 def test_roi_rejects_degenerate_polygons(poly):
     with pytest.raises(LidarConfigError, match='roi polygon'):
         RegionOfInterest(np.array(poly, float), z_min_m=-1, z_max_m=1)
@@ -94,11 +95,13 @@ def test_background_removes_static_keeps_new(steep_scene):
 
 
 def test_background_absorbs_a_parked_object_slowly():
-    config = BackgroundConfig(learn_frames=2, update_every=1, window_updates=20,
-                              occupied_fraction=0.5)
+    config = BackgroundConfig(
+        learn_frames=2, update_every=1, window_updates=20, occupied_fraction=0.5
+    )
     model = BackgroundModel((-10, -10, -2, 10, 10, 2), config)
-    floor = np.column_stack([np.random.default_rng(0).uniform(-9, 9, (2000, 2)),
-                             np.full(2000, -1.5)])
+    floor = np.column_stack(
+        [np.random.default_rng(0).uniform(-9, 9, (2000, 2)), np.full(2000, -1.5)]
+    )
     parked = np.array([[2.0, 2.0, 0.0], [2.1, 2.0, 0.5]])
     for _ in range(2):
         model.observe(floor)
@@ -127,11 +130,12 @@ def _blob(rng, cx, cy, n=50, r=0.5):
 
 def test_clusters_separate_blobs_and_drop_small_ones():
     rng = np.random.default_rng(4)
-    pts = np.vstack([_blob(rng, 10, 0), _blob(rng, 10, 4), _blob(rng, -20, 15),
-                     _blob(rng, 30, -30, n=3)])
+    pts = np.vstack(
+        [_blob(rng, 10, 0), _blob(rng, 10, 4), _blob(rng, -20, 15), _blob(rng, 30, -30, n=3)]
+    )
     labels, n = cluster_points(pts, ClusterConfig(min_points=5))
     assert n == 3
-    groups = [set(labels[i * 50:(i + 1) * 50]) for i in range(3)]
+    groups = [set(labels[i * 50 : (i + 1) * 50]) for i in range(3)]
     assert all(len(g) == 1 for g in groups)
     assert len(set.union(*groups)) == 3
     assert (labels[150:] == -1).all()

@@ -30,8 +30,11 @@ def _car(scene, x, y, yaw):
 
 def _runtime(scene, **detector_params):
     rt = EmbeddedRuntime(diagnostics_period_s=0)
-    params = {'roi_polygon_m': [float(v) for v in scene.roi_polygon().ravel()],
-              'background_frames': LEARN, **detector_params}
+    params = {
+        'roi_polygon_m': [float(v) for v in scene.roi_polygon().ravel()],
+        'background_frames': LEARN,
+        **detector_params,
+    }
     det = rt.add_component(LidarDetector, name='lidar_detector', parameters=params)
     trk = rt.add_component(ObjectTracker, name='object_tracker')
     got = {'det': [], 'obj': [], 'markers': []}
@@ -43,18 +46,24 @@ def _runtime(scene, **detector_params):
 
 def test_moving_cars_tracked_end_to_end(scene):
     rng = np.random.default_rng(5)
-    rt, det, trk, got = _runtime(scene)
+    rt, det, _, got = _runtime(scene)
     frames = 25
     for k in range(LEARN + frames):
         t = k * 0.1
         cars = []
         if k >= LEARN:
             tt = (k - LEARN) * 0.1
-            cars = [_car(scene, -40 + 10 * tt, -5.0, 0.0), _car(scene, 6.0, 45 - 8 * tt, -np.pi / 2)]
+            cars = [
+                _car(scene, -40 + 10 * tt, -5.0, 0.0),
+                _car(scene, 6.0, 45 - 8 * tt, -np.pi / 2),
+            ]
         xyz = scene.scan(rng, cars, alone=False).xyz_m
         msg = cloud_to_msg(xyz, stamp_ns=round(t * NS), frame_id='lidar_front')
-        rt.publish('/lidar/points', m.deserialize(m.serialize(msg), 'sensor_msgs/msg/PointCloud2'),
-                   at_ns=round(t * NS) + 20_000_000)
+        rt.publish(
+            '/lidar/points',
+            m.deserialize(m.serialize(msg), 'sensor_msgs/msg/PointCloud2'),
+            at_ns=round(t * NS) + 20_000_000,
+        )
     rt.run(duration_s=(LEARN + frames) * 0.1 + 0.5)
     diag = det.ctx.diagnostics.counters
     assert diag['learning_frames'] == LEARN and diag['received'] == LEARN + frames
@@ -88,7 +97,6 @@ def _good_cloud(scene, rng, t):
 def test_bad_clouds_are_counted_and_the_node_goes_on(scene):
     rng = np.random.default_rng(6)
     rt, det, _, got = _runtime(scene, max_points=300_000, background_frames=1, timeout_s=0.5)
-    t = 0.0
     rt.publish('/lidar/points', cloud_to_msg(scene.scan(rng, [], alone=False).xyz_m, stamp_ns=0))
     rt.run(duration_s=0.05)
     bad = []
@@ -101,9 +109,7 @@ def test_bad_clouds_are_counted_and_the_node_goes_on(scene):
     for msg in bad:
         rt.publish('/lidar/points', msg)
         rt.run(duration_s=0.01)
-    good = _good_cloud(scene, rng, 0.5)
-    good_xyz = good  # a partly NaN cloud is still used
-    rt.publish('/lidar/points', good_xyz)
+    rt.publish('/lidar/points', _good_cloud(scene, rng, 0.5))
     rt.run(duration_s=0.01)
     rt.publish('/lidar/points', _good_cloud(scene, rng, 0.45))  # older than the last
     rt.run(duration_s=0.01)
@@ -124,21 +130,33 @@ def test_bad_clouds_are_counted_and_the_node_goes_on(scene):
 
 def test_tracker_rejects_bad_arrays_and_goes_on():
     rt = EmbeddedRuntime(diagnostics_period_s=0)
-    trk = rt.add_component(ObjectTracker, name='object_tracker',
-                           parameters={'max_detections': 5, 'confirm_hits': 1})
+    trk = rt.add_component(
+        ObjectTracker, name='object_tracker', parameters={'max_detections': 5, 'confirm_hits': 1}
+    )
     out = []
     rt.subscribe('/perception/objects', ARRAY, out.append)
 
     def array(t, xs, frame='lidar'):
-        parts = [m.new('v2x_stack/msg/Participant', id=i + 1, participant_class=5,
-                       position=m.new('geometry_msgs/msg/Point', x=x, y=1.0, z=0.0),
-                       size=m.new('geometry_msgs/msg/Vector3', x=0.6, y=0.5, z=1.7),
-                       confidence=0.8)
-                 for i, x in enumerate(xs)]
+        parts = [
+            m.new(
+                'v2x_stack/msg/Participant',
+                id=i + 1,
+                participant_class=5,
+                position=m.new('geometry_msgs/msg/Point', x=x, y=1.0, z=0.0),
+                size=m.new('geometry_msgs/msg/Vector3', x=0.6, y=0.5, z=1.7),
+                confidence=0.8,
+            )
+            for i, x in enumerate(xs)
+        ]
         return m.new(ARRAY, header=m.header(round(t * NS), frame), participants=parts)
 
-    for msg in (array(0.0, [1.0, 5.0]), array(0.1, [1.1, float('nan')]), array(0.05, [1.0]),
-                array(0.2, [1.0] * 6), array(0.3, [1.3], frame='map')):
+    for msg in (
+        array(0.0, [1.0, 5.0]),
+        array(0.1, [1.1, float('nan')]),
+        array(0.05, [1.0]),
+        array(0.2, [1.0] * 6),
+        array(0.3, [1.3], frame='map'),
+    ):
         rt.publish('/perception/objects_in', msg)  # unrelated topic: ignored
         rt.publish('/perception/detections', msg)
         rt.run(duration_s=0.01)
@@ -154,11 +172,13 @@ def test_tracker_rejects_bad_arrays_and_goes_on():
 
 @pytest.mark.parametrize(
     ('params', 'match'),
-    [({'roi_polygon_m': [0.0, 0.0, 1.0]}, 'roi_polygon_m'),
-     ({'roi_polygon_m': [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]}, 'roi polygon'),
-     ({'class_car_size_m': [1.0, 2.0]}, 'class_car_size_m'),
-     ({'class_car_size_m': [5.0, 2.0, 1.0, 2.0, 1.0, 2.0]}, 'car.length'),
-     ({'ground_window_m': 0.2}, 'ground cell/window')],
+    [
+        ({'roi_polygon_m': [0.0, 0.0, 1.0]}, 'roi_polygon_m'),
+        ({'roi_polygon_m': [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]}, 'roi polygon'),
+        ({'class_car_size_m': [1.0, 2.0]}, 'class_car_size_m'),
+        ({'class_car_size_m': [5.0, 2.0, 1.0, 2.0, 1.0, 2.0]}, 'car.length'),
+        ({'ground_window_m': 0.2}, 'ground cell/window'),
+    ],
 )
 def test_detector_config_errors_name_the_field(params, match):
     rt = EmbeddedRuntime(diagnostics_period_s=0)
