@@ -17,6 +17,7 @@ COARSE_STEPS = 15
 FINE_STEPS = 13
 CLOSENESS_FLOOR_M = 0.05
 TIE_FRACTION = 0.98
+SEARCH_POINTS = 96
 
 
 @dataclass(frozen=True)
@@ -104,17 +105,23 @@ def fit_boxes(
     x = pts[:, 0] - mean_xy[lab, 0]
     y = pts[:, 1] - mean_xy[lab, 1]
 
+    # the angle search runs on at most SEARCH_POINTS points per cluster (an even stride);
+    # the extents at the chosen angle use every point
+    rank = np.arange(lab.size) - starts[lab]
+    stride = np.maximum(1, -(-counts // SEARCH_POINTS))
+    sub = rank % stride[lab] == 0
+    xs, ys, ls = x[sub], y[sub], lab[sub]
+    counts_s = np.bincount(ls, minlength=n_clusters)
+    starts_s = np.concatenate([[0], np.cumsum(counts_s)[:-1]])
     coarse = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
-    umin, umax, vmin, vmax, score = _extents(x[None, :], y[None, :], coarse[:, None], starts, lab)
+    umin, umax, vmin, vmax, score = _extents(xs[None], ys[None], coarse[:, None], starts_s, ls)
     best = coarse[_pick(score, (umax - umin) * (vmax - vmin))]
     step = 0.5 * np.pi / COARSE_STEPS
     offsets = np.linspace(-step, step, FINE_STEPS)
     theta = best[None, :] + offsets[:, None]  # (fine, K)
-    umin, umax, vmin, vmax, score = _extents(x[None, :], y[None, :], theta[:, lab], starts, lab)
-    pick = _pick(score, (umax - umin) * (vmax - vmin))
-    k = np.arange(n_clusters)
-    th = theta[pick, k]
-    umin, umax, vmin, vmax = umin[pick, k], umax[pick, k], vmin[pick, k], vmax[pick, k]
+    umin, umax, vmin, vmax, score = _extents(xs[None], ys[None], theta[:, ls], starts_s, ls)
+    th = theta[_pick(score, (umax - umin) * (vmax - vmin)), np.arange(n_clusters)]
+    umin, umax, vmin, vmax, _ = _extents(x, y, th[lab], starts, lab)
     du, dv = umax - umin, vmax - vmin
     cu, cv = 0.5 * (umax + umin), 0.5 * (vmax + vmin)
     c, s = np.cos(th), np.sin(th)

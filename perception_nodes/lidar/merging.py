@@ -63,19 +63,22 @@ def merge_vehicle_pieces(
     overlap = np.minimum(hi[ii], hi[jj] + shift) - np.maximum(lo[ii], lo[jj] + shift)
     span = np.maximum(np.minimum(hi[ii] - lo[ii], hi[jj] - lo[jj]), 1e-6)
     cand = overlap / span >= config.min_azimuth_overlap
-    pairs_a, pairs_b = [], []
-    for i, j in zip(ii[cand], jj[cand], strict=True):
-        sel = (lab == i) | (lab == j)
-        box = fit_boxes(
-            pts[sel], np.zeros(int(sel.sum()), dtype=np.int64), 1, ground_z_m[keep][sel]
-        )
-        if (
-            box.length_m[0] <= config.max_length_m
-            and config.min_width_m <= box.width_m[0] <= config.max_width_m
-            and box.height_m[0] <= config.max_height_m
-        ):
-            pairs_a.append(i)
-            pairs_b.append(j)
+    ci, cj = ii[cand], jj[cand]
+    if ci.size == 0:
+        return labels, n_clusters
+    # fit every candidate union in one call: pair p's points get label p
+    members = [np.nonzero(lab == c)[0] for c in range(n_clusters)]
+    idx = [np.concatenate([members[i], members[j]]) for i, j in zip(ci, cj, strict=True)]
+    pair_of = np.repeat(np.arange(ci.size), [len(v) for v in idx])
+    flat = np.concatenate(idx)
+    box = fit_boxes(pts[flat], pair_of, ci.size, ground_z_m[keep][flat])
+    fits = (
+        (box.length_m <= config.max_length_m)
+        & (box.width_m >= config.min_width_m)
+        & (box.width_m <= config.max_width_m)
+        & (box.height_m <= config.max_height_m)
+    )
+    pairs_a, pairs_b = ci[fits].tolist(), cj[fits].tolist()
     if not pairs_a:
         return labels, n_clusters
     graph = coo_matrix((np.ones(len(pairs_a)), (pairs_a, pairs_b)), shape=(n_clusters, n_clusters))
