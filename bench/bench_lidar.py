@@ -11,6 +11,7 @@ Then step by step: our numpy/scipy step against the open3d call that does the sa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -166,10 +167,8 @@ def main() -> None:
     def o3d_boxes() -> None:
         for c in clusters:
             if len(c.points) >= 4:
-                try:
+                with contextlib.suppress(RuntimeError):  # degenerate (flat) clusters
                     c.get_minimal_oriented_bounding_box()
-                except RuntimeError:
-                    pass
 
     pairs = [
         (
