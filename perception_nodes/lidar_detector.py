@@ -73,6 +73,13 @@ class LidarDetector(Component):
         self.timeout_s = p(
             'timeout_s', 1.0, 'No cloud for this long: lidar_silent status', range=(0.05, 60.0)
         )
+        self.time_reset_s = p(
+            'time_reset_s',
+            5.0,
+            'A stamp this far behind the last starts a new timeline (replay '
+            'loop, clock reset); smaller steps back are rejected',
+            range=(0.0, 1e6),
+        )
         ego = p('ego_box_m', [0.0], 'Ego body cut-out x_min, x_max, y_min, y_max (m); [0] = none')
         try:
             self.config = PipelineConfig(
@@ -185,8 +192,14 @@ class LidarDetector(Component):
         diag = self.ctx.diagnostics
         stamp_ns = m.to_ns(msg.header.stamp)
         if self.last_stamp_ns is not None and stamp_ns <= self.last_stamp_ns:
-            diag.reject('time_backwards', f'cloud stamp {stamp_ns} ns <= last {self.last_stamp_ns}')
-            return
+            back_s = (self.last_stamp_ns - stamp_ns) / 1e9
+            if back_s <= self.time_reset_s:
+                diag.reject(
+                    'time_backwards', f'cloud stamp {stamp_ns} ns is {back_s:.3f} s behind the last'
+                )
+                return
+            diag.count('time_reset')
+            self.ctx.logger.warning(f'cloud stamps jumped back {back_s:.1f} s: new timeline')
         try:
             cloud = cloud_from_msg(msg, max_points=self.max_points)
         except LidarError as err:

@@ -116,6 +116,13 @@ class ObjectTracker(Component):
         self.max_detections = p(
             'max_detections', 2000, 'Arrays with more are rejected', range=(1, 100_000)
         )
+        self.time_reset_s = p(
+            'time_reset_s',
+            5.0,
+            'A stamp this far behind the last resets the tracks (replay loop, '
+            'clock reset); smaller steps back are rejected',
+            range=(0.0, 1e6),
+        )
         self.publish_tentative = p('publish_tentative', False, 'Also publish tentative tracks')
         self.tracker = MultiObjectTracker(self.config)
         self.frame_id: str | None = None
@@ -124,6 +131,12 @@ class ObjectTracker(Component):
         ctx.create_subscription(
             'perception/detections', PARTICIPANT_ARRAY, self.on_detections, QOS_SENSOR
         )
+
+    def _reset_tracks(self) -> None:
+        """Drop every track but keep counting ids, so no id means two objects downstream."""
+        next_id = self.tracker.next_id
+        self.tracker = MultiObjectTracker(self.config)
+        self.tracker.next_id = next_id
 
     def on_detections(self, msg: Any) -> None:
         diag = self.ctx.diagnostics
@@ -135,8 +148,15 @@ class ObjectTracker(Component):
         frame = msg.header.frame_id
         if self.frame_id is not None and frame != self.frame_id:
             diag.reject('frame_changed', f'frame {frame!r} after {self.frame_id!r}: tracks reset')
-            self.tracker = MultiObjectTracker(self.config)
+            self._reset_tracks()
         self.frame_id = frame
+        last = self.tracker.last_stamp_s
+        if last is not None and last - stamp_ns / 1e9 > self.time_reset_s:
+            diag.count('time_reset')
+            self.ctx.logger.warning(
+                f'detection stamps jumped back {last - stamp_ns / 1e9:.1f} s: tracks reset'
+            )
+            self._reset_tracks()
         det, bad = detection_set_from_msg(msg)
         for detail in bad:
             diag.reject('nonfinite_participant', detail)

@@ -76,6 +76,10 @@ class DetectionPipeline:
 
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
+        self._build()
+
+    def _build(self) -> None:
+        config = self.config
         self.roi = RegionOfInterest(
             np.asarray(config.roi_polygon_m),
             z_min_m=config.roi_z_min_m,
@@ -96,8 +100,8 @@ class DetectionPipeline:
         return self.background is not None and not self.background.ready
 
     def reset(self) -> None:
-        """Forget the background and the ground (e.g. after the lidar moved)."""
-        self.__init__(self.config)  # type: ignore[misc]
+        """Forget the background and the ground (e.g. after the lidar moved or time jumped)."""
+        self._build()
 
     def process(self, xyz_m: np.ndarray) -> Detections:
         """Detect objects in one frame of finite points (N, 3) in the sensor frame."""

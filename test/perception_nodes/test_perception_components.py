@@ -96,7 +96,9 @@ def _good_cloud(scene, rng, t):
 
 def test_bad_clouds_are_counted_and_the_node_goes_on(scene):
     rng = np.random.default_rng(6)
-    rt, det, _, got = _runtime(scene, max_points=300_000, background_frames=1, timeout_s=0.5)
+    rt, det, _, got = _runtime(
+        scene, max_points=300_000, background_frames=1, timeout_s=0.5, time_reset_s=2.0
+    )
     rt.publish('/lidar/points', cloud_to_msg(scene.scan(rng, [], alone=False).xyz_m, stamp_ns=0))
     rt.run(duration_s=0.05)
     bad = []
@@ -126,6 +128,10 @@ def test_bad_clouds_are_counted_and_the_node_goes_on(scene):
     rt.publish('/lidar/points', _good_cloud(scene, rng, 3.0))
     rt.run(duration_s=0.01)
     assert det.ctx.diagnostics.level == 0 and len(got['det']) == 2
+    # a replay loop: stamps jump back by more than time_reset_s, a new timeline starts
+    rt.publish('/lidar/points', _good_cloud(scene, rng, 0.6))
+    rt.run(duration_s=0.01)
+    assert counters['time_reset'] == 1 and len(got['det']) == 3
 
 
 def test_tracker_rejects_bad_arrays_and_goes_on():
@@ -156,6 +162,8 @@ def test_tracker_rejects_bad_arrays_and_goes_on():
         array(0.05, [1.0]),
         array(0.2, [1.0] * 6),
         array(0.3, [1.3], frame='map'),
+        array(10.0, [1.3], frame='map'),
+        array(1.0, [1.3], frame='map'),
     ):
         rt.publish('/perception/objects_in', msg)  # unrelated topic: ignored
         rt.publish('/perception/detections', msg)
@@ -165,8 +173,12 @@ def test_tracker_rejects_bad_arrays_and_goes_on():
     assert c['rejected.time_backwards'] == 1
     assert c['rejected.oversized'] == 1
     assert c['rejected.frame_changed'] == 1
-    assert c['received'] == 3
-    assert [len(a.participants) for a in out] == [2, 2, 1]  # the missed one coasts as LOST
+    assert c['handler_exceptions'] == 0, dict(c)
+    assert c['received'] == 5
+    assert c['time_reset'] == 1  # 10.0 s -> 1.0 s: a new timeline, tracks reset
+    # the missed one coasts as LOST; after the reset a new track id starts
+    assert [len(a.participants) for a in out] == [2, 2, 1, 1, 1]
+    assert out[-1].participants[0].id > out[-2].participants[0].id
     assert out[-1].header.frame_id == 'map'
 
 
