@@ -56,9 +56,10 @@ class BackgroundModel:
     ) -> None:
         x_min, y_min, z_min, x_max, y_max, z_max = bounds_m
         self.config = config
-        self.origin = np.array([x_min, y_min, z_min], dtype=np.float64)
+        self.origin = np.array([x_min, y_min, z_min], dtype=np.float32)
         self.inv = np.array(
-            [1.0 / config.voxel_xy_m, 1.0 / config.voxel_xy_m, 1.0 / config.voxel_z_m]
+            [1.0 / config.voxel_xy_m, 1.0 / config.voxel_xy_m, 1.0 / config.voxel_z_m],
+            dtype=np.float32,
         )
         dims = np.ceil((np.array([x_max, y_max, z_max]) - self.origin) * self.inv).astype(int)
         self.dims = np.maximum(dims, 1) + np.array([0, 0, 2])  # z padding for the neighbours

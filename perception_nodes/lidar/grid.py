@@ -29,16 +29,18 @@ class BevGrid:
 
     def indices(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cell (ix, iy) of each point and a mask of the points inside the grid."""
-        inv = 1.0 / self.cell_m
-        ix = np.floor((xy[:, 0] - self.x0_m) * inv).astype(np.int32)
-        iy = np.floor((xy[:, 1] - self.y0_m) * inv).astype(np.int32)
-        inside = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        inv = np.float32(1.0 / self.cell_m)
+        ix = np.floor((xy[:, 0] - np.float32(self.x0_m)) * inv).astype(np.int32)
+        iy = np.floor((xy[:, 1] - np.float32(self.y0_m)) * inv).astype(np.int32)
+        # negative indices seen as uint32 are huge: one comparison checks both bounds
+        inside = (ix.view(np.uint32) < self.nx) & (iy.view(np.uint32) < self.ny)
         return ix, iy, inside
 
     def flat(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat cell index (``ix * ny + iy``, -1 outside) and the inside mask."""
         ix, iy, inside = self.indices(xy)
-        flat = ix.astype(np.int64) * self.ny + iy
+        flat = ix * np.int32(self.ny)
+        flat += iy
         flat[~inside] = -1
         return flat, inside
 
