@@ -54,7 +54,9 @@ class Boxes:
         )
 
 
-def _extents(x, y, theta_pt, starts, lab):
+def _extents(
+    x: np.ndarray, y: np.ndarray, theta_pt: np.ndarray, starts: np.ndarray, lab: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-cluster extents along the rotated axes and the closeness score of the rectangle.
 
     Closeness (Zhang et al., "Efficient L-shape fitting", 2017) sums 1 / max(d, d0) over the

@@ -18,7 +18,10 @@ class BevGrid:
     ny: int
 
     @classmethod
-    def covering(cls, x_min: float, y_min: float, x_max: float, y_max: float, cell_m: float):
+    def covering(
+        cls, x_min: float, y_min: float, x_max: float, y_max: float, cell_m: float
+    ) -> BevGrid:
+        """The grid of ``cell_m`` cells that covers the given rectangle."""
         nx = max(1, int(np.ceil((x_max - x_min) / cell_m)))
         ny = max(1, int(np.ceil((y_max - y_min) / cell_m)))
         return cls(float(x_min), float(y_min), float(cell_m), nx, ny)

@@ -120,7 +120,7 @@ class Scene:
     statics: list[SceneBox] = field(default_factory=list)
 
     @classmethod
-    def crossroads(cls, rng: np.random.Generator, **kwargs) -> Scene:
+    def crossroads(cls, rng: np.random.Generator, *, lidar: LidarModel | None = None) -> Scene:
         """Buildings in the four corners, poles along the kerbs, random slope and camber."""
         terrain = Terrain(
             grade_x=float(rng.uniform(-0.05, 0.05)),
@@ -128,7 +128,7 @@ class Scene:
             curve_per_m=float(rng.uniform(-2e-4, 2e-4)),
             camber=float(rng.uniform(0.015, 0.03)),
         )
-        scene = cls(terrain=terrain, **kwargs)
+        scene = cls(terrain=terrain, lidar=lidar or LidarModel())
         half = terrain.road_half_width_m
         for sx in (-1, 1):
             for sy in (-1, 1):
