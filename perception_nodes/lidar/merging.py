@@ -67,7 +67,8 @@ def merge_vehicle_pieces(
     if ci.size == 0:
         return labels, n_clusters
     # fit every candidate union in one call: pair p's points get label p
-    members = [np.nonzero(lab == c)[0] for c in range(n_clusters)]
+    order = np.argsort(lab, kind='stable')
+    members = np.split(order, np.cumsum(counts)[:-1])
     idx = [np.concatenate([members[i], members[j]]) for i, j in zip(ci, cj, strict=True)]
     pair_of = np.repeat(np.arange(ci.size), [len(v) for v in idx])
     flat = np.concatenate(idx)
