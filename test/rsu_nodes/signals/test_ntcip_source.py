@@ -26,7 +26,7 @@ from v2x_runtime.embedded import EmbeddedRuntime
 
 SNMPD = shutil.which('snmpd') or '/usr/sbin/snmpd'
 AGENT = Path(__file__).resolve().parent / 'ntcip_agent.py'
-PORTS = iter(range(41820, 41850))
+PORTS = iter(range(41820, 41850))  # snmpd needs a port known before it starts
 STATE = 'v2x_stack/msg/IntersectionState'
 
 
