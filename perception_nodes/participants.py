@@ -46,14 +46,25 @@ def _quaternion_z(yaw_rad: float) -> Any:
 
 
 def detections_to_msg(
-    det: Detections, *, stamp_ns: int, frame_id: str, position_std_m: float = 0.2
+    det: Detections,
+    *,
+    stamp_ns: int,
+    frame_id: str,
+    position_std_m: float = 0.15,
+    position_std_per_m: float = 0.004,
 ) -> Any:
-    """One frame's boxes as Participants (ids 1..K within the frame; velocity unknown)."""
+    """One frame's boxes as Participants (ids 1..K within the frame; velocity unknown).
+
+    The position standard deviation grows with the range from the sensor (the frame's origin):
+    ``position_std_m + position_std_per_m * range``; velocity entries are -1 (unknown).
+    """
     header = m.header(stamp_ns, frame_id)
-    cov = np.diag([position_std_m**2, position_std_m**2, -1.0, -1.0]).ravel()
     b = det.boxes
     parts = []
     for k in range(len(b)):
+        x, y, z = (float(v) for v in b.center_m[k])
+        std = position_std_m + position_std_per_m * math.hypot(x, y)
+        cov = np.diag([std * std, std * std, -1.0, -1.0]).ravel()
         parts.append(
             m.new(
                 PARTICIPANT,
@@ -61,12 +72,7 @@ def detections_to_msg(
                 id=k + 1,
                 participant_class=int(det.class_id[k]),
                 source=SOURCE_LIDAR,
-                position=m.new(
-                    'geometry_msgs/msg/Point',
-                    x=float(b.center_m[k, 0]),
-                    y=float(b.center_m[k, 1]),
-                    z=float(b.center_m[k, 2]),
-                ),
+                position=m.new('geometry_msgs/msg/Point', x=x, y=y, z=z),
                 latitude_deg=math.nan,
                 longitude_deg=math.nan,
                 altitude_m=math.nan,
@@ -77,7 +83,7 @@ def detections_to_msg(
                     y=float(b.width_m[k]),
                     z=float(b.height_m[k]),
                 ),
-                covariance=cov.copy(),
+                covariance=cov,
                 heading_variance=-1.0,  # box yaw: ambiguous by pi
                 confidence=float(det.confidence[k]),
             )
@@ -101,14 +107,17 @@ def detection_set_from_msg(msg: Any) -> tuple[DetectionSet, list[str]]:
         if not m.finite(*vals):
             bad.append(f'participant {p.id}: non-finite position/size/heading {vals}')
             continue
-        rows.append((*vals, p.participant_class, p.confidence))
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 9)
+        cov = np.asarray(p.covariance, dtype=np.float64)
+        var = 0.5 * (cov[0] + cov[5]) if cov.size == 16 else -1.0  # mean of var(x), var(y)
+        rows.append((*vals, p.participant_class, p.confidence, var))
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 10)
     det = DetectionSet(
         xyz_m=arr[:, 0:3],
         size_m=arr[:, 3:6],
         yaw_rad=arr[:, 6],
         class_id=arr[:, 7].astype(np.uint8),
         confidence=np.clip(arr[:, 8], 0.0, 1.0),
+        position_var_m2=arr[:, 9],
     )
     return det, bad
 

@@ -65,13 +65,18 @@ class TrackerConfig:
 
 @dataclass(frozen=True)
 class DetectionSet:
-    """One sensor cycle's detections as arrays of D: centre, size (l, w, h), yaw, class, conf."""
+    """One sensor cycle's detections as arrays of D: centre, size (l, w, h), yaw, class, conf.
+
+    ``position_var_m2`` (D,), when given, is each detection's own position variance; entries
+    that are not finite and positive fall back to the tracker's range model.
+    """
 
     xyz_m: np.ndarray
     size_m: np.ndarray
     yaw_rad: np.ndarray
     class_id: np.ndarray
     confidence: np.ndarray
+    position_var_m2: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.xyz_m.shape[0])
@@ -79,6 +84,8 @@ class DetectionSet:
     def check(self) -> None:
         n = self.xyz_m.shape[0]
         arrays = (self.size_m, self.yaw_rad, self.class_id, self.confidence)
+        if self.position_var_m2 is not None:
+            arrays = (*arrays, self.position_var_m2)
         if self.xyz_m.shape != (n, 3) or any(a.shape[0] != n for a in arrays):
             raise MeasurementError(
                 f'detection arrays disagree: xyz {self.xyz_m.shape}, size {self.size_m.shape}, '
@@ -146,12 +153,16 @@ class MultiObjectTracker:
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
-    def _meas_cov(self, xy: np.ndarray) -> np.ndarray:
-        std = self.config.position_std_m + self.config.position_std_per_m * np.hypot(
-            xy[:, 0], xy[:, 1]
+    def _meas_cov(self, xy: np.ndarray, own_var: np.ndarray | None) -> np.ndarray:
+        std = self.config.position_std_m + self.config.position_std_per_m * np.sqrt(
+            xy[:, 0] ** 2 + xy[:, 1] ** 2
         )
+        var = std**2
+        if own_var is not None:
+            good = np.isfinite(own_var) & (own_var > 0)
+            var = np.where(good, own_var, var)
         r = np.zeros((xy.shape[0], 2, 2))
-        r[:, 0, 0] = r[:, 1, 1] = std**2
+        r[:, 0, 0] = r[:, 1, 1] = var
         return r
 
     def step(self, stamp_s: float, det: DetectionSet) -> list[Track]:
@@ -171,7 +182,7 @@ class MultiObjectTracker:
             c = self.mu
         xc, pc = imm.combine(self.x, self.p, c)
         z_xy = det.xyz_m[:, :2].astype(np.float64)
-        r = self._meas_cov(z_xy)
+        r = self._meas_cov(z_xy, det.position_var_m2)
         # gate with the innovation covariance of each pair (measurement noise varies by range);
         # S = P_xy + r I is 2x2, so its inverse and determinant are written out
         if len(self) and len(det):

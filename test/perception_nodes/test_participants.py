@@ -43,7 +43,8 @@ def test_detections_round_trip_through_cdr():
     assert (p.id, p.source, p.participant_class) == (1, 6, 1)
     assert math.isnan(p.latitude_deg) and p.heading_variance == -1.0
     cov = p.covariance.reshape(4, 4)
-    assert cov[0, 0] > 0 and cov[2, 2] == -1.0 and cov[3, 3] == -1.0
+    assert cov[0, 0] == pytest.approx((0.15 + 0.004 * math.hypot(10.0, 2.0)) ** 2)
+    assert cov[2, 2] == -1.0 and cov[3, 3] == -1.0
     ds, bad = detection_set_from_msg(back)
     assert bad == []
     np.testing.assert_allclose(ds.xyz_m, det.boxes.center_m)
@@ -51,6 +52,7 @@ def test_detections_round_trip_through_cdr():
     np.testing.assert_allclose(ds.yaw_rad, det.boxes.yaw_rad)
     assert ds.class_id.tolist() == [1, 5]
     np.testing.assert_allclose(ds.confidence, [0.9, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(ds.position_var_m2[0], cov[0, 0])
 
 
 def test_nonfinite_participants_are_named_and_left_out():

@@ -241,3 +241,40 @@ def test_imm_predict_update_keep_covariances_symmetric_positive(vx, vy, w, dt, m
     # a coordinated turn of zero rate is the straight line
     s = np.array([[0.0, 0.0, vx, vy, 0.0]])
     np.testing.assert_allclose(imm._ct_move(s, dt)[0, :2], [vx * dt, vy * dt], atol=1e-9)
+
+
+def test_detection_variance_overrides_the_range_model():
+    """A detection that brings its own position variance is weighted by it."""
+    sharp, vague = MultiObjectTracker(), MultiObjectTracker()
+    for tracker, var in ((sharp, 0.01**2), (vague, 3.0**2)):
+        for k in range(5):
+            det = _dets([[10.0, 0.0]])
+            det = DetectionSet(
+                det.xyz_m,
+                det.size_m,
+                det.yaw_rad,
+                det.class_id,
+                det.confidence,
+                position_var_m2=np.array([var]),
+            )
+            tracker.step(k * DT, det)
+    (a,) = sharp.tracks(0.4)
+    (b,) = vague.tracks(0.4)
+    assert a.covariance[0, 0] < 0.001 < b.covariance[0, 0]
+    # not finite or not positive: the range model applies
+    fallback = MultiObjectTracker()
+    det = _dets([[10.0, 0.0]])
+    fallback.step(
+        0.0,
+        DetectionSet(
+            det.xyz_m,
+            det.size_m,
+            det.yaw_rad,
+            det.class_id,
+            det.confidence,
+            position_var_m2=np.array([-1.0]),
+        ),
+    )
+    (c,) = fallback.tracks(0.0, include_tentative=True)
+    expected = (TrackerConfig().position_std_m + TrackerConfig().position_std_per_m * 10.0) ** 2
+    assert c.covariance[0, 0] == pytest.approx(expected)
