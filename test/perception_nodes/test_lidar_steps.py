@@ -2,10 +2,13 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perception_nodes.lidar.background import BackgroundConfig, BackgroundModel
 from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
 from perception_nodes.lidar.errors import LidarConfigError
+from perception_nodes.lidar.geometry import points_in_polygon
 from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
 from perception_nodes.lidar.roi import RegionOfInterest
@@ -154,3 +157,42 @@ def test_cluster_config_errors():
         ClusterConfig(min_points=0)
     with pytest.raises(LidarConfigError, match='at most one'):
         ClusterConfig(range_growth=0.01, range_growth_sq=0.001)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), n_blobs=st.integers(1, 8))
+def test_cluster_partition_does_not_depend_on_point_order(seed, n_blobs):
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-60, 60, (n_blobs, 2))
+    pts = np.vstack([_blob(rng, cx, cy, n=int(rng.integers(3, 40))) for cx, cy in centres])
+    labels, n = cluster_points(pts, ClusterConfig())
+    perm = rng.permutation(len(pts))
+    labels_p, n_p = cluster_points(pts[perm], ClusterConfig())
+    assert n == n_p
+    # the same pairs of points share a cluster
+    same = labels[:, None] == labels[None, :]
+    same_p = np.empty_like(same)
+    same_p[np.ix_(perm, perm)] = labels_p[:, None] == labels_p[None, :]
+    keep = labels >= 0
+    assert (same[np.ix_(keep, keep)] == same_p[np.ix_(keep, keep)]).all()
+    assert ((labels >= 0) == (labels_p[np.argsort(perm)] >= 0)).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_rasterised_roi_agrees_with_the_exact_polygon_away_from_edges(seed):
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 7))
+    radii = rng.uniform(10, 40, 7)
+    poly = np.column_stack([radii * np.cos(angles), radii * np.sin(angles)])
+    roi = RegionOfInterest(poly, z_min_m=-5, z_max_m=5, cell_m=0.1)
+    pts = np.column_stack([rng.uniform(-45, 45, (3000, 2)), np.zeros(3000)])
+    exact = points_in_polygon(pts[:, :2], poly)
+    # distance of each point to the nearest polygon edge
+    a, b = poly, np.roll(poly, -1, axis=0)
+    ab = b - a
+    t = np.clip(np.einsum('pkd,kd->pk', pts[:, None, :2] - a[None], ab) / (ab**2).sum(1), 0, 1)
+    nearest = a[None] + t[..., None] * ab[None]
+    dist = np.sqrt(((pts[:, None, :2] - nearest) ** 2).sum(-1)).min(axis=1)
+    far = dist > 0.15  # a cell diagonal
+    assert (roi.mask(pts)[far] == exact[far]).all()
