@@ -73,18 +73,28 @@ class BackgroundModel:
         return self.updates >= self.config.learn_frames
 
     def _flat(self, xyz_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        idx = np.floor((xyz_m - self.origin) * self.inv).astype(np.int64)
-        idx[:, 2] += 1  # padding slice below
-        nx, ny, nz = self.dims
-        inside = (
-            (idx[:, 0] >= 0)
-            & (idx[:, 0] < nx)
-            & (idx[:, 1] >= 0)
-            & (idx[:, 1] < ny)
-            & (idx[:, 2] >= 1)
-            & (idx[:, 2] < nz - 1)
-        )
-        flat = (idx[:, 0] * ny + idx[:, 1]) * nz + idx[:, 2]
+        """Flat voxel index of each point and whether it lies inside the model.
+
+        Column by column (numpy broadcasting over a trailing axis of 3 is several times
+        slower), float32 and int32 throughout (far fewer than 2**31 voxels); a negative index
+        seen as uint32 is huge, so one comparison per axis checks both bounds.
+        """
+        nx, ny, nz = (int(v) for v in self.dims)
+        axes = []
+        for axis in range(3):
+            q = xyz_m[:, axis] - self.origin[axis]
+            q *= self.inv[axis]
+            np.floor(q, out=q)
+            axes.append(q.astype(np.int32))
+        ix, iy, iz = axes
+        inside = ix.view(np.uint32) < nx
+        inside &= iy.view(np.uint32) < ny
+        inside &= iz.view(np.uint32) < nz - 2
+        flat = ix * np.int32(ny)
+        flat += iy
+        flat *= np.int32(nz)
+        flat += iz
+        flat += 1  # the padding slice below
         return flat, inside
 
     def observe(self, xyz_m: np.ndarray) -> bool:
@@ -95,7 +105,7 @@ class BackgroundModel:
             return False
         flat, inside = self._flat(xyz_m)
         # fancy ``+=`` adds once per distinct voxel: exactly "occupied in this frame"
-        self.hits[flat[inside]] += 1
+        self.hits[flat[np.flatnonzero(inside)]] += 1
         self.updates += 1
         if self.updates >= 2 * self.config.window_updates:
             self.hits >>= 1
@@ -108,9 +118,11 @@ class BackgroundModel:
             return np.ones(xyz_m.shape[0], dtype=bool)
         flat, inside = self._flat(xyz_m)
         threshold = max(1, int(np.ceil(self.config.occupied_fraction * self.updates)))
-        f = flat[inside]
-        bg = (self.hits[f] >= threshold) | (self.hits[f - 1] >= threshold)
+        idx = np.flatnonzero(inside)  # index arrays: cheaper than boolean masks here
+        f = flat[idx]
+        bg = self.hits[f] >= threshold
+        bg |= self.hits[f - 1] >= threshold
         bg |= self.hits[f + 1] >= threshold
         fg = np.ones(xyz_m.shape[0], dtype=bool)
-        fg[inside] = ~bg
+        fg[idx[bg]] = False
         return fg

