@@ -190,6 +190,8 @@ def test_tracker_rejects_bad_arrays_and_goes_on():
         ({'class_car_size_m': [1.0, 2.0]}, 'class_car_size_m'),
         ({'class_car_size_m': [5.0, 2.0, 1.0, 2.0, 1.0, 2.0]}, 'car.length'),
         ({'ground_window_m': 0.2}, 'ground cell/window'),
+        ({'ego_box_m': [1.0, 2.0, 3.0]}, 'ego_box_m: expected 4 numbers'),
+        ({'ego_box_m': [1.0, -1.0, 0.0, 1.0]}, 'ego_box_m'),
     ],
 )
 def test_detector_config_errors_name_the_field(params, match):
