@@ -23,8 +23,13 @@ def make(min_display_s=2.0, expire_after_s=0.0):
 
 
 def report(arb, app, level, t_s, target='', ttc=math.inf):
-    return arb.report(application=app, target_id=target, level=level, time_to_collision_s=ttc,
-                      now_ns=round(t_s * S))  # fmt: skip
+    return arb.report(
+        application=app,
+        target_id=target,
+        level=level,
+        time_to_collision_s=ttc,
+        now_ns=round(t_s * S),
+    )
 
 
 def shown(arb, t_s):
@@ -107,8 +112,9 @@ def test_warnings_not_resent_expire():
 APPS = ['FCW', 'ICW', 'BSW', 'EBW', 'EVW', 'HLW', 'SLW', 'GLOSA']
 EVENTS = st.lists(
     st.tuples(st.sampled_from(APPS), st.integers(0, 4), st.integers(1, 400)),  # dt in 10 ms
-    min_size=1, max_size=60,
-)  # fmt: skip
+    min_size=1,
+    max_size=60,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -120,8 +126,9 @@ def test_invariants_of_any_report_sequence(events):
     t_ns, since_ns, prev = 0, 0, None
     for app, level, dt in events:
         t_ns += dt * 10_000_000
-        arb.report(application=app, target_id='', level=level, time_to_collision_s=math.inf,
-                   now_ns=t_ns)  # fmt: skip
+        arb.report(
+            application=app, target_id='', level=level, time_to_collision_s=math.inf, now_ns=t_ns
+        )
         d = arb.step(t_ns)
         best = max((c.priority for c in arb.candidates.values()), default=None)
         if best is not None:
@@ -131,8 +138,7 @@ def test_invariants_of_any_report_sequence(events):
             if d.active.key in arb.candidates and best is not None:
                 in_hold = prev is not None and t_ns - since_ns < 1e9
                 current = arb.candidates[d.active.key].priority
-                assert current == best or in_hold or (prev is not None and
-                                                       d.active.key == prev.key)  # fmt: skip
+                assert current == best or in_hold or (prev is not None and d.active.key == prev.key)
         switched = (d.active is None) != (prev is None) or (
             d.active is not None and prev is not None and d.active.key != prev.key
         )
@@ -186,8 +192,7 @@ def test_component_priority_hold_and_clear_on_the_runtime_clock():
     h.run(1.9)  # t = 3.4: FCW shown since 1.0, held until 3.0
     h.send('BSW', CAUTION)
     h.run(3.0)  # t = 6.4
-    assert h.timeline() == [(0.1, None), (0.5, 'GLOSA'), (1.0, 'FCW'), (3.0, 'GLOSA'),
-                            (3.4, 'BSW')]  # fmt: skip
+    assert h.timeline() == [(0.1, None), (0.5, 'GLOSA'), (1.0, 'FCW'), (3.0, 'GLOSA'), (3.4, 'BSW')]
     h.send('GLOSA', NONE)
     h.send('BSW', NONE)  # shown since 3.4: its hold is over, it goes at once
     h.run(3.0)
@@ -205,7 +210,9 @@ def test_component_logs_what_it_does_not_show():
     h.run(0.3)
     assert h.shown() == ('EVW', WARNING)
     assert [(w.application, w.text) for w in h.log] == [
-        ('TJW', '[suppressed] jam in 300 m'), ('GLOSA', '[suppressed] GLOSA test warning')]  # fmt: skip
+        ('TJW', '[suppressed] jam in 300 m'),
+        ('GLOSA', '[suppressed] GLOSA test warning'),
+    ]
     assert h.node.ctx.diagnostics.counters['suppressed.TJW'] == 1
 
 

@@ -56,8 +56,9 @@ def test_unknown_applications_rank_lowest_and_names_are_case_insensitive():
 
 
 def test_overrides_replace_the_table_entry():
-    table = PriorityTable().with_overrides(parse_overrides(['evw=70', ' GLOSA = 5 '],
-                                                           parameter='p'))  # fmt: skip
+    table = PriorityTable().with_overrides(
+        parse_overrides(['evw=70', ' GLOSA = 5 '], parameter='p')
+    )
     assert table.priority('EVW', 1) == 70
     assert table.priority('EVW', 1) > table.priority('FCW', 1)
     assert table.priority('GLOSA', 1) == 5
