@@ -34,6 +34,7 @@ STATIC = {
     '/hmi.css': ('hmi.css', 'text/css; charset=utf-8'),
 }
 WS_PATH = '/ws'
+CLOSE_TIMEOUT_S = 1.0
 
 
 def load_assets() -> dict[str, bytes]:
@@ -76,6 +77,7 @@ class HmiWebServer:
         self._start_error: BaseException | None = None
         self._stopping: asyncio.Event | None = None
         self._clients: set[_Client] = set()
+        self._connections: set[ServerConnection] = set()
         self._state_text = '{"type":"state","seq":0}'
         self._state_seq = 0
         self._map_text = '{"type":"map","lanes":[],"boundaries":[],"stop_lines":[]}'
@@ -122,6 +124,10 @@ class HmiWebServer:
                 f'cannot serve the HMI on {self.host}:{self.requested_port}: {self._start_error}'
             ) from self._start_error
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         """Close every connection and the listening socket; join the thread."""
         loop, thread = self._loop, self._thread
@@ -131,7 +137,7 @@ class HmiWebServer:
             thread.join(timeout_s)
             if thread.is_alive():
                 LOG.error('HMI web server thread did not end in %.1f s', timeout_s)
-        self._thread = None
+                return
 
     def _request_stop(self) -> None:
         if self._stopping is not None:
@@ -154,11 +160,25 @@ class HmiWebServer:
 
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
+        connections = self._connections
+
+        class Tracked(ServerConnection):
+            """Known from the first byte on, so that stop() can abort a stuck handshake."""
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                connections.add(self)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                connections.discard(self)
+                super().connection_lost(exc)
+
         self._server = await serve(
             self._handle,
             self.host,
             self.requested_port,
             process_request=self._process_request,
+            create_connection=Tracked,
             ping_interval=5.0,
             ping_timeout=10.0,
             max_size=4096,  # pages send nothing of size
@@ -168,7 +188,19 @@ class HmiWebServer:
         self._ready.set()
         await self._stopping.wait()
         self._server.close()
-        await self._server.wait_closed()
+        try:  # a client that never finishes its HTTP request must not hold the shutdown
+            await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            LOG.warning(
+                'HMI web server: connections still open after %.1f s, aborted', CLOSE_TIMEOUT_S
+            )
+            for conn in list(self._connections):
+                conn.transport.abort()
+            await asyncio.sleep(0.05)  # let the aborted transports run connection_lost
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split('?', 1)[0]
