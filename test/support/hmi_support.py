@@ -182,7 +182,8 @@ class Chromium:
                 'Chromium to write DevToolsActivePort',
             )
             port, path = text.split('\n')[:2]
-            self.ws = connect(f'ws://127.0.0.1:{port.strip()}{path.strip()}', max_size=2**26)
+            url = f'ws://127.0.0.1:{port.strip()}{path.strip()}'
+            self.ws = connect(url, max_size=2**26).__enter__()  # closed in close()
             target = self.call('Target.createTarget', url='about:blank')['targetId']
             self.session = self.call('Target.attachToTarget', targetId=target, flatten=True)[
                 'sessionId'
