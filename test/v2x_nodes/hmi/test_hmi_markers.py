@@ -100,8 +100,9 @@ def test_vanished_targets_and_a_cleared_warning_are_deleted_once():
         ('warning', 0),  # cleared at 0.4 s, held to 0.5 s (min_display_s)
     ]
     assert [x.id for x in mk.last('targets') if x.action == ADD] == [ids[0]]
-    rt.run(duration_s=0.6)  # nothing is deleted twice
-    assert not [x for a in mk.arrays[-3:] for x in a.markers if x.action == DELETE]
+    rt.run(duration_s=0.6)  # nothing is deleted twice; target 1 expires (0.4 s + 0.5 s)
+    later = [(x.ns, x.id) for a in mk.arrays[-3:] for x in a.markers if x.action == DELETE]
+    assert sorted(later) == [('target_ids', ids[0]), ('targets', ids[0])]
     assert mk.last('warning') == []
 
 
