@@ -50,23 +50,41 @@ EGO_COLOUR: Rgba = (0.2, 0.4, 1.0, 1.0)
 LANE_COLOUR: Rgba = (0.85, 0.85, 0.85, 1.0)
 
 
+# Fields the HMI never sets, built once and shared (they are large: an image, a mesh).
+_UNUSED = {
+    'texture': m.new('sensor_msgs/msg/CompressedImage'),
+    'mesh_file': m.new('visualization_msgs/msg/MeshFile'),
+    'lifetime': m.new('builtin_interfaces/msg/Duration'),
+}
+
+
+# Small types are built with their dataclass directly (every field given): ~8x faster than
+# m.new, which matters with hundreds of targets per cycle.
+_Point = m.msg_class('geometry_msgs/msg/Point')
+_Quaternion = m.msg_class('geometry_msgs/msg/Quaternion')
+_Pose = m.msg_class('geometry_msgs/msg/Pose')
+_Vector3 = m.msg_class('geometry_msgs/msg/Vector3')
+_ColorRGBA = m.msg_class('std_msgs/msg/ColorRGBA')
+
+
 def _pose(x: float, y: float, z: float, yaw: float) -> Any:
-    return m.new(
-        'geometry_msgs/msg/Pose',
-        position=m.new('geometry_msgs/msg/Point', x=x, y=y, z=z),
-        orientation=m.new(
-            'geometry_msgs/msg/Quaternion', z=math.sin(yaw / 2.0), w=math.cos(yaw / 2.0)
-        ),
+    return _Pose(
+        position=_Point(x=float(x), y=float(y), z=float(z)),
+        orientation=_Quaternion(x=0.0, y=0.0, z=math.sin(yaw / 2.0), w=math.cos(yaw / 2.0)),
     )
+
+
+def _scale(x: float = 0.0, y: float = 0.0, z: float = 0.0) -> Any:
+    return _Vector3(x=float(x), y=float(y), z=float(z))
 
 
 def _colour(rgba: Rgba) -> Any:
     r, g, b, a = rgba
-    return m.new('std_msgs/msg/ColorRGBA', r=r, g=g, b=b, a=a)
+    return _ColorRGBA(r=float(r), g=float(g), b=float(b), a=float(a))
 
 
 def _point(x: float, y: float, z: float = 0.0) -> Any:
-    return m.new('geometry_msgs/msg/Point', x=float(x), y=float(y), z=z)
+    return _Point(x=float(x), y=float(y), z=float(z))
 
 
 class MarkerBuilder:
@@ -78,20 +96,28 @@ class MarkerBuilder:
         self._ids: dict[str, int] = {}
         self._live: set[int] = set()
         self._warning_live = False
+        self._header_cache: tuple[int, Any] | None = None
+
+    def _header(self, stamp_ns: int) -> Any:
+        # One header per cycle, shared by its markers (messages are never mutated).
+        if self._header_cache is None or self._header_cache[0] != stamp_ns:
+            self._header_cache = (stamp_ns, m.header(stamp_ns, self.frame_id))
+        return self._header_cache[1]
 
     def _marker(self, ns: str, mid: int, kind: int, stamp_ns: int, **fields: Any) -> Any:
         return m.new(
             MARKER,
-            header=m.header(stamp_ns, self.frame_id),
+            header=self._header(stamp_ns),
             ns=ns,
             id=mid,
             type=kind,
             action=ADD,
+            **_UNUSED,
             **fields,
         )
 
     def _delete(self, ns: str, mid: int, stamp_ns: int) -> Any:
-        return m.new(MARKER, header=m.header(stamp_ns, self.frame_id), ns=ns, id=mid, action=DELETE)
+        return m.new(MARKER, header=self._header(stamp_ns), ns=ns, id=mid, action=DELETE, **_UNUSED)
 
     def build(self, scene: Scene, stamp_ns: int, *, with_lanes: bool) -> Any:
         markers: list[Any] = []
@@ -107,7 +133,7 @@ class MarkerBuilder:
                     LINE_LIST,
                     stamp_ns,
                     pose=_pose(0, 0, 0, 0),
-                    scale=m.new('geometry_msgs/msg/Vector3', x=0.5),
+                    scale=_scale(x=0.5),
                     color=_colour(
                         LIGHT_COLOURS.get(light, UNKNOWN_LIGHT) if light else UNKNOWN_LIGHT
                     ),
@@ -123,7 +149,7 @@ class MarkerBuilder:
                     CUBE,
                     stamp_ns,
                     pose=_pose(e.x_m, e.y_m, 0.75, e.yaw_rad),
-                    scale=m.new('geometry_msgs/msg/Vector3', x=e.length_m, y=e.width_m, z=1.5),
+                    scale=_scale(x=e.length_m, y=e.width_m, z=1.5),
                     color=_colour(EGO_COLOUR),
                 )
             )
@@ -142,7 +168,7 @@ class MarkerBuilder:
             LINE_LIST,
             stamp_ns,
             pose=_pose(0, 0, 0, 0),
-            scale=m.new('geometry_msgs/msg/Vector3', x=0.15),
+            scale=_scale(x=0.15),
             color=_colour(LANE_COLOUR),
             points=points,
         )
@@ -172,7 +198,7 @@ class MarkerBuilder:
                     CUBE,
                     stamp_ns,
                     pose=_pose(t.x_m, t.y_m, 0.75, t.yaw_rad),
-                    scale=m.new('geometry_msgs/msg/Vector3', x=t.length_m, y=t.width_m, z=1.5),
+                    scale=_scale(x=t.length_m, y=t.width_m, z=1.5),
                     color=_colour(colour),
                 )
             )
@@ -183,7 +209,7 @@ class MarkerBuilder:
                     TEXT,
                     stamp_ns,
                     pose=_pose(t.x_m, t.y_m, 2.5, 0.0),
-                    scale=m.new('geometry_msgs/msg/Vector3', z=1.0),
+                    scale=_scale(z=1.0),
                     color=_colour((1, 1, 1, 1)),
                     text=t.key,
                 )
@@ -210,7 +236,7 @@ class MarkerBuilder:
                 TEXT,
                 stamp_ns,
                 pose=_pose(scene.ego.x_m, scene.ego.y_m, 5.0, 0.0),
-                scale=m.new('geometry_msgs/msg/Vector3', z=2.0),
+                scale=_scale(z=2.0),
                 color=_colour(LEVEL_COLOURS.get(w.level, LEVEL_COLOURS[3])),
                 text=f'{w.application} {w.level_name}: {w.text}{ttc}',
             )
