@@ -130,6 +130,7 @@ class HmiServer(Component):
             return
         self.web = HmiWebServer(self.host, self.port, on_error=self.ctx.logger.error)
         self.web.set_map(encode(map_message(self.lanes, self.frame_id)))
+        self.web.post_state(encode(state_message(self.scene(), 0)))  # a page never sees none
         self.web.start()  # ServerError names the address when it cannot bind
         self.ctx.diagnostics.set_value('url', self.web.url)
         self.ctx.logger.info(f'HMI page at {self.web.url}')
