@@ -108,7 +108,8 @@ class DemoScene(Component):
     ) -> None:
         gap = self.lead_x - self.ego_x - 4.6
         closing = self.ego_v - lead_v
-        ttc = gap / closing if closing > 0.1 and gap > 0 else math.inf
+        moving = self.ego_v > 2.0  # no collision warning while creeping in a queue
+        ttc = gap / closing if moving and closing > 0.1 and gap > 0 else math.inf
         level = 4 if ttc < 2.0 else 3 if ttc < 3.5 else 2 if ttc < 5.0 else 0
         self._raise(
             'FCW', level, now, target='a1b2c3d4', ttc=ttc, dist=gap, text='Vehicle ahead: brake!'
