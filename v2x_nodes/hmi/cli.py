@@ -15,8 +15,9 @@ from v2x_nodes.hmi.demo import DemoScene
 from v2x_nodes.hmi.hmi_server import HmiServer
 from v2x_nodes.hmi.warning_arbiter import WarningArbiter
 from v2x_runtime.embedded import EmbeddedRuntime
+from v2x_runtime.resources import resource_path
 
-DEFAULT_MAP = Path(__file__).resolve().parents[2] / 'config' / 'maps' / 'intersection.osm'
+DEFAULT_MAP = resource_path('config/maps/intersection.osm')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -13,6 +13,7 @@ from v2x_nodes.hmi.scene import Advice, Ego, LaneGeometry, Scene, ShownWarning, 
 from v2x_nodes.hmi.server import HmiWebServer
 from v2x_runtime import QOS_LATCHED, QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from v2x_runtime.resources import resource_path
 
 PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
 TARGET_TOPICS = ('v2x/remote_vehicles', 'v2x/roadside_participants')
@@ -32,7 +33,8 @@ class HmiServer(Component):
     (IntersectionState), `hmi/active_warning` (Warning, from WarningArbiter),
     `v2x/speed_advice` (SpeedAdvice); out `hmi/markers` (visualization_msgs/MarkerArray).
     Parameters: `host`, `port` (0: any free port, see ``url``), `serve` (false: markers only),
-    `map_file` (Lanelet2 OSM; empty: no lanes), `frame_id`, periods and timeouts below.
+    `map_file` (Lanelet2 OSM, relative to the package or cwd; empty: no lanes), `frame_id`,
+    periods and timeouts below.
     Rejects: wrong_frame, not_finite. Values: url, clients, sent, conflated.
     """
 
@@ -86,7 +88,9 @@ class HmiServer(Component):
         self.length_m = p('vehicle_length_m', 4.6, 'Own vehicle length', range=(0.5, 30.0))
         self.width_m = p('vehicle_width_m', 1.9, 'Own vehicle width', range=(0.3, 5.0))
         # A map that does not parse fails here, naming the file and element.
-        self.lanes = load_lane_geometry(map_file) if map_file else LaneGeometry()
+        self.lanes = (
+            load_lane_geometry(str(resource_path(map_file))) if map_file else LaneGeometry()
+        )
         self.markers = MarkerBuilder(self.lanes, self.frame_id)
         self.marker_pub = ctx.create_publisher(
             'hmi/markers', 'visualization_msgs/msg/MarkerArray', QOS_RELIABLE

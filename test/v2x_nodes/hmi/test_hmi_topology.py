@@ -1,7 +1,5 @@
 """The HMI's entries for config/car.yaml load, validate and run in the embedded runtime."""
 
-from pathlib import Path
-
 import pytest
 from hmi_support import warning
 
@@ -9,9 +7,7 @@ from v2x_runtime import TopologyError
 from v2x_runtime.embedded import EmbeddedRuntime
 from v2x_runtime.topology import build, load_topology, validate
 
-ROOT = Path(__file__).resolve().parents[3]
-MAP = ROOT / 'config' / 'maps' / 'intersection.osm'
-SNIPPET = f"""
+SNIPPET = """
 description: car HMI part
 namespace: car
 processes:
@@ -19,10 +15,10 @@ processes:
     components:
       warning_arbiter:
         plugin: v2x_nodes.hmi.warning_arbiter:WarningArbiter
-        parameters: {{min_display_s: 2.0, expire_after_s: 3.0, priority_overrides: ['']}}
+        parameters: {min_display_s: 2.0, expire_after_s: 3.0, priority_overrides: ['']}
       hmi_server:
         plugin: v2x_nodes.hmi.hmi_server:HmiServer
-        parameters: {{host: 127.0.0.1, port: 0, map_file: {MAP}}}
+        parameters: {host: 127.0.0.1, port: 0, map_file: config/maps/intersection.osm}
 """
 
 
