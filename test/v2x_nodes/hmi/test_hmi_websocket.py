@@ -1,5 +1,6 @@
 """HmiServer's web side: the websocket protocol with a real client, HTTP, start/stop, errors."""
 
+import contextlib
 import json
 import math
 import socket
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from hmi_support import odometry, participant, participants, spat, speed_advice, warning
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -28,7 +31,7 @@ def live():
     rt.add_component(WarningArbiter, name='arbiter')
     rt.start()
     try:
-        yield rt, hmi
+        yield hmi
     finally:
         rt.close()
 
@@ -237,3 +240,27 @@ def test_bad_inputs_are_rejected_and_counted():
     assert [t.key for t in hmi.scene().targets] == ['rsu1/2']
     assert hmi.url == ''
     rt.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.binary(min_size=1, max_size=600))
+def test_garbage_on_the_port_never_stops_the_server(hmi_server, data):
+    hmi = hmi_server
+    with socket.create_connection(('127.0.0.1', hmi.web.port), timeout=10.0) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(OSError):
+            sock.recv(4096)  # an error reply or a closed connection, never a hang
+    status, _, body = get(hmi.url)
+    assert status == 200 and b'<canvas' in body
+
+
+@pytest.fixture(scope='module')
+def hmi_server():
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    hmi = rt.add_component(HmiServer, name='hmi', parameters={'port': 0})
+    rt.start()
+    try:
+        yield hmi
+    finally:
+        rt.close()
