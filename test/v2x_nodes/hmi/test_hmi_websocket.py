@@ -31,7 +31,7 @@ def live():
     rt.add_component(WarningArbiter, name='arbiter')
     rt.start()
     try:
-        yield hmi
+        yield rt, hmi
     finally:
         rt.close()
 
