@@ -46,8 +46,14 @@ DEFAULT_SIZE_M = {  # (length, width) by Participant class when the size is unkn
 }
 
 
-def target_key(source_id: str, participant_id: int) -> str:
-    return f'{source_id}/{participant_id}'
+# The name of a sender-less target's origin in its key, by input topic (as the applications
+# name their warnings' targets, v2x_nodes.applications.targets).
+ORIGIN_NAMES = {'v2x/remote_vehicles': 'remote_vehicle', 'v2x/roadside_participants': 'roadside'}
+
+
+def target_key(source_id: str, participant_id: int, topic: str) -> str:
+    """``source_id:id``; without a source id, the origin's name: ``roadside:3``."""
+    return f'{source_id or ORIGIN_NAMES.get(topic, topic)}:{participant_id}'
 
 
 def target_from_participant(p: Any, topic: str) -> Target | None:
@@ -60,7 +66,7 @@ def target_from_participant(p: Any, topic: str) -> Target | None:
     speed = math.hypot(p.velocity.x, p.velocity.y)
     yaw = float(p.heading_rad)
     return Target(
-        key=target_key(p.source_id, int(p.id)),
+        key=target_key(p.source_id, int(p.id), topic),
         id=int(p.id),
         source_id=p.source_id,
         participant_class=int(p.participant_class),

@@ -119,7 +119,7 @@ class DemoScene(Component):
             'VRUCW',
             3 if on_crossing else 0,
             now,
-            target='rsu1/3',
+            target='rsu1:3',
             ttc=math.inf,
             dist=math.hypot(-7.0 - self.ego_x, ped_y - LANE_Y_M),
             text='Pedestrian on the crossing',

@@ -156,8 +156,8 @@ def state_message(scene: Scene, seq: int) -> dict[str, Any]:
 def is_warned(target: Target, target_id: str) -> bool:
     """Does a warning's ``target_id`` name this target?
 
-    It does when it equals the target's key (``source_id/id``), its bare id, or, for a vehicle
-    describing itself (BSM, ``SOURCE_SELF``), the sender's id.
+    It does when it equals the target's key (``source_id:id``, the applications' form), its
+    bare id, or, for a vehicle describing itself (BSM, ``SOURCE_SELF``), the sender's id.
     """
     if not target_id:
         return False

@@ -25,7 +25,7 @@ class Ego:
 
 @dataclass(frozen=True)
 class Target:
-    key: str  # '<source_id>/<id>' ('/<id>' for own sensors): unique across sources
+    key: str  # '<source_id>:<id>' ('<origin>:<id>' without a source id): unique
     id: int
     source_id: str
     participant_class: int

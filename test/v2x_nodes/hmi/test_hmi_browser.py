@@ -83,7 +83,7 @@ def test_the_page_shows_a_raised_warning_and_hides_it_when_cleared(tmp_path):
         dom = browser.evaluate('document.documentElement.outerHTML')
         assert TEXT in dom and 'data-warning="FCW"' in dom
         assert 'class="warning level-4"' in dom
-        assert 'a1b2c3d4/7' in dom and 'phase 8 protected green' in dom
+        assert 'a1b2c3d4:7' in dom and 'phase 8 protected green' in dom
         assert browser.evaluate("document.getElementById('conn').textContent") == 'live'
         # the map was drawn: the canvas is not one flat colour
         colours = browser.evaluate(

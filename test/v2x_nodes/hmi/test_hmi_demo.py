@@ -34,7 +34,7 @@ def test_one_demo_cycle_raises_and_clears_warnings_and_moves_the_vehicle():
                 while state['type'] != 'state' or state['t'] != round(rt.now_ns() / 1e9, 3):
                     state = json.loads(ws.recv(timeout=10.0))
                 xs.append(state['ego']['x'])
-                assert {t['key'] for t in state['targets']} == {'a1b2c3d4/7', 'rsu1/3'}
+                assert {t['key'] for t in state['targets']} == {'a1b2c3d4:7', 'rsu1:3'}
                 assert len(state['signals'][0]['phases']) == 12
     finally:
         rt.close()

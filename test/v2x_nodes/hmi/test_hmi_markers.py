@@ -62,8 +62,8 @@ def test_markers_show_lanes_ego_targets_ids_signals_and_the_warning():
     assert (ego.scale.x, ego.scale.y) == (4.6, 1.9)
     boxes = {x.id: x for x in mk.last('targets')}
     labels = {x.id: x.text for x in mk.last('target_ids')}
-    assert sorted(labels.values()) == ['a1b2c3d4/7', 'rsu1/3'] and set(boxes) == set(labels)
-    warned = next(i for i, t in labels.items() if t == 'a1b2c3d4/7')
+    assert sorted(labels.values()) == ['a1b2c3d4:7', 'rsu1:3'] and set(boxes) == set(labels)
+    warned = next(i for i, t in labels.items() if t == 'a1b2c3d4:7')
     assert (boxes[warned].color.r, boxes[warned].color.g) == (1.0, 0.1)  # the warned one is red
     stops = {x.id: x for x in mk.last('stop_lines')}
     assert len(stops) == 12
@@ -84,14 +84,14 @@ def test_vanished_targets_and_a_cleared_warning_are_deleted_once():
         '/v2x/roadside_participants',
         participants(0, [participant(1, 5.0, 0.0, 0.0), participant(2, 9.0, 0.0, 0.0)]),
     )
-    rt.publish('/v2x/warnings', warning('VRUCW', 3, target='rsu1/2'))
+    rt.publish('/v2x/warnings', warning('VRUCW', 3, target='rsu1:2'))
     rt.run(duration_s=0.2)
     ids = sorted(x.id for x in mk.last('targets'))
     rt.run(duration_s=0.2)
     rt.publish(
         '/v2x/roadside_participants', participants(rt.now_ns(), [participant(1, 5.0, 0.0, 0.0)])
     )
-    rt.publish('/v2x/warnings', warning('VRUCW', 0, target='rsu1/2', now_ns=rt.now_ns()))
+    rt.publish('/v2x/warnings', warning('VRUCW', 0, target='rsu1:2', now_ns=rt.now_ns()))
     rt.run(duration_s=0.2)
     gone = [x for x in mk.arrays[-1].markers if x.action == DELETE]
     assert sorted((x.ns, x.id) for x in gone) == [
@@ -121,9 +121,9 @@ def test_any_numbers_encode_as_strict_json(x, y, ttc, dist, speed, text):
         t_s=1.0,
         ego=Ego(x, y, 0.0, speed, 4.6, 1.9),
         targets=(
-            Target('s/1', 1, 's', 1, x, y, 0.0, speed, 4.0, 1.8, 6, 0, 'v2x/remote_vehicles'),
+            Target('s:1', 1, 's', 1, x, y, 0.0, speed, 4.0, 1.8, 6, 0, 'v2x/remote_vehicles'),
         ),
-        warning=ShownWarning('FCW', 3, 's/1', ttc, dist, text),
+        warning=ShownWarning('FCW', 3, 's:1', ttc, dist, text),
     )
     decoded = json.loads(encode(state_message(scene, 1)))
     for value, got in ((x, decoded['ego']['x']), (ttc, decoded['warning']['ttc'])):

@@ -96,10 +96,10 @@ def test_a_page_gets_the_map_then_live_state_with_the_warning(live):
         'text': 'Brake! Vehicle ahead',
     }
     by_key = {t['key']: t for t in state['targets']}
-    assert set(by_key) == {'a1b2c3d4/7', 'rsu1/3'}
-    assert by_key['a1b2c3d4/7']['warned'] and not by_key['rsu1/3']['warned']
-    assert by_key['rsu1/3']['class'] == 'pedestrian' and by_key['rsu1/3']['speed'] == 1.2
-    assert by_key['rsu1/3']['length'] == 0.6  # unknown size: the class default
+    assert set(by_key) == {'a1b2c3d4:7', 'rsu1:3'}
+    assert by_key['a1b2c3d4:7']['warned'] and not by_key['rsu1:3']['warned']
+    assert by_key['rsu1:3']['class'] == 'pedestrian' and by_key['rsu1:3']['speed'] == 1.2
+    assert by_key['rsu1:3']['length'] == 0.6  # unknown size: the class default
     phases = {p['id']: p for p in state['signals'][0]['phases']}
     assert phases[8]['light'] == 'protected_green' and phases[8]['remaining'] == 8.5
     assert phases[7]['light'] == 'red' and phases[7]['max_remaining'] == 16.5
@@ -237,7 +237,7 @@ def test_bad_inputs_are_rejected_and_counted():
     rt.run(duration_s=0.1)
     counters = hmi.ctx.diagnostics.counters
     assert counters['rejected.wrong_frame'] == 2 and counters['rejected.not_finite'] == 2
-    assert [t.key for t in hmi.scene().targets] == ['rsu1/2']
+    assert [t.key for t in hmi.scene().targets] == ['rsu1:2']
     assert hmi.url == ''
     rt.close()
 
