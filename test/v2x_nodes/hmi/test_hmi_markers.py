@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from v2x_nodes.hmi import HmiServer, WarningArbiter
-from v2x_nodes.hmi.conversions import yaw_from_quaternion
+from v2x_nodes.hmi.conversions import target_from_participant, yaw_from_quaternion
 from v2x_nodes.hmi.protocol import encode, state_message
 from v2x_nodes.hmi.scene import Ego, Scene, ShownWarning, Target
 from v2x_runtime import messages as m
@@ -140,3 +140,13 @@ def test_markers_roundtrip_through_cdr():
     assert [(x.ns, x.id, x.type) for x in back.markers] == [
         (x.ns, x.id, x.type) for x in array.markers
     ]
+
+
+def test_target_keys_follow_the_applications_naming():
+    def key(source_id, pid, topic):
+        p = participant(pid, 0.0, 0.0, 0.0, source_id=source_id)
+        return target_from_participant(p, topic).key
+
+    assert key('', 5, 'v2x/remote_vehicles') == 'remote_vehicle:5'
+    assert key('', 3, 'v2x/roadside_participants') == 'roadside:3'
+    assert key('rsu7', 3, 'v2x/roadside_participants') == 'rsu7:3'
