@@ -249,7 +249,9 @@
       g.arc(t.x, t.y, Math.max(t.length || 4, 3), 0, 2 * Math.PI);
       g.stroke();
     }
-    label(t.x, t.y + (t.width || 2) / 2 + 6 * px, t.key, px, t.warned ? WARNED_COLOUR : '#e6e6e6');
+    // above the box, or above the ring around a warned target
+    const above = t.warned ? Math.max(t.length || 4, 3) + 6 * px : (t.width || 2) / 2 + 6 * px;
+    label(t.x, t.y + above, t.key, px, t.warned ? WARNED_COLOUR : '#e6e6e6');
   }
 
   function label(x, y, text, px, colour) {
