@@ -102,10 +102,11 @@ class Georeferencer(Component):
     def transform(self, msg: Any) -> Any:
         """The map-frame array of a sensor-frame array (finite objects only)."""
         arrays = participant_arrays(list(msg.participants))
-        good = np.isfinite(arrays['pos']).all(axis=1) & np.isfinite(arrays['vel']).all(axis=1)
+        good = np.isfinite(arrays['pos']).all(axis=1)  # NaN velocity = unknown, passed on
         for i in np.flatnonzero(~good):
             self.ctx.diagnostics.reject(
-                'nan_position', f'participant {msg.participants[i].id}: non-finite position'
+                'nan_position',
+                f'participant {msg.participants[i].id}: non-finite position {arrays["pos"][i]}',
             )
         idx = np.flatnonzero(good)
         pos = self.pose.points_to_map(arrays['pos'][idx])
