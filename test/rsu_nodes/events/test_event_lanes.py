@@ -1,0 +1,79 @@
+"""The vectorised lane lookup agrees with a plain per-lanelet projection; the event book's
+hysteresis holds for arbitrary on/off patterns."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rsu_nodes.events.codes import EventKind
+from rsu_nodes.events.hysteresis import EventBook
+from rsu_nodes.events.lanes import ALIGNED_RAD, OPPOSED_RAD, LaneIndex
+from rsu_nodes.events.rules import Candidate
+from vehicle_nodes.hdmap.geometry import project, wrap_angle
+from vehicle_nodes.hdmap.loader import load_map
+
+MAP = Path(__file__).resolve().parents[3] / 'config' / 'maps' / 'intersection.osm'
+HD = load_map(MAP)
+INDEX = LaneIndex(HD)
+DRIVABLE = [ll for ll in HD.lanelets.values() if ll.drivable]
+
+
+def naive(x: float, y: float, yaw: float):
+    inside = []
+    for ll in DRIVABLE:
+        pr = project(ll.centre_xy, ll.s_m, x, y)
+        if pr.distance_m <= ll.width_at(pr.s_m) / 2.0 - 0.05:  # clear of the edge
+            inside.append(abs(float(wrap_angle(yaw - pr.heading_rad))))
+    return inside
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.floats(-170, 170), st.floats(-170, 170), st.floats(-math.pi, math.pi))
+def test_locate_matches_the_naive_projection(x, y, yaw):
+    fix = INDEX.locate(x, y, yaw)
+    diffs = naive(x, y, yaw)
+    if diffs:  # well inside some lane: the index must agree
+        assert fix.on_road
+        if all(abs(d - ALIGNED_RAD) > 0.01 for d in diffs):
+            assert fix.aligned == any(d < ALIGNED_RAD for d in diffs)
+        if all(abs(d - OPPOSED_RAD) > 0.01 for d in diffs):
+            assert fix.opposed == all(d > OPPOSED_RAD for d in diffs)
+    if fix.approach >= 0:
+        assert fix.stop_dist_m >= 0.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=80))
+def test_book_follows_the_hysteresis_model(pattern):
+    """Reference model: pending from the first sighting, raised once it has lasted the raise
+    delay, dropped (pending or raised) after the clear delay without a sighting."""
+    raise_ns, clear_ns, dt_ns = 500_000_000, 300_000_000, 100_000_000
+    book = EventBook({EventKind.PEDESTRIAN: raise_ns / 1e9}, clear_ns / 1e9, 5.0)
+    state, first, last, ident = 'none', 0, 0, None
+    cand = [Candidate(EventKind.PEDESTRIAN, 1, (0.0, 0.0, 0.0), (0, 0, 0), 'p')]
+    for k, present in enumerate(pattern):
+        now = k * dt_ns
+        if present:
+            if state == 'none':
+                state, first = 'pending', now
+            last = now
+            if state == 'pending' and now - first >= raise_ns:
+                state = 'raised'
+        elif state != 'none' and now - last >= clear_ns:
+            state, ident = 'none', None
+        book.update(now, cand if present else [])
+        active = book.active()
+        assert bool(active) == (state == 'raised'), (k, state)
+        if active:
+            ident = ident or active[0].event_id
+            assert active[0].event_id == ident  # stable while it lasts
+
+
+def test_no_intersection_means_no_approaches():
+    road = LaneIndex(load_map(MAP.parent / 'road_segment.osm'))
+    assert road.approaches == []
+    fix = road.locate(500.0, -1.75, 0.0)
+    assert fix.on_road and fix.approach == -1 and np.isnan(fix.stop_dist_m)
