@@ -156,8 +156,10 @@ def main() -> None:
         print(f'{name:12s}: median {b50:.3f} ms, p99 {b99:.3f} ms')
     n50, _ = pct(base['naive_lanes'])
     o50, _ = pct(base['our_lanes'])
-    print(f'lane lookup: naive / ours = {n50 / o50:.1f}x; '
-          f'whole cycle / bare georef = {p50 / pct(base["bare_georef"])[0]:.1f}x')
+    print(
+        f'lane lookup: naive / ours = {n50 / o50:.1f}x; '
+        f'whole cycle / bare georef = {p50 / pct(base["bare_georef"])[0]:.1f}x'
+    )
 
 
 if __name__ == '__main__':
