@@ -110,7 +110,7 @@ class V2xReceiver(Component):
             except (SecurityError, OSError) as err:
                 raise ParameterError(f'{ctx.name}: pki_dir {pki_dir}: {err}') from None
             verifier = MessageVerifier(
-                [root], VerifyConfig(max_age_s=max_age_s, max_future_s=max_future_s)
+                [root], config=VerifyConfig(max_age_s=max_age_s, max_future_s=max_future_s)
             )
             verifier.add_certificate(pca)
         self.pipeline = ReceivePipeline(mode, verifier, psids)
@@ -187,7 +187,7 @@ class V2xReceiver(Component):
                 if problem is not None:
                     self.ctx.diagnostics.reject(problem.reason, problem.detail)
                     continue
-                if not self._plausible(f'{p.source_id}/{p.id}', p, now):
+                if not self._plausible(f'{kind.name}/{p.source_id}/{p.id}', p, now):
                     if self.drop_misbehaving:
                         continue
                     p.trust = TRUST_MISBEHAVING

@@ -250,7 +250,7 @@ class BsmGenerator(Component):
             ref = GeoPoint(value['pos']['lat'], value['pos']['long'], value['pos'].get('elevation'))
             crumbs = []
             for c in points:
-                lat, lon, alt = self.origin.geodetic_of(c.x_m, c.y_m, c.z_m)
+                lat, lon, _alt = self.origin.geodetic_of(c.x_m, c.y_m, c.z_m)
                 crumbs.append(
                     {
                         'llvOffset': offset_llv(ref, lat, lon, math.nan),
