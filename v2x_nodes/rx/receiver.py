@@ -118,6 +118,7 @@ class V2xReceiver(Component):
         self.own_xy: tuple[float, float] | None = None
         self.senders: dict[str, tuple[int, Any]] = {}
         self.known_signers: set[bytes] = set()
+        self.last_misbehaviour = ''
         self.table_changed = False
         self.pub_vehicles = ctx.create_publisher(
             'v2x/remote_vehicles', PARTICIPANT_ARRAY, QOS_SENSOR
@@ -189,6 +190,7 @@ class V2xReceiver(Component):
                     continue
                 if not self._plausible(f'{kind.name}/{p.source_id}/{p.id}', p, now):
                     if self.drop_misbehaving:
+                        self.ctx.diagnostics.reject('misbehaviour', self.last_misbehaviour)
                         continue
                     p.trust = TRUST_MISBEHAVING
                 else:
@@ -238,12 +240,12 @@ class V2xReceiver(Component):
         diag = self.ctx.diagnostics
         for reason in outcome.reasons:
             diag.count(f'misbehaviour.{reason.value}')
-        detail = f'{sender}: {"; ".join(outcome.details)}'
-        if self.drop_misbehaving:
-            diag.reject('misbehaviour', detail)
-        else:
+        self.last_misbehaviour = f'{sender}: {"; ".join(outcome.details)}'
+        if not self.drop_misbehaving:
             diag.count('flagged.misbehaviour')
-            self.ctx.logger.warning(f'misbehaving sender {detail}', throttle_s=1.0, key='mbd')
+            self.ctx.logger.warning(
+                f'misbehaving sender {self.last_misbehaviour}', throttle_s=1.0, key='mbd'
+            )
         return False
 
     def _confirm_if_needed(self, acc: Accepted, now: int, p: Any) -> Accepted | Rejected:
@@ -276,7 +278,7 @@ class V2xReceiver(Component):
             return confirmed
         if not self._plausible(p.source_id, p, now):
             if self.drop_misbehaving:
-                return Rejected('misbehaviour', f'BSM sender {p.source_id}')
+                return Rejected('misbehaviour', self.last_misbehaviour)
             p.trust = TRUST_MISBEHAVING
         else:
             p.trust = _TRUST_OF[confirmed.status]

@@ -107,8 +107,10 @@ def test_every_message_type_crosses_two_stacks(tmp_path, algorithm) -> None:
     for f in verified:
         assert len(f.payload) > 0
         # RSM/SSM/RSI carry the RSU id; SPAT/MAP have none: the signer's HashedId8 stands in
-        assert f.source_id == '00000000000000a1' or (algorithm and len(f.source_id) == 16) or (
-            not algorithm and f.message_type in (2, 3) and f.source_id == ''
+        assert (
+            f.source_id == '00000000000000a1'
+            or (algorithm and len(f.source_id) == 16)
+            or (not algorithm and f.message_type in (2, 3) and f.source_id == '')
         )
         assert f.security_status == (1 if algorithm else 0)
         assert (len(f.secured) > len(f.payload)) if algorithm else len(f.secured) == 0
