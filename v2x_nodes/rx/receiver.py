@@ -185,19 +185,21 @@ class V2xReceiver(Component):
             kept = []
             for p in array.participants:
                 problem = self._check_participant(p, now)
-                if problem is not None:
-                    self.ctx.diagnostics.reject(problem.reason, problem.detail)
+                if problem is not None:  # the frame is counted once: per participant apart
+                    self.ctx.diagnostics.count(f'dropped_participant.{problem.reason}')
                     continue
                 if not self._plausible(f'{kind.name}/{p.source_id}/{p.id}', p, now):
                     if self.drop_misbehaving:
-                        self.ctx.diagnostics.reject('misbehaviour', self.last_misbehaviour)
+                        self.ctx.diagnostics.count('dropped_participant.misbehaviour')
                         continue
                     p.trust = TRUST_MISBEHAVING
                 else:
                     p.trust = _TRUST_OF[acc.status]
                 kept.append(p)
             if not kept:
-                return Rejected('empty', f'{kind.name}: no participant left to publish')
+                return Rejected(
+                    'empty', f'{kind.name}: no participant left (dropped_participant.*)'
+                )
             array.participants = kept
             return acc, lambda: self.pub_roadside.publish(array)
         acc = self._confirm_if_needed(acc, now, None)
