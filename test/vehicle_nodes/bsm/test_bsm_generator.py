@@ -3,6 +3,7 @@ history is within the limits, msgCnt/secMark and the id rotate with the certific
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -127,7 +128,7 @@ def test_bsm_carries_the_vehicle_state_and_a_path_history() -> None:
     assert 250.0 <= travelled <= 300.0
     # msgCnt rolls by one, secMark is the position's millisecond of the minute
     counts = [f.value['msgCnt'] for f in frames]
-    assert all((b - a) % 128 == 1 for a, b in zip(counts, counts[1:]))
+    assert all((b - a) % 128 == 1 for a, b in itertools.pairwise(counts))
     for f, frame in zip(frames, sent, strict=True):  # the latest position, <= 50 ms old
         sent_ms = units.dsecond_from_ns(m.to_ns(frame.header.stamp))
         assert 0 <= (sent_ms - f.value['secMark']) % 60000 <= 50
@@ -173,11 +174,11 @@ def test_temporary_id_changes_with_the_pseudonym_certificate(tmp_path) -> None:
     signers = list(dict.fromkeys(p[1] for p in pairs))
     assert len(ids) == 4 and len(signers) == 3  # ids at 0, 2, 4, 6 s; a pool of three
     assert len(set(pairs)) == 4  # each id with exactly one certificate
-    assert [p[1] for p in pairs if p[0] == ids[3]][0] == signers[0]  # the pool in turn
+    assert next(p[1] for p in pairs if p[0] == ids[3]) == signers[0]  # the pool in turn
     assert gen.ctx.diagnostics.counters['id_changes'] == 3
     first_after = [
         uper.decode_frame(bytes(f.payload)).value
-        for a, f in zip(sent, sent[1:])
+        for a, f in itertools.pairwise(sent)
         if a.source_id != f.source_id
     ]
     # no path history links the new id to the old track

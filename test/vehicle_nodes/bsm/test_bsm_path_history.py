@@ -3,6 +3,7 @@ prediction, on generated trajectories (property-based)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -45,12 +46,12 @@ def check_limits(crumbs: list[Crumb], config: PathHistoryConfig) -> list[Crumb]:
     points = ph.points(now)
     assert len(points) <= config.max_points
     chain = [now, *points]  # newest first
-    lengths = [math.hypot(a.x_m - b.x_m, a.y_m - b.y_m) for a, b in zip(chain, chain[1:])]
+    lengths = [math.hypot(a.x_m - b.x_m, a.y_m - b.y_m) for a, b in itertools.pairwise(chain)]
     assert sum(lengths) <= config.max_distance_m
     assert all(length <= config.max_chord_m for length in lengths)
-    assert all(a.stamp_ns > b.stamp_ns for a, b in zip(chain, chain[1:]))
+    assert all(a.stamp_ns > b.stamp_ns for a, b in itertools.pairwise(chain))
     by_time = {c.stamp_ns: c for c in crumbs}
-    for newer, older in zip(chain, chain[1:]):  # every crumb between is near the chord
+    for newer, older in itertools.pairwise(chain):  # every crumb between is near the chord
         inner = [c for t, c in by_time.items() if older.stamp_ns <= t <= newer.stamp_ns]
         xy = np.array([(c.x_m, c.y_m) for c in inner])
         if len(xy) > 2:
