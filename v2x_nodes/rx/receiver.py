@@ -119,6 +119,7 @@ class V2xReceiver(Component):
         self.senders: dict[str, tuple[int, Any]] = {}
         self.known_signers: set[bytes] = set()
         self.last_misbehaviour = ''
+        self._frame_cls = m.msg_class(V2X_FRAME)
         self.table_changed = False
         self.pub_vehicles = ctx.create_publisher(
             'v2x/remote_vehicles', PARTICIPANT_ARRAY, QOS_SENSOR
@@ -318,8 +319,7 @@ class V2xReceiver(Component):
         else:
             source = acc.signer_id.hex() if acc.signer_id else ''
         signed = acc.status is not SecurityStatus.NONE
-        return m.new(
-            V2X_FRAME,
+        return self._frame_cls(  # built directly: m.new's default filling costs ~40 µs here
             header=frame.header,
             message_type=int(acc.kind),
             source_id=source,
