@@ -14,6 +14,7 @@ never reaches a typed topic.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from v2x_runtime import messages as m
 V2X_FRAME = 'v2x_stack/msg/V2xFrame'
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
 NS_PER_S = 1_000_000_000
+KNOWN_SIGNERS_MAX = 20_000  # pseudonyms rotate: the set of confirmed certificates is bounded
 TRUST_UNKNOWN, TRUST_VERIFIED, TRUST_UNVERIFIED, TRUST_MISBEHAVING = 0, 1, 2, 3
 _TRUST_OF = {
     SecurityStatus.NONE: TRUST_UNKNOWN,
@@ -117,7 +119,7 @@ class V2xReceiver(Component):
         self.checker = MisbehaviourChecker(MisbehaviourConfig(max_range_m=max_range_m))
         self.own_xy: tuple[float, float] | None = None
         self.senders: dict[str, tuple[int, Any]] = {}
-        self.known_signers: set[bytes] = set()
+        self.known_signers: OrderedDict[bytes, None] = OrderedDict()  # LRU of confirmed certs
         self.last_misbehaviour = ''
         self._frame_cls = m.msg_class(V2X_FRAME)
         self.table_changed = False
@@ -269,7 +271,10 @@ class V2xReceiver(Component):
         if isinstance(result, Accepted):
             self.ctx.diagnostics.count('confirmed')
             if result.signer_id is not None:
-                self.known_signers.add(result.signer_id)
+                self.known_signers[result.signer_id] = None
+                self.known_signers.move_to_end(result.signer_id)
+                if len(self.known_signers) > KNOWN_SIGNERS_MAX:
+                    self.known_signers.popitem(last=False)
         return result
 
     def _vehicle(self, acc: Accepted, p: Any, now: int) -> Rejected | tuple[Accepted, Any]:
