@@ -44,6 +44,7 @@ from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
 PSID_BSM = 111
+ROUNDS = 2
 BATCH = 200  # datagrams in flight at once (well inside the socket buffer)
 
 
@@ -73,7 +74,13 @@ def make_traffic(pki_dir: Path, algorithm: Algorithm, messages: int, senders: in
 
 
 def receive_rate(datagrams: list[bytes], senders: int, **params) -> tuple[float, dict]:
-    """Messages per CPU second through recv + V2xFrame + V2xReceiver.on_frame."""
+    """Messages per CPU second through recv + V2xFrame + V2xReceiver.on_frame: the best of
+    ``ROUNDS`` runs, each with a fresh receiver (a shared machine's other jobs only slow)."""
+    runs = [_receive_once(datagrams, senders, **params) for _ in range(ROUNDS)]
+    return max(runs, key=lambda run: run[0])
+
+
+def _receive_once(datagrams: list[bytes], senders: int, **params) -> tuple[float, dict]:
     rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
     rx = rt.add_component(V2xReceiver, name='v2x_rx', parameters={**origin_parameters(), **params})
     rt.start()
@@ -117,6 +124,10 @@ def receive_rate(datagrams: list[bytes], senders: int, **params) -> tuple[float,
 
 
 def baseline_rate(bare: list[bytes]) -> float:
+    return max(_baseline_once(bare) for _ in range(ROUNDS))
+
+
+def _baseline_once(bare: list[bytes]) -> float:
     """Bare cryptography ECDSA P-256 verify + asn1tools decode per message, serially."""
     key = ec.generate_private_key(ec.SECP256R1())
     public = key.public_key()
