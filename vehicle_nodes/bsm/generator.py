@@ -32,6 +32,8 @@ from vehicle_nodes.bsm.path_history import (
 )
 
 NS_PER_S = 1_000_000_000
+TICK_S = 0.01
+TICK_NS = 10_000_000
 _COVARIANCE_UNKNOWN = 0  # NavSatFix.COVARIANCE_TYPE_UNKNOWN
 
 
@@ -64,7 +66,12 @@ class BsmGenerator(Component):
         super().__init__(ctx)
         self.framer = declare_framer(ctx, pseudonyms=True)
         self.rate_hz = ctx.declare_parameter(
-            'rate_hz', 10.0, 'BSM rate (T/CSAE 53: 10 Hz)', range=(1.0, 20.0)
+            'rate_hz',
+            10.0,
+            'BSM rate (T/CSAE 53: 10 Hz); may change at run time',
+            range=(1.0, 20.0),
+            dynamic=True,
+            on_change=self.set_rate,
         )
         self.id_change_period_ns = round(
             ctx.declare_parameter(
@@ -124,7 +131,9 @@ class BsmGenerator(Component):
         ctx.create_subscription(
             'vehicle/status', 'v2x_stack/msg/VehicleStatus', self.on_status, QOS_SENSOR
         )
-        ctx.create_timer(1.0 / self.rate_hz, self.on_tick)
+        # A fine tick gates the sends, so that rate_hz can change while running.
+        ctx.create_timer(TICK_S, self.on_tick)
+        self.last_sent_ns: int | None = None
         self.odometry: Any = None
         self.fix: Any = None
         self.status: Any = None
@@ -173,8 +182,14 @@ class BsmGenerator(Component):
             self.ctx.diagnostics.count('id_changes')
         self.ctx.diagnostics.set_value('temporary_id', self.temporary_id.hex())
 
+    def set_rate(self, rate_hz: float) -> None:
+        self.rate_hz = rate_hz
+
     def on_tick(self) -> None:
         now = self.ctx.now_ns()
+        period_ns = round(NS_PER_S / self.rate_hz)
+        if self.last_sent_ns is not None and now - self.last_sent_ns < period_ns - TICK_NS // 2:
+            return
         diag = self.ctx.diagnostics
         odom, fix = self.odometry, self.fix
         if odom is None or fix is None:
@@ -199,6 +214,7 @@ class BsmGenerator(Component):
             diag.reject('sign', str(err))
             return
         self.pub.publish(frame)
+        self.last_sent_ns = now
         diag.count('sent.bsm')
 
     def state(self, msg_count: int) -> cv.OwnVehicleState:

@@ -137,8 +137,22 @@ def test_bsm_carries_the_vehicle_state_and_a_path_history() -> None:
 
 def test_rate_is_a_parameter_and_stale_state_sends_nothing() -> None:
     _, sent = generator(5.0, rate_hz=5.0)
-    assert 23 <= len(sent) <= 25
-    gen = generator(0.0)[0]
+    assert 24 <= len(sent) <= 25
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
+    out = []
+    rt.subscribe('/v2x/tx', FRAME, out.append)
+    inputs(rt, 4.0)
+    rt.run(duration_s=2.0)
+    rt.set_parameter('/bsm', 'rate_hz', 2.0)  # e.g. congestion control lowers the rate
+    rt.run(duration_s=2.0)
+    rt.close()
+    stamps = [m.to_ns(f.header.stamp) - NOW_NS for f in out]
+    assert len([t for t in stamps if t < 2 * 10**9]) in (19, 20)
+    # the first tick (10 ms) sent the first BSM: the last 10 Hz one left at 1.91 s
+    assert [t for t in stamps if t >= 2 * 10**9] == [
+        2_410_000_000 + k * 500_000_000 for k in range(4)
+    ]
     rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
     gen = rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
     inputs(rt, 1.0)  # inputs stop after 1 s: BSMs stop 0.5 s later
