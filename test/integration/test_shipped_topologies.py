@@ -67,7 +67,7 @@ def test_spat_from_the_rsu_reaches_the_car_typed(stacks):
         next_start_s=math.nan,
         next_duration_s=math.nan,
     )
-    for k in range(5):
+    for _ in range(5):
         rt.publish(
             '/rsu1/signals/state',
             m.new(STATE, header=m.header(rt.now_ns()), intersection_id=7, phases=[phase]),
