@@ -8,13 +8,14 @@ import pytest
 import rsu_event_scenes as scenes
 from rsu_event_scenes import CAR, PEDESTRIAN, array
 
+from geo import LocalFrame
 from rsu_nodes.events.codes import EventKind
 from rsu_nodes.events.hysteresis import EventBook
 from rsu_nodes.events.node import EventDetector
 from rsu_nodes.events.rules import Candidate
 from v2x_nodes.codec import uper
 from v2x_nodes.codec.convert import events_from_rsi, rsi_from_events
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint
+from v2x_nodes.codec.offsets import GeoPoint
 from v2x_runtime import ParameterError
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
@@ -196,7 +197,7 @@ def test_events_encode_to_rsi_with_the_expected_fields():
     array_msg = out[-1]
     assert len(array_msg.events) == 3
     ref = GeoPoint.from_degrees(31.2840, 121.1640, 10.0)
-    origin = GeoOrigin(*ORIGIN)
+    origin = LocalFrame(*ORIGIN)
     value = rsi_from_events(array_msg, rsu_id='0a0b0c0d', ref=ref, origin=origin, msg_count=9)
     data = uper.encode_frame(uper.MessageKind.RSI, value)
     frame = uper.decode_frame(data)

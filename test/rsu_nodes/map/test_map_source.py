@@ -14,7 +14,6 @@ from rsu_nodes.map.build import _thin
 from rsu_nodes.map.node import MapSource
 from v2x_nodes.codec import uper
 from v2x_nodes.codec.convert import intersections_from_map, map_from_intersections
-from v2x_nodes.codec.geodesy import GeoOrigin
 from v2x_runtime import ParameterError
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
@@ -50,7 +49,7 @@ def round_trip(nodes: list) -> list:
     data = uper.encode_frame(uper.MessageKind.MAP, map_from_intersections(nodes, msg_count=5))
     frame = uper.decode_frame(data)
     assert frame.kind == uper.MessageKind.MAP
-    origin = GeoOrigin(31.2837, 121.1638, 0.0)
+    origin = LocalFrame(31.2837, 121.1638, 0.0)
     return intersections_from_map(frame.value, stamp, origin=origin)
 
 
