@@ -120,7 +120,17 @@ class LaneIndex:
         dv = self.seg_d[seg]
         t = np.clip(np.einsum('ij,ij->i', p, dv) / self.seg_len2[seg], 0.0, 1.0)
         foot = p - t[:, None] * dv
-        inside = np.einsum('ij,ij->i', foot, foot) <= self.seg_half[seg] ** 2
+        dist2 = np.einsum('ij,ij->i', foot, foot)
+        # Per (object, lanelet) only the nearest segment counts, as a projection onto the
+        # lanelet would choose (a neighbouring segment's end can lie in the band at a bend).
+        owner = self.seg_owner[seg]
+        order = np.lexsort((dist2, owner, obj))
+        pair = obj[order] * (len(self.lanelets) + 1) + owner[order]
+        first = np.ones(len(pair), bool)
+        first[1:] = pair[1:] != pair[:-1]
+        nearest = order[first]
+        obj, seg, dist2 = obj[nearest], seg[nearest], dist2[nearest]
+        inside = dist2 <= self.seg_half[seg] ** 2
         obj, seg = obj[inside], seg[inside]
         diff = np.abs(np.angle(np.exp(1j * (yaw_rad[obj] - self.seg_yaw[seg]))))
         on_road = np.bincount(obj, minlength=n) > 0
