@@ -149,10 +149,19 @@ def first_collision(
     t = ego.t_s[None, :]
     lon_lim = 0.5 * ego_length_m + hl + params.lon_margin_m + params.lon_growth_mps * t
     lat_lim = 0.5 * ego_width_m + hw + params.lat_margin_m + params.lat_growth_mps * t
-    hit = (np.abs(lon) <= lon_lim) & (np.abs(lat) <= lat_lim)
+    # separation > 0 while the boxes are apart; the first crossing of 0 is interpolated
+    sep = np.maximum(np.abs(lon) - lon_lim, np.abs(lat) - lat_lim)
+    hit = sep <= 0.0
     any_hit = hit.any(axis=1)
     k = np.argmax(hit, axis=1)
-    ttc = np.where(any_hit, ego.t_s[k], np.inf)
+    rows = np.arange(len(k))
+    t_hit = ego.t_s[k]
+    prev = np.maximum(k - 1, 0)
+    s0, s1 = sep[rows, prev], sep[rows, k]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        frac = np.where((k > 0) & (s0 > s1), s0 / (s0 - s1), 1.0)
+    t_hit = np.where(k > 0, ego.t_s[prev] + frac * (t_hit - ego.t_s[prev]), t_hit)
+    ttc = np.where(any_hit, t_hit, np.inf)
     dist0 = np.hypot(dx[:, 0], dy[:, 0])
     return ttc, np.where(any_hit, dist0, np.nan)
 

@@ -247,7 +247,10 @@ class World:
                 other = known & ~np.isin(key, np.concatenate((sets.same, sets.left, sets.right)))
                 rel[other & (np.abs(lat) > half)] = Rel.OTHER
         accel = min(max(e.accel, -9.0), 2.0) if now_ns - self.status_ns < 1_000_000_000 else 0.0
-        track = ego_along_path(path, e.speed, accel, self.t)
+        # the own state is as old as its odometry: predict from then, report from now
+        age_s = max(now_ns - e.stamp_ns, 0) * 1e-9
+        track = ego_along_path(path, e.speed, accel, self.t + age_s)
+        track = EgoTrack(self.t, track.x_m, track.y_m, track.heading_rad, track.s_m)
         return Scene(
             now_ns=now_ns, ego=e, heading=heading, targets=t, x=x, y=y, lon=lon, lat=lat,
             dpsi=dpsi, rel=rel, eligible=eligible, path_xy=path, track=track, path_keys=keys,

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from v2x_nodes.applications.kinematics import BoolArray, FloatArray, wrap
+from v2x_nodes.applications.kinematics import BoolArray, FloatArray, travelled, wrap
 from v2x_runtime import messages as m
 
 CLASS_CAR = 1
@@ -45,7 +45,7 @@ DEFAULT_SIZE_M = {
     CLASS_OBSTACLE: (1.0, 1.0),
     CLASS_EMERGENCY: (5.5, 2.0),
 }
-ACCEL_SMOOTHING = 0.5  # EMA weight of the newest finite-difference estimate
+ACCEL_SMOOTHING = 0.7  # EMA weight of the newest finite-difference estimate
 MIN_DT_S = 0.03  # shorter report intervals give no derivative (noise), longer than:
 MAX_DT_S = 1.0  # too long for one
 
@@ -228,5 +228,6 @@ class TargetTable:
 
 
 def extrapolate(t: Targets) -> tuple[FloatArray, FloatArray]:
-    """Positions moved forward by each report's age (constant velocity over the age)."""
-    return t.x + t.speed * t.age_s * np.cos(t.course), t.y + t.speed * t.age_s * np.sin(t.course)
+    """Positions moved forward by each report's age (constant acceleration over the age)."""
+    d = travelled(t.speed, t.accel, np.maximum(t.age_s, 0.0))
+    return t.x + d * np.cos(t.course), t.y + d * np.sin(t.course)
