@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+MIN_CLOSING_MPS = 1e-6  # slower closing counts as none (a TTC of days is no TTC)
 
 
 def wrap(angle_rad: FloatArray | float) -> FloatArray:
@@ -31,7 +32,7 @@ def travelled(speed_mps: FloatArray, accel_mps2: FloatArray, t_s: FloatArray) ->
     v = np.maximum(np.asarray(speed_mps, float), 0.0)
     a = np.asarray(accel_mps2, float)
     t = np.asarray(t_s, float)
-    with np.errstate(divide='ignore', invalid='ignore'):
+    with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
         t_stop = np.where(a < 0.0, v / -np.where(a < 0.0, a, -1.0), np.inf)
     te = np.minimum(t, t_stop)
     return np.maximum(v * te + 0.5 * a * te * te, 0.0)
@@ -167,11 +168,12 @@ def first_collision(
 
 
 def ttc_1d(gap_m: FloatArray, closing_speed_mps: FloatArray) -> FloatArray:
-    """Time to close ``gap_m`` at ``closing_speed_mps``; inf when not closing. Gap <= 0 → 0."""
+    """Time to close ``gap_m`` at ``closing_speed_mps``; inf when not closing (below
+    ``MIN_CLOSING_MPS``). Gap <= 0 → 0."""
     gap = np.asarray(gap_m, float)
     v = np.asarray(closing_speed_mps, float)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        out = np.where(v > 0.0, gap / np.where(v > 0.0, v, 1.0), np.inf)
+    closing = v > MIN_CLOSING_MPS
+    out = np.where(closing, gap / np.where(closing, v, 1.0), np.inf)
     return np.where(gap <= 0.0, 0.0, out)
 
 
