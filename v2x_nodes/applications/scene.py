@@ -184,11 +184,11 @@ class World:
             s = self.lanes.project(key, e.x, e.y) if self.lanes else 0.0
             keys = self.lanes.path_keys(key, s, length, e.turn)
             path = self.lanes.path_xy(keys, s, e.x, e.y)
-            end = path[-1]
-            d = path[-1] - path[-2]
-            d = d / max(float(np.hypot(*d)), 1e-9)
-            path = np.vstack((path, end + d * length))  # straight on beyond the known lanes
             heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw
+            d = path[-1] - path[-2] if len(path) > 1 else np.zeros(2)
+            norm = float(np.hypot(*d))
+            d = d / norm if norm > 1e-6 else np.array([math.cos(heading), math.sin(heading)])
+            path = np.vstack((path, path[-1] + d * length))  # straight on beyond the lanes
             return path, keys, heading
         ahead = np.array(
             [[e.x, e.y], [e.x + length * math.cos(e.yaw), e.y + length * math.sin(e.yaw)]]

@@ -94,9 +94,11 @@ class SpeedBand:
 def glosa_band(distance_m: float, windows: list[tuple[float, float]], v_min: float,
                v_max: float, margin_s: float) -> SpeedBand | None:  # fmt: skip
     """The speeds (constant from now) that reach the stop line inside a green window, with
-    ``margin_s`` after its start and before its end; the first window that fits wins."""
+    ``margin_s`` after its start (unless it is green already) and before its end; the first
+    window that fits wins."""
     for start, end in windows:
-        t0, t1 = start + margin_s, end - margin_s
+        t0 = start + margin_s if start > 0.0 else 0.0
+        t1 = end - margin_s
         if t1 <= max(t0, 0.0):
             continue
         hi = v_max if t0 <= 0.0 else min(v_max, distance_m / t0)
