@@ -136,8 +136,10 @@ def conflict_time(ego: Ego, actor: Actor, horizon_s: float, step_s: float = 0.01
     for t in np.arange(0.0, horizon_s, step_s):
         ex, ey, ec, _, _ = ego.mover.state(t)
         ax, ay, _, _, _ = actor.mover.state(t)
-        if _box_overlap((ex, ey, ec, ego.length_m, ego.width_m),
-                        (ax, ay, actor.mover.heading(t), actor.length_m, actor.width_m)):
+        if _box_overlap(
+            (ex, ey, ec, ego.length_m, ego.width_m),
+            (ax, ay, actor.mover.heading(t), actor.length_m, actor.width_m),
+        ):
             return float(t)
     return math.inf
 
@@ -241,7 +243,7 @@ def run(world: World, components: list[tuple[type, dict[str, Any]]], duration_s:
 def schedule(rt: EmbeddedRuntime, world: World, duration_s: float) -> None:
     rng = np.random.default_rng(world.seed)
     step = 1.0 / world.rate_hz
-    for k in range(int(round(duration_s / step)) + 1):
+    for k in range(round(duration_s / step) + 1):
         t = k * step
         t_ns = START_NS + round(t * 1e9)
         ex, ey, ec, ev, ea = world.ego.mover.state(t)

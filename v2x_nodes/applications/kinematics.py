@@ -24,6 +24,14 @@ def wrap(angle_rad: FloatArray | float) -> FloatArray:
     return (np.asarray(angle_rad, dtype=float) + np.pi) % (2.0 * np.pi) - np.pi
 
 
+def member(values: np.ndarray, allowed: tuple[int, ...]) -> BoolArray:
+    """``np.isin`` for small non-negative codes (classes, relations) by table lookup: isin
+    sorts, which costs more than the whole membership test for a few hundred targets."""
+    table = np.zeros(max(max(allowed, default=0), int(values.max(initial=0))) + 1, dtype=bool)
+    table[list(allowed)] = True
+    return table[values]
+
+
 def travelled(speed_mps: FloatArray, accel_mps2: FloatArray, t_s: FloatArray) -> FloatArray:
     """Distance after ``t_s`` at constant acceleration, stopping (not reversing) at speed 0.
 

@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 from v2x_nodes.applications.kinematics import FloatArray, wrap
 from vehicle_nodes.hdmap import HdMap
 
-NEAREST_SAMPLES = 8
+NEAREST_SAMPLES = 6
 HEADING_WEIGHT_M = 4.0  # metres of distance one unit of (1 - cos dheading) is worth
 OFF_MAP_TOLERANCE_M = 1.5  # beyond half the lane width + this, a point is off the lanes
 

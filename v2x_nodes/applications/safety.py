@@ -12,7 +12,7 @@ import numpy as np
 
 from v2x_nodes.applications.collision import time_to_collision
 from v2x_nodes.applications.hysteresis import Finding
-from v2x_nodes.applications.kinematics import CollisionParams, wrap
+from v2x_nodes.applications.kinematics import CollisionParams, member, wrap
 from v2x_nodes.applications.scene import Rel, Scene
 from v2x_nodes.applications.spec import (
     LEVEL_CAUTION,
@@ -40,7 +40,7 @@ def _findings(  # noqa: PLR0917 (one row of results, read positionally at every 
 def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...]) -> np.ndarray:
     if scene.ego.speed < p['min_speed_mps']:
         return np.zeros(0, dtype=np.int64)
-    mask = scene.eligible & np.isin(scene.rel, rel) & np.isin(scene.targets.cls, classes)
+    mask = scene.eligible & member(scene.rel, rel) & member(scene.targets.cls, classes)
     return np.flatnonzero(mask & (scene.distance <= p['range_m']))
 
 
@@ -48,6 +48,10 @@ def _ttc_app(  # noqa: PLR0917
     app: str, scene: Scene, p: Params, idx: np.ndarray, gap_s: float, text: str,
     growth_lat: float = 0.1,
 ) -> list[Finding]:  # fmt: skip
+    # only targets that can reach us within the horizon are predicted
+    horizon = float(scene.track.t_s[-1])
+    reach = (scene.ego.speed + scene.targets.speed[idx]) * horizon + 10.0
+    idx = idx[scene.distance[idx] <= reach]
     cp = CollisionParams(lat_margin_m=p['lateral_margin_m'], lat_growth_mps=growth_lat,
                          time_gap_s=gap_s)  # fmt: skip
     ttc = time_to_collision(scene, idx, cp)
@@ -84,7 +88,7 @@ def vrucw(scene: Scene, p: Params) -> list[Finding]:
     """Vulnerable road users (pedestrian, cyclist, motorcycle) on a collision course."""
     if scene.ego.speed < p['min_speed_mps']:
         return []
-    mask = scene.eligible & np.isin(scene.targets.cls, VRU_CLASSES)
+    mask = scene.eligible & member(scene.targets.cls, VRU_CLASSES)
     idx = np.flatnonzero(mask & (scene.distance <= p['range_m']) & (scene.lon > -2.0))
     return _ttc_app('VRUCW', scene, p, idx, p['time_gap_s'], 'Vulnerable road user ahead',
                     growth_lat=p['lateral_growth_mps'])  # fmt: skip
@@ -222,7 +226,7 @@ def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
     if scene.ego.speed < p['min_speed_mps'] or not len(scene.targets):
         return []
     t = scene.targets
-    mask = (scene.eligible & np.isin(scene.rel, (Rel.SAME, Rel.LEFT, Rel.RIGHT))
+    mask = (scene.eligible & member(scene.rel, (Rel.SAME, Rel.LEFT, Rel.RIGHT))
             & (scene.lon > 0.0) & (scene.lon <= p['range_m']) & (t.cls != CLASS_PEDESTRIAN)
             & (t.speed <= p['jam_speed_mps']))  # fmt: skip
     idx = np.flatnonzero(mask)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from v2x_nodes.applications.kinematics import EgoTrack, FloatArray, ego_along_path, wrap
+from v2x_nodes.applications.kinematics import EgoTrack, FloatArray, ego_along_path, member, wrap
 from v2x_nodes.applications.lanes import LaneIndex
 from v2x_nodes.applications.targets import (
     VRU_CLASSES,
@@ -89,6 +89,7 @@ class Scene:
     y: FloatArray
     lon: FloatArray  # in the ego lane frame, m
     lat: FloatArray
+    distance: FloatArray  # from the ego position, m
     dpsi: FloatArray  # target course - ego heading, wrapped
     rel: np.ndarray  # Rel per target
     eligible: np.ndarray  # usable for triggering (trust, repetition, on the map)
@@ -98,10 +99,6 @@ class Scene:
     path_turn: str  # turn of the first turning lanelet on the path ahead ('' if none)
     spat: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, IntersectionState)
     events: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, RoadEvent)
-
-    @property
-    def distance(self) -> FloatArray:
-        return np.hypot(self.lon, self.lat)
 
 
 @dataclass(frozen=True)
@@ -229,7 +226,7 @@ class World:
         rel[geo_same] = Rel.SAME
         rel[adpsi > ONCOMING_RAD] = Rel.ONCOMING
         rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
-        vru = np.isin(t.cls, VRU_CLASSES)
+        vru = member(t.cls, VRU_CLASSES)
         eligible = t.usable.copy()
         if self.lanes is not None and len(t):
             key, _ = self.lanes.match(x, y, t.course, ~vru)
@@ -253,6 +250,7 @@ class World:
         track = EgoTrack(self.t, track.x_m, track.y_m, track.heading_rad, track.s_m)
         return Scene(
             now_ns=now_ns, ego=e, heading=heading, targets=t, x=x, y=y, lon=lon, lat=lat,
+            distance=np.hypot(lon, lat),
             dpsi=dpsi, rel=rel, eligible=eligible, path_xy=path, track=track, path_keys=keys,
             path_turn=self.path_turn(keys),
             spat=list(self.spat.values()), events=list(self.events.values()),

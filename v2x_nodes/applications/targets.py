@@ -1,10 +1,10 @@
 """The table of remote targets: latest state per participant, with derived motion.
 
 Participants arrive in ParticipantArray messages (BSM-derived remote vehicles, RSM/SSM
-roadside participants). Each (source, source_id, id) owns one row of numpy columns, so the
-applications' per-cycle math is vectorised over all targets. Consecutive reports give the
-longitudinal acceleration (EBW) and the yaw rate (CLW), which the Participant message does
-not carry. Rows not refreshed for ``expire_s`` are freed.
+roadside participants). Each (source, source_id, id) owns one row; each cycle turns the
+fresh rows into numpy columns, so the applications' math is vectorised over all targets.
+Consecutive reports give the longitudinal acceleration (EBW) and the yaw rate (CLW), which
+the Participant message does not carry. Rows not refreshed for ``expire_s`` are dropped.
 
 Bad data is counted, never raised: non-finite position/velocity (``missing_fields``),
 reports older than the row's (``out_of_order``).
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from v2x_nodes.applications.kinematics import BoolArray, FloatArray, travelled, wrap
+from v2x_nodes.applications.kinematics import BoolArray, FloatArray, travelled
 from v2x_runtime import messages as m
 
 CLASS_CAR = 1
@@ -61,10 +61,6 @@ class Counter(Protocol):
     def count(self, key: str, n: int = 1) -> None: ...
 
     def reject(self, reason: str, detail: str) -> None: ...
-
-
-_FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width')
-_INT_COLS = ('cls', 'trust', 'stamp_ns', 'seen', 'origin')
 
 
 @dataclass(frozen=True)
@@ -109,29 +105,36 @@ class FilterConfig:
     min_seen: int = 2
 
 
-class TargetTable:
-    """Rows of target state keyed by origin, source and participant id."""
+class _Row:
+    """The latest state of one target (plain attributes: updates are the hot path)."""
 
-    def __init__(self, config: FilterConfig, capacity: int = 256) -> None:
+    __slots__ = ('accel', 'cls', 'course', 'heading', 'key', 'length', 'origin', 'seen',
+                 'speed', 'stamp_ns', 'trust', 'width', 'x', 'y', 'yaw_rate')  # fmt: skip
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.seen = 0
+        self.accel = self.yaw_rate = 0.0
+        self.stamp_ns = 0
+
+
+def _wrap(a: float) -> float:
+    return (a + math.pi) % (2.0 * math.pi) - math.pi
+
+
+class TargetTable:
+    """Rows of target state keyed by origin, source and participant id.
+
+    Rows are small Python objects (an update touches a dozen attributes); the cycle's
+    ``snapshot`` turns the fresh ones into numpy columns in one pass.
+    """
+
+    def __init__(self, config: FilterConfig) -> None:
         self.config = config
-        self._slot: dict[tuple[int, str, int], int] = {}
-        self._keys: list[str] = [''] * capacity
-        self._free: list[int] = list(range(capacity - 1, -1, -1))
-        self._used = np.zeros(capacity, dtype=bool)
-        self._f = {n: np.zeros(capacity) for n in _FLOAT_COLS}
-        self._i = {n: np.zeros(capacity, dtype=np.int64) for n in _INT_COLS}
+        self._rows: dict[tuple[int, str, int], _Row] = {}
 
     def __len__(self) -> int:
-        return len(self._slot)
-
-    def _grow(self) -> None:
-        old = len(self._used)
-        self._used = np.concatenate((self._used, np.zeros(old, dtype=bool)))
-        for cols in (self._f, self._i):
-            for n, a in cols.items():
-                cols[n] = np.concatenate((a, np.zeros_like(a)))
-        self._keys.extend([''] * old)
-        self._free.extend(range(2 * old - 1, old - 1, -1))
+        return len(self._rows)
 
     def ingest(self, msg: Any, origin: Origin, diag: Counter) -> None:
         """Update the rows from one ParticipantArray; bad participants are counted."""
@@ -141,89 +144,71 @@ class TargetTable:
 
     def update(self, p: Any, origin: Origin, array_ns: int, diag: Counter) -> None:
         pos, vel = p.position, p.velocity
-        if not (math.isfinite(pos.x) and math.isfinite(pos.y)
-                and math.isfinite(vel.x) and math.isfinite(vel.y)):  # fmt: skip
+        x, y, vx, vy = pos.x, pos.y, vel.x, vel.y
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(vx)
+                and math.isfinite(vy)):  # fmt: skip
             diag.reject('missing_fields', f'participant {p.source_id}:{p.id}: non-finite state')
             return
-        stamp_ns = m.to_ns(p.header.stamp) or array_ns
+        st = p.header.stamp
+        stamp_ns = st.sec * 1_000_000_000 + st.nanosec or array_ns
         if stamp_ns <= 0:
             diag.reject('missing_fields', f'participant {p.source_id}:{p.id}: no stamp')
             return
         key = (int(origin), p.source_id, int(p.id))
-        slot = self._slot.get(key)
-        f, i = self._f, self._i
-        speed = math.hypot(vel.x, vel.y)
-        heading = p.heading_rad if math.isfinite(p.heading_rad) else math.atan2(vel.y, vel.x)
-        course = math.atan2(vel.y, vel.x) if speed > 0.5 else heading
-        if slot is None:
-            if not self._free:
-                self._grow()
-            slot = self._free.pop()
-            self._slot[key] = slot
-            self._keys[slot] = f'{p.source_id or origin.name.lower()}:{p.id}'
-            self._used[slot] = True
-            i['seen'][slot] = 0
-            f['accel'][slot] = 0.0
-            f['yaw_rate'][slot] = 0.0
+        row = self._rows.get(key)
+        speed = math.hypot(vx, vy)
+        heading = p.heading_rad if math.isfinite(p.heading_rad) else math.atan2(vy, vx)
+        course = math.atan2(vy, vx) if speed > 0.5 else heading
+        if row is None:
+            row = self._rows[key] = _Row(f'{p.source_id or origin.name.lower()}:{p.id}')
         else:
-            dt = (stamp_ns - i['stamp_ns'][slot]) * 1e-9
+            dt = (stamp_ns - row.stamp_ns) * 1e-9
             if dt <= 0.0:
-                diag.reject('out_of_order', f'participant {self._keys[slot]}: stamp not newer')
+                diag.reject('out_of_order', f'participant {row.key}: stamp not newer')
                 return
             if MIN_DT_S <= dt <= MAX_DT_S:
-                a = (speed - f['speed'][slot]) / dt
-                r = float(wrap(heading - f['heading'][slot])) / dt
-                f['accel'][slot] += ACCEL_SMOOTHING * (a - f['accel'][slot])
-                f['yaw_rate'][slot] += ACCEL_SMOOTHING * (r - f['yaw_rate'][slot])
+                row.accel += ACCEL_SMOOTHING * ((speed - row.speed) / dt - row.accel)
+                rate = _wrap(heading - row.heading) / dt
+                row.yaw_rate += ACCEL_SMOOTHING * (rate - row.yaw_rate)
             elif dt > MAX_DT_S:
-                f['accel'][slot] = 0.0
-                f['yaw_rate'][slot] = 0.0
+                row.accel = row.yaw_rate = 0.0
         cls = int(p.participant_class)
-        dl, dw = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
-        f['x'][slot] = pos.x
-        f['y'][slot] = pos.y
-        f['speed'][slot] = speed
-        f['course'][slot] = course
-        f['heading'][slot] = heading
-        f['length'][slot] = p.size.x if p.size.x > 0 else dl
-        f['width'][slot] = p.size.y if p.size.y > 0 else dw
-        i['cls'][slot] = cls
-        i['trust'][slot] = int(p.trust)
-        i['stamp_ns'][slot] = stamp_ns
-        i['seen'][slot] += 1
-        i['origin'][slot] = int(origin)
+        size = p.size
+        row.x, row.y, row.speed, row.course, row.heading = x, y, speed, course, heading
+        if size.x > 0 and size.y > 0:
+            row.length, row.width = size.x, size.y
+        else:
+            row.length, row.width = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
+        row.cls, row.trust, row.stamp_ns, row.origin = cls, int(p.trust), stamp_ns, int(origin)
+        row.seen += 1
 
     def snapshot(self, now_ns: int, diag: Counter) -> Targets:
-        """The targets to evaluate now; frees expired rows, counts stale/untrusted ones."""
+        """The targets to evaluate now; forgets expired rows, counts stale/untrusted ones."""
         cfg = self.config
-        age = (now_ns - self._i['stamp_ns']) * 1e-9
-        expired = self._used & (age > cfg.expire_s)
-        if expired.any():
-            dead = set(np.flatnonzero(expired).tolist())
-            for key in [k for k, s in self._slot.items() if s in dead]:
-                del self._slot[key]
-            self._used[expired] = False
-            self._free.extend(sorted(dead, reverse=True))
-        live = self._used & (age <= cfg.max_age_s)
-        stale = int((self._used & ~live).sum())
+        expire_ns = now_ns - round(cfg.expire_s * 1e9)
+        fresh_ns = now_ns - round(cfg.max_age_s * 1e9)
+        for key in [k for k, r in self._rows.items() if r.stamp_ns < expire_ns]:
+            del self._rows[key]
+        rows = [r for r in self._rows.values() if r.stamp_ns >= fresh_ns]
+        stale = len(self._rows) - len(rows)
         if stale:
             diag.count('stale_targets', stale)
-        idx = np.flatnonzero(live)
-        trust = self._i['trust'][idx]
-        seen = self._i['seen'][idx]
+        f = np.array([(r.x, r.y, r.speed, r.course, r.heading, r.accel, r.yaw_rate, r.length,
+                       r.width, (now_ns - r.stamp_ns) * 1e-9) for r in rows],
+                     dtype=float).reshape(len(rows), 10)  # fmt: skip
+        i = np.array([(r.cls, r.trust, r.seen, r.origin) for r in rows],
+                     dtype=np.int64).reshape(len(rows), 4)  # fmt: skip
+        trust, seen = i[:, 1], i[:, 2]
         usable = trust != TRUST_MISBEHAVING
         if cfg.require_verified:
             usable &= (trust == TRUST_VERIFIED) & (seen >= cfg.min_seen)
         untrusted = int((~usable).sum())
         if untrusted:
             diag.count('untrusted_targets', untrusted)
-        f, i = self._f, self._i
         return Targets(
-            keys=[self._keys[s] for s in idx],
-            x=f['x'][idx], y=f['y'][idx], speed=f['speed'][idx], course=f['course'][idx],
-            heading=f['heading'][idx], accel=f['accel'][idx], yaw_rate=f['yaw_rate'][idx],
-            length=f['length'][idx], width=f['width'][idx], cls=i['cls'][idx], trust=trust,
-            age_s=age[idx], seen=seen, origin=i['origin'][idx], usable=usable,
+            keys=[r.key for r in rows], x=f[:, 0], y=f[:, 1], speed=f[:, 2], course=f[:, 3],
+            heading=f[:, 4], accel=f[:, 5], yaw_rate=f[:, 6], length=f[:, 7], width=f[:, 8],
+            cls=i[:, 0], trust=trust, age_s=f[:, 9], seen=seen, origin=i[:, 3], usable=usable,
         )  # fmt: skip
 
 

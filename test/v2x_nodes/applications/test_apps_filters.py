@@ -3,15 +3,11 @@ and are counted; emergency-brake commands only when allowed; configuration error
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from apps_cases import fcw  # noqa: E402
-from apps_world import (  # noqa: E402
+from apps_cases import fcw
+from apps_world import (
     NS,
     ROAD,
     START_NS,

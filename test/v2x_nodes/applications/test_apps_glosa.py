@@ -4,14 +4,10 @@ stopping where physically possible; advice to stop where it is not; signal timin
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from apps_cases import GREEN, ICW_EGO, RED  # noqa: E402
-from apps_world import INTERSECTION, NS, START_NS, Mover, odometry, signal  # noqa: E402
+from apps_cases import GREEN, ICW_EGO, RED
+from apps_world import INTERSECTION, NS, START_NS, Mover, odometry, signal
 
 from v2x_nodes.applications.apps import GreenLightOptimalSpeedAdvisory
 from v2x_nodes.applications.signals import PhaseTiming, glosa_band, green_windows, is_red_at
@@ -56,7 +52,13 @@ def drive(light: int, end_s: float, nxt: int, speed: float = 13.0, duration_s: f
                 target = max(v - min(v * v / (2 * d), 6.0) * DT, 0.0)
             elif math.isfinite(a.recommended_speed_mps):
                 target = a.recommended_speed_mps
-        v += float(np.clip(target - v, -ACCEL_LIMIT * DT * (1 if not advice or not advice[-1].stop else 3), ACCEL_LIMIT * DT))
+        v += float(
+            np.clip(
+                target - v,
+                -ACCEL_LIMIT * DT * (1 if not advice or not advice[-1].stop else 3),
+                ACCEL_LIMIT * DT,
+            )
+        )
         s += v * DT
         if s < STOP_LINE_S:
             min_v = min(min_v, v)

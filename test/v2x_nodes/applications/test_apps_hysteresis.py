@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+from apps_cases import fcw
+from apps_world import ROAD, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from apps_cases import fcw  # noqa: E402
-from apps_world import ROAD, run  # noqa: E402
 
 from v2x_nodes.applications.apps import ForwardCollisionWarning
 from v2x_nodes.applications.hysteresis import Finding, Hysteresis

@@ -9,13 +9,10 @@ and no flicker (at most one raise episode per target in a run).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from apps_cases import ONSET_S, cases  # noqa: E402
-from apps_world import run  # noqa: E402
+from apps_cases import ONSET_S, cases
+from apps_world import run
 
 SEEDS = (1, 2, 3, 4)
 LOSS = 0.2
@@ -60,7 +57,9 @@ def test_loss_and_noise_sweep() -> None:
     detection = detections / positives
     false_alarm = false_alarms / benigns
     print('\n'.join(rows))
-    print(f'detection rate {detection:.3f} ({detections}/{positives}), '
-          f'false-alarm rate {false_alarm:.3f} ({false_alarms}/{benigns})')
+    print(
+        f'detection rate {detection:.3f} ({detections}/{positives}), '
+        f'false-alarm rate {false_alarm:.3f} ({false_alarms}/{benigns})'
+    )
     assert detection >= MIN_DETECTION
     assert false_alarm <= MAX_FALSE_ALARM

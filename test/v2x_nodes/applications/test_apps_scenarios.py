@@ -4,14 +4,10 @@ never in the benign twin; driven through the embedded runtime with the real map 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from apps_cases import ONSET_S, cases  # noqa: E402
-from apps_world import run  # noqa: E402
+from apps_cases import ONSET_S, cases
+from apps_world import run
 
 CASES = cases()
 ONSET_WINDOW_S = 0.5  # raised within this of the hazard's onset (BSW, EBW, ...)

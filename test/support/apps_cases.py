@@ -56,8 +56,10 @@ def _lights(on_from_s: float, bits: int) -> Callable[[float], int]:
 
 def fcw(benign: bool) -> World:
     lead = EAST_2 if benign else EAST_1
-    return World(Ego(Mover(EAST_1, 20.0, start_m=100)),
-                 [Actor(7, Mover(lead, 20.0, start_m=140, brake_at_s=2.0, brake_mps2=-6.0))])
+    return World(
+        Ego(Mover(EAST_1, 20.0, start_m=100)),
+        [Actor(7, Mover(lead, 20.0, start_m=140, brake_at_s=2.0, brake_mps2=-6.0))],
+    )
 
 
 ICW_EGO = lane_path(INTERSECTION, [1158, 1133, 1604, 1021])
@@ -66,8 +68,10 @@ ICW_CROSS = lane_path(INTERSECTION, [1211, 1186, 1751, 1074])
 
 def icw(benign: bool) -> World:
     late = 12.0 * 4.0 if benign else 0.0  # the benign twin arrives 4 s after us
-    return World(Ego(Mover(ICW_EGO, 12.0, start_m=60)),
-                 [Actor(8, Mover(ICW_CROSS, 12.0, start_m=49.5 - late))])
+    return World(
+        Ego(Mover(ICW_EGO, 12.0, start_m=60)),
+        [Actor(8, Mover(ICW_CROSS, 12.0, start_m=49.5 - late))],
+    )
 
 
 LTA_EGO = lane_path(INTERSECTION, [1157, 1128, 1555, 1073])
@@ -76,32 +80,42 @@ LTA_ONCOMING = lane_path(INTERSECTION, [1052, 1027, 1310, 1127])
 
 def lta(benign: bool) -> World:
     late = 12.0 * 5.0 if benign else 0.0
-    return World(Ego(Mover(LTA_EGO, 8.0, start_m=100), lights=_lights(0.0, LEFT_LIGHT)),
-                 [Actor(9, Mover(LTA_ONCOMING, 12.0, start_m=161 - 12 * 61 / 8 - late))])
+    return World(
+        Ego(Mover(LTA_EGO, 8.0, start_m=100), lights=_lights(0.0, LEFT_LIGHT)),
+        [Actor(9, Mover(LTA_ONCOMING, 12.0, start_m=161 - 12 * 61 / 8 - late))],
+    )
 
 
 def bsw(benign: bool) -> World:
     behind = 40.0 if benign else 6.0
-    return World(Ego(Mover(EAST_2, 20.0, start_m=200)),
-                 [Actor(10, Mover(EAST_1, 20.0, start_m=200 - behind))])
+    return World(
+        Ego(Mover(EAST_2, 20.0, start_m=200)),
+        [Actor(10, Mover(EAST_1, 20.0, start_m=200 - behind))],
+    )
 
 
 def lcw(benign: bool) -> World:
     speed = 20.0 if benign else 30.0
-    return World(Ego(Mover(EAST_2, 20.0, start_m=200), lights=_lights(1.0, LEFT_LIGHT)),
-                 [Actor(11, Mover(EAST_1, speed, start_m=140))])
+    return World(
+        Ego(Mover(EAST_2, 20.0, start_m=200), lights=_lights(1.0, LEFT_LIGHT)),
+        [Actor(11, Mover(EAST_1, speed, start_m=140))],
+    )
 
 
 def dnpw(benign: bool) -> World:
     lights = _lights(1.0, 0 if benign else LEFT_LIGHT)
-    return World(Ego(Mover(EAST_1, 18.0, start_m=100), lights=lights),
-                 [Actor(12, Mover(WEST_1, 20.0, start_m=1000 - 450))])
+    return World(
+        Ego(Mover(EAST_1, 18.0, start_m=100), lights=lights),
+        [Actor(12, Mover(WEST_1, 20.0, start_m=1000 - 450))],
+    )
 
 
 def ebw(benign: bool) -> World:
     decel = -2.0 if benign else -6.0
-    return World(Ego(Mover(EAST_1, 20.0, start_m=100)),
-                 [Actor(13, Mover(EAST_1, 20.0, start_m=170, brake_at_s=2.0, brake_mps2=decel))])
+    return World(
+        Ego(Mover(EAST_1, 20.0, start_m=100)),
+        [Actor(13, Mover(EAST_1, 20.0, start_m=170, brake_at_s=2.0, brake_mps2=decel))],
+    )
 
 
 def avw(benign: bool) -> World:
@@ -119,7 +133,7 @@ def clw(benign: bool) -> World:
     path = line(0, -1.75, 300, -1.75) if not benign else line(0, -1.75, 290, -1.75)
     if benign:  # drifts smoothly into the next lane over 60 m
         path = line(0, -1.75, 280, -1.75)
-        path = path.tolist() + [[340, -5.25], [1000, -5.25]]
+        path = [*path.tolist(), [340, -5.25], [1000, -5.25]]
     import numpy as np
 
     mover = Mover(np.array(path, float), 20.0, start_m=180,
@@ -154,8 +168,10 @@ def slw_sign(benign: bool) -> World:
 def rlvw(benign: bool) -> World:
     light = GREEN if benign else RED
     nxt = RED if benign else GREEN
-    return World(Ego(Mover(ICW_EGO, 12.0, start_m=60)),
-                 spat=lambda t: signal(t, phase_id=8, light=light, end_s=30.0, next_light=nxt))
+    return World(
+        Ego(Mover(ICW_EGO, 12.0, start_m=60)),
+        spat=lambda t: signal(t, phase_id=8, light=light, end_s=30.0, next_light=nxt),
+    )
 
 
 def vrucw(benign: bool) -> World:
@@ -175,8 +191,10 @@ def tjw(benign: bool) -> World:
 def evw(benign: bool) -> World:
     amb = (Mover(WEST_1, 30.0, start_m=1000 - 150) if benign
            else Mover(EAST_1, 30.0, start_m=100 - 150 + 200))  # fmt: skip
-    return World(Ego(Mover(EAST_1, 15.0, start_m=200)),
-                 [Actor(30, amb, cls=CLASS_EMERGENCY, length_m=6.0, width_m=2.1)])
+    return World(
+        Ego(Mover(EAST_1, 15.0, start_m=200)),
+        [Actor(30, amb, cls=CLASS_EMERGENCY, length_m=6.0, width_m=2.1)],
+    )
 
 
 def _conflict(world: World) -> float:
