@@ -1,5 +1,6 @@
 """Shared test set-up: small components for runtime tests, and the realdata folder."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,10 +11,24 @@ SUPPORT = Path(__file__).resolve().parent / 'support'
 sys.path.insert(0, str(SUPPORT))
 
 
+def _realdata_candidates() -> list[Path]:
+    """$V2X_REALDATA, ../shared/realdata beside this checkout, and beside the main checkout
+    when this is a git worktree (its .git file says ``gitdir: <main>/.git/worktrees/<name>``).
+    """
+    candidates = [Path(os.environ['V2X_REALDATA'])] if os.environ.get('V2X_REALDATA') else []
+    candidates.append(ROOT.parent / 'shared' / 'realdata')
+    dot_git = ROOT / '.git'
+    if dot_git.is_file():
+        gitdir = Path(dot_git.read_text().split(':', 1)[1].strip())
+        candidates.append(gitdir.parents[2].parent / 'shared' / 'realdata')
+    return candidates
+
+
 @pytest.fixture(scope='session')
 def realdata() -> Path:
-    """``../shared/realdata`` beside the repository; tests using it skip where it is absent."""
-    path = ROOT.parent / 'shared' / 'realdata'
-    if not path.is_dir():
-        pytest.skip(f'real-world test data not found at {path} (it lives outside the repository)')
-    return path
+    """The real-world test data (it lives outside the repository); skips where absent."""
+    candidates = _realdata_candidates()
+    for path in candidates:
+        if path.is_dir():
+            return path
+    pytest.skip(f'real-world test data not found (looked in {[str(c) for c in candidates]})')

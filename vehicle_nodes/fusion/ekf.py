@@ -35,6 +35,7 @@ class S(enum.IntEnum):
 
 
 N = len(S)
+_EYE = np.eye(N)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class PlanarEkf:
         self.x = np.array(
             [x + vm * cm * dt_s, y + vm * sm * dt_s, _wrap(yaw + w * dt_s), v + a * dt_s, bg, ba]
         )
-        F = np.eye(N)  # noqa: N806
+        F = _EYE.copy()  # noqa: N806
         F[0, 2] = -v * s * dt_s
         F[0, 3] = c * dt_s
         F[1, 2] = v * c * dt_s
@@ -152,16 +153,21 @@ class PlanarEkf:
         self.yaw_rate_radps = w
 
     def _update(self, r: FloatArray, H: FloatArray, R: FloatArray, gate: bool) -> UpdateResult:  # noqa: N803
-        S_ = H @ self.P @ H.T + R  # noqa: N806
-        S_inv = np.linalg.inv(S_)  # noqa: N806
+        PHt = self.P @ H.T  # noqa: N806
+        S_ = H @ PHt + R  # noqa: N806
+        if len(r) == 1:
+            S_inv = 1.0 / S_  # noqa: N806
+        else:  # 2×2: the closed form beats a general inverse
+            det = S_[0, 0] * S_[1, 1] - S_[0, 1] * S_[1, 0]
+            S_inv = np.array([[S_[1, 1], -S_[0, 1]], [-S_[1, 0], S_[0, 0]]]) / det  # noqa: N806
         nis = float(r @ S_inv @ r)
         bound = self._gates[len(r)]
         if gate and not nis <= bound:
             return UpdateResult(False, nis, bound)
-        K = self.P @ H.T @ S_inv  # noqa: N806
+        K = PHt @ S_inv  # noqa: N806
         self.x = self.x + K @ r
         self.x[S.YAW] = _wrap(self.x[S.YAW])
-        A = np.eye(N) - K @ H  # noqa: N806
+        A = _EYE - K @ H  # noqa: N806
         self.P = A @ self.P @ A.T + K @ R @ K.T
         self.P = 0.5 * (self.P + self.P.T)
         return UpdateResult(True, nis, bound)

@@ -79,10 +79,7 @@ class Estimate:
     accel_bias_mps2: float
     covariance: FloatArray  # 6×6 over the state S
     gnss_age_s: float  # time since the last accepted GNSS position (inf: never)
-
-    @property
-    def dead_reckoning(self) -> bool:
-        return self.gnss_age_s > 1.5
+    dead_reckoning: bool = False  # no GNSS accepted for ``gnss_timeout_s``
 
 
 class Localizer:
@@ -277,4 +274,5 @@ class Localizer:
             speed_mps=float(x[S.V]), yaw_rate_radps=self.ekf.yaw_rate_radps,
             gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),
             covariance=self.ekf.P.copy(), gnss_age_s=self.t_s - self._last_accept_t,
+            dead_reckoning=self.t_s - self._last_accept_t > self.cfg.gnss_timeout_s,
         )  # fmt: skip

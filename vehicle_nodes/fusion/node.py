@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from geo import LocalFrame
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 from vehicle_nodes.fusion.ekf import FilterConfig
@@ -18,7 +19,6 @@ from vehicle_nodes.fusion.ros_conversions import (
     estimate_to_tf,
     navsatfix_to_position,
 )
-from vehicle_nodes.hdmap.frame import EnuFrame
 
 
 class LocalizationFilter(Component):
@@ -47,7 +47,7 @@ class LocalizationFilter(Component):
         if lat == 0.0 and lon == 0.0:
             raise ConfigError(f'{ctx.name}: parameters origin_lat_deg/origin_lon_deg must be set '
                               '(the map frame origin), got 0, 0')  # fmt: skip
-        self.frame = EnuFrame(lat, lon, alt)
+        self.frame = LocalFrame(lat, lon, alt)
         fcfg = FilterConfig(
             lever_arm_m=(p('lever_arm_x_m', 0.0, 'Antenna ahead of base_link', range=(-20.0, 20.0)),
                          p('lever_arm_y_m', 0.0, 'Antenna left of base_link', range=(-5.0, 5.0))),
@@ -59,16 +59,17 @@ class LocalizationFilter(Component):
             gate_probability=p('gate_probability', 0.999, 'Chi-square gate probability',
                                range=(0.9, 0.999999)),
         )  # fmt: skip
+        self.gnss_timeout_s = p(
+            'gnss_timeout_s', 1.5, 'GNSS silent after this long', range=(0.1, 60.0)
+        )
         self.loc = Localizer(LocalizerConfig(
             filter=fcfg,
             wheel_speed_sigma_mps=p('wheel_speed_sigma_mps', 0.05, 'Wheel speed σ',
                                     range=(1e-3, 5.0)),
             reset_after_s=p('reset_after_s', 5.0, 'Take the GNSS after it disagrees this long',
                             range=(0.5, 600.0)),
+            gnss_timeout_s=self.gnss_timeout_s,
         ))  # fmt: skip
-        self.gnss_timeout_s = p(
-            'gnss_timeout_s', 1.5, 'GNSS silent after this long', range=(0.1, 60.0)
-        )
         self.map_frame = p('map_frame', 'map', 'Frame of the odometry pose')
         self.base_frame = p('base_frame', 'base_link', 'Vehicle frame')
         rate = p('publish_rate_hz', 50.0, 'Odometry/TF/fix output rate', range=(0.1, 1000.0))

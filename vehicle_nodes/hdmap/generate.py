@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vehicle_nodes.hdmap.frame import EnuFrame, GeodeticFrame
+from geo import LocalFrame
+from vehicle_nodes.hdmap.frame import GeodeticFrame
 from vehicle_nodes.hdmap.geometry import FloatArray
 from vehicle_nodes.hdmap.osm_writer import OsmWriter
 
@@ -187,7 +188,7 @@ def intersection_spec(intersection_id: int = 1) -> JunctionSpec:
 def write_intersection(path: str | Path, frame: GeodeticFrame | None = None) -> None:
     w = OsmWriter()
     add_junction(w, intersection_spec())
-    w.write(path, frame or EnuFrame(*INTERSECTION_ORIGIN))
+    w.write(path, frame or LocalFrame(*INTERSECTION_ORIGIN))
 
 
 def write_road_segment(
@@ -206,7 +207,7 @@ def write_road_segment(
         for k in range(lanes):
             _lanelet(w, lines[-k], lines[-k - 1], speed_kmh, location='nonurban')
             _lanelet(w, lines[k], lines[k + 1], speed_kmh, location='nonurban')
-    w.write(path, frame or EnuFrame(*ROAD_ORIGIN))
+    w.write(path, frame or LocalFrame(*ROAD_ORIGIN))
 
 
 def write_grid(path: str | Path, *, size_m: float = 1000.0, spacing_m: float = 100.0) -> None:
@@ -219,7 +220,7 @@ def write_grid(path: str | Path, *, size_m: float = 1000.0, spacing_m: float = 1
         for y in ticks:
             add_junction(w, JunctionSpec((float(x), float(y)), arms, box_m=8.0,
                                          intersection_id=0, signalised=False))  # fmt: skip
-    w.write(path, EnuFrame(*GRID_ORIGIN))
+    w.write(path, LocalFrame(*GRID_ORIGIN))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -233,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     out = Path(args.out)
     write_intersection(out / 'intersection.osm')
     write_road_segment(out / 'road_segment.osm')
-    hd = load_map(out / 'intersection.osm', EnuFrame(*INTERSECTION_ORIGIN))
+    hd = load_map(out / 'intersection.osm', LocalFrame(*INTERSECTION_ORIGIN))
     write_export(export_intersection(hd, 1, name='Anting example junction'),
                  out / 'intersection.json')  # fmt: skip
     if args.grid:

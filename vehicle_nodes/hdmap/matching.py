@@ -34,6 +34,7 @@ from vehicle_nodes.hdmap.lanemap import HdMap
 class MatcherConfig:
     min_radius_m: float = 6.0
     radius_sigmas: float = 4.0  # search radius = max(min_radius_m, half lane + k σ)
+    max_half_lane_m: float = 5.0  # caps the half lane above: maps have odd 100 m "lanes"
     heading_sigma_floor_rad: float = 0.15
     min_speed_for_heading_mps: float = 0.5
     beta_m: float = 1.0  # Laplace scale of |lane distance - travelled|, plus 2 σ
@@ -144,7 +145,8 @@ class LaneMatcher:
         self.cfg = config or MatcherConfig()
         self._seg = _Segments(hd)
         self._links = self._build_links()
-        self._max_half_width = 0.5 * float(max(self._seg.w0.max(), self._seg.w1.max()))
+        half = 0.5 * float(max(self._seg.w0.max(), self._seg.w1.max()))
+        self._max_half_width = min(half, self.cfg.max_half_lane_m)
         self.reset()
 
     def reset(self) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from geo import LocalFrame
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from v2x_runtime.resources import resource_path
 from vehicle_nodes.fusion.ros_conversions import odometry_to_pose
 from vehicle_nodes.hdmap.errors import HdMapError
-from vehicle_nodes.hdmap.frame import EnuFrame
 from vehicle_nodes.hdmap.loader import load_map
 from vehicle_nodes.hdmap.matching import LaneMatch, LaneMatcher
 
@@ -37,8 +38,10 @@ class MapMatcher(Component):
         self.frame_id = p('frame_id', 'map', 'Frame the odometry must be in')
         if not path:
             raise HdMapError(f'{ctx.name}: parameter map_file must name a Lanelet2 OSM file')
-        frame = EnuFrame(lat, lon, alt) if projection == 'origin' else None
-        self.map = load_map(path, frame)  # MapParseError names the file and element
+        if projection == 'origin' and lat == 0.0 and lon == 0.0:
+            raise HdMapError(f'{ctx.name}: projection origin needs origin_lat_deg/origin_lon_deg')
+        frame = LocalFrame(lat, lon, alt) if projection == 'origin' else None
+        self.map = load_map(resource_path(path), frame)  # MapParseError names the file and element
         self.matcher = LaneMatcher(self.map)
         self.pub = ctx.create_publisher(
             'localization/lane', 'v2x_stack/msg/LanePosition', QOS_SENSOR

@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 
+from geo import LocalFrame
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.fusion.errors import ConfigError
 from vehicle_nodes.fusion.node import LocalizationFilter
 from vehicle_nodes.fusion.ros_conversions import odometry_to_pose, quaternion_to_yaw
 from vehicle_nodes.fusion.simulate import SensorModel, simulate
-from vehicle_nodes.hdmap.frame import EnuFrame
 
 ORIGIN = (31.2837, 121.1638, 10.0)
 NS = '/car1'
@@ -116,7 +116,7 @@ def add_filter(rt, model, **params):
 def test_odometry_fix_and_tf_follow_the_truth(runtime):
     model = SensorModel(outages_s=((15.0, 25.0),))
     drive = simulate(30.0, 15.0, model, 3)
-    frame = EnuFrame(*ORIGIN)
+    frame = LocalFrame(*ORIGIN)
     node = add_filter(runtime, model)
     odom, fixes, tfs = [], [], []
     runtime.subscribe(f'{NS}/localization/odometry', 'nav_msgs/msg/Odometry', odom.append)
@@ -165,7 +165,7 @@ def test_missing_origin_fails_at_start(runtime):
 def test_no_fix_is_counted(runtime):
     model = SensorModel()
     node = add_filter(runtime, model)
-    frame = EnuFrame(*ORIGIN)
+    frame = LocalFrame(*ORIGIN)
     runtime.publish(f'{NS}/localization/gnss/fix', fix_msg(0.1, frame, (0.0, 0.0), 0.02, status=-1))
     runtime.run(duration_s=0.5)
     assert node.ctx.diagnostics.counters['rejected.no_fix'] == 1

@@ -6,16 +6,6 @@ from vehicle_nodes.hdmap import HdMap, load_map
 
 REPO = Path(__file__).resolve().parents[3]
 MAPS = REPO / 'config' / 'maps'
-# ../shared/realdata beside the repository (a worktree under wt/ looks one level higher).
-REALDATA = next(
-    (
-        p / 'shared' / 'realdata'
-        for p in (REPO.parent, REPO.parent.parent)
-        if (p / 'shared' / 'realdata').is_dir()
-    ),
-    REPO.parent / 'shared' / 'realdata',
-)
-KARLSRUHE = REALDATA / 'lanelet2' / 'mapping_example.osm'
 KARLSRUHE_ORIGIN = (49.0, 8.4)  # the origin Lanelet2's own examples use (SOURCES.md)
 
 
@@ -30,17 +20,18 @@ def road() -> HdMap:
 
 
 @pytest.fixture(scope='session')
-def karlsruhe_path() -> Path:
-    if not KARLSRUHE.exists():
-        pytest.skip(f'realdata not present: {KARLSRUHE}')
-    return KARLSRUHE
+def karlsruhe_path(realdata: Path) -> Path:
+    path = realdata / 'lanelet2' / 'mapping_example.osm'
+    if not path.exists():
+        pytest.skip(f'realdata has no {path}')
+    return path
 
 
 @pytest.fixture(scope='session')
 def karlsruhe(karlsruhe_path: Path) -> HdMap:
-    from vehicle_nodes.hdmap import EnuFrame
+    from geo import LocalFrame
 
-    return load_map(karlsruhe_path, EnuFrame(*KARLSRUHE_ORIGIN))
+    return load_map(karlsruhe_path, LocalFrame(*KARLSRUHE_ORIGIN))
 
 
 @pytest.fixture(scope='session')

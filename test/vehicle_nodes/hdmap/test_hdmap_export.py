@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vehicle_nodes.hdmap.errors import ExportError
 from vehicle_nodes.hdmap.export import export_intersection, read_export, write_export
@@ -58,3 +60,40 @@ def test_bad_export_files(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ExportError, match=str(path)):
         read_export(path)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_fuzz_mutated_exports_read_or_raise_export_error(tmp_path, maps_dir, data):
+    raw = bytearray((maps_dir / 'intersection.json').read_bytes()[:3000])
+    for _ in range(data.draw(st.integers(1, 6))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] = data.draw(st.integers(0, 255))
+    path = tmp_path / 'fuzz.json'
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ExportError):
+        read_export(path)  # truncated at 3000 bytes: never a whole export
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.sampled_from(['format_version', 'lanes', 'movements', 'nodes', 'ref_xy_m']), st.data())
+def test_fuzz_wrong_field_values(tmp_path, maps_dir, field, data):
+    import json
+
+    raw = json.loads((maps_dir / 'intersection.json').read_text())
+    raw[field] = data.draw(
+        st.one_of(
+            st.none(), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=2)
+        )
+    )
+    path = tmp_path / 'f.json'
+    path.write_text(json.dumps(raw))
+    try:
+        exp = read_export(path)
+    except ExportError:
+        return
+    assert exp.intersection_id == 1

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from vehicle_nodes.hdmap import EnuFrame, RoutingError, load_map
+from geo import LocalFrame
+from vehicle_nodes.hdmap import RoutingError, load_map
 from vehicle_nodes.hdmap.generate import (
     INTERSECTION_ORIGIN,
     main,
@@ -64,7 +65,7 @@ def test_lane_changes_only_across_dashed_lines(intersection):
 
 def test_lat_lon_and_local_xy_agree(maps_dir):
     by_tags = load_map(maps_dir / 'intersection.osm')
-    by_frame = load_map(maps_dir / 'intersection.osm', EnuFrame(*INTERSECTION_ORIGIN))
+    by_frame = load_map(maps_dir / 'intersection.osm', LocalFrame(*INTERSECTION_ORIGIN))
     for key, ll in by_tags.lanelets.items():
         other = by_frame.lanelets[key]
         np.testing.assert_allclose(ll.centre_xy[[0, -1]], other.centre_xy[[0, -1]], atol=2e-3)

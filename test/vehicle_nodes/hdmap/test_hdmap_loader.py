@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vehicle_nodes.hdmap import EnuFrame, HdMapError, MapParseError, load_map
+from vehicle_nodes.hdmap import MapParseError, load_map
 from vehicle_nodes.hdmap.loader import parse_speed_mps
 
 # A two-lanelet map: lanelet 100 (left bound way 10, right 11) followed by 101 (12, 13).
@@ -116,11 +116,6 @@ def test_semantic_errors_name_the_element(tmp_path, old, new, element, problem):
 def test_missing_file(tmp_path):
     with pytest.raises(MapParseError, match='cannot read'):
         load_map(tmp_path / 'nope.osm')
-
-
-def test_bad_frame_origin():
-    with pytest.raises(HdMapError, match='origin'):
-        EnuFrame(float('nan'), 0.0)
 
 
 @pytest.mark.parametrize(

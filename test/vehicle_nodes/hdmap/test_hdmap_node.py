@@ -5,12 +5,13 @@ import math
 import numpy as np
 import pytest
 
+from geo import LocalFrame
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.fusion.localizer import Estimate
 from vehicle_nodes.fusion.node import LocalizationFilter
 from vehicle_nodes.fusion.ros_conversions import estimate_to_odometry
-from vehicle_nodes.hdmap import EnuFrame, HdMapError, MapParseError
+from vehicle_nodes.hdmap import HdMapError, MapParseError
 from vehicle_nodes.hdmap.generate import INTERSECTION_ORIGIN
 from vehicle_nodes.hdmap.node import MapMatcher
 from vehicle_nodes.hdmap.trajectory import drive
@@ -100,12 +101,18 @@ def test_broken_map_fails_at_start_naming_file_and_element(runtime, tmp_path, ma
         runtime.add_component(MapMatcher, name='mm', parameters={'map_file': str(broken)})
     with pytest.raises(HdMapError, match='map_file'):
         runtime.add_component(MapMatcher, name='mm2')
+    with pytest.raises(HdMapError, match='projection origin needs'):
+        runtime.add_component(
+            MapMatcher,
+            name='mm3',
+            parameters={'map_file': str(maps_dir / 'intersection.osm'), 'projection': 'origin'},
+        )
 
 
 def test_filter_and_matcher_chain_through_the_junction(runtime, intersection, maps_dir):
     """IMU + RTK GNSS + wheel speed → LocalizationFilter → MapMatcher ('origin' projection),
     three cars at once: left, straight and right from the east arm."""
-    frame = EnuFrame(*INTERSECTION_ORIGIN)
+    frame = LocalFrame(*INTERSECTION_ORIGIN)
     origin = {'origin_lat_deg': INTERSECTION_ORIGIN[0], 'origin_lon_deg': INTERSECTION_ORIGIN[1]}
     rng = np.random.default_rng(3)
     lanes = {}

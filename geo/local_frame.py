@@ -1,0 +1,66 @@
+"""A local east-north-up tangent plane at a reference point: the frame `map` is built on.
+
+ENU here is the topocentric frame of the ellipsoid (not a map projection): exact for any
+distance, with no scale error, via PROJ's ``cart`` + ``topocentric`` pipeline.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pyproj
+from numpy.typing import ArrayLike
+
+from geo.datums import Datum, FloatArray, as_float_arrays, check_latitude
+from geo.errors import CoordinateError
+
+
+@lru_cache(maxsize=256)
+def _topocentric(lat0_deg: float, lon0_deg: float, h0_m: float, ellps: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_pipeline(
+        f'+proj=pipeline +step +proj=cart +ellps={ellps} '
+        f'+step +proj=topocentric +ellps={ellps} '
+        f'+lat_0={lat0_deg!r} +lon_0={lon0_deg!r} +h_0={h0_m!r}'
+    )
+
+
+@dataclass(frozen=True)
+class LocalFrame:
+    """Tangent plane at (lat0_deg, lon0_deg, h0_m) on ``datum``; x east, y north, z up (m)."""
+
+    lat0_deg: float
+    lon0_deg: float
+    h0_m: float = 0.0
+    datum: Datum = Datum.WGS84
+    _transformer: pyproj.Transformer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        values = (self.lat0_deg, self.lon0_deg, self.h0_m)
+        if not all(math.isfinite(v) for v in values):
+            raise CoordinateError(f'LocalFrame origin must be finite, got {values}')
+        if abs(self.lat0_deg) > 90.0:
+            raise CoordinateError(f'LocalFrame lat0_deg must be within [-90, 90], got {values[0]}')
+        transformer = _topocentric(
+            float(self.lat0_deg), float(self.lon0_deg), float(self.h0_m), self.datum.ellps
+        )
+        object.__setattr__(self, '_transformer', transformer)
+
+    def to_enu(
+        self, lat_deg: ArrayLike, lon_deg: ArrayLike, h_m: ArrayLike
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Geodetic on this frame's datum → (east_m, north_m, up_m)."""
+        lat, lon, h = as_float_arrays(lat_deg, lon_deg, h_m)
+        check_latitude(lat, 'LocalFrame.to_enu')
+        e, n, u = self._transformer.transform(lon, lat, h)
+        return np.asarray(e, float), np.asarray(n, float), np.asarray(u, float)
+
+    def to_geodetic(
+        self, east_m: ArrayLike, north_m: ArrayLike, up_m: ArrayLike
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(east_m, north_m, up_m) → geodetic (lat_deg, lon_deg, h_m) on this frame's datum."""
+        e, n, u = as_float_arrays(east_m, north_m, up_m)
+        lon, lat, h = self._transformer.transform(e, n, u, direction='INVERSE')
+        return np.asarray(lat, float), np.asarray(lon, float), np.asarray(h, float)

@@ -1,0 +1,99 @@
+"""Unit conversions at the edge: exact inverses up to one LSB, wrap-around, unavailable codes."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from v2x_nodes.codec import units
+from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint, absolute_from_llv, offset_llv
+
+NOW_NS = 1_764_000_000_000_000_000  # 2025-11-24
+
+
+def _angle_diff(a: float, b: float) -> float:
+    return abs(math.atan2(math.sin(a - b), math.cos(a - b)))
+
+
+@given(st.floats(-10 * math.pi, 10 * math.pi))
+def test_heading_is_clockwise_from_north(yaw: float) -> None:
+    wire = units.heading_to_wire(yaw)
+    assert 0 <= wire < units.HEADING_UNAVAILABLE
+    assert _angle_diff(units.heading_from_wire(wire), yaw) <= math.radians(0.0125 / 2) + 1e-12
+
+
+def test_heading_reference_directions() -> None:
+    assert units.heading_to_wire(math.pi / 2) == 0  # north
+    assert units.heading_to_wire(0.0) == 7200  # east = 90 degree clockwise from north
+    assert units.heading_to_wire(math.pi) == 21600  # west
+    assert units.heading_to_wire(math.nan) == units.HEADING_UNAVAILABLE
+    assert math.isnan(units.heading_from_wire(units.HEADING_UNAVAILABLE))
+
+
+@given(st.floats(0, 163.8))
+def test_speed_lsb(speed: float) -> None:
+    assert abs(units.speed_from_wire(units.speed_to_wire(speed)) - speed) <= 0.01 + 1e-9
+
+
+def test_unavailable_codes() -> None:
+    assert units.speed_to_wire(math.nan) == 8191 and math.isnan(units.speed_from_wire(8191))
+    assert units.lat_to_wire(math.nan) == 900000001
+    assert math.isnan(units.lon_from_wire(1800000001))
+    assert units.elevation_to_wire(math.nan) == -4096
+    assert units.accel_to_wire(math.nan) == 2001
+    assert units.steering_to_wire(math.nan) == 127
+    assert units.timemark_from_seconds(math.nan) == 36001
+    assert units.timemark_to_seconds(36000) == math.inf
+    assert units.speed_to_wire(500.0) == 8190  # clamped, not unavailable
+
+
+@given(st.integers(NOW_NS - 25 * 10**9, NOW_NS + 25 * 10**9))
+def test_dsecond_resolves_near_reference(stamp_ns: int) -> None:
+    wire = units.dsecond_from_ns(stamp_ns)
+    assert units.ns_from_dsecond(wire, NOW_NS) == stamp_ns - stamp_ns % 1_000_000
+
+
+@given(st.integers(NOW_NS - 150 * 86400 * 10**9, NOW_NS + 150 * 86400 * 10**9))
+def test_minute_of_year_resolves_near_reference(stamp_ns: int) -> None:
+    moy = units.moy_from_ns(stamp_ns)
+    assert 0 <= moy < units.MOY_INVALID
+    assert units.ns_from_moy(moy, stamp_ns + 30 * 10**9) == stamp_ns - stamp_ns % (60 * 10**9)
+
+
+@given(st.integers(0, (1 << 16) - 1))
+def test_bit_strings_keep_named_bit_numbers(mask: int) -> None:
+    value = units.int_to_bits(mask, 16)
+    assert units.bits_to_int(value) == mask
+    if mask & 1:  # named bit 0 is the first bit on the wire
+        assert value[0][0] & 0x80
+
+
+@given(
+    st.floats(-60, 60),
+    st.floats(-179, 179),
+    st.floats(-0.9, 0.9),
+    st.floats(-0.9, 0.9),
+    st.floats(-100, 500),
+    st.floats(-300, 300),
+)
+def test_offset_llv_round_trip(lat0, lon0, dlat, dlon, alt0, dalt) -> None:
+    ref = GeoPoint.from_degrees(lat0, lon0, alt0)
+    lat, lon, alt = lat0 + dlat, lon0 + dlon, alt0 + dalt
+    value = offset_llv(ref, lat, lon, alt)
+    back = absolute_from_llv(ref, value)
+    assert abs(back[0] - lat) <= 0.5e-7 + 1e-12 and abs(back[1] - lon) <= 0.5e-7 + 1e-12
+    assert abs(back[2] - alt) <= 0.05 + 1e-9
+    span = max(abs(round(lat * 1e7) - ref.lat), abs(round(lon * 1e7) - ref.lon))
+    if span < 2048:
+        assert value['offsetLL'][0] == 'position-LL1'  # the shortest variant that fits
+    if span >= 1 << 23:
+        assert value['offsetLL'][0] == 'position-LatLon'
+
+
+@given(st.floats(-2000, 2000), st.floats(-2000, 2000), st.floats(-50, 50))
+def test_enu_round_trip(east, north, up) -> None:
+    origin = GeoOrigin(31.2, 121.5, 5.0)
+    back = origin.to_enu(*origin.to_geodetic(east, north, up))
+    assert all(abs(a - b) < 1e-6 for a, b in zip(back, (east, north, up), strict=True))

@@ -1,0 +1,159 @@
+"""UPER encode/decode of the message set, with every constraint checked both ways.
+
+asn1tools does the bit work; this layer adds what the air interface needs: constraint checks
+on encode *and* decode, rejection of trailing bytes beyond the octet padding, the frame's
+open-type extension (``msgFrameExt`` carrying SSM), and errors that name the field path and
+the broken constraint. Any exception asn1tools raises on hostile input is wrapped in
+``DecodeError``: nothing else escapes ``decode``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from asn1tools.codecs import ErrorWithLocation
+from asn1tools.codecs import uper as _uper
+
+from v2x_nodes.codec.errors import DecodeError, EncodeError
+from v2x_nodes.codec.schema import load_schema
+
+FRAME_TYPE = 'MessageFrame'
+EXT_ALTERNATIVE = 'msgFrameExt'
+
+
+class MessageKind(IntEnum):
+    """Message types; the values are ``V2xFrame.MSG_*``."""
+
+    BSM = 1
+    MAP = 2
+    SPAT = 3
+    RSI = 4
+    RSM = 5
+    SSM = 6
+
+
+TYPE_NAMES: dict[MessageKind, str] = {
+    MessageKind.BSM: 'BasicSafetyMessage',
+    MessageKind.MAP: 'MapData',
+    MessageKind.SPAT: 'SPAT',
+    MessageKind.RSI: 'RoadSideInformation',
+    MessageKind.RSM: 'RoadsideSafetyMessage',
+    MessageKind.SSM: 'SensorSharingMsg',
+}
+
+# Root alternatives of MessageFrame (T/CSAE 53) and the extension's message ids (T/CSAE 157).
+FRAME_ALTERNATIVES: dict[MessageKind, str] = {
+    MessageKind.BSM: 'bsmFrame',
+    MessageKind.MAP: 'mapFrame',
+    MessageKind.RSM: 'rsmFrame',
+    MessageKind.SPAT: 'spatFrame',
+    MessageKind.RSI: 'rsiFrame',
+}
+EXT_MESSAGE_IDS: dict[MessageKind, int] = {MessageKind.SSM: 12}
+
+_KIND_OF_ALTERNATIVE = {alt: kind for kind, alt in FRAME_ALTERNATIVES.items()}
+_KIND_OF_EXT_ID = {mid: kind for kind, mid in EXT_MESSAGE_IDS.items()}
+_OFFSET = re.compile(r'\s*\(At bit offset: (\d+)\)\s*$')
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded MessageFrame: which message it carries and that message's value."""
+
+    kind: MessageKind
+    value: dict[str, Any]
+
+
+def _split(type_name: str, err: Exception) -> tuple[str, str, int | None]:
+    """(field path, reason, bit offset) out of an asn1tools error."""
+    text = str(err)
+    offset = getattr(err, 'offset', None)
+    text = _OFFSET.sub('', text)
+    message = getattr(err, 'message', None)
+    if isinstance(err, ErrorWithLocation) and message is not None and text.endswith(message):
+        path = text[: -len(message)].rstrip(': ').strip()
+        return path, message, offset
+    return type_name, f'{type(err).__name__}: {text}', offset
+
+
+def encode(type_name: str, value: Any) -> bytes:
+    """UPER bytes of ``value`` (an asn1tools value) as ``type_name``.
+
+    :raises EncodeError: unknown type, missing/unknown field, wrong type or broken constraint.
+    """
+    spec = load_schema().uper
+    if type_name not in spec.types:
+        raise EncodeError(type_name, '', f'unknown type (known: {", ".join(sorted(spec.types))})')
+    try:
+        return spec.encode(type_name, value, check_constraints=True)
+    except Exception as err:
+        path, reason, _ = _split(type_name, err)
+        raise EncodeError(type_name, path, reason) from None
+
+
+def decode(type_name: str, data: bytes) -> Any:
+    """The value of UPER ``data`` as ``type_name``; constraints checked, trailing bytes refused.
+
+    :raises DecodeError: for any malformed, truncated, oversized or out-of-range input.
+    """
+    spec = load_schema().uper
+    try:
+        compiled = spec._types[type_name]  # asn1tools' compiled type: we need the bit count
+    except KeyError:
+        raise DecodeError(type_name, '', 'unknown type') from None
+    decoder = _uper.Decoder(bytearray(data))
+    try:
+        try:
+            value = compiled._type.decode(decoder)
+        except ErrorWithLocation as err:
+            err.add_location(compiled._type)
+            raise
+        used_bits = decoder.number_of_read_bits()
+        compiled.check_constraints(value)
+    except Exception as err:
+        path, reason, offset = _split(type_name, err)
+        raise DecodeError(type_name, path, reason, offset) from None
+    used_bytes = max(1, (used_bits + 7) // 8)
+    if len(data) > used_bytes:
+        raise DecodeError(
+            type_name,
+            '',
+            f'{len(data) - used_bytes} trailing byte(s) after a {used_bytes}-byte encoding',
+            used_bits,
+        )
+    return value
+
+
+def encode_frame(kind: MessageKind, value: dict[str, Any]) -> bytes:
+    """A UPER MessageFrame carrying ``value`` (the message, e.g. a BasicSafetyMessage)."""
+    if kind in FRAME_ALTERNATIVES:
+        return encode(FRAME_TYPE, (FRAME_ALTERNATIVES[kind], value))
+    inner = encode(TYPE_NAMES[kind], value)
+    ext = {'messageId': EXT_MESSAGE_IDS[kind], 'value': inner}
+    return encode(FRAME_TYPE, (EXT_ALTERNATIVE, ext))
+
+
+def decode_frame(data: bytes) -> Frame:
+    """The message inside a UPER MessageFrame (the SSM open type decoded as well).
+
+    :raises DecodeError: malformed frame, unknown alternative or extension message id.
+    """
+    alternative, value = decode(FRAME_TYPE, data)
+    if alternative in _KIND_OF_ALTERNATIVE:
+        return Frame(_KIND_OF_ALTERNATIVE[alternative], value)
+    if alternative == EXT_ALTERNATIVE:
+        message_id = value['messageId']
+        kind = _KIND_OF_EXT_ID.get(message_id)
+        if kind is None:
+            supported = ', '.join(str(i) for i in sorted(_KIND_OF_EXT_ID))
+            raise DecodeError(
+                FRAME_TYPE,
+                'msgFrameExt.messageId',
+                f'unsupported extension message id {message_id} (supported: {supported})',
+            )
+        inner = decode(TYPE_NAMES[kind], value['value'])
+        return Frame(kind, inner)
+    raise DecodeError(FRAME_TYPE, '', 'an extension alternative this schema does not know')
