@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from geo import GeoError, LocalFrame
 from v2x_nodes.applications.errors import ConfigError
 from v2x_nodes.applications.hysteresis import Finding, Hysteresis
 from v2x_nodes.applications.lanes import LaneIndex
@@ -30,6 +31,8 @@ from v2x_nodes.applications.spec import LEVEL_CRITICAL, LEVEL_NONE, AppSpec
 from v2x_nodes.applications.targets import FilterConfig, Origin
 from v2x_runtime import QOS_LATCHED, QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from v2x_runtime.resources import resource_path
+from vehicle_nodes.hdmap import HdMapError, load_map
 
 BRAKE_SOURCES = ('FCW', 'ICW', 'VRUCW')  # applications whose CRITICAL warnings brake
 
@@ -37,12 +40,10 @@ BRAKE_SOURCES = ('FCW', 'ICW', 'VRUCW')  # applications whose CRITICAL warnings 
 def load_lanes(path: str, projection: str, origin: tuple[float, float, float]) -> LaneIndex | None:
     if not path:
         return None
-    from vehicle_nodes.hdmap import EnuFrame, HdMapError, load_map
-
     try:
-        frame = EnuFrame(*origin) if projection == 'origin' else None
-        return LaneIndex(load_map(path, frame))
-    except (HdMapError, OSError) as err:
+        frame = LocalFrame(*origin) if projection == 'origin' else None
+        return LaneIndex(load_map(resource_path(path), frame))
+    except (HdMapError, GeoError, OSError) as err:
         raise ConfigError(f'parameter map_file={path!r}: cannot load the map: {err}') from err
 
 
