@@ -49,6 +49,7 @@ class LaneIndex:
         self.heading = np.concatenate(heading)
         self.half_width = np.concatenate(half)
         self.tree = cKDTree(self.points)
+        self._sets: dict[tuple[int, ...], LaneSets] = {}
         self.by_id: dict[int, list[int]] = {}
         for k, ll in hd.lanelets.items():
             self.by_id.setdefault(ll.id, []).append(k)
@@ -121,7 +122,13 @@ class LaneIndex:
         return np.concatenate(parts)
 
     def lane_sets(self, path: list[int], behind_m: float = 100.0) -> LaneSets:
-        """Own lane = the path plus its predecessors up to ``behind_m``; and their neighbours."""
+        """Own lane = the path plus its predecessors up to ``behind_m``; and their neighbours.
+        Cached per path (the path changes a few times per lanelet, not every cycle)."""
+        cached = self._sets.get(tuple(path))
+        if cached is not None:
+            return cached
+        if len(self._sets) > 256:
+            self._sets.clear()
         routing = self.map.routing
         same = set(path)
         frontier = [(path[0], 0.0)]
@@ -133,8 +140,10 @@ class LaneIndex:
                     frontier.append((p, d + self.map.lanelets[p].length_m))
         left = {routing.left[k] for k in same if k in routing.left}
         right = {routing.right[k] for k in same if k in routing.right}
-        return LaneSets(
+        sets = LaneSets(
             np.fromiter(same, np.int64),
             np.fromiter(left - same, np.int64),
             np.fromiter(right - same, np.int64),
         )
+        self._sets[tuple(path)] = sets
+        return sets
