@@ -62,9 +62,11 @@ class LaneIndex:
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         k = min(NEAREST_SAMPLES, len(self.points))
-        dist, idx = self.tree.query(np.column_stack((x, y)), k=k)
+        xy = np.column_stack((x, y))
+        xy[~np.isfinite(xy)] = 1e9  # far from every lane: off the map
+        dist, idx = self.tree.query(xy, k=k, distance_upper_bound=1e6)
         dist = dist.reshape(n, k)
-        idx = idx.reshape(n, k)
+        idx = np.minimum(idx.reshape(n, k), len(self.points) - 1)  # n = none within bound
         dh = 1.0 - np.cos(self.heading[idx] - course[:, None])
         cost = dist + HEADING_WEIGHT_M * dh * use_heading[:, None]
         j = np.argmin(cost, axis=1)

@@ -7,7 +7,8 @@ Consecutive reports give the longitudinal acceleration (EBW) and the yaw rate (C
 the Participant message does not carry. Rows not refreshed for ``expire_s`` are dropped.
 
 Bad data is counted, never raised: non-finite position/velocity (``missing_fields``),
-reports older than the row's (``out_of_order``).
+coordinates or speeds no road user has (``implausible``), reports older than the row's
+(``out_of_order``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ DEFAULT_SIZE_M = {
 ACCEL_SMOOTHING = 0.7  # EMA weight of the newest finite-difference estimate
 MIN_DT_S = 0.03  # shorter report intervals give no derivative (noise), longer than:
 MAX_DT_S = 1.0  # too long for one
+MAX_COORD_M = 1e6  # map-frame coordinates beyond this are not a local map frame
+MAX_SPEED_MPS = 120.0  # faster than any road user (430 km/h)
 
 
 class Origin(IntEnum):
@@ -149,6 +152,11 @@ class TargetTable:
                 and math.isfinite(vy)):  # fmt: skip
             diag.reject('missing_fields', f'participant {p.source_id}:{p.id}: non-finite state')
             return
+        speed = math.hypot(vx, vy)
+        if abs(x) > MAX_COORD_M or abs(y) > MAX_COORD_M or speed > MAX_SPEED_MPS:
+            diag.reject('implausible', f'participant {p.source_id}:{p.id}: ({x:.6g}, {y:.6g}) '
+                        f'at {speed:.6g} m/s')  # fmt: skip
+            return
         st = p.header.stamp
         stamp_ns = st.sec * 1_000_000_000 + st.nanosec or array_ns
         if stamp_ns <= 0:
@@ -156,7 +164,6 @@ class TargetTable:
             return
         key = (int(origin), p.source_id, int(p.id))
         row = self._rows.get(key)
-        speed = math.hypot(vx, vy)
         heading = p.heading_rad if math.isfinite(p.heading_rad) else math.atan2(vy, vx)
         course = math.atan2(vy, vx) if speed > 0.5 else heading
         if row is None:
