@@ -8,7 +8,9 @@ the Participant message does not carry. Rows not refreshed for ``expire_s`` are 
 
 Bad data is counted, never raised: non-finite position/velocity (``missing_fields``),
 coordinates or speeds no road user has (``implausible``), reports older than the row's
-(``out_of_order``).
+(``out_of_order``). A report repeated with the same stamp (the receiver republishes every
+sender's latest state at its own rate) changes nothing and does not count as a new message
+for the ``min_seen`` rule.
 """
 
 from __future__ import annotations
@@ -170,8 +172,11 @@ class TargetTable:
             row = self._rows[key] = _Row(f'{p.source_id or origin.name.lower()}:{p.id}')
         else:
             dt = (stamp_ns - row.stamp_ns) * 1e-9
-            if dt <= 0.0:
-                diag.reject('out_of_order', f'participant {row.key}: stamp not newer')
+            if dt == 0.0:  # the same report again (v2x_rx republishes the latest state)
+                diag.count('repeated_reports')
+                return
+            if dt < 0.0:
+                diag.reject('out_of_order', f'participant {row.key}: stamp older than the last')
                 return
             if MIN_DT_S <= dt <= MAX_DT_S:
                 row.accel += ACCEL_SMOOTHING * ((speed - row.speed) / dt - row.accel)

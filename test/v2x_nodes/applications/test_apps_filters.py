@@ -13,6 +13,7 @@ from apps_world import (
     START_NS,
     TRUST_MISBEHAVING,
     TRUST_UNVERIFIED,
+    odometry,
     run,
 )
 
@@ -110,3 +111,30 @@ def test_threshold_out_of_range_fails_at_start() -> None:
     with pytest.raises(ParameterError, match='fcw_ttc_warning_s'):
         rt.add_component(ForwardCollisionWarning, name='fcw',
                          parameters={'fcw_ttc_warning_s': 100.0})  # fmt: skip
+
+
+def test_a_republished_report_is_not_a_second_message() -> None:
+    """v2x_rx republishes each sender's latest state: the same stamp twice is one message."""
+    rt = EmbeddedRuntime(start_ns=START_NS)
+    rt.add_component(ForwardCollisionWarning, name='fcw', namespace=NS,
+                     parameters={'require_verified': True, 'map_file': str(ROAD)})  # fmt: skip
+    stopped = m.new('v2x_stack/msg/Participant', header=m.header(START_NS, 'map'), id=3,
+                    source_id='00000003', trust=1, participant_class=1,
+                    position=m.new('geometry_msgs/msg/Point', x=130.0, y=-1.75))  # fmt: skip
+    arr = m.new('v2x_stack/msg/ParticipantArray', header=m.header(START_NS, 'map'),
+                participants=[stopped])  # fmt: skip
+    warnings: list = []
+    rt.subscribe(f'{NS}/v2x/warnings', 'v2x_stack/msg/Warning', warnings.append)
+    for k in range(20):
+        t_ns = START_NS + k * 100_000_000
+        rt.publish(
+            f'{NS}/localization/odometry',
+            odometry(t_ns, 100.0 + 10.0 * k * 0.1, -1.75, 0.0, 10.0),
+            at_ns=t_ns,
+        )
+        rt.publish(f'{NS}/v2x/remote_vehicles', arr, at_ns=t_ns)  # the same report each time
+    rt.run(duration_s=2.0)
+    counters = rt.contexts[0].diagnostics.counters
+    assert counters['repeated_reports'] >= 15
+    assert counters['rejected.out_of_order'] == 0
+    assert warnings == []  # one verified message only: never a warning
