@@ -29,7 +29,7 @@ from v2x_nodes.applications.registry import APPLICATIONS
 from v2x_nodes.applications.scene import Prediction, World
 from v2x_nodes.applications.spec import LEVEL_CRITICAL, LEVEL_NONE, AppSpec
 from v2x_nodes.applications.targets import FilterConfig, Origin
-from v2x_runtime import QOS_LATCHED, QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
+from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 from v2x_runtime.resources import resource_path
 from vehicle_nodes.hdmap import HdMapError, load_map
@@ -129,7 +129,7 @@ class ApplicationNode(Component):
         if 'spat' in inputs:
             sub('v2x/spat', 'v2x_stack/msg/IntersectionState', self.on_spat, QOS_SENSOR)
         if 'events' in inputs:
-            sub('v2x/events', 'v2x_stack/msg/RoadEventArray', self.on_events, QOS_LATCHED)
+            sub('v2x/events', 'v2x_stack/msg/RoadEventArray', self.on_events, QOS_RELIABLE)
         ctx.create_timer(1.0 / rate, self.on_tick)
         self.period_ns = round(1e9 / rate)
 
