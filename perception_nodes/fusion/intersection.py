@@ -37,11 +37,11 @@ def _info_det(ia: np.ndarray, ib: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.linalg.det(wk * ia + (1.0 - wk) * ib)
 
 
-def optimal_omega(ia: np.ndarray, ib: np.ndarray, iterations: int = 30) -> np.ndarray:
+def optimal_omega(ia: np.ndarray, ib: np.ndarray, iterations: int = 20) -> np.ndarray:
     """ω ∈ [0, 1] maximising det of the fused information, per pair (K,).
 
     log det(ω Iₐ + (1-ω) I_b) is concave in ω, so golden-section search finds the optimum;
-    30 iterations shrink the bracket to 1e-6.
+    20 iterations shrink the bracket to 7e-5 (det P changes by far less than that).
     """
     k = ia.shape[0]
     lo, hi = np.zeros(k), np.ones(k)

@@ -130,7 +130,9 @@ class SourceModel:
 
     kind: SourceKind
     source_id: str = ''
-    sigma_pos_m: float = 0.3
+    sigma_pos_m: float = 0.3  # along the line of sight (sensors) or east (GNSS of a BSM)
+    sigma_cross_m: float = 0.3  # across it at the sensor (or north)
+    sigma_cross_per_m: float = 0.0  # growth of the cross-range std with range
     sigma_vel_mps: float = 0.4
     range_m: float = 50.0
     rate_hz: float = 10.0
@@ -147,9 +149,34 @@ class SourceModel:
 
 def default_sources() -> dict[SourceKind, SourceModel]:
     return {
-        SourceKind.ONBOARD: SourceModel(SourceKind.ONBOARD, '', 0.3, 0.5, 45.0, latency_s=0.05),
-        SourceKind.ROADSIDE: SourceModel(SourceKind.ROADSIDE, 'rsu1', 0.35, 0.6, 90.0),
-        SourceKind.V2V: SourceModel(SourceKind.V2V, '', 0.5, 0.3, 300.0, p_detect=1.0),
+        SourceKind.ONBOARD: SourceModel(
+            SourceKind.ONBOARD,
+            '',
+            sigma_pos_m=0.15,
+            sigma_cross_m=0.1,
+            sigma_cross_per_m=0.012,
+            sigma_vel_mps=0.5,
+            range_m=45.0,
+            latency_s=0.05,
+        ),
+        SourceKind.ROADSIDE: SourceModel(
+            SourceKind.ROADSIDE,
+            'rsu1',
+            sigma_pos_m=0.2,
+            sigma_cross_m=0.1,
+            sigma_cross_per_m=0.008,
+            sigma_vel_mps=0.6,
+            range_m=90.0,
+        ),
+        SourceKind.V2V: SourceModel(
+            SourceKind.V2V,
+            '',
+            sigma_pos_m=0.35,
+            sigma_cross_m=0.6,
+            sigma_vel_mps=0.3,
+            range_m=300.0,
+            p_detect=1.0,
+        ),
     }
 
 
@@ -165,10 +192,33 @@ class Delivery:
     truth_ids: list[int] = field(default_factory=list)
 
 
+def position_cov(model: SourceModel, origin: np.ndarray | None, xy: np.ndarray) -> np.ndarray:
+    """The source's 2x2 position covariance of an object at ``xy``: radial/cross-range axes
+    seen from a sensor at ``origin``, east/north for a GNSS self-report (``origin`` None)."""
+    if origin is None:
+        return np.diag([model.sigma_pos_m**2, model.sigma_cross_m**2])
+    d = xy - origin
+    rng_m = float(np.hypot(*d))
+    cross = model.sigma_cross_m + model.sigma_cross_per_m * rng_m
+    th = math.atan2(d[1], d[0])
+    rot = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])
+    return rot @ np.diag([model.sigma_pos_m**2, cross**2]) @ rot.T
+
+
 def _report(
-    model: SourceModel, *, sid: str, oid: int, stamp: int, state: np.ndarray, cls: int, size: tuple
+    model: SourceModel,
+    *,
+    sid: str,
+    oid: int,
+    stamp: int,
+    state: np.ndarray,
+    cls: int,
+    size: tuple,
+    pos_cov: np.ndarray,
 ) -> ObjectReport:
-    cov = np.diag([model.sigma_pos_m**2] * 2 + [model.sigma_vel_mps**2] * 2)
+    cov = np.zeros((4, 4))
+    cov[:2, :2] = pos_cov
+    cov[2:, 2:] = _velocity_cov(model, pos_cov)
     return ObjectReport(
         kind=model.kind,
         source_id=sid,
@@ -208,7 +258,8 @@ def simulate(
             for i, aid in enumerate(ids):
                 if aid not in equipped or rng.random() < model.loss:
                     continue
-                noisy = states[i] + _noise(model, rng)
+                cov = position_cov(model, None, states[i, :2])
+                noisy = states[i] + _noise(model, rng, cov)
                 noisy[:2] += bias[int(aid)]
                 sid = f'{int(aid):08x}'
                 rep = _report(
@@ -219,6 +270,7 @@ def simulate(
                     state=noisy,
                     cls=cls[i],
                     size=sizes[int(aid)],
+                    pos_cov=cov,
                 )
                 arrival = stamp + round((model.latency_s + rng.uniform(0, model.jitter_s)) * NS)
                 out.append(Delivery(arrival, stamp, model.kind, sid, [rep], [int(aid)]))
@@ -234,22 +286,36 @@ def simulate(
         seen = vis & in_range & (rng.random(len(ids)) < model.p_detect)
         reps, tids = [], []
         for i in np.flatnonzero(seen):
-            noisy = states[i] + _noise(model, rng)
+            cov = position_cov(model, origin, states[i, :2])
+            noisy = states[i] + _noise(model, rng, cov)
             noisy[:2] += bias['rsu'] if model.kind is SourceKind.ROADSIDE else 0.0
-            oid = int(ids[i]) + 100
-            size = sizes[int(ids[i])]
             rep = _report(
-                model, sid=model.source_id, oid=oid, stamp=stamp, state=noisy, cls=cls[i], size=size
+                model,
+                sid=model.source_id,
+                oid=int(ids[i]) + 100,
+                stamp=stamp,
+                state=noisy,
+                cls=cls[i],
+                size=sizes[int(ids[i])],
+                pos_cov=cov,
             )
             reps.append(rep)
             tids.append(int(ids[i]))
         if model.kind is SourceKind.ROADSIDE:  # the RSU sees the ego car too
             ego = scene.ego(t)
             if np.hypot(*(ego[:2] - origin)) <= model.range_m:
-                noisy = ego + _noise(model, rng)
+                cov = position_cov(model, origin, ego[:2])
+                noisy = ego + _noise(model, rng, cov)
                 noisy[:2] += bias['rsu']
                 rep = _report(
-                    model, sid=model.source_id, oid=99, stamp=stamp, state=noisy, cls=CAR, size=EGO
+                    model,
+                    sid=model.source_id,
+                    oid=99,
+                    stamp=stamp,
+                    state=noisy,
+                    cls=CAR,
+                    size=EGO,
+                    pos_cov=cov,
                 )
                 reps.append(rep)
                 tids.append(0)
@@ -260,7 +326,13 @@ def simulate(
     return out
 
 
-def _noise(model: SourceModel, rng: np.random.Generator) -> np.ndarray:
-    return np.concatenate(
-        [rng.normal(0, model.sigma_pos_m, 2), rng.normal(0, model.sigma_vel_mps, 2)]
-    )
+def _velocity_cov(model: SourceModel, pos_cov: np.ndarray) -> np.ndarray:
+    """Velocity error shaped like the position error (both come from the same geometry),
+    with a mean variance of ``sigma_vel_mps``²."""
+    return pos_cov * (model.sigma_vel_mps**2 / (0.5 * np.trace(pos_cov)))
+
+
+def _noise(model: SourceModel, rng: np.random.Generator, pos_cov: np.ndarray) -> np.ndarray:
+    pos = np.linalg.cholesky(pos_cov) @ rng.normal(0.0, 1.0, 2)
+    vel = np.linalg.cholesky(_velocity_cov(model, pos_cov)) @ rng.normal(0.0, 1.0, 2)
+    return np.concatenate([pos, vel])
