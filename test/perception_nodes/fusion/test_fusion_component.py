@@ -149,7 +149,7 @@ def test_bad_objects_frames_and_odometry_are_counted():
 
 
 def test_onboard_objects_in_base_link_land_in_the_map():
-    rt, node, got = _runtime(ego_suppress_radius_m=0.0)
+    rt, _node, got = _runtime(ego_suppress_radius_m=0.0)
     for k in range(60):
         rt.publish(ODOM, odometry_msg(SCENE, k * 0.02), at_ns=round(k * 0.02 * S))
     t = S
@@ -185,7 +185,7 @@ def test_silent_source_ages_out_and_onboard_list_replaces():
 
 
 def test_markers_carry_boxes_and_source_labels():
-    rt, node, got = _runtime()
+    rt, _node, got = _runtime()
     _send(rt, SourceKind.ROADSIDE, [_rep(SourceKind.ROADSIDE, 1, S, (10, 0), sid='rsu1')], S, S)
     _send(rt, SourceKind.V2V, [_rep(SourceKind.V2V, 1, S, (10.2, 0), sid='00000001')], S, S)
     rt.run(until_ns=S + S // 10)
