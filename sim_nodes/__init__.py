@@ -1,0 +1,1 @@
+"""Closed-loop simulator: world, sensor and radio models, scenario library, run report."""

@@ -20,7 +20,7 @@ def _realdata_candidates() -> list[Path]:
     dot_git = ROOT / '.git'
     if dot_git.is_file():
         gitdir = Path(dot_git.read_text().split(':', 1)[1].strip())
-        candidates.append(gitdir.parents[2] / 'shared' / 'realdata')
+        candidates.append(gitdir.parents[2].parent / 'shared' / 'realdata')
     return candidates
 
 

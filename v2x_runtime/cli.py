@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from v2x_runtime.errors import RuntimeLayerError
+from v2x_runtime.resources import config_dir
 
 # Each module adds its own sub-commands; a module whose area is not installed is left out.
 COMMAND_MODULES = (
@@ -31,19 +32,6 @@ examples:
   v2x-stack check car                           validate a topology and list its topics
 CONFIG is a topology name (car, rsu, sim: the files in config/) or a path to a .yaml file.
 """
-
-
-def config_dir() -> Path:
-    """``config/`` of the source tree, or share/v2x_stack/config of a ROS install."""
-    source = Path(__file__).resolve().parent.parent / 'config'
-    if source.is_dir():
-        return source
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        return Path(get_package_share_directory('v2x_stack')) / 'config'
-    except Exception:
-        return Path('config')
 
 
 def find_config(name_or_path: str) -> Path:

@@ -249,6 +249,8 @@ def build(topology: Topology, runtime: Any, *, namespace: str | None = None) -> 
             raise TopologyError(f'{where}.parameters: {err}') from None
         except RuntimeLayerError as err:
             raise TopologyError(f'{where}: {err}') from None
+        except Exception as err:  # a component's own configuration error (map, DBC, keys...)
+            raise TopologyError(f'{where}: {type(err).__name__}: {err}') from err
 
 
 def validate(topology: Topology) -> None:

@@ -119,3 +119,17 @@ def test_set_values_are_yaml():
         'a': {'b': 1, 'c': [1, 2.5]},
         'd': {'e': 'text', 'f': True},
     }
+
+
+def test_a_component_own_configuration_error_names_file_and_component(tmp_path):
+    text = """
+processes:
+  localisation:
+    components:
+      map_matcher:
+        plugin: vehicle_nodes.hdmap.node:MapMatcher
+        parameters: {map_file: no/such/map.osm}
+"""
+    with pytest.raises(TopologyError, match=r't.yaml: processes.localisation.components.'
+                                            r'map_matcher: \w+Error: .*no/such/map.osm'):
+        load_topology(write(tmp_path, text))

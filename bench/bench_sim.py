@@ -1,0 +1,167 @@
+"""Simulator benchmark: real-time factor and peak memory.
+
+Cases (each in its own process, so peak RSS is its own):
+- ``world_only``: the bare world of the default scenario stepped in a loop: no components, no
+  messages, no recording. The baseline the other figures are divided by.
+- ``default``: the default scenario through the runner: world, GNSS/IMU/wheel sensors of the
+  connected vehicles, the ray-cast roadside lidar, the radio channel, ground truth, markers,
+  everything recorded to MCAP (lidar excepted, as by default). Target >= 10x real time.
+- ``dense``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a 300 m-arm junction.
+  Target >= 1x real time.
+Car and RSU stacks run when config/car.yaml / rsu.yaml exist; their state is printed.
+
+    /work/venv/bin/python bench/bench_sim.py [--duration 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DENSE = {
+    'map.arm_length_m': 300,
+    'traffic.count': 97,
+    'traffic.connected_ratio': 0.3,
+    'traffic.spawn_interval_s': 0.35,
+    'rsus': [
+        {
+            'name': 'rsu_1',
+            'position_m': [-16.0, -16.0, 6.0],
+            'lidar': {'rings': 32, 'azimuth_steps': 1024},
+        },
+        {
+            'name': 'rsu_2',
+            'position_m': [16.0, 16.0, 6.0],
+            'lidar': {'rings': 32, 'azimuth_steps': 1024},
+        },
+    ],
+}
+TARGETS = {'default': 10.0, 'dense': 1.0}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process: the figure that holds when other jobs share the cores."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def case_world_only(duration_s: float) -> dict:
+    from sim_nodes.scenarios import build_scenario, load_scenario
+
+    built = build_scenario(load_scenario('default'))
+    world = built.world()
+    steps = round(duration_s / built.scenario.step_s)
+    start, cpu0 = time.perf_counter(), cpu_s()
+    for _ in range(steps):
+        world.step(built.scenario.step_s)
+    wall, cpu = time.perf_counter() - start, cpu_s() - cpu0
+    return {
+        'simulated_s': duration_s,
+        'wall_s': wall,
+        'cpu_s': cpu,
+        'cpu_with_setup_s': round(cpu, 2),
+        'vehicles': len(built.vehicles),
+    }
+
+
+def case_run(sets: dict, duration_s: float) -> dict:
+    from sim_nodes.runner import run_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu0 = cpu_s()
+        result = run_scenario(
+            'default', out_dir=Path(tmp) / 'run', sets=sets, progress=False, duration_s=duration_s
+        )
+        cpu = cpu_s() - cpu0  # with set-up and the report's figures, printed apart
+        bag_mb = sum(f.stat().st_size for f in (Path(tmp) / 'run' / 'bag').iterdir()) / 1e6
+    m = result.metrics
+    return {
+        'simulated_s': m['simulated_s'],
+        'wall_s': m['timing']['wall_s'],
+        'cpu_s': m['timing']['cpu_s'],
+        'cpu_with_setup_s': round(cpu, 2),
+        'vehicles': m['actors']['vehicles'],
+        'connected': m['actors']['connected'],
+        'stack_components': m['stacks']['built'],
+        'bag_mb': round(bag_mb, 1),
+        'collisions': m['collisions']['count'],
+    }
+
+
+def child(case: str, duration_s: float) -> None:
+    if case == 'world_only':
+        out = case_world_only(duration_s)
+    else:
+        out = case_run({} if case == 'default' else DENSE, duration_s)
+    out['peak_rss_mb'] = round(peak_mb(), 1)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--duration', type=float, default=60.0, help='simulated seconds per case')
+    parser.add_argument('--case', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        child(args.case, args.duration)
+        return
+    results = {}
+    for case in ('world_only', 'default', 'dense'):
+        proc = subprocess.run(
+            [sys.executable, __file__, '--case', case, '--duration', str(args.duration)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
+    base = results['world_only']
+    base_rtf = base['simulated_s'] / base['wall_s']
+    base_cpu_rtf = base['simulated_s'] / base['cpu_s']
+    print(
+        f'{"case":<11} {"vehicles":>8} {"sim s":>6} {"wall s":>7} {"RTF wall":>9} {"vs world":>9} '
+        f'{"cpu s":>6} {"RTF cpu":>8} {"vs world":>9} {"peak MB":>8}  target'
+    )
+    for case, r in results.items():
+        rtf = r['simulated_s'] / r['wall_s']
+        cpu_rtf = r['simulated_s'] / r['cpu_s']
+        target = TARGETS.get(case)
+        verdict = (
+            ''
+            if target is None
+            else (
+                f'>={target:g}x: wall {"ok" if rtf >= target else "MISS"}, '
+                f'cpu {"ok" if cpu_rtf >= target else "MISS"}'
+            )
+        )
+        print(
+            f'{case:<11} {r["vehicles"]:>8} {r["simulated_s"]:>6.0f} {r["wall_s"]:>7.2f} '
+            f'{rtf:>8.1f}x {rtf / base_rtf:>9.2f} {r["cpu_s"]:>6.1f} {cpu_rtf:>7.1f}x '
+            f'{cpu_rtf / base_cpu_rtf:>9.2f} {r["peak_rss_mb"]:>8.0f}  {verdict}'
+        )
+    for case in ('default', 'dense'):
+        r = results[case]
+        print(
+            f'{case}: {r["connected"]} connected, {r["stack_components"]} stack components, '
+            f'bag {r["bag_mb"]} MB, {r["collisions"]} collisions, '
+            f'CPU with set-up and report {r["cpu_with_setup_s"]} s'
+        )
+    with open('/proc/loadavg') as f:
+        print(f'load average during the run: {f.read().split()[0]} (2 cores)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,107 @@
+"""The HTML run report: summary, expected-outcome checks, failures, figures (inline PNG)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from typing import Any
+
+from sim_nodes.report.checks import Check
+
+_STYLE = """
+body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+.pass{color:#080}.fail{color:#c00;font-weight:bold}.na{color:#888}.warn{background:#fee;padding:1em}
+img{max-width:100%}
+"""
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    return (
+        '<table>'
+        + ''.join(f'<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in rows)
+        + '</table>'
+    )
+
+
+def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, bytes]) -> str:
+    e = html.escape
+    m = metrics
+    title = f'Simulation report: {m["scenario"]}'
+    parts = [
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{e(title)}</title>',
+        f'<style>{_STYLE}</style></head><body><h1>{e(title)}</h1>',
+    ]
+    if m['interrupted']:
+        parts.append(
+            f'<p class="warn">Interrupted at {m["simulated_s"]} s of {m["duration_s"]} s: '
+            'this report and the bag cover the run up to there.</p>'
+        )
+    if m['failures']:
+        parts.append('<div class="warn"><h2>Component failures</h2><ul>')
+        for f in m['failures']:
+            parts.append(f'<li><b>{e(f["component"])}</b> ({f["count"]}×): {e(f["message"])}</li>')
+        parts.append('</ul><p>The run went on without the failing handlers.</p></div>')
+    pos = m['positioning']
+    gnss = pos['gnss_fix_error_m']
+    fused = pos['fused_error_m']
+    timing = m['timing']
+    parts.append('<h2>Summary</h2>')
+    parts.append(
+        _table(
+            [
+                ('seed', str(m['seed'])),
+                ('simulated', f'{m["simulated_s"]} s of {m["duration_s"]} s'),
+                ('actors', ', '.join(f'{k} {v}' for k, v in m['actors'].items())),
+                ('collisions', str(m['collisions']['count'])),
+                ('red-light violations', str(m['red_light_violations']['count'])),
+                (
+                    'warnings',
+                    f'{m["warnings"]["count"]} {json.dumps(m["warnings"]["by_application"])}',
+                ),
+                (
+                    'GNSS fix error p50 / p95',
+                    '-' if gnss is None else f'{gnss["p50"]} / {gnss["p95"]} m',
+                ),
+                (
+                    'fused error p50 / p95',
+                    '-' if fused is None else f'{fused["p50"]} / {fused["p95"]} m',
+                ),
+                ('packet delivery ratio', str(m['v2x']['packet_delivery_ratio'])),
+                (
+                    'tracking (MOTA, IDF1)',
+                    '-'
+                    if m['tracking'] is None
+                    else f'{m["tracking"]["mota"]:.3f}, {m["tracking"]["idf1"]:.3f}',
+                ),
+                ('stack components', f'{m["stacks"]["built"]} built'),
+                ('real-time factor', f'{timing["real_time_factor"]}× ({timing["wall_s"]} s wall)'),
+            ]
+        )
+    )
+    parts.append('<h2>Expected outcome</h2>')
+    if checks:
+        parts.append('<table><tr><th>check</th><th>result</th><th>detail</th></tr>')
+        for c in checks:
+            cls = {'pass': 'pass', 'fail': 'fail'}.get(c.status, 'na')
+            parts.append(
+                f'<tr><td>{e(c.name)}</td><td class="{cls}">{e(c.status)}</td>'
+                f'<td>{e(c.detail)}</td></tr>'
+            )
+        parts.append('</table>')
+    else:
+        parts.append('<p>The scenario states no expectation.</p>')
+    if m['stacks']['skipped']:
+        parts.append('<h2>Stacks: left out</h2><ul>')
+        parts += [f'<li>{e(s)}</li>' for s in m['stacks']['skipped']]
+        parts.append('</ul>')
+    parts.append('<h2>Figures</h2>')
+    for name, png in figures.items():
+        data = base64.b64encode(png).decode()
+        parts.append(f'<h3>{e(name)}</h3><img alt="{e(name)}" src="data:image/png;base64,{data}">')
+    parts.append('<h2>Metrics (metrics.json)</h2><pre>')
+    parts.append(e(json.dumps(m, indent=2)))
+    parts.append('</pre></body></html>')
+    return '\n'.join(parts)

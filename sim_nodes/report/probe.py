@@ -1,0 +1,159 @@
+"""What the runner observes during a run: truth history, fixes, fused poses, warnings, tracks.
+
+The probe only subscribes (``EmbeddedRuntime.subscribe``), it never publishes. Topics it
+looks for after the stacks are built:
+- ``v2x_stack/msg/Warning`` on any topic: the warnings of the vehicle whose namespace it is in;
+- ``nav_msgs/msg/Odometry`` / ``geometry_msgs/msg/PoseWithCovarianceStamped`` under
+  ``/<vehicle>/localization/``: the fused position (map frame) compared with the truth;
+- ``v2x_stack/msg/ParticipantArray`` under ``/<rsu>/`` named like ``*track*`` or
+  ``*participants*`` in the map frame: the RSU's tracks, for MOTA / IDF1 (the hook for the
+  roadside perception; nothing matches until it publishes).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geo.local_frame import LocalFrame
+from sim_nodes.report.mot_metrics import Frame
+from v2x_runtime import messages as m
+
+FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceStamped')
+TRACK_HINTS = ('track', 'participants')
+
+
+@dataclass
+class WarningRecord:
+    vehicle: str
+    t_s: float
+    application: str
+    level: int
+    target: str
+    ttc_s: float
+
+
+@dataclass
+class Probe:
+    connected: set[str]
+    rsus: set[str]
+    frame: LocalFrame
+    plot_period_s: float = 0.5
+    trajectories: dict[str, list[tuple[float, float, float, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # name -> (t, x, y, speed) every plot_period_s
+    classes: dict[str, int] = field(default_factory=dict)
+    truth: dict[str, list[tuple[float, float, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    all_xy: list[tuple[float, dict[str, tuple[float, float]]]] = field(default_factory=list)
+    gnss_errors_m: list[float] = field(default_factory=list)
+    fused_errors_m: list[float] = field(default_factory=list)
+    warnings: list[WarningRecord] = field(default_factory=list)
+    track_frames: list[Frame] = field(default_factory=list)
+    topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    last_truth_t: float = -1.0
+    _next_plot: float = 0.0
+    _ids: dict[str, int] = field(default_factory=dict)
+
+    def attach(self, runtime: Any) -> None:
+        runtime.subscribe('/sim/ground_truth', 'v2x_stack/msg/ParticipantArray', self.on_truth)
+        for name in sorted(self.connected):
+            topic = f'/{name}/localization/gnss/fix'
+            if topic in runtime.topics:
+                runtime.subscribe(
+                    topic, 'sensor_msgs/msg/NavSatFix', lambda msg, n=name: self.on_fix(n, msg)
+                )
+        for topic, info in sorted(runtime.topics.items()):
+            ns = topic.split('/')[1] if topic.count('/') >= 2 else ''
+            if info.msgtype == 'v2x_stack/msg/Warning':
+                self.topics['warnings'].append(topic)
+                runtime.subscribe(topic, info.msgtype, lambda msg, n=ns: self.on_warning(n, msg))
+            elif info.msgtype in FUSED_TYPES and ns in self.connected and '/localization/' in topic:
+                self.topics['fused'].append(topic)
+                runtime.subscribe(topic, info.msgtype, lambda msg, n=ns: self.on_fused(n, msg))
+            elif (
+                info.msgtype == 'v2x_stack/msg/ParticipantArray'
+                and ns in self.rsus
+                and any(h in topic.rsplit('/', 1)[-1] for h in TRACK_HINTS)
+            ):
+                self.topics['tracks'].append(topic)
+                runtime.subscribe(topic, info.msgtype, self.on_tracks)
+
+    def on_truth(self, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        self.last_truth_t = t
+        record = t >= self._next_plot
+        positions = {}
+        for p in msg.participants:
+            name = p.source_id
+            x, y = p.position.x, p.position.y
+            positions[name] = (x, y)
+            self._ids[name] = p.id
+            if name in self.connected:
+                self.truth[name].append((t, x, y))
+            if record:
+                speed = float(np.hypot(p.velocity.x, p.velocity.y))
+                self.trajectories[name].append((t, x, y, speed))
+                self.classes[name] = p.participant_class
+        self.all_xy.append((t, positions))
+        if record:
+            self._next_plot = t + self.plot_period_s
+
+    def truth_at(self, name: str, t: float) -> tuple[float, float] | None:
+        hist = self.truth.get(name)
+        if not hist:
+            return None
+        ts = np.fromiter((h[0] for h in hist[-50:]), float)
+        if t < ts[0] - 0.2 or t > ts[-1] + 0.2:
+            return None
+        xs = np.fromiter((h[1] for h in hist[-50:]), float)
+        ys = np.fromiter((h[2] for h in hist[-50:]), float)
+        return float(np.interp(t, ts, xs)), float(np.interp(t, ts, ys))
+
+    def on_fix(self, name: str, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        truth = self.truth_at(name, t)
+        if truth is None:
+            return
+        e, n, _ = self.frame.to_enu(msg.latitude, msg.longitude, msg.altitude)
+        self.gnss_errors_m.append(float(np.hypot(float(e) - truth[0], float(n) - truth[1])))
+
+    def on_fused(self, name: str, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        truth = self.truth_at(name, t)
+        if truth is None or msg.header.frame_id not in ('map', '/map'):
+            return
+        pos = msg.pose.pose.position
+        self.fused_errors_m.append(float(np.hypot(pos.x - truth[0], pos.y - truth[1])))
+
+    def on_warning(self, vehicle: str, msg: Any) -> None:
+        if msg.level == 0:
+            return
+        self.warnings.append(
+            WarningRecord(
+                vehicle,
+                m.to_ns(msg.header.stamp) / 1e9,
+                msg.application,
+                msg.level,
+                msg.target_id,
+                float(msg.time_to_collision_s),
+            )
+        )
+
+    def on_tracks(self, msg: Any) -> None:
+        if msg.header.frame_id not in ('map', '/map') or not self.all_xy:
+            return
+        _, truth = self.all_xy[-1]
+        names = sorted(truth)
+        self.track_frames.append(
+            Frame(
+                [self._ids.get(n, i) for i, n in enumerate(names)],
+                np.array([truth[n] for n in names]).reshape(-1, 2),
+                [p.id for p in msg.participants],
+                np.array([[p.position.x, p.position.y] for p in msg.participants]).reshape(-1, 2),
+            )
+        )

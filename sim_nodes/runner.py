@@ -1,0 +1,274 @@
+"""Run scenarios: world + sensors + channel + stacks in the embedded runtime, then report.
+
+``run_scenario`` writes into ``out_dir``: ``bag/`` (rosbag2 MCAP of every topic, lidar only
+when the scenario asks), ``metrics.json`` and ``report.html``. Ctrl-C stops the run and still
+closes the bag and writes a partial report; a component whose handler raises is reported in
+the report (the runtime keeps going without that handler's work).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.local_frame import LocalFrame
+from sim_nodes.channel.component import RadioChannel
+from sim_nodes.errors import RunError
+from sim_nodes.report import html as report_html
+from sim_nodes.report import plots
+from sim_nodes.report.checks import Check, evaluate, passed
+from sim_nodes.report.metrics import compute_metrics
+from sim_nodes.report.probe import Probe
+from sim_nodes.scenarios import expand_sweeps, list_scenarios, load_scenario
+from sim_nodes.scenarios.shared import shared_scenario
+from sim_nodes.sensors.lidar_component import RoadsideLidars
+from sim_nodes.sensors.vehicle_sensors import VehicleSensors
+from sim_nodes.stacks import StackReport, build_stacks, read_topology
+from sim_nodes.world.component import WorldComponent
+from sim_nodes.world.warning_markers import WarningMarkers
+from v2x_runtime.embedded import EmbeddedRuntime
+
+SIM_COMPONENTS = (
+    (WorldComponent, 'world'),
+    (VehicleSensors, 'vehicle_sensors'),
+    (RoadsideLidars, 'roadside_lidars'),
+    (RadioChannel, 'radio_channel'),
+)
+MARKER = 'metrics.json'
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    out_dir: Path
+    metrics: dict[str, Any]
+    checks: list[Check] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def bag(self) -> Path:
+        return self.out_dir / 'bag'
+
+    @property
+    def passed(self) -> bool:
+        return passed(self.checks) and not self.interrupted
+
+
+class _FailureLog(logging.Handler):
+    """Collects the exceptions the runtime logs for failing handlers, per component."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.by_component: dict[str, dict[str, Any]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        component = record.name.removeprefix('v2x').replace('.', '/') or record.name
+        entry = self.by_component.setdefault(
+            component, {'component': component, 'count': 0, 'message': record.getMessage()}
+        )
+        entry['count'] += 1
+
+
+def _prepare(out_dir: Path) -> None:
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / MARKER).exists() and not (out_dir / 'bag').exists():
+            raise RunError(
+                f'{out_dir} exists and is not a previous run directory; choose another --out'
+            )
+        shutil.rmtree(out_dir / 'bag', ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _sets_strings(sets: dict[str, Any]) -> list[str]:
+    return [f'{k}={json.dumps(v)}' for k, v in sorted(sets.items())] or ['']
+
+
+def run_scenario(
+    name_or_path: str | Path,
+    *,
+    seed: int | None = None,
+    sets: dict[str, Any] | None = None,
+    out_dir: str | Path,
+    progress: bool = True,
+    duration_s: float | None = None,
+    stacks: bool = True,
+) -> RunResult:
+    """Run one scenario (with field overrides ``sets``) and write bag, metrics and report."""
+    sets = dict(sets or {})
+    scenario = load_scenario(name_or_path, sets=sets, seed=seed)
+    out = Path(out_dir)
+    _prepare(out)
+    params = {
+        'scenario': str(scenario.file),
+        'sets': _sets_strings(sets),
+        'seed': scenario.seed,
+    }
+    built = shared_scenario(
+        str(scenario.file), tuple(s for s in params['sets'] if s), scenario.seed
+    )
+    runtime = EmbeddedRuntime(seed=scenario.seed)
+    failures = _FailureLog()
+    root_logger = logging.getLogger('v2x')
+    root_logger.addHandler(failures)
+    stack_report = StackReport()
+    try:
+        for cls, name in SIM_COMPONENTS:
+            runtime.add_component(cls, name=name, namespace='/sim', parameters=params)
+        if stacks:
+            build_stacks(
+                runtime,
+                read_topology(scenario.car_topology, stack_report),
+                built.connected(),
+                stack_report,
+            )
+            build_stacks(
+                runtime,
+                read_topology(scenario.rsu_topology, stack_report),
+                [r.name for r in scenario.rsus if r.stack],
+                stack_report,
+            )
+        warning_topics = sorted(
+            t for t, info in runtime.topics.items() if info.msgtype == 'v2x_stack/msg/Warning'
+        )
+        if warning_topics:
+            runtime.add_component(
+                WarningMarkers,
+                name='warning_markers',
+                namespace='/sim',
+                parameters={'topics': warning_topics},
+            )
+        lat, lon, h = scenario.gnss.origin_deg
+        probe = Probe(
+            set(built.connected()), {r.name for r in scenario.rsus}, LocalFrame(lat, lon, h)
+        )
+        probe.attach(runtime)
+        runtime.record(out / 'bag', topics=_recorded_topics(runtime, scenario.record_lidar))
+        sim_s = duration_s if duration_s is not None else scenario.duration_s
+        interrupted, wall_s, cpu_s = _run(runtime, sim_s, progress, scenario.name)
+    finally:
+        runtime.close()
+        root_logger.removeHandler(failures)
+    world = runtime.components['/sim/world']
+    channel = runtime.components['/sim/radio_channel']
+    metrics = compute_metrics(
+        scenario=scenario,
+        built=built,
+        probe=probe,
+        events=world.world.events,
+        channel=channel.stats,
+        simulated_s=runtime.now_ns() / 1e9,
+        wall_s=wall_s,
+        cpu_s=cpu_s,
+        interrupted=interrupted,
+        failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
+        stacks=stack_report,
+    )
+    checks = evaluate(scenario.expect, metrics)
+    metrics['checks'] = [c.__dict__ for c in checks]
+    (out / MARKER).write_text(json.dumps(metrics, indent=2, sort_keys=True) + '\n')
+    figures = {
+        'Trajectories': plots.trajectories(built.network, probe, metrics),
+        'Warning timeline': plots.warning_timeline(probe, scenario.duration_s),
+        'Positioning error CDF': plots.error_cdfs(probe),
+        'V2X delivery vs distance': plots.delivery_vs_distance(
+            channel.model, channel.stats.samples
+        ),
+    }
+    (out / 'report.html').write_text(report_html.render(metrics, checks, figures), encoding='utf-8')
+    return RunResult(scenario.name, out, metrics, checks, interrupted)
+
+
+def _recorded_topics(runtime: EmbeddedRuntime, record_lidar: bool) -> list[str]:
+    topics = set(runtime.topics)
+    topics |= {ctx.resolve('diagnostics') for ctx in runtime.contexts}
+    if not record_lidar:
+        topics = {t for t in topics if not t.endswith('/lidar/points')}
+    return sorted(topics)
+
+
+def _run(
+    runtime: EmbeddedRuntime, sim_s: float, progress: bool, name: str
+) -> tuple[bool, float, float]:
+    """Run with a progress bar; returns (interrupted, wall seconds, CPU seconds)."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=round(sim_s, 1),
+        unit='sim s',
+        desc=name,
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+    )
+
+    def update(done_ns: int, _total: int) -> None:
+        bar.n = round(done_ns / 1e9, 1)
+        bar.refresh()
+
+    start, cpu_start = time.perf_counter(), time.process_time()
+    interrupted = False
+    try:
+        runtime.run(duration_s=sim_s, progress=update)
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f'{name}: interrupted, closing the bag and writing a partial report', file=sys.stderr)
+    finally:
+        bar.close()
+    return interrupted, time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def run_all(
+    names: list[str] | None = None,
+    *,
+    out_dir: str | Path,
+    seed: int | None = None,
+    sets: dict[str, Any] | None = None,
+    duration_s: float | None = None,
+    sweeps: bool = False,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Run several scenarios (default: the whole library); with ``sweeps`` every variant."""
+    results = []
+    for name in names or list_scenarios():
+        variants = [{}]
+        if sweeps:
+            variants = expand_sweeps(load_scenario(name, sets=sets, seed=seed))
+        for variant in variants:
+            label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
+            sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
+            results.append(
+                run_scenario(
+                    name,
+                    seed=seed,
+                    sets={**(sets or {}), **variant},
+                    out_dir=sub,
+                    progress=progress,
+                    duration_s=duration_s,
+                )
+            )
+            results[-1].scenario = label
+    return results
+
+
+def summary_table(results: list[RunResult]) -> str:
+    header = (
+        f'{"scenario":<52} {"result":<7} {"coll":>4} {"rlv":>4} {"warn":>4} {"PDR":>6} {"RTF":>7}'
+    )
+    lines = [header, '-' * len(header)]
+    for r in results:
+        m = r.metrics
+        pdr = m['v2x']['packet_delivery_ratio']
+        verdict = 'INTR' if r.interrupted else ('pass' if r.passed else 'FAIL')
+        lines.append(
+            f'{r.scenario:<52} {verdict:<7} {m["collisions"]["count"]:>4} '
+            f'{m["red_light_violations"]["count"]:>4} {m["warnings"]["count"]:>4} '
+            f'{"-" if pdr is None else f"{pdr:.3f}":>6} '
+            f'{m["timing"]["real_time_factor"] or 0:>6.1f}x'
+        )
+    return '\n'.join(lines)

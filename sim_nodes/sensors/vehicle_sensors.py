@@ -1,0 +1,217 @@
+"""GNSS, IMU and wheel speed of every connected vehicle, from ground truth plus error models.
+
+Topics: in ``/sim/ground_truth``; out per connected vehicle ``<v>``:
+``/<v>/localization/gnss/fix`` (sensor_msgs/msg/NavSatFix, gnss.rate_hz, WGS84 with the map
+origin ``gnss.origin_deg``), ``/<v>/localization/gnss/velocity``
+(geometry_msgs/msg/TwistWithCovarianceStamped, ENU, Doppler noise 5 cm/s, with each fix),
+``/<v>/imu/data`` (sensor_msgs/msg/Imu, imu.rate_hz, frame
+``<v>/base_link``, orientation not provided), ``/<v>/vehicle/status``
+(v2x_stack/msg/VehicleStatus, imu.rate_hz, wheel speed with noise and scale error).
+Accelerations and yaw rate come from successive ground-truth samples (zero-order hold between
+them); IMU noise is white plus a constant bias drawn per vehicle.
+Parameters: scenario, sets, seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from geo.local_frame import LocalFrame
+from sim_nodes.msg_template import Template
+from sim_nodes.scenarios.shared import declare_scenario_parameters
+from sim_nodes.sensors.gnss_model import GnssErrorModel
+from sim_nodes.world.component import GROUND_TRUTH
+from v2x_runtime import QOS_SENSOR, Component, ComponentContext
+from v2x_runtime import messages as m
+
+GRAVITY_MPS2 = 9.80665
+WHEELBASE_M = 2.76
+DOPPLER_SIGMA_MPS = 0.05  # GNSS Doppler velocity noise per axis
+
+
+class VehicleSensors(Component):
+    """Publishes the simulated sensors of all connected vehicles (one component for all)."""
+
+    def __init__(self, ctx: ComponentContext) -> None:
+        super().__init__(ctx)
+        self.built = declare_scenario_parameters(ctx)
+        sc = self.built.scenario
+        self.names = self.built.connected()
+        self.index = {n: i for i, n in enumerate(self.names)}
+        n = len(self.names)
+        lat, lon, h = sc.gnss.origin_deg
+        self.frame = LocalFrame(lat, lon, h)
+        self.gnss = GnssErrorModel(self.names, sc.gnss, ctx.random)
+        self.imu_cfg = sc.imu
+        self.accel_bias = ctx.random.normal(0.0, sc.imu.accel_bias_mps2, (n, 3))
+        self.gyro_bias = ctx.random.normal(0.0, sc.imu.gyro_bias_radps, (n, 3))
+        # truth per vehicle: x, y, z, yaw, speed, accel, yaw_rate, seen (1/0), vx, vy
+        self.truth = np.zeros((n, 10))
+        self.truth_t = np.full(n, -np.inf)
+        self.fix_pubs = [
+            ctx.create_publisher(
+                f'/{v}/localization/gnss/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR
+            )
+            for v in self.names
+        ]
+        self.imu_pubs = [
+            ctx.create_publisher(f'/{v}/imu/data', 'sensor_msgs/msg/Imu', QOS_SENSOR)
+            for v in self.names
+        ]
+        self.vel_pubs = [
+            ctx.create_publisher(
+                f'/{v}/localization/gnss/velocity',
+                'geometry_msgs/msg/TwistWithCovarianceStamped',
+                QOS_SENSOR,
+            )
+            for v in self.names
+        ]
+        self.status_pubs = [
+            ctx.create_publisher(f'/{v}/vehicle/status', 'v2x_stack/msg/VehicleStatus', QOS_SENSOR)
+            for v in self.names
+        ]
+        ctx.create_subscription(
+            GROUND_TRUTH, 'v2x_stack/msg/ParticipantArray', self.on_truth, QOS_SENSOR
+        )
+        mode = self.gnss.mode
+        sigma2 = [mode.horizontal_sigma_m**2] * 2 + [mode.vertical_sigma_m**2]
+        # templates: messages are immutable once published, so the constant parts are shared
+        self._fix_tpl = Template(
+            m.new(
+                'sensor_msgs/msg/NavSatFix',
+                status=m.new('sensor_msgs/msg/NavSatStatus', status=mode.navsat_status, service=1),
+                position_covariance=np.diag(sigma2).ravel(),
+                position_covariance_type=2,
+            )
+        )
+        no_orientation = np.zeros(9)
+        no_orientation[0] = -1.0
+        imu = sc.imu
+        self._imu_tpl = Template(
+            m.new(
+                'sensor_msgs/msg/Imu',
+                orientation_covariance=no_orientation,
+                angular_velocity_covariance=np.diag([imu.gyro_noise_radps**2] * 3).ravel(),
+                linear_acceleration_covariance=np.diag([imu.accel_noise_mps2**2] * 3).ravel(),
+            )
+        )
+        self._status_tpl = Template(m.new('v2x_stack/msg/VehicleStatus', gear=4))
+        twist_cov = np.zeros(36)
+        twist_cov[[0, 7, 14]] = DOPPLER_SIGMA_MPS**2
+        twist_cov[[21, 28, 35]] = -1.0  # angular velocity not measured
+        self._twist_cov = twist_cov
+        self._twist_cls = (
+            m.msg_class('geometry_msgs/msg/TwistWithCovarianceStamped'),
+            m.msg_class('geometry_msgs/msg/TwistWithCovariance'),
+            m.msg_class('geometry_msgs/msg/Twist'),
+            m.msg_class('geometry_msgs/msg/Vector3'),
+        )
+        self._gnss_frames = [f'{v}/gnss' for v in self.names]
+        self._body_frames = [f'{v}/base_link' for v in self.names]
+        if n:
+            self.gnss_dt = 1.0 / sc.gnss.rate_hz
+            self.imu_dt = 1.0 / sc.imu.rate_hz
+            ctx.create_timer(self.gnss_dt, self.on_gnss)
+            ctx.create_timer(self.imu_dt, self.on_imu)
+
+    def on_truth(self, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        live = np.zeros(len(self.names), bool)
+        for p in msg.participants:
+            i = self.index.get(p.source_id)
+            if i is None:
+                continue
+            live[i] = True
+            speed = float(np.hypot(p.velocity.x, p.velocity.y))
+            row = self.truth[i]
+            dt = t - self.truth_t[i]
+            if row[7] and 0 < dt < 1.0:
+                dyaw = (p.heading_rad - row[3] + np.pi) % (2 * np.pi) - np.pi
+                row[5], row[6] = (speed - row[4]) / dt, dyaw / dt
+            row[:5] = p.position.x, p.position.y, 0.0, p.heading_rad, speed
+            row[7:10] = 1.0, p.velocity.x, p.velocity.y
+            self.truth_t[i] = t
+        self.truth[~live, 7] = 0.0
+
+    def on_gnss(self) -> None:
+        now = self.ctx.now_ns()
+        err, available = self.gnss.sample(now / 1e9, self.gnss_dt)
+        ok = np.flatnonzero(available & (self.truth[:, 7] > 0))
+        if ok.size == 0:
+            return
+        # the truth sample may be one world step old: move it to now along its velocity
+        age = (now / 1e9 - self.truth_t[ok])[:, None]
+        vel = np.column_stack([self.truth[ok, 8], self.truth[ok, 9], np.zeros(ok.size)])
+        pos = self.truth[ok, :3] + vel * age + err[ok]
+        lat, lon, h = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
+        speed_noise = self.ctx.random.normal(0.0, DOPPLER_SIGMA_MPS, (ok.size, 2))
+        vel_l = (vel[:, :2] + speed_noise).tolist()
+        for j, (i, la, lo, al) in enumerate(
+            zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True)
+        ):
+            self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
+            fix = self._fix_tpl(
+                header=m.header(now, self._gnss_frames[i]),
+                latitude=la,
+                longitude=lo,
+                altitude=al,
+            )
+            self.fix_pubs[i].publish(fix)
+        self.ctx.diagnostics.count('fixes', ok.size)
+        self.ctx.diagnostics.count(
+            'outage_epochs', int((~available & (self.truth[:, 7] > 0)).sum())
+        )
+
+    def _velocity(self, now: int, frame: str, v: list[float]) -> Any:
+        stamped, with_cov, twist, vec = self._twist_cls
+        zero = vec(x=0.0, y=0.0, z=0.0)
+        return stamped(
+            header=m.header(now, frame),
+            twist=with_cov(
+                twist=twist(linear=vec(x=v[0], y=v[1], z=0.0), angular=zero),
+                covariance=self._twist_cov,
+            ),
+        )
+
+    def on_imu(self) -> None:
+        now = self.ctx.now_ns()
+        live = np.flatnonzero(self.truth[:, 7] > 0)
+        if live.size == 0:
+            return
+        cfg, rng = self.imu_cfg, self.ctx.random
+        tr = self.truth[live]
+        speed, accel, yaw_rate = tr[:, 4], tr[:, 5], tr[:, 6]
+        acc = np.column_stack([accel, speed * yaw_rate, np.full(live.size, GRAVITY_MPS2)])
+        acc += self.accel_bias[live] + rng.normal(0.0, cfg.accel_noise_mps2, acc.shape)
+        gyro = np.column_stack([np.zeros(live.size), np.zeros(live.size), yaw_rate])
+        gyro += self.gyro_bias[live] + rng.normal(0.0, cfg.gyro_noise_radps, gyro.shape)
+        wheel = speed * cfg.wheel_speed_scale + rng.normal(
+            0.0, cfg.wheel_speed_noise_mps, live.size
+        )
+        # kinematic bicycle, wheelbase of a typical car: steering from yaw rate and speed
+        steer = np.arctan2(WHEELBASE_M * yaw_rate, np.maximum(speed, 0.5))
+        vec = m.msg_class('geometry_msgs/msg/Vector3')
+        acc_l, gyro_l = acc.tolist(), gyro.tolist()
+        for j, i in enumerate(live):
+            a, g = acc_l[j], gyro_l[j]
+            self.imu_pubs[i].publish(
+                self._imu_tpl(
+                    header=m.header(now, self._body_frames[i]),
+                    angular_velocity=vec(x=g[0], y=g[1], z=g[2]),
+                    linear_acceleration=vec(x=a[0], y=a[1], z=a[2]),
+                )
+            )
+            braking = bool(accel[j] < -0.5)
+            self.status_pubs[i].publish(
+                self._status_tpl(
+                    header=m.header(now, 'base_link'),
+                    speed_mps=float(wheel[j]),
+                    acceleration_mps2=float(accel[j]),
+                    yaw_rate_radps=float(yaw_rate[j]),
+                    steering_angle_rad=float(steer[j]),
+                    brake_applied=braking,
+                    lights=32 if braking else 0,
+                )
+            )

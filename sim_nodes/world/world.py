@@ -1,0 +1,190 @@
+"""The world: lane network, signal plans, vehicles and pedestrians, stepped together.
+
+Pure simulation state, no components: ``WorldComponent`` publishes it, tests step it
+directly. Collisions (oriented-box overlap; walkers do not collide with each other, they
+sidestep) and red-light violations are recorded as events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rsu_nodes.signals.plan import GroupState, Light, SignalPlan
+from sim_nodes.world.lanes import LaneNetwork
+from sim_nodes.world.pedestrians import Crowd, PedestrianSpec
+from sim_nodes.world.vehicles import VehicleFleet, VehicleSpec
+
+
+@dataclass(frozen=True)
+class WorldEvent:
+    t_s: float
+    kind: str  # 'collision' | 'red_light_violation'
+    actors: tuple[str, ...]
+    detail: str = ''
+
+
+@dataclass
+class Snapshot:
+    """Every active actor at one instant (arrays of equal length)."""
+
+    names: list[str]
+    ids: np.ndarray
+    klass: np.ndarray
+    xyz: np.ndarray  # (M, 3) box centre
+    yaw: np.ndarray
+    vel: np.ndarray  # (M, 2)
+    size: np.ndarray  # (M, 3) length, width, height
+    is_vehicle: np.ndarray
+
+
+@dataclass
+class World:
+    network: LaneNetwork
+    plans: Mapping[int, SignalPlan]
+    vehicle_specs: Sequence[VehicleSpec]
+    pedestrian_specs: Sequence[PedestrianSpec]
+    t_s: float = 0.0
+    events: list[WorldEvent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.signal_keys = signal_keys(self.network)
+        self._key_list = list(self.signal_keys)
+        self.fleet = VehicleFleet(self.network, self.vehicle_specs, self.signal_keys)
+        self.crowd = Crowd(self.pedestrian_specs)
+        self._collided: set[tuple[int, int]] = set()
+        self._steps = 0
+        self._snapshot: tuple[int, Snapshot] | None = None
+        self.names = [s.name for s in self.vehicle_specs] + [s.name for s in self.pedestrian_specs]
+        self.lights = self.light_codes(self.t_s)
+        self.fleet.spawn(self.t_s)
+        self.crowd.step(self.t_s, 1e-9, self.lights)
+
+    def light_codes(self, t_s: float) -> np.ndarray:
+        out = np.full(len(self._key_list), int(Light.UNAVAILABLE), dtype=np.int64)
+        out[0] = int(Light.PROTECTED_GREEN)
+        for i, (iid, group) in enumerate(self._key_list[1:], start=1):
+            plan = self.plans.get(iid)
+            if plan is not None and group in plan.groups:
+                out[i] = int(plan.light(t_s, group))
+        return out
+
+    def signal_states(self) -> dict[int, dict[int, GroupState]]:
+        return {iid: plan.state(self.t_s) for iid, plan in self.plans.items()}
+
+    def step(self, dt: float) -> None:
+        self.t_s += dt
+        self._steps += 1
+        self.lights = self.light_codes(self.t_s)
+        self.fleet.spawn(self.t_s)
+        self.crowd.step(self.t_s, dt, self.lights)
+        for i, lane in self.fleet.step(self.t_s, dt, self.lights, self.crowd.obstacles()):
+            spec = self.vehicle_specs[i]
+            self.events.append(
+                WorldEvent(self.t_s, 'red_light_violation', (spec.name,), spec.route[lane])
+            )
+        self._collisions()
+
+    def snapshot(self) -> Snapshot:
+        """Every active actor now (cached until the next step)."""
+        cached = self._snapshot
+        if cached is not None and cached[0] == self._steps:
+            return cached[1]
+        snap = self._take_snapshot()
+        self._snapshot = (self._steps, snap)
+        return snap
+
+    def _take_snapshot(self) -> Snapshot:
+        f, c = self.fleet, self.crowd
+        va, pa = np.flatnonzero(f.active), np.flatnonzero(c.active)
+        vx, vy = f.velocity()
+        names = [self.names[i] for i in va] + [self.names[f.n + i] for i in pa]
+        zeros = np.zeros(pa.size)
+        return Snapshot(
+            names=names,
+            ids=np.concatenate([va + 1, f.n + pa + 1]).astype(np.uint32),
+            klass=np.concatenate([f.klass[va], c.klass[pa]]),
+            xyz=np.column_stack(
+                [
+                    np.concatenate([f.x[va], c.x[pa]]),
+                    np.concatenate([f.y[va], c.y[pa]]),
+                    np.concatenate([f.height[va], c.height[pa]]) / 2,
+                ]
+            ),
+            yaw=np.concatenate([f.yaw[va], c.yaw[pa]]),
+            vel=np.column_stack(
+                [
+                    np.concatenate([vx[va], c.v[pa] * np.cos(c.yaw[pa]) + zeros]),
+                    np.concatenate([vy[va], c.v[pa] * np.sin(c.yaw[pa])]),
+                ]
+            ),
+            size=np.column_stack(
+                [
+                    np.concatenate([f.length[va], c.length[pa]]),
+                    np.concatenate([f.width[va], c.width[pa]]),
+                    np.concatenate([f.height[va], c.height[pa]]),
+                ]
+            ),
+            is_vehicle=np.concatenate([np.ones(va.size, bool), np.zeros(pa.size, bool)]),
+        )
+
+    def _collisions(self) -> None:
+        snap = self.snapshot()
+        m = len(snap.names)
+        if m < 2:
+            return
+        xy = snap.xyz[:, :2]
+        radius = 0.5 * np.hypot(snap.size[:, 0], snap.size[:, 1])
+        d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
+        both_walk = ~snap.is_vehicle[:, None] & ~snap.is_vehicle[None, :]  # walkers sidestep
+        close = np.argwhere(np.triu((d < radius[:, None] + radius[None]) & ~both_walk, 1))
+        for a, b in close:
+            ids = (int(snap.ids[a]), int(snap.ids[b]))
+            if ids in self._collided:
+                continue
+            if boxes_overlap(
+                xy[a], snap.yaw[a], snap.size[a, :2], xy[b], snap.yaw[b], snap.size[b, :2]
+            ):
+                self._collided.add(ids)
+                self.events.append(
+                    WorldEvent(self.t_s, 'collision', (snap.names[a], snap.names[b]))
+                )
+                for idx in ids:
+                    if idx <= self.fleet.n:
+                        self.fleet.crashed[idx - 1] = True
+                    else:
+                        self.crowd.crashed[idx - 1 - self.fleet.n] = True
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.events if e.kind == kind)
+
+
+def signal_keys(network: LaneNetwork) -> dict[tuple[int, int], int]:
+    """(intersection, group) → index in the light array; index 0 means unsignalised."""
+    keys: dict[tuple[int, int], int] = {(-1, 0): 0}
+    pairs = {(lane.intersection_id, lane.signal_group) for lane in network.lanes.values()}
+    pairs |= {(cw.intersection_id, cw.signal_group) for cw in network.crosswalks.values()}
+    for pair in sorted(p for p in pairs if p[1] > 0):
+        keys[pair] = len(keys)
+    return keys
+
+
+def boxes_overlap(  # noqa: PLR0917 (two boxes, three values each)
+    c1: np.ndarray, yaw1: float, size1: np.ndarray, c2: np.ndarray, yaw2: float, size2: np.ndarray
+) -> bool:
+    """Separating-axis test of two oriented rectangles (centre, yaw, length×width)."""
+
+    def corners(c: np.ndarray, yaw: float, size: np.ndarray) -> np.ndarray:
+        ax = np.array([np.cos(yaw), np.sin(yaw)]) * size[0] / 2
+        ay = np.array([-np.sin(yaw), np.cos(yaw)]) * size[1] / 2
+        return np.array([c + ax + ay, c + ax - ay, c - ax - ay, c - ax + ay])
+
+    p, q = corners(c1, yaw1, size1), corners(c2, yaw2, size2)
+    for yaw in (yaw1, yaw2):
+        for axis in (np.array([np.cos(yaw), np.sin(yaw)]), np.array([-np.sin(yaw), np.cos(yaw)])):
+            a, b = p @ axis, q @ axis
+            if a.max() < b.min() or b.max() < a.min():
+                return False
+    return True

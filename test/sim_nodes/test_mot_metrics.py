@@ -1,0 +1,74 @@
+"""CLEAR-MOT and IDF1 on hand-made sequences with known answers, and their bounds."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim_nodes.report.mot_metrics import Frame, evaluate_mot
+
+
+def frame(gt, tracks):
+    return Frame(
+        [g for g, _ in gt],
+        np.array([p for _, p in gt], float).reshape(-1, 2),
+        [t for t, _ in tracks],
+        np.array([p for _, p in tracks], float).reshape(-1, 2),
+    )
+
+
+def test_perfect_tracking():
+    frames = [
+        frame([(1, (k, 0)), (2, (0, k))], [(10, (k + 0.1, 0)), (20, (0, k))]) for k in range(1, 11)
+    ]
+    r = evaluate_mot(frames)
+    assert (r.mota, r.idf1, r.id_switches, r.misses, r.false_positives) == (1.0, 1.0, 0, 0, 0)
+    assert r.motp_m == pytest.approx(0.05)
+
+
+def test_one_identity_switch_halfway():
+    frames = [frame([(1, (k, 0))], [(10 if k < 5 else 11, (k, 0))]) for k in range(10)]
+    r = evaluate_mot(frames)
+    assert r.id_switches == 1
+    assert r.mota == pytest.approx(1 - 1 / 10)
+    assert r.idf1 == pytest.approx(0.5)  # the best single identity covers half the frames
+
+
+def test_misses_and_false_positives():
+    frames = [
+        frame([(1, (0, 0)), (2, (10, 0))], [(7, (0.5, 0))]),  # 2 missed
+        frame([(1, (1, 0))], [(7, (1, 0)), (8, (50, 50))]),  # a false positive far away
+    ]
+    r = evaluate_mot(frames)
+    assert (r.ground_truth, r.misses, r.false_positives, r.matches) == (3, 1, 1, 2)
+    assert r.mota == pytest.approx(1 - 2 / 3)
+
+
+def test_a_track_beyond_the_gate_is_not_a_match():
+    r = evaluate_mot([frame([(1, (0, 0))], [(5, (3, 0))])], gate_m=2.0)
+    assert (r.misses, r.false_positives, r.matches) == (1, 1, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 5), max_size=4, unique=True),
+            st.lists(st.integers(0, 5), max_size=4, unique=True),
+            st.floats(0, 3),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_bounds(seq):
+    frames = [
+        frame([(g, (g * 5.0, 0)) for g in gs], [(t, (t * 5.0 + off, 0)) for t in ts])
+        for gs, ts, off in seq
+    ]
+    r = evaluate_mot(frames)
+    if r.ground_truth:
+        assert r.mota <= 1.0
+        assert r.misses + r.matches == r.ground_truth
+    if not np.isnan(r.idf1):
+        assert 0.0 <= r.idf1 <= 1.0

@@ -1,0 +1,216 @@
+"""The runner: determinism, bag and report, stacks with V2X traffic and warnings, component
+failures, Ctrl-C."""
+
+import json
+
+import pytest
+import yaml
+
+from sim_nodes.runner import run_all, run_scenario, summary_table
+from v2x_runtime import messages as m
+from v2x_runtime.bag import BagReadReport, read_bag
+
+
+def topology(tmp_path, components, name='car_test.yaml'):
+    data = {'description': 'test stack', 'processes': {'main': {'components': components}}}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_same_seed_gives_identical_metrics_and_bag(tmp_path):
+    runs = [
+        run_scenario('default', out_dir=tmp_path / f'run{i}', progress=False, duration_s=5.0)
+        for i in range(2)
+    ]
+    a, b = (dict(r.metrics) for r in runs)
+    a.pop('timing')
+    b.pop('timing')
+    assert a == b
+    bags = [(r.bag / 'bag.mcap').read_bytes() for r in runs]
+    assert bags[0] == bags[1]
+    other = run_scenario(
+        'default', out_dir=tmp_path / 'other', progress=False, duration_s=5.0, seed=7
+    )
+    assert (other.bag / 'bag.mcap').read_bytes() != bags[0]
+
+
+def test_bag_report_and_metrics_files(tmp_path):
+    result = run_scenario('default', out_dir=tmp_path / 'r', progress=False, duration_s=6.0)
+    report = BagReadReport(result.bag)
+    topics = {rec.topic for rec in read_bag(result.bag, report)}
+    assert report.errors == []
+    assert {'/sim/ground_truth', '/sim/signals', '/sim/markers', '/sim/map_markers'} <= topics
+    assert '/car_a/localization/gnss/fix' in topics and '/car_a/imu/data' in topics
+    assert '/rsu_1/lidar/points' not in topics  # lidar is recorded only when asked
+    metrics = json.loads((tmp_path / 'r' / 'metrics.json').read_text())
+    assert metrics['scenario'] == 'default' and metrics['simulated_s'] == 6.0
+    assert metrics['positioning']['gnss_fix_error_m']['n'] > 50
+    html = (tmp_path / 'r' / 'report.html').read_text()
+    assert 'Trajectories' in html and 'data:image/png;base64,' in html
+
+
+def test_lidar_recorded_when_asked(tmp_path):
+    result = run_scenario(
+        'default',
+        out_dir=tmp_path / 'l',
+        progress=False,
+        duration_s=1.0,
+        sets={'record_lidar': True},
+    )
+    clouds = [r for r in read_bag(result.bag) if r.topic == '/rsu_1/lidar/points']
+    assert len(clouds) == 10
+
+
+def test_stacks_exchange_v2x_frames_through_the_channel(tmp_path):
+    car = topology(tmp_path, {'beacon': {'plugin': 'sim_test_components:Beacon'}})
+    result = run_scenario(
+        'default',
+        out_dir=tmp_path / 'v',
+        progress=False,
+        duration_s=10.0,
+        sets={'car_topology': car},
+    )
+    v2x = result.metrics['v2x']
+    assert v2x['attempts'] > 500
+    assert 0.9 < v2x['packet_delivery_ratio'] <= 1.0  # everyone is within 300 m
+    assert 15 < v2x['latency_ms']['p50'] < 25
+    assert result.metrics['stacks']['built'] == result.metrics['actors']['connected']
+    assert any('rsu.yaml' in s for s in result.metrics['stacks']['skipped'])
+
+
+def test_warnings_are_timed_against_the_conflict(tmp_path):
+    car = topology(
+        tmp_path,
+        {'fcw': {'plugin': 'sim_test_components:ProximityWarner', 'parameters': {'range_m': 30.0}}},
+    )
+    result = run_scenario(
+        'applications/fcw_stopped_vehicle',
+        out_dir=tmp_path / 'w',
+        progress=False,
+        sets={'car_topology': car},
+    )
+    first = {(f['vehicle'], f['application']): f for f in result.metrics['warnings']['first']}
+    follower = first['follower', 'FCW']
+    assert follower['conflict_t_s'] == pytest.approx(10.0, abs=0.15)  # the collision
+    assert follower['lead_time_s'] == pytest.approx(10.0 - follower['first_t_s'])
+    markers = [r for r in read_bag(result.bag) if r.topic == '/sim/warning_markers']
+    texts = {
+        mk.text
+        for r in markers
+        for mk in m.deserialize(r.data, 'visualization_msgs/msg/MarkerArray').markers
+    }
+    assert 'FCW' in texts  # the warnings are drawn above the vehicle in the bag
+    check = next(c for c in result.checks if c.name.startswith('warning FCW'))
+    assert check.status == ('pass' if follower['lead_time_s'] >= 2.7 else 'fail')
+    benign = run_scenario(
+        'applications/fcw_stopped_vehicle_benign',
+        out_dir=tmp_path / 'b',
+        progress=False,
+        sets={'car_topology': car, 'vehicles[0].start_m': 60},
+    )
+    assert benign.metrics['warnings']['count'] == 0
+    assert [c.status for c in benign.checks] == ['pass', 'pass']
+
+
+def test_a_failing_component_is_reported_and_the_run_completes(tmp_path):
+    car = topology(
+        tmp_path,
+        {
+            'boom': {'plugin': 'sim_test_components:Boom', 'parameters': {'after_s': 2.0}},
+            'missing': {'plugin': 'no_such_area.module:Thing'},
+        },
+    )
+    result = run_scenario(
+        'default',
+        out_dir=tmp_path / 'f',
+        progress=False,
+        duration_s=5.0,
+        sets={'car_topology': car},
+    )
+    assert result.metrics['simulated_s'] == 5.0 and not result.interrupted
+    failures = result.metrics['failures']
+    assert failures and all('/boom' in f['component'] for f in failures)
+    assert (
+        sum(f['count'] for f in failures) == 7 * result.metrics['actors']['connected']
+    )  # ticks at 2.0, 2.5, ... 5.0 s
+    assert 'boom: simulated component failure' in failures[0]['message']
+    assert any('no_such_area' in s for s in result.metrics['stacks']['skipped'])
+    html = (tmp_path / 'f' / 'report.html').read_text()
+    assert 'Component failures' in html
+
+
+def test_ctrl_c_leaves_a_readable_bag_and_a_partial_report(tmp_path):
+    car = topology(
+        tmp_path,
+        {'stop': {'plugin': 'sim_test_components:Interrupter', 'parameters': {'at_s': 3.0}}},
+    )
+    result = run_scenario(
+        'default',
+        out_dir=tmp_path / 'c',
+        progress=False,
+        sets={
+            'car_topology': car,
+            'traffic.connected_ratio': 0.0,
+            'vehicles[1].connected': False,
+            'vehicles[2].connected': False,
+        },
+    )
+    assert result.interrupted and not result.passed
+    assert 3.0 <= result.metrics['simulated_s'] < 3.5
+    report = BagReadReport(result.bag)
+    stamps = [r.stamp_ns for r in read_bag(result.bag, report)]
+    assert report.errors == [] and max(stamps) >= 3.0e9
+    assert 'Interrupted at' in (tmp_path / 'c' / 'report.html').read_text()
+    assert json.loads((tmp_path / 'c' / 'metrics.json').read_text())['interrupted'] is True
+
+
+def test_run_all_with_sweeps_and_summary(tmp_path):
+    scenario = tmp_path / 'sweep.yaml'
+    scenario.write_text(
+        yaml.safe_dump(
+            {
+                'duration_s': 2.0,
+                'traffic': {'count': 3},
+                'sweeps': {'channel.extra_loss': [0.0, 0.2], 'traffic.connected_ratio': [0.0, 1.0]},
+            }
+        )
+    )
+    results = run_all([str(scenario)], out_dir=tmp_path / 'out', sweeps=True, progress=False)
+    assert len(results) == 4
+    assert [r.metrics['actors']['connected'] for r in results] == [0, 3, 0, 3]
+    table = summary_table(results)
+    assert f'{scenario}[channel.extra_loss=0.2][traffic.connected_ratio=1.0]' in table
+    assert table.count('pass') == 4
+    assert len({r.out_dir for r in results}) == 4
+
+
+def test_fused_positioning_of_the_car_stack_is_scored(tmp_path):
+    pytest.importorskip('vehicle_nodes.fusion.node', reason='the positioning area is not here')
+    car = topology(
+        tmp_path,
+        {
+            'localization': {
+                'plugin': 'vehicle_nodes.fusion.node:LocalizationFilter',
+                'parameters': {
+                    'origin_lat_deg': 31.2304,
+                    'origin_lon_deg': 121.4737,
+                    'origin_alt_m': 10.0,
+                },
+            }
+        },
+    )
+    result = run_scenario(
+        'default',
+        out_dir=tmp_path / 'p',
+        progress=False,
+        duration_s=10.0,
+        sets={'car_topology': car, 'gnss.multipath_rate_per_min': 0.0},
+    )
+    pos = result.metrics['positioning']
+    assert '/car_a/localization/odometry' in pos['fused_topics']
+    assert pos['fused_error_m']['n'] > 100
+    # the comparison is in the right frame and time (a mix-up would be tens of metres off);
+    # the filter's own accuracy is the positioning area's business
+    assert pos['fused_error_m']['p50'] < 2.0
+    assert result.metrics['failures'] == []

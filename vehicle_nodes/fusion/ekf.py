@@ -1,0 +1,221 @@
+"""A planar extended Kalman filter for GNSS + IMU + wheel-speed fusion.
+
+State (REP 103, map frame ENU): ``[x_m, y_m, yaw_rad, speed_mps, gyro_bias_radps,
+accel_bias_mps2]`` of ``base_link``. The IMU's yaw rate and longitudinal acceleration drive
+the prediction (strapdown on the plane: the vehicle moves along its heading, no side slip);
+GNSS position and velocity are measured at the antenna, offset by the lever arm; wheel
+speed and GNSS heading are direct measurements. Every update is gated by the chi-square
+test on its normalised innovation; covariance updates use the Joseph form.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from vehicle_nodes.fusion.errors import ConfigError
+
+FloatArray = NDArray[np.float64]
+
+
+class S(enum.IntEnum):
+    """Indices into the state vector."""
+
+    X = 0
+    Y = 1
+    YAW = 2
+    V = 3
+    BG = 4
+    BA = 5
+
+
+N = len(S)
+_EYE = np.eye(N)
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Noise model (continuous-time densities) and gating. Units in the names."""
+
+    gyro_noise_radps: float = 0.005  # white noise σ of one yaw-rate sample at 100 Hz
+    accel_noise_mps2: float = 0.05
+    gyro_bias_walk_radps_per_sqrt_s: float = 5e-5
+    accel_bias_walk_mps2_per_sqrt_s: float = 5e-4
+    position_walk_m_per_sqrt_s: float = 0.001  # what the planar model leaves out
+    lever_arm_m: tuple[float, float] = (0.0, 0.0)  # antenna in base_link (x fwd, y left)
+    gate_probability: float = 0.999
+    initial_gyro_bias_sigma_radps: float = 0.02
+    initial_accel_bias_sigma_mps2: float = 0.2
+    imu_rate_hz: float = 100.0
+
+    def __post_init__(self) -> None:
+        for name in ('gyro_noise_radps', 'accel_noise_mps2', 'gyro_bias_walk_radps_per_sqrt_s',
+                     'accel_bias_walk_mps2_per_sqrt_s', 'position_walk_m_per_sqrt_s',
+                     'initial_gyro_bias_sigma_radps', 'initial_accel_bias_sigma_mps2',
+                     'imu_rate_hz'):  # fmt: skip
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0.0):
+                raise ConfigError(f'FilterConfig.{name} must be finite and > 0, got {value}')
+        if not 0.5 < self.gate_probability < 1.0:
+            raise ConfigError(
+                'FilterConfig.gate_probability must be within (0.5, 1), '
+                f'got {self.gate_probability}'
+            )
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    accepted: bool
+    nis: float  # normalised innovation squared
+    gate: float  # the chi-square bound it was tested against
+
+
+def _rot(yaw: float) -> FloatArray:
+    c, s = math.cos(yaw), math.sin(yaw)
+    return np.array([[c, -s], [s, c]])
+
+
+def _wrap(angle: float) -> float:
+    return (angle + math.pi) % (2.0 * math.pi) - math.pi
+
+
+class PlanarEkf:
+    """The filter itself: predict with IMU inputs, update with measurements."""
+
+    def __init__(self, config: FilterConfig | None = None) -> None:
+        self.cfg = config or FilterConfig()
+        self.x = np.zeros(N)
+        self.P = np.eye(N)
+        self.yaw_rate_radps = 0.0  # last bias-corrected yaw rate
+        self._lever = np.asarray(self.cfg.lever_arm_m, dtype=float)
+        self._gates = {d: float(chi2.ppf(self.cfg.gate_probability, d)) for d in (1, 2)}
+        dt_imu = 1.0 / self.cfg.imu_rate_hz
+        # Sample σ at the IMU rate → continuous density, so any dt integrates consistently.
+        self._q_gyro = self.cfg.gyro_noise_radps**2 * dt_imu
+        self._q_accel = self.cfg.accel_noise_mps2**2 * dt_imu
+
+    def initialise(
+        self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,
+        sigmas: tuple[float, float, float, float],
+    ) -> None:  # fmt: skip
+        """Start from a position (base_link), heading and speed with their 1-σ."""
+        self.x = np.array([x_m, y_m, _wrap(yaw_rad), speed_mps, 0.0, 0.0])
+        s = [
+            *sigmas,
+            self.cfg.initial_gyro_bias_sigma_radps,
+            self.cfg.initial_accel_bias_sigma_mps2,
+        ]
+        self.P = np.diag(np.square(s))
+
+    def predict(
+        self, dt_s: float, gyro_z_radps: float, accel_x_mps2: float, *,
+        input_psd: tuple[float, float] | None = None,
+    ) -> None:  # fmt: skip
+        """Propagate by ``dt_s`` with the measured yaw rate and longitudinal acceleration.
+
+        ``input_psd``: (yaw rate, acceleration) noise densities ((rad/s)²·s, (m/s²)²·s) to use
+        instead of the IMU's, when the inputs are stand-ins (vehicle status, or none at all).
+        """
+        if dt_s <= 0.0:
+            return
+        x, y, yaw, v, bg, ba = self.x
+        w = gyro_z_radps - bg
+        a = accel_x_mps2 - ba
+        c, s = math.cos(yaw), math.sin(yaw)
+        # Midpoint heading keeps the position step second-order accurate on arcs.
+        ym = yaw + 0.5 * w * dt_s
+        vm = v + 0.5 * a * dt_s
+        cm, sm = math.cos(ym), math.sin(ym)
+        self.x = np.array(
+            [x + vm * cm * dt_s, y + vm * sm * dt_s, _wrap(yaw + w * dt_s), v + a * dt_s, bg, ba]
+        )
+        F = _EYE.copy()  # noqa: N806
+        F[0, 2] = -v * s * dt_s
+        F[0, 3] = c * dt_s
+        F[1, 2] = v * c * dt_s
+        F[1, 3] = s * dt_s
+        F[2, 4] = -dt_s
+        F[3, 5] = -dt_s
+        cfg = self.cfg
+        q = np.zeros(N)
+        q[0] = q[1] = cfg.position_walk_m_per_sqrt_s**2 * dt_s
+        q_gyro, q_accel = input_psd if input_psd is not None else (self._q_gyro, self._q_accel)
+        q[2] = q_gyro * dt_s
+        q[3] = q_accel * dt_s
+        q[4] = cfg.gyro_bias_walk_radps_per_sqrt_s**2 * dt_s
+        q[5] = cfg.accel_bias_walk_mps2_per_sqrt_s**2 * dt_s
+        self.P = F @ self.P @ F.T + np.diag(q)
+        self.yaw_rate_radps = w
+
+    def _update(self, r: FloatArray, H: FloatArray, R: FloatArray, gate: bool) -> UpdateResult:  # noqa: N803
+        PHt = self.P @ H.T  # noqa: N806
+        S_ = H @ PHt + R  # noqa: N806
+        if len(r) == 1:
+            S_inv = 1.0 / S_  # noqa: N806
+        else:  # 2×2: the closed form beats a general inverse
+            det = S_[0, 0] * S_[1, 1] - S_[0, 1] * S_[1, 0]
+            S_inv = np.array([[S_[1, 1], -S_[0, 1]], [-S_[1, 0], S_[0, 0]]]) / det  # noqa: N806
+        nis = float(r @ S_inv @ r)
+        bound = self._gates[len(r)]
+        if gate and not nis <= bound:
+            return UpdateResult(False, nis, bound)
+        K = PHt @ S_inv  # noqa: N806
+        self.x = self.x + K @ r
+        self.x[S.YAW] = _wrap(self.x[S.YAW])
+        A = _EYE - K @ H  # noqa: N806
+        self.P = A @ self.P @ A.T + K @ R @ K.T
+        self.P = 0.5 * (self.P + self.P.T)
+        return UpdateResult(True, nis, bound)
+
+    def antenna_position(self) -> FloatArray:
+        return self.x[:2] + _rot(self.x[S.YAW]) @ self._lever
+
+    def update_position(
+        self, z_xy_m: FloatArray, cov_m2: FloatArray, *, gate: bool = True
+    ) -> UpdateResult:
+        """GNSS antenna position (ENU, m) with its 2×2 covariance."""
+        yaw = self.x[S.YAW]
+        lx, ly = self._lever
+        c, s = math.cos(yaw), math.sin(yaw)
+        H = np.zeros((2, N))  # noqa: N806
+        H[0, 0] = H[1, 1] = 1.0
+        H[0, 2] = -s * lx - c * ly
+        H[1, 2] = c * lx - s * ly
+        return self._update(np.asarray(z_xy_m) - self.antenna_position(), H, cov_m2, gate)
+
+    def update_velocity(
+        self, z_enu_mps: FloatArray, cov_m2ps2: FloatArray, *, gate: bool = True
+    ) -> UpdateResult:
+        """GNSS antenna velocity over ground (ENU east/north, m/s) with its 2×2 covariance."""
+        yaw, v = self.x[S.YAW], self.x[S.V]
+        lx, ly = self._lever
+        w = self.yaw_rate_radps
+        body = np.array([v - w * ly, w * lx])
+        rot = _rot(yaw)
+        drot = np.array([[-math.sin(yaw), -math.cos(yaw)], [math.cos(yaw), -math.sin(yaw)]])
+        H = np.zeros((2, N))  # noqa: N806
+        H[:, 2] = drot @ body
+        H[:, 3] = rot[:, 0]
+        H[:, 4] = rot @ np.array([ly, -lx])
+        return self._update(np.asarray(z_enu_mps) - rot @ body, H, cov_m2ps2, gate)
+
+    def update_speed(
+        self, speed_mps: float, sigma_mps: float, *, gate: bool = True
+    ) -> UpdateResult:
+        """Wheel speed (signed, m/s)."""
+        H = np.zeros((1, N))  # noqa: N806
+        H[0, S.V] = 1.0
+        r = np.array([speed_mps - self.x[S.V]])
+        return self._update(r, H, np.array([[sigma_mps**2]]), gate)
+
+    def update_yaw(self, yaw_rad: float, sigma_rad: float, *, gate: bool = True) -> UpdateResult:
+        """A heading measurement (dual-antenna GNSS), ENU yaw."""
+        H = np.zeros((1, N))  # noqa: N806
+        H[0, S.YAW] = 1.0
+        r = np.array([_wrap(yaw_rad - self.x[S.YAW])])
+        return self._update(r, H, np.array([[sigma_rad**2]]), gate)

@@ -1,0 +1,278 @@
+"""Measurement handling around the EKF: time order, alignment, fix types, outages, jumps.
+
+The IMU clocks the filter: each measurement first propagates the state to its stamp with
+the last IMU sample (zero-order hold; the VehicleStatus yaw rate and acceleration stand in
+when the IMU is silent), then updates it. Until a heading is known (GNSS heading, GNSS
+velocity above ``align_min_speed_mps``, or two fixes far enough apart) the filter is not
+aligned and holds no state. GNSS positions are weighted by their covariance, floored per
+fix type so a receiver cannot claim more than its fix type allows; without a covariance the
+fix type's default is used. Rejected fixes (chi-square gate) leave the filter dead
+reckoning; if the GNSS keeps disagreeing for ``reset_after_s``, its position is taken.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S
+
+
+class FixKind(enum.IntEnum):
+    """GNSS solution kind (same values as the GNSS driver's fix type)."""
+
+    NO_FIX = 0
+    SINGLE = 1
+    DGNSS = 2
+    RTK_FLOAT = 3
+    RTK_FIXED = 4
+
+
+SIGMA_FLOOR_M = {FixKind.SINGLE: 0.5, FixKind.DGNSS: 0.2, FixKind.RTK_FLOAT: 0.05,
+                 FixKind.RTK_FIXED: 0.005}  # fmt: skip
+DEFAULT_SIGMA_M = {FixKind.SINGLE: 3.0, FixKind.DGNSS: 0.8, FixKind.RTK_FLOAT: 0.3,
+                   FixKind.RTK_FIXED: 0.03}  # fmt: skip
+
+
+# Input noise densities ((rad/s)²·s, (m/s²)²·s) when the IMU is silent: the by-wire kit's
+# yaw rate and acceleration are coarser; with nothing at all, the vehicle may turn and brake.
+STATUS_INPUT_PSD = (0.02**2, 0.5**2)
+NO_INPUT_PSD = (0.1**2, 2.0**2)
+
+
+class Outcome(enum.Enum):
+    """What became of one measurement; anything but ACCEPTED/BUFFERED is a counted reject."""
+
+    ACCEPTED = 'accepted'
+    BUFFERED = 'buffered'  # kept for alignment
+    GATED = 'innovation_gate'
+    STALE = 'stale_stamp'
+    NO_FIX = 'no_fix'
+    NOT_FINITE = 'not_finite'
+    RESET = 'gnss_reset'  # accepted by re-initialising the position
+
+
+@dataclass(frozen=True)
+class LocalizerConfig:
+    filter: FilterConfig = field(default_factory=FilterConfig)
+    max_imu_gap_s: float = 0.2
+    stale_tolerance_s: float = 0.05
+    align_min_speed_mps: float = 1.0
+    align_min_baseline_m: float = 5.0
+    reset_after_s: float = 5.0
+    wheel_speed_sigma_mps: float = 0.05
+    gnss_timeout_s: float = 1.5
+
+
+@dataclass(frozen=True)
+class Estimate:
+    t_s: float
+    x_m: float
+    y_m: float
+    yaw_rad: float
+    speed_mps: float
+    yaw_rate_radps: float
+    gyro_bias_radps: float
+    accel_bias_mps2: float
+    covariance: FloatArray  # 6×6 over the state S
+    gnss_age_s: float  # time since the last accepted GNSS position (inf: never)
+    dead_reckoning: bool = False  # no GNSS accepted for ``gnss_timeout_s``
+
+
+class Localizer:
+    """GNSS/IMU/wheel-speed localisation in one local ENU frame."""
+
+    def __init__(self, config: LocalizerConfig | None = None) -> None:
+        self.cfg = config or LocalizerConfig()
+        self.ekf = PlanarEkf(self.cfg.filter)
+        self.aligned = False
+        self.t_s: float | None = None
+        self._imu: tuple[float, float, float] | None = None  # t, gyro, accel
+        self._status: tuple[float, float, float] | None = None  # t, yaw rate, accel
+        self._speed: tuple[float, float] | None = None  # t, wheel speed
+        self._first_fix: tuple[float, float, float] | None = None  # t, x, y (antenna)
+        self._last_fix: tuple[float, FloatArray, FloatArray] | None = None
+        self._last_accept_t = -math.inf
+        self._first_reject_t: float | None = None
+
+    # -- time ---------------------------------------------------------------------------
+    def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
+        """Yaw rate, acceleration and, for stand-ins, their (larger) noise densities."""
+        gap = self.cfg.max_imu_gap_s
+        if self._imu is not None and t - self._imu[0] <= gap:
+            return self._imu[1], self._imu[2], None
+        if self._status is not None and t - self._status[0] <= gap:
+            return self._status[1], self._status[2], STATUS_INPUT_PSD
+        return 0.0, 0.0, NO_INPUT_PSD
+
+    def _advance(self, t: float) -> bool:
+        """Predict to ``t``; False when ``t`` is older than the filter by the tolerance."""
+        if self.t_s is None:
+            self.t_s = t
+            return True
+        dt = t - self.t_s
+        if dt < -self.cfg.stale_tolerance_s:
+            return False
+        if dt > 0.0:
+            if self.aligned:
+                gyro, accel, psd = self._inputs(self.t_s)
+                # Long gaps in small steps, so the Jacobians stay valid.
+                steps = max(1, math.ceil(dt / 0.05))
+                for _ in range(steps):
+                    self.ekf.predict(dt / steps, gyro, accel, input_psd=psd)
+            self.t_s = t
+        return True
+
+    # -- measurements ---------------------------------------------------------------------
+    def on_imu(self, t_s: float, gyro_z_radps: float, accel_x_mps2: float) -> Outcome:
+        if not (math.isfinite(gyro_z_radps) and math.isfinite(accel_x_mps2) and math.isfinite(t_s)):
+            return Outcome.NOT_FINITE
+        if not self._advance(t_s):
+            return Outcome.STALE
+        self._imu = (t_s, gyro_z_radps, accel_x_mps2)
+        return Outcome.ACCEPTED
+
+    def on_vehicle_status(self, t_s: float, speed_mps: float, yaw_rate_radps: float,
+                          accel_mps2: float) -> Outcome:  # fmt: skip
+        if not all(map(math.isfinite, (t_s, speed_mps, yaw_rate_radps, accel_mps2))):
+            return Outcome.NOT_FINITE
+        self._status = (t_s, yaw_rate_radps, accel_mps2)
+        return self.on_wheel_speed(t_s, speed_mps)
+
+    def on_wheel_speed(self, t_s: float, speed_mps: float) -> Outcome:
+        if not (math.isfinite(t_s) and math.isfinite(speed_mps)):
+            return Outcome.NOT_FINITE
+        if not self._advance(t_s):
+            return Outcome.STALE
+        self._speed = (t_s, speed_mps)
+        if not self.aligned:
+            return Outcome.BUFFERED
+        res = self.ekf.update_speed(speed_mps, self.cfg.wheel_speed_sigma_mps)
+        return Outcome.ACCEPTED if res.accepted else Outcome.GATED
+
+    def on_heading(self, t_s: float, yaw_rad: float, sigma_rad: float) -> Outcome:
+        if not all(map(math.isfinite, (t_s, yaw_rad, sigma_rad))) or sigma_rad <= 0.0:
+            return Outcome.NOT_FINITE
+        if not self._advance(t_s):
+            return Outcome.STALE
+        if not self.aligned:
+            if self._last_fix is not None and t_s - self._last_fix[0] < 1.0:
+                self._align(self._last_fix[1], self._last_fix[2], yaw_rad, sigma_rad)
+                return Outcome.ACCEPTED
+            return Outcome.BUFFERED
+        res = self.ekf.update_yaw(yaw_rad, sigma_rad)
+        return Outcome.ACCEPTED if res.accepted else Outcome.GATED
+
+    def on_gnss_velocity(self, t_s: float, v_enu_mps: FloatArray, cov: FloatArray) -> Outcome:
+        v = np.asarray(v_enu_mps, float)
+        cov = np.asarray(cov, float)
+        if not (np.all(np.isfinite(v)) and np.all(np.isfinite(cov)) and math.isfinite(t_s)):
+            return Outcome.NOT_FINITE
+        if not self._advance(t_s):
+            return Outcome.STALE
+        speed = float(np.hypot(*v))
+        if not self.aligned:
+            if speed >= self.cfg.align_min_speed_mps and self._last_fix is not None:
+                sigma = math.sqrt(max(float(np.trace(cov)), 1e-6)) / speed
+                self._align(self._last_fix[1], self._last_fix[2], math.atan2(v[1], v[0]), sigma)
+                return Outcome.ACCEPTED
+            return Outcome.BUFFERED
+        res = self.ekf.update_velocity(v, cov + np.eye(2) * 1e-4)
+        return Outcome.ACCEPTED if res.accepted else Outcome.GATED
+
+    def on_gnss_position(
+        self, t_s: float, xy_m: FloatArray, cov_m2: FloatArray | None, kind: FixKind
+    ) -> Outcome:
+        """Antenna position in the map frame, with its 2×2 ENU covariance (None: unknown)."""
+        if kind == FixKind.NO_FIX:
+            return Outcome.NO_FIX
+        xy = np.asarray(xy_m, float)
+        if not (np.all(np.isfinite(xy)) and math.isfinite(t_s)):
+            return Outcome.NOT_FINITE
+        cov = self._weight(cov_m2, kind)
+        if cov is None:
+            return Outcome.NOT_FINITE
+        if not self._advance(t_s):
+            return Outcome.STALE
+        self._last_fix = (t_s, xy, cov)
+        if not self.aligned:
+            return self._try_align_from_baseline(t_s, xy, cov)
+        res = self.ekf.update_position(xy, cov)
+        if res.accepted:
+            self._last_accept_t = t_s
+            self._first_reject_t = None
+            return Outcome.ACCEPTED
+        if self._first_reject_t is None:
+            self._first_reject_t = t_s
+        if t_s - self._first_reject_t >= self.cfg.reset_after_s:
+            self._reset_position(xy, cov)
+            self._last_accept_t = t_s
+            self._first_reject_t = None
+            return Outcome.RESET
+        return Outcome.GATED
+
+    # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _weight(cov_m2: FloatArray | None, kind: FixKind) -> FloatArray | None:
+        floor = SIGMA_FLOOR_M[kind] ** 2
+        if cov_m2 is None:
+            return np.eye(2) * DEFAULT_SIGMA_M[kind] ** 2
+        cov = np.asarray(cov_m2, float)[:2, :2]
+        if not np.all(np.isfinite(cov)) or cov[0, 0] <= 0.0 or cov[1, 1] <= 0.0:
+            return None
+        cov = 0.5 * (cov + cov.T)
+        evals, evecs = np.linalg.eigh(cov)
+        return (evecs * np.maximum(evals, floor)) @ evecs.T
+
+    def _try_align_from_baseline(self, t_s: float, xy: FloatArray, cov: FloatArray) -> Outcome:
+        moving = self._speed is not None and abs(self._speed[1]) >= self.cfg.align_min_speed_mps
+        if self._first_fix is None or not moving:
+            self._first_fix = (t_s, float(xy[0]), float(xy[1]))
+            return Outcome.BUFFERED
+        dx, dy = xy[0] - self._first_fix[1], xy[1] - self._first_fix[2]
+        base = math.hypot(dx, dy)
+        if base < self.cfg.align_min_baseline_m:
+            return Outcome.BUFFERED
+        if t_s - self._first_fix[0] > 2.0 * base / max(abs(self._speed[1]), 0.1):  # type: ignore[index]
+            self._first_fix = (t_s, float(xy[0]), float(xy[1]))
+            return Outcome.BUFFERED
+        yaw = math.atan2(dy, dx) + (math.pi if self._speed[1] < 0 else 0.0)  # type: ignore[index]
+        sigma = 2.0 * math.sqrt(float(np.trace(cov))) / base + 0.05
+        self._align(xy, cov, yaw, sigma)
+        return Outcome.ACCEPTED
+
+    def _align(self, xy_ant: FloatArray, cov: FloatArray, yaw: float, yaw_sigma: float) -> None:
+        lever = np.asarray(self.cfg.filter.lever_arm_m, float)
+        c, s = math.cos(yaw), math.sin(yaw)
+        base = np.asarray(xy_ant) - np.array(
+            [c * lever[0] - s * lever[1], s * lever[0] + c * lever[1]]
+        )
+        speed = self._speed[1] if self._speed is not None else 0.0
+        pos_sigma = math.sqrt(max(float(np.max(np.diag(cov))), 1e-6))
+        self.ekf.initialise(float(base[0]), float(base[1]), yaw, speed,
+                            (pos_sigma, pos_sigma, min(yaw_sigma, math.pi), 1.0))  # fmt: skip
+        self.aligned = True
+        self._last_accept_t = self.t_s if self.t_s is not None else -math.inf
+
+    def _reset_position(self, xy_ant: FloatArray, cov: FloatArray) -> None:
+        ekf = self.ekf
+        ekf.x[:2] += np.asarray(xy_ant) - ekf.antenna_position()
+        ekf.P[:2, :] = 0.0
+        ekf.P[:, :2] = 0.0
+        ekf.P[:2, :2] = cov
+
+    def estimate(self) -> Estimate | None:
+        """The current state (at ``t_s``), or None before alignment."""
+        if not self.aligned or self.t_s is None:
+            return None
+        x = self.ekf.x
+        return Estimate(
+            t_s=self.t_s, x_m=float(x[S.X]), y_m=float(x[S.Y]), yaw_rad=float(x[S.YAW]),
+            speed_mps=float(x[S.V]), yaw_rate_radps=self.ekf.yaw_rate_radps,
+            gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),
+            covariance=self.ekf.P.copy(), gnss_age_s=self.t_s - self._last_accept_t,
+            dead_reckoning=self.t_s - self._last_accept_t > self.cfg.gnss_timeout_s,
+        )  # fmt: skip

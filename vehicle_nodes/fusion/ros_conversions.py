@@ -1,0 +1,145 @@
+"""Conversions between the filter's values and ROS messages (Odometry, NavSatFix, TF, Imu).
+
+Pairs where both directions are used: ``estimate_to_odometry`` / ``odometry_to_pose``,
+``yaw_to_quaternion`` / ``quaternion_to_yaw``. NavSatFix status → fix kind follows
+sensor_msgs/NavSatStatus: NO_FIX -1, FIX 0 (single), SBAS 1 (DGNSS), GBAS 2 (RTK).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from v2x_runtime import messages as m
+from vehicle_nodes.fusion.ekf import S
+from vehicle_nodes.fusion.localizer import Estimate, FixKind
+from vehicle_nodes.hdmap.frame import GeodeticFrame
+
+NAVSAT_TO_KIND = {-1: FixKind.NO_FIX, 0: FixKind.SINGLE, 1: FixKind.DGNSS, 2: FixKind.RTK_FIXED}
+UNKNOWN_VARIANCE = 1e6  # for the odometry axes a planar filter does not estimate
+
+
+def yaw_to_quaternion(yaw_rad: float) -> Any:
+    return m.new('geometry_msgs/msg/Quaternion', x=0.0, y=0.0, z=math.sin(0.5 * yaw_rad),
+                 w=math.cos(0.5 * yaw_rad))  # fmt: skip
+
+
+def quaternion_to_yaw(q: Any) -> float:
+    """ENU yaw of a quaternion (the rotation about z; roll and pitch are ignored)."""
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+def estimate_to_odometry(est: Estimate, frame_id: str, child_frame_id: str) -> Any:
+    P = est.covariance  # noqa: N806
+    pose_cov = np.zeros((6, 6))
+    idx = (S.X, S.Y, S.YAW)
+    for a, i in zip((0, 1, 5), idx, strict=True):
+        for b, j in zip((0, 1, 5), idx, strict=True):
+            pose_cov[a, b] = P[i, j]
+    pose_cov[2, 2] = pose_cov[3, 3] = pose_cov[4, 4] = UNKNOWN_VARIANCE
+    twist_cov = np.zeros((6, 6))
+    twist_cov[0, 0] = P[S.V, S.V]
+    twist_cov[1, 1] = twist_cov[2, 2] = 1e-4  # no side slip, no climb: the planar model
+    twist_cov[3, 3] = twist_cov[4, 4] = UNKNOWN_VARIANCE
+    twist_cov[5, 5] = P[S.BG, S.BG]
+    pose = m.new('geometry_msgs/msg/Pose',
+                 position=m.new('geometry_msgs/msg/Point', x=est.x_m, y=est.y_m, z=0.0),
+                 orientation=yaw_to_quaternion(est.yaw_rad))  # fmt: skip
+    twist = m.new('geometry_msgs/msg/Twist',
+                  linear=m.new('geometry_msgs/msg/Vector3', x=est.speed_mps),
+                  angular=m.new('geometry_msgs/msg/Vector3', z=est.yaw_rate_radps))  # fmt: skip
+    return m.new(
+        'nav_msgs/msg/Odometry',
+        header=m.header(round(est.t_s * 1e9), frame_id),
+        child_frame_id=child_frame_id,
+        pose=m.new('geometry_msgs/msg/PoseWithCovariance', pose=pose,
+                   covariance=pose_cov.reshape(36)),
+        twist=m.new('geometry_msgs/msg/TwistWithCovariance', twist=twist,
+                    covariance=twist_cov.reshape(36)),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OdometryPose:
+    """What the map matcher needs from an Odometry message."""
+
+    t_s: float
+    x_m: float
+    y_m: float
+    yaw_rad: float
+    speed_mps: float
+    sigma_m: float
+    yaw_sigma_rad: float
+
+
+def odometry_to_pose(msg: Any) -> OdometryPose:
+    cov = np.asarray(msg.pose.covariance, float)
+    p = msg.pose.pose.position
+    return OdometryPose(
+        t_s=m.to_ns(msg.header.stamp) * 1e-9,
+        x_m=float(p.x),
+        y_m=float(p.y),
+        yaw_rad=quaternion_to_yaw(msg.pose.pose.orientation),
+        speed_mps=float(msg.twist.twist.linear.x),
+        sigma_m=math.sqrt(max(float(cov[0]), float(cov[7]), 0.0)),
+        yaw_sigma_rad=math.sqrt(max(float(cov[35]), 0.0)),
+    )
+
+
+@dataclass(frozen=True)
+class GnssPosition:
+    xy_m: np.ndarray  # map frame ENU of the antenna
+    cov_m2: np.ndarray | None  # 2×2 ENU; None when the receiver gave none
+    kind: FixKind
+    altitude_m: float
+    altitude_var_m2: float
+
+
+def navsatfix_to_position(msg: Any, frame: GeodeticFrame) -> GnssPosition:
+    """NavSatFix → antenna position in the map frame (may hold NaN: the caller checks)."""
+    kind = NAVSAT_TO_KIND.get(int(msg.status.status), FixKind.NO_FIX)
+    lat, lon, alt = float(msg.latitude), float(msg.longitude), float(msg.altitude)
+    if kind == FixKind.NO_FIX or not (math.isfinite(lat) and math.isfinite(lon)):
+        return GnssPosition(np.array([math.nan, math.nan]), None, kind, alt, math.nan)
+    e, n, _ = frame.to_enu(lat, lon, alt if math.isfinite(alt) else 0.0)
+    cov9 = np.asarray(msg.position_covariance, float).reshape(3, 3)
+    known = int(msg.position_covariance_type) != 0
+    return GnssPosition(np.array([float(e), float(n)]), cov9[:2, :2].copy() if known else None,
+                        kind, alt, float(cov9[2, 2]) if known else math.nan)  # fmt: skip
+
+
+def estimate_to_navsatfix(
+    est: Estimate, frame: GeodeticFrame, altitude_m: float, altitude_var_m2: float, frame_id: str
+) -> Any:
+    """The fused position as a NavSatFix (covariance: ENU, known diagonal and xy terms)."""
+    lat, lon, _ = frame.to_geodetic(est.x_m, est.y_m, 0.0)
+    cov = np.zeros((3, 3))
+    cov[:2, :2] = est.covariance[:2, :2]
+    cov[2, 2] = altitude_var_m2 if math.isfinite(altitude_var_m2) else UNKNOWN_VARIANCE
+    status = m.new('sensor_msgs/msg/NavSatStatus', status=-1 if est.dead_reckoning else 0,
+                   service=0)  # fmt: skip
+    return m.new(
+        'sensor_msgs/msg/NavSatFix',
+        header=m.header(round(est.t_s * 1e9), frame_id),
+        status=status,
+        latitude=float(lat),
+        longitude=float(lon),
+        altitude=altitude_m if math.isfinite(altitude_m) else 0.0,
+        position_covariance=cov.reshape(9),
+        position_covariance_type=3,  # COVARIANCE_TYPE_KNOWN
+    )
+
+
+def estimate_to_tf(est: Estimate, parent: str, child: str) -> Any:
+    transform = m.new(
+        'geometry_msgs/msg/Transform',
+        translation=m.new('geometry_msgs/msg/Vector3', x=est.x_m, y=est.y_m, z=0.0),
+        rotation=yaw_to_quaternion(est.yaw_rad),
+    )
+    stamped = m.new('geometry_msgs/msg/TransformStamped',
+                    header=m.header(round(est.t_s * 1e9), parent), child_frame_id=child,
+                    transform=transform)  # fmt: skip
+    return m.new('tf2_msgs/msg/TFMessage', transforms=[stamped])
