@@ -15,13 +15,16 @@ def position_distances(
     """Squared Mahalanobis distances (A, B) of positions and the log det of each pair's S.
 
     ``S = Pa + Pb`` over (x, y) — the correlation between the two is unknown, and leaving it
-    out widens S, so the gate errs on the side of association.
+    out widens S, so the gate errs on the side of association. Written per 2x2 entry: three
+    (A, B) sums instead of an (A, B, 2, 2) array.
     """
-    s = pa[:, None, :2, :2] + pb[None, :, :2, :2]  # (A, B, 2, 2)
-    det = np.maximum(s[..., 0, 0] * s[..., 1, 1] - s[..., 0, 1] * s[..., 1, 0], 1e-12)
+    sxx = pa[:, None, 0, 0] + pb[None, :, 0, 0]
+    sxy = pa[:, None, 0, 1] + pb[None, :, 0, 1]
+    syy = pa[:, None, 1, 1] + pb[None, :, 1, 1]
+    det = np.maximum(sxx * syy - sxy * sxy, 1e-12)
     dx = xb[None, :, 0] - xa[:, None, 0]
     dy = xb[None, :, 1] - xa[:, None, 1]
-    d2 = (s[..., 1, 1] * dx * dx - 2.0 * s[..., 0, 1] * dx * dy + s[..., 0, 0] * dy * dy) / det
+    d2 = (syy * dx * dx - 2.0 * sxy * dx * dy + sxx * dy * dy) / det
     return d2, np.log(det)
 
 
@@ -37,13 +40,27 @@ def gated_costs(a: Estimates, b: Estimates, *, gate_chi2: float, gate_max_m: flo
     """
     xa, pa, ga = a
     xb, pb, gb = b
+    cost = np.full((len(xa), len(xb)), INFEASIBLE)
     if len(xa) == 0 or len(xb) == 0:
-        return np.zeros((len(xa), len(xb)))
-    d2, logdet = position_distances(xa, pa, xb, pb)
-    eu2 = (xb[None, :, 0] - xa[:, None, 0]) ** 2 + (xb[None, :, 1] - xa[:, None, 1]) ** 2
-    classes_ok = (ga[:, None] == gb[None, :]) | (ga[:, None] == 0) | (gb[None, :] == 0)
-    ok = (d2 <= gate_chi2) & (eu2 <= gate_max_m * gate_max_m) & classes_ok
-    return np.where(ok, d2 + logdet, INFEASIBLE)
+        return cost
+    # Euclidean gate first, on the whole matrix; the Mahalanobis terms only for the pairs
+    # inside it (in a real scene most pairs are far apart)
+    dx = xb[None, :, 0] - xa[:, None, 0]
+    dy = xb[None, :, 1] - xa[:, None, 1]
+    ri, ci = np.nonzero(dx * dx + dy * dy <= gate_max_m * gate_max_m)
+    if len(ri) == 0:
+        return cost
+    pa_i, pb_j = pa[ri], pb[ci]
+    sxx = pa_i[:, 0, 0] + pb_j[:, 0, 0]
+    sxy = pa_i[:, 0, 1] + pb_j[:, 0, 1]
+    syy = pa_i[:, 1, 1] + pb_j[:, 1, 1]
+    det = np.maximum(sxx * syy - sxy * sxy, 1e-12)
+    ex, ey = dx[ri, ci], dy[ri, ci]
+    d2 = (syy * ex * ex - 2.0 * sxy * ex * ey + sxx * ey * ey) / det
+    g1, g2 = ga[ri], gb[ci]
+    ok = (d2 <= gate_chi2) & ((g1 == g2) | (g1 == 0) | (g2 == 0))
+    cost[ri[ok], ci[ok]] = d2[ok] + np.log(det[ok])
+    return cost
 
 
 def assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

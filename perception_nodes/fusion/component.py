@@ -57,6 +57,14 @@ class CooperativeFusion(Component):
         p = ctx.declare_parameter
         d = FusionConfig()
         rate_hz = p('rate_hz', 10.0, 'Fusion cycles per second', range=(0.5, 100.0))
+        marker_hz = p(
+            'marker_rate_hz',
+            2.0,
+            'MarkerArray updates per second (for people; 0 = none)',
+            range=(0.0, 100.0),
+        )
+        self._marker_every_ns = round(1e9 / marker_hz) if marker_hz > 0 else 0
+        self._next_marker_ns = 0
         self.map_frame = p('map_frame', 'map', 'Frame of the output and of V2X inputs')
         self.base_frame = p('base_frame', 'base_link', 'Vehicle frame of onboard objects')
         self.velocity_relative = p(
@@ -299,7 +307,9 @@ class CooperativeFusion(Component):
         diag.observe('multi_source_objects', sum(len(o.kinds) > 1 for o in fused))
         msg = fused_to_msg(fused, now, self.map_frame)
         self.pub.publish(msg)
-        self.markers.publish(fused_markers(msg))
+        if self._marker_every_ns and now >= self._next_marker_ns:
+            self._next_marker_ns = now + self._marker_every_ns
+            self.markers.publish(fused_markers(msg, lifetime_s=2.0 * self._marker_every_ns * 1e-9))
 
 
 def _with(r: ObjectReport, *, state: np.ndarray, cov: np.ndarray) -> ObjectReport:

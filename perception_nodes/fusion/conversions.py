@@ -19,6 +19,8 @@ from v2x_runtime import messages as m
 
 PARTICIPANT = 'v2x_stack/msg/Participant'
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
+POINT = 'geometry_msgs/msg/Point'
+VECTOR3 = 'geometry_msgs/msg/Vector3'
 SOURCE_SELF, SOURCE_LIDAR, SOURCE_FUSED = 1, 6, 7
 MARKER_TEXT = 9
 _SOURCE_OF_KIND = {
@@ -57,26 +59,37 @@ def _participant(header: Any, **fields: Any) -> Any:
 
 
 def fused_to_msg(objects: Sequence[FusedObject], stamp_ns: int, frame_id: str) -> Any:
-    """The fused objects as a ParticipantArray (source SOURCE_FUSED, covariance filled)."""
+    """The fused objects as a ParticipantArray (source SOURCE_FUSED, covariance filled).
+
+    Built with the message classes directly (every field given): this runs every cycle for
+    hundreds of objects.
+    """
     header = m.header(stamp_ns, frame_id)
-    parts = [
-        _participant(
-            header,
-            id=o.fused_id,
-            participant_class=o.participant_class,
-            source=SOURCE_FUSED,
-            source_id=sources_label(o),
-            trust=o.trust,
-            position=m.new('geometry_msgs/msg/Point', x=float(o.state[0]), y=float(o.state[1])),
-            heading_rad=float(o.heading_rad),
-            velocity=_vec(o.state[2], o.state[3]),
-            size=_vec(*o.size_m),
-            covariance=np.asarray(o.cov, dtype=np.float64).ravel().copy(),
-            heading_variance=float(o.heading_variance),
-            confidence=float(o.confidence),
+    part, point, vec = m.msg_class(PARTICIPANT), m.msg_class(POINT), m.msg_class(VECTOR3)
+    nan = math.nan
+    parts = []
+    for o in objects:
+        x, y, vx, vy = (float(v) for v in o.state)
+        parts.append(
+            part(
+                header=header,
+                id=o.fused_id,
+                participant_class=o.participant_class,
+                source=SOURCE_FUSED,
+                source_id=sources_label(o),
+                trust=o.trust,
+                position=point(x=x, y=y, z=0.0),
+                latitude_deg=nan,
+                longitude_deg=nan,
+                altitude_m=nan,
+                heading_rad=float(o.heading_rad),
+                velocity=vec(x=vx, y=vy, z=0.0),
+                size=vec(x=o.size_m[0], y=o.size_m[1], z=o.size_m[2]),
+                covariance=np.asarray(o.cov, dtype=np.float64).ravel(),
+                heading_variance=float(o.heading_variance),
+                confidence=float(o.confidence),
+            )
         )
-        for o in objects
-    ]
     return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
 
 

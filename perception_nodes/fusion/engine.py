@@ -7,7 +7,6 @@ Pure logic (no messages, no clock): the component feeds it reports and the time.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,17 +67,23 @@ def _fused_trust(trusts: list[int]) -> int:
     return TRUST_UNKNOWN
 
 
-def _attributes(reps: list[ObjectReport]) -> tuple[int, tuple[float, float, float], float, float]:
+def _attributes(
+    reps: list[ObjectReport], order: list[int]
+) -> tuple[int, tuple[float, float, float], float, float]:
     """Class by confidence-weighted vote of the known classes; size and heading from the
-    member with the sharpest position that has them."""
-    votes: Counter[int] = Counter()
+    sharpest member (``order``: indices of ``reps`` by position variance) that has them."""
+    if len(reps) == 1:
+        r = reps[0]
+        return r.participant_class, r.size_m, r.heading_rad, r.heading_variance
+    votes: dict[int, float] = {}
     for r in reps:
         if r.participant_class:
-            votes[r.participant_class] += max(r.confidence, 1e-3)
-    cls = votes.most_common(1)[0][0] if votes else 0
-    by_sharpness = sorted(reps, key=lambda r: r.cov[0, 0] + r.cov[1, 1])
-    size = next((r.size_m for r in by_sharpness if r.size_m[0] > 0), (0.0, 0.0, 0.0))
-    head = next((r for r in by_sharpness if math.isfinite(r.heading_rad)), None)
+            votes[r.participant_class] = votes.get(r.participant_class, 0.0) + max(
+                r.confidence, 1e-3
+            )
+    cls = max(votes, key=votes.__getitem__) if votes else 0
+    size = next((reps[i].size_m for i in order if reps[i].size_m[0] > 0), (0.0, 0.0, 0.0))
+    head = next((reps[i] for i in order if math.isfinite(reps[i].heading_rad)), None)
     if head is None:
         return cls, size, math.nan, -1.0
     return cls, size, head.heading_rad, head.heading_variance
@@ -136,26 +141,31 @@ class FusionEngine:
             members.extend([[int(idx[c])] for c in new])
         keys = [[reports[i].key for i in mem] for mem in members]
         ids = self.ids.assign(keys, fx, fp, fg, now_ns)
+        sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
         out = []
         for k, mem in enumerate(members):
             reps = [reports[i] for i in mem]
-            cls, size, head, hvar = _attributes(reps)
-            miss = 1.0
-            for r in reps:
-                miss *= 1.0 - r.confidence
+            if len(mem) == 1:
+                r = reps[0]
+                attrs = (r.participant_class, r.size_m, r.heading_rad, r.heading_variance)
+                conf, trust = r.confidence, _fused_trust([r.trust])
+            else:
+                order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
+                attrs = _attributes(reps, order)
+                miss = 1.0
+                for r in reps:
+                    miss *= 1.0 - r.confidence
+                conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
             out.append(
                 FusedObject(
-                    fused_id=ids[k],
-                    state=fx[k],
-                    cov=fp[k],
-                    members=tuple(keys[k]),
-                    kinds=frozenset(r.kind for r in reps),
-                    participant_class=cls,
-                    size_m=size,
-                    heading_rad=head,
-                    heading_variance=hvar,
-                    confidence=1.0 - miss,
-                    trust=_fused_trust([r.trust for r in reps]),
+                    ids[k],
+                    fx[k],
+                    fp[k],
+                    tuple(keys[k]),
+                    frozenset(r.kind for r in reps),
+                    *attrs,
+                    conf,
+                    trust,
                 )
             )
         return out

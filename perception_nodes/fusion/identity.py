@@ -9,9 +9,8 @@ new id. Lost ids are remembered for ``hold_s`` for that purpose only, never outp
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,7 +26,6 @@ class _Known:
     cov: np.ndarray
     group: int
     stamp_ns: int
-    members: frozenset[MemberKey] = field(default_factory=frozenset)
 
 
 class IdentityKeeper:
@@ -62,8 +60,13 @@ class IdentityKeeper:
         ids: list[int | None] = [None] * n
         # 1. inherit through shared source objects, strongest overlap first
         votes: list[tuple[int, int, int]] = []  # (-overlap, fused id, cluster)
+        owner = self._owner
         for c, keys in enumerate(members):
-            counts = Counter(self._owner[k] for k in keys if k in self._owner)
+            counts: dict[int, int] = {}
+            for k in keys:
+                fid = owner.get(k)
+                if fid is not None:
+                    counts[fid] = counts.get(fid, 0) + 1
             votes.extend((-cnt, fid, c) for fid, cnt in counts.items())
         taken: set[int] = set()
         for _, fid, c in sorted(votes):
@@ -89,12 +92,11 @@ class IdentityKeeper:
                 ids[free[c]] = lost[r]
                 taken.add(lost[r])
         out = [i if i is not None else self._new_id() for i in ids]
+        states, covs = states.copy(), covs.copy()
         # 3. remember this cycle; forget ids lost for longer than hold_s
         self._owner = {k: fid for fid, keys in zip(out, members, strict=True) for k in keys}
         for c, fid in enumerate(out):
-            self._known[fid] = _Known(
-                states[c].copy(), covs[c].copy(), int(groups[c]), now_ns, frozenset(members[c])
-            )
+            self._known[fid] = _Known(states[c], covs[c], int(groups[c]), now_ns)
         limit = now_ns - self.hold_ns
         for fid in [f for f, k in self._known.items() if k.stamp_ns < limit]:
             del self._known[fid]

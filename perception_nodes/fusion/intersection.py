@@ -6,7 +6,8 @@ same car share the car's manoeuvres, and relayed V2X data may share sensors):
 
     P⁻¹ = ω A⁻¹ + (1 - ω) B⁻¹,    x = P (ω A⁻¹ a + (1 - ω) B⁻¹ b),    ω ∈ [0, 1].
 
-``ci`` picks ω minimising det P (golden-section search, all pairs at once); ``fast_ci`` uses
+``ci`` picks ω minimising det P (exactly, through the generalised eigenvalues; all pairs at
+once); ``fast_ci`` uses
 the closed form of Fränken & Hüpper (2005), ω = (det(Iₐ+I_b) - det I_b + det Iₐ) / (2 det(Iₐ+I_b)),
 clipped to [0, 1]; ``independent`` is the information sum (ω = 1 on both), right only when the
 errors are known to be uncorrelated and overconfident otherwise.
@@ -17,8 +18,6 @@ from __future__ import annotations
 from enum import Enum
 
 import numpy as np
-
-_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
 
 class FusionMethod(Enum):
@@ -31,40 +30,33 @@ def _sym(p: np.ndarray) -> np.ndarray:
     return 0.5 * (p + np.swapaxes(p, -1, -2))
 
 
-def _info_det(ia: np.ndarray, ib: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """det(w Iₐ + (1 - w) I_b) per pair; the fused covariance's det is its inverse."""
-    wk = w[:, None, None]
-    return np.linalg.det(wk * ia + (1.0 - wk) * ib)
-
-
-def optimal_omega(ia: np.ndarray, ib: np.ndarray, iterations: int = 20) -> np.ndarray:
+def optimal_omega(ia: np.ndarray, ib: np.ndarray, iterations: int = 24) -> np.ndarray:
     """ω ∈ [0, 1] maximising det of the fused information, per pair (K,).
 
-    log det(ω Iₐ + (1-ω) I_b) is concave in ω, so golden-section search finds the optimum;
-    20 iterations shrink the bracket to 7e-5 (det P changes by far less than that).
+    With λᵢ the generalised eigenvalues of (Iₐ, I_b), det(ω Iₐ + (1-ω) I_b) =
+    det I_b · ∏ (1 + ω (λᵢ - 1)): one batched eigen-decomposition turns the search into a
+    scalar concave problem per pair, whose derivative Σ (λᵢ-1) / (1 + ω(λᵢ-1)) falls
+    monotonically in ω. Bisection on its sign (24 halvings: 6e-8) is exact enough and cheap.
     """
     k = ia.shape[0]
+    if k == 0:
+        return np.zeros(0)
+    linv = np.linalg.inv(np.linalg.cholesky(ib))
+    lam = np.linalg.eigvalsh(linv @ ia @ np.swapaxes(linv, -1, -2))  # (K, n), all > 0
+    d = lam - 1.0
+
+    def slope(w: np.ndarray) -> np.ndarray:
+        return (d / (1.0 + w[:, None] * d)).sum(axis=1)
+
     lo, hi = np.zeros(k), np.ones(k)
-    c = hi - _GOLDEN * (hi - lo)
-    d = lo + _GOLDEN * (hi - lo)
-    fc, fd = _info_det(ia, ib, c), _info_det(ia, ib, d)
     for _ in range(iterations):
-        left = fc > fd  # the maximum lies in [lo, d]: drop (d, hi]; else drop [lo, c)
-        hi = np.where(left, d, hi)
-        lo = np.where(left, lo, c)
-        point = np.where(left, hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo))
-        f_point = _info_det(ia, ib, point)
-        c, fc, d, fd = (
-            np.where(left, point, d),
-            np.where(left, f_point, fd),
-            np.where(left, c, point),
-            np.where(left, fc, f_point),
-        )
+        mid = 0.5 * (lo + hi)
+        up = slope(mid) > 0.0
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
     w = 0.5 * (lo + hi)
-    # the ends are candidates too (one estimate can dominate the other entirely)
-    cand = np.stack([np.zeros(k), w, np.ones(k)], axis=1)
-    vals = np.stack([_info_det(ia, ib, cand[:, j]) for j in range(3)], axis=1)
-    return cand[np.arange(k), np.argmax(vals, axis=1)]
+    w = np.where(slope(np.zeros(k)) <= 0.0, 0.0, w)  # B alone is best
+    return np.where(slope(np.ones(k)) >= 0.0, 1.0, w)  # A alone is best
 
 
 def fast_omega(ia: np.ndarray, ib: np.ndarray) -> np.ndarray:

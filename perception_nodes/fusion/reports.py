@@ -19,6 +19,8 @@ from v2x_runtime import messages as m
 
 TRUST_UNKNOWN, TRUST_VERIFIED, TRUST_UNVERIFIED, TRUST_MISBEHAVING = 0, 1, 2, 3
 CLASS_UNKNOWN, CLASS_PEDESTRIAN, CLASS_CYCLIST = 0, 5, 4
+MAX_STATE = 1e7  # m, m/s: beyond any map frame or road user
+MAX_COV = 1e10  # m², m²/s²
 _VEHICLES = frozenset({1, 2, 3, 7})
 _VULNERABLE = frozenset({4, 5})
 
@@ -91,6 +93,8 @@ def usable_covariance(raw: np.ndarray, priors: CovariancePriors, where: str) -> 
     cov = np.asarray(raw, dtype=float).reshape(4, 4).copy()
     if not np.isfinite(cov).all():
         raise ObjectInputError(f'{where}: covariance has non-finite entries')
+    if np.abs(cov).max() > MAX_COV:
+        raise ObjectInputError(f'{where}: covariance entry beyond {MAX_COV:g}')
     for block, prior, floor in (
         (slice(0, 2), priors.position_sigma_m, priors.min_position_sigma_m),
         (slice(2, 4), priors.velocity_sigma_mps, priors.min_velocity_sigma_mps),
@@ -104,7 +108,10 @@ def usable_covariance(raw: np.ndarray, priors: CovariancePriors, where: str) -> 
         idx = np.arange(4)[block]
         cov[idx, idx] = np.maximum(cov[idx, idx], floor * floor)
     cov = 0.5 * (cov + cov.T)
-    eig = np.linalg.eigvalsh(cov)
+    try:
+        eig = np.linalg.eigvalsh(cov)
+    except np.linalg.LinAlgError as err:
+        raise ObjectInputError(f'{where}: covariance eigenvalues: {err}') from err
     if eig[0] < -1e-9 * max(eig[-1], 1.0):
         raise ObjectInputError(f'{where}: covariance not positive semi-definite (eig {eig[0]:.3g})')
     if eig[0] <= 0.0:
@@ -124,6 +131,8 @@ def report_from_participant(
     state = np.array([p.position.x, p.position.y, p.velocity.x, p.velocity.y], dtype=float)
     if not np.isfinite(state).all():
         raise ObjectInputError(f'{where}: non-finite position/velocity {state.tolist()}')
+    if np.abs(state).max() > MAX_STATE:
+        raise ObjectInputError(f'{where}: position/velocity beyond {MAX_STATE:g} {state.tolist()}')
     cov = usable_covariance(p.covariance, priors, where)
     heading = float(p.heading_rad)
     hvar = float(p.heading_variance)
