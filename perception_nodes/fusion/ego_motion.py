@@ -23,7 +23,7 @@ import numpy as np
 from perception_nodes.fusion.conversions import PARTICIPANT_ARRAY
 from perception_nodes.fusion.errors import ObjectInputError, TransformError
 from perception_nodes.fusion.frames import PoseBuffer, body_to_map, pose_from_odometry
-from v2x_runtime import QOS_SENSOR, Component, ComponentContext
+from v2x_runtime import QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
 
 ODOMETRY = 'nav_msgs/msg/Odometry'
@@ -37,13 +37,22 @@ class EgoMotionCompensation(Component):
         super().__init__(ctx)
         p = ctx.declare_parameter
         self.map_frame = p('map_frame', 'map', 'Frame of the output')
-        self.base_frame = p('base_frame', 'base_link', 'Frame of the detections')
+        self.base_frame = p('sensor_frame', 'base_link', 'Frame of the detections')
         self.default_sigma_m = p(
             'default_position_sigma_m',
             0.3,
             'Position std where a detection gives none (m)',
             range=(0.001, 100.0),
         )
+        mount = p(
+            'sensor_mount',
+            [0.0, 0.0, 0.0],
+            'Sensor pose in base_link: x (m), y (m), yaw (rad); detections are in the sensor frame',
+        )
+        if len(mount) != 3 or not all(math.isfinite(v) for v in mount):
+            raise ParameterError(f'{ctx.name}: sensor_mount: expected [x, y, yaw], got {mount}')
+        self.mount_xy = np.array(mount[:2], dtype=float)
+        self.mount_yaw = float(mount[2])
         self.poses = PoseBuffer(
             max_gap_s=p(
                 'odom_max_gap_s', 0.25, 'Largest stamp gap to an ego pose (s)', range=(0.001, 5.0)
@@ -93,6 +102,11 @@ class EgoMotionCompensation(Component):
             cov[k, :2, :2] = c[:2, :2] if pos_ok else np.eye(2) * self.default_sigma_m**2
             vel_known[k] = c[2, 2] > 0 and c[3, 3] > 0 and np.isfinite(c[2:, 2:]).all()
             cov[k, 2:, 2:] = c[2:, 2:] if vel_known[k] else np.eye(2)
+        c, s = math.cos(self.mount_yaw), math.sin(self.mount_yaw)
+        rot = np.kron(np.eye(2), np.array([[c, -s], [s, c]]))  # sensor → base_link axes
+        x = x @ rot.T
+        x[:, :2] += self.mount_xy
+        cov = rot @ cov @ rot.T
         xm, pm = body_to_map(x, cov, ego, velocity_relative=True)
         header = m.header(stamp, self.map_frame)
         out = []
@@ -121,7 +135,9 @@ class EgoMotionCompensation(Component):
                     latitude_deg=math.nan,
                     longitude_deg=math.nan,
                     altitude_m=math.nan,
-                    heading_rad=math.remainder(p.heading_rad + ego.yaw_rad, math.tau),
+                    heading_rad=math.remainder(
+                        p.heading_rad + self.mount_yaw + ego.yaw_rad, math.tau
+                    ),
                     velocity=m.new('geometry_msgs/msg/Vector3', x=vx, y=vy, z=0.0),
                     size=p.size,
                     covariance=c.ravel(),

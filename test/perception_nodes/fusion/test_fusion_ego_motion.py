@@ -126,3 +126,33 @@ def test_no_odometry_and_wrong_frame_are_counted():
     d = dict(comp.ctx.diagnostics.key_values())
     assert d['rejected.no_odometry'] == '1' and d['rejected.unknown_frame'] == '1'
     assert out == []
+
+
+def test_sensor_mount_offset_and_yaw():
+    """A lidar 1.5 m ahead of base_link, turned left 90°: a point 10 m ahead of the lidar is
+    1.5 m ahead and 10 m left of base_link."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    rt.add_component(
+        EgoMotionCompensation,
+        name='ego_motion',
+        parameters={'sensor_frame': 'lidar', 'sensor_mount': [1.5, 0.0, math.pi / 2]},
+    )
+    out = []
+    rt.subscribe('/perception/detections_map', ARRAY, out.append)
+    rt.publish('/localization/odometry', _odometry(0.0), at_ns=0)  # ego at the origin, yaw 0
+    header = m.header(0, 'lidar')
+    part = m.new(
+        'v2x_stack/msg/Participant',
+        header=header,
+        id=1,
+        position=m.new('geometry_msgs/msg/Point', x=10.0, y=0.0),
+        covariance=np.diag([0.01, 0.04, -1.0, -1.0]).ravel(),
+    )
+    rt.publish('/perception/detections', m.new(ARRAY, header=header, participants=[part]), at_ns=1)
+    rt.run(duration_s=0.1)
+    p = out[0].participants[0]
+    assert math.isclose(p.position.x, 1.5, abs_tol=1e-9) and math.isclose(p.position.y, 10.0)
+    cov = np.asarray(p.covariance).reshape(4, 4)
+    assert cov[0, 0] > 0.04 and 0.01 < cov[1, 1] < 0.04  # axes swapped, pose error added
+    assert cov[2, 2] == -1.0  # velocity still unknown
+    assert math.isclose(p.heading_rad, math.pi / 2)
