@@ -81,6 +81,10 @@ class LidarDetector(Component):
             range=(0.0, 1e6),
         )
         ego = p('ego_box_m', [0.0], 'Ego body cut-out x_min, x_max, y_min, y_max (m); [0] = none')
+        if len(ego) not in (1, 4):
+            raise ParameterError(
+                f'{ctx.name}: parameter ego_box_m: expected 4 numbers (or [0] for none), got {ego}'
+            )
         try:
             self.config = PipelineConfig(
                 roi_polygon_m=tuple(zip(roi[0::2], roi[1::2], strict=True)),

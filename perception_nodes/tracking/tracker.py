@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from perception_nodes.tracking import imm
-from perception_nodes.tracking.association import assign
+from perception_nodes.tracking.association import assign, candidate_pairs, mahalanobis_pairs
 from perception_nodes.tracking.errors import MeasurementError, TimeOrderError, TrackerConfigError
 
 N_CLASSES = 8
@@ -183,20 +183,11 @@ class MultiObjectTracker:
         xc, pc = imm.combine(self.x, self.p, c)
         z_xy = det.xyz_m[:, :2].astype(np.float64)
         r = self._meas_cov(z_xy, det.position_var_m2)
-        # gate with the innovation covariance of each pair (measurement noise varies by range);
-        # S = P_xy + r I is 2x2, so its inverse and determinant are written out
-        if len(self) and len(det):
-            var_r = r[:, 0, 0]
-            a = pc[:, None, 0, 0] + var_r[None, :]
-            b = np.broadcast_to(pc[:, None, 0, 1], a.shape)
-            e = pc[:, None, 1, 1] + var_r[None, :]
-            det_s = np.maximum(a * e - b * b, 1e-12)
-            dx = z_xy[None, :, 0] - xc[:, None, 0]
-            dy = z_xy[None, :, 1] - xc[:, None, 1]
-            d2 = (e * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / det_s
-            rows, cols = assign(d2, det_s, cfg.gate_chi2, dx * dx + dy * dy, cfg.gate_max_m)
-        else:
-            rows = cols = np.zeros(0, dtype=np.int64)
+        # pre-gate by distance (k-d tree), then the Mahalanobis gate with each pair's own
+        # innovation covariance (the measurement noise varies by range)
+        ti, dj = candidate_pairs(xc[:, :2], z_xy, cfg.gate_max_m)
+        d2, det_s = mahalanobis_pairs(xc[:, :2], pc[:, :2, :2], z_xy, r[:, 0, 0], ti=ti, dj=dj)
+        rows, cols = assign(ti, dj, d2, det_s, gate_d2=cfg.gate_chi2)
         mu = c.copy()
         if rows.size:
             xu, pu, mu_u = imm.update(self.x[rows], self.p[rows], c[rows], z_xy[cols], r[cols])

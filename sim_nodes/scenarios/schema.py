@@ -180,5 +180,5 @@ class Scenario:
     requires_applications: tuple[str, ...] = ()
     record_lidar: bool = False
     markers_rate_hz: float = 5.0
-    car_topology: str = 'car'
-    rsu_topology: str = 'rsu'
+    car_topology: str = 'sim_car'
+    rsu_topology: str = 'sim_rsu'

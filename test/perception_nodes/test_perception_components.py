@@ -190,6 +190,8 @@ def test_tracker_rejects_bad_arrays_and_goes_on():
         ({'class_car_size_m': [1.0, 2.0]}, 'class_car_size_m'),
         ({'class_car_size_m': [5.0, 2.0, 1.0, 2.0, 1.0, 2.0]}, 'car.length'),
         ({'ground_window_m': 0.2}, 'ground cell/window'),
+        ({'ego_box_m': [1.0, 2.0, 3.0]}, 'ego_box_m: expected 4 numbers'),
+        ({'ego_box_m': [1.0, -1.0, 0.0, 1.0]}, 'ego_box_m'),
     ],
 )
 def test_detector_config_errors_name_the_field(params, match):
@@ -207,3 +209,35 @@ def test_vehicle_configuration_detects_from_the_first_frame(scene):
     assert len(got['det']) == 1
     cars = [p for p in got['det'][0].participants if p.participant_class == 1]
     assert any(abs(p.position.x - 20.0) < 1.0 and abs(p.position.y - 3.0) < 1.0 for p in cars)
+
+
+TOPOLOGY = """
+description: roadside lidar perception
+namespace: rsu
+processes:
+  perception:
+    components:
+      lidar_detector:
+        plugin: perception_nodes.lidar_detector:LidarDetector
+        parameters:
+          roi_polygon_m: [5.0, -14.0, 80.0, -14.0, 80.0, 14.0, 5.0, 14.0]
+          background_frames: 20
+      object_tracker:
+        plugin: perception_nodes.object_tracker:ObjectTracker
+"""
+
+
+def test_components_load_from_a_topology_file(tmp_path):
+    from v2x_runtime import TopologyError
+    from v2x_runtime.topology import load_topology
+
+    good = tmp_path / 'perception.yaml'
+    good.write_text(TOPOLOGY, encoding='utf-8')
+    topology = load_topology(good)
+    assert topology is not None
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text(
+        TOPOLOGY.replace('background_frames: 20', 'background_frames: 0'), encoding='utf-8'
+    )
+    with pytest.raises((TopologyError, ParameterError), match='background_frames'):
+        load_topology(bad)
