@@ -106,6 +106,16 @@ class CooperativeFusion(Component):
             'itself (as an RSU sees it) and are not output; 0 disables',
             range=(0.0, 20.0),
         )
+        self.misbehaving_hold_ns = round(
+            1e9
+            * p(
+                'misbehaving_hold_s',
+                10.0,
+                'A sender with a TRUST_MISBEHAVING object is ignored this long (s)',
+                range=(0.0, 3600.0),
+            )
+        )
+        self._banned: dict[tuple[int, str], int] = {}  # (kind, source id) -> until, ns
         self.priors = CovariancePriors(
             position_sigma_m=p(
                 'default_position_sigma_m',
@@ -244,9 +254,21 @@ class CooperativeFusion(Component):
         diag = self.ctx.diagnostics
         out = []
         sigma = self.sender_sigma_m[kind]
+        now = self.ctx.now_ns()
         for part in msg.participants:
+            sender = (int(kind), str(part.source_id))
             if part.trust == TRUST_MISBEHAVING:
                 diag.reject('misbehaving', f'{kind.name.lower()} {part.source_id}/{part.id}')
+                if self.misbehaving_hold_ns:
+                    self._banned[sender] = now + self.misbehaving_hold_ns
+                    diag.count('dropped_by_source', self.store.drop_source(*sender))
+                continue
+            if self._banned.get(sender, -1) >= now:
+                diag.reject(
+                    'misbehaving_sender',
+                    f'{kind.name.lower()} {part.source_id}/'
+                    f'{part.id}: sender flagged in the last {self.misbehaving_hold_ns * 1e-9:g} s',
+                )
                 continue
             if part.trust == TRUST_UNVERIFIED and self.unverified_policy == 'exclude':
                 diag.reject('unverified', f'{kind.name.lower()} {part.source_id}/{part.id}')

@@ -249,6 +249,41 @@ def evaluate(
     return {name: _mean(v) for name, v in out.items()}
 
 
+def sweep(
+    seeds: Iterable[int],
+    *,
+    latencies_s: Iterable[float] = (0.0, 0.1, 0.3),
+    losses: Iterable[float] = (0.0, 0.2, 0.5),
+    sender_sigmas_m: Iterable[float] = (0.0, 0.3, 0.6),
+    duration_s: float = 12.0,
+) -> list[tuple[float, float, float, Scores]]:
+    """Fused scores over a grid of V2X latency, loss and sender position noise (one axis at a
+    time from the nominal point, and all three together at each level)."""
+    scene = Scene.scripted()
+    seeds = list(seeds)
+    points = {(lat, 0.0, 0.0) for lat in latencies_s}
+    points |= {(0.0, loss, 0.0) for loss in losses}
+    points |= {(0.0, 0.0, sig) for sig in sender_sigmas_m}
+    points |= set(zip(latencies_s, losses, sender_sigmas_m, strict=True))
+    out = []
+    for lat, loss, sig in sorted(points):
+        per_seed = []
+        for seed in seeds:
+            base = default_sources()
+            models = [
+                v
+                if k is SourceKind.ONBOARD
+                else v.degraded(latency_s=lat, loss=loss, sender_sigma_m=sig)
+                for k, v in base.items()
+            ]
+            msgs = deliveries(scene, models, duration_s, seed)
+            params = {'rsu_position_sigma_m': sig, 'v2v_position_sigma_m': sig}
+            cycles, _ = run_fusion(scene, msgs, duration_s, params)
+            per_seed.append(score(scene, cycles))
+        out.append((lat, loss, sig, _mean(per_seed)))
+    return out
+
+
 def _mean(scores: list[Scores]) -> Scores:
     fields_ = ('precision', 'recall', 'pos_rmse_m', 'vel_rmse_mps', 'nees', 'mota', 'idf1')
     vals = {f: float(np.mean([getattr(s, f) for s in scores])) for f in fields_}
@@ -262,7 +297,20 @@ def _mean(scores: list[Scores]) -> Scores:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--seeds', type=int, default=5)
+    ap.add_argument('--sweep', action='store_true', help='latency/loss/noise sweep (fused)')
     args = ap.parse_args(argv)
+    if args.sweep:
+        print(
+            '| V2X latency s | loss | sender noise m | precision | recall | pos RMSE m '
+            '| NEES (4) | MOTA | IDF1 |'
+        )
+        print('|---|---|---|---|---|---|---|---|---|')
+        for lat, loss, sig, s in sweep(range(args.seeds)):
+            print(
+                f'| {lat:.1f} | {loss:.1f} | {sig:.1f} | {s.precision:.3f} | {s.recall:.3f} '
+                f'| {s.pos_rmse_m:.3f} | {s.nees:.2f} | {s.mota:.3f} | {s.idf1:.3f} |'
+            )
+        return
     print(
         '| condition | source | precision | recall | pos RMSE m | vel RMSE m/s | NEES (4) '
         '| MOTA | IDF1 |'

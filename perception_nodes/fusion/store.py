@@ -64,6 +64,13 @@ class ReportStore:
             del self._reports[k]
         return len(gone)
 
+    def drop_source(self, kind: int, source_id: str) -> int:
+        """Forget every report of one sender; returns how many."""
+        gone = [k for k in self._reports if k[0] == kind and k[1] == source_id]
+        for k in gone:
+            del self._reports[k]
+        return len(gone)
+
     def expire(self, now_ns: int) -> int:
         """Drop reports older than ``max_age_s`` at ``now_ns``; returns how many."""
         limit = now_ns - int(self.limits.max_age_s * 1e9)
