@@ -171,3 +171,19 @@ def test_degraded_diagnostics_count_the_lost_and_late(degraded):
     assert int(diag['accepted']) > 0
     assert int(diag.get('received.v2v', 0)) > 0
     assert SourceKind.V2V  # the V2V topic was used
+
+
+def test_harsh_corner_of_the_sweep_within_documented_bounds():
+    """300 ms latency, 50 % loss, 0.6 m sender noise on the V2X sources (docs/fusion.md)."""
+    base = sources_for(False)
+    models = [
+        v if k is SourceKind.ONBOARD else v.degraded(latency_s=0.3, loss=0.5, sender_sigma_m=0.6)
+        for k, v in base.items()
+    ]
+    params = {'rsu_position_sigma_m': 0.6, 'v2v_position_sigma_m': 0.6}
+    for seed in SEEDS[:2]:
+        cycles, _ = run_fusion(
+            SCENE, deliveries(SCENE, models, DURATION_S, seed), DURATION_S, params
+        )
+        s = score(SCENE, cycles)
+        assert s.recall >= 0.90 and s.precision >= 0.97 and s.pos_rmse_m <= 0.7, s
