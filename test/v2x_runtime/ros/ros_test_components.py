@@ -11,12 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from v2x_runtime import QOS_RELIABLE, Component, ComponentContext
+from v2x_runtime import QOS_RELIABLE, Component, ComponentContext, QosProfile
 from v2x_runtime import messages as m
+from v2x_runtime.qos import Durability, Reliability
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
 FRAME = 'v2x_stack/msg/V2xFrame'
 WARNING = 'v2x_stack/msg/Warning'
+QOS_HISTORY = QosProfile(Reliability.RELIABLE, Durability.TRANSIENT_LOCAL, 50)
+"""Late joiners get the last 50 messages: no loss to discovery races in tests."""
 
 
 def sample_array(seq: int, stamp_ns: int) -> Any:
@@ -134,7 +137,7 @@ class Tunable(Component):
 
     def __init__(self, ctx: ComponentContext) -> None:
         super().__init__(ctx)
-        self.pub = ctx.create_publisher('changes', WARNING, QOS_RELIABLE)
+        self.pub = ctx.create_publisher('changes', WARNING, QOS_HISTORY)
         self.gain = ctx.declare_parameter(
             'gain', 1.0, 'Gain', range=(0.0, 10.0), dynamic=True, on_change=self.changed('gain')
         )
