@@ -23,7 +23,7 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +46,13 @@ from v2x_runtime.qos import QOS_RELIABLE, QosProfile
 
 NS_PER_S = 1_000_000_000
 DIAGNOSTICS_TOPIC = 'diagnostics'
+DIAGNOSTIC_ARRAY = 'diagnostic_msgs/msg/DiagnosticArray'
 
 
-@dataclass(order=True)
-class _Event:
-    time_ns: int
-    seq: int
-    action: Callable[[], None] = field(compare=False)
-    owner: _Context | None = field(compare=False, default=None)
+# A queued event: (time_ns, seq, callable, argument or _NO_ARG, owning context or None).
+# Plain tuples keep the heap fast; seq is unique, so comparison never reaches the callable.
+_Event = tuple[int, int, Callable[..., None], Any, '_Context | None']
+_NO_ARG = object()
 
 
 @dataclass
@@ -199,7 +198,8 @@ class EmbeddedRuntime:
         self._closed = False
         self.events_run = 0
         self.handler_errors = 0
-        if diagnostics_period_s > 0:
+        self._diagnostics_enabled = diagnostics_period_s > 0
+        if self._diagnostics_enabled:
             self.add_timer(round(diagnostics_period_s * NS_PER_S), self._publish_diagnostics, None)
 
     # --- building ---------------------------------------------------------------
@@ -224,6 +224,14 @@ class EmbeddedRuntime:
                 f'declared: {", ".join(sorted(ctx.parameters)) or "none"}'
             )
         ctx.component = component
+        if self._diagnostics_enabled:
+            self.declare_topic(
+                ctx.resolve(DIAGNOSTICS_TOPIC),
+                DIAGNOSTIC_ARRAY,
+                QOS_RELIABLE,
+                '<runtime>',
+                publisher=True,
+            )
         self.contexts.append(ctx)
         self.components[ctx.full_name] = component
         if self._started:
@@ -291,11 +299,12 @@ class EmbeddedRuntime:
         if self._recorder is not None:
             self._recorder.write(topic, info.msgtype, info.qos, self._now_ns, message)
         for sub in info.subscriptions:
-            self._schedule(self._now_ns, _bind(sub.callback, message), sub.owner)
+            self._seq += 1
+            heapq.heappush(self._queue, (self._now_ns, self._seq, sub.callback, message, sub.owner))
 
     def _schedule(self, when_ns: int, action: Callable[[], None], owner: _Context | None) -> None:
         self._seq += 1
-        heapq.heappush(self._queue, _Event(when_ns, self._seq, action, owner))
+        heapq.heappush(self._queue, (when_ns, self._seq, action, _NO_ARG, owner))
 
     def start(self) -> None:
         if self._started:
@@ -322,9 +331,10 @@ class EmbeddedRuntime:
         wall_begin = time.monotonic()
         next_progress_ns = begin_ns
         step_ns = max(1, (until_ns - begin_ns) // 100)
-        while self._queue and self._queue[0].time_ns <= until_ns:
-            event = heapq.heappop(self._queue)
-            self._now_ns = max(self._now_ns, event.time_ns)
+        queue = self._queue
+        while queue and queue[0][0] <= until_ns:
+            event = heapq.heappop(queue)
+            self._now_ns = max(self._now_ns, event[0])
             if self.real_time_factor:
                 lag = (self._now_ns - begin_ns) / NS_PER_S / self.real_time_factor
                 delay = wall_begin + lag - time.monotonic()
@@ -340,11 +350,14 @@ class EmbeddedRuntime:
 
     def _execute(self, event: _Event) -> None:
         self.events_run += 1
+        _, _, action, arg, owner = event
         try:
-            event.action()
+            if arg is _NO_ARG:
+                action()
+            else:
+                action(arg)
         except Exception as err:
             self.handler_errors += 1
-            owner = event.owner
             if owner is not None:
                 owner.diagnostics.count('handler_exceptions')
                 owner.logger.exception(f'{owner.full_name}: handler raised {err!r}')
@@ -358,14 +371,6 @@ class EmbeddedRuntime:
         for ctx in self.contexts:
             by_topic[ctx.resolve(DIAGNOSTICS_TOPIC)].append(ctx.diagnostics.to_status())
         for topic, statuses in by_topic.items():
-            if topic not in self.topics:
-                self.declare_topic(
-                    topic,
-                    'diagnostic_msgs/msg/DiagnosticArray',
-                    QOS_RELIABLE,
-                    '<runtime>',
-                    publisher=True,
-                )
             self.publish(topic, diagnostic_array(self._now_ns, statuses))
 
     def close(self) -> None:
@@ -390,7 +395,3 @@ class EmbeddedRuntime:
 
     def endpoints(self) -> dict[str, list[Endpoint]]:
         return {ctx.full_name: list(ctx.endpoints) for ctx in self.contexts}
-
-
-def _bind(callback: Callback, message: Any) -> Callable[[], None]:
-    return lambda: callback(message)

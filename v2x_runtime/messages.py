@@ -21,6 +21,7 @@ from rosbags.typesys import Stores, get_types_from_msg
 from rosbags.typesys import get_typestore as _get_store
 from rosbags.typesys.store import Typestore
 
+from v2x_runtime import cdr
 from v2x_runtime.errors import MessageError
 
 PACKAGE = 'v2x_stack'
@@ -71,6 +72,7 @@ def typestore() -> Typestore:
         except Exception as err:
             raise MessageError(f'{path}: cannot parse message definition: {err}') from err
     store.register(types)
+    cdr.bind(store)
     return store
 
 
@@ -140,18 +142,24 @@ def field_names(msgtype: str) -> list[str]:
 
 def serialize(message: Any) -> bytes:
     """CDR bytes (little endian, with the encapsulation header) of a message."""
+    name = getattr(message, '__msgtype__', None)
+    if name is None:
+        raise MessageError(f'cannot serialize {type(message).__name__}: not a message')
     try:
-        return bytes(typestore().serialize_cdr(message, message.__msgtype__))
-    except Exception as err:
-        name = getattr(message, '__msgtype__', type(message).__name__)
+        typestore()
+        return cdr.serialize(message, name)
+    except Exception as err:  # a malformed field value: wrong type, length or range
         raise MessageError(f'cannot serialize {name}: {err}') from err
 
 
 def deserialize(data: bytes | memoryview, msgtype: str) -> Any:
     """A message from CDR bytes; raises MessageError for truncated or malformed data."""
+    msg_class(msgtype)
     try:
-        return typestore().deserialize_cdr(data, msgtype)
-    except Exception as err:
+        if len(data) >= 2 and data[1] == 0:  # big-endian CDR: rare, rosbags' generic path
+            return typestore().deserialize_cdr(data, msgtype)
+        return cdr.deserialize(data, msgtype)
+    except Exception as err:  # untrusted bytes: any failure means malformed data
         raise MessageError(f'cannot deserialize {msgtype} from {len(data)} bytes: {err}') from err
 
 
