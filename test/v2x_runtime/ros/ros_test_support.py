@@ -155,8 +155,17 @@ class ContainerLauncher:
         installed ``v2x_runtime``); otherwise ``python -m v2x_runtime.ros.container`` from this
         source tree.
         """
+        config = write_topology(
+            self.workdir / f'topology{len(self.started)}.yaml', components, namespace
+        )
+        command = ['--config', str(config), '--process', 'main', *args]
+        if ros_args:
+            command += ['--ros-args', *ros_args]
+        return self.spawn(command, installed=installed)
+
+    def spawn(self, arguments: list[str], *, installed: bool = False) -> ContainerProcess:
+        """Run the container with exactly ``arguments`` (as a launch file would)."""
         n = len(self.started)
-        config = write_topology(self.workdir / f'topology{n}.yaml', components, namespace)
         pythonpath = [str(HERE)]
         if installed:
             command = [sys.executable, str(installed_container())]
@@ -168,9 +177,7 @@ class ContainerLauncher:
         env['ROS_DOMAIN_ID'] = str(self.domain_id)
         env['PYTHONUNBUFFERED'] = '1'
         env['RCUTILS_LOGGING_BUFFERED_STREAM'] = '0'
-        command += ['--config', str(config), '--process', 'main', *args]
-        if ros_args:
-            command += ['--ros-args', *ros_args]
+        command += arguments
         log_path = self.workdir / f'container{n}.log'
         with log_path.open('wb') as log_file:
             proc = subprocess.Popen(

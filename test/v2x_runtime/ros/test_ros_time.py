@@ -1,32 +1,34 @@
-"""``use_sim_time``: a component's timers and ``now_ns`` follow ``/clock`` in a container."""
+"""``use_sim_time``: a component's timers and ``now_ns`` follow ``/clock`` in a container.
+
+The second test starts the container exactly as the launch files do (the arguments of
+``v2x_runtime.launch_plan`` plus what ``launch_ros`` adds: ``__ns`` and a parameter file), so the
+contract between the launch files and the container is checked without ``launch``.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from ros_test_support import START_TIMEOUT_S, Probe
+from ros_test_support import START_TIMEOUT_S, ContainerProcess, Probe, write_topology
 
 from v2x_runtime import messages as m
 
 pytestmark = pytest.mark.ros
 SIM_START_NS = 1_000 * 10**9
 STEP_NS = 100_000_000
+CLOCKED = 'ros_test_components:Clocked'
 
 
-def test_timers_and_now_follow_the_clock_topic(probe: Probe, start_container: Any) -> None:
-    from diagnostic_msgs.msg import DiagnosticArray
+def drive_clock(probe: Probe, container: ContainerProcess, done: Callable[[], bool]) -> list[int]:
+    """Publish /clock from 1000 s in 0.1 s steps until ``done()``; the times published."""
+    from builtin_interfaces.msg import Time
     from rosgraph_msgs.msg import Clock
-    from v2x_stack.msg import Warning
 
-    ticks = probe.collect(Warning, '/test/ticks')
-    diagnostics = probe.collect(DiagnosticArray, '/test/diagnostics')
     clock = probe.node.create_publisher(Clock, '/clock', 10)
-    container = start_container(
-        {'clocked': {'plugin': 'ros_test_components:Clocked', 'parameters': {'period_s': 0.5}}},
-        ros_args=('-p', 'use_sim_time:=true'),
-    )
     probe.wait_for_subscriber(clock)
     published: list[int] = []
 
@@ -34,12 +36,27 @@ def test_timers_and_now_follow_the_clock_topic(probe: Probe, start_container: An
         if container.proc.poll() is not None:
             raise AssertionError(f'container exited:\n{container.log()}')
         now_ns = SIM_START_NS + len(published) * STEP_NS
-        clock.publish(Clock(clock=_time(now_ns)))
+        sec, nanosec = divmod(now_ns, 10**9)
+        clock.publish(Clock(clock=Time(sec=sec, nanosec=nanosec)))
         published.append(now_ns)
         probe.executor.spin_once(timeout_sec=0.02)
-        return len(ticks) >= 4 and bool(diagnostics)
+        return done()
 
     probe.spin_until(advance, START_TIMEOUT_S, 'ticks on simulated time')
+    return published
+
+
+def test_timers_and_now_follow_the_clock_topic(probe: Probe, start_container: Any) -> None:
+    from diagnostic_msgs.msg import DiagnosticArray
+    from v2x_stack.msg import Warning
+
+    ticks = probe.collect(Warning, '/test/ticks')
+    diagnostics = probe.collect(DiagnosticArray, '/test/diagnostics')
+    container = start_container(
+        {'clocked': {'plugin': CLOCKED, 'parameters': {'period_s': 0.5}}},
+        ros_args=('-p', 'use_sim_time:=true'),
+    )
+    published = drive_clock(probe, container, lambda: len(ticks) >= 4 and bool(diagnostics))
     stamps = [m.to_ns(t.header.stamp) for t in ticks]
     assert all(s in published for s in stamps), (stamps, published[:3], published[-1])
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
@@ -49,8 +66,41 @@ def test_timers_and_now_follow_the_clock_topic(probe: Probe, start_container: An
     assert container.interrupt() == 0
 
 
-def _time(ns: int) -> Any:
-    from builtin_interfaces.msg import Time
+def test_container_runs_with_the_arguments_of_the_launch_plan(
+    probe: Probe, start_container: Any, tmp_path: Path
+) -> None:
+    import yaml
+    from v2x_stack.msg import Warning
 
-    sec, nanosec = divmod(ns, 10**9)
-    return Time(sec=sec, nanosec=nanosec)
+    from v2x_runtime.launch_plan import plan_processes
+
+    config = write_topology(
+        tmp_path / 'planned.yaml', {'clocked': {'plugin': CLOCKED}}, namespace='unused'
+    )
+    (plan,) = plan_processes(
+        config,
+        namespace='/launched',
+        overrides={'clocked': {'period_s': 0.2}},
+        use_sim_time=True,
+        log_level='debug',
+    )
+    params_file = tmp_path / 'params.yaml'  # what launch_ros writes for `parameters=`
+    params_file.write_text(yaml.safe_dump({'/**': {'ros__parameters': plan.parameters[0]}}))
+    ticks = probe.collect(Warning, '/launched/ticks')
+    container = start_container.spawn(
+        [
+            *plan.arguments,
+            '--ros-args',
+            '-r',
+            f'__ns:={plan.namespace}',
+            *plan.ros_arguments,
+            '--params-file',
+            str(params_file),
+        ]
+    )
+    published = drive_clock(probe, container, lambda: len(ticks) >= 3)
+    stamps = [m.to_ns(t.header.stamp) for t in ticks]
+    assert all(s in published for s in stamps)
+    assert min(b - a for a, b in itertools.pairwise(stamps)) < 500_000_000  # period_s 0.2
+    assert container.interrupt() == 0
+    assert '[DEBUG]' in container.log()
