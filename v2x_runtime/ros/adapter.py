@@ -12,6 +12,7 @@ counted as ``handler_exceptions``; the node goes on unless ``fail_fast`` is set.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -61,6 +62,37 @@ class RosPublisher(Publisher):
         return int(self._pub.get_subscription_count())
 
 
+class HandlerGate:
+    """Counts the handlers running (possibly on executor threads); once closed, skips new ones.
+
+    Shutdown closes the gate and waits, so no handler still runs while components stop and
+    nodes are destroyed (the multi-threaded executor runs handlers on a thread pool).
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._running = 0
+        self._closed = False
+
+    def enter(self) -> bool:
+        with self._condition:
+            if self._closed:
+                return False
+            self._running += 1
+            return True
+
+    def leave(self) -> None:
+        with self._condition:
+            self._running -= 1
+            self._condition.notify_all()
+
+    def close(self, timeout_s: float) -> bool:
+        """Refuse new handlers; True once the running ones finished (False on timeout)."""
+        with self._condition:
+            self._closed = True
+            return self._condition.wait_for(lambda: self._running == 0, timeout_s)
+
+
 class RosContext(ComponentContext):
     """``ComponentContext`` over one rclpy node."""
 
@@ -77,6 +109,7 @@ class RosContext(ComponentContext):
         self.namespace = node.get_namespace()
         self.full_name = node.get_fully_qualified_name()
         self.fail_fast = fail_fast
+        self.gate = HandlerGate()
         self._overrides = dict(overrides)
         self.parameters: dict[str, ParameterSpec] = {}
         self._declared: set[str] = set()
@@ -170,13 +203,16 @@ class RosContext(ComponentContext):
         m.msg_class(msgtype)
         resolved = self.resolve(topic)
 
-        def on_bytes(data: bytes) -> None:
+        def deliver(data: bytes) -> None:
             try:
                 message = m.deserialize(data, msgtype)
             except MessageError as err:
                 self.diagnostics.reject('malformed', f'{resolved}: {err}')
                 return
-            self.guarded(callback, message)
+            callback(message)
+
+        def on_bytes(data: bytes) -> None:
+            self.guarded(deliver, data)
 
         self.node.create_subscription(
             rosidl_class(msgtype), topic, on_bytes, ros_qos(qos), raw=True
@@ -197,6 +233,8 @@ class RosContext(ComponentContext):
     # --- errors -----------------------------------------------------------------
     def guarded(self, function: Callable[..., None], *args: Any) -> None:
         """Run a handler; an exception is logged, counted, and re-raised only if fail-fast."""
+        if not self.gate.enter():
+            return  # shutting down
         try:
             function(*args)
         except Exception as err:
@@ -204,6 +242,8 @@ class RosContext(ComponentContext):
             self.logger.exception(f'{self.full_name}: handler raised {err!r}')
             if self.fail_fast:
                 raise
+        finally:
+            self.gate.leave()
 
 
 class ComponentNode:
@@ -262,8 +302,15 @@ class ComponentNode:
         return self.ctx.full_name
 
     def publish_diagnostics(self) -> None:
+        self.ctx.guarded(self._publish_diagnostics)
+
+    def _publish_diagnostics(self) -> None:
         status = self.ctx.diagnostics.to_status()
         self._diagnostics_pub.publish(m.serialize(diagnostic_array(self.ctx.now_ns(), [status])))
+
+    def quiesce(self, timeout_s: float = 10.0) -> bool:
+        """Let no new handler start and wait for running ones (before ``stop``/``destroy``)."""
+        return self.ctx.gate.close(timeout_s)
 
     def start(self) -> None:
         if not self._started:

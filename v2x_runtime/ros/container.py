@@ -192,6 +192,9 @@ def _run(
         log.exception(f'container {process.name}: stopping after an error')
         status = EXIT_RUNTIME
     finally:
+        for node in nodes:
+            if not node.quiesce():
+                log.warning(f'{node.full_name}: a handler is still running at shutdown')
         for node in reversed(nodes):
             node.stop()
         for node in reversed(nodes):
