@@ -168,3 +168,27 @@ def test_the_no_ros_path_never_imports_rclpy() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_log_levels_map_to_rcutils_severities(ros_context: Any) -> None:
+    import logging
+
+    from rclpy.logging import LoggingSeverity
+
+    from v2x_runtime.ros import ComponentNode
+    from v2x_runtime.ros.logging_bridge import RclpyHandler, severity
+
+    assert [severity(level) for level in (5, 10, 20, 30, 40, 50)] == [
+        LoggingSeverity.DEBUG,
+        LoggingSeverity.DEBUG,
+        LoggingSeverity.INFO,
+        LoggingSeverity.WARN,
+        LoggingSeverity.ERROR,
+        LoggingSeverity.FATAL,
+    ]
+    host = ComponentNode(Recorder, name='logs', context=ros_context)
+    python_logger = logging.getLogger('v2x.ros.logs')
+    assert python_logger.level == logging.INFO  # rclpy's default effective level
+    assert not python_logger.propagate
+    assert [type(h) for h in python_logger.handlers] == [RclpyHandler]
+    host.destroy()
