@@ -56,6 +56,7 @@ setup(
         'paho-mqtt>=2.0',
         'tqdm>=4.60',
         'websockets>=12',
+        'pysnmp>=7.1',
     ],
     extras_require={'test': ['pytest>=8', 'hypothesis>=6.90', 'ruff>=0.6']},
     entry_points={'console_scripts': ['v2x-stack = v2x_runtime.cli:main']},
