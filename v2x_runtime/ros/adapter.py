@@ -58,9 +58,6 @@ class RosPublisher(Publisher):
             )
         self._pub.publish(m.serialize(message))
 
-    def subscription_count(self) -> int:
-        return int(self._pub.get_subscription_count())
-
 
 class HandlerGate:
     """Counts the handlers running (possibly on executor threads); once closed, skips new ones.
