@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 import rclpy
@@ -195,6 +196,7 @@ def _run(
         for node in nodes:
             if not node.quiesce():
                 log.warning(f'{node.full_name}: a handler is still running at shutdown')
+        _drain(executor)
         for node in reversed(nodes):
             node.stop()
         for node in reversed(nodes):
@@ -202,6 +204,18 @@ def _run(
             node.destroy()
         executor.shutdown(timeout_sec=1.0)
     return status
+
+
+def _drain(executor: SingleThreadedExecutor | MultiThreadedExecutor) -> None:
+    """Wait for work the multi-threaded executor already handed to its thread pool.
+
+    rclpy 7.1's ``Executor.shutdown`` does not wait for outstanding callbacks, and a queued
+    task that takes from a destroyed subscription or timer fails with InvalidHandle. The pool
+    is rclpy's (``_executor``); without one (single-threaded) there is nothing to wait for.
+    """
+    pool = getattr(executor, '_executor', None)
+    if isinstance(pool, ThreadPoolExecutor):
+        pool.shutdown(wait=True)
 
 
 if __name__ == '__main__':
