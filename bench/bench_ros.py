@@ -9,7 +9,9 @@ which counts what arrives during a fixed window:
 - baseline: a plain rclpy node publishing the rosidl message;
 - container: ``container`` hosting the ``BurstTalker`` component below (typestore message →
   ``v2x_runtime.messages`` CDR → ``publish(bytes)``), with the single- and multi-threaded executor.
-The ratio container/baseline is the adapter's cost on the publishing side.
+The ratio container/baseline is the adapter's cost on the publishing side. These wall-clock
+rates depend on how busy the machine is; the first table (CPU time per message of each side's
+message conversion, in one process) is the steadier comparison.
 """
 
 from __future__ import annotations
@@ -154,6 +156,49 @@ def container_command(config_dir: Path, msgtype: str, executor: str) -> list[str
     ]
 
 
+def conversion_costs(msgtype: str, repeat: int) -> tuple[float, float, float, float]:
+    """CPU µs per message (process time, robust to other load) of each side's conversion.
+
+    Publishing: rclpy ``publish(rosidl message)`` vs the adapter's ``publish`` (typestore
+    message → CDR → ``publish(bytes)``), on a publisher without subscribers. Receiving: rclpy's
+    ``deserialize_message`` (what a plain subscription does) vs ``messages.deserialize`` (what a
+    component's raw subscription does).
+    """
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.serialization import deserialize_message, serialize_message
+
+    from v2x_runtime.ros.adapter import RosPublisher
+    from v2x_runtime.ros.interop import rosidl_class
+
+    cls = rosidl_class(msgtype)
+    typed = sample(msgtype)
+    native = deserialize_message(m.serialize(typed), cls)
+    data = serialize_message(native)
+    context = Context()
+    rclpy.init(context=context, domain_id=DOMAIN_ID - 1)
+    node = rclpy.create_node('bench_conversion', context=context)
+    ros_pub = node.create_publisher(cls, 'bench_conversion', 10)
+    adapter_pub = RosPublisher(ros_pub, ros_pub.topic_name, msgtype, 'bench')
+
+    def per_message_us(action: Any, arg: Any) -> float:
+        begin = time.process_time()
+        for _ in range(repeat):
+            action(arg)
+        return (time.process_time() - begin) / repeat * 1e6
+
+    try:
+        return (
+            per_message_us(ros_pub.publish, native),
+            per_message_us(adapter_pub.publish, typed),
+            per_message_us(lambda d: deserialize_message(d, cls), data),
+            per_message_us(lambda d: m.deserialize(d, msgtype), data),
+        )
+    finally:
+        node.destroy_node()
+        context.try_shutdown()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--window-s', type=float, default=3.0)
@@ -162,8 +207,21 @@ def main() -> int:
     if args.plain_publisher:
         plain_publisher(args.plain_publisher)
         return 0
+    print('conversion cost, CPU µs per message (process time)')
+    for msgtype in TYPES:
+        pub_plain, pub_adapter, sub_plain, sub_adapter = conversion_costs(msgtype, 2000)
+        print(f'{msgtype}')
+        print(
+            f'  publish   plain rclpy {pub_plain:8.1f}   adapter {pub_adapter:8.1f}'
+            f'   ratio {pub_adapter / pub_plain:5.2f}'
+        )
+        print(
+            f'  receive   plain rclpy {sub_plain:8.1f}   adapter {sub_adapter:8.1f}'
+            f'   ratio {sub_adapter / sub_plain:5.2f}'
+        )
     print(
-        f'publisher: batches of {BATCH} per {PERIOD_S * 1e3:.0f} ms timer; window {args.window_s} s'
+        f'end to end (wall clock, sensitive to machine load): batches of {BATCH} per '
+        f'{PERIOD_S * 1e3:.0f} ms timer; window {args.window_s} s'
     )
     with tempfile.TemporaryDirectory() as tmp:
         for msgtype in TYPES:
