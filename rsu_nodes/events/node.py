@@ -7,7 +7,8 @@ obstacle, speeding; each with position, zone (radius or lane path), validity win
 (start = raised, end = now + ``validity_s``, so receivers drop it if the RSU goes quiet),
 hysteresis and stable ids. Rejected and counted: non-finite objects (``nan_position``),
 stamps going backwards (``time_backwards``), old arrays (``stale``), other frames
-(``wrong_frame``); without input for ``input_timeout_s`` the conditions count as absent.
+(``wrong_frame``), values beyond 1e6 m or m/s (``out_of_range``); without input for
+``input_timeout_s`` the conditions count as absent.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ ARRAY = 'v2x_stack/msg/ParticipantArray'
 EVENTS = 'v2x_stack/msg/RoadEventArray'
 EVENT = 'v2x_stack/msg/RoadEvent'
 SOURCE_DETECTION = 5
+MAX_ABS_VALUE = 1e6  # m, m/s: beyond any roadside scene (and keeps the KD-tree finite)
 RAISE_DEFAULTS = {
     EventKind.STOPPED_VEHICLE: 10.0,
     EventKind.WRONG_WAY: 2.0,
@@ -134,10 +136,12 @@ class EventDetector(Component):
         keep = []
         for i, p in enumerate(msg.participants):
             values = (p.position.x, p.position.y, p.velocity.x, p.velocity.y)
-            if all(math.isfinite(v) for v in values):
-                keep.append(i)
-            else:
+            if not all(math.isfinite(v) for v in values):
                 self.ctx.diagnostics.reject('nan_position', f'participant {p.id}: {values}')
+            elif max(abs(v) for v in values) > MAX_ABS_VALUE:
+                self.ctx.diagnostics.reject('out_of_range', f'participant {p.id}: {values}')
+            else:
+                keep.append(i)
         self.ctx.diagnostics.count('received')
         self.process(stamp, objects_of(msg, keep))
 

@@ -5,7 +5,8 @@ In: ``perception/objects`` (ParticipantArray, sensor frame). Out: ``rsu/particip
 The map frame is the ``geo.LocalFrame`` tangent plane at ``origin_*``; the sensor pose in it
 comes from the survey (``translation_m``, ``rpy_rad``). Bad input is rejected and counted:
 a NaN/inf object (``nan_position``), a stamp older than the last one (``time_backwards``),
-an array older than ``max_age_s`` (``stale``), the wrong frame (``wrong_frame``).
+an array older than ``max_age_s`` (``stale``), the wrong frame (``wrong_frame``), a
+position beyond 100 km of the sensor (``out_of_range``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from v2x_runtime import messages as m
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
 PARTICIPANT = 'v2x_stack/msg/Participant'
+MAX_ABS_M = 1e5  # a sensor-frame position beyond this is no roadside detection
+MAX_SPEED_MPS = 1e3  # a faster velocity is passed on as unknown (NaN)
 
 
 def participant_arrays(participants: list[Any]) -> dict[str, np.ndarray]:
@@ -102,15 +105,23 @@ class Georeferencer(Component):
     def transform(self, msg: Any) -> Any:
         """The map-frame array of a sensor-frame array (finite objects only)."""
         arrays = participant_arrays(list(msg.participants))
-        good = np.isfinite(arrays['pos']).all(axis=1)  # NaN velocity = unknown, passed on
-        for i in np.flatnonzero(~good):
-            self.ctx.diagnostics.reject(
-                'nan_position',
-                f'participant {msg.participants[i].id}: non-finite position {arrays["pos"][i]}',
-            )
+        finite = np.isfinite(arrays['pos']).all(axis=1)  # NaN velocity = unknown, passed on
+        in_range = (np.abs(np.nan_to_num(arrays['pos'])) <= MAX_ABS_M).all(axis=1)
+        for i in np.flatnonzero(~finite):
+            pid = msg.participants[i].id
+            self.ctx.diagnostics.reject('nan_position', f'participant {pid}: {arrays["pos"][i]}')
+        for i in np.flatnonzero(finite & ~in_range):
+            pid = msg.participants[i].id
+            self.ctx.diagnostics.reject('out_of_range', f'participant {pid}: {arrays["pos"][i]}')
+        good = finite & in_range
         idx = np.flatnonzero(good)
         pos = self.pose.points_to_map(arrays['pos'][idx])
-        vel = self.pose.vectors_to_map(arrays['vel'][idx])
+        vel_in = arrays['vel'][idx]
+        wild = ~(np.abs(vel_in) <= MAX_SPEED_MPS).all(axis=1)  # inf, NaN or absurd: unknown
+        if wild.any():
+            self.ctx.diagnostics.count('velocity_unknown', int(wild.sum()))
+            vel_in = np.where(wild[:, None], np.nan, vel_in)
+        vel = self.pose.vectors_to_map(vel_in)
         yaw_in = arrays['yaw'][idx]
         yaw = np.where(np.isfinite(yaw_in), self.pose.yaw_to_map(np.nan_to_num(yaw_in)), np.nan)
         cov = self.pose.covariance_to_map(arrays['cov'][idx]).reshape(-1, 16)

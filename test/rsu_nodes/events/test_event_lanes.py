@@ -47,7 +47,7 @@ def test_locate_matches_the_naive_projection(x, y, yaw):
         assert fix.aligned
     if not any(d < ALIGNED_RAD + 0.01 for d in maybe_in):
         assert not fix.aligned
-    if maybe_in and all(d > OPPOSED_RAD + 0.01 for d in maybe_in):
+    if surely_in and all(d > OPPOSED_RAD + 0.01 for d in maybe_in):
         assert fix.opposed
     if any(d < OPPOSED_RAD - 0.01 for d in surely_in):
         assert not fix.opposed
@@ -87,3 +87,44 @@ def test_no_intersection_means_no_approaches():
     assert road.approaches == []
     fix = road.locate(500.0, -1.75, 0.0)
     assert fix.on_road and fix.approach == -1 and np.isnan(fix.stop_dist_m)
+
+
+finite_or_not = st.one_of(
+    st.floats(-300, 300), st.sampled_from([math.nan, math.inf, -math.inf, 1e308])
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 255),
+            finite_or_not,
+            finite_or_not,
+            finite_or_not,
+            finite_or_not,
+        ),
+        max_size=30,
+    )
+)
+def test_detector_survives_arbitrary_participants(rows):
+    """Any ids, classes, NaN/inf/huge values: no exception, non-finite objects counted."""
+    from rsu_event_scenes import array
+
+    from rsu_nodes.events.node import EventDetector
+    from v2x_runtime.embedded import EmbeddedRuntime
+
+    rt = EmbeddedRuntime(seed=1, fail_fast=True)
+    node = rt.add_component(EventDetector, name='events', parameters={'pedestrian_after_s': 0.0})
+    for k in range(3):
+        rt.publish('/rsu/participants', array(k / 10, rows), at_ns=k * 100_000_000)
+    rt.run(duration_s=1.0)
+    rt.close()
+    nan = sum(1 for r in rows if not all(math.isfinite(v) for v in r[2:]))
+    huge = sum(
+        1 for r in rows if all(math.isfinite(v) for v in r[2:]) and max(map(abs, r[2:])) > 1e6
+    )
+    c = node.ctx.diagnostics.counters
+    assert (c['rejected.nan_position'], c['rejected.out_of_range']) == (3 * nan, 3 * huge)
+    assert node.ctx.diagnostics.counters['received'] == 3

@@ -179,3 +179,22 @@ def test_bad_input_is_counted_and_the_node_goes_on():
     assert c['rejected.wrong_frame'] == 1
     assert [len(a.participants) for a in out] == [1, 1]
     assert m.to_ns(out[-1].header.stamp) == 5 * 10**9
+
+
+wild = st.one_of(st.floats(-1e3, 1e3), st.sampled_from([math.nan, math.inf, -math.inf, 1e308]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(wild, wild, wild, wild, wild), max_size=20))
+def test_arbitrary_objects_never_crash_and_bad_ones_are_counted(rows):
+    objs = [
+        participant(i + 1, r[:3], (r[3], r[4], 0.0), stamp_ns=10**9) for i, r in enumerate(rows)
+    ]
+    msg = m.new(ARRAY, header=m.header(10**9, 'lidar'), participants=objs)
+    node, out = run_georef({'rpy_rad': [0.1, 0.0, 1.0]}, [(10**9, msg)])
+    nan = sum(not all(math.isfinite(v) for v in r[:3]) for r in rows)
+    huge = sum(all(math.isfinite(v) for v in r[:3]) and max(map(abs, r[:3])) > 1e5 for r in rows)
+    c = node.ctx.diagnostics.counters
+    assert (c['rejected.nan_position'], c['rejected.out_of_range']) == (nan, huge)
+    assert len(out[0].participants) == len(rows) - nan - huge
+    assert all(math.isfinite(p.latitude_deg) for p in out[0].participants)
