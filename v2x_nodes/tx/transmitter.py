@@ -93,6 +93,10 @@ class V2xTransmitter(Component):
         ctx.create_subscription('signals/state', INTERSECTION_STATE, self.on_signal, QOS_RELIABLE)
         ctx.create_subscription('v2x/map_out', INTERSECTION_MAP, self.on_map, QOS_LATCHED)
         ctx.create_subscription('rsu/events', ROAD_EVENT_ARRAY, self.on_events, QOS_RELIABLE)
+        # a perception cycle goes out on arrival when the rate allows (no timer wait in the
+        # latency budget); the timer sends what arrived too early (5 % slack for jitter)
+        self.rsm_interval_ns = round(0.95 * NS_PER_S / rsm_rate_hz)
+        self.participants_sent_ns: int | None = None
         ctx.create_timer(1.0 / rsm_rate_hz, self.send_participants)
         ctx.create_timer(1.0 / map_rate_hz, self.send_map)
         self.participants: Any = None
@@ -124,7 +128,10 @@ class V2xTransmitter(Component):
 
     def on_participants(self, array: Any) -> None:
         self.participants = array
-        self.participants_ns = self.ctx.now_ns()
+        self.participants_ns = now = self.ctx.now_ns()
+        last = self.participants_sent_ns
+        if last is None or now - last >= self.rsm_interval_ns:
+            self.send_participants()
 
     def send_participants(self) -> None:
         array = self.participants
@@ -135,6 +142,7 @@ class V2xTransmitter(Component):
             self.participants = None
             return
         self.participants = None  # each perception cycle is sent once
+        self.participants_sent_ns = self.ctx.now_ns()
         if self.participants_as in ('rsm', 'both'):
             items = list(array.participants)
             for start in range(0, len(items), MAX_PARTICIPANTS):
@@ -167,8 +175,11 @@ class V2xTransmitter(Component):
         )
 
     def on_map(self, item: Any) -> None:
-        self.maps[(int(item.region), int(item.node_id))] = item
-        self.send_map()  # a new map goes out at once, then at map_rate_hz
+        key = (int(item.region), int(item.node_id))
+        changed = key not in self.maps or m.serialize(self.maps[key]) != m.serialize(item)
+        self.maps[key] = item
+        if changed:
+            self.send_map()  # a new or changed map goes out at once, then at map_rate_hz
 
     def send_map(self) -> None:
         if not self.maps:
