@@ -7,7 +7,11 @@ looks for after the stacks are built:
   ``/<vehicle>/localization/``: the fused position (map frame) compared with the truth;
 - ``v2x_stack/msg/ParticipantArray`` under ``/<rsu>/`` named like ``*track*`` or
   ``*participants*`` in the map frame: the RSU's tracks, for MOTA / IDF1 (the hook for the
-  roadside perception; nothing matches until it publishes).
+  roadside perception; nothing matches until it publishes);
+- ``v2x_stack/msg/LanePosition`` on ``/<vehicle>/localization/lane``: the map matcher's lanelet,
+  scored against the true lanes (``lane_truth``) at the true position of the matched stamp;
+- ``/<rsu>/v2x/tx`` and ``/<vehicle>/v2x/rx`` (V2xFrame): end-to-end latency per message type,
+  reception stamp at the car minus the generation stamp of the same payload at the RSU.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ from typing import Any
 import numpy as np
 
 from geo.local_frame import LocalFrame
+from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.mot_metrics import Frame
 from v2x_runtime import messages as m
 
 FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceStamped')
 TRACK_HINTS = ('track', 'participants')
+LANE_TYPE = 'v2x_stack/msg/LanePosition'
+FRAME_TYPE = 'v2x_stack/msg/V2xFrame'
+MESSAGE_TYPES = {1: 'BSM', 2: 'MAP', 3: 'SPAT', 4: 'RSI', 5: 'RSM', 6: 'SSM'}
+TX_MEMORY_S = 5.0  # an RSU frame older than this is no longer matched to receptions
 
 
 @dataclass
@@ -55,6 +64,12 @@ class Probe:
     warnings: list[WarningRecord] = field(default_factory=list)
     track_frames: list[Frame] = field(default_factory=list)
     topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    lane_truth: LaneTruth | None = None
+    lane_epochs: int = 0  # matcher outputs with a known true lane
+    lane_hits: int = 0  # ... on one of the true lanelets
+    lane_off_map: int = 0
+    e2e_latency_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    _rsu_tx: dict[bytes, tuple[float, int]] = field(default_factory=dict)
     last_truth_t: float = -1.0
     _next_plot: float = 0.0
     _ids: dict[str, int] = field(default_factory=dict)
@@ -82,6 +97,48 @@ class Probe:
             ):
                 self.topics['tracks'].append(topic)
                 runtime.subscribe(topic, info.msgtype, self.on_tracks)
+
+        self._attach_stack_outputs(runtime)
+
+    def _attach_stack_outputs(self, runtime: Any) -> None:
+        for name in sorted(self.connected):
+            topic = f'/{name}/localization/lane'
+            info = runtime.topics.get(topic)
+            if info is not None and info.msgtype == LANE_TYPE and self.lane_truth is not None:
+                self.topics['lanes'].append(topic)
+                runtime.subscribe(topic, LANE_TYPE, lambda msg, n=name: self.on_lane(n, msg))
+            topic = f'/{name}/v2x/rx'
+            if topic in runtime.topics:
+                runtime.subscribe(topic, FRAME_TYPE, self.on_car_rx)
+        for rsu in sorted(self.rsus):
+            topic = f'/{rsu}/v2x/tx'
+            if topic in runtime.topics:
+                runtime.subscribe(topic, FRAME_TYPE, self.on_rsu_tx)
+
+    def on_lane(self, vehicle: str, msg: Any) -> None:
+        assert self.lane_truth is not None
+        truth = self.truth_at(vehicle, m.to_ns(msg.header.stamp) / 1e9)
+        if truth is None:
+            return
+        true_lanes = self.lane_truth.lanelets_at(vehicle, *truth)
+        if not true_lanes:
+            return
+        self.lane_epochs += 1
+        self.lane_hits += int(msg.lanelet_id in true_lanes)
+        self.lane_off_map += int(msg.lanelet_id < 0)
+
+    def on_rsu_tx(self, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        self._rsu_tx[bytes(msg.payload)] = (t, int(msg.message_type))
+        if len(self._rsu_tx) > 4096:
+            self._rsu_tx = {k: v for k, v in self._rsu_tx.items() if v[0] > t - TX_MEMORY_S}
+
+    def on_car_rx(self, msg: Any) -> None:
+        sent = self._rsu_tx.get(bytes(msg.payload))
+        if sent is None:
+            return
+        kind = MESSAGE_TYPES.get(sent[1], f'type_{sent[1]}')
+        self.e2e_latency_s[kind].append(m.to_ns(msg.header.stamp) / 1e9 - sent[0])
 
     def on_truth(self, msg: Any) -> None:
         t = m.to_ns(msg.header.stamp) / 1e9

@@ -55,8 +55,8 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
         requires_applications=tuple(_strs(top, 'requires_applications')),
         record_lidar=top.take_bool('record_lidar', False),
         markers_rate_hz=top.take_float('markers_rate_hz', 5.0, lo=0.0, hi=100.0),
-        car_topology=top.take_str('car_topology', 'car'),
-        rsu_topology=top.take_str('rsu_topology', 'rsu'),
+        car_topology=top.take_str('car_topology', 'sim_car'),
+        rsu_topology=top.take_str('rsu_topology', 'sim_rsu'),
     )
     top.done()
     names = [v.name for v in scenario.vehicles] + [p.name for p in scenario.pedestrians]
@@ -331,6 +331,7 @@ def _expect(f: Fields) -> Expectation:
         min_red_light_violations=f.take_int('min_red_light_violations', -1),
         max_red_light_violations=f.take_int('max_red_light_violations', -1),
         max_positioning_error_p95_m=f.take_float('max_positioning_error_p95_m', -1.0),
+        min_lane_match_ratio=f.take_float('min_lane_match_ratio', -1.0, hi=1.0),
     )
     f.done()
     if out.no_warnings and out.warnings:

@@ -76,7 +76,7 @@ def test_stacks_exchange_v2x_frames_through_the_channel(tmp_path):
     assert 0.9 < v2x['packet_delivery_ratio'] <= 1.0  # everyone is within 300 m
     assert 15 < v2x['latency_ms']['p50'] < 25
     assert result.metrics['stacks']['built'] == result.metrics['actors']['connected']
-    assert any('rsu.yaml' in s for s in result.metrics['stacks']['skipped'])
+    assert any('sim_rsu.yaml' in s for s in result.metrics['stacks']['skipped'])  # empty yet
 
 
 def test_warnings_are_timed_against_the_conflict(tmp_path):
