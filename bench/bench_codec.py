@@ -27,20 +27,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geo import LocalFrame
 from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec import uper
 from v2x_nodes.codec.schema import load_schema
 from v2x_runtime import messages as m
 
 NOW_NS = 1_764_000_000_123_000_000
-ORIGIN = cv.GeoOrigin(31.2, 121.5, 4.0)
+ORIGIN = LocalFrame(31.2, 121.5, 4.0)
 REF = cv.GeoPoint.from_degrees(31.2, 121.5, 4.0)
 K = uper.MessageKind
 ROUNDS = 7
 
 
 def _participant(i: int, cls_: int = 1) -> Any:
-    lat, lon, alt = ORIGIN.to_geodetic(20.0 * i - 80, 7.0 * i, 0.5)
+    lat, lon, alt = ORIGIN.geodetic_of(20.0 * i - 80, 7.0 * i, 0.5)
     cov = np.zeros(16)
     cov[[0, 5]] = 0.25
     cov[[10, 15]] = 0.04
@@ -140,7 +141,7 @@ def _cases() -> dict[str, tuple[K, Callable[[], dict], Callable[[dict], Any]]]:
     for up in range(4):
         for lane in range(3):
             geo = [
-                ORIGIN.to_geodetic(-100.0 * (up + 1) + 10 * k, 3.5 * lane, 0.0) for k in range(6)
+                ORIGIN.geodetic_of(-100.0 * (up + 1) + 10 * k, 3.5 * lane, 0.0) for k in range(6)
             ]
             lanes.append(
                 m.new(

@@ -64,3 +64,16 @@ class LocalFrame:
         e, n, u = as_float_arrays(east_m, north_m, up_m)
         lon, lat, h = self._transformer.transform(e, n, u, direction='INVERSE')
         return np.asarray(lat, float), np.asarray(lon, float), np.asarray(h, float)
+
+    def enu_of(self, lat_deg: float, lon_deg: float, h_m: float) -> tuple[float, float, float]:
+        """One point → (east_m, north_m, up_m) as floats: the per-message path (~6 µs, where the
+        array form costs ~90 µs of argument checks for a single point). NaN in, NaN out."""
+        e, n, u = self._transformer.transform(float(lon_deg), float(lat_deg), float(h_m))
+        return float(e), float(n), float(u)
+
+    def geodetic_of(self, east_m: float, north_m: float, up_m: float) -> tuple[float, float, float]:
+        """One ENU point → (lat_deg, lon_deg, h_m) as floats."""
+        lon, lat, h = self._transformer.transform(
+            float(east_m), float(north_m), float(up_m), direction='INVERSE'
+        )
+        return float(lat), float(lon), float(h)

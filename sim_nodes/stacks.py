@@ -10,8 +10,8 @@ build is skipped and listed in the report, the rest runs.
 
 The scenario sets the parameters that must agree with the world: a component whose
 parameters in the topology name ``map_file``, ``origin_lat_deg``/``origin_lon_deg``/
-``origin_alt_m`` or ``imu_rate_hz`` gets the world's Lanelet2 map, the scenario's GNSS origin
-and its IMU rate instead.
+``origin_alt_m``, ``imu_rate_hz`` or ``ref_lat_deg``/``ref_lon_deg`` gets the world's Lanelet2
+map, the scenario's GNSS origin (also the reference point) and its IMU rate instead.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ SCENARIO_PARAMETERS = (
     'origin_lon_deg',
     'origin_alt_m',
     'imu_rate_hz',
+    'ref_lat_deg',
+    'ref_lon_deg',
 )
 MAP_FILE_NAME = 'map.osm'
 
@@ -105,6 +107,8 @@ def scenario_parameters(scenario: Any, stack_map: StackMap | None) -> dict[str, 
         'origin_lon_deg': lon,
         'origin_alt_m': h,
         'imu_rate_hz': scenario.imu.rate_hz,
+        'ref_lat_deg': lat,  # the map frame's origin: the generated junction's centre
+        'ref_lon_deg': lon,
     }
     if stack_map is not None:
         params['map_file'] = str(stack_map.path)

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     'v2x_nodes.codec.cli',
     'v2x_nodes.security.cli',
     'sim_nodes.cli',
+    'v2x_nodes.hmi.cli',
 )
 
 EPILOG = """\

@@ -130,6 +130,9 @@ processes:
         plugin: vehicle_nodes.hdmap.node:MapMatcher
         parameters: {map_file: no/such/map.osm}
 """
-    with pytest.raises(TopologyError, match=r't.yaml: processes.localisation.components.'
-                                            r'map_matcher: \w+Error: .*no/such/map.osm'):
+    with pytest.raises(
+        TopologyError,
+        match=r't.yaml: processes.localisation.components.'
+        r'map_matcher: \w+Error: .*no/such/map.osm',
+    ):
         load_topology(write(tmp_path, text))

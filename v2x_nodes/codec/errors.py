@@ -32,7 +32,13 @@ class EncodeError(FieldError):
 
 
 class DecodeError(FieldError):
-    """Bytes do not decode: truncated, malformed, out of range or trailing garbage."""
+    """Bytes do not decode: truncated, malformed, out of range or trailing garbage.
+
+    ``constraint`` is True when the bits were well formed but a value broke a constraint of
+    the schema (out of range, wrong size): receivers count that apart from malformed bytes.
+    """
+
+    constraint: bool = False
 
 
 class ConversionError(CodecError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from asn1tools.codecs import ErrorWithLocation
+from asn1tools.codecs import ConstraintsError, ErrorWithLocation
 from asn1tools.codecs import uper as _uper
 
 from v2x_nodes.codec.errors import DecodeError, EncodeError
@@ -115,7 +115,9 @@ def decode(type_name: str, data: bytes) -> Any:
         compiled.check_constraints(value)
     except Exception as err:
         path, reason, offset = _split(type_name, err)
-        raise DecodeError(type_name, path, reason, offset) from None
+        error = DecodeError(type_name, path, reason, offset)
+        error.constraint = isinstance(err, ConstraintsError)
+        raise error from None
     used_bytes = max(1, (used_bits + 7) // 8)
     if len(data) > used_bytes:
         raise DecodeError(

@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo import LocalFrame
 from v2x_nodes.codec import ConversionError, uper
 from v2x_nodes.codec import convert as cv
 from v2x_runtime import messages as m
 
 NOW_NS = 1_764_000_000_123_000_000
-ORIGIN = cv.GeoOrigin(31.2, 121.5, 4.0)
+ORIGIN = LocalFrame(31.2, 121.5, 4.0)
 REF = cv.GeoPoint.from_degrees(31.2, 121.5, 4.0)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -150,7 +151,7 @@ def check_participant(back, p, *, size_lsb: float, same_id: bool = True) -> None
     assert close(math.hypot(back.velocity.x, back.velocity.y), speed, 0.01 + 1e-9)
     assert close(back.size.x, p.size.x, size_lsb) and close(back.size.y, p.size.y, size_lsb)
     assert m.to_ns(back.header.stamp) == m.to_ns(p.header.stamp)
-    east, north, _ = ORIGIN.to_enu(p.latitude_deg, p.longitude_deg, p.altitude_m)
+    east, north, _ = ORIGIN.enu_of(p.latitude_deg, p.longitude_deg, p.altitude_m)
     assert abs(back.position.x - east) < 0.02 and abs(back.position.y - north) < 0.02
     # accuracy classes: the decoded 2-sigma bound covers the sent one
     if p.covariance[0] >= 0:
@@ -273,7 +274,7 @@ def test_spat_round_trip(states_) -> None:
 @st.composite
 def road_events(draw):
     east, north = draw(st.floats(-3000, 3000)), draw(st.floats(-3000, 3000))
-    lat, lon, alt = ORIGIN.to_geodetic(east, north, 0.0)
+    lat, lon, alt = ORIGIN.geodetic_of(east, north, 0.0)
     is_event = draw(st.booleans())
     path = [
         m.new('geometry_msgs/msg/Point', x=east + 10 * i, y=north, z=0.0)
@@ -351,7 +352,7 @@ def maps(draw):
         for _ in range(draw(st.integers(1, 3))):
             n = draw(st.sampled_from([0, 2, 5]))
             base = draw(st.floats(-500, 500))
-            geo = [ORIGIN.to_geodetic(base + 5 * i, base, 1.0) for i in range(n)]
+            geo = [ORIGIN.geodetic_of(base + 5 * i, base, 1.0) for i in range(n)]
             conns = draw(st.integers(0, 2))
             lanes.append(
                 m.new(

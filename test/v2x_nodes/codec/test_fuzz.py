@@ -20,6 +20,7 @@ from asn_strategies import for_type
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo import LocalFrame
 from v2x_nodes.codec import DecodeError, uper
 from v2x_nodes.codec import convert as cv
 
@@ -37,7 +38,7 @@ TO_ROS: dict[uper.MessageKind, Callable[[Any], Any]] = {
     uper.MessageKind.BSM: lambda v: cv.participant_from_bsm(v, REF_NS),
     uper.MessageKind.MAP: lambda v: cv.intersections_from_map(v, REF_NS),
     uper.MessageKind.SPAT: lambda v: cv.intersections_from_spat(v, REF_NS),
-    uper.MessageKind.RSI: lambda v: cv.events_from_rsi(v, REF_NS, origin=cv.GeoOrigin(31, 121)),
+    uper.MessageKind.RSI: lambda v: cv.events_from_rsi(v, REF_NS, origin=LocalFrame(31, 121)),
     uper.MessageKind.RSM: lambda v: cv.participants_from_rsm(v, REF_NS),
     uper.MessageKind.SSM: lambda v: cv.participants_from_ssm(v, REF_NS),
 }

@@ -7,8 +7,9 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint, absolute_from_llv, offset_llv
+from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, offset_llv
 
 NOW_NS = 1_764_000_000_000_000_000  # 2025-11-24
 
@@ -94,6 +95,6 @@ def test_offset_llv_round_trip(lat0, lon0, dlat, dlon, alt0, dalt) -> None:
 
 @given(st.floats(-2000, 2000), st.floats(-2000, 2000), st.floats(-50, 50))
 def test_enu_round_trip(east, north, up) -> None:
-    origin = GeoOrigin(31.2, 121.5, 5.0)
-    back = origin.to_enu(*origin.to_geodetic(east, north, up))
+    origin = LocalFrame(31.2, 121.5, 5.0)
+    back = origin.enu_of(*origin.geodetic_of(east, north, up))
     assert all(abs(a - b) < 1e-6 for a, b in zip(back, (east, north, up), strict=True))

@@ -23,10 +23,9 @@ from v2x_nodes.codec.convert.rsi import events_from_rsi, rsi_from_events
 from v2x_nodes.codec.convert.rsm import participants_from_rsm, rsm_from_participants
 from v2x_nodes.codec.convert.spat import intersections_from_spat, spat_from_intersections
 from v2x_nodes.codec.convert.ssm import participants_from_ssm, ssm_from_participants
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint
+from v2x_nodes.codec.offsets import GeoPoint
 
 __all__ = [
-    'GeoOrigin',
     'GeoPoint',
     'OwnVehicleState',
     'bsm_from_participant',

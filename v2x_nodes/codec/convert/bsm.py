@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import (
     SOURCE_V2X,
@@ -27,7 +28,6 @@ from v2x_nodes.codec.convert.common import (
     speed_variance,
 )
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.geodesy import GeoOrigin
 from v2x_nodes.codec.schema import enum_index, enum_names
 from v2x_runtime import messages as m
 
@@ -272,7 +272,7 @@ def _index(type_name: str, name: str | None) -> int | None:
 
 
 def participant_from_bsm(
-    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: GeoOrigin | None = None
+    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: LocalFrame | None = None
 ) -> Any:
     """A Participant (source V2X, trust unverified) describing a BSM's sender.
 

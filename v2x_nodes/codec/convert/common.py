@@ -2,7 +2,7 @@
 ParticipantData <-> Participant, and fast construction of the ROS dataclasses.
 
 Participants carry REP 103 values: ENU position in the array's frame (filled only when a
-``GeoOrigin`` of that frame is given), geodetic position, ENU yaw, velocity and a covariance
+``geo.LocalFrame`` of that frame is given), geodetic position, ENU yaw, velocity and a covariance
 of [x, y, vx, vy] whose unknown diagonal entries are -1.
 """
 
@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint, absolute_from_llv, offset_llv
+from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, enu, offset_llv
 from v2x_nodes.codec.schema import enum_index, enum_names
 from v2x_runtime import messages as m
 
@@ -232,7 +233,7 @@ def participant_from_data(
     ref_ns: int,
     frame_id: str,
     source_id: str,
-    origin: GeoOrigin | None,
+    origin: LocalFrame | None,
 ) -> Any:
     """Participant of a ParticipantData; ``ref_ns`` resolves secMark to a full stamp."""
     ptc_type = value['ptcType']
@@ -284,12 +285,12 @@ def make_participant(
     cov: np.ndarray,
     heading_var: float,
     confidence: float,
-    origin: GeoOrigin | None,
+    origin: LocalFrame | None,
     trust: int = TRUST_UNVERIFIED,
 ) -> Any:
     """A Participant built directly (no defaults pass: this sits on the decode hot path)."""
     if origin is not None:
-        x, y, z = origin.to_enu(lat, lon, alt)
+        x, y, z = enu(origin, lat, lon, alt)
     else:
         x = y = z = math.nan
     moving = math.isfinite(speed) and math.isfinite(yaw)

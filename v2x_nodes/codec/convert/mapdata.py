@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import cls, header, point
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint, absolute_from_llv, offset_llv
+from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, enu, geodetic, offset_llv
 from v2x_nodes.codec.schema import load_schema
 from v2x_runtime import messages as m
 
@@ -43,7 +44,7 @@ def _node_ref(region: int, ident: int) -> dict[str, int]:
     return {'region': region, 'id': ident} if region else {'id': ident}
 
 
-def _lane(lane: Any, ref: GeoPoint, origin: GeoOrigin | None, field: str) -> dict[str, Any]:
+def _lane(lane: Any, ref: GeoPoint, origin: LocalFrame | None, field: str) -> dict[str, Any]:
     value: dict[str, Any] = {'laneID': int(lane.lane_id)}
     if math.isfinite(lane.width_m):
         value['laneWidth'] = min(max(round(lane.width_m * 100.0), 0), 32767)
@@ -77,7 +78,7 @@ def _lane(lane: Any, ref: GeoPoint, origin: GeoOrigin | None, field: str) -> dic
     lats, lons = _floats(lane.latitude_deg), _floats(lane.longitude_deg)
     alts = _floats(lane.altitude_m)
     if not lats and len(lane.points) and origin is not None:
-        geo = [origin.to_geodetic(p.x, p.y, p.z) for p in lane.points]
+        geo = [geodetic(origin, p.x, p.y, p.z) for p in lane.points]
         lats, lons, alts = [g[0] for g in geo], [g[1] for g in geo], [g[2] for g in geo]
     if lats:
         if not 2 <= len(lats) <= 31:
@@ -91,7 +92,7 @@ def _lane(lane: Any, ref: GeoPoint, origin: GeoOrigin | None, field: str) -> dic
 
 
 def map_from_intersections(
-    maps: list[Any], *, msg_count: int = 0, origin: GeoOrigin | None = None
+    maps: list[Any], *, msg_count: int = 0, origin: LocalFrame | None = None
 ) -> dict[str, Any]:
     """The MapData value of 1..63 IntersectionMap messages."""
     nodes = []
@@ -130,7 +131,7 @@ def _map_lane(lane: dict[str, Any], upstream: dict[str, int], ref: GeoPoint, ori
         if limit['type'] == _MAX_SPEED:
             speed = units.speed_from_wire(limit['speed'])
     geo = [absolute_from_llv(ref, p['posOffset']) for p in lane.get('points', [])]
-    points = [point(*origin.to_enu(*g)) for g in geo] if origin is not None else []
+    points = [point(*enu(origin, *g)) for g in geo] if origin is not None else []
     conns = lane.get('connectsTo', [])
     return cls('v2x_stack/msg/MapLane')(
         upstream_region=upstream.get('region', 0),
@@ -159,7 +160,7 @@ def _map_lane(lane: dict[str, Any], upstream: dict[str, int], ref: GeoPoint, ori
 
 
 def intersections_from_map(
-    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: GeoOrigin | None = None
+    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: LocalFrame | None = None
 ) -> list[Any]:
     """IntersectionMap messages of a MapData (``ref_ns`` resolves the minute stamp)."""
     load_schema()

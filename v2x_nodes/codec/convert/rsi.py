@@ -1,7 +1,7 @@
 """RoadSideInformation <-> RoadEventArray (road traffic events and signs of one RSU).
 
 An event with ``event_type != 0`` travels as RTEData, otherwise as RTSData (a sign). Event
-positions are offsets from the RSU reference point; the reference path needs a ``GeoOrigin``
+positions are offsets from the RSU reference point; the reference path needs a ``geo.LocalFrame``
 of the events' frame to turn its ENU points into offsets (and back).
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import cls, header, id_bytes, point
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint, absolute_from_llv, offset_llv
+from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, enu, geodetic, offset_llv
 from v2x_nodes.codec.schema import enum_index, enum_names
 from v2x_runtime import messages as m
 
@@ -45,11 +46,11 @@ def _time_details(event: Any) -> dict[str, Any] | None:
     return details or None
 
 
-def _common(event: Any, ref: GeoPoint, origin: GeoOrigin | None, field: str) -> dict[str, Any]:
+def _common(event: Any, ref: GeoPoint, origin: LocalFrame | None, field: str) -> dict[str, Any]:
     value: dict[str, Any] = {}
     lat, lon, alt = event.latitude_deg, event.longitude_deg, event.altitude_m
     if not math.isfinite(lat) and origin is not None and math.isfinite(event.position.x):
-        lat, lon, alt = origin.to_geodetic(event.position.x, event.position.y, event.position.z)
+        lat, lon, alt = geodetic(origin, event.position.x, event.position.y, event.position.z)
     if math.isfinite(lat) and math.isfinite(lon):
         value['pos'] = offset_llv(ref, lat, lon, alt)
     if event.description:
@@ -63,14 +64,14 @@ def _common(event: Any, ref: GeoPoint, origin: GeoOrigin | None, field: str) -> 
             raise ConversionError(f'{field}.path', 'a reference path needs the map origin')
         if len(event.path) > MAX_PATH_POINTS:
             raise ConversionError(f'{field}.path', f'at most 32 points, got {len(event.path)}')
-        points = [offset_llv(ref, *origin.to_geodetic(p.x, p.y, p.z)) for p in event.path]
+        points = [offset_llv(ref, *geodetic(origin, p.x, p.y, p.z)) for p in event.path]
         radius = min(max(round(event.path_radius_m * 10.0), 0), 65535)
         value['referencePaths'] = [{'activePath': points, 'pathRadius': radius}]
     return value
 
 
 def rsi_from_events(
-    array: Any, *, rsu_id: str, ref: GeoPoint, origin: GeoOrigin | None = None, msg_count: int = 0
+    array: Any, *, rsu_id: str, ref: GeoPoint, origin: LocalFrame | None = None, msg_count: int = 0
 ) -> dict[str, Any]:
     """The RSI value of a RoadEventArray.
 
@@ -127,7 +128,7 @@ def _event(
     ref: GeoPoint,
     stamp_ns: int,
     frame_id: str,
-    origin: GeoOrigin | None,
+    origin: LocalFrame | None,
 ) -> Any:
     pos = item.get('eventPos' if is_rte else 'signPos')
     lat = lon = alt = math.nan
@@ -135,11 +136,11 @@ def _event(
         lat, lon, alt = absolute_from_llv(ref, pos)
     x = y = z = math.nan
     if origin is not None and math.isfinite(lat):
-        x, y, z = origin.to_enu(lat, lon, alt)
+        x, y, z = enu(origin, lat, lon, alt)
     path, path_radius = [], 0.0
     paths = item.get('referencePaths')
     if paths and origin is not None:
-        path = [point(*origin.to_enu(*absolute_from_llv(ref, p))) for p in paths[0]['activePath']]
+        path = [point(*enu(origin, *absolute_from_llv(ref, p))) for p in paths[0]['activePath']]
         path_radius = paths[0]['pathRadius'] / 10.0
     text = ''
     if 'description' in item:
@@ -168,7 +169,7 @@ def _event(
 
 
 def events_from_rsi(
-    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: GeoOrigin | None = None
+    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: LocalFrame | None = None
 ) -> Any:
     """RoadEventArray of an RSI (events, then signs); ``source_id`` = RSU id in hex."""
     ref = GeoPoint.from_position3d(value['refPos'])

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo import LocalFrame
 from v2x_nodes.codec.convert.common import cls, header, id_bytes, participant_data
 from v2x_nodes.codec.convert.common import participant_from_data as _from_data
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint
+from v2x_nodes.codec.offsets import GeoPoint
 from v2x_runtime import messages as m
 
 MAX_PARTICIPANTS = 16  # ParticipantList (SIZE (1..16))
@@ -42,7 +43,7 @@ def rsm_from_participants(
 
 
 def participants_from_rsm(
-    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: GeoOrigin | None = None
+    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: LocalFrame | None = None
 ) -> Any:
     """ParticipantArray of an RSM; ``source_id`` of each participant is the RSU id."""
     ref = GeoPoint.from_position3d(value['refPos'])

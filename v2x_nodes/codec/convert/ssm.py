@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import (
     CLASS_CAR,
@@ -33,7 +34,7 @@ from v2x_nodes.codec.convert.common import (
     speed_variance,
 )
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.geodesy import GeoOrigin, GeoPoint, absolute_from_llv, offset_llv
+from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, offset_llv
 from v2x_nodes.codec.schema import enum_index, enum_names
 from v2x_runtime import messages as m
 
@@ -141,7 +142,7 @@ def _participant_from_obstacle(
     ref_ns: int,
     frame_id: str,
     source_id: str,
-    origin: GeoOrigin | None,
+    origin: LocalFrame | None,
 ) -> Any:
     lat, lon, alt = absolute_from_llv(ref, value['pos'])
     motion = {k: value[k] for k in ('speedCfd', 'headingCfd') if k in value}
@@ -167,7 +168,7 @@ def _participant_from_obstacle(
 
 
 def participants_from_ssm(
-    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: GeoOrigin | None = None
+    value: dict[str, Any], ref_ns: int, *, frame_id: str = 'map', origin: LocalFrame | None = None
 ) -> Any:
     """ParticipantArray of an SSM (participants, then obstacles); source_id = sender id."""
     ref = GeoPoint.from_position3d(value['sensorPos'])

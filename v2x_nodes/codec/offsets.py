@@ -1,4 +1,4 @@
-"""Positions at the codec edge: PositionOffsetLLV variants and a local ENU frame.
+"""Positions at the codec edge: PositionOffsetLLV variants; the ENU frame is ``geo.LocalFrame``.
 
 Offsets are computed on the wire integers (1e-7 degree, 0.1 m) so that encode/decode are
 exact inverses: the smallest ``position-LLn`` that holds both offsets is chosen, else the
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
+from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.errors import ConversionError
 
@@ -124,70 +124,13 @@ def absolute_from_llv(ref: GeoPoint, value: dict[str, Any]) -> tuple[float, floa
     return units.lat_from_wire(lat), units.lon_from_wire(lon), alt
 
 
-# Section: local ENU frame (WGS84 / CGCS2000 share the ellipsoid to well under a millimetre)
-_A = 6378137.0
-_F = 1.0 / 298.257223563
-_E2 = _F * (2.0 - _F)
+# Section: the local ENU frame is geo.LocalFrame; these wrap its scalar forms for the codec
+def enu(origin: LocalFrame, lat_deg: float, lon_deg: float, alt_m: float) -> tuple[float, ...]:
+    """ENU metres of a geodetic position in ``origin`` (a NaN altitude is taken as the origin's,
+    so a message without elevation still gets a horizontal position)."""
+    return origin.enu_of(lat_deg, lon_deg, alt_m if math.isfinite(alt_m) else origin.h0_m)
 
 
-def _ecef(lat_deg: float, lon_deg: float, alt_m: float) -> tuple[float, float, float]:
-    lat, lon = math.radians(lat_deg), math.radians(lon_deg)
-    n = _A / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
-    return (
-        (n + alt_m) * math.cos(lat) * math.cos(lon),
-        (n + alt_m) * math.cos(lat) * math.sin(lon),
-        (n * (1.0 - _E2) + alt_m) * math.sin(lat),
-    )
-
-
-_B = _A * (1.0 - _F)
-_EP2 = _E2 / (1.0 - _E2)
-
-
-def _geodetic(x: float, y: float, z: float) -> tuple[float, float, float]:
-    """ECEF -> geodetic: Bowring's formula plus one refinement (sub-micrometre near ground)."""
-    lon = math.atan2(y, x)
-    p = math.hypot(x, y)
-    theta = math.atan2(z * _A, p * _B)
-    st, ct = math.sin(theta), math.cos(theta)
-    lat = math.atan2(z + _EP2 * _B * st**3, p - _E2 * _A * ct**3)
-    n = _A / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
-    alt = p / math.cos(lat) - n
-    lat = math.atan2(z, p * (1.0 - _E2 * n / (n + alt)))
-    n = _A / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
-    return math.degrees(lat), math.degrees(lon), p / math.cos(lat) - n
-
-
-@dataclass(frozen=True)
-class GeoOrigin:
-    """Origin of the local ENU ``map`` frame (degrees, ellipsoidal metres)."""
-
-    lat_deg: float
-    lon_deg: float
-    alt_m: float = 0.0
-
-    @cached_property
-    def _frame(self) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
-        """Origin in ECEF and the sines/cosines of its longitude and latitude."""
-        lat0, lon0 = math.radians(self.lat_deg), math.radians(self.lon_deg)
-        trig = (math.sin(lon0), math.cos(lon0), math.sin(lat0), math.cos(lat0))
-        return _ecef(self.lat_deg, self.lon_deg, self.alt_m), trig
-
-    def to_enu(self, lat_deg: float, lon_deg: float, alt_m: float) -> tuple[float, float, float]:
-        """ENU metres of a geodetic position (a NaN altitude is taken as the origin's)."""
-        alt = alt_m if math.isfinite(alt_m) else self.alt_m
-        x, y, z = _ecef(lat_deg, lon_deg, alt)
-        (x0, y0, z0), (sl, cl, sp, cp) = self._frame
-        dx, dy, dz = x - x0, y - y0, z - z0
-        east = -sl * dx + cl * dy
-        north = -sp * cl * dx - sp * sl * dy + cp * dz
-        up = cp * cl * dx + cp * sl * dy + sp * dz
-        return east, north, up
-
-    def to_geodetic(self, east: float, north: float, up: float) -> tuple[float, float, float]:
-        """(lat_deg, lon_deg, alt_m) of an ENU position."""
-        (x0, y0, z0), (sl, cl, sp, cp) = self._frame
-        dx = -sl * east - sp * cl * north + cp * cl * up
-        dy = cl * east - sp * sl * north + cp * sl * up
-        dz = cp * north + sp * up
-        return _geodetic(x0 + dx, y0 + dy, z0 + dz)
+def geodetic(origin: LocalFrame, east_m: float, north_m: float, up_m: float) -> tuple[float, ...]:
+    """(lat_deg, lon_deg, alt_m) of an ENU position in ``origin``."""
+    return origin.geodetic_of(east_m, north_m, up_m)

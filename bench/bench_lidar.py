@@ -1,0 +1,205 @@
+"""Lidar detection + tracking benchmark, against bare open3d calls on the same frames.
+
+One 120,000-point synthetic roadside frame (crossroads, 40 moving objects) at a time through
+PointCloud2 decoding, the detection pipeline (ROI, background, ground, clusters, boxes,
+classes) and the tracker; median and p99 over ``FRAMES`` frames (targets: median <= 50 ms,
+p99 <= 80 ms). The baseline on the same frames: open3d voxel 0.1 m + RANSAC plane + DBSCAN.
+Then step by step: our numpy/scipy step against the open3d call that does the same job.
+
+    python bench/bench_lidar.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+import open3d as o3d
+
+from perception_nodes.lidar.background import BackgroundConfig
+from perception_nodes.lidar.boxes import fit_boxes
+from perception_nodes.lidar.cloud import cloud_from_msg, cloud_to_msg
+from perception_nodes.lidar.clustering import cluster_points
+from perception_nodes.lidar.pipeline import DetectionPipeline, PipelineConfig
+from perception_nodes.lidar.synthetic import LidarModel, Scene, SceneBox
+from perception_nodes.tracking import DetectionSet, MultiObjectTracker
+
+N_POINTS = 120_000
+FRAMES = 50
+LEARN = 20
+N_OBJECTS = 40
+DT_S = 0.1
+
+
+def make_frames(rng: np.random.Generator) -> tuple[Scene, list[np.ndarray], list[np.ndarray]]:
+    """Learning frames and moving-object frames, each exactly N_POINTS points."""
+    scene = Scene.crossroads(rng, lidar=LidarModel(n_beams=128, n_azimuth=1150))
+
+    def exact(xyz: np.ndarray) -> np.ndarray:
+        if xyz.shape[0] < N_POINTS:
+            raise SystemExit(f'scene gives {xyz.shape[0]} points, fewer than {N_POINTS}')
+        return xyz[np.sort(rng.choice(xyz.shape[0], N_POINTS, replace=False))]
+
+    learn = [exact(scene.scan(rng, [], alone=False).xyz_m) for _ in range(LEARN)]
+    objects = scene.random_objects(rng, N_OBJECTS)
+    speed = rng.uniform(0.0, 12.0, len(objects))
+    speed[[o.cls is not None and o.cls.name == 'PEDESTRIAN' for o in objects]] *= 0.15
+    frames = []
+    for k in range(FRAMES):
+        moved = []
+        for o, v in zip(objects, speed, strict=True):
+            x = o.x_m + np.cos(o.yaw_rad) * v * k * DT_S
+            y = o.y_m + np.sin(o.yaw_rad) * v * k * DT_S
+            z = float(scene.terrain.height(x, y))
+            moved.append(SceneBox(x, y, o.yaw_rad, o.length_m, o.width_m, o.height_m, z, o.cls))
+        frames.append(exact(scene.scan(rng, moved, alone=False).xyz_m))
+    return scene, learn, frames
+
+
+def stats_ms(samples: list[float]) -> tuple[float, float]:
+    arr = np.asarray(samples) * 1e3
+    return float(np.median(arr)), float(np.percentile(arr, 99))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    begin = time.perf_counter()
+    fn()
+    return time.perf_counter() - begin
+
+
+def open3d_baseline(xyz: np.ndarray) -> int:
+    """The naive pipeline with bare open3d calls: voxel 0.1 m, RANSAC plane, DBSCAN."""
+    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(xyz.astype(np.float64)))
+    down = pcd.voxel_down_sample(0.1)
+    _, inliers = down.segment_plane(distance_threshold=0.2, ransac_n=3, num_iterations=100)
+    rest = down.select_by_index(inliers, invert=True)
+    labels = np.asarray(rest.cluster_dbscan(eps=0.5, min_points=5))
+    return int(labels.max(initial=-1) + 1)
+
+
+def main() -> None:
+    rng = np.random.default_rng(2026)
+    print(
+        f'cores: {os.cpu_count()}, load average at start: '
+        f'{" ".join(f"{v:.1f}" for v in os.getloadavg())} (other processes inflate times; '
+        'the ratios against open3d in the same run are the stable figures)'
+    )
+    t0 = time.perf_counter()
+    scene, learn, frames = make_frames(rng)
+    print(
+        f'{len(frames)} frames of {N_POINTS} points generated in {time.perf_counter() - t0:.1f} s'
+    )
+    msgs = [cloud_to_msg(f, stamp_ns=round((LEARN + k) * DT_S * 1e9)) for k, f in enumerate(frames)]
+
+    pipeline = DetectionPipeline(
+        PipelineConfig(
+            roi_polygon_m=tuple(map(tuple, scene.roi_polygon())),
+            background=BackgroundConfig(learn_frames=LEARN),
+        )
+    )
+    for xyz in learn:
+        pipeline.process(xyz)
+    tracker = MultiObjectTracker()
+    total, detect, track, steps = [], [], [], {}
+    n_tracks = n_dets = 0
+    for k, msg in enumerate(msgs):
+        begin = time.perf_counter()
+        cloud = cloud_from_msg(msg, max_points=400_000)
+        det = pipeline.process(cloud.xyz_m)
+        mid = time.perf_counter()
+        b = det.boxes
+        tracks = tracker.step(
+            (LEARN + k) * DT_S,
+            DetectionSet(
+                b.center_m,
+                np.column_stack([b.length_m, b.width_m, b.height_m]),
+                b.yaw_rad,
+                det.class_id,
+                det.confidence,
+            ),
+        )
+        end = time.perf_counter()
+        total.append(end - begin)
+        detect.append(mid - begin)
+        track.append(end - mid)
+        for name, ms in det.timings_ms.items():
+            steps.setdefault(name, []).append(ms / 1e3)
+        n_tracks, n_dets = len(tracks), len(det)
+
+    base = [timed(lambda f=f: open3d_baseline(f)) for f in frames]
+    med, p99 = stats_ms(total)
+    bmed, bp99 = stats_ms(base)
+    print(
+        f'\n== one {N_POINTS}-point frame, detection + tracking ({n_dets} detections, '
+        f'{n_tracks} tracks at the end) =='
+    )
+    print(
+        f'ours (decode + detect + track): median {med:6.1f} ms  p99 {p99:6.1f} ms   '
+        f'targets 50 / 80 ms: {"met" if med <= 50 and p99 <= 80 else "MISSED"}'
+    )
+    for name, values in (('  decode + detect', detect), ('  track', track)):
+        a, b99 = stats_ms(values)
+        print(f'{name:<31} median {a:6.1f} ms  p99 {b99:6.1f} ms')
+    for name, values in steps.items():
+        a, b99 = stats_ms(values)
+        print(f'    step {name:<22} median {a:6.1f} ms  p99 {b99:6.1f} ms')
+    print(f'open3d voxel+RANSAC+DBSCAN:     median {bmed:6.1f} ms  p99 {bp99:6.1f} ms')
+    print(f'ratio open3d / ours:            median {bmed / med:5.2f}x  p99 {bp99 / p99:5.2f}x')
+    print(f'load average at the end: {" ".join(f"{v:.1f}" for v in os.getloadavg())}')
+
+    # step by step on one frame: our step vs the open3d call for the same job
+    xyz = frames[FRAMES // 2]
+    roi_pts = xyz[pipeline.roi.mask(xyz)]
+    fg = roi_pts[pipeline.background.foreground_mask(roi_pts)]
+    h = pipeline.ground.height_above(fg)
+    obj = fg[pipeline.ground.object_mask(h)]
+    labels, n = cluster_points(obj[:, :2], pipeline.config.cluster)
+    pcd_roi = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(roi_pts.astype(np.float64)))
+    pcd_obj = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(obj.astype(np.float64)))
+    clusters = [
+        o3d.geometry.PointCloud(o3d.utility.Vector3dVector(obj[labels == i].astype(np.float64)))
+        for i in range(n)
+    ]
+
+    def o3d_boxes() -> None:
+        for c in clusters:
+            if len(c.points) >= 4:
+                with contextlib.suppress(RuntimeError):  # degenerate (flat) clusters
+                    c.get_minimal_oriented_bounding_box()
+
+    pairs = [
+        (
+            'static points out (ours: voxel background | o3d: voxel 0.1 m)',
+            lambda: pipeline.background.foreground_mask(roi_pts),
+            lambda: pcd_roi.voxel_down_sample(0.1),
+        ),
+        (
+            'ground (ours: learned BEV surface | o3d: RANSAC plane)',
+            lambda: pipeline.ground.height_above(fg),
+            lambda: pcd_roi.segment_plane(distance_threshold=0.2, ransac_n=3, num_iterations=100),
+        ),
+        (
+            'clusters (ours: polar grid label | o3d: DBSCAN 0.5 m)',
+            lambda: cluster_points(obj[:, :2], pipeline.config.cluster),
+            lambda: pcd_obj.cluster_dbscan(eps=0.5, min_points=5),
+        ),
+        (
+            f'{n} boxes (ours: vectorised L-fit | o3d: min OBB per cluster)',
+            lambda: fit_boxes(obj, labels, n, obj[:, 2] - 0.0),
+            o3d_boxes,
+        ),
+    ]
+    print(
+        f'\n== steps on one frame ({roi_pts.shape[0]} ROI points, {obj.shape[0]} object points) =='
+    )
+    for name, ours, theirs in pairs:
+        a = np.median([timed(ours) for _ in range(15)]) * 1e3
+        b = np.median([timed(theirs) for _ in range(15)]) * 1e3
+        print(f'{name:<66} ours {a:7.2f} ms  open3d {b:7.2f} ms  ratio {b / a:6.1f}x')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,128 @@
+"""Background model for a static lidar: voxel occupancy learned over frames, forgotten slowly.
+
+Each voxel counts the update frames in which it held at least one point. A point is background
+when its voxel (or the one above or below it, which absorbs range noise on floors and roofs)
+was occupied in at least ``occupied_fraction`` of those frames. The first ``learn_frames``
+frames all update the model; after that every ``update_every``-th frame does, and the counts
+are halved whenever the frame count reaches ``2 * window_updates``, so something that stays put
+for about ``occupied_fraction * window_updates`` updates (a parked car, new road works) becomes
+background, and something that leaves stops being background after a similar time.
+
+Queries cost one gather per point and its two vertical neighbours; nothing is recomputed over
+the whole grid except the rare halving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from perception_nodes.lidar.errors import LidarConfigError
+
+
+@dataclass(frozen=True)
+class BackgroundConfig:
+    """Voxel sizes (m), learning length and the slow-update schedule."""
+
+    voxel_xy_m: float = 0.3
+    voxel_z_m: float = 0.2
+    learn_frames: int = 20
+    occupied_fraction: float = 0.2
+    update_every: int = 10
+    window_updates: int = 600
+
+    def __post_init__(self) -> None:
+        if not (self.voxel_xy_m > 0 and self.voxel_z_m > 0):
+            raise LidarConfigError(
+                f'background voxel: expected > 0, got xy {self.voxel_xy_m}, z {self.voxel_z_m}'
+            )
+        if self.learn_frames < 1 or self.update_every < 1 or self.window_updates < 1:
+            raise LidarConfigError(
+                'background learn_frames/update_every/window_updates: expected >= 1, got '
+                f'{self.learn_frames}/{self.update_every}/{self.window_updates}'
+            )
+        if not 0.0 < self.occupied_fraction <= 1.0:
+            raise LidarConfigError(
+                f'background occupied_fraction: expected (0, 1], got {self.occupied_fraction}'
+            )
+
+
+class BackgroundModel:
+    """Voxel occupancy over the box [x_min, x_max] x [y_min, y_max] x [z_min, z_max] (m)."""
+
+    def __init__(
+        self, bounds_m: tuple[float, float, float, float, float, float], config: BackgroundConfig
+    ) -> None:
+        x_min, y_min, z_min, x_max, y_max, z_max = bounds_m
+        self.config = config
+        self.origin = np.array([x_min, y_min, z_min], dtype=np.float32)
+        self.inv = np.array(
+            [1.0 / config.voxel_xy_m, 1.0 / config.voxel_xy_m, 1.0 / config.voxel_z_m],
+            dtype=np.float32,
+        )
+        dims = np.ceil((np.array([x_max, y_max, z_max]) - self.origin) * self.inv).astype(int)
+        self.dims = np.maximum(dims, 1) + np.array([0, 0, 2])  # z padding for the neighbours
+        self.hits = np.zeros(int(np.prod(self.dims)), dtype=np.uint16)
+        self.updates = 0
+        self.frames_seen = 0
+
+    @property
+    def ready(self) -> bool:
+        """True once the learning frames are in."""
+        return self.updates >= self.config.learn_frames
+
+    def _flat(self, xyz_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat voxel index of each point and whether it lies inside the model.
+
+        Column by column (numpy broadcasting over a trailing axis of 3 is several times
+        slower), float32 and int32 throughout (far fewer than 2**31 voxels); a negative index
+        seen as uint32 is huge, so one comparison per axis checks both bounds.
+        """
+        nx, ny, nz = (int(v) for v in self.dims)
+        axes = []
+        for axis in range(3):
+            q = xyz_m[:, axis] - self.origin[axis]
+            q *= self.inv[axis]
+            np.floor(q, out=q)
+            axes.append(q.astype(np.int32))
+        ix, iy, iz = axes
+        inside = ix.view(np.uint32) < nx
+        inside &= iy.view(np.uint32) < ny
+        inside &= iz.view(np.uint32) < nz - 2
+        flat = ix * np.int32(ny)
+        flat += iy
+        flat *= np.int32(nz)
+        flat += iz
+        flat += 1  # the padding slice below
+        return flat, inside
+
+    def observe(self, xyz_m: np.ndarray) -> bool:
+        """Count a frame when the schedule says so; returns True when the model was updated."""
+        self.frames_seen += 1
+        learning = self.updates < self.config.learn_frames
+        if not learning and self.frames_seen % self.config.update_every:
+            return False
+        flat, inside = self._flat(xyz_m)
+        # fancy ``+=`` adds once per distinct voxel: exactly "occupied in this frame"
+        self.hits[flat[np.flatnonzero(inside)]] += 1
+        self.updates += 1
+        if self.updates >= 2 * self.config.window_updates:
+            self.hits >>= 1
+            self.updates //= 2
+        return True
+
+    def foreground_mask(self, xyz_m: np.ndarray) -> np.ndarray:
+        """True for points not explained by the background (all True before any update)."""
+        if self.updates == 0:
+            return np.ones(xyz_m.shape[0], dtype=bool)
+        flat, inside = self._flat(xyz_m)
+        threshold = max(1, int(np.ceil(self.config.occupied_fraction * self.updates)))
+        idx = np.flatnonzero(inside)  # index arrays: cheaper than boolean masks here
+        f = flat[idx]
+        bg = self.hits[f] >= threshold
+        bg |= self.hits[f - 1] >= threshold
+        bg |= self.hits[f + 1] >= threshold
+        fg = np.ones(xyz_m.shape[0], dtype=bool)
+        fg[idx[bg]] = False
+        return fg

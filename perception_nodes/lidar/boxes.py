@@ -1,0 +1,141 @@
+"""Oriented bounding boxes for many clusters at once: L-shape fitting by angle search.
+
+For every cluster and every candidate angle the points are projected on the rotated axes and
+the extents taken with ``np.minimum/maximum.reduceat`` over the points sorted by cluster, so all
+clusters are fitted in a handful of array passes: a coarse sweep over [0, pi/2), then a fine
+sweep around each cluster's best angle. The box's x axis (yaw) is its longer side; yaw is
+ambiguous by pi, which the tracker resolves from the motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+COARSE_STEPS = 15
+FINE_STEPS = 13
+CLOSENESS_FLOOR_M = 0.05
+TIE_FRACTION = 0.98
+SEARCH_POINTS = 96
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """K boxes as arrays: centre (m), length/width/height (m), yaw (rad), points per box."""
+
+    center_m: np.ndarray  # (K, 3); z is the middle of the box
+    length_m: np.ndarray
+    width_m: np.ndarray
+    height_m: np.ndarray
+    yaw_rad: np.ndarray
+    n_points: np.ndarray
+    centroid_m: np.ndarray  # (K, 2) mean of the points in x, y
+
+    def __len__(self) -> int:
+        return int(self.length_m.shape[0])
+
+    def select(self, keep: np.ndarray) -> Boxes:
+        """The boxes where ``keep`` (a mask or index array) selects."""
+        return Boxes(
+            self.center_m[keep],
+            self.length_m[keep],
+            self.width_m[keep],
+            self.height_m[keep],
+            self.yaw_rad[keep],
+            self.n_points[keep],
+            self.centroid_m[keep],
+        )
+
+    def bev(self) -> np.ndarray:
+        """(K, 5) rows of cx, cy, length, width, yaw."""
+        return np.column_stack(
+            [self.center_m[:, 0], self.center_m[:, 1], self.length_m, self.width_m, self.yaw_rad]
+        )
+
+
+def _extents(
+    x: np.ndarray, y: np.ndarray, theta_pt: np.ndarray, starts: np.ndarray, lab: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-cluster extents along the rotated axes and the closeness score of the rectangle.
+
+    Closeness (Zhang et al., "Efficient L-shape fitting", 2017) sums 1 / max(d, d0) over the
+    points, d being a point's distance to the nearest rectangle edge: it rewards the angle
+    whose edges the points hug, which a sparse far L-shape needs more than the least area.
+    """
+    c, s = np.cos(theta_pt), np.sin(theta_pt)
+    u = x * c + y * s
+    v = y * c - x * s
+    umin = np.minimum.reduceat(u, starts, axis=-1)
+    umax = np.maximum.reduceat(u, starts, axis=-1)
+    vmin = np.minimum.reduceat(v, starts, axis=-1)
+    vmax = np.maximum.reduceat(v, starts, axis=-1)
+    du = np.minimum(u - umin[..., lab], umax[..., lab] - u)
+    dv = np.minimum(v - vmin[..., lab], vmax[..., lab] - v)
+    close = 1.0 / np.maximum(np.minimum(du, dv), CLOSENESS_FLOOR_M)
+    score = np.add.reduceat(close, starts, axis=-1)
+    return umin, umax, vmin, vmax, score
+
+
+def _pick(score: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Per cluster (column), the angle of least area among those within 2 % of the best
+    closeness: closeness saturates when every point hugs an edge, area then decides."""
+    near_best = score >= TIE_FRACTION * score.max(axis=0, keepdims=True)
+    return np.argmin(np.where(near_best, area, np.inf), axis=0)
+
+
+def fit_boxes(
+    xyz_m: np.ndarray, labels: np.ndarray, n_clusters: int, ground_z_m: np.ndarray
+) -> Boxes:
+    """Fit one box per label 0..n_clusters-1 (labels < 0 ignored).
+
+    ``ground_z_m`` is the ground height under each point; the box spans from the cluster's
+    mean ground height to its highest point.
+    """
+    if n_clusters == 0:
+        z = np.zeros(0)
+        return Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
+    keep = labels >= 0
+    order = np.argsort(labels[keep], kind='stable')
+    pts = xyz_m[keep][order].astype(np.float64)
+    lab = labels[keep][order]
+    gz = ground_z_m[keep][order]
+    counts = np.bincount(lab, minlength=n_clusters)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # centre each cluster on its mean for numerical comfort
+    mean_xy = np.add.reduceat(pts[:, :2], starts, axis=0) / counts[:, None]
+    x = pts[:, 0] - mean_xy[lab, 0]
+    y = pts[:, 1] - mean_xy[lab, 1]
+
+    # the angle search runs on at most SEARCH_POINTS points per cluster (an even stride);
+    # the extents at the chosen angle use every point
+    rank = np.arange(lab.size) - starts[lab]
+    stride = np.maximum(1, -(-counts // SEARCH_POINTS))
+    sub = rank % stride[lab] == 0
+    xs, ys, ls = x[sub], y[sub], lab[sub]
+    counts_s = np.bincount(ls, minlength=n_clusters)
+    starts_s = np.concatenate([[0], np.cumsum(counts_s)[:-1]])
+    coarse = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
+    umin, umax, vmin, vmax, score = _extents(xs[None], ys[None], coarse[:, None], starts_s, ls)
+    best = coarse[_pick(score, (umax - umin) * (vmax - vmin))]
+    step = 0.5 * np.pi / COARSE_STEPS
+    offsets = np.linspace(-step, step, FINE_STEPS)
+    theta = best[None, :] + offsets[:, None]  # (fine, K)
+    umin, umax, vmin, vmax, score = _extents(xs[None], ys[None], theta[:, ls], starts_s, ls)
+    th = theta[_pick(score, (umax - umin) * (vmax - vmin)), np.arange(n_clusters)]
+    umin, umax, vmin, vmax, _ = _extents(x, y, th[lab], starts, lab)
+    du, dv = umax - umin, vmax - vmin
+    cu, cv = 0.5 * (umax + umin), 0.5 * (vmax + vmin)
+    c, s = np.cos(th), np.sin(th)
+    cx = mean_xy[:, 0] + cu * c - cv * s
+    cy = mean_xy[:, 1] + cu * s + cv * c
+    long_u = du >= dv
+    length = np.where(long_u, du, dv)
+    width = np.where(long_u, dv, du)
+    yaw = np.where(long_u, th, th + 0.5 * np.pi)
+    yaw = (yaw + np.pi) % (2.0 * np.pi) - np.pi
+    ztop = np.maximum.reduceat(pts[:, 2], starts)
+    zbottom = np.add.reduceat(gz, starts) / counts
+    height = np.maximum(ztop - zbottom, 0.0)
+    center = np.column_stack([cx, cy, zbottom + 0.5 * height])
+    return Boxes(center, length, width, height, yaw, counts.astype(np.int64), mean_xy)

@@ -1,0 +1,108 @@
+"""Class by shape: trapezoid memberships on box length, width and height, one score per class.
+
+A box gets the class whose membership (the product over its three dimensions) is highest, with
+that score as confidence; below ``min_confidence`` it is UNKNOWN. Memberships are 1 inside the
+class's core range and fall linearly to 0 over ``softness`` (a fraction of the range), so a box
+just outside a bound is still that class with lower confidence, not a hard miss.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from perception_nodes.lidar.errors import LidarConfigError
+
+
+class ObjectClass(enum.IntEnum):
+    """Values of Participant.CLASS_* (msg/Participant.msg)."""
+
+    UNKNOWN = 0
+    CAR = 1
+    TRUCK = 2
+    MOTORCYCLE = 3
+    CYCLIST = 4
+    PEDESTRIAN = 5
+    OBSTACLE = 6
+
+
+@dataclass(frozen=True)
+class SizeRange:
+    """Core [lo, hi] ranges (m) of length, width and height for one class."""
+
+    length_m: tuple[float, float]
+    width_m: tuple[float, float]
+    height_m: tuple[float, float]
+
+    def check(self, name: str) -> None:
+        for dim, (lo, hi) in (
+            ('length', self.length_m),
+            ('width', self.width_m),
+            ('height', self.height_m),
+        ):
+            if not 0.0 <= lo < hi:
+                raise LidarConfigError(
+                    f'class thresholds {name}.{dim}: expected 0 <= lo < hi, got ({lo}, {hi})'
+                )
+
+
+def _default_ranges() -> dict[ObjectClass, SizeRange]:
+    return {
+        ObjectClass.CAR: SizeRange((1.6, 5.6), (1.4, 2.2), (1.1, 2.1)),
+        ObjectClass.TRUCK: SizeRange((5.8, 18.0), (2.1, 2.7), (2.2, 4.2)),
+        ObjectClass.CYCLIST: SizeRange((1.3, 2.2), (0.05, 1.0), (1.2, 2.0)),
+        ObjectClass.PEDESTRIAN: SizeRange((0.2, 1.0), (0.05, 0.9), (1.0, 2.1)),
+    }
+
+
+@dataclass(frozen=True)
+class ClassThresholds:
+    """Size ranges per class, the membership fall-off and the confidence floor."""
+
+    ranges: dict[ObjectClass, SizeRange] = field(default_factory=_default_ranges)
+    softness: float = 0.35
+    min_confidence: float = 0.3
+
+    def __post_init__(self) -> None:
+        for cls, rng in self.ranges.items():
+            rng.check(cls.name.lower())
+        if not 0.0 < self.softness <= 2.0:
+            raise LidarConfigError(f'class softness: expected (0, 2], got {self.softness}')
+        if not 0.0 <= self.min_confidence < 1.0:
+            raise LidarConfigError(
+                f'class min_confidence: expected [0, 1), got {self.min_confidence}'
+            )
+
+
+def _membership(value: np.ndarray, lo: float, hi: float, softness: float) -> np.ndarray:
+    ramp = softness * max(hi - lo, 0.2)
+    below = np.clip(1.0 - (lo - value) / ramp, 0.0, 1.0)
+    above = np.clip(1.0 - (value - hi) / ramp, 0.0, 1.0)
+    return np.minimum(below, above)
+
+
+def classify_boxes(
+    length_m: np.ndarray, width_m: np.ndarray, height_m: np.ndarray, thresholds: ClassThresholds
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class (int array of ObjectClass values) and confidence (0..1) for each box."""
+    classes = list(thresholds.ranges)
+    n = len(length_m)
+    scores = np.zeros((len(classes), n))
+    for i, cls in enumerate(classes):
+        r = thresholds.ranges[cls]
+        s = thresholds.softness
+        scores[i] = (
+            _membership(length_m, *r.length_m, s)
+            * _membership(width_m, *r.width_m, s)
+            * _membership(height_m, *r.height_m, s)
+        )
+    if n == 0:
+        return np.zeros(0, np.uint8), np.zeros(0, np.float32)
+    best = np.argmax(scores, axis=0)
+    conf = scores[best, np.arange(n)]
+    codes = np.array([int(c) for c in classes], dtype=np.uint8)[best]
+    unknown = conf < thresholds.min_confidence
+    codes[unknown] = ObjectClass.UNKNOWN
+    return codes, conf.astype(np.float32)

@@ -1,0 +1,216 @@
+"""Conversions between the pipeline/tracker values and ParticipantArray / MarkerArray messages.
+
+In pairs where both directions exist: ``detections_to_msg`` / ``detection_set_from_msg`` and
+``tracks_to_msg``; ``*_markers`` build the views for RViz/Foxglove.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from perception_nodes.lidar.pipeline import Detections
+from perception_nodes.tracking.tracker import DetectionSet, Track, TrackStatus
+from v2x_runtime import messages as m
+
+PARTICIPANT = 'v2x_stack/msg/Participant'
+PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
+MARKER = 'visualization_msgs/msg/Marker'
+MARKER_ARRAY = 'visualization_msgs/msg/MarkerArray'
+SOURCE_LIDAR = 6
+MARKER_CUBE, MARKER_ARROW, MARKER_DELETEALL = 1, 0, 3
+
+# RGBA per Participant class value (unknown grey, car blue, truck purple, cyclist orange, ...)
+CLASS_COLOURS: dict[int, tuple[float, float, float]] = {
+    0: (0.6, 0.6, 0.6),
+    1: (0.2, 0.5, 1.0),
+    2: (0.6, 0.3, 0.9),
+    3: (0.9, 0.9, 0.2),
+    4: (1.0, 0.6, 0.1),
+    5: (1.0, 0.2, 0.3),
+    6: (0.5, 0.4, 0.3),
+    7: (1.0, 1.0, 1.0),
+}
+
+
+def _quaternion_z(yaw_rad: float) -> Any:
+    return m.new(
+        'geometry_msgs/msg/Quaternion',
+        x=0.0,
+        y=0.0,
+        z=math.sin(yaw_rad / 2),
+        w=math.cos(yaw_rad / 2),
+    )
+
+
+def detections_to_msg(
+    det: Detections,
+    *,
+    stamp_ns: int,
+    frame_id: str,
+    position_std_m: float = 0.15,
+    position_std_per_m: float = 0.004,
+) -> Any:
+    """One frame's boxes as Participants (ids 1..K within the frame; velocity unknown).
+
+    The position standard deviation grows with the range from the sensor (the frame's origin):
+    ``position_std_m + position_std_per_m * range``; velocity entries are -1 (unknown).
+    """
+    header = m.header(stamp_ns, frame_id)
+    b = det.boxes
+    parts = []
+    for k in range(len(b)):
+        x, y, z = (float(v) for v in b.center_m[k])
+        std = position_std_m + position_std_per_m * math.hypot(x, y)
+        cov = np.diag([std * std, std * std, -1.0, -1.0]).ravel()
+        parts.append(
+            m.new(
+                PARTICIPANT,
+                header=header,
+                id=k + 1,
+                participant_class=int(det.class_id[k]),
+                source=SOURCE_LIDAR,
+                position=m.new('geometry_msgs/msg/Point', x=x, y=y, z=z),
+                latitude_deg=math.nan,
+                longitude_deg=math.nan,
+                altitude_m=math.nan,
+                heading_rad=float(b.yaw_rad[k]),
+                size=m.new(
+                    'geometry_msgs/msg/Vector3',
+                    x=float(b.length_m[k]),
+                    y=float(b.width_m[k]),
+                    z=float(b.height_m[k]),
+                ),
+                covariance=cov,
+                heading_variance=-1.0,  # box yaw: ambiguous by pi
+                confidence=float(det.confidence[k]),
+            )
+        )
+    return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
+
+
+def detection_set_from_msg(msg: Any) -> tuple[DetectionSet, list[str]]:
+    """Participants → arrays for the tracker; participants with NaN/inf are left out and named."""
+    rows, bad = [], []
+    for p in msg.participants:
+        vals = (
+            p.position.x,
+            p.position.y,
+            p.position.z,
+            p.size.x,
+            p.size.y,
+            p.size.z,
+            p.heading_rad,
+        )
+        if not m.finite(*vals):
+            bad.append(f'participant {p.id}: non-finite position/size/heading {vals}')
+            continue
+        cov = np.asarray(p.covariance, dtype=np.float64)
+        var = 0.5 * (cov[0] + cov[5]) if cov.size == 16 else -1.0  # mean of var(x), var(y)
+        rows.append((*vals, p.participant_class, p.confidence, var))
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 10)
+    det = DetectionSet(
+        xyz_m=arr[:, 0:3],
+        size_m=arr[:, 3:6],
+        yaw_rad=arr[:, 6],
+        class_id=arr[:, 7].astype(np.uint8),
+        confidence=np.clip(arr[:, 8], 0.0, 1.0),
+        position_var_m2=arr[:, 9],
+    )
+    return det, bad
+
+
+def tracks_to_msg(
+    tracks: list[Track],
+    *,
+    stamp_ns: int,
+    frame_id: str,
+    source: int = SOURCE_LIDAR,
+    source_id: str = '',
+) -> Any:
+    """Tracks as Participants with velocity, [x, y, vx, vy] covariance and heading variance."""
+    header = m.header(stamp_ns, frame_id)
+    parts = []
+    for t in tracks:
+        existence = 1.0 if t.status is TrackStatus.CONFIRMED else 0.5
+        parts.append(
+            m.new(
+                PARTICIPANT,
+                header=header,
+                id=t.track_id,
+                participant_class=t.object_class,
+                source=source,
+                source_id=source_id,
+                position=m.new('geometry_msgs/msg/Point', x=t.x_m, y=t.y_m, z=t.z_m),
+                latitude_deg=math.nan,
+                longitude_deg=math.nan,
+                altitude_m=math.nan,
+                heading_rad=t.heading_rad,
+                velocity=m.new('geometry_msgs/msg/Vector3', x=t.vx_mps, y=t.vy_mps, z=0.0),
+                size=m.new('geometry_msgs/msg/Vector3', x=t.length_m, y=t.width_m, z=t.height_m),
+                covariance=np.asarray(t.covariance, dtype=np.float64).ravel().copy(),
+                heading_variance=t.heading_variance,
+                confidence=float(existence * t.class_confidence),
+            )
+        )
+    return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
+
+
+def participant_markers(msg: Any, *, namespace: str, lifetime_s: float = 0.3) -> Any:
+    """A cube per participant (coloured by class) and a velocity arrow where it moves."""
+    header = msg.header
+    markers = [m.new(MARKER, header=header, ns=namespace, action=MARKER_DELETEALL)]
+    life_sec = int(lifetime_s)
+    life = m.new(
+        'builtin_interfaces/msg/Duration',
+        sec=life_sec,
+        nanosec=round((lifetime_s - life_sec) * 1e9),
+    )
+    for p in msg.participants:
+        r, g, b = CLASS_COLOURS.get(int(p.participant_class), CLASS_COLOURS[0])
+        colour = m.new('std_msgs/msg/ColorRGBA', r=r, g=g, b=b, a=0.6)
+        pose = m.new(
+            'geometry_msgs/msg/Pose', position=p.position, orientation=_quaternion_z(p.heading_rad)
+        )
+        scale = m.new(
+            'geometry_msgs/msg/Vector3',
+            x=max(p.size.x, 0.1),
+            y=max(p.size.y, 0.1),
+            z=max(p.size.z, 0.1),
+        )
+        markers.append(
+            m.new(
+                MARKER,
+                header=header,
+                ns=namespace,
+                id=2 * int(p.id),
+                type=MARKER_CUBE,
+                pose=pose,
+                scale=scale,
+                color=colour,
+                lifetime=life,
+            )
+        )
+        speed = math.hypot(p.velocity.x, p.velocity.y)
+        if speed > 0.5:
+            arrow_pose = m.new(
+                'geometry_msgs/msg/Pose',
+                position=p.position,
+                orientation=_quaternion_z(math.atan2(p.velocity.y, p.velocity.x)),
+            )
+            markers.append(
+                m.new(
+                    MARKER,
+                    header=header,
+                    ns=namespace,
+                    id=2 * int(p.id) + 1,
+                    type=MARKER_ARROW,
+                    pose=arrow_pose,
+                    color=colour,
+                    lifetime=life,
+                    scale=m.new('geometry_msgs/msg/Vector3', x=speed, y=0.2, z=0.2),
+                )
+            )
+    return m.new(MARKER_ARRAY, markers=markers)

@@ -1,0 +1,136 @@
+"""V2xTransmitter: typed inputs -> frames on v2x/tx (msgCnt per type, rates, signing, PSIDs,
+errors counted) and the shared framer."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from v2x_link_fixtures import (
+    NOW_NS,
+    intersection_map,
+    intersection_state,
+    make_pki_dir,
+    origin_parameters,
+    participant,
+    road_events,
+)
+
+from v2x_nodes.codec import uper
+from v2x_nodes.codec.uper import MessageKind
+from v2x_nodes.security import Algorithm, MessageVerifier
+from v2x_nodes.security.pki import load_trust
+from v2x_nodes.tx import V2xTransmitter
+from v2x_runtime import ParameterError
+from v2x_runtime import messages as m
+from v2x_runtime.embedded import EmbeddedRuntime
+
+ARRAY = 'v2x_stack/msg/ParticipantArray'
+FRAME = 'v2x_stack/msg/V2xFrame'
+REF = {'ref_lat_deg': 31.2005, 'ref_lon_deg': 121.5005, 'ref_alt_m': 4.0}
+
+
+def transmitter(**params):
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    tx = rt.add_component(
+        V2xTransmitter,
+        name='v2x_tx',
+        parameters={**REF, **origin_parameters(), 'station_id': '00000000000000a1', **params},
+    )
+    sent = []
+    rt.subscribe('/v2x/tx', FRAME, sent.append)
+    rt.start()
+    return rt, tx, sent
+
+
+def decoded(frames, kind):
+    return [uper.decode_frame(bytes(f.payload)).value for f in frames if f.message_type == kind]
+
+
+def test_msg_count_rolls_per_type_and_stamps_come_from_the_clock() -> None:
+    rt, tx, sent = transmitter()
+    for k in range(130):
+        rt.publish('/signals/state', intersection_state(rt.now_ns()), at_ns=NOW_NS + k * 10**8)
+    rt.publish('/rsu/events', road_events(NOW_NS), at_ns=NOW_NS + 5 * 10**8)
+    rt.run(duration_s=13.5)
+    rt.close()
+    counts = [v['msgCnt'] for v in decoded(sent, MessageKind.SPAT)]
+    assert counts == [k % 128 for k in range(130)]
+    assert [v['msgCnt'] for v in decoded(sent, MessageKind.RSI)] == [0]
+    spat_frames = [f for f in sent if f.message_type == MessageKind.SPAT]
+    assert [m.to_ns(f.header.stamp) for f in spat_frames[:3]] == [
+        NOW_NS,
+        NOW_NS + 10**8,
+        NOW_NS + 2 * 10**8,
+    ]
+    assert all(f.security_status == 0 and len(f.secured) == 0 for f in sent)
+    assert tx.ctx.diagnostics.counters['sent.spat'] == 130
+
+
+@pytest.mark.parametrize(('mode', 'kinds'), [('rsm', [5, 5]), ('ssm', [6]), ('both', [5, 5, 6])])
+def test_participants_become_rsm_and_ssm_once_per_cycle(mode, kinds) -> None:
+    rt, _tx, sent = transmitter(participants_as=mode, rsm_rate_hz=10.0)
+    items = [participant(k, 5.0 * k, -3.0 * k) for k in range(20)]
+    rt.publish(
+        '/rsu/participants', m.new(ARRAY, header=m.header(NOW_NS, 'map'), participants=items)
+    )
+    rt.run(duration_s=0.55)
+    rt.close()
+    assert [int(f.message_type) for f in sent] == kinds  # sent once, RSM split 16 + 4
+    rsms = decoded(sent, MessageKind.RSM)
+    assert [len(v['participants']) for v in rsms] == [16, 4][: len(rsms)]
+    for v in rsms:
+        assert v['id'] == bytes.fromhex('00000000000000a1')
+
+
+def test_map_repeats_at_its_rate() -> None:
+    rt, _tx, sent = transmitter(map_rate_hz=1.0)
+    rt.publish('/v2x/map_out', intersection_map(NOW_NS))
+    rt.run(duration_s=3.5)
+    rt.close()
+    assert [int(f.message_type) for f in sent] == [2, 2, 2, 2]  # at once, then 1 Hz
+
+
+@pytest.mark.parametrize('algorithm', [Algorithm.ECDSA_P256_SHA256, Algorithm.SM2_SM3])
+def test_signed_frames_verify_under_the_psid_of_their_type(tmp_path, algorithm) -> None:
+    pki_dir = make_pki_dir(tmp_path, algorithm, pseudonyms=0)
+    rt, _tx, sent = transmitter(
+        security='sign', pki_dir=str(pki_dir), credential='rsu1', psid_spat=3619, psid_rsi=3620
+    )
+    rt.publish('/signals/state', intersection_state(NOW_NS))
+    rt.publish('/rsu/events', road_events(NOW_NS))
+    rt.run(duration_s=0.01)
+    rt.close()
+    root, pca = load_trust(pki_dir)
+    verifier = MessageVerifier([root])
+    verifier.add_certificate(pca)
+    assert [int(f.message_type) for f in sent] == [3, 4]
+    for f, psid in zip(sent, (3619, 3620), strict=True):
+        outcome = verifier.verify(bytes(f.secured), NOW_NS)
+        assert outcome.ok, outcome.detail
+        assert outcome.psid == psid == f.psid and outcome.payload == bytes(f.payload)
+        assert f.security_status == 1
+
+
+def test_unencodable_inputs_are_counted_and_the_node_goes_on() -> None:
+    rt, tx, sent = transmitter()
+    lost = participant(9, 0.0, 0.0)
+    lost.latitude_deg = math.nan
+    rt.publish('/v2x/own_bsm', lost)
+    rt.publish('/v2x/own_bsm', participant(10, 0.0, 0.0))
+    rt.run(duration_s=0.01)
+    rt.close()
+    counters = tx.ctx.diagnostics.counters
+    assert counters['rejected.encode.bsm'] == 1 and counters['sent.bsm'] == 1
+    (value,) = decoded(sent, MessageKind.BSM)
+    assert value['id'] == (10).to_bytes(8, 'big')
+
+
+def test_configuration_errors_fail_at_start(tmp_path) -> None:
+    with pytest.raises(ParameterError, match='security=sign needs pki_dir and credential'):
+        transmitter(security='sign')
+    with pytest.raises(ParameterError, match="credential 'nobody'"):
+        make_pki_dir(tmp_path, Algorithm.ECDSA_P256_SHA256, pseudonyms=0)
+        transmitter(security='sign', pki_dir=str(tmp_path), credential='nobody')
+    with pytest.raises(ParameterError, match='station_id: expected 16 hex digits'):
+        transmitter(station_id='xyz')

@@ -1,0 +1,151 @@
+"""The applications' view of the HD map: lane lookup for many points, lane sets, ego path.
+
+``LaneIndex.match`` finds, for N points at once, the drivable lanelet whose centre line is
+near and runs in the point's direction of travel (a k-d tree over all centre-line samples).
+``ego_path`` follows the lanes ahead of the ego vehicle (the turn its indicator announces
+at a fork), which is where the ego prediction runs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from v2x_nodes.applications.kinematics import FloatArray, wrap
+from vehicle_nodes.hdmap import HdMap
+
+NEAREST_SAMPLES = 6
+HEADING_WEIGHT_M = 4.0  # metres of distance one unit of (1 - cos dheading) is worth
+OFF_MAP_TOLERANCE_M = 1.5  # beyond half the lane width + this, a point is off the lanes
+
+
+@dataclass(frozen=True)
+class LaneSets:
+    """Lanelet keys around the ego vehicle: its own lane (behind and ahead) and neighbours."""
+
+    same: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+
+class LaneIndex:
+    """Vectorised point → lanelet lookup over a loaded ``HdMap``."""
+
+    def __init__(self, hd: HdMap) -> None:
+        self.map = hd
+        pts, owner, heading, half = [], [], [], []
+        for ll in hd.lanelets.values():
+            if not ll.drivable:
+                continue
+            pts.append(ll.centre_xy)
+            owner.append(np.full(len(ll.centre_xy), ll.key, dtype=np.int64))
+            heading.append(np.append(ll.heading_rad, ll.heading_rad[-1]))
+            half.append(0.5 * ll.width_m)
+        self.points = np.concatenate(pts)
+        self.owner = np.concatenate(owner)
+        self.heading = np.concatenate(heading)
+        self.half_width = np.concatenate(half)
+        self.tree = cKDTree(self.points)
+        self._sets: dict[tuple[int, ...], LaneSets] = {}
+        self.by_id: dict[int, list[int]] = {}
+        for k, ll in hd.lanelets.items():
+            self.by_id.setdefault(ll.id, []).append(k)
+
+    def match(
+        self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
+    ) -> tuple[np.ndarray, FloatArray]:
+        """Lanelet key per point (0 when off the lanes) and distance to its centre line."""
+        n = len(x)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        k = min(NEAREST_SAMPLES, len(self.points))
+        xy = np.column_stack((x, y))
+        xy[~np.isfinite(xy)] = 1e9  # far from every lane: off the map
+        dist, idx = self.tree.query(xy, k=k, distance_upper_bound=1e6)
+        dist = dist.reshape(n, k)
+        idx = np.minimum(idx.reshape(n, k), len(self.points) - 1)  # n = none within bound
+        dh = 1.0 - np.cos(self.heading[idx] - course[:, None])
+        cost = dist + HEADING_WEIGHT_M * dh * use_heading[:, None]
+        j = np.argmin(cost, axis=1)
+        rows = np.arange(n)
+        best = idx[rows, j]
+        d = dist[rows, j]
+        on = d <= self.half_width[best] + OFF_MAP_TOLERANCE_M
+        return np.where(on, self.owner[best], 0), d
+
+    def key_of(self, lanelet_id: int, lane_heading_rad: float) -> int:
+        """The directed key of a LanePosition's lanelet id (a two-way lanelet has two)."""
+        keys = self.by_id.get(int(lanelet_id), [])
+        if not keys:
+            return 0
+        if len(keys) == 1 or not math.isfinite(lane_heading_rad):
+            return keys[0]
+        return min(keys, key=lambda k: abs(float(wrap(
+            self.map.lanelets[k].heading_at(0.5 * self.map.lanelets[k].length_m)
+            - lane_heading_rad))))  # fmt: skip
+
+    def project(self, key: int, x: float, y: float) -> float:
+        """Arc length of (x, y) on lanelet ``key``'s centre line (nearest sample)."""
+        ll = self.map.lanelets[key]
+        i = int(np.argmin(np.hypot(ll.centre_xy[:, 0] - x, ll.centre_xy[:, 1] - y)))
+        return float(ll.s_m[i])
+
+    def next_key(self, key: int, turn: str) -> int:
+        """The successor to follow: the one turning as indicated, else straight, else first."""
+        nxt = self.map.routing.following(key)
+        if not nxt:
+            return 0
+        by_turn = {self.map.lanelets[k].turn_direction: k for k in nxt}
+        for want in (turn, 'straight', ''):
+            if want in by_turn:
+                return by_turn[want]
+        return nxt[0]
+
+    def path_keys(self, key: int, s_m: float, length_m: float, turn: str) -> list[int]:
+        """Lanelet keys from ``key`` on until ``length_m`` of path is covered."""
+        keys = [key]
+        covered = self.map.lanelets[key].length_m - s_m
+        while covered < length_m and len(keys) < 32:
+            nxt = self.next_key(keys[-1], turn)
+            if not nxt or nxt in keys:
+                break
+            keys.append(nxt)
+            covered += self.map.lanelets[nxt].length_m
+        return keys
+
+    def path_xy(self, keys: list[int], s_m: float, x: float, y: float) -> FloatArray:
+        """The centre line along ``keys`` from arc ``s_m`` of the first, starting at (x, y)."""
+        first = self.map.lanelets[keys[0]]
+        parts = [np.array([[x, y]]), first.centre_xy[first.s_m > s_m + 0.5]]
+        parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
+        return np.concatenate(parts)
+
+    def lane_sets(self, path: list[int], behind_m: float = 100.0) -> LaneSets:
+        """Own lane = the path plus its predecessors up to ``behind_m``; and their neighbours.
+        Cached per path (the path changes a few times per lanelet, not every cycle)."""
+        cached = self._sets.get(tuple(path))
+        if cached is not None:
+            return cached
+        if len(self._sets) > 256:
+            self._sets.clear()
+        routing = self.map.routing
+        same = set(path)
+        frontier = [(path[0], 0.0)]
+        while frontier:
+            k, d = frontier.pop()
+            for p in routing.predecessors.get(k, ()):
+                if p not in same and d < behind_m:
+                    same.add(p)
+                    frontier.append((p, d + self.map.lanelets[p].length_m))
+        left = {routing.left[k] for k in same if k in routing.left}
+        right = {routing.right[k] for k in same if k in routing.right}
+        sets = LaneSets(
+            np.fromiter(same, np.int64),
+            np.fromiter(left - same, np.int64),
+            np.fromiter(right - same, np.int64),
+        )
+        self._sets[tuple(path)] = sets
+        return sets

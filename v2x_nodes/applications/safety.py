@@ -1,0 +1,254 @@
+"""Evaluators of the vehicle-to-vehicle safety applications (T/CSAE 53-2020 Day-1).
+
+Each takes the cycle's ``Scene`` and its parameters and returns ``Finding``s whose margin
+is <= 0 when its trigger holds (see ``hysteresis``). They share the scene's target
+classification and the collision search; what differs is the relation they look at, the
+target classes and the threshold. Defaults and their sources are in ``registry``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from v2x_nodes.applications.collision import time_to_collision
+from v2x_nodes.applications.hysteresis import Finding
+from v2x_nodes.applications.kinematics import CollisionParams, member, wrap
+from v2x_nodes.applications.scene import Rel, Scene
+from v2x_nodes.applications.spec import (
+    LEVEL_CAUTION,
+    LEVEL_CRITICAL,
+    LEVEL_WARNING,
+    Params,
+)
+from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES
+
+VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
+LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
+
+
+def _findings(  # noqa: PLR0917 (one row of results, read positionally at every call)
+    app: str, scene: Scene, idx: np.ndarray, margin: np.ndarray, level: np.ndarray,
+    ttc: np.ndarray, clear: float, text: str,
+) -> list[Finding]:  # fmt: skip
+    """Findings for the targets whose margin is within the hysteresis band."""
+    keep = np.flatnonzero(margin <= clear)
+    dist = scene.distance
+    return [Finding(app, scene.targets.keys[idx[j]], float(margin[j]), int(level[j]),
+                    float(ttc[j]), float(dist[idx[j]]), text) for j in keep]  # fmt: skip
+
+
+def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...]) -> np.ndarray:
+    if scene.ego.speed < p['min_speed_mps']:
+        return np.zeros(0, dtype=np.int64)
+    mask = scene.eligible & member(scene.rel, rel) & member(scene.targets.cls, classes)
+    return np.flatnonzero(mask & (scene.distance <= p['range_m']))
+
+
+def _ttc_app(  # noqa: PLR0917
+    app: str, scene: Scene, p: Params, idx: np.ndarray, gap_s: float, text: str,
+    growth_lat: float = 0.1,
+) -> list[Finding]:  # fmt: skip
+    # only targets that can reach us within the horizon are predicted
+    horizon = float(scene.track.t_s[-1])
+    reach = (scene.ego.speed + scene.targets.speed[idx]) * horizon + 10.0
+    idx = idx[scene.distance[idx] <= reach]
+    cp = CollisionParams(lat_margin_m=p['lateral_margin_m'], lat_growth_mps=growth_lat,
+                         time_gap_s=gap_s)  # fmt: skip
+    ttc = time_to_collision(scene, idx, cp)
+    margin = ttc - p['ttc_warning_s']
+    level = np.where(ttc <= p['ttc_critical_s'], LEVEL_CRITICAL, LEVEL_WARNING)
+    return _findings(app, scene, idx, margin, level, ttc, p['clear_margin'], text)
+
+
+def fcw(scene: Scene, p: Params) -> list[Finding]:
+    """Forward collision: a target in the own lane ahead, collision predicted within TTC."""
+    idx = _base(scene, p, (Rel.SAME,), VEHICLES)
+    idx = idx[scene.lon[idx] > 0.0]
+    return _ttc_app('FCW', scene, p, idx, 0.0, 'Forward collision risk: brake')
+
+
+def icw(scene: Scene, p: Params) -> list[Finding]:
+    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap."""
+    idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
+    return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
+                    growth_lat=p['lateral_growth_mps'])  # fmt: skip
+
+
+def lta(scene: Scene, p: Params) -> list[Finding]:
+    """Left turn assist: ego turns left (indicator, or its lane turns left ahead) across the
+    path of an oncoming vehicle."""
+    if 'left' not in (scene.ego.turn, scene.path_turn):
+        return []
+    idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
+    return _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
+                    growth_lat=p['lateral_growth_mps'])  # fmt: skip
+
+
+def vrucw(scene: Scene, p: Params) -> list[Finding]:
+    """Vulnerable road users (pedestrian, cyclist, motorcycle) on a collision course."""
+    if scene.ego.speed < p['min_speed_mps']:
+        return []
+    mask = scene.eligible & member(scene.targets.cls, VRU_CLASSES)
+    idx = np.flatnonzero(mask & (scene.distance <= p['range_m']) & (scene.lon > -2.0))
+    return _ttc_app('VRUCW', scene, p, idx, p['time_gap_s'], 'Vulnerable road user ahead',
+                    growth_lat=p['lateral_growth_mps'])  # fmt: skip
+
+
+def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Targets in the adjacent lanes: indices, blind-zone margin (m, -1 inside), TTC (s)."""
+    idx = _base(scene, p, (Rel.LEFT, Rel.RIGHT), VEHICLES)
+    e = scene.ego
+    t = scene.targets
+    lon = scene.lon[idx]
+    rear = -0.5 * e.length - p['blind_zone_length_m']
+    front = 0.5 * e.length
+    in_zone = (lon >= rear) & (lon <= front)
+    zone_margin = np.where(in_zone, -1.0, np.where(lon < rear, rear - lon, lon - front))
+    closing = t.speed[idx] * np.cos(scene.dpsi[idx]) - e.speed
+    gap = -lon - 0.5 * (e.length + t.length[idx])
+    with np.errstate(divide='ignore', invalid='ignore'):
+        ttc = np.where((closing > 0.1) & (gap > 0), gap / closing, np.inf)
+    return idx, zone_margin, np.where(in_zone, 0.0, ttc)
+
+
+def bsw(scene: Scene, p: Params) -> list[Finding]:
+    """Blind spot: a vehicle in the adjacent lane beside or just behind (margin in m)."""
+    idx, zone_margin, ttc = _adjacent(scene, p)
+    return _findings('BSW', scene, idx, zone_margin, np.full(len(idx), LEVEL_CAUTION), ttc,
+                     p['clear_margin'], 'Vehicle in the blind spot')  # fmt: skip
+
+
+def lcw(scene: Scene, p: Params) -> list[Finding]:
+    """Lane change: the indicator is on towards an adjacent vehicle that is in the blind
+    zone or closes in from behind within the TTC threshold (margin in s)."""
+    if scene.ego.turn not in (LEFT_SIDE, RIGHT_SIDE):
+        return []
+    idx, zone_margin, ttc = _adjacent(scene, p)
+    side = np.where(scene.rel[idx] == Rel.LEFT, LEFT_SIDE, RIGHT_SIDE)
+    margin = np.where(side == scene.ego.turn, np.minimum(ttc - p['ttc_warning_s'], zone_margin),
+                      np.inf)  # fmt: skip
+    return _findings('LCW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), ttc,
+                     p['clear_margin'], 'Lane change: vehicle approaching')  # fmt: skip
+
+
+def dnpw(scene: Scene, p: Params) -> list[Finding]:
+    """Do not pass: overtaking intended (left indicator) while an oncoming vehicle is in the
+    passing lane within the time an overtaking manoeuvre needs."""
+    if scene.ego.turn != LEFT_SIDE:
+        return []
+    idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
+    half = 0.5 * scene.ego.lane_width
+    lat = scene.lat[idx]
+    idx = idx[(lat >= half) & (lat <= 3.0 * half + 1.0) & (scene.lon[idx] > 0.0)]
+    closing = scene.ego.speed + scene.targets.speed[idx]
+    meet = scene.lon[idx] / np.maximum(closing, 0.1)
+    margin = meet - p['passing_time_s']
+    return _findings('DNPW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), meet,
+                     p['clear_margin'], 'Oncoming vehicle: do not overtake')  # fmt: skip
+
+
+def ebw(scene: Scene, p: Params) -> list[Finding]:
+    """Emergency brake: a vehicle ahead in the own lane decelerates harder than the limit."""
+    idx = _base(scene, p, (Rel.SAME,), VEHICLES)
+    idx = idx[scene.lon[idx] > 0.0]
+    a = scene.targets.accel[idx]
+    margin = a - p['decel_threshold_mps2']
+    ttc = np.full(len(idx), np.inf)
+    return _findings('EBW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), ttc,
+                     p['clear_margin'], 'Vehicle ahead brakes hard')  # fmt: skip
+
+
+def avw(scene: Scene, p: Params) -> list[Finding]:
+    """Abnormal vehicle: stopped or very slow vehicle in the own or an adjacent lane ahead."""
+    idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT), VEHICLES)
+    t = scene.targets
+    idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] <= p['slow_speed_mps'])
+              & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
+    reach = scene.lon[idx] / max(scene.ego.speed, 0.1)
+    margin = reach - p['time_to_reach_s']
+    level = np.where(scene.rel[idx] == Rel.SAME, LEVEL_WARNING, LEVEL_CAUTION)
+    return _findings('AVW', scene, idx, margin, level, reach, p['clear_margin'],
+                     'Stopped or slow vehicle ahead')  # fmt: skip
+
+
+def clw(scene: Scene, p: Params) -> list[Finding]:
+    """Control loss of a vehicle ahead (own/adjacent lane or oncoming): sideslip (body
+    heading vs direction of motion) or yaw rate beyond what the road allows."""
+    idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT, Rel.ONCOMING, Rel.CROSSING), VEHICLES)
+    t = scene.targets
+    idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] >= p['min_target_speed_mps'])]
+    slip = np.abs(wrap(t.course[idx] - t.heading[idx]))
+    rate = np.abs(t.yaw_rate[idx])
+    excess = np.maximum(slip - np.radians(p['sideslip_deg']), rate - p['yaw_rate_radps'])
+    margin = -excess  # <= 0 when either limit is exceeded, in rad or rad/s
+    return _findings(
+        'CLW',
+        scene,
+        idx,
+        margin,
+        np.full(len(idx), LEVEL_WARNING),
+        np.full(len(idx), np.inf),
+        p['clear_margin'],
+        'Vehicle ahead out of control',
+    )
+
+
+def evw(scene: Scene, p: Params) -> list[Finding]:
+    """Emergency vehicle approaching (from behind, oncoming or crossing) within range."""
+    if not len(scene.targets):
+        return []
+    t = scene.targets
+    mask = scene.eligible & (t.cls == CLASS_EMERGENCY) & (scene.distance <= p['range_m'])
+    idx = np.flatnonzero(mask)
+    rx, ry = scene.x[idx] - scene.ego.x, scene.y[idx] - scene.ego.y
+    vx = t.speed[idx] * np.cos(t.course[idx]) - scene.ego.speed * np.cos(scene.heading)
+    vy = t.speed[idx] * np.sin(t.course[idx]) - scene.ego.speed * np.sin(scene.heading)
+    rng = np.maximum(np.hypot(rx, ry), 1e-3)
+    range_rate = (rx * vx + ry * vy) / rng
+    with np.errstate(divide='ignore', invalid='ignore'):
+        reach = np.where(range_rate < -0.1, rng / -range_rate, np.inf)
+    margin = reach - p['time_to_reach_s']
+    return _findings(
+        'EVW',
+        scene,
+        idx,
+        margin,
+        np.full(len(idx), LEVEL_CAUTION),
+        reach,
+        p['clear_margin'],
+        'Emergency vehicle approaching: give way',
+    )
+
+
+def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
+    """Traffic jam ahead from remote vehicles: at least N slow vehicles ahead in the own
+    direction; the warning's distance is to the tail of the queue."""
+    if scene.ego.speed < p['min_speed_mps'] or not len(scene.targets):
+        return []
+    t = scene.targets
+    mask = (scene.eligible & member(scene.rel, (Rel.SAME, Rel.LEFT, Rel.RIGHT))
+            & (scene.lon > 0.0) & (scene.lon <= p['range_m']) & (t.cls != CLASS_PEDESTRIAN)
+            & (t.speed <= p['jam_speed_mps']))  # fmt: skip
+    idx = np.flatnonzero(mask)
+    if len(idx) < p['min_vehicles']:
+        return []
+    tail = float(np.min(scene.lon[idx]))
+    reach = tail / max(scene.ego.speed, 0.1)
+    return [Finding('TJW', 'jam', reach - p['time_to_reach_s'], LEVEL_CAUTION, reach, tail,
+                    f'Traffic jam ahead: {len(idx)} slow vehicles')]  # fmt: skip
+
+
+__all__ = [
+    'avw',
+    'bsw',
+    'clw',
+    'dnpw',
+    'ebw',
+    'evw',
+    'fcw',
+    'icw',
+    'lcw',
+    'lta',
+    'tjw_vehicles',
+    'vrucw',
+]  # fmt: skip

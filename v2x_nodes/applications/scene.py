@@ -1,0 +1,257 @@
+"""One evaluation cycle's picture: ego state, targets classified on the map, ego prediction.
+
+``World`` collects the latest inputs (the component's subscriptions feed it); ``World.scene``
+turns them into a ``Scene`` that every application of the cycle reads, so the shared work
+(map lookup of all targets, classification, ego path and prediction) is done once.
+
+Relations (``Rel``), from lanelet ids where the map knows both lanes, else from geometry:
+SAME lane (ahead when ``lon > 0``), LEFT / RIGHT adjacent same-direction lane, ONCOMING
+(course differs by more than 135°), CROSSING (45°..135°), OTHER.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from v2x_nodes.applications.kinematics import EgoTrack, FloatArray, ego_along_path, member, wrap
+from v2x_nodes.applications.lanes import LaneIndex
+from v2x_nodes.applications.targets import (
+    VRU_CLASSES,
+    Counter,
+    FilterConfig,
+    Origin,
+    Targets,
+    TargetTable,
+    extrapolate,
+)
+from v2x_runtime import messages as m
+
+LIGHT_LEFT_TURN = 1
+LIGHT_RIGHT_TURN = 2
+SAME_DIRECTION_RAD = math.radians(45.0)
+ONCOMING_RAD = math.radians(135.0)
+
+
+class Rel(IntEnum):
+    OTHER = 0
+    SAME = 1
+    LEFT = 2
+    RIGHT = 3
+    ONCOMING = 4
+    CROSSING = 5
+
+
+@dataclass
+class Ego:
+    """The own vehicle (odometry + vehicle status + lane position), REP 103."""
+
+    x: float = math.nan
+    y: float = math.nan
+    yaw: float = 0.0
+    speed: float = 0.0
+    accel: float = 0.0
+    yaw_rate: float = 0.0
+    length: float = 4.6
+    width: float = 1.85
+    stamp_ns: int = 0
+    lights: int = 0
+    brake: bool = False
+    lane_id: int = -1
+    lane_s: float = math.nan
+    lane_heading: float = math.nan
+    lane_width: float = 3.5
+    speed_limit: float = math.nan
+    stop_line_m: float = math.inf
+    signal_group: int = 0
+    intersection_id: int = -1
+
+    @property
+    def turn(self) -> str:
+        if self.lights & LIGHT_LEFT_TURN and not self.lights & LIGHT_RIGHT_TURN:
+            return 'left'
+        if self.lights & LIGHT_RIGHT_TURN and not self.lights & LIGHT_LEFT_TURN:
+            return 'right'
+        return ''
+
+
+@dataclass(frozen=True)
+class Scene:
+    now_ns: int
+    ego: Ego
+    heading: float  # reference direction of the ego lane (or yaw)
+    targets: Targets
+    x: FloatArray  # target positions extrapolated to now
+    y: FloatArray
+    lon: FloatArray  # in the ego lane frame, m
+    lat: FloatArray
+    distance: FloatArray  # from the ego position, m
+    dpsi: FloatArray  # target course - ego heading, wrapped
+    rel: np.ndarray  # Rel per target
+    eligible: np.ndarray  # usable for triggering (trust, repetition, on the map)
+    path_xy: FloatArray
+    track: EgoTrack
+    path_keys: list[int]
+    path_turn: str  # turn of the first turning lanelet on the path ahead ('' if none)
+    spat: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, IntersectionState)
+    events: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, RoadEvent)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    horizon_s: float = 6.0
+    step_s: float = 0.1
+    min_path_m: float = 60.0
+
+
+class World:
+    """The latest inputs of the applications."""
+
+    def __init__(
+        self, lanes: LaneIndex | None, filters: FilterConfig, prediction: Prediction
+    ) -> None:
+        self.lanes = lanes
+        self.table = TargetTable(filters)
+        self.prediction = prediction
+        self.ego = Ego()
+        self.status_ns = 0
+        self.spat: dict[tuple[int, int], tuple[int, Any]] = {}
+        self.events: dict[str, tuple[int, Any]] = {}
+        self.t = np.arange(prediction.step_s, prediction.horizon_s + 1e-9, prediction.step_s)
+
+    # --- inputs -------------------------------------------------------------------
+    def on_odometry(self, msg: Any) -> bool:
+        p = msg.pose.pose
+        q = p.orientation
+        yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+        v = msg.twist.twist.linear
+        if not all(math.isfinite(a) for a in (p.position.x, p.position.y, yaw, v.x, v.y)):
+            return False
+        e = self.ego
+        e.x, e.y, e.yaw = p.position.x, p.position.y, yaw
+        e.speed = math.hypot(v.x, v.y)
+        e.stamp_ns = m.to_ns(msg.header.stamp)
+        return True
+
+    def on_status(self, msg: Any) -> bool:
+        if not math.isfinite(msg.acceleration_mps2):
+            return False
+        e = self.ego
+        e.accel = float(msg.acceleration_mps2)
+        e.yaw_rate = float(msg.yaw_rate_radps) if math.isfinite(msg.yaw_rate_radps) else 0.0
+        e.lights = int(msg.lights)
+        e.brake = bool(msg.brake_applied)
+        self.status_ns = m.to_ns(msg.header.stamp)
+        return True
+
+    def on_lane(self, msg: Any) -> None:
+        e = self.ego
+        e.lane_id = int(msg.lanelet_id)
+        e.lane_s = float(msg.arc_length_m)
+        e.lane_heading = float(msg.lane_heading_rad)
+        e.lane_width = float(msg.lane_width_m) if msg.lane_width_m > 0 else 3.5
+        e.speed_limit = float(msg.speed_limit_mps)
+        e.stop_line_m = float(msg.stop_line_distance_m)
+        e.signal_group = int(msg.signal_group)
+        e.intersection_id = int(msg.intersection_id)
+
+    def on_participants(self, msg: Any, origin: Origin, diag: Counter) -> None:
+        self.table.ingest(msg, origin, diag)
+
+    def on_spat(self, msg: Any, now_ns: int) -> None:
+        self.spat[(int(msg.region), int(msg.intersection_id))] = (now_ns, msg)
+
+    def on_events(self, msg: Any, now_ns: int) -> None:
+        for ev in msg.events:
+            self.events[f'{msg.source_id}:{ev.id}'] = (now_ns, ev)
+
+    # --- one cycle ----------------------------------------------------------------
+    def ego_path(self) -> tuple[FloatArray, list[int], float]:
+        """Path ahead of the ego vehicle, its lanelet keys, and the lane heading."""
+        e = self.ego
+        length = max(self.prediction.min_path_m, e.speed * self.prediction.horizon_s + 20.0)
+        key = 0
+        if self.lanes is not None and e.lane_id >= 0:
+            key = self.lanes.key_of(e.lane_id, e.lane_heading)
+        if key:
+            s = self.lanes.project(key, e.x, e.y) if self.lanes else 0.0
+            keys = self.lanes.path_keys(key, s, length, e.turn)
+            path = self.lanes.path_xy(keys, s, e.x, e.y)
+            heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw
+            d = path[-1] - path[-2] if len(path) > 1 else np.zeros(2)
+            norm = float(np.hypot(*d))
+            d = d / norm if norm > 1e-6 else np.array([math.cos(heading), math.sin(heading)])
+            path = np.vstack((path, path[-1] + d * length))  # straight on beyond the lanes
+            return path, keys, heading
+        ahead = np.array(
+            [[e.x, e.y], [e.x + length * math.cos(e.yaw), e.y + length * math.sin(e.yaw)]]
+        )
+        return ahead, [], e.yaw
+
+    def path_turn(self, keys: list[int], within_m: float = 80.0) -> str:
+        """Turn direction of the first turning lanelet on the path within ``within_m``."""
+        if self.lanes is None:
+            return ''
+        covered = 0.0
+        for k in keys:
+            ll = self.lanes.map.lanelets[k]
+            if ll.turn_direction in ('left', 'right'):
+                return ll.turn_direction
+            covered += ll.length_m
+            if covered > within_m:
+                break
+        return ''
+
+    def scene(self, now_ns: int, diag: Counter) -> Scene:
+        e = self.ego
+        t = self.table.snapshot(now_ns, diag)
+        x, y = extrapolate(t)
+        path, keys, heading = self.ego_path()
+        dx, dy = x - e.x, y - e.y
+        ch, sh = math.cos(heading), math.sin(heading)
+        lon = dx * ch + dy * sh
+        lat = -dx * sh + dy * ch
+        dpsi = wrap(t.course - heading)
+        adpsi = np.abs(dpsi)
+        rel = np.full(len(t), Rel.OTHER, dtype=np.int64)
+        same_dir = adpsi < SAME_DIRECTION_RAD
+        half = 0.5 * e.lane_width
+        geo_same = same_dir & (np.abs(lat) < half)
+        rel[same_dir & (lat >= half) & (lat < 3 * half)] = Rel.LEFT
+        rel[same_dir & (lat <= -half) & (lat > -3 * half)] = Rel.RIGHT
+        rel[geo_same] = Rel.SAME
+        rel[adpsi > ONCOMING_RAD] = Rel.ONCOMING
+        rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
+        vru = member(t.cls, VRU_CLASSES)
+        eligible = t.usable.copy()
+        if self.lanes is not None and len(t):
+            key, _ = self.lanes.match(x, y, t.course, ~vru)
+            off = (key == 0) & ~vru
+            if off.any():
+                diag.count('off_map_targets', int(off.sum()))
+            eligible &= ~off
+            if keys:
+                sets = self.lanes.lane_sets(keys)
+                known = same_dir & (key != 0)
+                rel[known & np.isin(key, sets.same)] = Rel.SAME
+                rel[known & np.isin(key, sets.left)] = Rel.LEFT
+                rel[known & np.isin(key, sets.right)] = Rel.RIGHT
+                # On a known lane that is none of these: not beside us after all.
+                other = known & ~np.isin(key, np.concatenate((sets.same, sets.left, sets.right)))
+                rel[other & (np.abs(lat) > half)] = Rel.OTHER
+        accel = min(max(e.accel, -9.0), 2.0) if now_ns - self.status_ns < 1_000_000_000 else 0.0
+        # the own state is as old as its odometry: predict from then, report from now
+        age_s = max(now_ns - e.stamp_ns, 0) * 1e-9
+        track = ego_along_path(path, e.speed, accel, self.t + age_s)
+        track = EgoTrack(self.t, track.x_m, track.y_m, track.heading_rad, track.s_m)
+        return Scene(
+            now_ns=now_ns, ego=e, heading=heading, targets=t, x=x, y=y, lon=lon, lat=lat,
+            distance=np.hypot(lon, lat),
+            dpsi=dpsi, rel=rel, eligible=eligible, path_xy=path, track=track, path_keys=keys,
+            path_turn=self.path_turn(keys),
+            spat=list(self.spat.values()), events=list(self.events.values()),
+        )  # fmt: skip

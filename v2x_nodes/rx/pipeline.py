@@ -1,0 +1,156 @@
+"""The receive path without the component around it: bytes -> verify -> UPER decode.
+
+``ReceivePipeline.process`` returns an ``Accepted`` frame (message kind and decoded value,
+constraints checked) or a ``Rejected`` one with the diagnostics reason; it never raises on
+input. The component (``receiver.py``) adds the typed outputs; the benchmark times this.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from v2x_nodes.codec import DecodeError, uper
+from v2x_nodes.codec.uper import MessageKind
+from v2x_nodes.security import MessageVerifier, SecurityStatus, VerifyOutcome, VerifyReason
+
+
+class RxSecurity(enum.Enum):
+    """What the receiver demands of a frame."""
+
+    NONE = 'none'  # frames are bare MessageFrames, nothing is verified
+    VERIFY = 'verify'  # every frame is a signed SPDU, fully verified before decoding
+    VERIFY_ON_DEMAND = 'verify_on_demand'  # all checks but the signature; ``confirm`` later
+
+
+# VerifyReason -> rejection counter (``rejected.<reason>``); unlisted reasons keep their name.
+_SECURITY_REASONS = {
+    VerifyReason.TOO_OLD: 'stale',
+    VerifyReason.FROM_FUTURE: 'stale',
+    VerifyReason.MESSAGE_EXPIRED: 'expired',
+    VerifyReason.CERTIFICATE_EXPIRED: 'expired',
+    VerifyReason.CERTIFICATE_NOT_YET_VALID: 'not_yet_valid',
+    VerifyReason.PSID_NOT_PERMITTED: 'psid_not_permitted',
+}
+
+
+def security_reason(reason: VerifyReason) -> str:
+    """The rx counter name of a verifier outcome."""
+    return _SECURITY_REASONS.get(reason, reason.value)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A frame that passed every check asked for; ``value`` is the decoded message."""
+
+    kind: MessageKind
+    value: dict[str, Any]
+    frame: bytes  # the UPER MessageFrame
+    wire: bytes  # what was received (the SPDU when signed, else the frame)
+    status: SecurityStatus
+    psid: int = 0
+    signer_id: bytes | None = None
+    outcome: VerifyOutcome | None = None  # for ``confirm`` in verify-on-demand
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A frame refused; ``reason`` is the diagnostics counter suffix."""
+
+    reason: str
+    detail: str
+
+
+def decode_reason(err: DecodeError) -> str:
+    """``constraint`` (well-formed bits, value out of range), ``unsupported`` (a message type
+    or extension this stack does not carry) or ``decode_error`` (malformed bits)."""
+    if err.constraint:
+        return 'constraint'
+    if 'unsupported extension' in err.reason or 'extension alternative' in err.reason:
+        return 'unsupported'
+    return 'decode_error'
+
+
+class ReceivePipeline:
+    """Verify (per ``mode``) and decode one frame at a time."""
+
+    def __init__(
+        self,
+        mode: RxSecurity,
+        verifier: MessageVerifier | None,
+        psids: dict[MessageKind, int],
+    ) -> None:
+        if mode is not RxSecurity.NONE and verifier is None:
+            raise ValueError(f'security {mode.value} needs a verifier')
+        self.mode = mode
+        self.verifier = verifier
+        self.psids = psids
+
+    def process(self, data: bytes, now_ns: int) -> Accepted | Rejected:
+        """Check and decode ``data`` (received at ``now_ns``)."""
+        if self.mode is RxSecurity.NONE:
+            return self._decode(
+                data, data, status=SecurityStatus.NONE, psid=0, signer_id=None, outcome=None
+            )
+        assert self.verifier is not None
+        outcome = self.verifier.verify(data, now_ns, check_signature=self.mode is RxSecurity.VERIFY)
+        if not outcome.ok:
+            if outcome.reason in (VerifyReason.MALFORMED, VerifyReason.UNSUPPORTED):
+                try:  # a bare frame where a signed one was required
+                    uper.decode_frame(data)
+                except DecodeError:
+                    pass
+                else:
+                    return Rejected('unsigned', 'an unsigned MessageFrame, signing is required')
+            return Rejected(security_reason(outcome.reason), outcome.detail)
+        result = self._decode(
+            outcome.payload,
+            data,
+            status=outcome.status,
+            psid=outcome.psid,
+            signer_id=outcome.signer_id,
+            outcome=outcome,
+        )
+        if isinstance(result, Accepted) and self.psids.get(result.kind) != outcome.psid:
+            return Rejected(
+                'wrong_psid',
+                f'{result.kind.name} signed under psid {outcome.psid}, '
+                f'expected {self.psids.get(result.kind)}',
+            )
+        return result
+
+    def confirm(self, accepted: Accepted, now_ns: int) -> Accepted | Rejected:
+        """Check the signature deferred by verify-on-demand (no-op when already checked)."""
+        if accepted.outcome is None or accepted.outcome.signature_checked:
+            return accepted
+        assert self.verifier is not None
+        outcome = self.verifier.confirm(accepted.outcome, now_ns)
+        if not outcome.ok:
+            return Rejected(security_reason(outcome.reason), outcome.detail)
+        return Accepted(
+            accepted.kind,
+            accepted.value,
+            accepted.frame,
+            accepted.wire,
+            outcome.status,
+            accepted.psid,
+            accepted.signer_id,
+            outcome,
+        )
+
+    @staticmethod
+    def _decode(
+        frame: bytes,
+        wire: bytes,
+        *,
+        status: SecurityStatus,
+        psid: int,
+        signer_id: bytes | None,
+        outcome: VerifyOutcome | None,
+    ) -> Accepted | Rejected:
+        try:
+            decoded = uper.decode_frame(frame)
+        except DecodeError as err:
+            return Rejected(decode_reason(err), str(err))
+        return Accepted(decoded.kind, decoded.value, frame, wire, status, psid, signer_id, outcome)

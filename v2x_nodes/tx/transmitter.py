@@ -1,0 +1,192 @@
+"""V2xTransmitter: typed messages -> encoded, signed ``V2xFrame`` on ``v2x/tx``.
+
+Topics in: ``v2x/own_bsm`` (Participant: the sender itself, e.g. a simulated vehicle or a
+relay; real vehicles run ``vehicle_nodes.bsm.BsmGenerator``), ``rsu/participants``
+(ParticipantArray -> RSM and/or SSM every 1 / ``rsm_rate_hz``), ``signals/state``
+(IntersectionState -> SPAT on arrival), ``v2x/map_out`` (IntersectionMap -> MAP every
+1 / ``map_rate_hz``), ``rsu/events`` (RoadEventArray -> RSI on arrival).
+Topic out: ``v2x/tx`` (V2xFrame). Parameters: below and ``framer.declare_framer``.
+Anything that cannot be sent is counted as ``rejected.<reason>`` and the node goes on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geo import LocalFrame
+from v2x_nodes.codec import CodecError
+from v2x_nodes.codec import convert as cv
+from v2x_nodes.codec.convert.rsm import MAX_PARTICIPANTS
+from v2x_nodes.codec.offsets import GeoPoint
+from v2x_nodes.codec.uper import MessageKind
+from v2x_nodes.security import SecurityError
+from v2x_nodes.tx.framer import V2X_FRAME, declare_framer
+from v2x_runtime import (
+    QOS_LATCHED,
+    QOS_RELIABLE,
+    QOS_SENSOR,
+    Component,
+    ComponentContext,
+    ParameterError,
+)
+from v2x_runtime import messages as m
+
+PARTICIPANT = 'v2x_stack/msg/Participant'
+PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
+INTERSECTION_STATE = 'v2x_stack/msg/IntersectionState'
+INTERSECTION_MAP = 'v2x_stack/msg/IntersectionMap'
+ROAD_EVENT_ARRAY = 'v2x_stack/msg/RoadEventArray'
+NS_PER_S = 1_000_000_000
+
+
+def station_id_parameter(ctx: ComponentContext) -> str:
+    """``station_id``: 16 hex digits (the RSU id of RSM/RSI/SSM)."""
+    text = ctx.declare_parameter(
+        'station_id', '0000000000000001', 'Station id, 16 hex digits (RSU id in RSM/RSI/SSM)'
+    )
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b''
+    if len(raw) != 8:
+        raise ParameterError(f'{ctx.name}: station_id: expected 16 hex digits, got {text!r}')
+    return raw.hex()
+
+
+class V2xTransmitter(Component):
+    """Typed messages -> T/CSAE 53 / 157 frames, signed per ``security``, on ``v2x/tx``."""
+
+    def __init__(self, ctx: ComponentContext) -> None:
+        super().__init__(ctx)
+        self.framer = declare_framer(ctx)
+        self.station_id = station_id_parameter(ctx)
+        ref = (
+            ctx.declare_parameter('ref_lat_deg', 0.0, 'RSU reference latitude', range=(-90, 90)),
+            ctx.declare_parameter('ref_lon_deg', 0.0, 'RSU reference longitude', range=(-180, 180)),
+            ctx.declare_parameter('ref_alt_m', 0.0, 'RSU reference height (m)', range=(-400, 9000)),
+        )
+        self.ref = GeoPoint.from_degrees(*ref)
+        origin = (
+            ctx.declare_parameter('origin_lat_deg', ref[0], 'map frame origin', range=(-90, 90)),
+            ctx.declare_parameter('origin_lon_deg', ref[1], 'map frame origin', range=(-180, 180)),
+            ctx.declare_parameter('origin_alt_m', ref[2], 'map origin height', range=(-400, 9000)),
+        )
+        self.origin = LocalFrame(*origin)
+        self.participants_as = ctx.declare_parameter(
+            'participants_as', 'rsm', 'rsu/participants sent as', choices=('rsm', 'ssm', 'both')
+        )
+        rsm_rate_hz = ctx.declare_parameter(
+            'rsm_rate_hz', 10.0, 'RSM/SSM rate (latest participants)', range=(0.1, 50.0)
+        )
+        map_rate_hz = ctx.declare_parameter('map_rate_hz', 1.0, 'MAP rate', range=(0.05, 10.0))
+        self.max_age_ns = round(
+            ctx.declare_parameter(
+                'max_input_age_s', 1.0, 'Participants older than this are not sent', range=(0, 60)
+            )
+            * NS_PER_S
+        )
+        self.pub = ctx.create_publisher('v2x/tx', V2X_FRAME, QOS_RELIABLE)
+        ctx.create_subscription('v2x/own_bsm', PARTICIPANT, self.on_own_bsm, QOS_SENSOR)
+        ctx.create_subscription(
+            'rsu/participants', PARTICIPANT_ARRAY, self.on_participants, QOS_SENSOR
+        )
+        ctx.create_subscription('signals/state', INTERSECTION_STATE, self.on_signal, QOS_RELIABLE)
+        ctx.create_subscription('v2x/map_out', INTERSECTION_MAP, self.on_map, QOS_LATCHED)
+        ctx.create_subscription('rsu/events', ROAD_EVENT_ARRAY, self.on_events, QOS_RELIABLE)
+        ctx.create_timer(1.0 / rsm_rate_hz, self.send_participants)
+        ctx.create_timer(1.0 / map_rate_hz, self.send_map)
+        self.participants: Any = None
+        self.participants_ns = 0
+        self.maps: dict[tuple[int, int], Any] = {}
+
+    # --- sending --------------------------------------------------------------------
+    def _send(self, kind: MessageKind, build: Any, source_id: str) -> bool:
+        """Build the value (``build(msg_count)``), encode, sign, publish; count failures."""
+        diag = self.ctx.diagnostics
+        name = kind.name.lower()
+        now = self.ctx.now_ns()
+        try:
+            value = build(self.framer.next_count(kind))
+            frame = self.framer.frame(kind, value, now, source_id)
+        except CodecError as err:
+            diag.reject(f'encode.{name}', str(err))
+            return False
+        except SecurityError as err:
+            diag.reject(f'sign.{name}', str(err))
+            return False
+        self.pub.publish(frame)
+        diag.count(f'sent.{name}')
+        return True
+
+    def on_own_bsm(self, p: Any) -> None:
+        source = p.source_id if len(p.source_id) == 16 else f'{int(p.id):016x}'
+        self._send(MessageKind.BSM, lambda n: cv.bsm_from_participant(p, n), source)
+
+    def on_participants(self, array: Any) -> None:
+        self.participants = array
+        self.participants_ns = self.ctx.now_ns()
+
+    def send_participants(self) -> None:
+        array = self.participants
+        if array is None or not len(array.participants):
+            return
+        if self.ctx.now_ns() - self.participants_ns > self.max_age_ns:
+            self.ctx.diagnostics.count('skipped.stale_participants')
+            self.participants = None
+            return
+        self.participants = None  # each perception cycle is sent once
+        if self.participants_as in ('rsm', 'both'):
+            items = list(array.participants)
+            for start in range(0, len(items), MAX_PARTICIPANTS):
+                chunk = m.new(
+                    PARTICIPANT_ARRAY,
+                    header=array.header,
+                    participants=items[start : start + MAX_PARTICIPANTS],
+                )
+                self._send(
+                    MessageKind.RSM,
+                    lambda n, c=chunk: cv.rsm_from_participants(
+                        c, rsu_id=self.station_id, ref=self.ref, msg_count=n
+                    ),
+                    self.station_id,
+                )
+        if self.participants_as in ('ssm', 'both'):
+            self._send(
+                MessageKind.SSM,
+                lambda n: cv.ssm_from_participants(
+                    array, sender_id=self.station_id, sensor_pos=self.ref, msg_count=n
+                ),
+                self.station_id,
+            )
+
+    def on_signal(self, state: Any) -> None:
+        self._send(
+            MessageKind.SPAT,
+            lambda n: cv.spat_from_intersections([state], msg_count=n),
+            self.station_id,
+        )
+
+    def on_map(self, item: Any) -> None:
+        self.maps[(int(item.region), int(item.node_id))] = item
+        self.send_map()  # a new map goes out at once, then at map_rate_hz
+
+    def send_map(self) -> None:
+        if not self.maps:
+            return
+        maps = [self.maps[key] for key in sorted(self.maps)]
+        self._send(
+            MessageKind.MAP,
+            lambda n: cv.map_from_intersections(maps, msg_count=n, origin=self.origin),
+            self.station_id,
+        )
+
+    def on_events(self, array: Any) -> None:
+        if not len(array.events):
+            return
+        self._send(
+            MessageKind.RSI,
+            lambda n: cv.rsi_from_events(
+                array, rsu_id=self.station_id, ref=self.ref, origin=self.origin, msg_count=n
+            ),
+            self.station_id,
+        )
