@@ -144,6 +144,11 @@ def run_scenario(
         probe = Probe(
             set(built.connected()), {r.name for r in scenario.rsus}, LocalFrame(lat, lon, h)
         )
+        probe.sensor_poses = {
+            f'{r.name}_lidar': (r.position_m[0], r.position_m[1], r.lidar.yaw_rad)
+            for r in scenario.rsus
+            if r.lidar is not None
+        }
         if lane_map is not None:
             probe.lane_truth = LaneTruth(built.network, built.vehicles, lane_map.lanelet_ids)
         probe.attach(runtime)

@@ -2,12 +2,13 @@
 
 The probe only subscribes (``EmbeddedRuntime.subscribe``), it never publishes. Topics it
 looks for after the stacks are built:
-- ``v2x_stack/msg/Warning`` on any topic: the warnings of the vehicle whose namespace it is in;
+- ``v2x_stack/msg/Warning`` on any topic but the arbiter's relays (``hmi/``, ``*_log``): the
+  warnings of the vehicle whose namespace it is in;
 - ``nav_msgs/msg/Odometry`` / ``geometry_msgs/msg/PoseWithCovarianceStamped`` under
   ``/<vehicle>/localization/``: the fused position (map frame) compared with the truth;
-- ``v2x_stack/msg/ParticipantArray`` under ``/<rsu>/`` named like ``*track*`` or
-  ``*participants*`` in the map frame: the RSU's tracks, for MOTA / IDF1 (the hook for the
-  roadside perception; nothing matches until it publishes);
+- ``v2x_stack/msg/ParticipantArray`` on ``/<rsu>/rsu/participants`` (georeferenced, map
+  frame) or else ``/<rsu>/perception/objects`` (the tracker's, in the lidar frame, moved to
+  the map with the mount's true pose): the RSU's tracks, for MOTA / IDF1;
 - ``v2x_stack/msg/LanePosition`` on ``/<vehicle>/localization/lane``: the map matcher's lanelet,
   scored against the true lanes (``lane_truth``) at the true position of the matched stamp;
 - ``/<rsu>/v2x/tx`` and ``/<vehicle>/v2x/rx`` (V2xFrame): end-to-end latency per message type,
@@ -28,7 +29,16 @@ from sim_nodes.report.mot_metrics import Frame
 from v2x_runtime import messages as m
 
 FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceStamped')
-TRACK_HINTS = ('track', 'participants')
+# an RSU's tracks: georeferenced participants when published, else the tracker's own output
+TRACK_TOPICS = ('rsu/participants', 'perception/objects')
+PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
+
+
+def _relayed_warning(topic: str) -> bool:
+    """The arbiter's re-publications of the applications' warnings (not counted twice)."""
+    return '/hmi/' in topic or topic.endswith('_log')
+
+
 LANE_TYPE = 'v2x_stack/msg/LanePosition'
 FRAME_TYPE = 'v2x_stack/msg/V2xFrame'
 MESSAGE_TYPES = {1: 'BSM', 2: 'MAP', 3: 'SPAT', 4: 'RSI', 5: 'RSM', 6: 'SSM'}
@@ -65,6 +75,7 @@ class Probe:
     track_frames: list[Frame] = field(default_factory=list)
     topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     lane_truth: LaneTruth | None = None
+    sensor_poses: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     lane_epochs: int = 0  # matcher outputs with a known true lane
     lane_hits: int = 0  # ... on one of the true lanelets
     lane_off_map: int = 0
@@ -84,19 +95,19 @@ class Probe:
                 )
         for topic, info in sorted(runtime.topics.items()):
             ns = topic.split('/')[1] if topic.count('/') >= 2 else ''
-            if info.msgtype == 'v2x_stack/msg/Warning':
+            if info.msgtype == 'v2x_stack/msg/Warning' and not _relayed_warning(topic):
                 self.topics['warnings'].append(topic)
                 runtime.subscribe(topic, info.msgtype, lambda msg, n=ns: self.on_warning(n, msg))
             elif info.msgtype in FUSED_TYPES and ns in self.connected and '/localization/' in topic:
                 self.topics['fused'].append(topic)
                 runtime.subscribe(topic, info.msgtype, lambda msg, n=ns: self.on_fused(n, msg))
-            elif (
-                info.msgtype == 'v2x_stack/msg/ParticipantArray'
-                and ns in self.rsus
-                and any(h in topic.rsplit('/', 1)[-1] for h in TRACK_HINTS)
-            ):
-                self.topics['tracks'].append(topic)
-                runtime.subscribe(topic, info.msgtype, self.on_tracks)
+        for rsu in sorted(self.rsus):
+            for relative in TRACK_TOPICS:  # the first one a component publishes
+                info = runtime.topics.get(f'/{rsu}/{relative}')
+                if info is not None and info.publishers and info.msgtype == PARTICIPANTS:
+                    self.topics['tracks'].append(f'/{rsu}/{relative}')
+                    runtime.subscribe(f'/{rsu}/{relative}', PARTICIPANTS, self.on_tracks)
+                    break
 
         self._attach_stack_outputs(runtime)
 
@@ -202,15 +213,23 @@ class Probe:
         )
 
     def on_tracks(self, msg: Any) -> None:
-        if msg.header.frame_id not in ('map', '/map') or not self.all_xy:
+        frame = msg.header.frame_id
+        if (frame not in ('map', '/map') and frame not in self.sensor_poses) or not self.all_xy:
             return
         _, truth = self.all_xy[-1]
+        xy = np.array([[p.position.x, p.position.y] for p in msg.participants]).reshape(-1, 2)
+        if frame in self.sensor_poses:  # the mount's true pose (georeferencing is not scored)
+            x0, y0, yaw = self.sensor_poses[frame]
+            c, s = np.cos(yaw), np.sin(yaw)
+            xy = np.column_stack(
+                [c * xy[:, 0] - s * xy[:, 1] + x0, s * xy[:, 0] + c * xy[:, 1] + y0]
+            )
         names = sorted(truth)
         self.track_frames.append(
             Frame(
                 [self._ids.get(n, i) for i, n in enumerate(names)],
                 np.array([truth[n] for n in names]).reshape(-1, 2),
                 [p.id for p in msg.participants],
-                np.array([[p.position.x, p.position.y] for p in msg.participants]).reshape(-1, 2),
+                xy,
             )
         )
