@@ -10,12 +10,22 @@ def missing_applications(scenario: Scenario) -> list[str]:
     """The scenario's required applications that no car-topology component provides.
 
     A component provides an application when its name or plugin contains the application's
-    name in any case (``fcw`` in ``v2x_nodes.applications.fcw:ForwardCollisionWarning``).
+    name in any case (``fcw`` in ``v2x_nodes.applications.fcw:ForwardCollisionWarning``); an
+    ``ApplicationSuite`` provides those in its ``applications`` parameter (default: all).
     """
     if not scenario.requires_applications:
         return []
+    from v2x_nodes.applications import APPLICATIONS
+
     topology = read_topology(scenario.car_topology, StackReport())
     haystack = ''
-    if topology is not None:
-        haystack = ' '.join(f'{c.name} {c.plugin}' for _, c in topology.components()).lower()
-    return [app for app in scenario.requires_applications if app.lower() not in haystack]
+    provided: set[str] = set()
+    for _, c in topology.components() if topology is not None else ():
+        haystack += f' {c.name} {c.plugin}'.lower()
+        if c.plugin.endswith(':ApplicationSuite'):
+            provided |= {a.lower() for a in c.parameters.get('applications', APPLICATIONS)}
+    return [
+        app
+        for app in scenario.requires_applications
+        if app.lower() not in haystack and app.lower() not in provided
+    ]

@@ -1,0 +1,338 @@
+"""CooperativeFusion component: onboard tracks + roadside participants + remote vehicles →
+one fused object list in the map frame.
+
+Topics: in ``perception/objects`` (ParticipantArray, ``base_link`` or ``map``),
+``v2x/roadside_participants`` and ``v2x/remote_vehicles`` (ParticipantArray, ``map``),
+``localization/odometry`` (nav_msgs/msg/Odometry); out ``perception/fused_objects``
+(ParticipantArray, ``map``, source SOURCE_FUSED, covariance filled, source_id lists the sources)
+and ``perception/fused_markers`` (MarkerArray). Parameters: see the declarations.
+
+Bad input is counted (``rejected.<reason>``) and the node goes on: ``stale``,
+``future_stamp``, ``duplicate``, ``out_of_order``, ``misbehaving``, ``unverified`` (when
+excluded), ``bad_object`` (NaN, bad covariance), ``unknown_frame``, ``no_odometry``,
+``bad_odometry``. Reports that age beyond ``max_age_s`` before a cycle uses them count as
+``expired``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from perception_nodes.fusion.conversions import PARTICIPANT_ARRAY, fused_markers, fused_to_msg
+from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+from perception_nodes.fusion.errors import FusionConfigError, ObjectInputError, TransformError
+from perception_nodes.fusion.frames import PoseBuffer, body_to_map, pose_from_odometry
+from perception_nodes.fusion.intersection import FusionMethod
+from perception_nodes.fusion.reports import (
+    TRUST_MISBEHAVING,
+    TRUST_UNVERIFIED,
+    CovariancePriors,
+    ObjectReport,
+    SourceKind,
+    report_from_participant,
+)
+from perception_nodes.fusion.store import Admission, ReportStore, StoreLimits
+from perception_nodes.participants import MARKER_ARRAY
+from v2x_runtime import QOS_SENSOR, Component, ComponentContext, ParameterError
+from v2x_runtime import messages as m
+
+ODOMETRY = 'nav_msgs/msg/Odometry'
+_TOPICS = {
+    SourceKind.ONBOARD: 'perception/objects',
+    SourceKind.ROADSIDE: 'v2x/roadside_participants',
+    SourceKind.V2V: 'v2x/remote_vehicles',
+}
+
+
+class CooperativeFusion(Component):
+    """Late (object-level) cooperative fusion. Topics: in `perception/objects`,
+    `v2x/roadside_participants`, `v2x/remote_vehicles`, `localization/odometry`; out
+    `perception/fused_objects`, `perception/fused_markers`. Parameters: see declarations."""
+
+    def __init__(self, ctx: ComponentContext) -> None:
+        super().__init__(ctx)
+        p = ctx.declare_parameter
+        d = FusionConfig()
+        rate_hz = p('rate_hz', 10.0, 'Fusion cycles per second', range=(0.5, 100.0))
+        marker_hz = p(
+            'marker_rate_hz',
+            2.0,
+            'MarkerArray updates per second (for people; 0 = none)',
+            range=(0.0, 100.0),
+        )
+        self._marker_every_ns = round(1e9 / marker_hz) if marker_hz > 0 else 0
+        self._next_marker_ns = 0
+        self.map_frame = p('map_frame', 'map', 'Frame of the output and of V2X inputs')
+        self.base_frame = p('base_frame', 'base_link', 'Vehicle frame of onboard objects')
+        self.velocity_relative = p(
+            'onboard_velocity_relative',
+            True,
+            'Onboard velocities in base_link are relative to the ego (add the ego motion)',
+        )
+        self.sender_sigma_m = {
+            SourceKind.ONBOARD: 0.0,
+            SourceKind.ROADSIDE: p(
+                'rsu_position_sigma_m',
+                0.3,
+                'RSU position/calibration error (std, m)',
+                range=(0.0, 20.0),
+            ),
+            SourceKind.V2V: p(
+                'v2v_position_sigma_m',
+                0.5,
+                'BSM sender own position error beyond its stated accuracy (std, m)',
+                range=(0.0, 20.0),
+            ),
+        }
+        self.unverified_policy = p(
+            'unverified_policy',
+            'downweight',
+            'Objects from TRUST_UNVERIFIED senders',
+            choices=('downweight', 'exclude', 'accept'),
+        )
+        self.unverified_cov_scale = p(
+            'unverified_cov_scale',
+            4.0,
+            'Covariance factor for down-weighted objects',
+            range=(1.0, 1000.0),
+        )
+        self.ego_radius_m = p(
+            'ego_suppress_radius_m',
+            3.0,
+            'Fused objects this close to the ego pose are the ego '
+            'itself (as an RSU sees it) and are not output; 0 disables',
+            range=(0.0, 20.0),
+        )
+        self.misbehaving_hold_ns = round(
+            1e9
+            * p(
+                'misbehaving_hold_s',
+                10.0,
+                'A sender with a TRUST_MISBEHAVING object is ignored this long (s)',
+                range=(0.0, 3600.0),
+            )
+        )
+        self._banned: dict[tuple[int, str], int] = {}  # (kind, source id) -> until, ns
+        self.priors = CovariancePriors(
+            position_sigma_m=p(
+                'default_position_sigma_m',
+                1.0,
+                'Where no position covariance is given (std, m)',
+                range=(0.01, 100.0),
+            ),
+            velocity_sigma_mps=p(
+                'default_velocity_sigma_mps',
+                5.0,
+                'Where no velocity covariance is given (std, m/s)',
+                range=(0.01, 100.0),
+            ),
+        )
+        limits = StoreLimits(
+            max_age_s=p(
+                'max_age_s', 0.5, 'Older reports are refused / expire (s)', range=(0.01, 10.0)
+            ),
+            future_tolerance_s=p(
+                'future_tolerance_s',
+                0.05,
+                'Reports stamped further ahead of the clock are refused (s)',
+                range=(0.0, 5.0),
+            ),
+        )
+        self.poses = PoseBuffer(
+            max_gap_s=p(
+                'odom_max_gap_s', 0.25, 'Largest stamp gap to an ego pose (s)', range=(0.001, 5.0)
+            )
+        )
+        try:
+            self.config = FusionConfig(
+                gate_chi2=p(
+                    'gate_chi2',
+                    d.gate_chi2,
+                    'Association gate (chi-square, 2 dof)',
+                    range=(0.1, 1000.0),
+                ),
+                gate_max_m=p(
+                    'gate_max_m',
+                    d.gate_max_m,
+                    'Largest association distance (m)',
+                    range=(0.1, 100.0),
+                ),
+                accel_sigma_vehicle_mps2=p(
+                    'accel_sigma_vehicle_mps2',
+                    d.accel_sigma_vehicle_mps2,
+                    'Vehicle manoeuvre noise for time alignment (m/s²)',
+                    range=(0.01, 20.0),
+                ),
+                accel_sigma_vru_mps2=p(
+                    'accel_sigma_vru_mps2',
+                    d.accel_sigma_vru_mps2,
+                    'Pedestrian/cyclist manoeuvre noise (m/s²)',
+                    range=(0.01, 20.0),
+                ),
+                method=FusionMethod(
+                    p(
+                        'method',
+                        'ci',
+                        'Track-to-track fusion rule',
+                        choices=tuple(f.value for f in FusionMethod),
+                    )
+                ),
+                id_hold_s=p(
+                    'id_hold_s',
+                    d.id_hold_s,
+                    'Lost fused ids kept for re-use (s)',
+                    range=(0.0, 60.0),
+                ),
+            )
+        except FusionConfigError as err:
+            raise ParameterError(f'{ctx.name}: {err}') from err
+        self.store = ReportStore(limits)
+        self.engine = FusionEngine(self.config)
+        self._list_stamp: dict[SourceKind, int] = {}
+        self._ego_xy: np.ndarray | None = None
+        self.pub = ctx.create_publisher('perception/fused_objects', PARTICIPANT_ARRAY, QOS_SENSOR)
+        self.markers = ctx.create_publisher('perception/fused_markers', MARKER_ARRAY, QOS_SENSOR)
+        for kind, topic in _TOPICS.items():
+            ctx.create_subscription(
+                topic, PARTICIPANT_ARRAY, lambda msg, k=kind: self.on_objects(msg, k), QOS_SENSOR
+            )
+        ctx.create_subscription('localization/odometry', ODOMETRY, self.on_odometry, QOS_SENSOR)
+        ctx.create_timer(1.0 / rate_hz, self.on_cycle)
+
+    # --- inputs -------------------------------------------------------------------------
+    def on_odometry(self, msg: Any) -> None:
+        try:
+            self.poses.add(pose_from_odometry(msg))
+        except ObjectInputError as err:
+            self.ctx.diagnostics.reject('bad_odometry', str(err))
+
+    def on_objects(self, msg: Any, kind: SourceKind) -> None:
+        diag = self.ctx.diagnostics
+        now = self.ctx.now_ns()
+        diag.count(f'received.{kind.name.lower()}')
+        frame = msg.header.frame_id
+        array_ns = m.to_ns(msg.header.stamp)
+        if frame not in (self.map_frame, self.base_frame) or (
+            frame == self.base_frame and kind is not SourceKind.ONBOARD
+        ):
+            diag.reject(
+                'unknown_frame',
+                f'{kind.name.lower()}: frame {frame!r}, expected '
+                f'{self.map_frame!r}'
+                + (f' or {self.base_frame!r}' if kind is SourceKind.ONBOARD else ''),
+            )
+            return
+        complete = kind is SourceKind.ONBOARD
+        if complete and array_ns < self._list_stamp.get(kind, -1):
+            diag.reject('out_of_order', f'onboard list at {array_ns} ns after a newer one')
+            return
+        reports = self._reports(msg, kind, array_ns)
+        if frame == self.base_frame and reports:
+            reports = self._to_map(reports)
+        keys = []
+        for r in reports:
+            keys.append(r.key)
+            outcome = self.store.admit(r, now)
+            if outcome is Admission.ACCEPTED:
+                diag.count('accepted')
+                diag.observe('latency_s', (now - r.stamp_ns) * 1e-9)
+            else:
+                diag.reject(
+                    outcome.value,
+                    f'{kind.name.lower()} {r.source_id or "-"}/'
+                    f'{r.object_id} stamped {r.stamp_ns} ns at {now} ns',
+                )
+        if complete:
+            self._list_stamp[kind] = array_ns
+            gone = self.store.replace_group((int(kind), ''), keys)
+            diag.count('dropped_by_source', gone)
+
+    def _reports(self, msg: Any, kind: SourceKind, array_ns: int) -> list[ObjectReport]:
+        diag = self.ctx.diagnostics
+        out = []
+        sigma = self.sender_sigma_m[kind]
+        now = self.ctx.now_ns()
+        for part in msg.participants:
+            sender = (int(kind), str(part.source_id))
+            if part.trust == TRUST_MISBEHAVING:
+                diag.reject('misbehaving', f'{kind.name.lower()} {part.source_id}/{part.id}')
+                if self.misbehaving_hold_ns:
+                    self._banned[sender] = now + self.misbehaving_hold_ns
+                    diag.count('dropped_by_source', self.store.drop_source(*sender))
+                continue
+            if self._banned.get(sender, -1) >= now:
+                diag.reject(
+                    'misbehaving_sender',
+                    f'{kind.name.lower()} {part.source_id}/'
+                    f'{part.id}: sender flagged in the last {self.misbehaving_hold_ns * 1e-9:g} s',
+                )
+                continue
+            if part.trust == TRUST_UNVERIFIED and self.unverified_policy == 'exclude':
+                diag.reject('unverified', f'{kind.name.lower()} {part.source_id}/{part.id}')
+                continue
+            try:
+                r = report_from_participant(part, kind, self.priors, array_ns)
+            except ObjectInputError as err:
+                diag.reject('bad_object', str(err))
+                continue
+            cov = r.cov
+            if part.trust == TRUST_UNVERIFIED and self.unverified_policy == 'downweight':
+                cov = cov * self.unverified_cov_scale
+                diag.count('unverified_downweighted')
+            if sigma > 0.0:
+                cov = cov + np.diag([sigma * sigma] * 2 + [0.0, 0.0])
+            out.append(r if cov is r.cov else _with(r, state=r.state, cov=cov))
+        return out
+
+    def _to_map(self, reports: list[ObjectReport]) -> list[ObjectReport]:
+        out = []
+        for stamp in sorted({r.stamp_ns for r in reports}):
+            batch = [r for r in reports if r.stamp_ns == stamp]
+            try:
+                ego = self.poses.lookup(stamp)
+            except TransformError as err:
+                self.ctx.diagnostics.reject('no_odometry', f'{len(batch)} onboard objects: {err}')
+                continue
+            xs, ps = body_to_map(
+                np.array([r.state for r in batch]),
+                np.array([r.cov for r in batch]),
+                ego,
+                velocity_relative=self.velocity_relative,
+            )
+            out.extend(_with(r, state=x, cov=c) for r, x, c in zip(batch, xs, ps, strict=True))
+        return out
+
+    # --- the cycle ----------------------------------------------------------------------
+    def on_cycle(self) -> None:
+        diag = self.ctx.diagnostics
+        now = self.ctx.now_ns()
+        diag.count('expired', self.store.expire(now))
+        fused = self.engine.fuse(self.store.reports(), now)
+        if self.ego_radius_m > 0.0:
+            try:
+                ego = self.poses.lookup(now)
+            except TransformError:
+                ego = None
+            if ego is not None:
+                r2 = self.ego_radius_m**2
+                keep = [
+                    o
+                    for o in fused
+                    if (o.state[0] - ego.x_m) ** 2 + (o.state[1] - ego.y_m) ** 2 > r2
+                ]
+                diag.count('ego_suppressed', len(fused) - len(keep))
+                fused = keep
+        diag.observe('fused_objects', len(fused))
+        diag.observe('multi_source_objects', sum(len(o.kinds) > 1 for o in fused))
+        msg = fused_to_msg(fused, now, self.map_frame)
+        self.pub.publish(msg)
+        if self._marker_every_ns and now >= self._next_marker_ns:
+            self._next_marker_ns = now + self._marker_every_ns
+            self.markers.publish(fused_markers(msg, lifetime_s=2.0 * self._marker_every_ns * 1e-9))
+
+
+def _with(r: ObjectReport, *, state: np.ndarray, cov: np.ndarray) -> ObjectReport:
+    return replace(r, state=state, cov=cov)

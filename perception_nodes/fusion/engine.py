@@ -1,0 +1,171 @@
+"""One fusion cycle: align every stored report to the fusion time, associate source by
+source, fuse by covariance intersection, and give the result stable ids.
+
+Pure logic (no messages, no clock): the component feeds it reports and the time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from perception_nodes.fusion.association import assign, gated_costs
+from perception_nodes.fusion.errors import FusionConfigError
+from perception_nodes.fusion.identity import IdentityKeeper, MemberKey
+from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
+from perception_nodes.fusion.motion import predict_cv
+from perception_nodes.fusion.reports import (
+    TRUST_UNKNOWN,
+    TRUST_UNVERIFIED,
+    TRUST_VERIFIED,
+    ObjectReport,
+    SourceKind,
+    class_group,
+)
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    gate_chi2: float = 13.8  # 2 dof, 99.9 %
+    gate_max_m: float = 6.0
+    accel_sigma_vehicle_mps2: float = 2.0
+    accel_sigma_vru_mps2: float = 1.0
+    method: FusionMethod = FusionMethod.CI
+    id_hold_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ('gate_chi2', 'gate_max_m', 'accel_sigma_vehicle_mps2', 'accel_sigma_vru_mps2'):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise FusionConfigError(f'FusionConfig.{name}: expected > 0, got {v}')
+        if self.id_hold_s < 0:
+            raise FusionConfigError(f'FusionConfig.id_hold_s: expected >= 0, got {self.id_hold_s}')
+
+
+@dataclass(frozen=True)
+class FusedObject:
+    fused_id: int
+    state: np.ndarray  # (4,) map frame, at the fusion time
+    cov: np.ndarray  # (4, 4)
+    members: tuple[MemberKey, ...]
+    kinds: frozenset[SourceKind]
+    participant_class: int
+    size_m: tuple[float, float, float]
+    heading_rad: float
+    heading_variance: float
+    confidence: float
+    trust: int
+
+
+def _fused_trust(trusts: list[int]) -> int:
+    if TRUST_VERIFIED in trusts:
+        return TRUST_VERIFIED
+    if trusts and all(t == TRUST_UNVERIFIED for t in trusts):
+        return TRUST_UNVERIFIED
+    return TRUST_UNKNOWN
+
+
+def _attributes(
+    reps: list[ObjectReport], order: list[int]
+) -> tuple[int, tuple[float, float, float], float, float]:
+    """Class by confidence-weighted vote of the known classes; size and heading from the
+    sharpest member (``order``: indices of ``reps`` by position variance) that has them."""
+    if len(reps) == 1:
+        r = reps[0]
+        return r.participant_class, r.size_m, r.heading_rad, r.heading_variance
+    votes: dict[int, float] = {}
+    for r in reps:
+        if r.participant_class:
+            votes[r.participant_class] = votes.get(r.participant_class, 0.0) + max(
+                r.confidence, 1e-3
+            )
+    cls = max(votes, key=votes.__getitem__) if votes else 0
+    size = next((reps[i].size_m for i in order if reps[i].size_m[0] > 0), (0.0, 0.0, 0.0))
+    head = next((reps[i] for i in order if math.isfinite(reps[i].heading_rad)), None)
+    if head is None:
+        return cls, size, math.nan, -1.0
+    return cls, size, head.heading_rad, head.heading_variance
+
+
+class FusionEngine:
+    """Fuses the reports it is given at a time it is told (see module docstring)."""
+
+    def __init__(self, config: FusionConfig) -> None:
+        self.config = config
+        self.ids = IdentityKeeper(
+            hold_s=config.id_hold_s, gate_chi2=config.gate_chi2, gate_max_m=config.gate_max_m
+        )
+
+    def align(self, reports: list[ObjectReport], now_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity)."""
+        if not reports:
+            return np.zeros((0, 4)), np.zeros((0, 4, 4))
+        x = np.array([r.state for r in reports])
+        p = np.array([r.cov for r in reports])
+        dt = np.array([(now_ns - r.stamp_ns) * 1e-9 for r in reports])
+        vru = np.array([class_group(r.participant_class) == 2 for r in reports])
+        acc = np.where(vru, self.config.accel_sigma_vru_mps2, self.config.accel_sigma_vehicle_mps2)
+        return predict_cv(x, p, dt, acc)
+
+    def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
+        """One cycle over every live report; returns the fused objects at ``now_ns``."""
+        cfg = self.config
+        xs, ps = self.align(reports, now_ns)
+        classes = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
+        by_group: dict[tuple[int, str], list[int]] = {}
+        for i, r in enumerate(reports):
+            by_group.setdefault(r.group, []).append(i)
+        fx = np.zeros((0, 4))
+        fp = np.zeros((0, 4, 4))
+        fg = np.zeros(0, dtype=np.int64)
+        members: list[list[int]] = []
+        for group in sorted(by_group):
+            idx = np.array(by_group[group])
+            gx, gp, gg = xs[idx], ps[idx], classes[idx]
+            cost = gated_costs(
+                (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
+            )
+            rows, cols = assign(cost)
+            if len(rows):
+                nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
+                fx[rows], fp[rows] = nx, npp
+                fg[rows] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
+                for r, c in zip(rows, cols, strict=True):
+                    members[r].append(int(idx[c]))
+            new = np.setdiff1d(np.arange(len(idx)), cols)
+            fx = np.concatenate([fx, gx[new]])
+            fp = np.concatenate([fp, gp[new]])
+            fg = np.concatenate([fg, gg[new]])
+            members.extend([[int(idx[c])] for c in new])
+        keys = [[reports[i].key for i in mem] for mem in members]
+        ids = self.ids.assign(keys, fx, fp, fg, now_ns)
+        sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
+        out = []
+        for k, mem in enumerate(members):
+            reps = [reports[i] for i in mem]
+            if len(mem) == 1:
+                r = reps[0]
+                attrs = (r.participant_class, r.size_m, r.heading_rad, r.heading_variance)
+                conf, trust = r.confidence, _fused_trust([r.trust])
+            else:
+                order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
+                attrs = _attributes(reps, order)
+                miss = 1.0
+                for r in reps:
+                    miss *= 1.0 - r.confidence
+                conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
+            out.append(
+                FusedObject(
+                    ids[k],
+                    fx[k],
+                    fp[k],
+                    tuple(keys[k]),
+                    frozenset(r.kind for r in reps),
+                    *attrs,
+                    conf,
+                    trust,
+                )
+            )
+        return out
