@@ -22,8 +22,9 @@ from vehicle_nodes.hdmap import load_map
 HARDWARE_DRIVERS = ('GnssDriver', 'NtripClient', 'CanBridge', 'RadioBridge', 'NtcipSignalSource',
                     'MqttUplink')  # fmt: skip
 # Inputs of the car stack that nothing in the simulator drives (yet): the by-wire gate's
-# command sources (a planner, the V2X emergency brake, a joystick) and its e-stop.
-EXTERNAL_INPUTS = {'control/command', 'control/estop', 'control/estop_reset'}
+# command sources (a planner, the V2X emergency brake, a joystick) and its e-stop; the
+# fusion's onboard objects (the simulator has no vehicle lidar).
+EXTERNAL_INPUTS = {'control/command', 'control/estop', 'control/estop_reset', 'perception/objects'}
 # Inputs of the RSU stack whose producers are not on main yet: georeferenced participants and
 # road events (the RSU area), the MAP source; an RSU has no odometry and sends no own BSM.
 RSU_PENDING_INPUTS = {
