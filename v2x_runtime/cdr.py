@@ -251,7 +251,7 @@ def _gen_serialize(store: Typestore, msgtype: str) -> tuple[str, dict[str, Any]]
                     2,
                 )
                 aligned = _align_write(src, size, aligned)
-            src.add('out += arr.tobytes()')
+            src.add('out += arr.data')  # the buffer itself: one copy, into out
             aligned = size if leaf.kind == 'prim_array' else min(size, 4)
         else:
             items = f'msg{leaf.path}'
@@ -279,7 +279,7 @@ def _as_array(value: Any, dtype: str) -> np.ndarray:
     """Numbers as a numpy array; bytes-like values are taken as they are (uint8 payloads)."""
     if isinstance(value, bytes | bytearray | memoryview):
         return np.frombuffer(value, dtype=dtype)
-    return np.asarray(value, dtype=dtype)
+    return np.ascontiguousarray(value, dtype=dtype)
 
 
 def _write_string(out: bytearray, text: str) -> None:

@@ -130,3 +130,12 @@ def test_big_endian_cdr_is_read_through_rosbags():
     assert data[1] == 0
     back = m.deserialize(data, msg.__msgtype__)
     assert (back.text, back.distance_m) == ('be', 2.5)
+
+
+def test_strided_and_list_arrays_serialise_like_contiguous_ones():
+    base = np.arange(32, dtype=np.float64)
+    strided = m.new('v2x_stack/msg/Participant', covariance=base[::2])
+    listed = m.new('v2x_stack/msg/Participant', covariance=list(base[::2]))
+    plain = m.new('v2x_stack/msg/Participant', covariance=base[::2].copy())
+    assert m.serialize(strided) == m.serialize(listed) == m.serialize(plain)
+    assert m.serialize(plain) == bytes(m.typestore().serialize_cdr(plain, plain.__msgtype__))
