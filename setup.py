@@ -58,6 +58,8 @@ setup(
         'websockets>=12',
         'pysnmp>=7.1',
     ],
-    extras_require={'test': ['pytest>=8', 'hypothesis>=6.90', 'ruff>=0.6', 'pygnssutils>=1.1']},
+    extras_require={
+        'test': ['pytest>=8', 'hypothesis>=6.90', 'ruff>=0.6', 'pygnssutils>=1.1', 'lanelet2>=1.2']
+    },
     entry_points={'console_scripts': ['v2x-stack = v2x_runtime.cli:main']},
 )

@@ -1,0 +1,1 @@
+"""Event detection: tracked participants on the lane map → road events (RSI)."""

@@ -1,0 +1,1 @@
+"""MAP: intersection geometry (HD map export) → IntersectionMap messages for MapData."""

@@ -1,0 +1,130 @@
+"""The vectorised lane lookup agrees with a plain per-lanelet projection; the event book's
+hysteresis holds for arbitrary on/off patterns."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from rsu_nodes.events.codes import EventKind
+from rsu_nodes.events.hysteresis import EventBook
+from rsu_nodes.events.lanes import ALIGNED_RAD, OPPOSED_RAD, LaneIndex
+from rsu_nodes.events.rules import Candidate
+from vehicle_nodes.hdmap.geometry import project, wrap_angle
+from vehicle_nodes.hdmap.loader import load_map
+
+MAP = Path(__file__).resolve().parents[3] / 'config' / 'maps' / 'intersection.osm'
+HD = load_map(MAP)
+INDEX = LaneIndex(HD)
+DRIVABLE = [ll for ll in HD.lanelets.values() if ll.drivable]
+
+
+def naive(x: float, y: float, yaw: float, margin_m: float):
+    """Angles to the lanes containing (x, y), with the lane edge moved in by ``margin_m``."""
+    inside = []
+    for ll in DRIVABLE:
+        pr = project(ll.centre_xy, ll.s_m, x, y)
+        if pr.distance_m <= ll.width_at(pr.s_m) / 2.0 - margin_m:
+            inside.append(abs(float(wrap_angle(yaw - pr.heading_rad))))
+    return inside
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-170, 170), st.floats(-170, 170), st.floats(-math.pi, math.pi))
+@example(-11.0, 1.0, 1.25)  # inside the junction, near a connector's edge
+def test_locate_matches_the_naive_projection(x, y, yaw):
+    """Away from lane edges (5 cm) and angle thresholds (0.01 rad) both must agree."""
+    fix = INDEX.locate(x, y, yaw)
+    surely_in = naive(x, y, yaw, 0.05)  # lanes the point is well inside
+    maybe_in = naive(x, y, yaw, -0.05)  # lanes it is inside or near the edge of
+    if surely_in:
+        assert fix.on_road
+    if not maybe_in:
+        assert not fix.on_road
+    if any(d < ALIGNED_RAD - 0.01 for d in surely_in):
+        assert fix.aligned
+    if not any(d < ALIGNED_RAD + 0.01 for d in maybe_in):
+        assert not fix.aligned
+    if surely_in and all(d > OPPOSED_RAD + 0.01 for d in maybe_in):
+        assert fix.opposed
+    if any(d < OPPOSED_RAD - 0.01 for d in surely_in):
+        assert not fix.opposed
+    if fix.approach >= 0:
+        assert fix.stop_dist_m >= 0.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=80))
+def test_book_follows_the_hysteresis_model(pattern):
+    """Reference model: pending from the first sighting, raised once it has lasted the raise
+    delay, dropped (pending or raised) after the clear delay without a sighting."""
+    raise_ns, clear_ns, dt_ns = 500_000_000, 300_000_000, 100_000_000
+    book = EventBook({EventKind.PEDESTRIAN: raise_ns / 1e9}, clear_ns / 1e9, 5.0)
+    state, first, last, ident = 'none', 0, 0, None
+    cand = [Candidate(EventKind.PEDESTRIAN, 1, (0.0, 0.0, 0.0), (0, 0, 0), 'p')]
+    for k, present in enumerate(pattern):
+        now = k * dt_ns
+        if present:
+            if state == 'none':
+                state, first = 'pending', now
+            last = now
+            if state == 'pending' and now - first >= raise_ns:
+                state = 'raised'
+        elif state != 'none' and now - last >= clear_ns:
+            state, ident = 'none', None
+        book.update(now, cand if present else [])
+        active = book.active()
+        assert bool(active) == (state == 'raised'), (k, state)
+        if active:
+            ident = ident or active[0].event_id
+            assert active[0].event_id == ident  # stable while it lasts
+
+
+def test_no_intersection_means_no_approaches():
+    road = LaneIndex(load_map(MAP.parent / 'road_segment.osm'))
+    assert road.approaches == []
+    fix = road.locate(500.0, -1.75, 0.0)
+    assert fix.on_road and fix.approach == -1 and np.isnan(fix.stop_dist_m)
+
+
+finite_or_not = st.one_of(
+    st.floats(-300, 300), st.sampled_from([math.nan, math.inf, -math.inf, 1e308])
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 255),
+            finite_or_not,
+            finite_or_not,
+            finite_or_not,
+            finite_or_not,
+        ),
+        max_size=30,
+    )
+)
+def test_detector_survives_arbitrary_participants(rows):
+    """Any ids, classes, NaN/inf/huge values: no exception, non-finite objects counted."""
+    from rsu_event_scenes import array
+
+    from rsu_nodes.events.node import EventDetector
+    from v2x_runtime.embedded import EmbeddedRuntime
+
+    rt = EmbeddedRuntime(seed=1, fail_fast=True)
+    node = rt.add_component(EventDetector, name='events', parameters={'pedestrian_after_s': 0.0})
+    for k in range(3):
+        rt.publish('/rsu/participants', array(k / 10, rows), at_ns=k * 100_000_000)
+    rt.run(duration_s=1.0)
+    rt.close()
+    nan = sum(1 for r in rows if not all(math.isfinite(v) for v in r[2:]))
+    huge = sum(
+        1 for r in rows if all(math.isfinite(v) for v in r[2:]) and max(map(abs, r[2:])) > 1e6
+    )
+    c = node.ctx.diagnostics.counters
+    assert (c['rejected.nan_position'], c['rejected.out_of_range']) == (3 * nan, 3 * huge)
+    assert node.ctx.diagnostics.counters['received'] == 3
