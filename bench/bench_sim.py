@@ -8,7 +8,9 @@ Cases (each in its own process, so peak RSS is its own):
   everything recorded to MCAP (lidar excepted, as by default). Target >= 10x real time.
 - ``dense``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a 300 m-arm junction.
   Target >= 1x real time.
-Car and RSU stacks run when config/car.yaml / rsu.yaml exist; their state is printed.
+- ``default_no_stacks``: the default scenario without the car and RSU stacks (what the
+  simulator itself costs). The other runner cases run the shipped stacks (config/sim_car.yaml
+  in every connected vehicle, config/sim_rsu.yaml in every RSU); their size is printed.
 
     /work/venv/bin/python bench/bench_sim.py [--duration 60]
 """
@@ -77,13 +79,18 @@ def case_world_only(duration_s: float) -> dict:
     }
 
 
-def case_run(sets: dict, duration_s: float) -> dict:
+def case_run(sets: dict, duration_s: float, stacks: bool = True) -> dict:
     from sim_nodes.runner import run_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         cpu0 = cpu_s()
         result = run_scenario(
-            'default', out_dir=Path(tmp) / 'run', sets=sets, progress=False, duration_s=duration_s
+            'default',
+            out_dir=Path(tmp) / 'run',
+            sets=sets,
+            progress=False,
+            duration_s=duration_s,
+            stacks=stacks,
         )
         cpu = cpu_s() - cpu0  # with set-up and the report's figures, printed apart
         bag_mb = sum(f.stat().st_size for f in (Path(tmp) / 'run' / 'bag').iterdir()) / 1e6
@@ -105,7 +112,9 @@ def child(case: str, duration_s: float) -> None:
     if case == 'world_only':
         out = case_world_only(duration_s)
     else:
-        out = case_run({} if case == 'default' else DENSE, duration_s)
+        out = case_run(
+            {} if case.startswith('default') else DENSE, duration_s, case != 'default_no_stacks'
+        )
     out['peak_rss_mb'] = round(peak_mb(), 1)
     print(json.dumps(out))
 
@@ -119,7 +128,7 @@ def main() -> None:
         child(args.case, args.duration)
         return
     results = {}
-    for case in ('world_only', 'default', 'dense'):
+    for case in ('world_only', 'default_no_stacks', 'default', 'dense'):
         proc = subprocess.run(
             [sys.executable, __file__, '--case', case, '--duration', str(args.duration)],
             capture_output=True,
@@ -132,7 +141,7 @@ def main() -> None:
     base_rtf = base['simulated_s'] / base['wall_s']
     base_cpu_rtf = base['simulated_s'] / base['cpu_s']
     print(
-        f'{"case":<11} {"vehicles":>8} {"sim s":>6} {"wall s":>7} {"RTF wall":>9} {"vs world":>9} '
+        f'{"case":<17} {"vehicles":>8} {"sim s":>6} {"wall s":>7} {"RTF wall":>9} {"vs world":>9} '
         f'{"cpu s":>6} {"RTF cpu":>8} {"vs world":>9} {"peak MB":>8}  target'
     )
     for case, r in results.items():
@@ -148,7 +157,7 @@ def main() -> None:
             )
         )
         print(
-            f'{case:<11} {r["vehicles"]:>8} {r["simulated_s"]:>6.0f} {r["wall_s"]:>7.2f} '
+            f'{case:<17} {r["vehicles"]:>8} {r["simulated_s"]:>6.0f} {r["wall_s"]:>7.2f} '
             f'{rtf:>8.1f}x {rtf / base_rtf:>9.2f} {r["cpu_s"]:>6.1f} {cpu_rtf:>7.1f}x '
             f'{cpu_rtf / base_cpu_rtf:>9.2f} {r["peak_rss_mb"]:>8.0f}  {verdict}'
         )

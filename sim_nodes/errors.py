@@ -28,3 +28,7 @@ class MapError(SimError):
 
 class RunError(SimError):
     """A run that cannot start (missing output directory, unknown scenario name, ...)."""
+
+
+class StackError(SimError):
+    """A shipped car/RSU topology that does not build: the file, the component and why."""

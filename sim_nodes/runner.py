@@ -23,13 +23,20 @@ from sim_nodes.errors import RunError
 from sim_nodes.report import html as report_html
 from sim_nodes.report import plots
 from sim_nodes.report.checks import Check, evaluate, passed
+from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.metrics import compute_metrics
 from sim_nodes.report.probe import Probe
 from sim_nodes.scenarios import expand_sweeps, list_scenarios, load_scenario
 from sim_nodes.scenarios.shared import shared_scenario
 from sim_nodes.sensors.lidar_component import RoadsideLidars
 from sim_nodes.sensors.vehicle_sensors import VehicleSensors
-from sim_nodes.stacks import StackReport, build_stacks, read_topology
+from sim_nodes.stacks import (
+    StackReport,
+    build_stacks,
+    read_topology,
+    scenario_parameters,
+    stack_map,
+)
 from sim_nodes.world.component import WorldComponent
 from sim_nodes.world.warning_markers import WarningMarkers
 from v2x_runtime.embedded import EmbeddedRuntime
@@ -117,22 +124,12 @@ def run_scenario(
     root_logger = logging.getLogger('v2x')
     root_logger.addHandler(failures)
     stack_report = StackReport()
+    lane_map = stack_map(built, out) if stacks else None
     try:
         for cls, name in SIM_COMPONENTS:
             runtime.add_component(cls, name=name, namespace='/sim', parameters=params)
         if stacks:
-            build_stacks(
-                runtime,
-                read_topology(scenario.car_topology, stack_report),
-                built.connected(),
-                stack_report,
-            )
-            build_stacks(
-                runtime,
-                read_topology(scenario.rsu_topology, stack_report),
-                [r.name for r in scenario.rsus if r.stack],
-                stack_report,
-            )
+            add_stacks(runtime, built, lane_map, stack_report)
         warning_topics = sorted(
             t for t, info in runtime.topics.items() if info.msgtype == 'v2x_stack/msg/Warning'
         )
@@ -147,6 +144,13 @@ def run_scenario(
         probe = Probe(
             set(built.connected()), {r.name for r in scenario.rsus}, LocalFrame(lat, lon, h)
         )
+        probe.sensor_poses = {
+            f'{r.name}_lidar': (r.position_m[0], r.position_m[1], r.lidar.yaw_rad)
+            for r in scenario.rsus
+            if r.lidar is not None
+        }
+        if lane_map is not None:
+            probe.lane_truth = LaneTruth(built.network, built.vehicles, lane_map.lanelet_ids)
         probe.attach(runtime)
         runtime.record(out / 'bag', topics=_recorded_topics(runtime, scenario.record_lidar))
         sim_s = duration_s if duration_s is not None else scenario.duration_s
@@ -182,6 +186,27 @@ def run_scenario(
     }
     (out / 'report.html').write_text(report_html.render(metrics, checks, figures), encoding='utf-8')
     return RunResult(scenario.name, out, metrics, checks, interrupted)
+
+
+def add_stacks(runtime: EmbeddedRuntime, built: Any, lane_map: Any, report: StackReport) -> None:
+    """The car topology in every connected vehicle, the RSU topology in every RSU with a
+    stack, with the scenario's map and origin imposed (shipped topologies strictly)."""
+    scenario = built.scenario
+    imposed = scenario_parameters(scenario, lane_map)
+    build_stacks(
+        runtime,
+        read_topology(scenario.car_topology, report),
+        built.connected(),
+        report,
+        imposed=imposed,
+    )
+    build_stacks(
+        runtime,
+        read_topology(scenario.rsu_topology, report),
+        [r.name for r in scenario.rsus if r.stack],
+        report,
+        imposed=imposed,
+    )
 
 
 def _recorded_topics(runtime: EmbeddedRuntime, record_lidar: bool) -> list[str]:

@@ -1,22 +1,43 @@
-"""The car and RSU stacks inside a simulation: topologies built per namespace, leniently.
+"""The car and RSU stacks inside a simulation: topologies built per namespace.
 
 Each connected vehicle runs the car topology in ``/<vehicle>`` and each RSU with ``stack:
-true`` the rsu topology in ``/<rsu>``. Other areas fill those topologies over time, so a
-missing file, an empty one or a component that cannot be imported or constructed is not
-fatal here: it is skipped and reported (the run report lists it), everything else runs.
+true`` the RSU topology in ``/<rsu>`` (defaults ``config/sim_car.yaml`` and
+``config/sim_rsu.yaml``: the real stacks without the hardware drivers whose topics the
+simulator publishes). A shipped topology (a file under ``config/``) is built strictly: a
+component that cannot be imported or constructed fails the run with the file, component and
+cause. A topology given by path elsewhere (an experiment) is built leniently: what does not
+build is skipped and listed in the report, the rest runs.
+
+The scenario sets the parameters that must agree with the world: a component whose
+parameters in the topology name ``map_file``, ``origin_lat_deg``/``origin_lon_deg``/
+``origin_alt_m``, ``imu_rate_hz`` or ``ref_lat_deg``/``ref_lon_deg`` gets the world's Lanelet2
+map, the scenario's GNSS origin (also the reference point) and its IMU rate instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from geo.local_frame import LocalFrame
+from sim_nodes.errors import StackError
 from v2x_runtime.errors import TopologyError
 from v2x_runtime.topology import Topology, parse_topology
+
+SCENARIO_PARAMETERS = (
+    'map_file',
+    'origin_lat_deg',
+    'origin_lon_deg',
+    'origin_alt_m',
+    'imu_rate_hz',
+    'ref_lat_deg',
+    'ref_lon_deg',
+)
+MAP_FILE_NAME = 'map.osm'
 
 
 @dataclass
@@ -25,47 +46,121 @@ class StackReport:
     skipped: list[str] = field(default_factory=list)  # "what: why"
 
 
+@dataclass(frozen=True)
+class StackMap:
+    """The Lanelet2 file the stacks load and each world lane's lanelet id in it."""
+
+    path: Path
+    lanelet_ids: dict[str, int]
+
+
 def topology_path(name_or_path: str) -> Path:
     from v2x_runtime.cli import find_config
 
     return find_config(name_or_path)
 
 
-def read_topology(name_or_path: str, report: StackReport) -> Topology | None:
+def is_shipped(path: Path) -> bool:
+    """A topology of the package's ``config/`` (built strictly)."""
+    from v2x_runtime.resources import config_dir
+
+    try:
+        return path.resolve().parent == config_dir().resolve()
+    except OSError:
+        return False
+
+
+def read_topology(
+    name_or_path: str, report: StackReport, *, strict: bool | None = None
+) -> Topology | None:
+    """The topology, or None (reported) when lenient and it is absent, empty or invalid."""
     path = topology_path(name_or_path)
+    strict = is_shipped(path) if strict is None else strict
+
+    def problem(text: str) -> None:
+        if strict:
+            raise StackError(text)
+        report.skipped.append(text)
+
     if not path.exists():
-        report.skipped.append(f'{path}: not present (stacks of this kind do not run)')
+        problem(f'{path}: not present (stacks of this kind do not run)')
         return None
     try:
         data = yaml.safe_load(path.read_text(encoding='utf-8'))
+        if isinstance(data, dict) and data.get('processes') == {}:
+            report.skipped.append(f'{path}: no components yet (an empty stack)')
+            return None
         if not data or not data.get('processes'):
-            report.skipped.append(f'{path}: no processes yet')
+            problem(f'{path}: no processes')
             return None
         return parse_topology(data, path)
     except (OSError, yaml.YAMLError, TopologyError, AttributeError) as err:
-        report.skipped.append(f'{path}: unreadable topology: {err}')
+        problem(f'{path}: unreadable topology: {err}')
         return None
 
 
+def scenario_parameters(scenario: Any, stack_map: StackMap | None) -> dict[str, Any]:
+    """The values the scenario imposes on the stacks (map file, GNSS origin)."""
+    lat, lon, h = scenario.gnss.origin_deg
+    params: dict[str, Any] = {
+        'origin_lat_deg': lat,
+        'origin_lon_deg': lon,
+        'origin_alt_m': h,
+        'imu_rate_hz': scenario.imu.rate_hz,
+        'ref_lat_deg': lat,  # the map frame's origin: the generated junction's centre
+        'ref_lon_deg': lon,
+    }
+    if stack_map is not None:
+        params['map_file'] = str(stack_map.path)
+    return params
+
+
 def build_stacks(
-    runtime: Any, topology: Topology | None, namespaces: Iterable[str], report: StackReport
+    runtime: Any,
+    topology: Topology | None,
+    namespaces: Iterable[str],
+    report: StackReport,
+    *,
+    imposed: Mapping[str, Any] | None = None,
+    strict: bool | None = None,
 ) -> None:
-    """Add every component that can be built, once per namespace."""
+    """Add the topology's components once per namespace (strict: any failure raises)."""
     if topology is None:
         return
+    strict = is_shipped(topology.path) if strict is None else strict
+    imposed = imposed or {}
     for ns in namespaces:
         for process, spec in topology.components():
             where = f'{topology.path}: processes.{process.name}.components.{spec.name} in /{ns}'
+            params = {**spec.parameters}
+            params.update({k: v for k, v in imposed.items() if k in spec.parameters})
             try:
                 cls = spec.load_class()
                 runtime.add_component(
                     cls,
                     name=spec.name,
                     namespace=f'/{ns}',
-                    parameters=spec.parameters,
+                    parameters=params,
                     remappings=spec.remappings,
                 )
-            except Exception as err:  # a broken plugin must not stop the simulation
+            except Exception as err:  # lenient: a broken experimental plugin is skipped
+                if strict:
+                    raise StackError(f'{where}: {type(err).__name__}: {err}') from err
                 report.skipped.append(f'{where}: {type(err).__name__}: {err}')
                 continue
             report.built.append(f'/{ns}/{spec.name}')
+
+
+def stack_map(built: Any, directory: Path) -> StackMap:
+    """The map the stacks load: the scenario's Lanelet2 file, or the generated world written
+    as one (``<directory>/map.osm``, lat/lon about the scenario's GNSS origin)."""
+    scenario = built.scenario
+    if scenario.map.kind == 'lanelet2':
+        ids = {lid: int(lid.removesuffix('_after')) for lid in built.network.lanes}
+        return StackMap((scenario.file.parent / scenario.map.path).resolve(), ids)
+    from sim_nodes.world.lanelet2_export import write_lanelet2
+
+    path = directory / MAP_FILE_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids = write_lanelet2(built.network, path, LocalFrame(*scenario.gnss.origin_deg))
+    return StackMap(path.resolve(), ids)

@@ -51,6 +51,14 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
             expect.max_positioning_error_p95_m,
             upper=True,
         )
+    if expect.min_lane_match_ratio >= 0:
+        lanes = metrics.get('map_matching') or {}
+        bound(
+            'min_lane_match_ratio',
+            lanes.get('on_true_lane_ratio'),
+            expect.min_lane_match_ratio,
+            upper=False,
+        )
     warn = metrics['warnings']
     producing = bool(warn['topics'])
     if expect.no_warnings:

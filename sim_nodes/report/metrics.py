@@ -80,6 +80,18 @@ def warning_metrics(probe: Probe, events: Sequence[WorldEvent]) -> dict[str, Any
     }
 
 
+def _map_matching(probe: Probe) -> dict[str, Any] | None:
+    if not probe.topics.get('lanes'):
+        return None
+    n = probe.lane_epochs
+    return {
+        'epochs': n,
+        'on_true_lane_ratio': _r(probe.lane_hits / n) if n else None,
+        'off_map': probe.lane_off_map,
+        'topics': list(probe.topics['lanes']),
+    }
+
+
 def compute_metrics(
     *,
     scenario: Any,
@@ -131,7 +143,12 @@ def compute_metrics(
             'attempts': 0 if channel is None else channel.attempts,
             'delivered': 0 if channel is None else channel.delivered,
             'latency_ms': percentiles([x * 1000 for x in channel.latencies_s]) if channel else None,
+            'rsu_to_car_latency_ms': {
+                kind: percentiles([x * 1000 for x in values])
+                for kind, values in sorted(probe.e2e_latency_s.items())
+            },
         },
+        'map_matching': _map_matching(probe),
         'tracking': tracking,
         'tracking_topics': list(probe.topics.get('tracks', [])),
         'stacks': {'built': len(stacks.built), 'skipped': list(stacks.skipped)},

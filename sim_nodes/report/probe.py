@@ -2,12 +2,17 @@
 
 The probe only subscribes (``EmbeddedRuntime.subscribe``), it never publishes. Topics it
 looks for after the stacks are built:
-- ``v2x_stack/msg/Warning`` on any topic: the warnings of the vehicle whose namespace it is in;
+- ``v2x_stack/msg/Warning`` on any topic but the arbiter's relays (``hmi/``, ``*_log``): the
+  warnings of the vehicle whose namespace it is in;
 - ``nav_msgs/msg/Odometry`` / ``geometry_msgs/msg/PoseWithCovarianceStamped`` under
   ``/<vehicle>/localization/``: the fused position (map frame) compared with the truth;
-- ``v2x_stack/msg/ParticipantArray`` under ``/<rsu>/`` named like ``*track*`` or
-  ``*participants*`` in the map frame: the RSU's tracks, for MOTA / IDF1 (the hook for the
-  roadside perception; nothing matches until it publishes).
+- ``v2x_stack/msg/ParticipantArray`` on ``/<rsu>/rsu/participants`` (georeferenced, map
+  frame) or else ``/<rsu>/perception/objects`` (the tracker's, in the lidar frame, moved to
+  the map with the mount's true pose): the RSU's tracks, for MOTA / IDF1;
+- ``v2x_stack/msg/LanePosition`` on ``/<vehicle>/localization/lane``: the map matcher's lanelet,
+  scored against the true lanes (``lane_truth``) at the true position of the matched stamp;
+- ``/<rsu>/v2x/tx`` and ``/<vehicle>/v2x/rx`` (V2xFrame): end-to-end latency per message type,
+  reception stamp at the car minus the generation stamp of the same payload at the RSU.
 """
 
 from __future__ import annotations
@@ -19,11 +24,25 @@ from typing import Any
 import numpy as np
 
 from geo.local_frame import LocalFrame
+from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.mot_metrics import Frame
 from v2x_runtime import messages as m
 
 FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceStamped')
-TRACK_HINTS = ('track', 'participants')
+# an RSU's tracks: georeferenced participants when published, else the tracker's own output
+TRACK_TOPICS = ('rsu/participants', 'perception/objects')
+PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
+
+
+def _relayed_warning(topic: str) -> bool:
+    """The arbiter's re-publications of the applications' warnings (not counted twice)."""
+    return '/hmi/' in topic or topic.endswith('_log')
+
+
+LANE_TYPE = 'v2x_stack/msg/LanePosition'
+FRAME_TYPE = 'v2x_stack/msg/V2xFrame'
+MESSAGE_TYPES = {1: 'BSM', 2: 'MAP', 3: 'SPAT', 4: 'RSI', 5: 'RSM', 6: 'SSM'}
+TX_MEMORY_S = 5.0  # an RSU frame older than this is no longer matched to receptions
 
 
 @dataclass
@@ -55,6 +74,13 @@ class Probe:
     warnings: list[WarningRecord] = field(default_factory=list)
     track_frames: list[Frame] = field(default_factory=list)
     topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    lane_truth: LaneTruth | None = None
+    sensor_poses: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    lane_epochs: int = 0  # matcher outputs with a known true lane
+    lane_hits: int = 0  # ... on one of the true lanelets
+    lane_off_map: int = 0
+    e2e_latency_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    _rsu_tx: dict[bytes, tuple[float, int]] = field(default_factory=dict)
     last_truth_t: float = -1.0
     _next_plot: float = 0.0
     _ids: dict[str, int] = field(default_factory=dict)
@@ -69,19 +95,61 @@ class Probe:
                 )
         for topic, info in sorted(runtime.topics.items()):
             ns = topic.split('/')[1] if topic.count('/') >= 2 else ''
-            if info.msgtype == 'v2x_stack/msg/Warning':
+            if info.msgtype == 'v2x_stack/msg/Warning' and not _relayed_warning(topic):
                 self.topics['warnings'].append(topic)
                 runtime.subscribe(topic, info.msgtype, lambda msg, n=ns: self.on_warning(n, msg))
             elif info.msgtype in FUSED_TYPES and ns in self.connected and '/localization/' in topic:
                 self.topics['fused'].append(topic)
                 runtime.subscribe(topic, info.msgtype, lambda msg, n=ns: self.on_fused(n, msg))
-            elif (
-                info.msgtype == 'v2x_stack/msg/ParticipantArray'
-                and ns in self.rsus
-                and any(h in topic.rsplit('/', 1)[-1] for h in TRACK_HINTS)
-            ):
-                self.topics['tracks'].append(topic)
-                runtime.subscribe(topic, info.msgtype, self.on_tracks)
+        for rsu in sorted(self.rsus):
+            for relative in TRACK_TOPICS:  # the first one a component publishes
+                info = runtime.topics.get(f'/{rsu}/{relative}')
+                if info is not None and info.publishers and info.msgtype == PARTICIPANTS:
+                    self.topics['tracks'].append(f'/{rsu}/{relative}')
+                    runtime.subscribe(f'/{rsu}/{relative}', PARTICIPANTS, self.on_tracks)
+                    break
+
+        self._attach_stack_outputs(runtime)
+
+    def _attach_stack_outputs(self, runtime: Any) -> None:
+        for name in sorted(self.connected):
+            topic = f'/{name}/localization/lane'
+            info = runtime.topics.get(topic)
+            if info is not None and info.msgtype == LANE_TYPE and self.lane_truth is not None:
+                self.topics['lanes'].append(topic)
+                runtime.subscribe(topic, LANE_TYPE, lambda msg, n=name: self.on_lane(n, msg))
+            topic = f'/{name}/v2x/rx'
+            if topic in runtime.topics:
+                runtime.subscribe(topic, FRAME_TYPE, self.on_car_rx)
+        for rsu in sorted(self.rsus):
+            topic = f'/{rsu}/v2x/tx'
+            if topic in runtime.topics:
+                runtime.subscribe(topic, FRAME_TYPE, self.on_rsu_tx)
+
+    def on_lane(self, vehicle: str, msg: Any) -> None:
+        assert self.lane_truth is not None
+        truth = self.truth_at(vehicle, m.to_ns(msg.header.stamp) / 1e9)
+        if truth is None:
+            return
+        true_lanes = self.lane_truth.lanelets_at(vehicle, *truth)
+        if not true_lanes:
+            return
+        self.lane_epochs += 1
+        self.lane_hits += int(msg.lanelet_id in true_lanes)
+        self.lane_off_map += int(msg.lanelet_id < 0)
+
+    def on_rsu_tx(self, msg: Any) -> None:
+        t = m.to_ns(msg.header.stamp) / 1e9
+        self._rsu_tx[bytes(msg.payload)] = (t, int(msg.message_type))
+        if len(self._rsu_tx) > 4096:
+            self._rsu_tx = {k: v for k, v in self._rsu_tx.items() if v[0] > t - TX_MEMORY_S}
+
+    def on_car_rx(self, msg: Any) -> None:
+        sent = self._rsu_tx.get(bytes(msg.payload))
+        if sent is None:
+            return
+        kind = MESSAGE_TYPES.get(sent[1], f'type_{sent[1]}')
+        self.e2e_latency_s[kind].append(m.to_ns(msg.header.stamp) / 1e9 - sent[0])
 
     def on_truth(self, msg: Any) -> None:
         t = m.to_ns(msg.header.stamp) / 1e9
@@ -145,15 +213,23 @@ class Probe:
         )
 
     def on_tracks(self, msg: Any) -> None:
-        if msg.header.frame_id not in ('map', '/map') or not self.all_xy:
+        frame = msg.header.frame_id
+        if (frame not in ('map', '/map') and frame not in self.sensor_poses) or not self.all_xy:
             return
         _, truth = self.all_xy[-1]
+        xy = np.array([[p.position.x, p.position.y] for p in msg.participants]).reshape(-1, 2)
+        if frame in self.sensor_poses:  # the mount's true pose (georeferencing is not scored)
+            x0, y0, yaw = self.sensor_poses[frame]
+            c, s = np.cos(yaw), np.sin(yaw)
+            xy = np.column_stack(
+                [c * xy[:, 0] - s * xy[:, 1] + x0, s * xy[:, 0] + c * xy[:, 1] + y0]
+            )
         names = sorted(truth)
         self.track_frames.append(
             Frame(
                 [self._ids.get(n, i) for i, n in enumerate(names)],
                 np.array([truth[n] for n in names]).reshape(-1, 2),
                 [p.id for p in msg.participants],
-                np.array([[p.position.x, p.position.y] for p in msg.participants]).reshape(-1, 2),
+                xy,
             )
         )

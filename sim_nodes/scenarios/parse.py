@@ -331,6 +331,7 @@ def _expect(f: Fields) -> Expectation:
         min_red_light_violations=f.take_int('min_red_light_violations', -1),
         max_red_light_violations=f.take_int('max_red_light_violations', -1),
         max_positioning_error_p95_m=f.take_float('max_positioning_error_p95_m', -1.0),
+        min_lane_match_ratio=f.take_float('min_lane_match_ratio', -1.0, hi=1.0),
     )
     f.done()
     if out.no_warnings and out.warnings:

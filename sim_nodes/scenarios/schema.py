@@ -155,6 +155,7 @@ class Expectation:
     min_red_light_violations: int = -1
     max_red_light_violations: int = -1
     max_positioning_error_p95_m: float = -1.0
+    min_lane_match_ratio: float = -1.0  # car stacks' map matching on the true lane
 
 
 @dataclass(frozen=True)

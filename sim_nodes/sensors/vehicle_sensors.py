@@ -151,14 +151,16 @@ class VehicleSensors(Component):
         for j, (i, la, lo, al) in enumerate(
             zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True)
         ):
-            self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
             fix = self._fix_tpl(
                 header=m.header(now, self._gnss_frames[i]),
                 latitude=la,
                 longitude=lo,
                 altitude=al,
             )
+            # a receiver's epoch: position first, then velocity (GGA before VTG/RMC); a
+            # filter that aligns on the velocity then pairs it with this epoch's fix
             self.fix_pubs[i].publish(fix)
+            self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
         self.ctx.diagnostics.count('fixes', ok.size)
         self.ctx.diagnostics.count(
             'outage_epochs', int((~available & (self.truth[:, 7] > 0)).sum())
@@ -182,7 +184,10 @@ class VehicleSensors(Component):
             return
         cfg, rng = self.imu_cfg, self.ctx.random
         tr = self.truth[live]
-        speed, accel, yaw_rate = tr[:, 4], tr[:, 5], tr[:, 6]
+        accel, yaw_rate = tr[:, 5], tr[:, 6]
+        # the truth sample may be one world step old (as for GNSS): speed moved on to now
+        age = now / 1e9 - self.truth_t[live]
+        speed = np.maximum(tr[:, 4] + accel * age, 0.0)
         acc = np.column_stack([accel, speed * yaw_rate, np.full(live.size, GRAVITY_MPS2)])
         acc += self.accel_bias[live] + rng.normal(0.0, cfg.accel_noise_mps2, acc.shape)
         gyro = np.column_stack([np.zeros(live.size), np.zeros(live.size), yaw_rate])

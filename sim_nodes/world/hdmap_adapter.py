@@ -4,8 +4,10 @@ Each drivable lanelet becomes a ``Lane`` (id = lanelet id as text, resampled cen
 routing-graph successors, mean width, speed limit or 13.9 m/s when the map has none). A
 traffic light's stop line at the end of its lanelet makes the lanelets that follow it the
 signalised movements (``signal_group``, ``intersection_id`` of the light): entering them
-needs the group's green. A stop line inside a lanelet splits it there (``<id>`` up to the
-line, ``<id>_after`` beyond it, which then carries the group). Crosswalk lanelets become
+needs the group's green; a stop line at a lanelet's start signalises that lanelet itself
+(what ``lanelet2_export`` writes for the generated worlds). A stop line inside a lanelet
+splits it there (``<id>`` up to the line, ``<id>_after`` beyond it, which then carries the
+group). Crosswalk lanelets become
 ``Crosswalk``s (unsignalised unless a light regulates them). The map has no building
 footprints: radio obstruction and lidar occlusion by buildings are absent on such maps.
 """
@@ -61,6 +63,8 @@ def network_from_lanelet2(path: Path) -> LaneNetwork:
         stop = (
             ll.stop_line_s_m if light is not None and math.isfinite(ll.stop_line_s_m) else math.inf
         )
+        if light is not None and stop <= END_TOLERANCE_M:  # the light guards its own entry
+            group, iid = light.signal_group, light.intersection_id
         lid = str(ll.id)
         if stop < ll.s_m[-1] - END_TOLERANCE_M and stop > END_TOLERANCE_M:
             cut = int(np.searchsorted(ll.s_m, stop))

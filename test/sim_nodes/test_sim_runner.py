@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from sim_nodes.runner import run_all, run_scenario, summary_table
+from sim_nodes.stacks import StackReport, read_topology
 from v2x_runtime import messages as m
 from v2x_runtime.bag import BagReadReport, read_bag
 
@@ -27,12 +28,30 @@ def test_same_seed_gives_identical_metrics_and_bag(tmp_path):
     a.pop('timing')
     b.pop('timing')
     assert a == b
-    bags = [(r.bag / 'bag.mcap').read_bytes() for r in runs]
+    bags = [_bag_content(r.bag) for r in runs]
     assert bags[0] == bags[1]
     other = run_scenario(
         'default', out_dir=tmp_path / 'other', progress=False, duration_s=5.0, seed=7
     )
-    assert (other.bag / 'bag.mcap').read_bytes() != bags[0]
+    assert _bag_content(other.bag) != bags[0]
+
+
+def _bag_content(bag):
+    """Every record (topic, stamp, bytes); in diagnostics the wall-clock processing times some
+    components report (``*_ms``: the lidar detector's step times) are left out, the only
+    part of a run that is not a function of scenario and seed."""
+    out = []
+    for rec in read_bag(bag):
+        data = rec.data
+        if rec.topic.endswith('/diagnostics'):
+            msg = m.deserialize(data, 'diagnostic_msgs/msg/DiagnosticArray')
+            data = [
+                (st.name, st.level, st.message, [(kv.key, kv.value) for kv in st.values
+                                                 if not kv.key.split('.')[0].endswith('_ms')])
+                for st in msg.status
+            ]  # fmt: skip
+        out.append((rec.topic, rec.stamp_ns, data))
+    return out
 
 
 def test_bag_report_and_metrics_files(tmp_path):
@@ -75,8 +94,8 @@ def test_stacks_exchange_v2x_frames_through_the_channel(tmp_path):
     assert v2x['attempts'] > 500
     assert 0.9 < v2x['packet_delivery_ratio'] <= 1.0  # everyone is within 300 m
     assert 15 < v2x['latency_ms']['p50'] < 25
-    assert result.metrics['stacks']['built'] == result.metrics['actors']['connected']
-    assert any('rsu.yaml' in s for s in result.metrics['stacks']['skipped'])
+    rsu = len(read_topology('sim_rsu', StackReport()).components())
+    assert result.metrics['stacks']['built'] == result.metrics['actors']['connected'] + rsu
 
 
 def test_warnings_are_timed_against_the_conflict(tmp_path):
@@ -154,6 +173,9 @@ def test_ctrl_c_leaves_a_readable_bag_and_a_partial_report(tmp_path):
             'traffic.connected_ratio': 0.0,
             'vehicles[1].connected': False,
             'vehicles[2].connected': False,
+            # no RSU stack: a SIGINT that lands inside the lidar detector's native code can
+            # be lost (seen once in a full run)
+            'rsus[0].stack': False,
         },
     )
     assert result.interrupted and not result.passed

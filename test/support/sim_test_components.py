@@ -24,6 +24,9 @@ class Beacon(Component):
     def __init__(self, ctx: ComponentContext) -> None:
         super().__init__(ctx)
         rate = ctx.declare_parameter('rate_hz', 10.0, 'Send rate', range=(0.1, 10000.0))
+        self.message_type = ctx.declare_parameter(
+            'message_type', 1, 'V2xFrame message_type (1 BSM, 3 SPAT, 5 RSM)', range=(0, 6)
+        )
         self.pub = ctx.create_publisher('v2x/tx', 'v2x_stack/msg/V2xFrame', QOS_RELIABLE)
         self.sent = 0
         ctx.create_subscription('v2x/rx', 'v2x_stack/msg/V2xFrame', self.on_rx, QOS_RELIABLE)
@@ -39,9 +42,11 @@ class Beacon(Component):
             m.new(
                 'v2x_stack/msg/V2xFrame',
                 header=m.header(self.ctx.now_ns()),
-                message_type=1,
+                message_type=self.message_type,
                 source_id=self.ctx.namespace.strip('/'),
-                payload=np.array([self.sent % 256], np.uint8),
+                payload=np.frombuffer(
+                    f'{self.ctx.namespace}:{self.sent}'.encode(), np.uint8
+                ).copy(),
             )
         )
 

@@ -177,7 +177,10 @@ class Localizer:
         if not self.aligned:
             if speed >= self.cfg.align_min_speed_mps and self._last_fix is not None:
                 sigma = math.sqrt(max(float(np.trace(cov)), 1e-6)) / speed
-                self._align(self._last_fix[1], self._last_fix[2], math.atan2(v[1], v[0]), sigma)
+                t_fix, xy_fix, cov_fix = self._last_fix
+                xy_now = np.asarray(xy_fix, float) + v * (t_s - t_fix)  # the fix, at this epoch
+                heading = math.atan2(v[1], v[0])
+                self._align(xy_now, cov_fix, heading, sigma, speed_mps=speed)
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
         res = self.ekf.update_velocity(v, cov + np.eye(2) * 1e-4)
@@ -244,13 +247,23 @@ class Localizer:
         self._align(xy, cov, yaw, sigma)
         return Outcome.ACCEPTED
 
-    def _align(self, xy_ant: FloatArray, cov: FloatArray, yaw: float, yaw_sigma: float) -> None:
+    def _align(
+        self,
+        xy_ant: FloatArray,
+        cov: FloatArray,
+        yaw: float,
+        yaw_sigma: float,
+        *,
+        speed_mps: float | None = None,
+    ) -> None:
         lever = np.asarray(self.cfg.filter.lever_arm_m, float)
         c, s = math.cos(yaw), math.sin(yaw)
         base = np.asarray(xy_ant) - np.array(
             [c * lever[0] - s * lever[1], s * lever[0] + c * lever[1]]
         )
-        speed = self._speed[1] if self._speed is not None else 0.0
+        if speed_mps is None:  # no GNSS speed: the wheel speed if any (else standing)
+            speed_mps = self._speed[1] if self._speed is not None else 0.0
+        speed = speed_mps
         pos_sigma = math.sqrt(max(float(np.max(np.diag(cov))), 1e-6))
         self.ekf.initialise(float(base[0]), float(base[1]), yaw, speed,
                             (pos_sigma, pos_sigma, min(yaw_sigma, math.pi), 1.0))  # fmt: skip

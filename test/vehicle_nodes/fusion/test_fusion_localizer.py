@@ -183,3 +183,27 @@ def test_vehicle_status_stands_in_for_a_silent_imu():
     est = loc.estimate()
     j = round(est.t_s * 100)
     assert math.hypot(est.x_m - drive.truth[j, 0], est.y_m - drive.truth[j, 1]) < 1.0
+
+
+@pytest.mark.parametrize('velocity_first', [False, True])
+def test_alignment_on_gnss_velocity_uses_its_speed_and_epoch(velocity_first):
+    """Before any wheel speed, aligning on a GNSS velocity starts at that speed (not 0, which
+    then gates every later velocity), and a fix of the previous epoch is moved to the
+    velocity's epoch (a receiver may send velocity before position)."""
+    loc = Localizer()
+    v = np.array([12.0, 0.0])
+    cov = np.eye(2) * 0.02**2
+    for k in range(4):
+        t = 0.1 * k
+        xy = np.array([12.0 * t, 0.0])
+        if velocity_first:
+            loc.on_gnss_velocity(t, v, np.eye(2) * 0.03**2)
+            loc.on_gnss_position(t, xy, cov, FixKind.RTK_FIXED)
+        else:
+            loc.on_gnss_position(t, xy, cov, FixKind.RTK_FIXED)
+            loc.on_gnss_velocity(t, v, np.eye(2) * 0.03**2)
+    est = loc.estimate()
+    assert est is not None
+    assert est.speed_mps == pytest.approx(12.0, abs=0.1)
+    assert est.x_m == pytest.approx(12.0 * 0.3, abs=0.05)
+    assert est.y_m == pytest.approx(0.0, abs=0.05)
