@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger
-from v2x_runtime.parameters import ParameterValue
+from v2x_runtime.errors import ParameterError
+from v2x_runtime.parameters import ParameterSpec, ParameterValue, make_spec
 from v2x_runtime.qos import QosProfile
 
 Callback = Callable[[Any], None]
@@ -54,7 +55,10 @@ class ComponentContext(abc.ABC):
     diagnostics: Diagnostics
     random: np.random.Generator
 
-    @abc.abstractmethod
+    full_name: str
+    parameters: dict[str, ParameterSpec]  # declared so far, by name
+    _overrides: dict[str, Any]  # values the topology or command line set, by name
+
     def declare_parameter(
         self,
         name: str,
@@ -70,6 +74,36 @@ class ComponentContext(abc.ABC):
 
         Raises ParameterError when the override has the wrong type or is out of range.
         """
+        if name in self.parameters:
+            raise ParameterError(f'{self.full_name}: parameter {name} declared twice')
+        spec = make_spec(
+            name,
+            default,
+            description,
+            range=range,
+            choices=choices,
+            dynamic=dynamic,
+            on_change=on_change,
+        )
+        value = spec.validate(self._overrides[name]) if name in self._overrides else default
+        self.parameters[name] = spec
+        return self._bind_parameter(spec, value)
+
+    @abc.abstractmethod
+    def _bind_parameter(self, spec: ParameterSpec, value: ParameterValue) -> Any:
+        """Make a checked declaration live in the runtime; return the value the component gets.
+
+        ``value`` is the validated override, else the default.
+        """
+
+    def check_overrides(self) -> None:
+        """Raise ParameterError naming every override the component did not declare."""
+        unknown = sorted(set(self._overrides) - set(self.parameters))
+        if unknown:
+            raise ParameterError(
+                f'{self.full_name}: unknown parameter(s) {", ".join(unknown)}; '
+                f'declared: {", ".join(sorted(self.parameters)) or "none"}'
+            )
 
     @abc.abstractmethod
     def create_publisher(self, topic: str, msgtype: str, qos: QosProfile) -> Publisher: ...

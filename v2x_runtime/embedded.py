@@ -22,7 +22,7 @@ import logging
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from v2x_runtime.component import (
 )
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger, diagnostic_array
 from v2x_runtime.errors import ParameterError, RuntimeLayerError, TopologyError
-from v2x_runtime.parameters import ParameterSpec, ParameterValue, make_spec
+from v2x_runtime.parameters import ParameterSpec, ParameterValue
 from v2x_runtime.qos import QOS_RELIABLE, QosProfile
 
 NS_PER_S = 1_000_000_000
@@ -115,35 +115,9 @@ class _Context(ComponentContext):
         self.random = np.random.default_rng([runtime.seed, zlib.crc32(self.full_name.encode())])
         self.component: Component | None = None
 
-    def declare_parameter(
-        self,
-        name: str,
-        default: ParameterValue,
-        description: str,
-        *,
-        range: tuple[float, float] | None = None,
-        choices: Sequence[str] | None = None,
-        dynamic: bool = False,
-        on_change: Callable[[Any], None] | None = None,
-    ) -> Any:
-        if name in self.parameters:
-            raise ParameterError(f'{self.full_name}: parameter {name} declared twice')
-        spec = make_spec(
-            name,
-            default,
-            description,
-            range=range,
-            choices=choices,
-            dynamic=dynamic,
-            on_change=on_change,
-        )
-        self.parameters[name] = spec
-        value = spec.validate(self._overrides[name]) if name in self._overrides else default
-        self.values[name] = value
+    def _bind_parameter(self, spec: ParameterSpec, value: ParameterValue) -> Any:
+        self.values[spec.name] = value
         return value
-
-    def unknown_overrides(self) -> list[str]:
-        return sorted(set(self._overrides) - set(self.parameters))
 
     def create_publisher(self, topic: str, msgtype: str, qos: QosProfile) -> Publisher:
         resolved = self.resolve(topic)
@@ -217,12 +191,7 @@ class EmbeddedRuntime:
         if ctx.full_name in self.components:
             raise TopologyError(f'two components are named {ctx.full_name}')
         component = component_class(ctx)
-        unknown = ctx.unknown_overrides()
-        if unknown:
-            raise ParameterError(
-                f'{ctx.full_name}: unknown parameter(s) {", ".join(unknown)}; '
-                f'declared: {", ".join(sorted(ctx.parameters)) or "none"}'
-            )
+        ctx.check_overrides()
         ctx.component = component
         if self._diagnostics_enabled:
             self.declare_topic(

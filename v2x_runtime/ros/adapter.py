@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from v2x_runtime import messages as m
 from v2x_runtime.component import Callback, Component, ComponentContext, Endpoint, Publisher
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger, diagnostic_array
 from v2x_runtime.errors import MessageError, ParameterError, RuntimeLayerError
-from v2x_runtime.parameters import ParameterSpec, ParameterValue, make_spec
+from v2x_runtime.parameters import ParameterSpec, ParameterValue
 from v2x_runtime.qos import QOS_RELIABLE, QosProfile
 from v2x_runtime.ros.interop import ros_qos, rosidl_class
 from v2x_runtime.ros.logging_bridge import component_logger
@@ -121,30 +121,8 @@ class RosContext(ComponentContext):
         node.add_post_set_parameters_callback(self._parameters_changed)
 
     # --- parameters -------------------------------------------------------------
-    def declare_parameter(
-        self,
-        name: str,
-        default: ParameterValue,
-        description: str,
-        *,
-        range: tuple[float, float] | None = None,
-        choices: Sequence[str] | None = None,
-        dynamic: bool = False,
-        on_change: Callable[[Any], None] | None = None,
-    ) -> Any:
-        if name in self.parameters:
-            raise ParameterError(f'{self.full_name}: parameter {name} declared twice')
-        spec = make_spec(
-            name,
-            default,
-            description,
-            range=range,
-            choices=choices,
-            dynamic=dynamic,
-            on_change=on_change,
-        )
-        value = spec.validate(self._overrides[name]) if name in self._overrides else default
-        self.parameters[name] = spec
+    def _bind_parameter(self, spec: ParameterSpec, value: ParameterValue) -> Any:
+        name = spec.name
         initial: Any = value
         if isinstance(value, list) and not value:
             initial = parameter_type(spec)  # rclpy cannot infer the type of an empty list
@@ -160,9 +138,6 @@ class RosContext(ComponentContext):
         if declared.type_ == Parameter.Type.NOT_SET:
             return []
         return spec.validate(from_ros(declared.value))
-
-    def unknown_overrides(self) -> list[str]:
-        return sorted(set(self._overrides) - set(self.parameters))
 
     def _check_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Reject values the component's declaration forbids (rclpy checked type and range)."""
@@ -278,12 +253,7 @@ class ComponentNode:
                 self.node, overrides=parameters or {}, seed=seed, fail_fast=fail_fast
             )
             self.component = component_class(self.ctx)
-            unknown = self.ctx.unknown_overrides()
-            if unknown:
-                raise ParameterError(
-                    f'{self.ctx.full_name}: unknown parameter(s) {", ".join(unknown)}; '
-                    f'declared: {", ".join(sorted(self.ctx.parameters)) or "none"}'
-                )
+            self.ctx.check_overrides()
             self._diagnostics_pub = self.node.create_publisher(
                 rosidl_class(DIAGNOSTICS_TYPE), DIAGNOSTICS_TOPIC, ros_qos(QOS_RELIABLE)
             )
