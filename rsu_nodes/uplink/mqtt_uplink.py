@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 from rsu_nodes.uplink import payloads
 from rsu_nodes.uplink.outbox import Outbox
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
+from v2x_runtime.backoff import Backoff
 
 CONNACK_TIMEOUT_NS = 5_000_000_000
 
@@ -48,11 +49,13 @@ class MqttUplink(Component):
         self.max_in_flight = ctx.declare_parameter(
             'max_in_flight', 20, 'Unacknowledged publishes at once', range=(1, 65535)
         )
-        self.backoff_min_s = ctx.declare_parameter(
-            'reconnect_min_s', 0.5, 'First reconnect delay', range=(0.01, 60.0)
-        )
-        self.backoff_max_s = ctx.declare_parameter(
-            'reconnect_max_s', 30.0, 'Longest reconnect delay', range=(0.1, 3600.0)
+        self.backoff = Backoff(
+            ctx.declare_parameter(
+                'reconnect_min_s', 0.5, 'First reconnect delay', range=(0.01, 60.0)
+            ),
+            ctx.declare_parameter(
+                'reconnect_max_s', 30.0, 'Longest reconnect delay', range=(0.1, 3600.0)
+            ),
         )
         ctx.create_subscription(
             'rsu/participants', 'v2x_stack/msg/ParticipantArray', self.on_participants, QOS_SENSOR
@@ -69,7 +72,6 @@ class MqttUplink(Component):
         self.connected = False
         self.connecting_since_ns: int | None = None
         self.next_attempt_ns = 0
-        self.backoff_s = self.backoff_min_s
         self.last_participants_ns: int | None = None
         self.statuses: dict[str, Any] = {}
 
@@ -134,7 +136,7 @@ class MqttUplink(Component):
             return
         self.connected = True
         self.connecting_since_ns = None
-        self.backoff_s = self.backoff_min_s
+        self.backoff.reset()
         self.ctx.diagnostics.count('connects')
         self.ctx.logger.info(f'connected to mqtt://{self.host}:{self.port}')
 
@@ -154,8 +156,7 @@ class MqttUplink(Component):
         self.connected = False
         self.connecting_since_ns = None
         self.outbox.connection_lost()
-        self.next_attempt_ns = self.ctx.now_ns() + int(self.backoff_s * 1e9)
-        self.backoff_s = min(self.backoff_max_s, self.backoff_s * 2)
+        self.next_attempt_ns = self.ctx.now_ns() + int(self.backoff.next_delay_s() * 1e9)
 
     def spin(self) -> None:
         """Connect when due, move records from the outbox to the broker, run the client I/O."""

@@ -7,8 +7,9 @@ from typing import Any
 
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from v2x_runtime.backoff import Backoff
 from vehicle_nodes.gnss.errors import ConfigError
-from vehicle_nodes.gnss.link import Backoff, TransportLink
+from vehicle_nodes.gnss.link import TransportLink
 from vehicle_nodes.gnss.records import FixType, GnssFix
 from vehicle_nodes.gnss.ros_conversions import fix_to_navsatfix, fix_to_twist, heading_to_imu
 from vehicle_nodes.gnss.stream import NmeaStream

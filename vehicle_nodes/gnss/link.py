@@ -5,29 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from v2x_runtime.backoff import Backoff
 from vehicle_nodes.gnss.errors import NotReadyError, TransportError
 from vehicle_nodes.gnss.transports import Transport
-
-
-@dataclass
-class Backoff:
-    """Exponential back-off: initial, doubling, capped. ``reset`` after a success."""
-
-    initial_s: float = 0.5
-    maximum_s: float = 30.0
-    factor: float = 2.0
-    _next_s: float = field(init=False, default=0.0)
-
-    def __post_init__(self) -> None:
-        self._next_s = self.initial_s
-
-    def next_delay_s(self) -> float:
-        delay = self._next_s
-        self._next_s = min(self._next_s * self.factor, self.maximum_s)
-        return delay
-
-    def reset(self) -> None:
-        self._next_s = self.initial_s
 
 
 @dataclass

@@ -10,9 +10,10 @@ import numpy as np
 
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from v2x_runtime.backoff import Backoff
 from vehicle_nodes.gnss.errors import GnssError
 from vehicle_nodes.gnss.gga_writer import build_gga
-from vehicle_nodes.gnss.link import Backoff, TransportLink
+from vehicle_nodes.gnss.link import TransportLink
 from vehicle_nodes.gnss.records import FixType
 from vehicle_nodes.gnss.transports import make_transport
 from vehicle_nodes.ntrip.errors import ConfigError

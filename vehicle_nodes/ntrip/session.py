@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vehicle_nodes.gnss.link import Backoff
+from v2x_runtime.backoff import Backoff
 from vehicle_nodes.ntrip.errors import ProtocolError, SourceTableError
 from vehicle_nodes.ntrip.http import (
     ChunkedDecoder,

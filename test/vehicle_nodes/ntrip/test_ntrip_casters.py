@@ -11,8 +11,8 @@ import numpy as np
 import pyrtcm
 import pytest
 
+from v2x_runtime.backoff import Backoff
 from vehicle_nodes.gnss.gga_writer import build_gga
-from vehicle_nodes.gnss.link import Backoff
 from vehicle_nodes.gnss.nmea import parse_sentence
 from vehicle_nodes.gnss.records import Gga
 from vehicle_nodes.ntrip.crc24q import crc24q
