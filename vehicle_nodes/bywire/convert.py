@@ -17,17 +17,43 @@ from vehicle_nodes.bywire.values import Command, GateOutput, GateState, Status
 CONTROL_COMMAND = 'v2x_stack/msg/ControlCommand'
 VEHICLE_STATUS = 'v2x_stack/msg/VehicleStatus'
 
+# The fields a value shares with its message, by name, with the type each is read as. One
+# table per message serves both directions and both values carried in ControlCommand.
+_COMMAND_FIELDS: dict[str, type] = {
+    'acceleration_mps2': float,
+    'steering_angle_rad': float,
+    'gear': int,
+    'hazard_lights': bool,
+    'turn_left': bool,
+    'turn_right': bool,
+}
+_STATUS_FIELDS: dict[str, type] = {
+    'speed_mps': float,
+    'acceleration_mps2': float,
+    'yaw_rate_radps': float,
+    'steering_angle_rad': float,
+    'gear': int,
+    'mode': int,
+    'driver_override': bool,
+    'brake_applied': bool,
+    'lights': int,
+    'faults': int,
+}
+
+
+def _read(msg: Any, fields: dict[str, type]) -> dict[str, Any]:
+    return {name: kind(getattr(msg, name)) for name, kind in fields.items()}
+
+
+def _write(value: Any, fields: dict[str, type]) -> dict[str, Any]:
+    return {name: getattr(value, name) for name in fields}
+
 
 def command_from_msg(msg: Any) -> Command:
     return Command(
         source=str(msg.source),
         stamp_ns=m.to_ns(msg.header.stamp),
-        acceleration_mps2=float(msg.acceleration_mps2),
-        steering_angle_rad=float(msg.steering_angle_rad),
-        gear=int(msg.gear),
-        hazard_lights=bool(msg.hazard_lights),
-        turn_left=bool(msg.turn_left),
-        turn_right=bool(msg.turn_right),
+        **_read(msg, _COMMAND_FIELDS),
     )
 
 
@@ -36,45 +62,19 @@ def command_to_msg(cmd: Command, frame_id: str = 'base_link') -> Any:
         CONTROL_COMMAND,
         header=m.header(cmd.stamp_ns, frame_id),
         source=cmd.source,
-        acceleration_mps2=cmd.acceleration_mps2,
-        steering_angle_rad=cmd.steering_angle_rad,
-        gear=cmd.gear,
-        hazard_lights=cmd.hazard_lights,
-        turn_left=cmd.turn_left,
-        turn_right=cmd.turn_right,
+        **_write(cmd, _COMMAND_FIELDS),
     )
 
 
 def status_from_msg(msg: Any) -> Status:
-    return Status(
-        stamp_ns=m.to_ns(msg.header.stamp),
-        speed_mps=float(msg.speed_mps),
-        acceleration_mps2=float(msg.acceleration_mps2),
-        yaw_rate_radps=float(msg.yaw_rate_radps),
-        steering_angle_rad=float(msg.steering_angle_rad),
-        gear=int(msg.gear),
-        mode=int(msg.mode),
-        driver_override=bool(msg.driver_override),
-        brake_applied=bool(msg.brake_applied),
-        lights=int(msg.lights),
-        faults=int(msg.faults),
-    )
+    return Status(stamp_ns=m.to_ns(msg.header.stamp), **_read(msg, _STATUS_FIELDS))
 
 
 def status_to_msg(status: Status) -> Any:
     return m.new(
         VEHICLE_STATUS,
         header=m.header(status.stamp_ns, 'base_link'),
-        speed_mps=status.speed_mps,
-        acceleration_mps2=status.acceleration_mps2,
-        yaw_rate_radps=status.yaw_rate_radps,
-        steering_angle_rad=status.steering_angle_rad,
-        gear=status.gear,
-        mode=status.mode,
-        driver_override=status.driver_override,
-        brake_applied=status.brake_applied,
-        lights=status.lights,
-        faults=status.faults,
+        **_write(status, _STATUS_FIELDS),
     )
 
 
@@ -84,12 +84,7 @@ def gated_to_msg(out: GateOutput) -> Any:
         CONTROL_COMMAND,
         header=m.header(out.stamp_ns, 'base_link'),
         source=source,
-        acceleration_mps2=out.acceleration_mps2,
-        steering_angle_rad=out.steering_angle_rad,
-        gear=out.gear,
-        hazard_lights=out.hazard_lights,
-        turn_left=out.turn_left,
-        turn_right=out.turn_right,
+        **_write(out, _COMMAND_FIELDS),
     )
 
 
@@ -108,11 +103,6 @@ def gated_from_msg(msg: Any) -> GateOutput:
         stamp_ns=m.to_ns(msg.header.stamp),
         state=state,
         enable=enable,
-        acceleration_mps2=float(msg.acceleration_mps2),
-        steering_angle_rad=float(msg.steering_angle_rad),
-        gear=int(msg.gear),
-        hazard_lights=bool(msg.hazard_lights),
-        turn_left=bool(msg.turn_left),
-        turn_right=bool(msg.turn_right),
         source=source,
+        **_read(msg, _COMMAND_FIELDS),
     )
