@@ -7,26 +7,11 @@ and a sequence number for de-duplication.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from v2x_runtime import messages as m
-
-CLASS_NAMES = (
-    'unknown',
-    'car',
-    'truck',
-    'motorcycle',
-    'cyclist',
-    'pedestrian',
-    'obstacle',
-    'emergency',
-)
-
-
-def _num(value: float, digits: int = 3) -> float | None:
-    return round(float(value), digits) if math.isfinite(value) else None
+from v2x_runtime.json_values import PARTICIPANT_CLASSES, compact_json, number
 
 
 def _bearing_deg(heading_rad: float) -> float | None:
@@ -37,7 +22,7 @@ def _bearing_deg(heading_rad: float) -> float | None:
 
 
 def _dump(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(',', ':'), allow_nan=False).encode()
+    return compact_json(body).encode()
 
 
 def participants(msg: Any, rsu_id: str, seq: int) -> bytes:
@@ -49,17 +34,17 @@ def participants(msg: Any, rsu_id: str, seq: int) -> bytes:
             'participants': [
                 {
                     'id': int(p.id),
-                    'class': CLASS_NAMES[p.participant_class]
-                    if p.participant_class < len(CLASS_NAMES)
+                    'class': PARTICIPANT_CLASSES[p.participant_class]
+                    if p.participant_class < len(PARTICIPANT_CLASSES)
                     else 'unknown',
-                    'lat': _num(p.latitude_deg, 8),
-                    'lon': _num(p.longitude_deg, 8),
-                    'x': _num(p.position.x),
-                    'y': _num(p.position.y),
-                    'speed_mps': _num(math.hypot(p.velocity.x, p.velocity.y)),
+                    'lat': number(p.latitude_deg, 8),
+                    'lon': number(p.longitude_deg, 8),
+                    'x': number(p.position.x),
+                    'y': number(p.position.y),
+                    'speed_mps': number(math.hypot(p.velocity.x, p.velocity.y)),
                     'bearing_deg': _bearing_deg(p.heading_rad),
-                    'size_m': [_num(p.size.x), _num(p.size.y), _num(p.size.z)],
-                    'confidence': _num(p.confidence),
+                    'size_m': [number(p.size.x), number(p.size.y), number(p.size.z)],
+                    'confidence': number(p.confidence),
                 }
                 for p in msg.participants
             ],
@@ -78,9 +63,9 @@ def events(msg: Any, rsu_id: str, seq: int) -> bytes:
                     'id': int(e.id),
                     'event_type': int(e.event_type),
                     'sign_type': int(e.sign_type),
-                    'lat': _num(e.latitude_deg, 8),
-                    'lon': _num(e.longitude_deg, 8),
-                    'radius_m': _num(e.radius_m),
+                    'lat': number(e.latitude_deg, 8),
+                    'lon': number(e.longitude_deg, 8),
+                    'radius_m': number(e.radius_m),
                     'priority': int(e.priority),
                     'start_ns': m.to_ns(e.start_time),
                     'end_ns': m.to_ns(e.end_time),

@@ -6,13 +6,12 @@ update. Non-finite numbers (NaN, inf) become ``null``: JSON has no NaN.
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 import numpy as np
 
 from v2x_nodes.hmi.scene import LaneGeometry, Scene, Target
+from v2x_runtime.json_values import PARTICIPANT_CLASSES, compact_json, number
 
 PROTOCOL_VERSION = 1
 SOURCE_SELF = 1  # Participant.SOURCE_SELF
@@ -27,20 +26,6 @@ LIGHT_NAMES = (
     'yellow',
     'flashing_yellow',
 )
-CLASS_NAMES = (
-    'unknown',
-    'car',
-    'truck',
-    'motorcycle',
-    'cyclist',
-    'pedestrian',
-    'obstacle',
-    'emergency',
-)
-
-
-def _num(value: float, digits: int = 3) -> float | None:
-    return round(float(value), digits) if math.isfinite(value) else None
 
 
 def _points(xy: np.ndarray) -> list[list[float]]:
@@ -81,29 +66,29 @@ def state_message(scene: Scene, seq: int) -> dict[str, Any]:
         'type': 'state',
         'version': PROTOCOL_VERSION,
         'seq': seq,
-        't': _num(scene.t_s),
+        't': number(scene.t_s),
         'ego': None
         if ego is None
         else {
-            'x': _num(ego.x_m),
-            'y': _num(ego.y_m),
-            'yaw': _num(ego.yaw_rad, 4),
-            'speed': _num(ego.speed_mps),
-            'length': _num(ego.length_m),
-            'width': _num(ego.width_m),
+            'x': number(ego.x_m),
+            'y': number(ego.y_m),
+            'yaw': number(ego.yaw_rad, 4),
+            'speed': number(ego.speed_mps),
+            'length': number(ego.length_m),
+            'width': number(ego.width_m),
         },
         'targets': [
             {
                 'key': t.key,
                 'id': t.id,
                 'source_id': t.source_id,
-                'class': _name(CLASS_NAMES, t.participant_class),
-                'x': _num(t.x_m),
-                'y': _num(t.y_m),
-                'yaw': _num(t.yaw_rad, 4),
-                'speed': _num(t.speed_mps),
-                'length': _num(t.length_m),
-                'width': _num(t.width_m),
+                'class': _name(PARTICIPANT_CLASSES, t.participant_class),
+                'x': number(t.x_m),
+                'y': number(t.y_m),
+                'yaw': number(t.yaw_rad, 4),
+                'speed': number(t.speed_mps),
+                'length': number(t.length_m),
+                'width': number(t.width_m),
                 'trust': t.trust,
                 'warned': warning is not None and is_warned(t, warning.target_id),
             }
@@ -118,9 +103,9 @@ def state_message(scene: Scene, seq: int) -> dict[str, Any]:
                     {
                         'id': p.phase_id,
                         'light': _name(LIGHT_NAMES, p.light),
-                        'remaining': _num(p.remaining_s, 1),
-                        'min_remaining': _num(p.min_remaining_s, 1),
-                        'max_remaining': _num(p.max_remaining_s, 1),
+                        'remaining': number(p.remaining_s, 1),
+                        'min_remaining': number(p.min_remaining_s, 1),
+                        'max_remaining': number(p.max_remaining_s, 1),
                     }
                     for p in s.phases
                 ],
@@ -134,19 +119,19 @@ def state_message(scene: Scene, seq: int) -> dict[str, Any]:
             'level': warning.level,
             'level_name': warning.level_name,
             'target_id': warning.target_id,
-            'ttc': _num(warning.time_to_collision_s, 2),
-            'distance': _num(warning.distance_m, 1),
+            'ttc': number(warning.time_to_collision_s, 2),
+            'distance': number(warning.distance_m, 1),
             'text': warning.text,
         },
         'advice': None
         if advice is None
         else {
             'application': advice.application,
-            'min_speed': _num(advice.min_speed_mps, 2),
-            'max_speed': _num(advice.max_speed_mps, 2),
-            'recommended_speed': _num(advice.recommended_speed_mps, 2),
+            'min_speed': number(advice.min_speed_mps, 2),
+            'max_speed': number(advice.max_speed_mps, 2),
+            'recommended_speed': number(advice.recommended_speed_mps, 2),
             'stop': advice.stop,
-            'distance': _num(advice.distance_m, 1),
+            'distance': number(advice.distance_m, 1),
             'phase_id': advice.phase_id,
             'text': advice.text,
         },
@@ -168,4 +153,4 @@ def is_warned(target: Target, target_id: str) -> bool:
 
 def encode(message: dict[str, Any]) -> str:
     """Compact JSON; raises ValueError if a NaN slipped through (a bug, not bad input)."""
-    return json.dumps(message, separators=(',', ':'), allow_nan=False)
+    return compact_json(message)
