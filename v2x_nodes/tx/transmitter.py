@@ -60,18 +60,19 @@ class V2xTransmitter(Component):
         super().__init__(ctx)
         self.framer = declare_framer(ctx)
         self.station_id = station_id_parameter(ctx)
-        ref = (
-            ctx.declare_parameter('ref_lat_deg', 0.0, 'RSU reference latitude', range=(-90, 90)),
-            ctx.declare_parameter('ref_lon_deg', 0.0, 'RSU reference longitude', range=(-180, 180)),
-            ctx.declare_parameter('ref_alt_m', 0.0, 'RSU reference height (m)', range=(-400, 9000)),
-        )
-        self.ref = GeoPoint.from_degrees(*ref)
         origin = (
-            ctx.declare_parameter('origin_lat_deg', ref[0], 'map frame origin', range=(-90, 90)),
-            ctx.declare_parameter('origin_lon_deg', ref[1], 'map frame origin', range=(-180, 180)),
-            ctx.declare_parameter('origin_alt_m', ref[2], 'map origin height', range=(-400, 9000)),
+            ctx.declare_parameter('origin_lat_deg', 0.0, 'map frame origin', range=(-90, 90)),
+            ctx.declare_parameter('origin_lon_deg', 0.0, 'map frame origin', range=(-180, 180)),
+            ctx.declare_parameter('origin_alt_m', 0.0, 'map origin height', range=(-400, 9000)),
         )
         self.origin = LocalFrame(*origin)
+        # refPos of RSM/RSI/SSM: only where the RSU's reference is not the map origin
+        ref = (
+            ctx.declare_parameter('ref_lat_deg', origin[0], 'RSU reference', range=(-90, 90)),
+            ctx.declare_parameter('ref_lon_deg', origin[1], 'RSU reference', range=(-180, 180)),
+            ctx.declare_parameter('ref_alt_m', origin[2], 'RSU reference', range=(-400, 9000)),
+        )
+        self.ref = GeoPoint.from_degrees(*ref)
         self.participants_as = ctx.declare_parameter(
             'participants_as', 'rsm', 'rsu/participants sent as', choices=('rsm', 'ssm', 'both')
         )

@@ -83,6 +83,32 @@ def test_participants_become_rsm_and_ssm_once_per_cycle(mode, kinds) -> None:
         assert v['id'] == bytes.fromhex('00000000000000a1')
 
 
+@pytest.mark.parametrize(
+    ('ref', 'expected_deg'),
+    [
+        (REF, (31.2005, 121.5005, 4.0)),  # the RSU's own reference
+        ({}, (31.2, 121.5, 4.0)),  # not set: the map origin (origin_parameters)
+    ],
+)
+def test_rsm_reference_position_defaults_to_the_map_origin(ref, expected_deg) -> None:
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    rt.add_component(V2xTransmitter, name='v2x_tx', parameters={**ref, **origin_parameters()})
+    sent = []
+    rt.subscribe('/v2x/tx', FRAME, sent.append)
+    rt.start()
+    rt.publish(
+        '/rsu/participants',
+        m.new(ARRAY, header=m.header(NOW_NS, 'map'), participants=[participant(1, 5.0, -3.0)]),
+    )
+    rt.run(duration_s=0.05)
+    rt.close()
+    (rsm,) = decoded(sent, MessageKind.RSM)
+    lat, lon, alt = expected_deg
+    assert rsm['refPos']['lat'] == round(lat * 1e7)
+    assert rsm['refPos']['long'] == round(lon * 1e7)
+    assert rsm['refPos']['elevation'] == round(alt * 10)
+
+
 def test_map_repeats_at_its_rate() -> None:
     rt, _tx, sent = transmitter(map_rate_hz=1.0)
     rt.publish('/v2x/map_out', intersection_map(NOW_NS))
