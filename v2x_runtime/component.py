@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger
-from v2x_runtime.errors import ParameterError
+from v2x_runtime.errors import ParameterError, RuntimeLayerError
 from v2x_runtime.parameters import ParameterSpec, ParameterValue, make_spec
 from v2x_runtime.qos import QosProfile
 
@@ -37,13 +37,28 @@ class Endpoint:
 
 
 class Publisher(abc.ABC):
-    """Returned by ``create_publisher``; ``publish`` takes a typestore message."""
+    """Returned by ``create_publisher``; ``publish`` takes a typestore message.
 
-    topic: str
-    msgtype: str
+    Both runtimes refuse a message of another type than the one declared, the same way.
+    """
+
+    def __init__(self, topic: str, msgtype: str, owner: str) -> None:
+        self.topic = topic
+        self.msgtype = msgtype
+        self._owner = owner
+
+    def publish(self, message: Any) -> None:
+        """Send ``message``; raises RuntimeLayerError when its type is not the declared one."""
+        if getattr(message, '__msgtype__', None) != self.msgtype:
+            raise RuntimeLayerError(
+                f'{self._owner}: publishing {getattr(message, "__msgtype__", type(message))} '
+                f'on {self.topic}, declared as {self.msgtype}'
+            )
+        self._send(message)
 
     @abc.abstractmethod
-    def publish(self, message: Any) -> None: ...
+    def _send(self, message: Any) -> None:
+        """Hand a message of the declared type to the runtime."""
 
 
 class ComponentContext(abc.ABC):

@@ -76,17 +76,10 @@ class _Topic:
 
 class _EmbeddedPublisher(Publisher):
     def __init__(self, runtime: EmbeddedRuntime, topic: str, msgtype: str, owner: str) -> None:
+        super().__init__(topic, msgtype, owner)
         self._runtime = runtime
-        self.topic = topic
-        self.msgtype = msgtype
-        self._owner = owner
 
-    def publish(self, message: Any) -> None:
-        if getattr(message, '__msgtype__', None) != self.msgtype:
-            raise RuntimeLayerError(
-                f'{self._owner}: publishing {getattr(message, "__msgtype__", type(message))} '
-                f'on {self.topic}, declared as {self.msgtype}'
-            )
+    def _send(self, message: Any) -> None:
         self._runtime.publish(self.topic, message)
 
 

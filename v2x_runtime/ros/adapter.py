@@ -30,7 +30,7 @@ from rclpy.parameter import Parameter
 from v2x_runtime import messages as m
 from v2x_runtime.component import Callback, Component, ComponentContext, Endpoint, Publisher
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger, diagnostic_array
-from v2x_runtime.errors import MessageError, ParameterError, RuntimeLayerError
+from v2x_runtime.errors import MessageError, ParameterError
 from v2x_runtime.parameters import ParameterSpec, ParameterValue
 from v2x_runtime.qos import QOS_RELIABLE, QosProfile
 from v2x_runtime.ros.interop import ros_qos, rosidl_class
@@ -45,17 +45,10 @@ class RosPublisher(Publisher):
     """Publishes typestore messages as CDR bytes through an rclpy publisher."""
 
     def __init__(self, ros_publisher: Any, topic: str, msgtype: str, owner: str) -> None:
+        super().__init__(topic, msgtype, owner)
         self._pub = ros_publisher
-        self.topic = topic
-        self.msgtype = msgtype
-        self._owner = owner
 
-    def publish(self, message: Any) -> None:
-        if getattr(message, '__msgtype__', None) != self.msgtype:
-            raise RuntimeLayerError(
-                f'{self._owner}: publishing {getattr(message, "__msgtype__", type(message))} '
-                f'on {self.topic}, declared as {self.msgtype}'
-            )
+    def _send(self, message: Any) -> None:
         self._pub.publish(m.serialize(message))
 
 
