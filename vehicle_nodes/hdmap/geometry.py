@@ -64,12 +64,11 @@ class Projection:
     heading_rad: float  # yaw of that segment
 
 
-def project(points: FloatArray, s_table: FloatArray, x: float, y: float) -> Projection:
-    """Project (x, y) onto the polyline: nearest foot point over all segments.
-
-    Points beyond the ends project onto the end segments' extensions only up to the end
-    point itself (arc length clamped), so ``distance_m`` grows off the ends.
-    """
+def _feet(
+    points: FloatArray, x: float, y: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per segment: direction d, squared length (1 for a zero-length one), (x, y) relative to
+    the segment start (px, py), and the clamped parameter t of the foot point (start + t d)."""
     a = points[:-1]
     d = points[1:] - a
     seg_len2 = np.einsum('ij,ij->i', d, d)
@@ -77,6 +76,16 @@ def project(points: FloatArray, s_table: FloatArray, x: float, y: float) -> Proj
     px = x - a[:, 0]
     py = y - a[:, 1]
     t = np.clip((px * d[:, 0] + py * d[:, 1]) / seg_len2, 0.0, 1.0)
+    return d, seg_len2, px, py, t
+
+
+def project(points: FloatArray, s_table: FloatArray, x: float, y: float) -> Projection:
+    """Project (x, y) onto the polyline: nearest foot point over all segments.
+
+    Points beyond the ends project onto the end segments' extensions only up to the end
+    point itself (arc length clamped), so ``distance_m`` grows off the ends.
+    """
+    d, seg_len2, px, py, t = _feet(points, x, y)
     fx = px - t * d[:, 0]
     fy = py - t * d[:, 1]
     dist2 = fx * fx + fy * fy
@@ -92,13 +101,7 @@ def project(points: FloatArray, s_table: FloatArray, x: float, y: float) -> Proj
 
 def polyline_distance(points: FloatArray, x: float, y: float) -> float:
     """Shortest distance from (x, y) to the polyline."""
-    a = points[:-1]
-    d = points[1:] - a
-    seg_len2 = np.einsum('ij,ij->i', d, d)
-    seg_len2 = np.where(seg_len2 > 0.0, seg_len2, 1.0)
-    px = x - a[:, 0]
-    py = y - a[:, 1]
-    t = np.clip((px * d[:, 0] + py * d[:, 1]) / seg_len2, 0.0, 1.0)
+    d, _, px, py, t = _feet(points, x, y)
     return float(np.sqrt(np.min((px - t * d[:, 0]) ** 2 + (py - t * d[:, 1]) ** 2)))
 
 
