@@ -43,13 +43,9 @@ def find_config(name_or_path: str) -> Path:
 
 
 def _add_topology_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        '--set',
-        action='append',
-        default=[],
-        metavar='COMPONENT.PARAM=VALUE',
-        help='override a parameter (value in YAML syntax); repeatable',
-    )
+    from v2x_runtime.topology import add_set_option
+
+    add_set_option(parser)
     parser.add_argument('--namespace', help="namespace of every component (default: the file's)")
     parser.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     parser.add_argument(

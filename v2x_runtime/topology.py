@@ -19,6 +19,7 @@ Every error names the file, the component and the field, and is raised at load.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import re
 from collections.abc import Mapping
@@ -209,6 +210,17 @@ def apply_overrides(topology: Topology, overrides: Mapping[str, Mapping[str, Any
     )
     return Topology(
         topology.path, topology.description, topology.namespace, processes, topology.record
+    )
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """``--set COMPONENT.PARAM=VALUE`` (repeatable), read by ``parse_set_options``."""
+    parser.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='COMPONENT.PARAM=VALUE',
+        help='override a parameter (value in YAML syntax); repeatable',
     )
 
 

@@ -37,7 +37,13 @@ from rclpy.utilities import remove_ros_args
 
 from v2x_runtime.errors import ParameterError, RuntimeLayerError, TopologyError
 from v2x_runtime.ros.adapter import ComponentNode
-from v2x_runtime.topology import ProcessSpec, Topology, load_topology, parse_set_options
+from v2x_runtime.topology import (
+    ProcessSpec,
+    Topology,
+    add_set_option,
+    load_topology,
+    parse_set_options,
+)
 
 SPIN_TIMEOUT_S = 0.1  # how often the loop looks at the stop flag (signal latency)
 EXIT_CONFIG = 2
@@ -55,13 +61,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument('--config', required=True, help='topology YAML (config/*.yaml)')
     parser.add_argument('--process', required=True, help='process of the topology to host')
-    parser.add_argument(
-        '--set',
-        action='append',
-        default=[],
-        metavar='COMPONENT.PARAM=VALUE',
-        help='override a parameter (value in YAML syntax); repeatable',
-    )
+    add_set_option(parser)
     parser.add_argument('--seed', type=int, default=0, help='seed of every ctx.random')
     parser.add_argument(
         '--executor', choices=('single', 'multi'), default='single', help='rclpy executor kind'
