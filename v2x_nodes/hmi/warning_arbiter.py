@@ -130,31 +130,26 @@ class WarningArbiter(Component):
                 time_to_collision_s=math.inf,
                 distance_m=math.nan,
             )
-        src = active.payload
-        return m.new(
-            WARNING,
-            header=m.header(now_ns, src.header.frame_id),
-            application=active.application,
-            level=src.level,
-            target_id=src.target_id,
-            time_to_collision_s=src.time_to_collision_s,
-            distance_m=src.distance_m,
-            text=src.text,
-        )
+        return _restamped(active, now_ns, active.payload.text)
 
     @staticmethod
     def _suppressed_message(cand: Candidate, now_ns: int) -> Any:
-        src = cand.payload
-        return m.new(
-            WARNING,
-            header=m.header(now_ns, src.header.frame_id),
-            application=cand.application,
-            level=src.level,
-            target_id=src.target_id,
-            time_to_collision_s=src.time_to_collision_s,
-            distance_m=src.distance_m,
-            text=f'[suppressed] {src.text}',
-        )
+        return _restamped(cand, now_ns, f'[suppressed] {cand.payload.text}')
+
+
+def _restamped(cand: Candidate, now_ns: int, text: str) -> Any:
+    """The candidate's warning, stamped now, under its application's name, with ``text``."""
+    src = cand.payload
+    return m.new(
+        WARNING,
+        header=m.header(now_ns, src.header.frame_id),
+        application=cand.application,
+        level=src.level,
+        target_id=src.target_id,
+        time_to_collision_s=src.time_to_collision_s,
+        distance_m=src.distance_m,
+        text=text,
+    )
 
 
 def _describe(cand: Candidate | None) -> str:
