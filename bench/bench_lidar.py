@@ -174,9 +174,9 @@ def main() -> None:
     # step by step on one frame: our step vs the open3d call for the same job
     xyz = frames[FRAMES // 2]
     roi_pts = xyz[pipeline.roi.mask(xyz)]
-    fg = roi_pts[pipeline.background.foreground_mask(roi_pts)]
-    h = pipeline.ground.height_above(fg)
-    obj = fg[pipeline.ground.object_mask(h)]
+    h = pipeline.ground.height_above(roi_pts)  # the pipeline's order: ground, then background
+    band = roi_pts[pipeline.ground.object_mask(h)]
+    obj = band[pipeline.background.foreground_mask(band)]
     labels, n = cluster_points(obj[:, :2], pipeline.config.cluster)
     pcd_roi = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(roi_pts.astype(np.float64)))
     pcd_obj = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(obj.astype(np.float64)))
@@ -194,12 +194,12 @@ def main() -> None:
     pairs = [
         (
             'static points out (ours: voxel background | o3d: voxel 0.1 m)',
-            lambda: pipeline.background.foreground_mask(roi_pts),
+            lambda: pipeline.background.foreground_mask(band),
             lambda: pcd_roi.voxel_down_sample(0.1),
         ),
         (
             'ground (ours: learned BEV surface | o3d: RANSAC plane)',
-            lambda: pipeline.ground.height_above(fg),
+            lambda: pipeline.ground.object_mask(pipeline.ground.height_above(roi_pts)),
             lambda: pcd_roi.segment_plane(distance_threshold=0.2, ransac_n=3, num_iterations=100),
         ),
         (
