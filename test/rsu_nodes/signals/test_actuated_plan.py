@@ -236,3 +236,65 @@ def test_bad_actuated_plan_fails_at_start(plan, match):
     rt = EmbeddedRuntime(seed=1)
     with pytest.raises(ParameterError, match=match):
         rt.add_component(SignalPlanSource, name='plan', parameters={'plan': plan})
+
+
+def _controller(stage_a: str) -> object:
+    from rsu_nodes.signals.actuated import ActuatedController, actuated_plan_from_dict
+
+    plan = actuated_plan_from_dict(
+        {
+            'detector_zones': {
+                'a': {'polygon_m': [0, 0, 10, 0, 10, 10, 0, 10]},
+                'b': {'polygon_m': [20, 0, 30, 0, 30, 10, 20, 10]},
+                'kerb': {'polygon_m': [40, 0, 50, 0, 50, 10, 40, 10], 'classes': ['pedestrian']},
+            },
+            'stages': [
+                {
+                    'min_green_s': 10,
+                    'max_green_s': 30,
+                    'passage_s': 3,
+                    'vehicle_groups': [1],
+                    'detectors': ['a'],
+                    'pedestrian_groups': [21],
+                    'walk_s': 6,
+                    'ped_clearance_s': 6,
+                    'ped_detectors': ['kerb'],
+                    'recall': stage_a,
+                },
+                {
+                    'min_green_s': 5,
+                    'max_green_s': 20,
+                    'passage_s': 2,
+                    'vehicle_groups': [2],
+                    'detectors': ['b'],
+                },
+            ],
+        }
+    )
+    return ActuatedController(plan)
+
+
+def test_late_walk_starts_at_once_when_it_fits_before_max_green():
+    c = _controller('min')
+    c.update(0.0, {})
+    c.update(4.0, {'kerb': 1})  # pedestrian arrives during A's green: walk now (4 + 12 <= 30)
+    c.update(4.1, {'b': 1})  # B calls: A may end, but not before the walk and its clearance
+    s = c.state()
+    assert s[21].light == 6 and s[21].start_s == pytest.approx(-0.1)  # walk from 4.0 s
+    assert s[21].min_end_s == s[21].max_end_s == pytest.approx(10.0 - 4.1)
+    assert s[1].min_end_s == pytest.approx(16.0 - 4.1)  # walk 4..10, flashing 10..16
+    c.update(16.5, {})
+    assert c.state()[1].light == 7  # gap-out at 16 (walk end), yellow
+
+
+def test_max_recall_runs_to_max_green_and_states_it():
+    c = _controller('max')
+    c.update(0.0, {})
+    c.update(1.0, {'b': 1})
+    s = c.state()
+    assert s[1].min_end_s == s[1].max_end_s == s[1].likely_end_s == pytest.approx(29.0)
+    assert s[1].confidence == 1.0
+    c.update(29.9, {})
+    assert c.state()[1].light == 6
+    c.update(30.1, {})
+    assert c.state()[1].light == 7
