@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from rsu_nodes.signals.actuated import ActuatedController, ActuatedPlan, actuated_plan_from_dict
+from rsu_nodes.signals.actuated import ActuatedController
+from rsu_nodes.signals.actuated_plan import ActuatedPlan, actuated_plan_from_dict
 from rsu_nodes.signals.plan import GroupState, PlanError, SignalPlan, plan_from_dict
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m

@@ -239,7 +239,8 @@ def test_bad_actuated_plan_fails_at_start(plan, match):
 
 
 def _controller(stage_a: str) -> object:
-    from rsu_nodes.signals.actuated import ActuatedController, actuated_plan_from_dict
+    from rsu_nodes.signals.actuated import ActuatedController
+    from rsu_nodes.signals.actuated_plan import actuated_plan_from_dict
 
     plan = actuated_plan_from_dict(
         {
