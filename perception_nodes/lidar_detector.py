@@ -25,6 +25,7 @@ from perception_nodes.lidar.pipeline import DetectionPipeline, PipelineConfig
 from perception_nodes.participants import (
     MARKER_ARRAY,
     PARTICIPANT_ARRAY,
+    MarkerThrottle,
     detections_to_msg,
     participant_markers,
 )
@@ -80,6 +81,10 @@ class LidarDetector(Component):
             'loop, clock reset); smaller steps back are rejected',
             range=(0.0, 1e6),
         )
+        self.marker_throttle = MarkerThrottle(
+            p('markers_period_s', 0.5, 'Markers at most this often (0: every frame)',
+              range=(0.0, 60.0))
+        )  # fmt: skip
         ego = p('ego_box_m', [0.0], 'Ego body cut-out x_min, x_max, y_min, y_max (m); [0] = none')
         if len(ego) not in (1, 4):
             raise ParameterError(
@@ -232,7 +237,12 @@ class LidarDetector(Component):
         diag.count('detections', len(det))
         out = detections_to_msg(det, stamp_ns=stamp_ns, frame_id=msg.header.frame_id)
         self.pub.publish(out)
-        self.markers.publish(participant_markers(out, namespace='lidar_detections'))
+        if self.marker_throttle.due(stamp_ns):
+            self.markers.publish(
+                participant_markers(
+                    out, namespace='lidar_detections', lifetime_s=self.marker_throttle.lifetime_s
+                )
+            )
 
     def on_watchdog(self) -> None:
         if self.last_arrival_ns is None or self.silent:

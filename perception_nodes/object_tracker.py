@@ -19,6 +19,7 @@ from perception_nodes.participants import (
     MARKER_ARRAY,
     PARTICIPANT_ARRAY,
     SOURCE_LIDAR,
+    MarkerThrottle,
     detection_set_from_msg,
     participant_markers,
     tracks_to_msg,
@@ -123,6 +124,10 @@ class ObjectTracker(Component):
             'clock reset); smaller steps back are rejected',
             range=(0.0, 1e6),
         )
+        self.marker_throttle = MarkerThrottle(
+            p('markers_period_s', 0.5, 'Markers at most this often (0: every frame)',
+              range=(0.0, 60.0))
+        )  # fmt: skip
         self.publish_tentative = p('publish_tentative', False, 'Also publish tentative tracks')
         self.tracker = MultiObjectTracker(self.config)
         self.frame_id: str | None = None
@@ -173,4 +178,9 @@ class ObjectTracker(Component):
         source = sources.pop() if len(sources) == 1 else SOURCE_LIDAR
         out = tracks_to_msg(tracks, stamp_ns=stamp_ns, frame_id=frame, source=source)
         self.pub.publish(out)
-        self.markers.publish(participant_markers(out, namespace='tracked_objects'))
+        if self.marker_throttle.due(stamp_ns):
+            self.markers.publish(
+                participant_markers(
+                    out, namespace='tracked_objects', lifetime_s=self.marker_throttle.lifetime_s
+                )
+            )

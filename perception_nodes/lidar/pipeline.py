@@ -122,27 +122,34 @@ class DetectionPipeline:
             was_learning = not self.background.ready
             if was_learning:
                 self.ground.accumulate(pts)
-            self.background.observe(pts)
-            if was_learning:
+                self.background.observe(pts)
                 if self.background.ready:
                     self.ground.finish()
                     self.ground.refine(pts)
                 times['background'] = (time.perf_counter() - t1) * 1e3
                 return self._empty(counts, times, learning=True)
-            pts = np.compress(self.background.foreground_mask(pts), pts, axis=0)
-        counts['foreground'] = int(pts.shape[0])
-        t2 = time.perf_counter()
-        times['background'] = (t2 - t1) * 1e3
-
-        if self.background is None:
+        else:
             self.ground.estimate(pts)
+        # Ground first: the learned surface is a small grid (cache-resident) and leaves ~10 %
+        # of the points, so the background's random reads into its large voxel grid run on
+        # those only. Ground voxels of the background model are then never consulted, so its
+        # later updates observe the object band alone (cheaper, and the same foreground).
         heights = self.ground.height_above(pts)
         above = self.ground.object_mask(heights)
-        ground_z = (pts[:, 2] - heights)[above]
+        ground_z = np.compress(above, pts[:, 2] - heights)
         pts = np.compress(above, pts, axis=0)
         counts['objects'] = int(pts.shape[0])
+        t2 = time.perf_counter()
+        times['ground'] = (t2 - t1) * 1e3
+
+        if self.background is not None:
+            self.background.observe(pts)
+            fg = self.background.foreground_mask(pts)
+            pts = np.compress(fg, pts, axis=0)
+            ground_z = np.compress(fg, ground_z)
+        counts['foreground'] = int(pts.shape[0])
         t3 = time.perf_counter()
-        times['ground'] = (t3 - t2) * 1e3
+        times['background'] = (t3 - t2) * 1e3
 
         labels, n_clusters = cluster_points(pts[:, :2], self.config.cluster)
         if self.config.merge is not None:

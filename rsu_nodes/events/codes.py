@@ -1,8 +1,10 @@
 """Event kinds and their RSI codes (EventType of the GB/T 29100 table used by T/CSAE 53,
-SignType of GB 5768), priorities and zones. See docs/rsu.md for the table and its sources.
+SignType of GB 5768.2), priorities and zones. See docs/rsu.md for the table and its sources.
 
 Codes are parameters (``codes_<kind>: [event_type, sign_type]``) because the code table must
 match what the deployment's receivers expect; the defaults below are what we could source.
+A pair needs at least one non-zero member: an event with both 0 would travel as an RTS with
+no sign, which no receiver can show (GB 5768.2 sign numbers start at 1).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ DEFAULT_CODES: dict[EventKind, EventCode] = {
     EventKind.CONGESTION: EventCode(707, 0, 3, 0.0, 'congestion'),
     # sign 10 注意行人 (GB 5768 warning sign "watch for pedestrians") sent as RTSData
     EventKind.PEDESTRIAN: EventCode(0, 10, 6, 10.0, 'pedestrian on the carriageway'),
-    # no sourced code: set codes_obstacle at deployment (0, 0 is not a valid RSI entry)
-    EventKind.OBSTACLE: EventCode(0, 0, 5, 10.0, 'obstacle on the carriageway'),
+    # sign 36 注意障碍物 (GB 5768.2 warning sign "obstacle") sent as RTSData; no GB/T 29100
+    # obstacle/debris event code could be confirmed
+    EventKind.OBSTACLE: EventCode(0, 36, 5, 10.0, 'obstacle on the carriageway'),
     # 901 车辆超速 (vehicle over speed)
     EventKind.SPEEDING: EventCode(901, 0, 4, 30.0, 'speeding vehicle'),
 }
@@ -52,6 +55,11 @@ def code_with(kind: EventKind, values: list[int]) -> EventCode:
     if len(values) != 2 or not all(0 <= v <= 65535 for v in values):
         raise EventConfigError(
             f'codes_{kind.value}: expected [event_type, sign_type] in 0..65535, got {values}'
+        )
+    if values[0] == 0 and values[1] == 0:
+        raise EventConfigError(
+            f'codes_{kind.value}: expected an event_type or a sign_type > 0, got {values} '
+            '(an RSI entry needs one of them)'
         )
     base = DEFAULT_CODES[kind]
     return EventCode(int(values[0]), int(values[1]), base.priority, base.radius_m, base.text)

@@ -53,7 +53,7 @@ def raised(out, text: str) -> list:
         (scenes.wrong_way, scenes.right_way, 5.0, 'wrong-way', 900, 0),
         (scenes.jam, scenes.free_flow, 24.0, 'congestion', 707, 0),
         (scenes.pedestrian_on_road, scenes.pedestrian_on_sidewalk, 4.0, 'pedestrian', 0, 10),
-        (scenes.debris, scenes.debris_off_road, 8.0, 'obstacle', 0, 0),
+        (scenes.debris, scenes.debris_off_road, 8.0, 'obstacle', 0, 36),
         (scenes.speeding, scenes.at_the_limit, 5.0, 'speeding', 901, 0),
     ],
 )
@@ -181,6 +181,7 @@ def test_stale_input_is_rejected():
         ({'map_file': '/nonexistent/map.osm'}, '/nonexistent/map.osm'),
         ({'codes_congestion': [707]}, 'codes_congestion'),
         ({'codes_speeding': [901, 70000]}, 'codes_speeding'),
+        ({'codes_obstacle': [0, 0]}, 'codes_obstacle'),
     ],
 )
 def test_bad_config_fails_at_start(params, match):
