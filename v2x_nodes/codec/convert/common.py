@@ -79,9 +79,14 @@ def cls(msgtype: str) -> Callable[..., Any]:
 
 
 def header(stamp_ns: int, frame_id: str) -> Any:
+    time_cls, header_cls = _header_classes()
     sec, nanosec = divmod(stamp_ns, 1_000_000_000)
-    stamp = cls('builtin_interfaces/msg/Time')(sec=sec, nanosec=nanosec)
-    return cls('std_msgs/msg/Header')(stamp=stamp, frame_id=frame_id)
+    return header_cls(time_cls(sec, nanosec), frame_id)  # field order of Header/Time
+
+
+@cache
+def _header_classes() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    return cls('builtin_interfaces/msg/Time'), cls('std_msgs/msg/Header')
 
 
 def point(x: float, y: float, z: float) -> Any:
