@@ -40,10 +40,11 @@ from v2x_nodes.radio.bridge import V2X_FRAME
 from v2x_nodes.rx import V2xReceiver
 from v2x_nodes.security import Algorithm, MessageSigner
 from v2x_nodes.security.pki import init_pki, issue_into, load_credentials
+from v2x_nodes.tx import DEFAULT_PSIDS
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
-PSID_BSM = 111
+PSID_BSM = DEFAULT_PSIDS[MessageKind.BSM]
 ROUNDS = 2
 BATCH = 200  # datagrams in flight at once (well inside the socket buffer)
 
