@@ -123,7 +123,7 @@ def _receive_once(datagrams: list[bytes], senders: int, **params) -> tuple[float
     rt.close()
     counters = dict(rx.ctx.diagnostics.counters)
     assert counters.get('accepted.bsm', 0) == len(datagrams), counters
-    return len(datagrams) / cpu, counters
+    return len(datagrams) / cpu, len(datagrams) / wall, counters
 
 
 def baseline_rates(bare: list[bytes]) -> tuple[float, float, float]:
