@@ -255,6 +255,7 @@ def rate(fn: Callable[[], Any], seconds: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seconds', type=float, default=1.5, help='time per comparison')
+    parser.add_argument('--only', default='', help='rows whose name contains this (e.g. BSM)')
     args = parser.parse_args()
     spec = load_schema().uper
     header = (
@@ -265,6 +266,8 @@ def main() -> int:
     print('-' * len(header))
     worst = 0.0
     for name, (kind, to_value, from_value) in _cases().items():
+        if args.only not in name:
+            continue
         value = to_value()
         data = uper.encode_frame(kind, value)
         if kind in uper.FRAME_ALTERNATIVES:

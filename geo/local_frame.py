@@ -36,6 +36,7 @@ class LocalFrame:
     h0_m: float = 0.0
     datum: Datum = Datum.WGS84
     _transformer: pyproj.Transformer = field(init=False, repr=False, compare=False)
+    _scalar: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         values = (self.lat0_deg, self.lon0_deg, self.h0_m)
@@ -47,6 +48,7 @@ class LocalFrame:
             float(self.lat0_deg), float(self.lon0_deg), float(self.h0_m), self.datum.ellps
         )
         object.__setattr__(self, '_transformer', transformer)
+        object.__setattr__(self, '_scalar', _scalar_constants(self))
 
     def to_enu(
         self, lat_deg: ArrayLike, lon_deg: ArrayLike, h_m: ArrayLike
@@ -66,10 +68,20 @@ class LocalFrame:
         return np.asarray(lat, float), np.asarray(lon, float), np.asarray(h, float)
 
     def enu_of(self, lat_deg: float, lon_deg: float, h_m: float) -> tuple[float, float, float]:
-        """One point → (east_m, north_m, up_m) as floats: the per-message path (~6 µs, where the
-        array form costs ~90 µs of argument checks for a single point). NaN in, NaN out."""
-        e, n, u = self._transformer.transform(float(lon_deg), float(lat_deg), float(h_m))
-        return float(e), float(n), float(u)
+        """One point → (east_m, north_m, up_m) as floats: the per-message path. The same
+        geodetic → ECEF → topocentric rotation as the PROJ pipeline, in plain float arithmetic
+        (~1 µs, where a PROJ call costs ~6 µs and the array form ~90 µs); the tests check it
+        against the pipeline. NaN in, NaN out."""
+        a, e2, x0, y0, z0, sp0, cp0, sl0, cl0 = self._scalar
+        phi, lam = math.radians(lat_deg), math.radians(lon_deg)
+        sp, cp = math.sin(phi), math.cos(phi)
+        n = a / math.sqrt(1.0 - e2 * sp * sp)
+        r = (n + h_m) * cp
+        dx = r * math.cos(lam) - x0
+        dy = r * math.sin(lam) - y0
+        dz = (n * (1.0 - e2) + h_m) * sp - z0
+        t = cl0 * dx + sl0 * dy
+        return -sl0 * dx + cl0 * dy, cp0 * dz - sp0 * t, cp0 * t + sp0 * dz
 
     def geodetic_of(self, east_m: float, north_m: float, up_m: float) -> tuple[float, float, float]:
         """One ENU point → (lat_deg, lon_deg, h_m) as floats."""
@@ -77,3 +89,14 @@ class LocalFrame:
             float(east_m), float(north_m), float(up_m), direction='INVERSE'
         )
         return float(lat), float(lon), float(h)
+
+
+def _scalar_constants(frame: LocalFrame) -> tuple[float, ...]:
+    """(a, e², origin ECEF x, y, z, sin/cos of the origin latitude and longitude)."""
+    geod = pyproj.Geod(ellps=frame.datum.ellps)
+    a, e2 = float(geod.a), float(geod.es)
+    phi, lam = math.radians(frame.lat0_deg), math.radians(frame.lon0_deg)
+    sp, cp, sl, cl = math.sin(phi), math.cos(phi), math.sin(lam), math.cos(lam)
+    n = a / math.sqrt(1.0 - e2 * sp * sp)
+    r = (n + frame.h0_m) * cp
+    return a, e2, r * cl, r * sl, (n * (1.0 - e2) + frame.h0_m) * sp, sp, cp, sl, cl

@@ -33,7 +33,7 @@ from v2x_runtime.embedded import EmbeddedRuntime
 NOW_S = 1_780_000_000  # 2026-05-28, after the last leap second
 NOW_NS = NOW_S * 1_000_000_000
 ORIGIN = (31.2, 121.5, 4.0)  # map frame origin of both stacks (Shanghai)
-ALL_PSIDS = sorted(DEFAULT_PSIDS.values())
+ALL_PSIDS = sorted(set(DEFAULT_PSIDS.values()))
 FRAME = 'v2x_stack/msg/V2xFrame'
 
 

@@ -50,6 +50,8 @@ _TRUST_OF = {
     SecurityStatus.UNVERIFIED: TRUST_UNVERIFIED,
 }
 
+_ACCEPTED_KEY = {kind: f'accepted.{kind.name.lower()}' for kind in MessageKind}  # no per-frame f''
+
 
 class V2xReceiver(Component):
     """Verifies and decodes received frames into the project's typed messages."""
@@ -166,7 +168,7 @@ class V2xReceiver(Component):
             diag.reject(outputs.reason, outputs.detail)
             return
         accepted, publish = outputs
-        diag.count(f'accepted.{accepted.kind.name.lower()}')
+        diag.count(_ACCEPTED_KEY[accepted.kind])
         publish()
         self.pub_verified.publish(self._verified(frame, accepted))
 
@@ -220,7 +222,7 @@ class V2xReceiver(Component):
     def _check_participant(self, p: Any, now: int) -> Rejected | None:
         if not (math.isfinite(p.position.x) and math.isfinite(p.position.y)):
             return Rejected('no_position', f'participant {p.source_id}/{p.id}: position unknown')
-        stamp = m.to_ns(p.header.stamp)
+        stamp = p.header.stamp.sec * NS_PER_S + p.header.stamp.nanosec
         if now - stamp > self.max_age_ns or stamp - now > self.max_future_ns:
             return Rejected(
                 'stale', f'participant {p.source_id}/{p.id}: {(now - stamp) / 1e9:.3f} s old'
@@ -231,9 +233,10 @@ class V2xReceiver(Component):
         """Run the misbehaviour checker; count each flag as ``misbehaviour.<reason>``."""
         speed = math.hypot(p.velocity.x, p.velocity.y)
         heading = p.heading_rad if math.isfinite(p.heading_rad) else 0.0
+        stamp = p.header.stamp
         report = Report(
             sender,
-            m.to_ns(p.header.stamp) / NS_PER_S,
+            (stamp.sec * NS_PER_S + stamp.nanosec) / NS_PER_S,
             float(p.position.x),
             float(p.position.y),
             speed if math.isfinite(speed) else 0.0,

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     issue = sub.add_parser('issue', help='issue DIR/issued/NAME.cert and NAME.key.pem')
     issue.add_argument('directory', metavar='DIR', type=Path)
     issue.add_argument('--name', required=True, help='file name (and certificate name)')
-    issue.add_argument('--psid', required=True, help='comma-separated PSID/AIDs, e.g. 111,3618')
+    issue.add_argument('--psid', required=True, help='comma-separated PSID/AIDs, e.g. 0x20,0x82')
     issue.add_argument('--days', type=float, default=7.0, help='validity in days')
     issue.add_argument('--start', help='validity start, ISO 8601 (default: now)')
     issue.add_argument('--pseudonym', action='store_true', help='anonymous id (CertificateId none)')

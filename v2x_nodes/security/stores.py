@@ -60,7 +60,9 @@ class CertificateStore:
         self.capacity = capacity
         self._pinned: dict[bytes, TrustedCertificate] = {}
         self._learned: OrderedDict[bytes, TrustedCertificate] = OrderedDict()
-        self._by_prefix: dict[bytes, list[CertificateInfo]] = {}
+        # raw bytes -> certificate, per certificate length: ``known_at`` tries one slice per
+        # length present (a handful), where a prefix index scans every certificate of an issuer
+        self._by_length: dict[int, dict[bytes, CertificateInfo]] = {}
 
     def __len__(self) -> int:
         return len(self._pinned) + len(self._learned)
@@ -87,25 +89,24 @@ class CertificateStore:
             while len(self._learned) > self.capacity:
                 _, old = self._learned.popitem(last=False)
                 self._forget_prefix(old.cert)
-        bucket = self._by_prefix.setdefault(entry.cert.raw[:16], [])
-        if all(cert.raw != entry.cert.raw for cert in bucket):
-            bucket.append(entry.cert)
+        self._by_length.setdefault(len(entry.cert.raw), {})[entry.cert.raw] = entry.cert
 
     def prefix_entries(self) -> int:
-        """How many certificates the byte-prefix index holds (each stored one exactly once)."""
-        return sum(map(len, self._by_prefix.values()))
+        """How many certificates the byte index holds (each stored one exactly once)."""
+        return sum(map(len, self._by_length.values()))
 
     def _forget_prefix(self, cert: CertificateInfo) -> None:
-        bucket = self._by_prefix.get(cert.raw[:16], [])
-        if cert in bucket:
-            bucket.remove(cert)
+        bucket = self._by_length.get(len(cert.raw), {})
+        if bucket.get(cert.raw) is cert and cert.hashed_id8 not in self._pinned:
+            del bucket[cert.raw]
         if not bucket:
-            self._by_prefix.pop(cert.raw[:16], None)
+            self._by_length.pop(len(cert.raw), None)
 
     def known_at(self, data: bytes, pos: int) -> CertificateInfo | None:
         """A stored certificate whose exact bytes start ``data`` at ``pos``."""
-        for cert in self._by_prefix.get(bytes(data[pos : pos + 16]), ()):
-            if data.startswith(cert.raw, pos):
+        for length, bucket in self._by_length.items():
+            cert = bucket.get(data[pos : pos + length])
+            if cert is not None:
                 return cert
         return None
 

@@ -23,15 +23,20 @@ from v2x_runtime import messages as m
 
 V2X_FRAME = 'v2x_stack/msg/V2xFrame'
 
-# AID/PSID per message type. Defaults: the values Chinese LTE-V2X equipment is commonly
-# configured with (YD/T 3707 AID table); a deployment sets its registry's values.
+# AID/PSID per message type (1609.2 headerInfo.psid; YD/T 3957 calls it AID). Defaults: the
+# ISO/IEEE ITS-AID registry entries (docs/security.md, "AID/PSID values", gives the sources):
+# BSM 0x20 vehicle-to-vehicle safety and awareness (SAE J2945/1); SPAT and MAP 0x82
+# intersection safety and awareness (SAE J2735); RSI 0x83 traveller information and roadside
+# signage (SAE J2735); RSM and SSM 0x90 sensor sharing service (SAE J3224). China's own AID
+# table (YD/T 3707 annex) could not be confirmed from any source at hand: a deployment sets
+# its registry's values through the psid_<type> parameters.
 DEFAULT_PSIDS: dict[MessageKind, int] = {
-    MessageKind.BSM: 111,
-    MessageKind.MAP: 3618,
-    MessageKind.SPAT: 3619,
-    MessageKind.RSI: 3620,
-    MessageKind.RSM: 3621,
-    MessageKind.SSM: 3622,
+    MessageKind.BSM: 0x20,
+    MessageKind.MAP: 0x82,
+    MessageKind.SPAT: 0x82,
+    MessageKind.RSI: 0x83,
+    MessageKind.RSM: 0x90,
+    MessageKind.SSM: 0x90,
 }
 
 

@@ -18,10 +18,11 @@ from v2x_nodes.codec import uper
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx import V2xReceiver
 from v2x_nodes.security import Algorithm
+from v2x_nodes.tx import DEFAULT_PSIDS
 from v2x_runtime.embedded import EmbeddedRuntime
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
-PSID_BSM = 111
+PSID_BSM = DEFAULT_PSIDS[MessageKind.BSM]
 S = 1_000_000_000
 
 

@@ -12,6 +12,7 @@ from v2x_link_fixtures import NOW_NS, frame, make_pki_dir, origin_parameters, si
 
 from v2x_nodes.rx import V2xReceiver
 from v2x_nodes.security import Algorithm
+from v2x_nodes.tx import DEFAULT_PSIDS
 from v2x_runtime.embedded import EmbeddedRuntime
 
 DATA = Path(__file__).resolve().parents[2] / 'data' / 'codec'
@@ -23,7 +24,7 @@ TYPED = {
     '/v2x/events': 'v2x_stack/msg/RoadEventArray',
     '/v2x/verified': 'v2x_stack/msg/V2xFrame',
 }
-PSIDS = {1: 111, 2: 3618, 3: 3619, 4: 3620, 5: 3621, 6: 3622}
+PSIDS = {int(kind): psid for kind, psid in DEFAULT_PSIDS.items()}
 
 
 def corpus() -> list[bytes]:

@@ -22,10 +22,11 @@ from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx import V2xReceiver
 from v2x_nodes.security import Algorithm
+from v2x_nodes.tx import DEFAULT_PSIDS
 from v2x_runtime.embedded import EmbeddedRuntime
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
-PSID_BSM, PSID_SPAT = 111, 3619
+PSID_BSM, PSID_SPAT = DEFAULT_PSIDS[MessageKind.BSM], DEFAULT_PSIDS[MessageKind.SPAT]
 TRUST_MISBEHAVING = 3
 
 

@@ -20,7 +20,7 @@ from v2x_nodes.codec import uper
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.security import Algorithm, MessageVerifier
 from v2x_nodes.security.pki import load_trust
-from v2x_nodes.tx import V2xTransmitter
+from v2x_nodes.tx import DEFAULT_PSIDS, V2xTransmitter
 from v2x_runtime import ParameterError
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
@@ -120,8 +120,9 @@ def test_map_repeats_at_its_rate() -> None:
 @pytest.mark.parametrize('algorithm', [Algorithm.ECDSA_P256_SHA256, Algorithm.SM2_SM3])
 def test_signed_frames_verify_under_the_psid_of_their_type(tmp_path, algorithm) -> None:
     pki_dir = make_pki_dir(tmp_path, algorithm, pseudonyms=0)
+    spat, rsi = DEFAULT_PSIDS[MessageKind.SPAT], DEFAULT_PSIDS[MessageKind.RSI]
     rt, _tx, sent = transmitter(
-        security='sign', pki_dir=str(pki_dir), credential='rsu1', psid_spat=3619, psid_rsi=3620
+        security='sign', pki_dir=str(pki_dir), credential='rsu1', psid_spat=spat, psid_rsi=rsi
     )
     rt.publish('/signals/state', intersection_state(NOW_NS))
     rt.publish('/rsu/events', road_events(NOW_NS))
@@ -131,7 +132,7 @@ def test_signed_frames_verify_under_the_psid_of_their_type(tmp_path, algorithm) 
     verifier = MessageVerifier([root])
     verifier.add_certificate(pca)
     assert [int(f.message_type) for f in sent] == [3, 4]
-    for f, psid in zip(sent, (3619, 3620), strict=True):
+    for f, psid in zip(sent, (spat, rsi), strict=True):
         outcome = verifier.verify(bytes(f.secured), NOW_NS)
         assert outcome.ok, outcome.detail
         assert outcome.psid == psid == f.psid and outcome.payload == bytes(f.payload)

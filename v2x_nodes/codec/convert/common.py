@@ -79,9 +79,14 @@ def cls(msgtype: str) -> Callable[..., Any]:
 
 
 def header(stamp_ns: int, frame_id: str) -> Any:
+    time_cls, header_cls = _header_classes()
     sec, nanosec = divmod(stamp_ns, 1_000_000_000)
-    stamp = cls('builtin_interfaces/msg/Time')(sec=sec, nanosec=nanosec)
-    return cls('std_msgs/msg/Header')(stamp=stamp, frame_id=frame_id)
+    return header_cls(time_cls(sec, nanosec), frame_id)  # field order of Header/Time
+
+
+@cache
+def _header_classes() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    return cls('builtin_interfaces/msg/Time'), cls('std_msgs/msg/Header')
 
 
 def point(x: float, y: float, z: float) -> Any:
@@ -188,19 +193,26 @@ def id_bytes(text: str, field: str) -> bytes:
 
 
 # Section: ParticipantData <-> Participant (RSM, SSM)
-def participant_data(p: Any, ref: GeoPoint) -> dict[str, Any]:
-    """ParticipantData (RSM/SSM) of a Participant, offsets from ``ref``."""
-    cls_ = int(p.participant_class)
-    speed = math.hypot(p.velocity.x, p.velocity.y)
-    value: dict[str, Any] = {
-        'ptcType': PTC_TYPE_OF.get(cls_, 'unknown'),
-        'ptcId': int(p.id) & 0xFFFF,
+def wire_common(p: Any, ref: GeoPoint) -> dict[str, Any]:
+    """The members ParticipantData and ObstacleData share, in their order: source, secMark,
+    pos (offsets from ``ref``), posConfidence, speed, heading."""
+    return {
         'source': _names('SourceType')[int(p.source)] if int(p.source) < 8 else 'unknown',
         'secMark': units.dsecond_from_ns(m.to_ns(p.header.stamp)),
         'pos': offset_llv(ref, p.latitude_deg, p.longitude_deg, p.altitude_m),
         'posConfidence': position_confidence(p.covariance),
-        'speed': units.speed_to_wire(speed),
+        'speed': units.speed_to_wire(math.hypot(p.velocity.x, p.velocity.y)),
         'heading': units.heading_to_wire(p.heading_rad),
+    }
+
+
+def participant_data(p: Any, ref: GeoPoint) -> dict[str, Any]:
+    """ParticipantData (RSM/SSM) of a Participant, offsets from ``ref``."""
+    cls_ = int(p.participant_class)
+    value: dict[str, Any] = {
+        'ptcType': PTC_TYPE_OF.get(cls_, 'unknown'),
+        'ptcId': int(p.id) & 0xFFFF,
+        **wire_common(p, ref),
         'size': {
             'width': units.cm_to_wire(p.size.y, 1023),
             'length': units.cm_to_wire(p.size.x, 4095),
@@ -243,27 +255,55 @@ def participant_from_data(
             cls_ = CLASS_CAR
     else:
         cls_ = _CLASS_OF_PTC.get(ptc_type, CLASS_CAR if ptc_type == 'motor' else CLASS_UNKNOWN)
-    lat, lon, alt = absolute_from_llv(ref, value['pos'])
-    yaw = units.heading_from_wire(value['heading'])
-    speed = units.speed_from_wire(value['speed'])
     size = value['size']
-    motion = value.get('motionCfd')
+    return participant_from_wire(
+        value,
+        ref,
+        ident=value['ptcId'],
+        participant_class=cls_,
+        size_m=(size['length'] / 100.0, size['width'] / 100.0, size.get('height', 0) * 0.05),
+        motion=value.get('motionCfd'),
+        confidence=1.0,
+        ref_ns=ref_ns,
+        frame_id=frame_id,
+        source_id=source_id,
+        origin=origin,
+    )
+
+
+def participant_from_wire(
+    value: dict[str, Any],
+    ref: GeoPoint,
+    *,
+    ident: int,
+    participant_class: int,
+    size_m: tuple[float, float, float],
+    motion: dict[str, Any] | None,
+    confidence: float,
+    ref_ns: int,
+    frame_id: str,
+    source_id: str,
+    origin: LocalFrame | None,
+) -> Any:
+    """A Participant of the fields ParticipantData and ObstacleData share (secMark, source,
+    pos offset from ``ref``, heading, speed, posConfidence); the caller gives the rest."""
+    lat, lon, alt = absolute_from_llv(ref, value['pos'])
     return make_participant(
         stamp_ns=units.ns_from_dsecond(value['secMark'], ref_ns) or ref_ns,
         frame_id=frame_id,
-        ident=value['ptcId'],
-        participant_class=cls_,
+        ident=ident,
+        participant_class=participant_class,
         source=enum_index('SourceType').get(value['source'], 0),
         source_id=source_id,
         lat=lat,
         lon=lon,
         alt=alt,
-        yaw=yaw,
-        speed=speed,
-        size=(size['length'] / 100.0, size['width'] / 100.0, size.get('height', 0) * 0.05),
+        yaw=units.heading_from_wire(value['heading']),
+        speed=units.speed_from_wire(value['speed']),
+        size=size_m,
         cov=covariance(position_variance(value['posConfidence']), speed_variance(motion)),
         heading_var=heading_variance(motion),
-        confidence=1.0,
+        confidence=confidence,
         origin=origin,
     )
 

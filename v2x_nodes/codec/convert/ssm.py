@@ -21,21 +21,16 @@ from v2x_nodes.codec.convert.common import (
     CLASS_TRUCK,
     CLASS_UNKNOWN,
     cls,
-    covariance,
     header,
-    heading_variance,
     id_bytes,
-    make_participant,
     motion_confidence,
     participant_data,
     participant_from_data,
-    position_confidence,
-    position_variance,
-    speed_variance,
+    participant_from_wire,
+    wire_common,
 )
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, offset_llv
-from v2x_nodes.codec.schema import enum_index, enum_names
+from v2x_nodes.codec.offsets import GeoPoint
 from v2x_runtime import messages as m
 
 MAX_PARTICIPANTS = 512
@@ -62,17 +57,11 @@ _CLASS_OF_PTC_TYPE = {
 
 
 def _obstacle(p: Any, ref: GeoPoint) -> dict[str, Any]:
-    speed = (p.velocity.x**2 + p.velocity.y**2) ** 0.5
     motion = motion_confidence(p.covariance, p.heading_variance)
     value: dict[str, Any] = {
         'obsType': 'unknown',
         'obsId': int(p.id) & 0xFFFF,
-        'source': enum_names('SourceType')[int(p.source)] if int(p.source) < 8 else 'unknown',
-        'secMark': units.dsecond_from_ns(m.to_ns(p.header.stamp)),
-        'pos': offset_llv(ref, p.latitude_deg, p.longitude_deg, p.altitude_m),
-        'posConfidence': position_confidence(p.covariance),
-        'speed': units.speed_to_wire(speed),
-        'heading': units.heading_to_wire(p.heading_rad),
+        **wire_common(p, ref),
         'size': {
             'width': units.decimetre_to_wire(p.size.y, 1023),
             'length': units.decimetre_to_wire(p.size.x, 1023),
@@ -144,25 +133,18 @@ def _participant_from_obstacle(
     source_id: str,
     origin: LocalFrame | None,
 ) -> Any:
-    lat, lon, alt = absolute_from_llv(ref, value['pos'])
-    motion = {k: value[k] for k in ('speedCfd', 'headingCfd') if k in value}
     size = value['size']
-    return make_participant(
-        stamp_ns=units.ns_from_dsecond(value['secMark'], ref_ns) or ref_ns,
-        frame_id=frame_id,
+    return participant_from_wire(
+        value,
+        ref,
         ident=value['obsId'],
         participant_class=CLASS_OBSTACLE,
-        source=enum_index('SourceType').get(value['source'], 0),
-        source_id=source_id,
-        lat=lat,
-        lon=lon,
-        alt=alt,
-        yaw=units.heading_from_wire(value['heading']),
-        speed=units.speed_from_wire(value['speed']),
-        size=(size['length'] / 10.0, size['width'] / 10.0, size.get('height', 0) / 10.0),
-        cov=covariance(position_variance(value['posConfidence']), speed_variance(motion)),
-        heading_var=heading_variance(motion),
+        size_m=(size['length'] / 10.0, size['width'] / 10.0, size.get('height', 0) / 10.0),
+        motion={k: value[k] for k in ('speedCfd', 'headingCfd') if k in value},
         confidence=units.confidence_from_wire(value.get('objTypeConfidence', 200)),
+        ref_ns=ref_ns,
+        frame_id=frame_id,
+        source_id=source_id,
         origin=origin,
     )
 
