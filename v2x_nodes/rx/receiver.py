@@ -23,6 +23,7 @@ import numpy as np
 from geo import LocalFrame
 from v2x_nodes.codec import CodecError
 from v2x_nodes.codec import convert as cv
+from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx.pipeline import Accepted, ReceivePipeline, Rejected, RxSecurity
 from v2x_nodes.security import MessageVerifier, SecurityError, SecurityStatus, VerifyConfig
@@ -144,6 +145,10 @@ class V2xReceiver(Component):
             'localization/odometry', 'nav_msgs/msg/Odometry', self.on_odometry, QOS_SENSOR
         )
         ctx.create_timer(1.0 / rate_hz, self.publish_vehicles)
+
+    def start(self) -> None:
+        """Compile the ASN.1 schema now, not on the first frame (0.3-2 s on the latency path)."""
+        load_schema()
 
     # --- inputs -------------------------------------------------------------------------
     def on_odometry(self, odom: Any) -> None:
