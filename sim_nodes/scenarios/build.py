@@ -9,7 +9,7 @@ import numpy as np
 
 from rsu_nodes.signals.plan import SignalPlan, plan_from_dict
 from sim_nodes.errors import MapError, ScenarioError
-from sim_nodes.scenarios.schema import VEHICLE_CLASSES, WALKER_CLASSES, Scenario
+from sim_nodes.scenarios.schema import STATIC_CLASSES, VEHICLE_CLASSES, WALKER_CLASSES, Scenario
 from sim_nodes.world.four_arm import FourArmGeometry, build_four_arm, default_plan
 from sim_nodes.world.lanes import LaneNetwork
 from sim_nodes.world.pedestrians import PedestrianSpec
@@ -71,6 +71,8 @@ def build_scenario(scenario: Scenario) -> BuiltScenario:
     vehicles = [_vehicle(scenario, network, i) for i in range(len(scenario.vehicles))]
     vehicles += _traffic(scenario, network, start_index=len(vehicles))
     pedestrians = [_pedestrian(scenario, network, i) for i in range(len(scenario.pedestrians))]
+    pedestrians += [_obstacle(scenario, i) for i in range(len(scenario.obstacles))]
+    _check_rsus(scenario, network)
     return BuiltScenario(scenario, network, plans, vehicles, pedestrians)
 
 
@@ -201,3 +203,45 @@ def _pedestrian(scenario: Scenario, network: LaneNetwork, i: int) -> PedestrianS
         participant_class=klass,
         size_m=size,
     )
+
+
+def _obstacle(scenario: Scenario, i: int) -> PedestrianSpec:
+    """A static object: a member of the crowd that never moves (same truth, lidar returns,
+    collisions with vehicles, and vehicles that yield stop before it)."""
+    o = scenario.obstacles[i]
+    p = np.array(o.position_m, dtype=float)
+    heading = np.array([np.cos(o.yaw_rad), np.sin(o.yaw_rad)])
+    return PedestrianSpec(
+        name=o.name,
+        path=np.array([p, p + 0.01 * heading]),
+        speed_mps=0.0,
+        spawn_s=o.spawn_s,
+        participant_class=STATIC_CLASSES[o.obstacle_class],
+        size_m=o.size_m,
+    )
+
+
+def _check_rsus(scenario: Scenario, network: LaneNetwork) -> None:
+    """Each RSU stands near the map and names one of its intersections."""
+    lanes = np.concatenate([ln.centreline for ln in network.lanes.values()])
+    lo, hi = lanes.min(axis=0) - 100.0, lanes.max(axis=0) + 100.0
+    ids = sorted(network.intersections) or sorted(
+        {ln.intersection_id for ln in network.lanes.values() if ln.intersection_id >= 0}
+    )
+    for i, rsu in enumerate(scenario.rsus):
+        x, y, z = rsu.position_m
+        if not (lo[0] <= x <= hi[0] and lo[1] <= y <= hi[1]) or not 0.0 < z <= 100.0:
+            raise ScenarioError(
+                str(scenario.file),
+                f'rsus[{i}].position_m',
+                f'a mount within 100 m of the map (x {lo[0]:.0f}..{hi[0]:.0f}, '
+                f'y {lo[1]:.0f}..{hi[1]:.0f}) at a height 0 < z <= 100 m',
+                list(rsu.position_m),
+            )
+        if ids and rsu.intersection_id not in ids:
+            raise ScenarioError(
+                str(scenario.file),
+                f'rsus[{i}].intersection_id',
+                f'an intersection of the map ({", ".join(map(str, ids))})',
+                rsu.intersection_id,
+            )

@@ -45,7 +45,7 @@ def assemble(tmp_path, name='default'):
         runtime.add_component(cls, name=cname, namespace='/sim', parameters=params)
     report = StackReport()
     lane_map = stack_map(built, tmp_path)
-    add_stacks(runtime, built, lane_map, report)
+    add_stacks(runtime, built, lane_map, report, tmp_path)
     return built, runtime, report, lane_map
 
 
