@@ -213,6 +213,7 @@ def add_stacks(
         report,
         imposed=imposed,
         per_namespace=rsu_parameters(built, lane_map, directory),
+        overrides={r.name: r.parameters for r in scenario.rsus if r.parameters},
     )
 
 

@@ -143,24 +143,38 @@ def build_stacks(
     *,
     imposed: Mapping[str, Any] | None = None,
     per_namespace: Mapping[str, Mapping[str, Any]] | None = None,
+    overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     strict: bool | None = None,
 ) -> None:
     """Add the topology's components once per namespace (strict: any failure raises).
 
     ``imposed`` values replace a component's parameters of the same name wherever the
-    topology lists them; ``per_namespace[ns]`` does the same for one namespace (and wins).
+    topology lists them; ``per_namespace[ns]`` does the same for one namespace (and wins);
+    ``overrides[ns][component]`` sets that component's parameters in that namespace, listed
+    or not (the scenario's ``rsus[i].parameters``).
+
+    :raises StackError: an override names a component the topology does not have.
     """
     if topology is None:
         return
     strict = is_shipped(topology.path) if strict is None else strict
     imposed = imposed or {}
     per_namespace = per_namespace or {}
+    overrides = overrides or {}
+    names = [spec.name for _, spec in topology.components()]
     for ns in namespaces:
         values = {**imposed, **per_namespace.get(ns, {})}
+        for comp in overrides.get(ns, {}):
+            if comp not in names:
+                raise StackError(
+                    f'/{ns}: parameters.{comp}: expected a component of {topology.path} '
+                    f'({", ".join(names)})'
+                )
         for process, spec in topology.components():
             where = f'{topology.path}: processes.{process.name}.components.{spec.name} in /{ns}'
             params = {**spec.parameters}
             params.update({k: v for k, v in values.items() if k in spec.parameters})
+            params.update(overrides.get(ns, {}).get(spec.name, {}))
             try:
                 cls = spec.load_class()
                 runtime.add_component(

@@ -190,8 +190,11 @@ def _pedestrian(scenario: Scenario, network: LaneNetwork, i: int) -> PedestrianS
         path = np.array(p.path, dtype=float)
         path = path[::-1] if p.reverse else path
         wait, key = -1.0, 0
-    klass = WALKER_CLASSES[p.walker_class]
+    klass = {**WALKER_CLASSES, **VEHICLE_CLASSES}[p.walker_class]
     size = (0.5, 0.5, 1.75) if klass == WALKER_CLASSES['pedestrian'] else (1.8, 0.6, 1.7)
+    if p.walker_class in VEHICLE_CLASSES:  # a scripted vehicle along the path (wrong way...)
+        size = (4.6, 1.9, 1.5)
+    size = p.size_m or size
     return PedestrianSpec(
         name=p.name,
         path=path,

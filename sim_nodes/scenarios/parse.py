@@ -206,9 +206,23 @@ def _rsu(f: Fields) -> RsuConfig:
         intersection_id=f.take_int('intersection_id', 1, lo=0, hi=65535),
         lidar=lidar,
         stack=f.take_bool('stack', True),
+        parameters=_overrides(f),
     )
     f.done()
     return out
+
+
+def _overrides(f: Fields) -> dict[str, dict[str, Any]]:
+    """``parameters: {component: {name: value}}`` (checked against the topology at build)."""
+    raw = f.raw('parameters', {})
+    if not isinstance(raw, dict):
+        raise f.fail('parameters', 'a mapping {component: {parameter: value}}', raw)
+    for comp, values in raw.items():
+        if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+            raise ScenarioError(
+                f.file, f'{f.at("parameters")}.{comp}', 'a mapping {parameter: value}', values
+            )
+    return {str(c): dict(v) for c, v in raw.items()}
 
 
 def _vehicle(f: Fields) -> VehicleConfig:
@@ -272,17 +286,23 @@ def _pedestrian(f: Fields) -> PedestrianConfig:
         if not ok or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p):
             raise ScenarioError(f.file, f'{f.at("path")}[{i}]', 'a point [x_m, y_m]', p)
         path.append((float(p[0]), float(p[1])))
+    klass = f.take_str('class', 'pedestrian', choices=(*WALKER_CLASSES, *VEHICLE_CLASSES))
     out = PedestrianConfig(
         name=_name(f),
         crosswalk=f.take_str('crosswalk', ''),
         reverse=f.take_bool('reverse', False),
         path=tuple(path),
-        speed_mps=f.take_float('speed_mps', 1.4, lo=0.1, hi=12.0),
+        speed_mps=f.take_float(
+            'speed_mps', 1.4, lo=0.1, hi=60.0 if klass in VEHICLE_CLASSES else 12.0
+        ),
         spawn_s=f.take_float('spawn_s', 0.0, lo=0.0),
         obey_signals=f.take_bool('obey_signals', True),
-        walker_class=f.take_str('class', 'pedestrian', choices=tuple(WALKER_CLASSES)),
+        walker_class=klass,
+        size_m=f.take_floats('size_m', 3) if f.has('size_m') else None,
     )
     f.done()
+    if out.walker_class in VEHICLE_CLASSES and not out.path:
+        raise f.fail('path', f'a path for a scripted {out.walker_class} (crosswalks are for walkers)')
     if bool(out.crosswalk) == bool(out.path):
         raise f.fail('crosswalk', 'either a crosswalk id or a path of at least 2 points')
     if out.path and len(out.path) < 2:

@@ -55,6 +55,8 @@ class RsuConfig:
     intersection_id: int = 1
     lidar: LidarConfig | None = None
     stack: bool = True  # run config/rsu.yaml in its namespace
+    # per component of the RSU topology: parameter overrides for this RSU only
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ class PedestrianConfig:
     speed_mps: float = 1.4
     spawn_s: float = 0.0
     obey_signals: bool = True
-    walker_class: str = 'pedestrian'
+    walker_class: str = 'pedestrian'  # or a vehicle class: a scripted vehicle along ``path``
+    size_m: tuple[float, float, float] | None = None  # None: the class's default
 
 
 @dataclass(frozen=True)
