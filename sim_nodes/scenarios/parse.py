@@ -302,7 +302,8 @@ def _pedestrian(f: Fields) -> PedestrianConfig:
     )
     f.done()
     if out.walker_class in VEHICLE_CLASSES and not out.path:
-        raise f.fail('path', f'a path for a scripted {out.walker_class} (crosswalks are for walkers)')
+        what = f'a path for a scripted {out.walker_class} (crosswalks are for walkers)'
+        raise f.fail('path', what)
     if bool(out.crosswalk) == bool(out.path):
         raise f.fail('crosswalk', 'either a crosswalk id or a path of at least 2 points')
     if out.path and len(out.path) < 2:
