@@ -187,6 +187,8 @@ def run_scenario(
             channel.model, channel.stats.samples
         ),
     }
+    if probe.topics.get('rsu_events'):
+        figures['RSU events'] = plots.rsu_event_timeline(probe, scenario.duration_s)
     (out / 'report.html').write_text(report_html.render(metrics, checks, figures), encoding='utf-8')
     return RunResult(scenario.name, out, metrics, checks, interrupted)
 

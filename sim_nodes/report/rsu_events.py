@@ -58,6 +58,7 @@ class RsuEventLog:
     raised: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     received: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     raised_count: dict[str, int] = field(default_factory=dict)
+    samples: list[tuple[str, float, str]] = field(default_factory=list)  # (who, t, kind)
 
     def attach(self, runtime: Any, rsus: list[str], vehicles: list[str]) -> list[str]:
         """Subscribe to every RSU's and car's event topic that exists; returns the topics."""
@@ -82,6 +83,7 @@ class RsuEventLog:
         mine = self.raised.setdefault(rsu, {})
         for e in msg.events:
             kind = event_kind(e, self.codes)
+            self.samples.append((rsu, t, kind))
             if kind not in mine:
                 mine[kind] = _entry(e, t)
                 self.raised_count[kind] = self.raised_count.get(kind, 0) + 1
@@ -92,6 +94,7 @@ class RsuEventLog:
         mine = self.received.setdefault(car, {})
         for e in msg.events:
             kind = event_kind(e, self.codes)
+            self.samples.append((car, t, kind))
             if kind not in mine:
                 mine[kind] = {
                     **_entry(e, t),
