@@ -147,14 +147,14 @@ def test_rsu_event_checks_pass_fail_and_na():
     expect = build_scenario(load_scenario('rsu_events/congestion')).scenario.expect
     seen = {
         'topics': ['/rsu_1/rsu/events'],
-        'raised': {'rsu_1': {'congestion': {'first_t_s': 15.5, 'description': 'congestion'}}},
-        'received': {'listener': {'congestion': {'first_t_s': 15.52, 'rsu': 'rsu_1'}}},
+        'raised': {'rsu_1': {'congestion': {'first_t_s': 9.0, 'description': 'congestion'}}},
+        'received': {'listener': {'congestion': {'first_t_s': 9.02, 'rsu': 'rsu_1'}}},
     }
     checks = {c.name: c for c in rsu_event_checks(expect, seen)}
     assert checks['RSU event congestion at rsu_1'].status == 'pass'
     assert checks['RSU event congestion at rsu_1 received by listener'].status == 'pass'
     assert checks['no RSU event speeding'].status == 'pass'
-    late = {**seen, 'raised': {'rsu_1': {'congestion': {'first_t_s': 17.5, 'description': ''}}}}
+    late = {**seen, 'raised': {'rsu_1': {'congestion': {'first_t_s': 13.5, 'description': ''}}}}
     assert rsu_event_checks(expect, late)[0].status == 'fail'
     unheard = {**seen, 'received': {}}
     statuses = [c.status for c in rsu_event_checks(expect, unheard)]

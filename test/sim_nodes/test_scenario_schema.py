@@ -145,14 +145,9 @@ def test_invalid_fields_name_file_path_and_expectation(tmp_path, change, field, 
             'a lane id of the map',
         ),
         (
-            {'rsus': [{'name': 'r', 'position_m': [900, 0, 6]}]},
+            {'rsus': [{'name': 'r', 'position_m': [0, 0, -1], 'lidar': {}}]},
             r'rsus\[0\]\.position_m',
-            'a mount within 100 m of the map',
-        ),
-        (
-            {'rsus': [{'name': 'r', 'position_m': [0, 0, -1]}]},
-            r'rsus\[0\]\.position_m',
-            'a mount .* at a height 0 < z',
+            'a lidar mount at a height 0 < z',
         ),
         (
             {'rsus': [{'name': 'r', 'position_m': [0, 0, 6], 'intersection_id': 7}]},
