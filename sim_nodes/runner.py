@@ -34,6 +34,8 @@ from sim_nodes.stacks import (
     StackReport,
     build_stacks,
     read_topology,
+    rsu_parameters,
+    rsu_station_id,
     scenario_parameters,
     stack_map,
 )
@@ -129,7 +131,7 @@ def run_scenario(
         for cls, name in SIM_COMPONENTS:
             runtime.add_component(cls, name=name, namespace='/sim', parameters=params)
         if stacks:
-            add_stacks(runtime, built, lane_map, stack_report)
+            add_stacks(runtime, built, lane_map, stack_report, out)
         warning_topics = sorted(
             t for t, info in runtime.topics.items() if info.msgtype == 'v2x_stack/msg/Warning'
         )
@@ -149,6 +151,7 @@ def run_scenario(
             for r in scenario.rsus
             if r.lidar is not None
         }
+        probe.rsu_events.stations = {rsu_station_id(i): r.name for i, r in enumerate(scenario.rsus)}
         if lane_map is not None:
             probe.lane_truth = LaneTruth(built.network, built.vehicles, lane_map.lanelet_ids)
         probe.attach(runtime)
@@ -184,13 +187,18 @@ def run_scenario(
             channel.model, channel.stats.samples
         ),
     }
+    if probe.topics.get('rsu_events'):
+        figures['RSU events'] = plots.rsu_event_timeline(probe, scenario.duration_s)
     (out / 'report.html').write_text(report_html.render(metrics, checks, figures), encoding='utf-8')
     return RunResult(scenario.name, out, metrics, checks, interrupted)
 
 
-def add_stacks(runtime: EmbeddedRuntime, built: Any, lane_map: Any, report: StackReport) -> None:
+def add_stacks(
+    runtime: EmbeddedRuntime, built: Any, lane_map: Any, report: StackReport, directory: Path
+) -> None:
     """The car topology in every connected vehicle, the RSU topology in every RSU with a
-    stack, with the scenario's map and origin imposed (shipped topologies strictly)."""
+    stack, with the scenario's map and origin imposed and each RSU's site parameters (pose,
+    intersection, reference point, station id; shipped topologies strictly)."""
     scenario = built.scenario
     imposed = scenario_parameters(scenario, lane_map)
     build_stacks(
@@ -206,6 +214,8 @@ def add_stacks(runtime: EmbeddedRuntime, built: Any, lane_map: Any, report: Stac
         [r.name for r in scenario.rsus if r.stack],
         report,
         imposed=imposed,
+        per_namespace=rsu_parameters(built, lane_map, directory),
+        overrides={r.name: r.parameters for r in scenario.rsus if r.parameters},
     )
 
 

@@ -12,6 +12,13 @@ The scenario sets the parameters that must agree with the world: a component who
 parameters in the topology name ``map_file``, ``origin_lat_deg``/``origin_lon_deg``/
 ``origin_alt_m``, ``imu_rate_hz`` or ``ref_lat_deg``/``ref_lon_deg`` gets the world's Lanelet2
 map, the scenario's GNSS origin (also the reference point) and its IMU rate instead.
+
+Each RSU also gets its own site values (``rsu_parameters``), again only where the topology
+lists the parameter: the lidar pose (``sensor_frame`` = ``<rsu>_lidar``, ``translation_m`` =
+``position_m``, ``rpy_rad`` = [0, 0, ``lidar.yaw_rad``]), its intersection
+(``intersection_id``, ``export_file``: the world's junction as an intersection export for
+MAP), its reference point (``ref_lat_deg``/``ref_lon_deg``/``ref_alt_m``: the surveyed
+position) and a station id of its own (``station_id``, ``rsu_id``).
 """
 
 from __future__ import annotations
@@ -38,6 +45,19 @@ SCENARIO_PARAMETERS = (
     'ref_lon_deg',
 )
 MAP_FILE_NAME = 'map.osm'
+RSU_PARAMETERS = (
+    'sensor_frame',
+    'translation_m',
+    'rpy_rad',
+    'intersection_id',
+    'export_file',
+    'ref_lat_deg',
+    'ref_lon_deg',
+    'ref_alt_m',
+    'station_id',
+    'rsu_id',
+)
+RSU_STATION_BASE = 0xA1  # station ids 00000000000000a1, ...a2, ... in scenario order
 
 
 @dataclass
@@ -122,18 +142,39 @@ def build_stacks(
     report: StackReport,
     *,
     imposed: Mapping[str, Any] | None = None,
+    per_namespace: Mapping[str, Mapping[str, Any]] | None = None,
+    overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     strict: bool | None = None,
 ) -> None:
-    """Add the topology's components once per namespace (strict: any failure raises)."""
+    """Add the topology's components once per namespace (strict: any failure raises).
+
+    ``imposed`` values replace a component's parameters of the same name wherever the
+    topology lists them; ``per_namespace[ns]`` does the same for one namespace (and wins);
+    ``overrides[ns][component]`` sets that component's parameters in that namespace, listed
+    or not (the scenario's ``rsus[i].parameters``).
+
+    :raises StackError: an override names a component the topology does not have.
+    """
     if topology is None:
         return
     strict = is_shipped(topology.path) if strict is None else strict
     imposed = imposed or {}
+    per_namespace = per_namespace or {}
+    overrides = overrides or {}
+    names = [spec.name for _, spec in topology.components()]
     for ns in namespaces:
+        values = {**imposed, **per_namespace.get(ns, {})}
+        for comp in overrides.get(ns, {}):
+            if comp not in names:
+                raise StackError(
+                    f'/{ns}: parameters.{comp}: expected a component of {topology.path} '
+                    f'({", ".join(names)})'
+                )
         for process, spec in topology.components():
             where = f'{topology.path}: processes.{process.name}.components.{spec.name} in /{ns}'
             params = {**spec.parameters}
-            params.update({k: v for k, v in imposed.items() if k in spec.parameters})
+            params.update({k: v for k, v in values.items() if k in spec.parameters})
+            params.update(overrides.get(ns, {}).get(spec.name, {}))
             try:
                 cls = spec.load_class()
                 runtime.add_component(
@@ -164,3 +205,58 @@ def stack_map(built: Any, directory: Path) -> StackMap:
     path.parent.mkdir(parents=True, exist_ok=True)
     ids = write_lanelet2(built.network, path, LocalFrame(*scenario.gnss.origin_deg))
     return StackMap(path.resolve(), ids)
+
+
+def rsu_station_id(index: int) -> str:
+    """The station id (16 hex digits) of the scenario's ``index``-th RSU."""
+    return f'{RSU_STATION_BASE + index:016x}'
+
+
+def rsu_parameters(built: Any, lane_map: StackMap, directory: Path) -> dict[str, dict[str, Any]]:
+    """Per RSU with a stack: its site parameters (module docstring), with the intersection
+    export of its junction written to ``<directory>/intersection_<id>.json``.
+
+    :raises ScenarioError: an RSU names an intersection the map does not have.
+    """
+    from sim_nodes.errors import MapError, ScenarioError
+    from sim_nodes.world.intersection_export import write_network_export
+
+    scenario = built.scenario
+    frame = LocalFrame(*scenario.gnss.origin_deg)
+    exports: dict[int, Path] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for i, rsu in enumerate(scenario.rsus):
+        if not rsu.stack:
+            continue
+        iid = rsu.intersection_id
+        if iid not in exports:
+            try:
+                exports[iid] = write_network_export(
+                    built.network,
+                    iid,
+                    frame,
+                    lane_map.lanelet_ids,
+                    directory / f'intersection_{iid}.json',
+                )
+            except MapError as err:
+                raise ScenarioError(
+                    str(scenario.file),
+                    f'rsus[{i}].intersection_id',
+                    'a signalised intersection of the map',
+                    f'{iid} ({err})',
+                ) from None
+        x, y, z = rsu.position_m
+        lat, lon, h = frame.to_geodetic(x, y, z)
+        out[rsu.name] = {
+            'sensor_frame': f'{rsu.name}_lidar',
+            'translation_m': [float(x), float(y), float(z)],
+            'rpy_rad': [0.0, 0.0, rsu.lidar.yaw_rad if rsu.lidar is not None else 0.0],
+            'intersection_id': iid,
+            'export_file': str(exports[iid]),
+            'ref_lat_deg': float(lat),
+            'ref_lon_deg': float(lon),
+            'ref_alt_m': float(h),
+            'station_id': rsu_station_id(i),
+            'rsu_id': rsu.name,
+        }
+    return out

@@ -39,7 +39,10 @@ class LaneFix:
     on_road: bool  # inside a drivable lanelet
     aligned: bool  # some lanelet here runs within 90° of the motion
     opposed: bool  # every lanelet here runs more than 135° from the motion
-    speed_limit_mps: float  # of the aligned lanelets (the lowest); NaN when unknown
+    # of the aligned lanelets, the highest: where lanelets overlap (a junction's straight and
+    # turning connectors share their first metres) the vehicle may be on any of them, and the
+    # lowest made every straight-through vehicle a speeder at the turn's limit; NaN: unknown
+    speed_limit_mps: float
     in_crosswalk: bool
     approach: int  # arm index, -1 when not on an approach lane
     lane_id: int  # export lane id of that approach lane, -1 otherwise
@@ -137,10 +140,10 @@ class LaneIndex:
         aligned_hit = diff < ALIGNED_RAD
         aligned = np.bincount(obj[aligned_hit], minlength=n) > 0
         not_opposed = np.bincount(obj[diff <= OPPOSED_RAD], minlength=n) > 0
-        limit = np.full(n, np.inf)
+        limit = np.full(n, -np.inf)
         lim = self.seg_limit[seg]
         ok = aligned_hit & ~np.isnan(lim)
-        np.minimum.at(limit, obj[ok], lim[ok])
+        np.maximum.at(limit, obj[ok], lim[ok])
         # The first aligned approach lanelet of each object, if any (vectorised).
         arm_of = self.owner_arm[self.seg_owner[seg]]
         hit = aligned_hit & (arm_of >= 0)

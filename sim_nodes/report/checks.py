@@ -59,6 +59,7 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
             expect.min_lane_match_ratio,
             upper=False,
         )
+    out.extend(rsu_event_checks(expect, metrics.get('rsu_events') or {}))
     warn = metrics['warnings']
     producing = bool(warn['topics'])
     if expect.no_warnings:
@@ -89,6 +90,56 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
                 f'lead time {lead} s, at least {w.min_lead_time_s:g} s expected',
             )
         )
+    return out
+
+
+def rsu_event_checks(expect: Expectation, rsu: dict[str, Any]) -> list[Check]:
+    """Expected RSU events raised (in time) and received by the named cars; absent kinds."""
+    out: list[Check] = []
+    if not (expect.rsu_events or expect.no_rsu_events):
+        return out
+    if not rsu.get('topics'):
+        reason = 'no RSU publishes rsu/events in this run'
+        out += [Check(f'RSU event {e.kind}', 'n/a', reason) for e in expect.rsu_events]
+        out += [Check(f'no RSU event {k}', 'n/a', reason) for k in expect.no_rsu_events]
+        return out
+    raised: dict[str, dict[str, Any]] = rsu.get('raised', {})
+    received: dict[str, dict[str, Any]] = rsu.get('received', {})
+    for e in expect.rsu_events:
+        name = f'RSU event {e.kind}' + (f' at {e.rsu}' if e.rsu else '')
+        hits = [
+            (v[e.kind]['first_t_s'], r)
+            for r, v in sorted(raised.items())
+            if e.kind in v and (not e.rsu or r == e.rsu)
+        ]
+        if not hits:
+            out.append(Check(name, 'fail', 'not raised'))
+        else:
+            t, r = min(hits)
+            late = e.by_s >= 0 and t > e.by_s
+            limit = f', by {e.by_s:g} s expected' if e.by_s >= 0 else ''
+            out.append(Check(name, 'fail' if late else 'pass', f'raised at {r} at {t:g} s{limit}'))
+        for car in e.received_by:
+            got = received.get(car, {}).get(e.kind)
+            ok = got is not None and (not e.rsu or got['rsu'] == e.rsu)
+            detail = (
+                'not received'
+                if got is None
+                else f'received from {got["rsu"]} at {got["first_t_s"]:g} s'
+            )
+            out.append(Check(f'{name} received by {car}', 'pass' if ok else 'fail', detail))
+    for kind in expect.no_rsu_events:
+        hits = [
+            (v[kind]['first_t_s'], r, v[kind]['description'])
+            for r, v in raised.items()
+            if kind in v
+        ]
+        detail = (
+            'not raised'
+            if not hits
+            else 'raised: ' + '; '.join(f'{r} at {t:g} s ({d})' for t, r, d in sorted(hits))
+        )
+        out.append(Check(f'no RSU event {kind}', 'fail' if hits else 'pass', detail))
     return out
 
 

@@ -149,6 +149,7 @@ def compute_metrics(
             },
         },
         'map_matching': _map_matching(probe),
+        'rsu_events': {**probe.rsu_events.metrics(), 'topics': probe.topics['rsu_events']},
         'tracking': tracking,
         'tracking_topics': list(probe.topics.get('tracks', [])),
         'stacks': {'built': len(stacks.built), 'skipped': list(stacks.skipped)},

@@ -108,6 +108,31 @@ def warning_timeline(probe: Probe, duration_s: float) -> bytes:
     return _png(fig)
 
 
+def rsu_event_timeline(probe: Probe, duration_s: float) -> bytes:
+    """Every RSU's published events and every car's RSI-decoded events over time, by kind."""
+    samples = probe.rsu_events.samples
+    fig, ax = plt.subplots(figsize=(8, 2.4))
+    rows = sorted({who for who, _, _ in samples}, key=lambda w: (w not in probe.rsus, w))
+    kinds = sorted({k for _, _, k in samples})
+    colours = plt.get_cmap('tab10')
+    for i, kind in enumerate(kinds):
+        pts = [(t, rows.index(who)) for who, t, k in samples if k == kind]
+        ts, ys = zip(*pts, strict=True)
+        ax.plot(ts, ys, '|', ms=10, color=colours(i % 10), label=kind)
+    if not samples:
+        ax.text(0.5, 0.5, 'no RSU events in this run', ha='center', va='center',
+                transform=ax.transAxes)  # fmt: skip
+    labels = [f'{w} (RSU)' if w in probe.rsus else f'{w} (RSI rx)' for w in rows]
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
+    ax.set_xlim(0, duration_s)
+    ax.set_xlabel('simulated time (s)')
+    ax.set_title('RSU events: published at the RSU, decoded from RSI at the cars')
+    if kinds:
+        ax.legend(fontsize=8, loc='upper left')
+    return _png(fig)
+
+
 def error_cdfs(probe: Probe) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, values in (('GNSS fix', probe.gnss_errors_m), ('fused', probe.fused_errors_m)):

@@ -12,7 +12,9 @@ looks for after the stacks are built:
 - ``v2x_stack/msg/LanePosition`` on ``/<vehicle>/localization/lane``: the map matcher's lanelet,
   scored against the true lanes (``lane_truth``) at the true position of the matched stamp;
 - ``/<rsu>/v2x/tx`` and ``/<vehicle>/v2x/rx`` (V2xFrame): end-to-end latency per message type,
-  reception stamp at the car minus the generation stamp of the same payload at the RSU.
+  reception stamp at the car minus the generation stamp of the same payload at the RSU;
+- ``/<rsu>/rsu/events`` and ``/<vehicle>/v2x/events`` (RoadEventArray): RSU events raised and
+  received (``rsu_events.RsuEventLog``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from geo.local_frame import LocalFrame
 from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.mot_metrics import Frame
+from sim_nodes.report.rsu_events import RsuEventLog
 from v2x_runtime import messages as m
 
 FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceStamped')
@@ -80,6 +83,7 @@ class Probe:
     lane_hits: int = 0  # ... on one of the true lanelets
     lane_off_map: int = 0
     e2e_latency_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    rsu_events: RsuEventLog = field(default_factory=RsuEventLog)
     _rsu_tx: dict[bytes, tuple[float, int]] = field(default_factory=dict)
     last_truth_t: float = -1.0
     _next_plot: float = 0.0
@@ -125,6 +129,9 @@ class Probe:
             topic = f'/{rsu}/v2x/tx'
             if topic in runtime.topics:
                 runtime.subscribe(topic, FRAME_TYPE, self.on_rsu_tx)
+        self.topics['rsu_events'] = self.rsu_events.attach(
+            runtime, sorted(self.rsus), sorted(self.connected)
+        )
 
     def on_lane(self, vehicle: str, msg: Any) -> None:
         assert self.lane_truth is not None

@@ -9,7 +9,7 @@ import numpy as np
 
 from rsu_nodes.signals.plan import SignalPlan, plan_from_dict
 from sim_nodes.errors import MapError, ScenarioError
-from sim_nodes.scenarios.schema import VEHICLE_CLASSES, WALKER_CLASSES, Scenario
+from sim_nodes.scenarios.schema import STATIC_CLASSES, VEHICLE_CLASSES, WALKER_CLASSES, Scenario
 from sim_nodes.world.four_arm import FourArmGeometry, build_four_arm, default_plan
 from sim_nodes.world.lanes import LaneNetwork
 from sim_nodes.world.pedestrians import PedestrianSpec
@@ -71,6 +71,8 @@ def build_scenario(scenario: Scenario) -> BuiltScenario:
     vehicles = [_vehicle(scenario, network, i) for i in range(len(scenario.vehicles))]
     vehicles += _traffic(scenario, network, start_index=len(vehicles))
     pedestrians = [_pedestrian(scenario, network, i) for i in range(len(scenario.pedestrians))]
+    pedestrians += [_obstacle(scenario, i) for i in range(len(scenario.obstacles))]
+    _check_rsus(scenario, network)
     return BuiltScenario(scenario, network, plans, vehicles, pedestrians)
 
 
@@ -188,8 +190,11 @@ def _pedestrian(scenario: Scenario, network: LaneNetwork, i: int) -> PedestrianS
         path = np.array(p.path, dtype=float)
         path = path[::-1] if p.reverse else path
         wait, key = -1.0, 0
-    klass = WALKER_CLASSES[p.walker_class]
+    klass = {**WALKER_CLASSES, **VEHICLE_CLASSES}[p.walker_class]
     size = (0.5, 0.5, 1.75) if klass == WALKER_CLASSES['pedestrian'] else (1.8, 0.6, 1.7)
+    if p.walker_class in VEHICLE_CLASSES:  # a scripted vehicle along the path (wrong way...)
+        size = (4.6, 1.9, 1.5)
+    size = p.size_m or size
     return PedestrianSpec(
         name=p.name,
         path=path,
@@ -201,3 +206,45 @@ def _pedestrian(scenario: Scenario, network: LaneNetwork, i: int) -> PedestrianS
         participant_class=klass,
         size_m=size,
     )
+
+
+def _obstacle(scenario: Scenario, i: int) -> PedestrianSpec:
+    """A static object: a member of the crowd that never moves (same truth, lidar returns,
+    collisions with vehicles, and vehicles that yield stop before it)."""
+    o = scenario.obstacles[i]
+    p = np.array(o.position_m, dtype=float)
+    heading = np.array([np.cos(o.yaw_rad), np.sin(o.yaw_rad)])
+    return PedestrianSpec(
+        name=o.name,
+        path=np.array([p, p + 0.01 * heading]),
+        speed_mps=0.0,
+        spawn_s=o.spawn_s,
+        participant_class=STATIC_CLASSES[o.obstacle_class],
+        size_m=o.size_m,
+    )
+
+
+def _check_rsus(scenario: Scenario, network: LaneNetwork) -> None:
+    """Each RSU names an intersection of the map, and a lidar is mounted above the ground.
+
+    (An RSU far from the map is allowed: a radio-only RSU, or a channel experiment.)
+    """
+    ids = sorted(network.intersections) or sorted(
+        {ln.intersection_id for ln in network.lanes.values() if ln.intersection_id >= 0}
+    )
+    for i, rsu in enumerate(scenario.rsus):
+        z = rsu.position_m[2]
+        if rsu.lidar is not None and not 0.0 < z <= 100.0:
+            raise ScenarioError(
+                str(scenario.file),
+                f'rsus[{i}].position_m',
+                'a lidar mount at a height 0 < z <= 100 m above the map',
+                list(rsu.position_m),
+            )
+        if ids and rsu.intersection_id not in ids:
+            raise ScenarioError(
+                str(scenario.file),
+                f'rsus[{i}].intersection_id',
+                f'an intersection of the map ({", ".join(map(str, ids))})',
+                rsu.intersection_id,
+            )

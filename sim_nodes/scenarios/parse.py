@@ -10,6 +10,8 @@ from sim_nodes.errors import ScenarioError
 from sim_nodes.scenarios.fields import Fields
 from sim_nodes.scenarios.schema import (
     GNSS_MODES,
+    RSU_EVENT_KINDS,
+    STATIC_CLASSES,
     VEHICLE_CLASSES,
     WALKER_CLASSES,
     ChannelConfig,
@@ -18,9 +20,11 @@ from sim_nodes.scenarios.schema import (
     ImuConfig,
     LidarConfig,
     MapConfig,
+    ObstacleConfig,
     Outage,
     PedestrianConfig,
     RsuConfig,
+    RsuEventExpectation,
     Scenario,
     TrafficConfig,
     VehicleConfig,
@@ -47,6 +51,7 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
         vehicles=tuple(_vehicle(f) for f in top.items('vehicles')),
         traffic=_traffic(top.child('traffic', {})),
         pedestrians=tuple(_pedestrian(f) for f in top.items('pedestrians')),
+        obstacles=tuple(_obstacle(f) for f in top.items('obstacles')),
         gnss=_gnss(top.child('gnss', {})),
         imu=_imu(top.child('imu', {})),
         channel=_channel(top.child('channel', {})),
@@ -59,12 +64,11 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
         rsu_topology=top.take_str('rsu_topology', 'sim_rsu'),
     )
     top.done()
-    names = [v.name for v in scenario.vehicles] + [p.name for p in scenario.pedestrians]
-    names += [r.name for r in scenario.rsus]
     seen: set[str] = set()
     for section, items in (
         ('vehicles', scenario.vehicles),
         ('pedestrians', scenario.pedestrians),
+        ('obstacles', scenario.obstacles),
         ('rsus', scenario.rsus),
     ):
         for i, item in enumerate(items):
@@ -73,7 +77,34 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
                     str(file), f'{section}[{i}].name', 'a name not used before', item.name
                 )
             seen.add(item.name)
+    _check_rsu_events(scenario, file)
     return scenario
+
+
+def _check_rsu_events(scenario: Scenario, file: Path) -> None:
+    """Expected RSU events name RSUs with a stack and connected vehicles of the scenario."""
+    rsus = {r.name for r in scenario.rsus if r.stack}
+    connected = {v.name for v in scenario.vehicles if v.connected}
+    for i, e in enumerate(scenario.expect.rsu_events):
+        where = f'expect.rsu_events[{i}]'
+        if e.rsu and e.rsu not in rsus:
+            raise ScenarioError(
+                str(file), f'{where}.rsu', f'an RSU with a stack ({", ".join(sorted(rsus))})', e.rsu
+            )
+        if not e.rsu and not rsus:
+            raise ScenarioError(str(file), f'{where}', 'an RSU with a stack in rsus')
+        for j, v in enumerate(e.received_by):
+            if v not in connected:
+                raise ScenarioError(
+                    str(file),
+                    f'{where}.received_by[{j}]',
+                    f'a connected vehicle of vehicles ({", ".join(sorted(connected)) or "none"})',
+                    v,
+                )
+
+
+def _kind(f: Fields, key: str) -> str:
+    return f.take_str(key, choices=RSU_EVENT_KINDS)
 
 
 def _strs(f: Fields, key: str) -> list[str]:
@@ -175,9 +206,23 @@ def _rsu(f: Fields) -> RsuConfig:
         intersection_id=f.take_int('intersection_id', 1, lo=0, hi=65535),
         lidar=lidar,
         stack=f.take_bool('stack', True),
+        parameters=_overrides(f),
     )
     f.done()
     return out
+
+
+def _overrides(f: Fields) -> dict[str, dict[str, Any]]:
+    """``parameters: {component: {name: value}}`` (checked against the topology at build)."""
+    raw = f.raw('parameters', {})
+    if not isinstance(raw, dict):
+        raise f.fail('parameters', 'a mapping {component: {parameter: value}}', raw)
+    for comp, values in raw.items():
+        if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+            raise ScenarioError(
+                f.file, f'{f.at("parameters")}.{comp}', 'a mapping {parameter: value}', values
+            )
+    return {str(c): dict(v) for c, v in raw.items()}
 
 
 def _vehicle(f: Fields) -> VehicleConfig:
@@ -241,21 +286,43 @@ def _pedestrian(f: Fields) -> PedestrianConfig:
         if not ok or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p):
             raise ScenarioError(f.file, f'{f.at("path")}[{i}]', 'a point [x_m, y_m]', p)
         path.append((float(p[0]), float(p[1])))
+    klass = f.take_str('class', 'pedestrian', choices=(*WALKER_CLASSES, *VEHICLE_CLASSES))
     out = PedestrianConfig(
         name=_name(f),
         crosswalk=f.take_str('crosswalk', ''),
         reverse=f.take_bool('reverse', False),
         path=tuple(path),
-        speed_mps=f.take_float('speed_mps', 1.4, lo=0.1, hi=12.0),
+        speed_mps=f.take_float(
+            'speed_mps', 1.4, lo=0.1, hi=60.0 if klass in VEHICLE_CLASSES else 12.0
+        ),
         spawn_s=f.take_float('spawn_s', 0.0, lo=0.0),
         obey_signals=f.take_bool('obey_signals', True),
-        walker_class=f.take_str('class', 'pedestrian', choices=tuple(WALKER_CLASSES)),
+        walker_class=klass,
+        size_m=f.take_floats('size_m', 3) if f.has('size_m') else None,
     )
     f.done()
+    if out.walker_class in VEHICLE_CLASSES and not out.path:
+        what = f'a path for a scripted {out.walker_class} (crosswalks are for walkers)'
+        raise f.fail('path', what)
     if bool(out.crosswalk) == bool(out.path):
         raise f.fail('crosswalk', 'either a crosswalk id or a path of at least 2 points')
     if out.path and len(out.path) < 2:
         raise f.fail('path', 'at least 2 points', len(out.path))
+    return out
+
+
+def _obstacle(f: Fields) -> ObstacleConfig:
+    out = ObstacleConfig(
+        name=_name(f),
+        position_m=f.take_floats('position_m', 2),
+        size_m=f.take_floats('size_m', 3, (1.2, 0.8, 0.5)),
+        yaw_rad=f.take_float('yaw_rad', 0.0),
+        spawn_s=f.take_float('spawn_s', 0.0, lo=0.0),
+        obstacle_class=f.take_str('class', 'obstacle', choices=tuple(STATIC_CLASSES)),
+    )
+    f.done()
+    if not all(0.05 <= v <= 20.0 for v in out.size_m):
+        raise f.fail('size_m', '[length, width, height] each in 0.05..20 m', list(out.size_m))
     return out
 
 
@@ -322,6 +389,26 @@ def _expect(f: Fields) -> Expectation:
             )
         )
         w.done()
+    rsu_events = []
+    for e in f.items('rsu_events'):
+        rsu_events.append(
+            RsuEventExpectation(
+                kind=_kind(e, 'kind'),
+                rsu=e.take_str('rsu', ''),
+                by_s=e.take_float('by_s', -1.0),
+                received_by=tuple(_strs(e, 'received_by')),
+            )
+        )
+        e.done()
+    no_rsu = _strs(f, 'no_rsu_events')
+    for i, kind in enumerate(no_rsu):
+        if kind not in RSU_EVENT_KINDS:
+            raise ScenarioError(
+                f.file,
+                f'{f.at("no_rsu_events")}[{i}]',
+                f'one of {", ".join(RSU_EVENT_KINDS)}',
+                kind,
+            )
     out = Expectation(
         warnings=tuple(warnings),
         no_warnings=f.take_bool('no_warnings', False),
@@ -332,6 +419,8 @@ def _expect(f: Fields) -> Expectation:
         max_red_light_violations=f.take_int('max_red_light_violations', -1),
         max_positioning_error_p95_m=f.take_float('max_positioning_error_p95_m', -1.0),
         min_lane_match_ratio=f.take_float('min_lane_match_ratio', -1.0, hi=1.0),
+        rsu_events=tuple(rsu_events),
+        no_rsu_events=tuple(no_rsu),
     )
     f.done()
     if out.no_warnings and out.warnings:

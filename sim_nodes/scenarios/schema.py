@@ -12,6 +12,15 @@ from typing import Any
 
 VEHICLE_CLASSES = {'car': 1, 'truck': 2, 'bus': 2, 'motorcycle': 3, 'emergency': 7}
 WALKER_CLASSES = {'pedestrian': 5, 'cyclist': 4}
+STATIC_CLASSES = {'obstacle': 6, 'unknown': 0}
+RSU_EVENT_KINDS = (
+    'stopped_vehicle',
+    'wrong_way',
+    'congestion',
+    'pedestrian',
+    'obstacle',
+    'speeding',
+)
 GNSS_MODES = ('rtk_fixed', 'rtk_float', 'single')
 
 
@@ -46,6 +55,8 @@ class RsuConfig:
     intersection_id: int = 1
     lidar: LidarConfig | None = None
     stack: bool = True  # run config/rsu.yaml in its namespace
+    # per component of the RSU topology: parameter overrides for this RSU only
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,20 @@ class PedestrianConfig:
     speed_mps: float = 1.4
     spawn_s: float = 0.0
     obey_signals: bool = True
-    walker_class: str = 'pedestrian'
+    walker_class: str = 'pedestrian'  # or a vehicle class: a scripted vehicle along ``path``
+    size_m: tuple[float, float, float] | None = None  # None: the class's default
+
+
+@dataclass(frozen=True)
+class ObstacleConfig:
+    """A static object (debris, a lost load, road works) standing in the world from spawn_s."""
+
+    name: str
+    position_m: tuple[float, float]  # box centre on the ground, map frame
+    size_m: tuple[float, float, float] = (1.2, 0.8, 0.5)
+    yaw_rad: float = 0.0
+    spawn_s: float = 0.0
+    obstacle_class: str = 'obstacle'
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,16 @@ class WarningExpectation:
 
 
 @dataclass(frozen=True)
+class RsuEventExpectation:
+    """An RSI event of ``kind`` raised at an RSU and received by connected cars."""
+
+    kind: str  # one of RSU_EVENT_KINDS
+    rsu: str = ''  # '' = any RSU
+    by_s: float = -1.0  # raised at the RSU by this simulated time; < 0: any time
+    received_by: tuple[str, ...] = ()  # connected vehicles that must receive it; () = none
+
+
+@dataclass(frozen=True)
 class Expectation:
     warnings: tuple[WarningExpectation, ...] = ()
     no_warnings: bool = False
@@ -156,6 +190,8 @@ class Expectation:
     max_red_light_violations: int = -1
     max_positioning_error_p95_m: float = -1.0
     min_lane_match_ratio: float = -1.0  # car stacks' map matching on the true lane
+    rsu_events: tuple[RsuEventExpectation, ...] = ()
+    no_rsu_events: tuple[str, ...] = ()  # kinds that must not be raised at any RSU
 
 
 @dataclass(frozen=True)
@@ -173,6 +209,7 @@ class Scenario:
     vehicles: tuple[VehicleConfig, ...] = ()
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     pedestrians: tuple[PedestrianConfig, ...] = ()
+    obstacles: tuple[ObstacleConfig, ...] = ()
     gnss: GnssConfig = field(default_factory=GnssConfig)
     imu: ImuConfig = field(default_factory=ImuConfig)
     channel: ChannelConfig = field(default_factory=ChannelConfig)

@@ -6,6 +6,11 @@ positioning, map matching, V2X, fusion, the application suite) in every connecte
 they are `slow` (10-60 s each on the 2-core machine). The ones listed in KNOWN_FAILURES fail
 with the real stack today (first run of the applications in the closed loop): they are strict
 xfails, so a fix shows up as XPASS and the entry must then go.
+
+The RSU event scenarios (``rsu_events/``, one per event type and its benign twin) run the
+whole simulated RSU (lidar detector, tracker, georeferencing, event detection, RSI through
+the channel) and a connected listener car: the event must be raised at the RSU and received
+by the car, and not raised in the twin. They are `slow` too (12-18 simulated s, 3-8 s CPU).
 """
 
 import pytest
@@ -14,6 +19,7 @@ from sim_nodes.runner import run_scenario
 from sim_nodes.scenarios import list_scenarios, load_scenario
 from sim_nodes.scenarios.requirements import missing_applications
 
+SLOW_GROUPS = ('applications/', 'rsu_events/')
 KNOWN_FAILURES = {
     'applications/avw_stopped_vehicle': 'AVW not raised to the follower',
     'applications/ebw_hard_braking_benign': 'false EBW/other warnings in the benign twin',
@@ -28,7 +34,7 @@ KNOWN_FAILURES = {
 def _cases() -> list:
     cases = []
     for name in list_scenarios():
-        marks = [pytest.mark.slow] if name.startswith('applications/') else []
+        marks = [pytest.mark.slow] if name.startswith(SLOW_GROUPS) else []
         if name in KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(reason=KNOWN_FAILURES[name], strict=True))
         cases.append(pytest.param(name, marks=marks, id=name))

@@ -68,6 +68,45 @@ def load_and_build(path):
             'signal group 1..255',
         ),
         ({'map.kind': 'opendrive'}, 'map.kind', 'one of four_arm, lanelet2'),
+        (
+            {'obstacles': [{'name': 'box', 'position_m': [1, 2], 'size_m': [0, 1, 1]}]},
+            r'obstacles\[0\]\.size_m',
+            'each in 0.05..20 m',
+        ),
+        (
+            {'obstacles': [{'name': 'a', 'position_m': [1, 2]}]},
+            r'obstacles\[0\]\.name',
+            'a name not used before',
+        ),
+        (
+            {'pedestrians': [{'name': 'p', 'crosswalk': 'east', 'class': 'car'}]},
+            r'pedestrians\[0\]\.path',
+            'a path for a scripted car',
+        ),
+        (
+            {'expect.rsu_events': [{'kind': 'fog'}]},
+            r'expect\.rsu_events\[0\]\.kind',
+            'one of stopped_vehicle, wrong_way, congestion',
+        ),
+        ({'expect.no_rsu_events': ['fog']}, r'expect\.no_rsu_events\[0\]', 'one of stopped'),
+        (
+            {'expect.rsu_events': [{'kind': 'speeding'}]},
+            r'expect\.rsu_events\[0\]',
+            'an RSU with a stack in rsus',
+        ),
+        (
+            {
+                'rsus': [{'name': 'r', 'position_m': [1, 2, 6]}],
+                'expect.rsu_events': [{'kind': 'speeding', 'received_by': ['a']}],
+            },
+            r'expect\.rsu_events\[0\]\.received_by\[0\]',
+            'a connected vehicle of vehicles',
+        ),
+        (
+            {'rsus': [{'name': 'r', 'position_m': [1, 2, 6], 'parameters': {'events': 3}}]},
+            r'rsus\[0\]\.parameters\.events',
+            'a mapping',
+        ),
     ],
 )
 def test_invalid_fields_name_file_path_and_expectation(tmp_path, change, field, expected):
@@ -104,6 +143,16 @@ def test_invalid_fields_name_file_path_and_expectation(tmp_path, change, field, 
             {'vehicles[0].lane_changes': [{'at_s': 2, 'route': ['south_in_9']}]},
             r'vehicles\[0\]\.lane_changes\[0\]\.route\[0\]',
             'a lane id of the map',
+        ),
+        (
+            {'rsus': [{'name': 'r', 'position_m': [0, 0, -1], 'lidar': {}}]},
+            r'rsus\[0\]\.position_m',
+            'a lidar mount at a height 0 < z',
+        ),
+        (
+            {'rsus': [{'name': 'r', 'position_m': [0, 0, 6], 'intersection_id': 7}]},
+            r'rsus\[0\]\.intersection_id',
+            r'an intersection of the map \(1\)',
         ),
     ],
 )

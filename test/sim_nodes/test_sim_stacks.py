@@ -25,15 +25,9 @@ HARDWARE_DRIVERS = ('GnssDriver', 'NtripClient', 'CanBridge', 'RadioBridge', 'Nt
 # command sources (a planner, the V2X emergency brake, a joystick) and its e-stop; the
 # fusion's onboard objects (the simulator has no vehicle lidar).
 EXTERNAL_INPUTS = {'control/command', 'control/estop', 'control/estop_reset', 'perception/objects'}
-# Inputs of the RSU stack whose producers are not on main yet: georeferenced participants and
-# road events (the RSU area), the MAP source; an RSU has no odometry and sends no own BSM.
-RSU_PENDING_INPUTS = {
-    'rsu/participants',
-    'rsu/events',
-    'v2x/map_out',
-    'v2x/own_bsm',
-    'localization/odometry',
-}
+# Inputs of the RSU stack nothing drives: an RSU has no odometry and sends no own BSM (its
+# participants, events and MAP come from its own georeferencer, event detector, MAP source).
+RSU_PENDING_INPUTS = {'v2x/own_bsm', 'localization/odometry'}
 
 
 def assemble(tmp_path, name='default'):
@@ -45,7 +39,7 @@ def assemble(tmp_path, name='default'):
         runtime.add_component(cls, name=cname, namespace='/sim', parameters=params)
     report = StackReport()
     lane_map = stack_map(built, tmp_path)
-    add_stacks(runtime, built, lane_map, report)
+    add_stacks(runtime, built, lane_map, report, tmp_path)
     return built, runtime, report, lane_map
 
 
