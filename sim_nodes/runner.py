@@ -36,6 +36,7 @@ from sim_nodes.stacks import (
     read_topology,
     scenario_parameters,
     stack_map,
+    vehicle_parameters,
 )
 from sim_nodes.world.component import WorldComponent
 from sim_nodes.world.warning_markers import WarningMarkers
@@ -199,6 +200,7 @@ def add_stacks(runtime: EmbeddedRuntime, built: Any, lane_map: Any, report: Stac
         built.connected(),
         report,
         imposed=imposed,
+        per_namespace={v.name: vehicle_parameters(v) for v in built.vehicles if v.connected},
     )
     build_stacks(
         runtime,

@@ -11,7 +11,9 @@ build is skipped and listed in the report, the rest runs.
 The scenario sets the parameters that must agree with the world: a component whose
 parameters in the topology name ``map_file``, ``origin_lat_deg``/``origin_lon_deg``/
 ``origin_alt_m``, ``imu_rate_hz`` or ``ref_lat_deg``/``ref_lon_deg`` gets the world's Lanelet2
-map, the scenario's GNSS origin (also the reference point) and its IMU rate instead.
+map, the scenario's GNSS origin (also the reference point) and its IMU rate instead; and
+each vehicle's own ``vehicle_class`` (BasicVehicleClass of its scenario class), ``length_m``
+and ``width_m`` (what its BSM says about it: an ambulance's stack announces an ambulance).
 """
 
 from __future__ import annotations
@@ -115,6 +117,17 @@ def scenario_parameters(scenario: Any, stack_map: StackMap | None) -> dict[str, 
     return params
 
 
+def vehicle_parameters(spec: Any) -> dict[str, Any]:
+    """The values one simulated vehicle imposes on its own stack (its BSM's class, size)."""
+    from v2x_nodes.codec.convert.common import VEHICLE_CLASS_OF
+
+    return {
+        'vehicle_class': VEHICLE_CLASS_OF.get(int(spec.participant_class), 0),
+        'length_m': float(spec.length_m),
+        'width_m': float(spec.width_m),
+    }
+
+
 def build_stacks(
     runtime: Any,
     topology: Topology | None,
@@ -122,9 +135,11 @@ def build_stacks(
     report: StackReport,
     *,
     imposed: Mapping[str, Any] | None = None,
+    per_namespace: Mapping[str, Mapping[str, Any]] | None = None,
     strict: bool | None = None,
 ) -> None:
-    """Add the topology's components once per namespace (strict: any failure raises)."""
+    """Add the topology's components once per namespace (strict: any failure raises);
+    ``per_namespace`` adds values imposed on one namespace's components only."""
     if topology is None:
         return
     strict = is_shipped(topology.path) if strict is None else strict
@@ -133,7 +148,8 @@ def build_stacks(
         for process, spec in topology.components():
             where = f'{topology.path}: processes.{process.name}.components.{spec.name} in /{ns}'
             params = {**spec.parameters}
-            params.update({k: v for k, v in imposed.items() if k in spec.parameters})
+            own = {**imposed, **(per_namespace or {}).get(ns, {})}
+            params.update({k: v for k, v in own.items() if k in spec.parameters})
             try:
                 cls = spec.load_class()
                 runtime.add_component(

@@ -21,6 +21,7 @@ from v2x_nodes.applications.spec import (
     Params,
 )
 from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES
+from v2x_nodes.applications.traffic_rules import expected_to_stop, waiting
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
 LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
@@ -68,8 +69,11 @@ def fcw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def icw(scene: Scene, p: Params) -> list[Finding]:
-    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap."""
+    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
+    One that faces red and can still stop comfortably is predicted to stop (not a conflict)."""
     idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
+    idx = idx[~expected_to_stop(scene, idx, stop_decel_mps2=p['stop_decel_mps2'],
+                                spat_max_age_s=p['spat_max_age_s'])]  # fmt: skip
     return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
                     growth_lat=p['lateral_growth_mps'])  # fmt: skip
 
@@ -159,11 +163,14 @@ def ebw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def avw(scene: Scene, p: Params) -> list[Finding]:
-    """Abnormal vehicle: stopped or very slow vehicle in the own or an adjacent lane ahead."""
+    """Abnormal vehicle: a vehicle in the own or an adjacent lane ahead that has stood (or
+    crawled) for ``min_still_s`` without a reason: not waiting at a stop line or in a queue
+    that reaches one. A car slowing to a stop in front of us is not abnormal yet."""
     idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT), VEHICLES)
     t = scene.targets
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] <= p['slow_speed_mps'])
-              & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
+              & (t.still_s[idx] >= p['min_still_s']) & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
+    idx = idx[~waiting(scene, idx, queue_gap_m=p['queue_gap_m'], slow_mps=p['slow_speed_mps'])]
     reach = scene.lon[idx] / max(scene.ego.speed, 0.1)
     margin = reach - p['time_to_reach_s']
     level = np.where(scene.rel[idx] == Rel.SAME, LEVEL_WARNING, LEVEL_CAUTION)

@@ -53,6 +53,7 @@ MIN_DT_S = 0.03  # shorter report intervals give no derivative (noise), longer t
 MAX_DT_S = 1.0  # too long for one
 MAX_COORD_M = 1e6  # map-frame coordinates beyond this are not a local map frame
 MAX_SPEED_MPS = 120.0  # faster than any road user (430 km/h)
+STILL_MPS = 2.0  # reported slower than this: standing (or crawling) since ``still_s``
 
 
 class Origin(IntEnum):
@@ -85,6 +86,7 @@ class Targets:
     cls: np.ndarray
     trust: np.ndarray
     age_s: FloatArray
+    still_s: FloatArray  # how long it has been reported slower than STILL_MPS (0: moving)
     seen: np.ndarray
     origin: np.ndarray
     usable: BoolArray  # passes the trust / repetition filter
@@ -99,7 +101,7 @@ class Targets:
 
 
 _SELECTABLE = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
-               'cls', 'trust', 'age_s', 'seen', 'origin', 'usable')  # fmt: skip
+               'cls', 'trust', 'age_s', 'still_s', 'seen', 'origin', 'usable')  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,15 @@ class _Row:
     """The latest state of one target (plain attributes: updates are the hot path)."""
 
     __slots__ = ('accel', 'cls', 'course', 'heading', 'key', 'length', 'origin', 'seen',
-                 'speed', 'stamp_ns', 'trust', 'width', 'x', 'y', 'yaw_rate')  # fmt: skip
+                 'speed', 'stamp_ns', 'still_ns', 'trust', 'width', 'x', 'y',
+                 'yaw_rate')  # fmt: skip
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.seen = 0
         self.accel = self.yaw_rate = 0.0
         self.stamp_ns = 0
+        self.still_ns = 0  # first stamp of the current standstill (0: moving)
 
 
 def _wrap(a: float) -> float:
@@ -192,6 +196,10 @@ class TargetTable:
         else:
             row.length, row.width = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
         row.cls, row.trust, row.stamp_ns, row.origin = cls, int(p.trust), stamp_ns, int(origin)
+        if speed >= STILL_MPS:
+            row.still_ns = 0
+        elif not row.still_ns:
+            row.still_ns = stamp_ns
         row.seen += 1
 
     def snapshot(self, now_ns: int, diag: Counter) -> Targets:
@@ -206,8 +214,9 @@ class TargetTable:
         if stale:
             diag.count('stale_targets', stale)
         f = np.array([(r.x, r.y, r.speed, r.course, r.heading, r.accel, r.yaw_rate, r.length,
-                       r.width, (now_ns - r.stamp_ns) * 1e-9) for r in rows],
-                     dtype=float).reshape(len(rows), 10)  # fmt: skip
+                       r.width, (now_ns - r.stamp_ns) * 1e-9,
+                       (r.stamp_ns - r.still_ns) * 1e-9 if r.still_ns else 0.0) for r in rows],
+                     dtype=float).reshape(len(rows), 11)  # fmt: skip
         i = np.array([(r.cls, r.trust, r.seen, r.origin) for r in rows],
                      dtype=np.int64).reshape(len(rows), 4)  # fmt: skip
         trust, seen = i[:, 1], i[:, 2]
@@ -220,7 +229,8 @@ class TargetTable:
         return Targets(
             keys=[r.key for r in rows], x=f[:, 0], y=f[:, 1], speed=f[:, 2], course=f[:, 3],
             heading=f[:, 4], accel=f[:, 5], yaw_rate=f[:, 6], length=f[:, 7], width=f[:, 8],
-            cls=i[:, 0], trust=trust, age_s=f[:, 9], seen=seen, origin=i[:, 3], usable=usable,
+            cls=i[:, 0], trust=trust, age_s=f[:, 9], still_s=f[:, 10], seen=seen, origin=i[:, 3],
+            usable=usable,
         )  # fmt: skip
 
 
