@@ -101,6 +101,7 @@ class Scene:
     spat: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, IntersectionState)
     events: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, RoadEvent)
     lanes: LaneIndex | None = None
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False)  # shared per-cycle work
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from operator import attrgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -127,6 +128,12 @@ class _Row:
         self.still_ns = 0  # first stamp of the current standstill (0: moving)
 
 
+# the snapshot's columns, fetched per row in C (attrgetter) rather than a Python tuple each
+_FLOATS = attrgetter('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length',
+                     'width')  # fmt: skip
+_INTS = attrgetter('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns')
+
+
 def _wrap(a: float) -> float:
     return (a + math.pi) % (2.0 * math.pi) - math.pi
 
@@ -213,12 +220,11 @@ class TargetTable:
         stale = len(self._rows) - len(rows)
         if stale:
             diag.count('stale_targets', stale)
-        f = np.array([(r.x, r.y, r.speed, r.course, r.heading, r.accel, r.yaw_rate, r.length,
-                       r.width, (now_ns - r.stamp_ns) * 1e-9,
-                       (r.stamp_ns - r.still_ns) * 1e-9 if r.still_ns else 0.0) for r in rows],
-                     dtype=float).reshape(len(rows), 11)  # fmt: skip
-        i = np.array([(r.cls, r.trust, r.seen, r.origin) for r in rows],
-                     dtype=np.int64).reshape(len(rows), 4)  # fmt: skip
+        f = np.array(list(map(_FLOATS, rows)), dtype=float).reshape(len(rows), 9)
+        i = np.array(list(map(_INTS, rows)), dtype=np.int64).reshape(len(rows), 6)
+        stamp, still = i[:, 4], i[:, 5]
+        age = (now_ns - stamp) * 1e-9
+        still_s = np.where(still > 0, (stamp - still) * 1e-9, 0.0)
         trust, seen = i[:, 1], i[:, 2]
         usable = trust != TRUST_MISBEHAVING
         if cfg.require_verified:
@@ -229,7 +235,7 @@ class TargetTable:
         return Targets(
             keys=[r.key for r in rows], x=f[:, 0], y=f[:, 1], speed=f[:, 2], course=f[:, 3],
             heading=f[:, 4], accel=f[:, 5], yaw_rate=f[:, 6], length=f[:, 7], width=f[:, 8],
-            cls=i[:, 0], trust=trust, age_s=f[:, 9], still_s=f[:, 10], seen=seen, origin=i[:, 3],
+            cls=i[:, 0], trust=trust, age_s=age, still_s=still_s, seen=seen, origin=i[:, 3],
             usable=usable,
         )  # fmt: skip
 

@@ -19,9 +19,10 @@ import math
 
 import numpy as np
 
-from v2x_nodes.applications.kinematics import BoolArray, time_to_reach
+from v2x_nodes.applications.kinematics import BoolArray, member, time_to_reach
 from v2x_nodes.applications.scene import Scene
 from v2x_nodes.applications.signals import find_phase, is_red_at
+from v2x_nodes.applications.targets import VRU_CLASSES
 
 MAX_STOP_LINE_M = 150.0  # stop lines farther ahead of a target do not matter this cycle
 
@@ -73,28 +74,35 @@ def expected_to_stop(
 
 def waiting(scene: Scene, idx: np.ndarray, *, queue_gap_m: float, slow_mps: float) -> BoolArray:
     """Targets ``idx`` that stand at a stop line (within ``queue_gap_m`` before it) or in a
-    queue that reaches one: a slow vehicle within ``queue_gap_m`` ahead in the same lane that
-    is itself waiting (the queue is followed from its head)."""
+    queue that reaches one: followed forward from the target, each next slow vehicle (not a
+    road user on foot or on a bicycle) in the same lane is within ``queue_gap_m``."""
     out = np.zeros(len(idx), dtype=bool)
     if not len(idx):
         return out
     t = scene.targets
-    slow = np.flatnonzero(t.speed <= slow_mps)
-    dist, _ = stop_line_distances(scene, slow)
-    if scene.lanes is None and math.isfinite(scene.ego.stop_line_m):  # geometry only: own line
-        dist = scene.ego.stop_line_m - scene.lon[slow]
-    held = dist <= queue_gap_m
+    slow = np.flatnonzero((t.speed <= slow_mps) & ~member(t.cls, VRU_CLASSES))
+    lon, lat = scene.lon[slow], scene.lat[slow]
     half = 0.5 * scene.ego.lane_width
-    dlon = scene.lon[slow][None, :] - scene.lon[slow][:, None]  # [j, k]: k ahead of j by
-    same = np.abs(scene.lat[slow][None, :] - scene.lat[slow][:, None]) < half
-    behind = same & (dlon > 0.0) & (dlon <= queue_gap_m)
-    for _ in range(len(slow)):  # follow the queues back from their heads
-        grown = held | (behind & held[None, :]).any(axis=1)
-        if (grown == held).all():
-            break
-        held = grown
-    pos = {int(i): j for j, i in enumerate(slow)}
+    at_line: dict[int, bool] = {}
+
+    def held_at_line(i: int) -> bool:
+        if i not in at_line:
+            if scene.lanes is None:  # geometry only: the own lane's stop line
+                d = scene.ego.stop_line_m - float(scene.lon[i])
+            else:
+                d = float(stop_line_distances(scene, np.array([i]))[0][0])
+            at_line[i] = d <= queue_gap_m
+        return at_line[i]
+
     for j, i in enumerate(idx):
-        k = pos.get(int(i))
-        out[j] = k is not None and bool(held[k])
+        cur = int(i)
+        for _ in range(len(slow) + 1):
+            if held_at_line(cur):
+                out[j] = True
+                break
+            ahead = lon - float(scene.lon[cur])
+            near = (ahead > 0.0) & (ahead <= queue_gap_m) & (np.abs(lat - scene.lat[cur]) < half)
+            if not near.any():
+                break
+            cur = int(slow[near][np.argmin(ahead[near])])
     return out
