@@ -65,9 +65,10 @@ LTA = AppSpec('LTA', 'Left turn assist', safety.lta,
                *_p_gap(1.0)), clear_margin=0.5, margin_unit='s')  # fmt: skip
 _BLIND = Param(
     'blind_zone_length_m',
-    10.0,
-    'Blind zone behind the ego rear in the adjacent lanes, m (ISO 17387 zone ~ 3 m '
-    'behind the rear; 10 m covers the mirror blind area of cars and trucks)',
+    3.0,
+    'Blind zone behind the ego rear in the adjacent lanes, m: a vehicle whose front is '
+    'within it (ISO 17387 blind-spot zone: 3 m behind the rear; farther back the mirror '
+    'shows it)',
     (0.0, 50.0),
 )
 BSW = AppSpec('BSW', 'Blind spot warning', safety.bsw,

@@ -116,8 +116,9 @@ def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarr
     lon = scene.lon[idx]
     rear = -0.5 * e.length - p['blind_zone_length_m']
     front = 0.5 * e.length
-    in_zone = (lon >= rear) & (lon <= front)
-    zone_margin = np.where(in_zone, -1.0, np.where(lon < rear, rear - lon, lon - front))
+    nose = lon + 0.5 * t.length[idx]  # the target is in the zone once its front is
+    in_zone = (nose >= rear) & (lon <= front)
+    zone_margin = np.where(in_zone, -1.0, np.where(nose < rear, rear - nose, lon - front))
     closing = t.speed[idx] * np.cos(scene.dpsi[idx]) - e.speed
     gap = -lon - 0.5 * (e.length + t.length[idx])
     with np.errstate(divide='ignore', invalid='ignore'):
