@@ -38,6 +38,7 @@ from sim_nodes.stacks import (
     rsu_station_id,
     scenario_parameters,
     stack_map,
+    vehicle_parameters,
 )
 from sim_nodes.world.component import WorldComponent
 from sim_nodes.world.warning_markers import WarningMarkers
@@ -207,6 +208,7 @@ def add_stacks(
         built.connected(),
         report,
         imposed=imposed,
+        per_namespace={v.name: vehicle_parameters(v) for v in built.vehicles if v.connected},
     )
     build_stacks(
         runtime,

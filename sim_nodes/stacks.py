@@ -11,7 +11,9 @@ build is skipped and listed in the report, the rest runs.
 The scenario sets the parameters that must agree with the world: a component whose
 parameters in the topology name ``map_file``, ``origin_lat_deg``/``origin_lon_deg``/
 ``origin_alt_m``, ``imu_rate_hz`` or ``ref_lat_deg``/``ref_lon_deg`` gets the world's Lanelet2
-map, the scenario's GNSS origin (also the reference point) and its IMU rate instead.
+map, the scenario's GNSS origin (also the reference point) and its IMU rate instead; and
+each vehicle's own ``vehicle_class`` (BasicVehicleClass of its scenario class), ``length_m``
+and ``width_m`` (what its BSM says about it: an ambulance's stack announces an ambulance).
 
 Each RSU also gets its own site values (``rsu_parameters``), again only where the topology
 lists the parameter: the lidar pose (``sensor_frame`` = ``<rsu>_lidar``, ``translation_m`` =
@@ -133,6 +135,17 @@ def scenario_parameters(scenario: Any, stack_map: StackMap | None) -> dict[str, 
     if stack_map is not None:
         params['map_file'] = str(stack_map.path)
     return params
+
+
+def vehicle_parameters(spec: Any) -> dict[str, Any]:
+    """The values one simulated vehicle imposes on its own stack (its BSM's class, size)."""
+    from v2x_nodes.codec.convert.common import VEHICLE_CLASS_OF
+
+    return {
+        'vehicle_class': VEHICLE_CLASS_OF.get(int(spec.participant_class), 0),
+        'length_m': float(spec.length_m),
+        'width_m': float(spec.width_m),
+    }
 
 
 def build_stacks(

@@ -191,3 +191,15 @@ def test_rsu_to_car_latency_is_measured_from_frame_stamps(tmp_path):
     assert set(latency) == {'SPAT'}
     assert latency['SPAT']['n'] > 30
     assert 30 < latency['SPAT']['p50'] < 50  # the channel's lognormal median, 5 ms ticks
+
+
+def test_each_vehicle_stack_announces_its_own_class_and_size(tmp_path):
+    """An ambulance's BSM says ambulance (BasicVehicleClass 60-69), a car's says car: the
+    runner imposes each vehicle's class and size on its own stack (EVW needs it)."""
+    built, runtime, _, _ = assemble(tmp_path, 'applications/evw_ambulance_from_behind')
+    ambulance = runtime.components['/ambulance/bsm']
+    car = runtime.components['/car/bsm']
+    assert 60 <= ambulance.vehicle_class <= 69
+    assert 10 <= car.vehicle_class <= 24
+    spec = {v.name: v for v in built.vehicles}
+    assert ambulance.size[:2] == (spec['ambulance'].length_m, spec['ambulance'].width_m)

@@ -17,6 +17,7 @@ from v2x_nodes.applications.spec import LEVEL_CAUTION, LEVEL_INFO, LEVEL_WARNING
 from v2x_runtime import messages as m
 
 PATH_STEP_M = 2.0
+BRAKING_MPS2 = 0.3  # the own deceleration from which the driver counts as braking
 _SPEED = re.compile(r'([0-9]+(?:\.[0-9]+)?)\s*(km/h|kmh|m/s)?', re.IGNORECASE)
 
 
@@ -140,21 +141,28 @@ def _phase(scene: Scene, p: Params):  # type: ignore[no-untyped-def]
 
 
 def rlvw(scene: Scene, p: Params) -> list[Finding]:
-    """Red light violation: at the current speed and acceleration the vehicle reaches the
-    stop line while the light is red, and it is not braking enough to stop before it."""
+    """Red light violation: the light of the lane is red at our arrival at the stop line and
+    stopping before it needs at least ``warn_decel_mps2`` (after ``reaction_time_s`` when the
+    driver is not braking yet), more than the driver brakes now. A driver who brakes as for
+    any red light gets no warning; one who keeps going gets it while a firm stop is possible.
+    The margin is in m/s² (``warn_decel_mps2`` - deceleration needed)."""
     ph = _phase(scene, p)
     e = scene.ego
     if ph is None or e.speed < p['min_speed_mps']:
         return []
     d = e.stop_line_m
     accel = e.accel
-    if accel < 0.0 and e.speed * e.speed / (2.0 * -accel) <= d:
-        return []  # stopping in time
     t_arr = float(time_to_reach(d, e.speed, max(accel, 0.0)))
     if not is_red_at(ph, t_arr):
         return []
-    return [Finding('RLVW', f'phase {ph.phase_id}', t_arr - p['time_to_stop_line_s'],
-                    LEVEL_WARNING, t_arr, d, 'Red light ahead: stop')]  # fmt: skip
+    braking = accel <= -BRAKING_MPS2
+    room = d if braking else d - e.speed * p['reaction_time_s']
+    need = e.speed * e.speed / (2.0 * room) if room > 0.0 else math.inf
+    if braking and -accel >= need:
+        return []  # stopping in time
+    margin = p['warn_decel_mps2'] - min(need, 1e3)
+    return [Finding('RLVW', f'phase {ph.phase_id}', margin, LEVEL_WARNING, t_arr, d,
+                    'Red light ahead: stop')]  # fmt: skip
 
 
 def glosa(scene: Scene, p: Params) -> list[Finding]:

@@ -50,19 +50,25 @@ FCW = AppSpec('FCW', 'Forward collision warning', safety.fcw,
               (_p_min_speed(), _p_range(300.0),
                *_p_ttc(3.0, 1.5, '2.7 s required lead + 10 Hz cycle + 100 ms latency'), _LAT),
               clear_margin=0.5, margin_unit='s')  # fmt: skip
+_STOP_DECEL = Param('stop_decel_mps2', 3.5, 'A crossing vehicle facing red that can stop '
+                    'braking no harder than this is predicted to stop, m/s² (firm but normal '
+                    'braking for a light)', (0.5, 10.0))  # fmt: skip
+_SPAT_AGE = Param('spat_max_age_s', 1.0, 'SPAT older than this is stale, s', (0.1, 10.0))
 ICW = AppSpec('ICW', 'Intersection collision warning', safety.icw,
               (_p_min_speed(), _p_range(200.0), *_p_ttc(4.0, 2.0, 'reaction 1.5 s + braking '
-               'from 50 km/h at 5 m/s² 2.8 s, less the crossing time gap'), _LAT, *_p_gap(1.0)),
-              clear_margin=0.5, margin_unit='s')  # fmt: skip
+               'from 50 km/h at 5 m/s² 2.8 s, less the crossing time gap'), _LAT, *_p_gap(1.0),
+               _STOP_DECEL, _SPAT_AGE),
+              clear_margin=0.5, margin_unit='s', inputs=('targets', 'spat'))  # fmt: skip
 LTA = AppSpec('LTA', 'Left turn assist', safety.lta,
               (_p_min_speed(0.5), _p_range(200.0),
                *_p_ttc(4.0, 2.0, 'as ICW: oncoming traffic crossing the turn path'), _LAT,
                *_p_gap(1.0)), clear_margin=0.5, margin_unit='s')  # fmt: skip
 _BLIND = Param(
     'blind_zone_length_m',
-    10.0,
-    'Blind zone behind the ego rear in the adjacent lanes, m (ISO 17387 zone ~ 3 m '
-    'behind the rear; 10 m covers the mirror blind area of cars and trucks)',
+    3.0,
+    'Blind zone behind the ego rear in the adjacent lanes, m: a vehicle whose front is '
+    'within it (ISO 17387 blind-spot zone: 3 m behind the rear; farther back the mirror '
+    'shows it)',
     (0.0, 50.0),
 )
 BSW = AppSpec('BSW', 'Blind spot warning', safety.bsw,
@@ -88,7 +94,12 @@ AVW = AppSpec('AVW', 'Abnormal vehicle warning', safety.avw,
                Param('slow_speed_mps', 1.5, 'A vehicle on a lane slower than this is stopped / '
                      'abnormal, m/s', (0.0, 10.0)),
                Param('time_to_reach_s', 10.0, 'Raise when we reach it within this at the current '
-                     'speed, s', (1.0, 60.0))), clear_margin=1.0, margin_unit='s')  # fmt: skip
+                     'speed, s', (1.0, 60.0)),
+               Param('min_still_s', 3.0, 'It must have stood this long (a car braking to a '
+                     'stop in front of us is not abnormal), s', (0.0, 60.0)),
+               Param('queue_gap_m', 20.0, 'Standing within this before a stop line, or behind '
+                     'a waiting vehicle, is waiting in a queue, m', (0.0, 100.0))),
+              clear_margin=1.0, margin_unit='s')  # fmt: skip
 CLW = AppSpec('CLW', 'Control loss warning', safety.clw,
               (_p_min_speed(2.0), _p_range(300.0),
                Param('min_target_speed_mps', 5.0, 'Slower vehicles are not checked, m/s', (0, 50)),
@@ -126,10 +137,8 @@ SLW = AppSpec('SLW', 'Speed limit warning', infra.slw,
                      'code; the value is read from the sign description)')),
               clear_margin=0.5, margin_unit='m/s', advise=infra.slw_advice,
               inputs=('events', 'lane'))  # fmt: skip
-_SIGNAL = (
-    Param('range_m', 300.0, 'Stop lines farther than this are not considered, m', _RANGE),
-    Param('spat_max_age_s', 1.0, 'SPAT older than this is stale, s', (0.1, 10.0)),
-)
+_SIGNAL = (Param('range_m', 300.0, 'Stop lines farther than this are not considered, m', _RANGE),
+           _SPAT_AGE)  # fmt: skip
 RLVW = AppSpec(
     'RLVW',
     'Red light violation warning',
@@ -137,16 +146,18 @@ RLVW = AppSpec(
     (
         *_SIGNAL,
         _p_min_speed(2.0),
+        Param('reaction_time_s', 1.0, 'Driver reaction before braking starts, s', (0.0, 3.0)),
         Param(
-            'time_to_stop_line_s',
-            4.0,
-            'Raise when the stop line is reached on red '
-            'within this, s (reaction 1 s + stopping from 50 km/h at 4.6 m/s² 3 s)',
-            (1.0, 15.0),
+            'warn_decel_mps2',
+            2.0,
+            'Raise when stopping before the line needs this much '
+            'braking, m/s² (a driver who brakes for the light needs 1-1.5 m/s² at that '
+            'point; 2 m/s² plus 1 s reaction gives 4 s lead at 50 km/h)',
+            (0.5, 8.0),
         ),
     ),
-    clear_margin=1.0,
-    margin_unit='s',
+    clear_margin=0.5,
+    margin_unit='m/s2',
     inputs=('spat', 'lane'),
 )
 GLOSA = AppSpec('GLOSA', 'Green light optimal speed advisory', infra.glosa,

@@ -8,6 +8,8 @@ target classes and the threshold. Defaults and their sources are in ``registry``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from v2x_nodes.applications.collision import time_to_collision
@@ -21,6 +23,7 @@ from v2x_nodes.applications.spec import (
     Params,
 )
 from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES
+from v2x_nodes.applications.traffic_rules import expected_to_stop, waiting
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
 LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
@@ -46,8 +49,10 @@ def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...
 
 def _ttc_app(  # noqa: PLR0917
     app: str, scene: Scene, p: Params, idx: np.ndarray, gap_s: float, text: str,
-    growth_lat: float = 0.1,
+    growth_lat: float = 0.1, veto: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[Finding]:  # fmt: skip
+    """TTC findings of targets ``idx``; ``veto`` (only asked about the targets that would
+    trigger, it may be costly) removes those the application knows will not conflict."""
     # only targets that can reach us within the horizon are predicted
     horizon = float(scene.track.t_s[-1])
     reach = (scene.ego.speed + scene.targets.speed[idx]) * horizon + 10.0
@@ -55,6 +60,9 @@ def _ttc_app(  # noqa: PLR0917
     cp = CollisionParams(lat_margin_m=p['lateral_margin_m'], lat_growth_mps=growth_lat,
                          time_gap_s=gap_s)  # fmt: skip
     ttc = time_to_collision(scene, idx, cp)
+    if veto is not None:
+        near = np.flatnonzero(ttc - p['ttc_warning_s'] <= p['clear_margin'])
+        ttc[near[veto(idx[near])]] = np.inf
     margin = ttc - p['ttc_warning_s']
     level = np.where(ttc <= p['ttc_critical_s'], LEVEL_CRITICAL, LEVEL_WARNING)
     return _findings(app, scene, idx, margin, level, ttc, p['clear_margin'], text)
@@ -68,10 +76,16 @@ def fcw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def icw(scene: Scene, p: Params) -> list[Finding]:
-    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap."""
+    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
+    One that faces red and can still stop comfortably is predicted to stop (not a conflict)."""
     idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
+
+    def stops(i: np.ndarray) -> np.ndarray:
+        return expected_to_stop(scene, i, stop_decel_mps2=p['stop_decel_mps2'],
+                                spat_max_age_s=p['spat_max_age_s'])  # fmt: skip
+
     return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
-                    growth_lat=p['lateral_growth_mps'])  # fmt: skip
+                    growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
 
 
 def lta(scene: Scene, p: Params) -> list[Finding]:
@@ -102,8 +116,9 @@ def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarr
     lon = scene.lon[idx]
     rear = -0.5 * e.length - p['blind_zone_length_m']
     front = 0.5 * e.length
-    in_zone = (lon >= rear) & (lon <= front)
-    zone_margin = np.where(in_zone, -1.0, np.where(lon < rear, rear - lon, lon - front))
+    nose = lon + 0.5 * t.length[idx]  # the target is in the zone once its front is
+    in_zone = (nose >= rear) & (lon <= front)
+    zone_margin = np.where(in_zone, -1.0, np.where(nose < rear, rear - nose, lon - front))
     closing = t.speed[idx] * np.cos(scene.dpsi[idx]) - e.speed
     gap = -lon - 0.5 * (e.length + t.length[idx])
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -159,12 +174,18 @@ def ebw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def avw(scene: Scene, p: Params) -> list[Finding]:
-    """Abnormal vehicle: stopped or very slow vehicle in the own or an adjacent lane ahead."""
+    """Abnormal vehicle: a vehicle in the own or an adjacent lane ahead that has stood (or
+    crawled) for ``min_still_s`` without a reason: not waiting at a stop line or in a queue
+    that reaches one. A car slowing to a stop in front of us is not abnormal yet."""
     idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT), VEHICLES)
     t = scene.targets
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] <= p['slow_speed_mps'])
-              & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
+              & (t.still_s[idx] >= p['min_still_s']) & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
     reach = scene.lon[idx] / max(scene.ego.speed, 0.1)
+    near = reach - p['time_to_reach_s'] <= p['clear_margin']
+    idx, reach = idx[near], reach[near]
+    keep = ~waiting(scene, idx, queue_gap_m=p['queue_gap_m'], slow_mps=p['slow_speed_mps'])
+    idx, reach = idx[keep], reach[keep]
     margin = reach - p['time_to_reach_s']
     level = np.where(scene.rel[idx] == Rel.SAME, LEVEL_WARNING, LEVEL_CAUTION)
     return _findings('AVW', scene, idx, margin, level, reach, p['clear_margin'],

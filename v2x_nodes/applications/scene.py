@@ -92,6 +92,7 @@ class Scene:
     distance: FloatArray  # from the ego position, m
     dpsi: FloatArray  # target course - ego heading, wrapped
     rel: np.ndarray  # Rel per target
+    lane_key: np.ndarray  # lanelet key per target (0: off the lanes or no map)
     eligible: np.ndarray  # usable for triggering (trust, repetition, on the map)
     path_xy: FloatArray
     track: EgoTrack
@@ -99,6 +100,8 @@ class Scene:
     path_turn: str  # turn of the first turning lanelet on the path ahead ('' if none)
     spat: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, IntersectionState)
     events: list[tuple[int, Any]] = field(default_factory=list)  # (receive ns, RoadEvent)
+    lanes: LaneIndex | None = None
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False)  # shared per-cycle work
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class World:
         rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
         vru = member(t.cls, VRU_CLASSES)
         eligible = t.usable.copy()
+        key = np.zeros(len(t), dtype=np.int64)
         if self.lanes is not None and len(t):
             key, _ = self.lanes.match(x, y, t.course, ~vru)
             off = (key == 0) & ~vru
@@ -251,7 +255,8 @@ class World:
         return Scene(
             now_ns=now_ns, ego=e, heading=heading, targets=t, x=x, y=y, lon=lon, lat=lat,
             distance=np.hypot(lon, lat),
-            dpsi=dpsi, rel=rel, eligible=eligible, path_xy=path, track=track, path_keys=keys,
+            dpsi=dpsi, rel=rel, lane_key=key, eligible=eligible, path_xy=path, track=track,
+            path_keys=keys,
             path_turn=self.path_turn(keys),
-            spat=list(self.spat.values()), events=list(self.events.values()),
+            spat=list(self.spat.values()), events=list(self.events.values()), lanes=self.lanes,
         )  # fmt: skip

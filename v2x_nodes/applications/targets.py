@@ -16,6 +16,7 @@ for the ``min_seen`` rule.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Protocol
@@ -53,6 +54,7 @@ MIN_DT_S = 0.03  # shorter report intervals give no derivative (noise), longer t
 MAX_DT_S = 1.0  # too long for one
 MAX_COORD_M = 1e6  # map-frame coordinates beyond this are not a local map frame
 MAX_SPEED_MPS = 120.0  # faster than any road user (430 km/h)
+STILL_MPS = 2.0  # reported slower than this: standing (or crawling) since ``still_s``
 
 
 class Origin(IntEnum):
@@ -85,6 +87,7 @@ class Targets:
     cls: np.ndarray
     trust: np.ndarray
     age_s: FloatArray
+    still_s: FloatArray  # how long it has been reported slower than STILL_MPS (0: moving)
     seen: np.ndarray
     origin: np.ndarray
     usable: BoolArray  # passes the trust / repetition filter
@@ -99,7 +102,7 @@ class Targets:
 
 
 _SELECTABLE = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
-               'cls', 'trust', 'age_s', 'seen', 'origin', 'usable')  # fmt: skip
+               'cls', 'trust', 'age_s', 'still_s', 'seen', 'origin', 'usable')  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -110,17 +113,8 @@ class FilterConfig:
     min_seen: int = 2
 
 
-class _Row:
-    """The latest state of one target (plain attributes: updates are the hot path)."""
-
-    __slots__ = ('accel', 'cls', 'course', 'heading', 'key', 'length', 'origin', 'seen',
-                 'speed', 'stamp_ns', 'trust', 'width', 'x', 'y', 'yaw_rate')  # fmt: skip
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self.seen = 0
-        self.accel = self.yaw_rate = 0.0
-        self.stamp_ns = 0
+_FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width')
+_INT_COLS = ('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns', 'used')
 
 
 def _wrap(a: float) -> float:
@@ -130,16 +124,43 @@ def _wrap(a: float) -> float:
 class TargetTable:
     """Rows of target state keyed by origin, source and participant id.
 
-    Rows are small Python objects (an update touches a dozen attributes); the cycle's
-    ``snapshot`` turns the fresh ones into numpy columns in one pass.
+    The rows are slots in typed columns (``array.array``: an update sets a dozen C values,
+    as cheap as setting Python attributes) that the cycle's ``snapshot`` views as numpy
+    arrays without converting each value: the hot paths are one Python update per report
+    and one vectorised gather per cycle. Freed slots are reused.
     """
 
     def __init__(self, config: FilterConfig) -> None:
         self.config = config
-        self._rows: dict[tuple[int, str, int], _Row] = {}
+        self._slot: dict[tuple[int, str, int], int] = {}
+        self._keys: list[str] = []
+        self._free: list[int] = []
+        for name in _FLOAT_COLS:
+            setattr(self, f'_{name}', array('d'))
+        for name in _INT_COLS:
+            setattr(self, f'_{name}', array('q'))
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._slot)
+
+    def _new_slot(self, key: tuple[int, str, int], label: str) -> int:
+        if self._free:
+            i = self._free.pop()
+            self._keys[i] = label
+            for name in _FLOAT_COLS:
+                getattr(self, f'_{name}')[i] = 0.0
+            for name in _INT_COLS:
+                getattr(self, f'_{name}')[i] = 0
+        else:
+            i = len(self._keys)
+            self._keys.append(label)
+            for name in _FLOAT_COLS:
+                getattr(self, f'_{name}').append(0.0)
+            for name in _INT_COLS:
+                getattr(self, f'_{name}').append(0)
+        self._used[i] = 1
+        self._slot[key] = i
+        return i
 
     def ingest(self, msg: Any, origin: Origin, diag: Counter) -> None:
         """Update the rows from one ParticipantArray; bad participants are counted."""
@@ -165,62 +186,82 @@ class TargetTable:
             diag.reject('missing_fields', f'participant {p.source_id}:{p.id}: no stamp')
             return
         key = (int(origin), p.source_id, int(p.id))
-        row = self._rows.get(key)
+        i = self._slot.get(key)
         heading = p.heading_rad if math.isfinite(p.heading_rad) else math.atan2(vy, vx)
         course = math.atan2(vy, vx) if speed > 0.5 else heading
-        if row is None:
-            row = self._rows[key] = _Row(f'{p.source_id or origin.name.lower()}:{p.id}')
+        accel_col, rate_col = self._accel, self._yaw_rate
+        if i is None:
+            i = self._new_slot(key, f'{p.source_id or origin.name.lower()}:{p.id}')
         else:
-            dt = (stamp_ns - row.stamp_ns) * 1e-9
+            dt = (stamp_ns - self._stamp_ns[i]) * 1e-9
             if dt == 0.0:  # the same report again (v2x_rx republishes the latest state)
                 diag.count('repeated_reports')
                 return
             if dt < 0.0:
-                diag.reject('out_of_order', f'participant {row.key}: stamp older than the last')
+                diag.reject('out_of_order', f'participant {self._keys[i]}: stamp older than '
+                            'the last')  # fmt: skip
                 return
             if MIN_DT_S <= dt <= MAX_DT_S:
-                row.accel += ACCEL_SMOOTHING * ((speed - row.speed) / dt - row.accel)
-                rate = _wrap(heading - row.heading) / dt
-                row.yaw_rate += ACCEL_SMOOTHING * (rate - row.yaw_rate)
+                accel_col[i] += ACCEL_SMOOTHING * ((speed - self._speed[i]) / dt - accel_col[i])
+                rate = _wrap(heading - self._heading[i]) / dt
+                rate_col[i] += ACCEL_SMOOTHING * (rate - rate_col[i])
             elif dt > MAX_DT_S:
-                row.accel = row.yaw_rate = 0.0
+                accel_col[i] = rate_col[i] = 0.0
         cls = int(p.participant_class)
         size = p.size
-        row.x, row.y, row.speed, row.course, row.heading = x, y, speed, course, heading
+        self._x[i], self._y[i], self._speed[i] = x, y, speed
+        self._course[i], self._heading[i] = course, heading
         if size.x > 0 and size.y > 0:
-            row.length, row.width = size.x, size.y
+            self._length[i], self._width[i] = size.x, size.y
         else:
-            row.length, row.width = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
-        row.cls, row.trust, row.stamp_ns, row.origin = cls, int(p.trust), stamp_ns, int(origin)
-        row.seen += 1
+            self._length[i], self._width[i] = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
+        self._cls[i], self._trust[i], self._origin[i] = cls, int(p.trust), int(origin)
+        self._stamp_ns[i] = stamp_ns
+        if speed >= STILL_MPS:
+            self._still_ns[i] = 0
+        elif not self._still_ns[i]:
+            self._still_ns[i] = stamp_ns
+        self._seen[i] += 1
+
+    def _col(self, name: str, dtype: type) -> np.ndarray:
+        return np.frombuffer(getattr(self, f'_{name}'), dtype=dtype)
 
     def snapshot(self, now_ns: int, diag: Counter) -> Targets:
         """The targets to evaluate now; forgets expired rows, counts stale/untrusted ones."""
         cfg = self.config
         expire_ns = now_ns - round(cfg.expire_s * 1e9)
         fresh_ns = now_ns - round(cfg.max_age_s * 1e9)
-        for key in [k for k, r in self._rows.items() if r.stamp_ns < expire_ns]:
-            del self._rows[key]
-        rows = [r for r in self._rows.values() if r.stamp_ns >= fresh_ns]
-        stale = len(self._rows) - len(rows)
+        used = self._col('used', np.int64) > 0
+        stamp = self._col('stamp_ns', np.int64)
+        expired = np.flatnonzero(used & (stamp < expire_ns))
+        if len(expired):
+            gone = {int(i) for i in expired}
+            for key in [k for k, i in self._slot.items() if i in gone]:
+                del self._slot[key]
+            for i in gone:
+                self._used[i] = 0
+                self._free.append(i)
+            used = self._col('used', np.int64) > 0
+        fresh = used & (stamp >= fresh_ns)
+        idx = np.flatnonzero(fresh)
+        stale = int(used.sum()) - len(idx)
         if stale:
             diag.count('stale_targets', stale)
-        f = np.array([(r.x, r.y, r.speed, r.course, r.heading, r.accel, r.yaw_rate, r.length,
-                       r.width, (now_ns - r.stamp_ns) * 1e-9) for r in rows],
-                     dtype=float).reshape(len(rows), 10)  # fmt: skip
-        i = np.array([(r.cls, r.trust, r.seen, r.origin) for r in rows],
-                     dtype=np.int64).reshape(len(rows), 4)  # fmt: skip
-        trust, seen = i[:, 1], i[:, 2]
+        f = {n: self._col(n, np.float64)[idx] for n in _FLOAT_COLS}
+        ints = {n: self._col(n, np.int64)[idx] for n in _INT_COLS}
+        st, still = ints['stamp_ns'], ints['still_ns']
+        trust, seen = ints['trust'], ints['seen']
         usable = trust != TRUST_MISBEHAVING
         if cfg.require_verified:
             usable &= (trust == TRUST_VERIFIED) & (seen >= cfg.min_seen)
         untrusted = int((~usable).sum())
         if untrusted:
             diag.count('untrusted_targets', untrusted)
+        keys = self._keys
         return Targets(
-            keys=[r.key for r in rows], x=f[:, 0], y=f[:, 1], speed=f[:, 2], course=f[:, 3],
-            heading=f[:, 4], accel=f[:, 5], yaw_rate=f[:, 6], length=f[:, 7], width=f[:, 8],
-            cls=i[:, 0], trust=trust, age_s=f[:, 9], seen=seen, origin=i[:, 3], usable=usable,
+            keys=[keys[i] for i in idx.tolist()], **f, cls=ints['cls'], trust=trust,
+            age_s=(now_ns - st) * 1e-9, still_s=np.where(still > 0, (st - still) * 1e-9, 0.0),
+            seen=seen, origin=ints['origin'], usable=usable,
         )  # fmt: skip
 
 
