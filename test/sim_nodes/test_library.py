@@ -3,9 +3,10 @@
 Scenarios that need applications the car topology does not provide are skipped with the
 reason. The application scenarios run the whole shipped car stack (config/sim_car.yaml: fused
 positioning, map matching, V2X, fusion, the application suite) in every connected vehicle;
-they are `slow` (10-60 s each on the 2-core machine). The ones listed in KNOWN_FAILURES fail
-with the real stack today (first run of the applications in the closed loop): they are strict
-xfails, so a fix shows up as XPASS and the entry must then go.
+they are `slow` (10-60 s each on the 2-core machine), as is the load case `perf/dense_100`.
+The ones listed in KNOWN_FAILURES fail with the real stack today (first run of the
+applications in the closed loop): they are strict xfails, so a fix shows up as XPASS and the
+entry must then go.
 """
 
 import pytest
@@ -28,7 +29,7 @@ KNOWN_FAILURES = {
 def _cases() -> list:
     cases = []
     for name in list_scenarios():
-        marks = [pytest.mark.slow] if name.startswith('applications/') else []
+        marks = [pytest.mark.slow] if name.startswith(('applications/', 'perf/')) else []
         if name in KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(reason=KNOWN_FAILURES[name], strict=True))
         cases.append(pytest.param(name, marks=marks, id=name))
