@@ -5,7 +5,8 @@ Cases (each in its own process, so peak RSS is its own):
   messages, no recording. The baseline the other figures are divided by.
 - ``default``: the default scenario through the runner: world, GNSS/IMU/wheel sensors of the
   connected vehicles, the ray-cast roadside lidar, the radio channel, ground truth, markers,
-  everything recorded to MCAP (lidar excepted, as by default). Target >= 10x real time.
+  everything recorded to MCAP (lidar and the gate's output excepted, as by default).
+  Target >= 10x real time.
 - ``dense``: ``perf/dense_100``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a
   300 m-arm junction. Target >= 1x real time.
 - ``default_no_stacks``: the default scenario without the car and RSU stacks (what the
