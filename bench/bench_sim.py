@@ -5,9 +5,10 @@ Cases (each in its own process, so peak RSS is its own):
   messages, no recording. The baseline the other figures are divided by.
 - ``default``: the default scenario through the runner: world, GNSS/IMU/wheel sensors of the
   connected vehicles, the ray-cast roadside lidar, the radio channel, ground truth, markers,
-  everything recorded to MCAP (lidar excepted, as by default). Target >= 10x real time.
-- ``dense``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a 300 m-arm junction.
-  Target >= 1x real time.
+  everything recorded to MCAP (lidar and the gate's output excepted, as by default).
+  Target >= 10x real time.
+- ``dense``: ``perf/dense_100``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a
+  300 m-arm junction. Target >= 1x real time.
 - ``default_no_stacks``: the default scenario without the car and RSU stacks (what the
   simulator itself costs). The other runner cases run the shipped stacks (config/sim_car.yaml
   in every connected vehicle, config/sim_rsu.yaml in every RSU); their size is printed.
@@ -29,24 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DENSE = {
-    'map.arm_length_m': 300,
-    'traffic.count': 97,
-    'traffic.connected_ratio': 0.3,
-    'traffic.spawn_interval_s': 0.35,
-    'rsus': [
-        {
-            'name': 'rsu_1',
-            'position_m': [-16.0, -16.0, 6.0],
-            'lidar': {'rings': 32, 'azimuth_steps': 1024},
-        },
-        {
-            'name': 'rsu_2',
-            'position_m': [16.0, 16.0, 6.0],
-            'lidar': {'rings': 32, 'azimuth_steps': 1024},
-        },
-    ],
-}
+SCENARIOS = {'default': 'default', 'default_no_stacks': 'default', 'dense': 'perf/dense_100'}
 TARGETS = {'default': 10.0, 'dense': 1.0}
 
 
@@ -79,15 +63,14 @@ def case_world_only(duration_s: float) -> dict:
     }
 
 
-def case_run(sets: dict, duration_s: float, stacks: bool = True) -> dict:
+def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
     from sim_nodes.runner import run_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         cpu0 = cpu_s()
         result = run_scenario(
-            'default',
+            name,
             out_dir=Path(tmp) / 'run',
-            sets=sets,
             progress=False,
             duration_s=duration_s,
             stacks=stacks,
@@ -112,9 +95,7 @@ def child(case: str, duration_s: float) -> None:
     if case == 'world_only':
         out = case_world_only(duration_s)
     else:
-        out = case_run(
-            {} if case.startswith('default') else DENSE, duration_s, case != 'default_no_stacks'
-        )
+        out = case_run(SCENARIOS[case], duration_s, case != 'default_no_stacks')
     out['peak_rss_mb'] = round(peak_mb(), 1)
     print(json.dumps(out))
 

@@ -95,6 +95,10 @@ def _sim(args: argparse.Namespace) -> int:
         for check in r.checks:
             print(f'  {check.status:<5} {check.name}: {check.detail}')
         t = r.metrics['timing']
+        lines = r.metrics.get('log', {}).get('lines', {})
+        if lines:
+            counted = ', '.join(f'{n} {level.lower()}' for level, n in lines.items())
+            print(f'  component log: {counted} lines in {r.out_dir / "sim.log"}')
         print(
             f'{r.scenario}: {"passed" if r.passed else "FAILED"}; {r.metrics["simulated_s"]} s '
             f'simulated at {t["real_time_factor"]}x real time; report {r.out_dir / "report.html"}, '

@@ -74,6 +74,30 @@ class _Topic:
         self.publishers: list[str] = []
 
 
+class _Timer:
+    """A periodic timer: one object re-queued at every firing (no closure per firing)."""
+
+    __slots__ = ('_runtime', 'callback', 'owner', 'period_ns', 'when_ns')
+
+    def __init__(
+        self,
+        runtime: EmbeddedRuntime,
+        period_ns: int,
+        callback: Callable[[], None],
+        owner: _Context | None,
+    ) -> None:
+        self._runtime = runtime
+        self.period_ns = period_ns
+        self.callback = callback
+        self.owner = owner
+        self.when_ns = runtime.now_ns() + period_ns
+
+    def __call__(self) -> None:
+        self.when_ns += self.period_ns  # the next firing is queued before this one runs
+        self._runtime._schedule(self.when_ns, self, self.owner)
+        self.callback()
+
+
 class _EmbeddedPublisher(Publisher):
     def __init__(self, runtime: EmbeddedRuntime, topic: str, msgtype: str, owner: str) -> None:
         super().__init__(topic, msgtype, owner)
@@ -223,11 +247,8 @@ class EmbeddedRuntime:
     def add_timer(
         self, period_ns: int, callback: Callable[[], None], owner: _Context | None
     ) -> None:
-        def fire(when: int = self._now_ns + period_ns) -> None:
-            self._schedule(when + period_ns, lambda: fire(when + period_ns), owner)
-            callback()
-
-        self._schedule(self._now_ns + period_ns, fire, owner)
+        timer = _Timer(self, period_ns, callback, owner)
+        self._schedule(timer.when_ns, timer, owner)
 
     def record(self, path: str | Path, topics: Iterable[str] | None = None) -> BagRecorder:
         """Record every topic (or only ``topics``) published from now on to an MCAP rosbag2."""

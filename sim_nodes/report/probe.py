@@ -19,6 +19,8 @@ looks for after the stacks are built:
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,27 @@ FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceSta
 # an RSU's tracks: georeferenced participants when published, else the tracker's own output
 TRACK_TOPICS = ('rsu/participants', 'perception/objects')
 PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
+
+
+def _interp(t: float, hist: list[tuple[float, float, float]]) -> tuple[float, float]:
+    """(x, y) at ``t`` from (t, x, y) samples, as ``np.interp`` gives it (clamped at both ends,
+    the same formula), without building arrays: called for every fix and odometry message."""
+    if t < hist[0][0]:
+        return hist[0][1], hist[0][2]
+    if t >= hist[-1][0]:
+        return hist[-1][1], hist[-1][2]
+    j = bisect_right(hist, t, key=lambda h: h[0]) - 1  # hist[j].t <= t < hist[j + 1].t
+    (t0, x0, y0), (t1, x1, y1) = hist[j], hist[j + 1]
+    return _lerp(t, t0, t1, x0, x1), _lerp(t, t0, t1, y0, y1)
+
+
+def _lerp(t: float, t0: float, t1: float, v0: float, v1: float) -> float:
+    value = (v1 - v0) / (t1 - t0) * (t - t0) + v0
+    if math.isnan(value):  # numpy's fallback for an infinite slope
+        value = (v1 - v0) / (t1 - t0) * (t - t1) + v1
+        if math.isnan(value) and v0 == v1:
+            value = v0
+    return value
 
 
 def _relayed_warning(topic: str) -> bool:
@@ -182,12 +205,10 @@ class Probe:
         hist = self.truth.get(name)
         if not hist:
             return None
-        ts = np.fromiter((h[0] for h in hist[-50:]), float)
-        if t < ts[0] - 0.2 or t > ts[-1] + 0.2:
+        recent = hist[-50:]
+        if t < recent[0][0] - 0.2 or t > recent[-1][0] + 0.2:
             return None
-        xs = np.fromiter((h[1] for h in hist[-50:]), float)
-        ys = np.fromiter((h[2] for h in hist[-50:]), float)
-        return float(np.interp(t, ts, xs)), float(np.interp(t, ts, ys))
+        return _interp(t, recent)
 
     def on_fix(self, name: str, msg: Any) -> None:
         t = m.to_ns(msg.header.stamp) / 1e9

@@ -3,7 +3,7 @@
 Scenarios that need applications the car topology does not provide are skipped with the
 reason. The application scenarios run the whole shipped car stack (config/sim_car.yaml: fused
 positioning, map matching, V2X, fusion, the application suite) in every connected vehicle;
-they are `slow` (10-60 s each on the 2-core machine). The ones listed in KNOWN_FAILURES fail
+they are `slow` (10-60 s each on the 2-core machine), as is the load case `perf/dense_100`. The ones listed in KNOWN_FAILURES fail
 with the real stack today (first run of the applications in the closed loop): they are strict
 xfails, so a fix shows up as XPASS and the entry must then go.
 
@@ -19,7 +19,7 @@ from sim_nodes.runner import run_scenario
 from sim_nodes.scenarios import list_scenarios, load_scenario
 from sim_nodes.scenarios.requirements import missing_applications
 
-SLOW_GROUPS = ('applications/', 'rsu_events/')
+SLOW_GROUPS = ('applications/', 'rsu_events/', 'perf/')
 KNOWN_FAILURES = {
     'applications/vrucw_turning_into_pedestrian': (
         'VRUCW not raised to turner_2: no pedestrian reaches the car (the simulated RSU sends '

@@ -62,6 +62,7 @@ def test_bag_report_and_metrics_files(tmp_path):
     assert {'/sim/ground_truth', '/sim/signals', '/sim/markers', '/sim/map_markers'} <= topics
     assert '/car_a/localization/gnss/fix' in topics and '/car_a/imu/data' in topics
     assert '/rsu_1/lidar/points' not in topics  # lidar is recorded only when asked
+    assert '/car_a/control/gated_command' not in topics  # 20 Hz per car, not actuated
     metrics = json.loads((tmp_path / 'r' / 'metrics.json').read_text())
     assert metrics['scenario'] == 'default' and metrics['simulated_s'] == 6.0
     assert metrics['positioning']['gnss_fix_error_m']['n'] > 50
@@ -132,7 +133,7 @@ def test_warnings_are_timed_against_the_conflict(tmp_path):
     assert [c.status for c in benign.checks] == ['pass', 'pass']
 
 
-def test_a_failing_component_is_reported_and_the_run_completes(tmp_path):
+def test_a_failing_component_is_reported_and_the_run_completes(tmp_path, capsys):
     car = topology(
         tmp_path,
         {
@@ -154,6 +155,11 @@ def test_a_failing_component_is_reported_and_the_run_completes(tmp_path):
         sum(f['count'] for f in failures) == 7 * result.metrics['actors']['connected']
     )  # ticks at 2.0, 2.5, ... 5.0 s
     assert 'boom: simulated component failure' in failures[0]['message']
+    # the components' log lines go to <out>/sim.log, counted in the metrics, not to the console
+    log = (tmp_path / 'f' / 'sim.log').read_text()
+    assert log.count('/boom: handler raised') == sum(f['count'] for f in failures)
+    assert result.metrics['log']['lines']['ERROR'] == sum(f['count'] for f in failures)
+    assert 'simulated component failure' not in capsys.readouterr().err
     assert any('no_such_area' in s for s in result.metrics['stacks']['skipped'])
     html = (tmp_path / 'f' / 'report.html').read_text()
     assert 'Component failures' in html

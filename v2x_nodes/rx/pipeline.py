@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from v2x_nodes.codec import DecodeError, uper
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.security import MessageVerifier, SecurityStatus, VerifyOutcome, VerifyReason
+
+
+@lru_cache(maxsize=1024)
+def _decode_frame(frame: bytes) -> uper.Frame:
+    """``uper.decode_frame`` memoised on the bytes: a broadcast frame reaches every receiver in
+    range (in the simulator, one process hosts them all), and decoding is the receiver's main
+    cost. The decoded value is shared, so it is only read. Errors are not cached (re-raised).
+    """
+    return uper.decode_frame(frame)
 
 
 class RxSecurity(enum.Enum):
@@ -150,7 +160,7 @@ class ReceivePipeline:
         outcome: VerifyOutcome | None,
     ) -> Accepted | Rejected:
         try:
-            decoded = uper.decode_frame(frame)
+            decoded = _decode_frame(frame)
         except DecodeError as err:
             return Rejected(decode_reason(err), str(err))
         return Accepted(decoded.kind, decoded.value, frame, wire, status, psid, signer_id, outcome)
