@@ -25,10 +25,12 @@ from sim_nodes.report import plots
 from sim_nodes.report.checks import Check, evaluate, passed
 from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.metrics import compute_metrics
+from sim_nodes.report.perception_eval import PerceptionProbe
 from sim_nodes.report.probe import Probe
 from sim_nodes.scenarios import expand_sweeps, list_scenarios, load_scenario
 from sim_nodes.scenarios.shared import shared_scenario
 from sim_nodes.sensors.lidar_component import RoadsideLidars
+from sim_nodes.sensors.vehicle_lidar import VehicleLidars
 from sim_nodes.sensors.vehicle_sensors import VehicleSensors
 from sim_nodes.stacks import (
     StackReport,
@@ -45,6 +47,7 @@ SIM_COMPONENTS = (
     (WorldComponent, 'world'),
     (VehicleSensors, 'vehicle_sensors'),
     (RoadsideLidars, 'roadside_lidars'),
+    (VehicleLidars, 'vehicle_lidars'),
     (RadioChannel, 'radio_channel'),
 )
 MARKER = 'metrics.json'
@@ -152,6 +155,8 @@ def run_scenario(
         if lane_map is not None:
             probe.lane_truth = LaneTruth(built.network, built.vehicles, lane_map.lanelet_ids)
         probe.attach(runtime)
+        perception = PerceptionProbe(targets=[q.target for q in scenario.expect.perception])
+        perception.attach(runtime, built.connected())
         runtime.record(out / 'bag', topics=_recorded_topics(runtime, scenario.record_lidar))
         sim_s = duration_s if duration_s is not None else scenario.duration_s
         interrupted, wall_s, cpu_s = _run(runtime, sim_s, progress, scenario.name)
@@ -173,6 +178,7 @@ def run_scenario(
         failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
         stacks=stack_report,
     )
+    metrics['cooperative_perception'] = perception.metrics()
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]
     (out / MARKER).write_text(json.dumps(metrics, indent=2, sort_keys=True) + '\n')
@@ -184,6 +190,14 @@ def run_scenario(
             channel.model, channel.stats.samples
         ),
     }
+    if metrics['cooperative_perception'] is not None:
+        figures['Cooperative perception vs ground truth'] = plots.perception_scores(
+            metrics['cooperative_perception']
+        )
+        if perception.targets:
+            figures['Hidden road users: when each source sees them'] = plots.target_timeline(
+                perception, metrics['cooperative_perception']
+            )
     (out / 'report.html').write_text(report_html.render(metrics, checks, figures), encoding='utf-8')
     return RunResult(scenario.name, out, metrics, checks, interrupted)
 

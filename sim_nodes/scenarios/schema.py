@@ -37,6 +37,7 @@ class LidarConfig:
     range_noise_m: float = 0.02
     dropout: float = 0.0  # probability that a return is lost
     yaw_rad: float = 0.0
+    mount_height_m: float = 2.0  # vehicles: sensor height above ground, over the reference point
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class VehicleConfig:
     brake_decel_mps2: float = 6.0
     lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()  # (at_s, lane waypoints)
     lane_change_s: float = 3.5
+    lidar: LidarConfig | None = None  # onboard lidar (scans /<vehicle>/lidar/points, frame lidar)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,17 @@ class WarningExpectation:
 
 
 @dataclass(frozen=True)
+class PerceptionExpectation:
+    """What a connected vehicle's fused perception must show of one road user."""
+
+    vehicle: str  # the observer (a connected vehicle whose stack fuses)
+    target: str  # the road user (vehicle or pedestrian name)
+    min_lead_time_s: float = -1.0  # fused first sees it this long before the onboard lidar
+    max_duplicates: int = -1  # fused objects beyond the one matched to it, summed over cycles
+    min_source_kinds: int = -1  # kinds (onboard, rsu, v2v) of its fused object, at best
+
+
+@dataclass(frozen=True)
 class Expectation:
     warnings: tuple[WarningExpectation, ...] = ()
     no_warnings: bool = False
@@ -156,6 +169,10 @@ class Expectation:
     max_red_light_violations: int = -1
     max_positioning_error_p95_m: float = -1.0
     min_lane_match_ratio: float = -1.0  # car stacks' map matching on the true lane
+    perception: tuple[PerceptionExpectation, ...] = ()  # cooperative perception outcomes
+    min_fused_recall: float = -1.0  # fused vs truth, every fusing vehicle (perception_eval)
+    min_fused_precision: float = -1.0
+    max_fused_position_rmse_m: float = -1.0
 
 
 @dataclass(frozen=True)

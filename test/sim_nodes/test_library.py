@@ -28,7 +28,7 @@ KNOWN_FAILURES = {
 def _cases() -> list:
     cases = []
     for name in list_scenarios():
-        marks = [pytest.mark.slow] if name.startswith('applications/') else []
+        marks = [pytest.mark.slow] if name.startswith(('applications/', 'perception/')) else []
         if name in KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(reason=KNOWN_FAILURES[name], strict=True))
         cases.append(pytest.param(name, marks=marks, id=name))
