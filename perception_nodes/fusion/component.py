@@ -11,7 +11,8 @@ Bad input is counted (``rejected.<reason>``) and the node goes on: ``stale``,
 ``future_stamp``, ``duplicate``, ``out_of_order``, ``misbehaving``, ``unverified`` (when
 excluded), ``bad_object`` (NaN, bad covariance), ``unknown_frame``, ``no_odometry``,
 ``bad_odometry``. Reports that age beyond ``max_age_s`` before a cycle uses them count as
-``expired``.
+``expired``. A report that is the stored one again (the V2X receiver republishing an
+unchanged table entry) is benign: counted as ``repeated.<source>``, no log line.
 """
 
 from __future__ import annotations
@@ -239,6 +240,8 @@ class CooperativeFusion(Component):
             if outcome is Admission.ACCEPTED:
                 diag.count('accepted')
                 diag.observe('latency_s', (now - r.stamp_ns) * 1e-9)
+            elif outcome is Admission.REPEATED:  # the stored report again: benign
+                diag.count(f'repeated.{kind.name.lower()}')
             else:
                 diag.reject(
                     outcome.value,

@@ -61,7 +61,9 @@ def test_stale_future_duplicate_reordered_are_counted_and_dropped():
     t = S
     good = _rep(SourceKind.ROADSIDE, 1, t, (10, 0), sid='rsu1')
     _send(rt, SourceKind.ROADSIDE, [good], t, t)
-    _send(rt, SourceKind.ROADSIDE, [good], t, t + 1000)  # duplicate
+    _send(rt, SourceKind.ROADSIDE, [good], t, t + 1000)  # repeated: benign, counted
+    clash = _rep(SourceKind.ROADSIDE, 1, t, (10.5, 0), sid='rsu1')
+    _send(rt, SourceKind.ROADSIDE, [clash], t, t + 1500)  # duplicate: same stamp, other state
     _send(
         rt,
         SourceKind.ROADSIDE,
@@ -86,6 +88,7 @@ def test_stale_future_duplicate_reordered_are_counted_and_dropped():
     rt.run(until_ns=t + S // 5)
     d = _diag(node)
     assert d['rejected.duplicate'] == '1'
+    assert d['repeated.roadside'] == '1'
     assert d['rejected.out_of_order'] == '1'
     assert d['rejected.stale'] == '1'
     assert d['rejected.future_stamp'] == '1'
