@@ -27,6 +27,7 @@ from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.metrics import compute_metrics
 from sim_nodes.report.perception_eval import PerceptionProbe
 from sim_nodes.report.probe import Probe
+from sim_nodes.report.sweep import write_sweep_report
 from sim_nodes.scenarios import expand_sweeps, list_scenarios, load_scenario
 from sim_nodes.scenarios.shared import shared_scenario
 from sim_nodes.sensors.lidar_component import RoadsideLidars
@@ -278,6 +279,7 @@ def run_all(
         variants = [{}]
         if sweeps:
             variants = expand_sweeps(load_scenario(name, sets=sets, seed=seed))
+        first = len(results)
         for variant in variants:
             label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
             sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
@@ -292,6 +294,9 @@ def run_all(
                 )
             )
             results[-1].scenario = label
+        if len(variants) > 1:  # one page comparing the combinations
+            done = list(zip(variants, (r.metrics for r in results[first:]), strict=True))
+            write_sweep_report(name, done, Path(out_dir) / (name.replace('/', '__') + '_sweep'))
     return results
 
 

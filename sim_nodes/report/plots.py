@@ -196,3 +196,40 @@ def target_timeline(perception: Any, section: dict[str, Any]) -> bytes:
     ax.set_xlabel('simulated time (s)')
     ax.set_title('When each source has the road user (matched within the gate)')
     return _png(fig)
+
+
+def sweep_scores(rows: list[dict[str, Any]]) -> bytes:
+    """Recall, precision, position RMSE and MOTA of each source over a sweep's combinations."""
+    labels = []
+    for r in rows:
+        label = '\n'.join(f'{k.split(".")[-1]}={v}' for k, v in r['settings'].items()) or 'file'
+        if label not in labels:
+            labels.append(label)
+    sources = [
+        s for s in ('onboard', 'roadside', 'v2v', 'fused') if any(r['source'] == s for r in rows)
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.5), sharex=True)
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(sources), 1)
+    for ax, key in zip(
+        axes.ravel(), ('recall', 'precision', 'position_rmse_m', 'mota'), strict=True
+    ):
+        for k, source in enumerate(sources):
+            by_label = {
+                '\n'.join(f'{a.split(".")[-1]}={b}' for a, b in r['settings'].items()) or 'file': r
+                for r in rows
+                if r['source'] == source
+            }
+            vals = [by_label.get(lab, {}).get(key) for lab in labels]
+            ax.bar(
+                x + (k - (len(sources) - 1) / 2) * width,
+                [np.nan if v is None else v for v in vals],
+                width,
+                label=source,
+            )
+        ax.set_title(key)
+        ax.grid(True, axis='y', alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    for ax in axes[1]:
+        ax.set_xticks(x, labels, fontsize=7)
+    return _png(fig)

@@ -3,6 +3,7 @@ lists with known truth, and the scenario checks that read them."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -180,3 +181,32 @@ def test_duplicate_and_source_checks_and_na_without_a_fusing_vehicle():
     good = {'sources': {'fused': {'recall': 0.97}}}
     assert perception_checks(bounds, good)[0].status == 'pass'
     assert not math.isnan(good['sources']['fused']['recall'])
+
+
+def test_sweep_page_lists_every_combination_and_source(tmp_path):
+    from sim_nodes.report.sweep import write_sweep_report
+
+    def metrics(recall):
+        scores = {k: 0.5 for k in ('precision', 'position_rmse_m', 'velocity_rmse_mps', 'mota')}
+        scores['idf1'] = None
+        return {
+            'v2x': {'packet_delivery_ratio': 0.9},
+            'cooperative_perception': {
+                'sources': {s: {**scores, 'recall': recall} for s in ('onboard', 'fused')}
+            },
+        }
+
+    variants = [
+        ({'channel.extra_loss': 0.0}, metrics(0.9)),
+        ({'channel.extra_loss': 0.2}, metrics(0.8)),
+    ]
+    page = write_sweep_report('perception/x', variants, tmp_path / 'sweep')
+    rows = json.loads((tmp_path / 'sweep' / 'sweep.json').read_text())['rows']
+    assert [(r['settings']['channel.extra_loss'], r['source'], r['recall']) for r in rows] == [
+        (0.0, 'onboard', 0.9),
+        (0.0, 'fused', 0.9),
+        (0.2, 'onboard', 0.8),
+        (0.2, 'fused', 0.8),
+    ]
+    text = page.read_text()
+    assert 'data:image/png;base64,' in text and 'extra_loss=0.2' in text
