@@ -124,11 +124,14 @@ def perception_checks(expect: Expectation, section: dict[str, Any] | None) -> li
         if q.max_duplicates >= 0:
             n = target['fused_duplicates']
             ok = n <= q.max_duplicates
+            split = target.get('fused_split_by_a_source', 0)
             out.append(
                 Check(
                     f'{name}: duplicates',
                     'pass' if ok else 'fail',
-                    f'{n} duplicate fused objects, at most {q.max_duplicates} expected',
+                    f'{n} duplicate fused objects (sources not associated), at most '
+                    f'{q.max_duplicates} expected; {split} more where one source reported it '
+                    'twice',
                 )
             )
         if q.min_source_kinds >= 0:

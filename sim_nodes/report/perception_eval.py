@@ -25,8 +25,12 @@ matched road user is a *duplicate* of it.
 
 For the road users an expectation names (``expect.perception`` targets), at any distance:
 the first instant each source had an object within the gate of them, and for the fused list
-the source kinds (``onboard``, ``rsu``, ``v2v``) of the nearest such object and any further
-fused object within the gate (a duplicate): the occlusion scenarios' checks read them.
+the source kinds (``onboard``, ``rsu``, ``v2v``) of the nearest such object, and any further
+fused object within the gate: a *duplicate* when it holds a source kind the nearest one
+lacks (sources the fusion failed to associate), a *split by a source* when its kinds are all
+in the nearest one's (one source, e.g. the onboard tracker seeing a car's front face apart,
+reported the road user twice; the fusion cannot merge two objects of one source). The
+occlusion scenarios' checks read them.
 """
 
 from __future__ import annotations
@@ -137,6 +141,7 @@ class _Vehicle:
     first_seen: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # most kinds
     target_duplicates: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    target_splits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     seen: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -307,8 +312,13 @@ class PerceptionProbe:
             v.seen[name, source].append(t)
             if source == 'fused':
                 best = near[np.argmin(d[near])]
-                v.kinds[name] = max(v.kinds[name], len(source_kinds(objs.labels[best])))
-                v.target_duplicates[name] += near.size - 1
+                kinds = source_kinds(objs.labels[best])
+                v.kinds[name] = max(v.kinds[name], len(kinds))
+                for j in near[near != best]:  # a second fused object of the same road user:
+                    if source_kinds(objs.labels[j]) <= kinds:  # one source reported it twice
+                        v.target_splits[name] += 1
+                    else:  # sources the fusion did not associate
+                        v.target_duplicates[name] += 1
 
     def _id(self, vehicle: str, source: str, name: str, ident: int) -> int:
         """An int per (vehicle, source, object): vehicles' lists never share an identity."""
@@ -344,6 +354,7 @@ class PerceptionProbe:
                     target: {
                         'first_seen_s': dict(sorted(v.first_seen.get(target, {}).items())),
                         'fused_duplicates': v.target_duplicates.get(target, 0),
+                        'fused_split_by_a_source': v.target_splits.get(target, 0),
                         'fused_max_source_kinds': v.kinds.get(target, 0),
                     }
                     for target in sorted(self.targets)

@@ -154,7 +154,7 @@ class PerceptionExpectation:
     vehicle: str  # the observer (a connected vehicle whose stack fuses)
     target: str  # the road user (vehicle or pedestrian name)
     min_lead_time_s: float = -1.0  # fused first sees it this long before the onboard lidar
-    max_duplicates: int = -1  # fused objects beyond the one matched to it, summed over cycles
+    max_duplicates: int = -1  # second fused objects of sources not associated, over cycles
     min_source_kinds: int = -1  # kinds (onboard, rsu, v2v) of its fused object, at best
 
 

@@ -210,3 +210,15 @@ def test_sweep_page_lists_every_combination_and_source(tmp_path):
     ]
     text = page.read_text()
     assert 'data:image/png;base64,' in text and 'extra_loss=0.2' in text
+
+
+def test_a_second_fused_object_is_a_duplicate_or_a_split_by_one_source():
+    def lists(source, t):
+        main = participant('onboard+rsu:a1', 150.0, 0.2, ident=1, stamp_ns=t)
+        if t < 2_000_000_000:  # one source twice: the onboard tracker split the road user
+            return [main, participant('onboard', 151.0, 0.0, ident=2, stamp_ns=t)]
+        return [main, participant('v2v:0b', 150.5, -0.5, ident=3, stamp_ns=t)]  # not associated
+
+    section = run(probe_with(['fused'], targets=['far']), lists, extra=[FAR])
+    target = section['targets']['ego']['far']
+    assert target['fused_split_by_a_source'] == 10 and target['fused_duplicates'] == 10
