@@ -21,7 +21,11 @@ from sim_nodes.runner import run_scenario
 from sim_nodes.scenarios import load_scenario
 
 SEEDS = (1, 2, 3)
-DEGRADED = {'channel.latency_ms': 100, 'channel.extra_loss': 0.2, 'gnss.horizontal_sigma_m': 0.3}
+DEGRADED = {
+    'channel.latency_ms': 100,
+    'channel.extra_loss': 0.2,
+    'gnss': {'mode': 'rtk_float', 'horizontal_sigma_m': 0.3, 'rate_hz': 10},
+}
 # documented bounds of the ego's fused output in perception/robustness (docs/fusion.md)
 BOUNDS = {
     'nominal': {'recall': 0.80, 'precision': 0.60, 'position_rmse_m': 0.8},
