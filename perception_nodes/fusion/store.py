@@ -75,7 +75,15 @@ class ReportStore:
 
     def drop_source(self, kind: int, source_id: str) -> int:
         """Forget every report of one sender; returns how many."""
-        gone = [k for k in self._reports if k[0] == kind and k[1] == source_id]
+        return self.drop(kind, source_id)
+
+    def drop(self, kind: int, source_id: str, object_id: int | None = None) -> int:
+        """Forget one sender's reports (only ``object_id``'s if given); returns how many."""
+        gone = [
+            k
+            for k in self._reports
+            if k[0] == kind and k[1] == source_id and object_id in (None, k[2])
+        ]
         for k in gone:
             del self._reports[k]
         return len(gone)
