@@ -28,8 +28,8 @@ DEGRADED = {
 }
 # documented bounds of the ego's fused output in perception/robustness (docs/fusion.md)
 BOUNDS = {
-    'nominal': {'recall': 0.80, 'precision': 0.60, 'position_rmse_m': 0.8},
-    'degraded': {'recall': 0.75, 'precision': 0.55, 'position_rmse_m': 1.0},
+    'nominal': {'recall': 0.70, 'precision': 0.50, 'position_rmse_m': 0.85},
+    'degraded': {'recall': 0.65, 'precision': 0.50, 'position_rmse_m': 0.95},
 }
 
 
