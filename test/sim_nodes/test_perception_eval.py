@@ -222,3 +222,19 @@ def test_a_second_fused_object_is_a_duplicate_or_a_split_by_one_source():
     section = run(probe_with(['fused'], targets=['far']), lists, extra=[FAR])
     target = section['targets']['ego']['far']
     assert target['fused_split_by_a_source'] == 10 and target['fused_duplicates'] == 10
+
+
+def test_run_all_with_sweeps_writes_the_sweep_page(tmp_path):
+    from sim_nodes.runner import run_all
+
+    scenario = tmp_path / 'tiny.yaml'
+    scenario.write_text(
+        'duration_s: 0.3\nmap: {kind: four_arm, buildings: false}\n'
+        'vehicles: [{name: a, route: [south_in_1]}]\n'
+        'sweeps: {channel.extra_loss: [0.0, 0.2]}\n'
+    )
+    results = run_all([str(scenario)], out_dir=tmp_path / 'out', sweeps=True, progress=False)
+    assert len(results) == 2
+    page = next((tmp_path / 'out').glob('*_sweep/sweep.html'))
+    assert 'No car stack fused' in page.read_text()  # no connected car: nothing to compare
+    assert json.loads((page.parent / 'sweep.json').read_text())['rows'] == []
