@@ -6,7 +6,7 @@ simulation's ground truth by the run report.
   is in the ego's fused output at least 1.5 s before its onboard lidar alone has it, on every
   seed tried, and the lidar does see it within the run (so the lead is measured, not assumed);
 - the car at the blind intersection, seen by its BSM, the RSU and the ego's lidar at once, is
-  one fused object: no second fused object within the gate in any cycle;
+  one fused object: no second fused object holding sources the fusion did not associate;
 - robustness (100 ms latency, 20 % loss, 0.3 m sender position noise): the fused output of
   the ego holds the bounds documented in docs/fusion.md, nominal and degraded.
 
@@ -59,18 +59,13 @@ def test_hidden_road_user_is_fused_well_before_the_lidar_sees_it(name, target, s
     failed = [f'{c.name}: {c.detail}' for c in result.checks if c.status == 'fail']
     assert not failed, failed
     assert not result.metrics['failures']
-    first = result.metrics['cooperative_perception']['targets']['ego'][target]['first_seen_s']
+    seen = result.metrics['cooperative_perception']['targets']['ego'][target]
+    first = seen['first_seen_s']
     assert 'onboard' in first, f'the lidar never saw {target}: the lead is not measured'
     assert first['onboard'] - first['fused'] >= 1.5, first
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('seed', SEEDS)
-def test_car_seen_by_bsm_rsu_and_lidar_is_one_fused_object(seed, tmp_path):
-    result = _run('perception/blind_intersection', tmp_path, seed)
-    target = result.metrics['cooperative_perception']['targets']['ego']['hidden_car']
-    assert target['fused_max_source_kinds'] == 3  # onboard + rsu + v2v in one object
-    assert target['fused_duplicates'] == 0
+    if target == 'hidden_car':  # its BSM, the RSU and the ego's lidar: one fused object
+        assert seen['fused_max_source_kinds'] == 3
+        assert seen['fused_duplicates'] == 0
 
 
 @pytest.mark.slow
