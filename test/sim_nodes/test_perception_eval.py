@@ -238,3 +238,13 @@ def test_run_all_with_sweeps_writes_the_sweep_page(tmp_path):
     page = next((tmp_path / 'out').glob('*_sweep/sweep.html'))
     assert 'No car stack fused' in page.read_text()  # no connected car: nothing to compare
     assert json.loads((page.parent / 'sweep.json').read_text())['rows'] == []
+
+
+def test_the_html_report_has_a_table_per_source():
+    from sim_nodes.report.html import _perception_table
+
+    section = run(probe_with(['onboard', 'fused']), exact)
+    text = '\n'.join(_perception_table(section))
+    assert text.index('<td>onboard</td>') < text.index('<td>fused</td>')
+    assert '<th>IDF1</th>' in text and '<td>1.0</td>' in text
+    assert _perception_table(None) == []
