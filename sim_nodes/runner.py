@@ -25,10 +25,13 @@ from sim_nodes.report import plots
 from sim_nodes.report.checks import Check, evaluate, passed
 from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.metrics import compute_metrics
+from sim_nodes.report.perception_eval import PerceptionProbe
 from sim_nodes.report.probe import Probe
+from sim_nodes.report.sweep import write_sweep_report
 from sim_nodes.scenarios import expand_sweeps, list_scenarios, load_scenario
 from sim_nodes.scenarios.shared import shared_scenario
 from sim_nodes.sensors.lidar_component import RoadsideLidars
+from sim_nodes.sensors.vehicle_lidar import VehicleLidars
 from sim_nodes.sensors.vehicle_sensors import VehicleSensors
 from sim_nodes.stacks import (
     StackReport,
@@ -48,6 +51,7 @@ SIM_COMPONENTS = (
     (WorldComponent, 'world'),
     (VehicleSensors, 'vehicle_sensors'),
     (RoadsideLidars, 'roadside_lidars'),
+    (VehicleLidars, 'vehicle_lidars'),
     (RadioChannel, 'radio_channel'),
 )
 MARKER = 'metrics.json'
@@ -180,6 +184,8 @@ def run_scenario(
         if lane_map is not None:
             probe.lane_truth = LaneTruth(built.network, built.vehicles, lane_map.lanelet_ids)
         probe.attach(runtime)
+        perception = PerceptionProbe(targets=[q.target for q in scenario.expect.perception])
+        perception.attach(runtime, built.connected())
         runtime.record(out / 'bag', topics=_recorded_topics(runtime, scenario.record_lidar))
         sim_s = duration_s if duration_s is not None else scenario.duration_s
         interrupted, wall_s, cpu_s = _run(runtime, sim_s, progress, scenario.name)
@@ -205,6 +211,7 @@ def run_scenario(
         stacks=stack_report,
     )
     metrics['log'] = {'file': LOG_FILE, 'lines': dict(sorted(log_file.counts.items()))}
+    metrics['cooperative_perception'] = perception.metrics()
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]
     (out / MARKER).write_text(json.dumps(metrics, indent=2, sort_keys=True) + '\n')
@@ -218,6 +225,14 @@ def run_scenario(
     }
     if probe.topics.get('rsu_events'):
         figures['RSU events'] = plots.rsu_event_timeline(probe, scenario.duration_s)
+    if metrics['cooperative_perception'] is not None:
+        figures['Cooperative perception vs ground truth'] = plots.perception_scores(
+            metrics['cooperative_perception']
+        )
+        if perception.targets:
+            figures['Hidden road users: when each source sees them'] = plots.target_timeline(
+                perception, metrics['cooperative_perception']
+            )
     (out / 'report.html').write_text(report_html.render(metrics, checks, figures), encoding='utf-8')
     return RunResult(scenario.name, out, metrics, checks, interrupted)
 
@@ -304,6 +319,7 @@ def run_all(
         variants = [{}]
         if sweeps:
             variants = expand_sweeps(load_scenario(name, sets=sets, seed=seed))
+        first = len(results)
         for variant in variants:
             label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
             sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
@@ -318,6 +334,9 @@ def run_all(
                 )
             )
             results[-1].scenario = label
+        if len(variants) > 1:  # one page comparing the combinations
+            done = list(zip(variants, (r.metrics for r in results[first:]), strict=True))
+            write_sweep_report(name, done, Path(out_dir) / (name.replace('/', '__') + '_sweep'))
     return results
 
 

@@ -11,7 +11,8 @@ Bad input is counted (``rejected.<reason>``) and the node goes on: ``stale``,
 ``future_stamp``, ``duplicate``, ``out_of_order``, ``misbehaving``, ``unverified`` (when
 excluded), ``bad_object`` (NaN, bad covariance), ``unknown_frame``, ``no_odometry``,
 ``bad_odometry``. Reports that age beyond ``max_age_s`` before a cycle uses them count as
-``expired``.
+``expired``. A report that is the stored one again (the V2X receiver republishing an
+unchanged table entry) is benign: counted as ``repeated.<source>``, no log line.
 """
 
 from __future__ import annotations
@@ -111,11 +112,12 @@ class CooperativeFusion(Component):
             * p(
                 'misbehaving_hold_s',
                 10.0,
-                'A sender with a TRUST_MISBEHAVING object is ignored this long (s)',
+                'A V2V sender (an RSU object) flagged TRUST_MISBEHAVING is ignored this long (s)',
                 range=(0.0, 3600.0),
             )
         )
-        self._banned: dict[tuple[int, str], int] = {}  # (kind, source id) -> until, ns
+        # (kind, source id) of a V2V sender, (kind, RSU id, object id) of a roadside object
+        self._banned: dict[tuple[int, str] | tuple[int, str, int], int] = {}  # -> until, ns
         self.priors = CovariancePriors(
             position_sigma_m=p(
                 'default_position_sigma_m',
@@ -239,6 +241,8 @@ class CooperativeFusion(Component):
             if outcome is Admission.ACCEPTED:
                 diag.count('accepted')
                 diag.observe('latency_s', (now - r.stamp_ns) * 1e-9)
+            elif outcome is Admission.REPEATED:  # the stored report again: benign
+                diag.count(f'repeated.{kind.name.lower()}')
             else:
                 diag.reject(
                     outcome.value,
@@ -256,12 +260,18 @@ class CooperativeFusion(Component):
         sigma = self.sender_sigma_m[kind]
         now = self.ctx.now_ns()
         for part in msg.participants:
-            sender = (int(kind), str(part.source_id))
+            # who is held responsible: a BSM sender describes itself (the sender is banned);
+            # an RSU's flagged participant is one implausible track among its many (only that
+            # object is banned: one track jumping after lost RSMs must not blind the vehicle
+            # to the whole junction)
+            sender: tuple[int, str] | tuple[int, str, int] = (int(kind), str(part.source_id))
+            if kind is SourceKind.ROADSIDE:
+                sender = (int(kind), str(part.source_id), int(part.id))
             if part.trust == TRUST_MISBEHAVING:
                 diag.reject('misbehaving', f'{kind.name.lower()} {part.source_id}/{part.id}')
                 if self.misbehaving_hold_ns:
                     self._banned[sender] = now + self.misbehaving_hold_ns
-                    diag.count('dropped_by_source', self.store.drop_source(*sender))
+                    diag.count('dropped_by_source', self.store.drop(*sender))
                 continue
             if self._banned.get(sender, -1) >= now:
                 diag.reject(

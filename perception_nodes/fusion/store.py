@@ -1,7 +1,11 @@
 """The latest report of every (source, object): duplicates, reordering, stale and future data.
 
-Each source object keeps only its newest report. A report no newer than the stored one is a
-duplicate (same stamp) or out of order (older); both leave the store as it is. Reports older
+Each source object keeps only its newest report. A report no newer than the stored one leaves
+the store as it is: *repeated* when it is the stored report again (same stamp, same state and
+covariance: the V2X receiver republishes its table of BSM senders whenever any sender
+changes, so a sender whose next BSM is late or lost comes again unchanged — benign, only
+counted), *duplicate* when it has the same stamp but other content (two different states
+claiming one instant), *out of order* when older. Reports older
 than ``max_age_s`` or stamped beyond ``future_tolerance_s`` are refused on arrival, and stored
 reports that grow older than ``max_age_s`` expire at the next fusion cycle, so a source that
 goes silent leaves no ghosts behind.
@@ -13,11 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from perception_nodes.fusion.reports import ObjectReport
 
 
 class Admission(Enum):
     ACCEPTED = 'accepted'
+    REPEATED = 'repeated'
     DUPLICATE = 'duplicate'
     OUT_OF_ORDER = 'out_of_order'
     STALE = 'stale'
@@ -48,8 +55,10 @@ class ReportStore:
             return Admission.FUTURE
         old = self._reports.get(report.key)
         if old is not None and report.stamp_ns <= old.stamp_ns:
-            same = report.stamp_ns == old.stamp_ns
-            return Admission.DUPLICATE if same else Admission.OUT_OF_ORDER
+            if report.stamp_ns < old.stamp_ns:
+                return Admission.OUT_OF_ORDER
+            same = np.array_equal(report.state, old.state) and np.array_equal(report.cov, old.cov)
+            return Admission.REPEATED if same else Admission.DUPLICATE
         self._reports[report.key] = report
         return Admission.ACCEPTED
 
@@ -66,7 +75,15 @@ class ReportStore:
 
     def drop_source(self, kind: int, source_id: str) -> int:
         """Forget every report of one sender; returns how many."""
-        gone = [k for k in self._reports if k[0] == kind and k[1] == source_id]
+        return self.drop(kind, source_id)
+
+    def drop(self, kind: int, source_id: str, object_id: int | None = None) -> int:
+        """Forget one sender's reports (only ``object_id``'s if given); returns how many."""
+        gone = [
+            k
+            for k in self._reports
+            if k[0] == kind and k[1] == source_id and object_id in (None, k[2])
+        ]
         for k in gone:
             del self._reports[k]
         return len(gone)

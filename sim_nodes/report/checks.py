@@ -60,6 +60,7 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
             upper=False,
         )
     out.extend(rsu_event_checks(expect, metrics.get('rsu_events') or {}))
+    out += perception_checks(expect, metrics.get('cooperative_perception'))
     warn = metrics['warnings']
     producing = bool(warn['topics'])
     if expect.no_warnings:
@@ -141,6 +142,81 @@ def rsu_event_checks(expect: Expectation, rsu: dict[str, Any]) -> list[Check]:
         )
         out.append(Check(f'no RSU event {kind}', 'fail' if hits else 'pass', detail))
     return out
+
+
+def perception_checks(expect: Expectation, section: dict[str, Any] | None) -> list[Check]:
+    """``expect.perception`` and the fused bounds against ``cooperative_perception``."""
+    out: list[Check] = []
+    fused = (section or {}).get('sources', {}).get('fused') or {}
+    for key, metric, upper in (
+        ('min_fused_recall', 'recall', False),
+        ('min_fused_precision', 'precision', False),
+        ('max_fused_position_rmse_m', 'position_rmse_m', True),
+    ):
+        limit = getattr(expect, key)
+        if limit < 0:
+            continue
+        value = fused.get(metric)
+        if value is None:
+            out.append(Check(key, 'n/a', 'no fused output scored in this run'))
+            continue
+        ok = value <= limit if upper else value >= limit
+        rel = '<=' if upper else '>='
+        out.append(Check(key, 'pass' if ok else 'fail', f'{value:g} {rel} {limit:g} expected'))
+    for q in expect.perception:
+        name = f'perception {q.target} for {q.vehicle}'
+        target = ((section or {}).get('targets', {}).get(q.vehicle) or {}).get(q.target)
+        if target is None:
+            out.append(Check(name, 'n/a', f'{q.vehicle} has no fused output in this run'))
+            continue
+        first = target['first_seen_s']
+        if q.min_lead_time_s >= 0:
+            out.append(_lead_check(name, first, q.min_lead_time_s, section))
+        if q.max_duplicates >= 0:
+            n = target['fused_duplicates']
+            ok = n <= q.max_duplicates
+            split = target.get('fused_split_by_a_source', 0)
+            out.append(
+                Check(
+                    f'{name}: duplicates',
+                    'pass' if ok else 'fail',
+                    f'{n} duplicate fused objects (sources not associated), at most '
+                    f'{q.max_duplicates} expected; {split} more where one source reported it '
+                    'twice',
+                )
+            )
+        if q.min_source_kinds >= 0:
+            n = target['fused_max_source_kinds']
+            ok = n >= q.min_source_kinds
+            out.append(
+                Check(
+                    f'{name}: sources',
+                    'pass' if ok else 'fail',
+                    f'seen by {n} source kinds at once, at least {q.min_source_kinds} expected',
+                )
+            )
+    return out
+
+
+def _lead_check(
+    name: str, first: dict[str, float], min_lead_s: float, section: dict[str, Any] | None
+) -> Check:
+    fused, onboard = first.get('fused'), first.get('onboard')
+    name = f'{name}: lead over the onboard lidar'
+    if fused is None:
+        return Check(name, 'fail', 'never in the fused output')
+    if 'onboard' not in (section or {}).get('sources', {}):
+        return Check(name, 'n/a', 'the vehicle has no onboard perception in this run')
+    if onboard is None:
+        return Check(name, 'pass', f'fused from {fused} s; the onboard lidar alone never saw it')
+    lead = round(onboard - fused, 3)
+    ok = lead >= min_lead_s
+    return Check(
+        name,
+        'pass' if ok else 'fail',
+        f'fused at {fused} s, onboard alone at {onboard} s: lead {lead} s, '
+        f'at least {min_lead_s:g} s expected',
+    )
 
 
 def passed(checks: list[Check]) -> bool:

@@ -26,6 +26,40 @@ def _table(rows: list[tuple[str, str]]) -> str:
     )
 
 
+_PERCEPTION_COLUMNS = (
+    ('precision', 'precision'),
+    ('recall', 'recall'),
+    ('position_rmse_m', 'pos RMSE m'),
+    ('velocity_rmse_mps', 'vel RMSE m/s'),
+    ('mota', 'MOTA'),
+    ('idf1', 'IDF1'),
+    ('duplicates', 'duplicates'),
+)
+
+
+def _perception_table(section: dict[str, Any] | None) -> list[str]:
+    """Cooperative perception vs ground truth, one row per source (perception_eval)."""
+    if not section:
+        return []
+    head = ''.join(f'<th>{html.escape(t)}</th>' for _, t in _PERCEPTION_COLUMNS)
+    rows = [
+        '<h2>Cooperative perception vs ground truth</h2>',
+        f'<p>{html.escape(", ".join(section["vehicles"]))}: road users within '
+        f'{section["radius_m"]:g} m, {section["gate_m"]:g} m gate.</p>',
+        f'<table><tr><th>source</th>{head}</tr>',
+    ]
+    order = ('onboard', 'roadside', 'v2v', 'fused')
+    for source in sorted(section['sources'], key=lambda s: order.index(s) if s in order else 9):
+        scores = section['sources'][source]
+        cells = ''.join(
+            f'<td>{"-" if scores[k] is None else html.escape(str(scores[k]))}</td>'
+            for k, _ in _PERCEPTION_COLUMNS
+        )
+        rows.append(f'<tr><td>{html.escape(source)}</td>{cells}</tr>')
+    rows.append('</table>')
+    return rows
+
+
 def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, bytes]) -> str:
     e = html.escape
     m = metrics
@@ -81,6 +115,7 @@ def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, byte
             ]
         )
     )
+    parts += _perception_table(m.get('cooperative_perception'))
     parts.append('<h2>Expected outcome</h2>')
     if checks:
         parts.append('<table><tr><th>check</th><th>result</th><th>detail</th></tr>')

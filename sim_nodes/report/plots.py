@@ -169,3 +169,92 @@ def delivery_vs_distance(model: Any, pairs: list[tuple[float, bool]]) -> bytes:
     ax.legend(fontsize=8)
     ax.set_title('V2X channel')
     return _png(fig)
+
+
+def perception_scores(section: dict[str, Any]) -> bytes:
+    """Detection and tracking scores per source (left), position/velocity RMSE (right)."""
+    sources = list(section['sources'])
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.5), width_ratios=[2, 1])
+    keys = ('precision', 'recall', 'mota', 'idf1')
+    width = 0.8 / len(keys)
+    x = np.arange(len(sources))
+    for k, key in enumerate(keys):
+        vals = [section['sources'][s][key] for s in sources]
+        ax.bar(
+            x + (k - 1.5) * width,
+            [np.nan if v is None else v for v in vals],
+            width,
+            label=key.upper() if key in ('mota', 'idf1') else key,
+        )
+    ax.set_xticks(x, sources)
+    ax.set_ylim(min(0.0, *(section['sources'][s]['mota'] or 0.0 for s in sources)), 1.05)
+    ax.axhline(0, color='0.5', lw=0.5)
+    ax.legend(fontsize=8, loc='lower right')
+    ax.set_title(f'vs ground truth within {section["radius_m"]:g} m ({section["gate_m"]:g} m gate)')
+    for k, (key, label) in enumerate(
+        (('position_rmse_m', 'position (m)'), ('velocity_rmse_mps', 'velocity (m/s)'))
+    ):
+        vals = [section['sources'][s][key] for s in sources]
+        ax2.bar(x + (k - 0.5) * 0.4, [np.nan if v is None else v for v in vals], 0.4, label=label)
+    ax2.set_xticks(x, sources, fontsize=8)
+    ax2.set_title('RMSE of matches')
+    ax2.legend(fontsize=8)
+    return _png(fig)
+
+
+def target_timeline(perception: Any, section: dict[str, Any]) -> bytes:
+    """For each named road user and observer: the instants each source had it (matched)."""
+    rows = []
+    for vehicle, v in sorted(perception.vehicles.items()):
+        for target in sorted(perception.targets):
+            for source in v.sources:
+                rows.append((f'{vehicle} / {target}: {source}', v.seen.get((target, source), [])))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2))
+    colours = {'onboard': 'tab:blue', 'roadside': 'tab:green', 'v2v': 'tab:purple'}
+    for i, (label, times) in enumerate(rows):
+        source = label.rsplit(': ', 1)[1]
+        ax.plot(times, [i] * len(times), '|', ms=8, color=colours.get(source, 'tab:red'))
+        if times:
+            ax.text(times[0], i + 0.25, f'{times[0]:.1f} s', fontsize=7)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel('simulated time (s)')
+    ax.set_title('When each source has the road user (matched within the gate)')
+    return _png(fig)
+
+
+def sweep_scores(rows: list[dict[str, Any]]) -> bytes:
+    """Recall, precision, position RMSE and MOTA of each source over a sweep's combinations."""
+    labels = []
+    for r in rows:
+        label = '\n'.join(f'{k.split(".")[-1]}={v}' for k, v in r['settings'].items()) or 'file'
+        if label not in labels:
+            labels.append(label)
+    sources = [
+        s for s in ('onboard', 'roadside', 'v2v', 'fused') if any(r['source'] == s for r in rows)
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.5), sharex=True)
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(sources), 1)
+    for ax, key in zip(
+        axes.ravel(), ('recall', 'precision', 'position_rmse_m', 'mota'), strict=True
+    ):
+        for k, source in enumerate(sources):
+            by_label = {
+                '\n'.join(f'{a.split(".")[-1]}={b}' for a, b in r['settings'].items()) or 'file': r
+                for r in rows
+                if r['source'] == source
+            }
+            vals = [by_label.get(lab, {}).get(key) for lab in labels]
+            ax.bar(
+                x + (k - (len(sources) - 1) / 2) * width,
+                [np.nan if v is None else v for v in vals],
+                width,
+                label=source,
+            )
+        ax.set_title(key)
+        ax.grid(True, axis='y', alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    for ax in axes[1]:
+        ax.set_xticks(x, labels, fontsize=7)
+    return _png(fig)

@@ -23,6 +23,7 @@ from sim_nodes.scenarios.schema import (
     ObstacleConfig,
     Outage,
     PedestrianConfig,
+    PerceptionExpectation,
     RsuConfig,
     RsuEventExpectation,
     Scenario,
@@ -78,6 +79,13 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
                 )
             seen.add(item.name)
     _check_rsu_events(scenario, file)
+    connected = {v.name for v in scenario.vehicles if v.connected}
+    for i, q in enumerate(scenario.expect.perception):
+        where = f'expect.perception[{i}]'
+        if q.vehicle not in connected:
+            raise ScenarioError(str(file), f'{where}.vehicle', 'a connected vehicle', q.vehicle)
+        if q.target not in seen:
+            raise ScenarioError(str(file), f'{where}.target', 'a vehicle or pedestrian', q.target)
     return scenario
 
 
@@ -181,25 +189,28 @@ def _ints(f: Fields, key: str) -> list[int]:
     return values
 
 
+def _lidar(lf: Fields, *, vehicle: bool) -> LidarConfig:
+    lidar = LidarConfig(
+        rings=lf.take_int('rings', 32, lo=1, hi=256),
+        azimuth_steps=lf.take_int('azimuth_steps', 1024, lo=8, hi=8192),
+        rate_hz=lf.take_float('rate_hz', 10.0, lo=0.1, hi=50.0),
+        vertical_fov_deg=lf.take_floats('vertical_fov_deg', 2, (-25.0, 10.0)),
+        min_range_m=lf.take_float('min_range_m', 1.0, lo=0.0, hi=50.0),
+        max_range_m=lf.take_float('max_range_m', 120.0, lo=1.0, hi=500.0),
+        range_noise_m=lf.take_float('range_noise_m', 0.02, lo=0.0, hi=5.0),
+        dropout=lf.take_float('dropout', 0.0, lo=0.0, hi=1.0),
+        yaw_rad=0.0 if vehicle else lf.take_float('yaw_rad', 0.0),
+        mount_height_m=lf.take_float('mount_height_m', 2.0, lo=0.2, hi=10.0) if vehicle else 2.0,
+    )
+    lf.done()
+    lo, hi = lidar.vertical_fov_deg
+    if not -90.0 <= lo < hi <= 90.0:
+        raise lf.fail('vertical_fov_deg', '[low, high] with -90 <= low < high <= 90', [lo, hi])
+    return lidar
+
+
 def _rsu(f: Fields) -> RsuConfig:
-    lidar = None
-    if f.has('lidar'):
-        lf = f.child('lidar')
-        lidar = LidarConfig(
-            rings=lf.take_int('rings', 32, lo=1, hi=256),
-            azimuth_steps=lf.take_int('azimuth_steps', 1024, lo=8, hi=8192),
-            rate_hz=lf.take_float('rate_hz', 10.0, lo=0.1, hi=50.0),
-            vertical_fov_deg=lf.take_floats('vertical_fov_deg', 2, (-25.0, 10.0)),
-            min_range_m=lf.take_float('min_range_m', 1.0, lo=0.0, hi=50.0),
-            max_range_m=lf.take_float('max_range_m', 120.0, lo=1.0, hi=500.0),
-            range_noise_m=lf.take_float('range_noise_m', 0.02, lo=0.0, hi=5.0),
-            dropout=lf.take_float('dropout', 0.0, lo=0.0, hi=1.0),
-            yaw_rad=lf.take_float('yaw_rad', 0.0),
-        )
-        lf.done()
-        lo, hi = lidar.vertical_fov_deg
-        if not -90.0 <= lo < hi <= 90.0:
-            raise lf.fail('vertical_fov_deg', '[low, high] with -90 <= low < high <= 90', [lo, hi])
+    lidar = _lidar(f.child('lidar'), vehicle=False) if f.has('lidar') else None
     out = RsuConfig(
         name=_name(f),
         position_m=f.take_floats('position_m', 3),
@@ -245,6 +256,7 @@ def _vehicle(f: Fields) -> VehicleConfig:
         brake_decel_mps2=f.take_float('brake_decel_mps2', 6.0, lo=0.5, hi=12.0),
         lane_changes=tuple(_lane_change(c) for c in f.items('lane_changes')),
         lane_change_s=f.take_float('lane_change_s', 3.5, lo=0.5, hi=20.0),
+        lidar=_lidar(f.child('lidar'), vehicle=True) if f.has('lidar') else None,
     )
     f.done()
     times = [t for t, _ in out.lane_changes]
@@ -409,6 +421,18 @@ def _expect(f: Fields) -> Expectation:
                 f'one of {", ".join(RSU_EVENT_KINDS)}',
                 kind,
             )
+    perception = []
+    for q in f.items('perception'):
+        perception.append(
+            PerceptionExpectation(
+                vehicle=q.take_str('vehicle'),
+                target=q.take_str('target'),
+                min_lead_time_s=q.take_float('min_lead_time_s', -1.0, hi=600.0),
+                max_duplicates=q.take_int('max_duplicates', -1),
+                min_source_kinds=q.take_int('min_source_kinds', -1, hi=3),
+            )
+        )
+        q.done()
     out = Expectation(
         warnings=tuple(warnings),
         no_warnings=f.take_bool('no_warnings', False),
@@ -421,6 +445,10 @@ def _expect(f: Fields) -> Expectation:
         min_lane_match_ratio=f.take_float('min_lane_match_ratio', -1.0, hi=1.0),
         rsu_events=tuple(rsu_events),
         no_rsu_events=tuple(no_rsu),
+        perception=tuple(perception),
+        min_fused_recall=f.take_float('min_fused_recall', -1.0, hi=1.0),
+        min_fused_precision=f.take_float('min_fused_precision', -1.0, hi=1.0),
+        max_fused_position_rmse_m=f.take_float('max_fused_position_rmse_m', -1.0),
     )
     f.done()
     if out.no_warnings and out.warnings:

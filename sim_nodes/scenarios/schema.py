@@ -46,6 +46,7 @@ class LidarConfig:
     range_noise_m: float = 0.02
     dropout: float = 0.0  # probability that a return is lost
     yaw_rad: float = 0.0
+    mount_height_m: float = 2.0  # vehicles: sensor height above ground, over the reference point
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class VehicleConfig:
     brake_decel_mps2: float = 6.0
     lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()  # (at_s, lane waypoints)
     lane_change_s: float = 3.5
+    lidar: LidarConfig | None = None  # onboard lidar (scans /<vehicle>/lidar/points, frame lidar)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,17 @@ class RsuEventExpectation:
 
 
 @dataclass(frozen=True)
+class PerceptionExpectation:
+    """What a connected vehicle's fused perception must show of one road user."""
+
+    vehicle: str  # the observer (a connected vehicle whose stack fuses)
+    target: str  # the road user (vehicle or pedestrian name)
+    min_lead_time_s: float = -1.0  # fused first sees it this long before the onboard lidar
+    max_duplicates: int = -1  # second fused objects of sources not associated, over cycles
+    min_source_kinds: int = -1  # kinds (onboard, rsu, v2v) of its fused object, at best
+
+
+@dataclass(frozen=True)
 class Expectation:
     warnings: tuple[WarningExpectation, ...] = ()
     no_warnings: bool = False
@@ -192,6 +205,10 @@ class Expectation:
     min_lane_match_ratio: float = -1.0  # car stacks' map matching on the true lane
     rsu_events: tuple[RsuEventExpectation, ...] = ()
     no_rsu_events: tuple[str, ...] = ()  # kinds that must not be raised at any RSU
+    perception: tuple[PerceptionExpectation, ...] = ()  # cooperative perception outcomes
+    min_fused_recall: float = -1.0  # fused vs truth, every fusing vehicle (perception_eval)
+    min_fused_precision: float = -1.0
+    max_fused_position_rmse_m: float = -1.0
 
 
 @dataclass(frozen=True)

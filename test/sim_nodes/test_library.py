@@ -3,9 +3,9 @@
 Scenarios that need applications the car topology does not provide are skipped with the
 reason. The application scenarios run the whole shipped car stack (config/sim_car.yaml: fused
 positioning, map matching, V2X, fusion, the application suite) in every connected vehicle;
-they are `slow` (10-60 s each on the 2-core machine), as is the load case `perf/dense_100`. The ones listed in KNOWN_FAILURES fail
-with the real stack today (first run of the applications in the closed loop): they are strict
-xfails, so a fix shows up as XPASS and the entry must then go.
+they are `slow` (10-60 s each on the 2-core machine), as are the load case `perf/dense_100`
+and the cooperative perception scenarios. The ones listed in KNOWN_FAILURES fail with the
+real stack today: they are strict xfails, so a fix shows up as XPASS and the entry must go.
 
 The RSU event scenarios (``rsu_events/``, one per event type and its benign twin) run the
 whole simulated RSU (lidar detector, tracker, georeferencing, event detection, RSI through
@@ -19,7 +19,7 @@ from sim_nodes.runner import run_scenario
 from sim_nodes.scenarios import list_scenarios, load_scenario
 from sim_nodes.scenarios.requirements import missing_applications
 
-SLOW_GROUPS = ('applications/', 'rsu_events/', 'perf/')
+SLOW_GROUPS = ('applications/', 'rsu_events/', 'perf/', 'perception/')
 KNOWN_FAILURES = {
     'applications/vrucw_turning_into_pedestrian': (
         'VRUCW not raised to turner_2: no pedestrian reaches the car (the simulated RSU sends '

@@ -23,8 +23,8 @@ HARDWARE_DRIVERS = ('GnssDriver', 'NtripClient', 'CanBridge', 'RadioBridge', 'Nt
                     'MqttUplink')  # fmt: skip
 # Inputs of the car stack that nothing in the simulator drives (yet): the by-wire gate's
 # command sources (a planner, the V2X emergency brake, a joystick) and its e-stop; the
-# fusion's onboard objects (the simulator has no vehicle lidar).
-EXTERNAL_INPUTS = {'control/command', 'control/estop', 'control/estop_reset', 'perception/objects'}
+# onboard lidar's cloud of a vehicle without `lidar:` in the scenario (the default has none).
+EXTERNAL_INPUTS = {'control/command', 'control/estop', 'control/estop_reset', 'lidar/points'}
 # Inputs of the RSU stack nothing drives: an RSU has no odometry and sends no own BSM (its
 # participants, events and MAP come from its own georeferencer, event detector, MAP source).
 RSU_PENDING_INPUTS = {'v2x/own_bsm', 'localization/odometry'}

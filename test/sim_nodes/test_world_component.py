@@ -44,5 +44,6 @@ def test_sim_topology_validates():
         'world',
         'vehicle_sensors',
         'roadside_lidars',
+        'vehicle_lidars',
         'radio_channel',
     ]

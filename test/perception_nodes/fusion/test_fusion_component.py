@@ -61,7 +61,9 @@ def test_stale_future_duplicate_reordered_are_counted_and_dropped():
     t = S
     good = _rep(SourceKind.ROADSIDE, 1, t, (10, 0), sid='rsu1')
     _send(rt, SourceKind.ROADSIDE, [good], t, t)
-    _send(rt, SourceKind.ROADSIDE, [good], t, t + 1000)  # duplicate
+    _send(rt, SourceKind.ROADSIDE, [good], t, t + 1000)  # repeated: benign, counted
+    clash = _rep(SourceKind.ROADSIDE, 1, t, (10.5, 0), sid='rsu1')
+    _send(rt, SourceKind.ROADSIDE, [clash], t, t + 1500)  # duplicate: same stamp, other state
     _send(
         rt,
         SourceKind.ROADSIDE,
@@ -86,6 +88,7 @@ def test_stale_future_duplicate_reordered_are_counted_and_dropped():
     rt.run(until_ns=t + S // 5)
     d = _diag(node)
     assert d['rejected.duplicate'] == '1'
+    assert d['repeated.roadside'] == '1'
     assert d['rejected.out_of_order'] == '1'
     assert d['rejected.stale'] == '1'
     assert d['rejected.future_stamp'] == '1'
@@ -215,3 +218,26 @@ def test_ego_seen_by_the_rsu_is_not_output():
 def test_bad_parameters_fail_at_start(params):
     with pytest.raises(ParameterError):
         _runtime(**params)
+
+
+def test_a_flagged_rsu_object_is_banned_alone_a_flagged_bsm_sender_entirely():
+    rt, node, got = _runtime()
+    flagged = _rep(SourceKind.ROADSIDE, 1, S, (10, 0), sid='rsu1', trust=3)
+    other = _rep(SourceKind.ROADSIDE, 2, S, (30, 5), sid='rsu1')
+    _send(rt, SourceKind.ROADSIDE, [flagged, other], S, S)
+    later = S + S // 10
+    again = _rep(SourceKind.ROADSIDE, 1, later, (10.5, 0), sid='rsu1')  # plausible now: held
+    _send(
+        rt,
+        SourceKind.ROADSIDE,
+        [again, _rep(SourceKind.ROADSIDE, 2, later, (30, 5), sid='rsu1')],
+        later,
+        later,
+    )
+    _send(rt, SourceKind.V2V, [_rep(SourceKind.V2V, 7, S, (50, 0), sid='0c', trust=3)], S, S)
+    _send(rt, SourceKind.V2V, [_rep(SourceKind.V2V, 7, later, (51, 0), sid='0c')], later, later)
+    rt.run(until_ns=S + S // 5)
+    d = _diag(node)
+    assert d['rejected.misbehaving'] == '2'
+    assert d['rejected.misbehaving_sender'] == '2'  # RSU object 1 and the BSM sender 0c
+    assert [p.source_id for p in got['fused'][-1].participants] == ['rsu:rsu1']  # object 2 stays

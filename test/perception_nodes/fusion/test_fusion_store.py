@@ -18,7 +18,10 @@ def test_admission_rules():
     st = ReportStore(StoreLimits(max_age_s=0.5, future_tolerance_s=0.05))
     now = 10 * S
     assert st.admit(_rep(now - S // 10), now) is Admission.ACCEPTED
-    assert st.admit(_rep(now - S // 10), now) is Admission.DUPLICATE
+    assert st.admit(_rep(now - S // 10), now) is Admission.REPEATED  # the same report again
+    moved = _rep(now - S // 10)
+    moved.state[0] = 1.0
+    assert st.admit(moved, now) is Admission.DUPLICATE  # same stamp, other content
     assert st.admit(_rep(now - S // 5), now) is Admission.OUT_OF_ORDER
     assert st.admit(_rep(now - S), now) is Admission.STALE
     assert st.admit(_rep(now + S // 10), now) is Admission.FUTURE

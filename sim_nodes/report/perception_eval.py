@@ -1,0 +1,366 @@
+"""Cooperative perception of the car stacks scored against the simulation's ground truth.
+
+For every connected vehicle whose stack publishes ``perception/fused_objects``, at each fused
+output (the fusion's cycle, 10 Hz) the probe scores what each source alone would give that
+vehicle at that instant, and the fused list:
+
+| source | topic in ``/<vehicle>/`` |
+|---|---|
+| ``onboard`` | ``perception/objects`` (the onboard lidar tracker, ego-motion compensated, map) |
+| ``roadside`` | ``v2x/roadside_participants`` (RSM/SSM, the latest list of every RSU) |
+| ``v2v`` | ``v2x/remote_vehicles`` (BSM senders) |
+| ``fused`` | ``perception/fused_objects`` |
+
+A source is scored from its first message on (every car stack runs the onboard pipeline;
+only vehicles with a simulated lidar feed it). A source's objects are its latest reports no
+older than ``max_age_s`` (the fusion's own bound), each predicted to the scoring instant
+with its velocity (what the fusion does before associating), so every source is judged on
+the same instants. Scored: road users within ``radius_m`` of the vehicle's true position
+(the vehicle itself excluded); objects within ``ego_radius_m`` of it are the vehicle as
+others see it and are left out. Per instant one Hungarian assignment with a ``gate_m``
+gate: matches are true positives, unmatched road users misses, unmatched objects inside the
+radius false positives; position and velocity RMSE over the matches; MOTA and IDF1 by
+``mot_metrics`` over the same instants. A fused object left unmatched within the gate of a
+matched road user is a *duplicate* of it.
+
+For the road users an expectation names (``expect.perception`` targets), at any distance:
+the first instant each source had an object within the gate of them, and for the fused list
+the source kinds (``onboard``, ``rsu``, ``v2v``) of the nearest such object, and any further
+fused object within the gate: a *duplicate* when it holds a source kind the nearest one
+lacks (sources the fusion failed to associate), a *split by a source* when its kinds are all
+in the nearest one's (one source, e.g. the onboard tracker seeing a car's front face apart,
+reported the road user twice; the fusion cannot merge two objects of one source). The
+occlusion scenarios' checks read them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from sim_nodes.report.mot_metrics import Frame, evaluate_mot
+from v2x_runtime import messages as m
+
+PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
+SOURCE_TOPICS = {
+    'onboard': 'perception/objects',
+    'roadside': 'v2x/roadside_participants',
+    'v2v': 'v2x/remote_vehicles',
+    'fused': 'perception/fused_objects',
+}
+FUSED_TOPIC = SOURCE_TOPICS['fused']
+MAP_FRAMES = ('map', '/map')
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    radius_m: float = 60.0
+    gate_m: float = 2.0
+    max_age_s: float = 0.5
+    ego_radius_m: float = 3.0
+
+
+@dataclass
+class SourceScore:
+    """Counts and squared errors of one source (summed over instants and vehicles)."""
+
+    instants: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    pos_sq: float = 0.0
+    vel_sq: float = 0.0
+    vel_n: int = 0
+    duplicates: int = 0
+    frames: list[Frame] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        mot = evaluate_mot(self.frames) if self.frames else None
+        return {
+            'instants': self.instants,
+            'true_positives': self.tp,
+            'false_positives': self.fp,
+            'misses': self.fn,
+            'precision': _r(self.tp / (self.tp + self.fp)) if self.tp + self.fp else None,
+            'recall': _r(self.tp / (self.tp + self.fn)) if self.tp + self.fn else None,
+            'position_rmse_m': _r(np.sqrt(self.pos_sq / self.tp)) if self.tp else None,
+            'velocity_rmse_mps': _r(np.sqrt(self.vel_sq / self.vel_n)) if self.vel_n else None,
+            'mota': None if mot is None or not mot.ground_truth else _r(mot.mota),
+            'idf1': None if mot is None or not mot.ground_truth else _r(mot.idf1),
+            'id_switches': None if mot is None else mot.id_switches,
+            'duplicates': self.duplicates,
+        }
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+@dataclass
+class _Objects:
+    """One source's current objects: map-frame rows x, y, vx, vy, stamp s, and their ids."""
+
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))
+    ids: list[tuple[str, int]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+
+def objects_of(msg: Any) -> _Objects:
+    """A map-frame ParticipantArray as rows (non-finite velocities become NaN)."""
+    ps = msg.participants
+    rows = np.array(
+        [
+            [p.position.x, p.position.y, p.velocity.x, p.velocity.y, m.to_ns(p.header.stamp) / 1e9]
+            for p in ps
+        ],
+        dtype=float,
+    ).reshape(-1, 5)
+    return _Objects(rows, [(str(p.source_id), int(p.id)) for p in ps], [p.source_id for p in ps])
+
+
+def _subset(objs: _Objects, mask: np.ndarray) -> _Objects:
+    idx = np.flatnonzero(mask)
+    return _Objects(objs.rows[idx], [objs.ids[i] for i in idx], [objs.labels[i] for i in idx])
+
+
+def source_kinds(label: str) -> set[str]:
+    """``onboard+rsu:rsu1+v2v:0a`` → {'onboard', 'rsu', 'v2v'}."""
+    return {part.split(':', 1)[0] for part in label.split('+') if part}
+
+
+@dataclass
+class _Vehicle:
+    sources: list[str] = field(default_factory=list)  # the sources its stack publishes
+    latest: dict[str, dict[str, _Objects]] = field(default_factory=lambda: defaultdict(dict))
+    scores: dict[str, SourceScore] = field(default_factory=lambda: defaultdict(SourceScore))
+    first_seen: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # most kinds
+    target_duplicates: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    target_splits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seen: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+class PerceptionProbe:
+    """Subscribes to the sources of every car stack that fuses; scores at each fused output."""
+
+    def __init__(self, config: EvalConfig | None = None, targets: Iterable[str] = ()) -> None:
+        self.config = config or EvalConfig()
+        self.targets = set(targets)
+        self.vehicles: dict[str, _Vehicle] = {}
+        self.topics: list[str] = []
+        self._truth: dict[str, np.ndarray] | None = None
+        self._truth_t = 0.0
+        self._obj_ids: dict[tuple[str, str, str, int], int] = {}
+
+    # --- wiring -----------------------------------------------------------------------------
+    def attach(self, runtime: Any, vehicles: Iterable[str]) -> None:
+        runtime.subscribe('/sim/ground_truth', PARTICIPANTS, self.on_truth)
+        for name in sorted(vehicles):
+            info = runtime.topics.get(f'/{name}/{FUSED_TOPIC}')
+            if info is None or not info.publishers:
+                continue
+            vehicle = self.vehicles[name] = _Vehicle()
+            for source, rel in SOURCE_TOPICS.items():
+                topic = f'/{name}/{rel}'
+                info = runtime.topics.get(topic)
+                if info is None or not info.publishers or info.msgtype != PARTICIPANTS:
+                    continue
+                self.topics.append(topic)
+                vehicle.sources.append(source)
+                runtime.subscribe(
+                    topic, PARTICIPANTS, lambda msg, n=name, s=source: self.on_source(n, s, msg)
+                )
+
+    # --- inputs -----------------------------------------------------------------------------
+    def on_truth(self, msg: Any) -> None:
+        ps = msg.participants
+        self._truth_t = m.to_ns(msg.header.stamp) / 1e9
+        self._truth = {
+            'names': np.array([p.source_id for p in ps], dtype=object),
+            'xy': np.array([[p.position.x, p.position.y] for p in ps], float).reshape(-1, 2),
+            'vel': np.array([[p.velocity.x, p.velocity.y] for p in ps], float).reshape(-1, 2),
+        }
+
+    def on_source(self, vehicle: str, source: str, msg: Any) -> None:
+        if msg.header.frame_id not in MAP_FRAMES:
+            return  # an onboard list in base_link would need the ego pose: not scored
+        v = self.vehicles[vehicle]
+        objs = objects_of(msg)
+        # the roadside topic carries one RSU's list per message: keep the latest of each
+        key = objs.ids[0][0] if source == 'roadside' and objs.ids else ''
+        v.latest[source][key] = objs
+        if source == 'fused':
+            self.score(vehicle, m.to_ns(msg.header.stamp) / 1e9)
+
+    # --- scoring ----------------------------------------------------------------------------
+    def _current(self, v: _Vehicle, source: str, t: float) -> _Objects:
+        parts = list(v.latest.get(source, {}).values())
+        if not parts:
+            return _Objects()
+        rows = np.vstack([p.rows for p in parts])
+        ids = [i for p in parts for i in p.ids]
+        labels = [lab for p in parts for lab in p.labels]
+        age = t - rows[:, 4]
+        keep = (age <= self.config.max_age_s) & np.isfinite(rows[:, 0]) & np.isfinite(rows[:, 1])
+        rows = rows[keep].copy()
+        dt = np.clip(age[keep], 0.0, None)
+        moving = np.isfinite(rows[:, 2:4]).all(axis=1)
+        rows[moving, :2] += rows[moving, 2:4] * dt[moving, None]
+        idx = np.flatnonzero(keep)
+        return _Objects(rows, [ids[i] for i in idx], [labels[i] for i in idx])
+
+    def score(self, vehicle: str, t: float) -> None:
+        truth = self._truth
+        if truth is None:
+            return
+        names = truth['names']
+        me = np.flatnonzero(names == vehicle)
+        if me.size == 0:
+            return
+        cfg = self.config
+        lag = t - self._truth_t  # the truth is at most one world step old: bring it to t
+        gt_xy = truth['xy'] + truth['vel'] * lag
+        moved = {'names': names, 'xy': gt_xy}
+        ego = gt_xy[me[0]]
+        d_gt = np.hypot(*(gt_xy - ego).T)
+        sel = np.flatnonzero((d_gt <= cfg.radius_m) & (names != vehicle))
+        v = self.vehicles[vehicle]
+        for source in v.sources:
+            if source not in v.latest:  # scored from its first list on (a car without a
+                continue  # lidar still runs the idle onboard pipeline: not scored)
+            objs = self._current(v, source, t)
+            ego_d = np.hypot(*(objs.rows[:, :2] - ego).T) if len(objs.rows) else np.zeros(0)
+            self._targets(v, source, t, _subset(objs, ego_d > cfg.ego_radius_m), moved)
+            d_obj = np.hypot(*(objs.rows[:, :2] - ego).T) if len(objs.rows) else np.zeros(0)
+            keep = np.flatnonzero((d_obj <= cfg.radius_m + cfg.gate_m) & (d_obj > cfg.ego_radius_m))
+            self._score_one(
+                v=v,
+                vehicle=vehicle,
+                source=source,
+                t=t,
+                gt_names=names[sel],
+                gt_xy=gt_xy[sel],
+                gt_vel=truth['vel'][sel],
+                objs=objs,
+                keep=keep,
+                d_obj=d_obj,
+            )
+
+    def _score_one(
+        self,
+        *,
+        v: _Vehicle,
+        vehicle: str,
+        source: str,
+        t: float,
+        gt_names: np.ndarray,
+        gt_xy: np.ndarray,
+        gt_vel: np.ndarray,
+        objs: _Objects,
+        keep: np.ndarray,
+        d_obj: np.ndarray,
+    ) -> None:
+        cfg = self.config
+        score = v.scores[source]
+        score.instants += 1
+        rows = objs.rows[keep]
+        dist = np.linalg.norm(gt_xy[:, None, :] - rows[None, :, :2], axis=-1)
+        matches: list[tuple[int, int]] = []
+        if dist.size:
+            cost = np.where(dist <= cfg.gate_m, dist, 1e6)
+            r, c = linear_sum_assignment(cost)
+            matches = [(i, j) for i, j in zip(r, c, strict=True) if cost[i, j] < 1e6]
+        matched_obj = {j for _, j in matches}
+        inside = d_obj[keep] <= cfg.radius_m
+        score.tp += len(matches)
+        score.fn += len(gt_xy) - len(matches)
+        score.fp += int(sum(1 for j in range(len(rows)) if j not in matched_obj and inside[j]))
+        for i, j in matches:
+            score.pos_sq += float(dist[i, j] ** 2)
+            if np.isfinite(rows[j, 2:4]).all():
+                score.vel_sq += float(np.sum((rows[j, 2:4] - gt_vel[i]) ** 2))
+                score.vel_n += 1
+        for i, _ in matches:  # other objects of this source within the gate: duplicates
+            extra = [
+                j for j in range(len(rows)) if j not in matched_obj and dist[i, j] <= cfg.gate_m
+            ]
+            score.duplicates += len(extra)
+        ids = [self._id(vehicle, source, *objs.ids[k]) for k in keep]
+        gt_ids = [self._id(vehicle, '', str(n), 0) for n in gt_names]
+        score.frames.append(Frame(gt_ids, gt_xy, ids, rows[:, :2]))
+
+    def _targets(
+        self, v: _Vehicle, source: str, t: float, objs: _Objects, truth: dict[str, np.ndarray]
+    ) -> None:
+        """Named road users at any distance: does the source have an object within the gate
+        (the nearest one; for the fused list also its source kinds and any second copy)?"""
+        cfg = self.config
+        for name in self.targets:
+            at = np.flatnonzero(truth['names'] == name)
+            if at.size == 0 or not len(objs.rows):
+                continue
+            d = np.hypot(*(objs.rows[:, :2] - truth['xy'][at[0]]).T)
+            near = np.flatnonzero(d <= cfg.gate_m)
+            if near.size == 0:
+                continue
+            v.first_seen[name].setdefault(source, round(t, 3))
+            v.seen[name, source].append(t)
+            if source == 'fused':
+                best = near[np.argmin(d[near])]
+                kinds = source_kinds(objs.labels[best])
+                v.kinds[name] = max(v.kinds[name], len(kinds))
+                for j in near[near != best]:  # a second fused object of the same road user:
+                    if source_kinds(objs.labels[j]) <= kinds:  # one source reported it twice
+                        v.target_splits[name] += 1
+                    else:  # sources the fusion did not associate
+                        v.target_duplicates[name] += 1
+
+    def _id(self, vehicle: str, source: str, name: str, ident: int) -> int:
+        """An int per (vehicle, source, object): vehicles' lists never share an identity."""
+        return self._obj_ids.setdefault((vehicle, source, name, ident), len(self._obj_ids))
+
+    # --- output -----------------------------------------------------------------------------
+    def metrics(self) -> dict[str, Any] | None:
+        """The ``cooperative_perception`` section of metrics.json (None: no car fuses)."""
+        if not self.vehicles:
+            return None
+        total: dict[str, SourceScore] = defaultdict(SourceScore)
+        for v in self.vehicles.values():
+            for source, s in v.scores.items():
+                t = total[source]
+                t.instants += s.instants
+                t.tp, t.fp, t.fn = t.tp + s.tp, t.fp + s.fp, t.fn + s.fn
+                t.pos_sq, t.vel_sq, t.vel_n = (
+                    t.pos_sq + s.pos_sq,
+                    t.vel_sq + s.vel_sq,
+                    (t.vel_n + s.vel_n),
+                )
+                t.duplicates += s.duplicates
+                t.frames += s.frames
+        cfg = self.config
+        return {
+            'radius_m': cfg.radius_m,
+            'gate_m': cfg.gate_m,
+            'max_age_s': cfg.max_age_s,
+            'vehicles': sorted(self.vehicles),
+            'sources': {s: total[s].as_dict() for s in SOURCE_TOPICS if s in total},
+            'targets': {
+                name: {
+                    target: {
+                        'first_seen_s': dict(sorted(v.first_seen.get(target, {}).items())),
+                        'fused_duplicates': v.target_duplicates.get(target, 0),
+                        'fused_split_by_a_source': v.target_splits.get(target, 0),
+                        'fused_max_source_kinds': v.kinds.get(target, 0),
+                    }
+                    for target in sorted(self.targets)
+                }
+                for name, v in sorted(self.vehicles.items())
+                if self.targets
+            },
+            'topics': list(self.topics),
+        }

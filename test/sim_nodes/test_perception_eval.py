@@ -1,0 +1,250 @@
+"""The report's cooperative-perception scores (sim_nodes/report/perception_eval.py) on object
+lists with known truth, and the scenario checks that read them."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from sim_nodes.report.checks import perception_checks
+from sim_nodes.report.perception_eval import EvalConfig, PerceptionProbe, source_kinds
+from sim_nodes.scenarios.schema import Expectation, PerceptionExpectation
+from v2x_runtime import messages as m
+
+ARRAY = 'v2x_stack/msg/ParticipantArray'
+
+
+def participant(name, x, y, vx=0.0, vy=0.0, *, ident=1, stamp_ns=0):
+    return m.new(
+        'v2x_stack/msg/Participant',
+        header=m.header(stamp_ns, 'map'),
+        id=ident,
+        source_id=name,
+        position=m.new('geometry_msgs/msg/Point', x=float(x), y=float(y), z=0.0),
+        velocity=m.new('geometry_msgs/msg/Vector3', x=float(vx), y=float(vy), z=0.0),
+    )
+
+
+def array(parts, stamp_ns, frame='map'):
+    return m.new(ARRAY, header=m.header(stamp_ns, frame), participants=parts)
+
+
+TRUTH = {'ego': (0.0, 0.0, 0.0), 'car': (20.0, 0.0, -5.0), 'ped': (10.0, 8.0, 0.0)}
+FAR = ('far', 150.0, 0.0)  # beyond the 60 m radius: not scored, but a target may be seen there
+
+
+def truth(t_ns, extra=()):
+    rows = [(n, x + vx * t_ns / 1e9, y, vx) for n, (x, y, vx) in TRUTH.items()]
+    rows += [(n, x, y, 0.0) for n, x, y in extra]
+    return array([participant(n, x, y, vx) for n, x, y, vx in rows], t_ns)
+
+
+def probe_with(sources, targets=()):
+    probe = PerceptionProbe(EvalConfig(), targets=targets)
+    from sim_nodes.report.perception_eval import _Vehicle
+
+    probe.vehicles['ego'] = _Vehicle(sources=list(sources))
+    return probe
+
+
+def run(probe, lists, cycles=20, extra=()):
+    """``lists(source, t_ns)`` -> participants of that source at t (published before fused)."""
+    for k in range(cycles):
+        t = (k + 10) * 100_000_000  # from 1 s on
+        probe.on_truth(truth(t, extra))
+        for source in probe.vehicles['ego'].sources:
+            probe.on_source('ego', source, array(lists(source, t), t))
+    return probe.metrics()
+
+
+def exact(source, t):
+    out = []
+    for i, (name, (x, y, vx)) in enumerate(TRUTH.items()):
+        if name != 'ego':
+            out.append(participant(f'{source}{i}', x + vx * t / 1e9, y, vx, ident=i, stamp_ns=t))
+    return out
+
+
+def test_a_perfect_list_scores_one_everywhere():
+    section = run(probe_with(['fused']), exact)
+    fused = section['sources']['fused']
+    assert fused['precision'] == fused['recall'] == fused['mota'] == fused['idf1'] == 1.0
+    assert fused['position_rmse_m'] == pytest.approx(0.0, abs=1e-6)
+    assert fused['velocity_rmse_mps'] == pytest.approx(0.0, abs=1e-6)
+    assert fused['true_positives'] == 2 * 20 and fused['misses'] == fused['false_positives'] == 0
+
+
+def test_errors_misses_false_positives_and_duplicates_are_counted():
+    def lists(source, t):
+        if source == 'onboard':  # only the car, 1 m off and 1 m/s too slow
+            return [participant('', 21.0 - 5.0 * t / 1e9, 0.0, -4.0, ident=3, stamp_ns=t)]
+        parts = exact(source, t)
+        parts.append(participant('x', 40.0, -30.0, ident=9, stamp_ns=t))  # a ghost
+        parts.append(participant('x', 10.5, 8.0, ident=8, stamp_ns=t))  # the ped twice
+        parts.append(participant('x', 0.5, 0.0, ident=7, stamp_ns=t))  # the ego: left out
+        return parts
+
+    section = run(probe_with(['onboard', 'fused']), lists)
+    onboard, fused = section['sources']['onboard'], section['sources']['fused']
+    assert onboard['recall'] == 0.5 and onboard['precision'] == 1.0
+    assert onboard['position_rmse_m'] == pytest.approx(1.0, abs=1e-6)
+    assert onboard['velocity_rmse_mps'] == pytest.approx(1.0, abs=1e-6)
+    assert fused['recall'] == 1.0
+    assert fused['false_positives'] == 2 * 20  # the ghost and the second ped
+    assert fused['precision'] == pytest.approx(0.5)
+    assert fused['duplicates'] == 20
+    assert fused['mota'] == pytest.approx(1.0 - 40 / 40)
+
+
+def test_stale_reports_are_dropped_and_fresh_ones_predicted_to_the_instant():
+    def lists(source, t):  # the car's report is 0.3 s old: predicted by its velocity
+        return [participant('c', 20.0 - 5.0 * (t / 1e9 - 0.3), 0.0, -5.0, stamp_ns=t - 300_000_000)]
+
+    fused = run(probe_with(['fused']), lists)['sources']['fused']
+    assert fused['position_rmse_m'] == pytest.approx(0.0, abs=1e-6)
+
+    def old(source, t):
+        return [participant('c', 20.0, 0.0, stamp_ns=t - 600_000_000)]
+
+    late = run(probe_with(['fused']), old)['sources']['fused']
+    assert late['true_positives'] == 0 and late['misses'] == 2 * 20
+
+
+def test_targets_are_followed_at_any_distance_with_their_source_kinds():
+    def lists(source, t):
+        if source == 'onboard':
+            return [participant('', 150.0, 0.0, stamp_ns=t)] if t >= 2_000_000_000 else []
+        label = 'onboard+rsu:a1+v2v:0b' if t >= 2_000_000_000 else 'rsu:a1'
+        return [participant(label, 150.0, 0.5, ident=1, stamp_ns=t)]
+
+    probe = probe_with(['onboard', 'fused'], targets=['far'])
+    section = run(probe, lists, extra=[FAR])
+    target = section['targets']['ego']['far']
+    assert target['first_seen_s'] == {'fused': 1.0, 'onboard': 2.0}
+    assert target['fused_max_source_kinds'] == 3 and target['fused_duplicates'] == 0
+    assert section['sources']['fused']['false_positives'] == 0  # outside the radius
+
+
+def test_lists_not_in_the_map_frame_are_not_scored():
+    probe = probe_with(['fused'])
+    probe.on_truth(truth(10**9))
+    probe.on_source('ego', 'fused', array([], 10**9, frame='base_link'))
+    assert probe.metrics()['sources'] == {}
+
+
+def test_source_kinds_of_a_fused_label():
+    assert source_kinds('onboard+rsu:rsu1+v2v:00000001') == {'onboard', 'rsu', 'v2v'}
+    assert source_kinds('v2v:a+v2v:b') == {'v2v'}
+
+
+def _section(first, kinds=3, duplicates=0, sources=('onboard', 'fused')):
+    return {
+        'sources': {s: {'recall': 0.9} for s in sources},
+        'targets': {
+            'ego': {
+                'ped': {
+                    'first_seen_s': first,
+                    'fused_duplicates': duplicates,
+                    'fused_max_source_kinds': kinds,
+                }
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ('first', 'status'),
+    [
+        ({'fused': 1.0, 'onboard': 3.0}, 'pass'),
+        ({'fused': 1.0, 'onboard': 2.0}, 'fail'),
+        ({'onboard': 2.0}, 'fail'),
+        ({'fused': 1.0}, 'pass'),  # the lidar never saw it in the run
+    ],
+)
+def test_lead_check(first, status):
+    expect = Expectation(perception=(PerceptionExpectation('ego', 'ped', min_lead_time_s=1.5),))
+    (check,) = perception_checks(expect, _section(first))
+    assert check.status == status, check
+
+
+def test_duplicate_and_source_checks_and_na_without_a_fusing_vehicle():
+    q = PerceptionExpectation('ego', 'ped', max_duplicates=0, min_source_kinds=3)
+    expect = Expectation(perception=(q,))
+    assert [c.status for c in perception_checks(expect, _section({}, 3, 0))] == ['pass', 'pass']
+    assert [c.status for c in perception_checks(expect, _section({}, 2, 4))] == ['fail', 'fail']
+    assert [c.status for c in perception_checks(expect, None)] == ['n/a']
+    bounds = Expectation(min_fused_recall=0.95)
+    assert perception_checks(bounds, {'sources': {}})[0].status == 'n/a'
+    assert perception_checks(bounds, _section({}))[0].status == 'fail'  # 0.9 < 0.95
+    good = {'sources': {'fused': {'recall': 0.97}}}
+    assert perception_checks(bounds, good)[0].status == 'pass'
+    assert not math.isnan(good['sources']['fused']['recall'])
+
+
+def test_sweep_page_lists_every_combination_and_source(tmp_path):
+    from sim_nodes.report.sweep import write_sweep_report
+
+    def metrics(recall):
+        scores = {k: 0.5 for k in ('precision', 'position_rmse_m', 'velocity_rmse_mps', 'mota')}
+        scores['idf1'] = None
+        return {
+            'v2x': {'packet_delivery_ratio': 0.9},
+            'cooperative_perception': {
+                'sources': {s: {**scores, 'recall': recall} for s in ('onboard', 'fused')}
+            },
+        }
+
+    variants = [
+        ({'channel.extra_loss': 0.0}, metrics(0.9)),
+        ({'channel.extra_loss': 0.2}, metrics(0.8)),
+    ]
+    page = write_sweep_report('perception/x', variants, tmp_path / 'sweep')
+    rows = json.loads((tmp_path / 'sweep' / 'sweep.json').read_text())['rows']
+    assert [(r['settings']['channel.extra_loss'], r['source'], r['recall']) for r in rows] == [
+        (0.0, 'onboard', 0.9),
+        (0.0, 'fused', 0.9),
+        (0.2, 'onboard', 0.8),
+        (0.2, 'fused', 0.8),
+    ]
+    text = page.read_text()
+    assert 'data:image/png;base64,' in text and 'extra_loss=0.2' in text
+
+
+def test_a_second_fused_object_is_a_duplicate_or_a_split_by_one_source():
+    def lists(source, t):
+        main = participant('onboard+rsu:a1', 150.0, 0.2, ident=1, stamp_ns=t)
+        if t < 2_000_000_000:  # one source twice: the onboard tracker split the road user
+            return [main, participant('onboard', 151.0, 0.0, ident=2, stamp_ns=t)]
+        return [main, participant('v2v:0b', 150.5, -0.5, ident=3, stamp_ns=t)]  # not associated
+
+    section = run(probe_with(['fused'], targets=['far']), lists, extra=[FAR])
+    target = section['targets']['ego']['far']
+    assert target['fused_split_by_a_source'] == 10 and target['fused_duplicates'] == 10
+
+
+def test_run_all_with_sweeps_writes_the_sweep_page(tmp_path):
+    from sim_nodes.runner import run_all
+
+    scenario = tmp_path / 'tiny.yaml'
+    scenario.write_text(
+        'duration_s: 0.3\nmap: {kind: four_arm, buildings: false}\n'
+        'vehicles: [{name: a, route: [south_in_1]}]\n'
+        'sweeps: {channel.extra_loss: [0.0, 0.2]}\n'
+    )
+    results = run_all([str(scenario)], out_dir=tmp_path / 'out', sweeps=True, progress=False)
+    assert len(results) == 2
+    page = next((tmp_path / 'out').glob('*_sweep/sweep.html'))
+    assert 'No car stack fused' in page.read_text()  # no connected car: nothing to compare
+    assert json.loads((page.parent / 'sweep.json').read_text())['rows'] == []
+
+
+def test_the_html_report_has_a_table_per_source():
+    from sim_nodes.report.html import _perception_table
+
+    section = run(probe_with(['onboard', 'fused']), exact)
+    text = '\n'.join(_perception_table(section))
+    assert text.index('<td>onboard</td>') < text.index('<td>fused</td>')
+    assert '<th>IDF1</th>' in text and '<td>1.0</td>' in text
+    assert _perception_table(None) == []
