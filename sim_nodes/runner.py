@@ -38,6 +38,7 @@ from sim_nodes.stacks import (
     stack_map,
 )
 from sim_nodes.world.component import WorldComponent
+from sim_nodes.world.road_events import RoadEvents
 from sim_nodes.world.warning_markers import WarningMarkers
 from v2x_runtime.embedded import EmbeddedRuntime
 
@@ -46,6 +47,7 @@ SIM_COMPONENTS = (
     (VehicleSensors, 'vehicle_sensors'),
     (RoadsideLidars, 'roadside_lidars'),
     (RadioChannel, 'radio_channel'),
+    (RoadEvents, 'road_events'),
 )
 MARKER = 'metrics.json'
 
@@ -172,6 +174,7 @@ def run_scenario(
         interrupted=interrupted,
         failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
         stacks=stack_report,
+        stops=world.world.stops,
     )
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]

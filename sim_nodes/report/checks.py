@@ -59,6 +59,11 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
             expect.min_lane_match_ratio,
             upper=False,
         )
+    stops = metrics.get('stops', {}).get('by_vehicle', {})
+    for vehicle, most in expect.max_stops:
+        bound(f'max_stops {vehicle}', stops.get(vehicle, 0), most, upper=True)
+    for vehicle, least in expect.min_stops:
+        bound(f'min_stops {vehicle}', stops.get(vehicle, 0), least, upper=False)
     warn = metrics['warnings']
     producing = bool(warn['topics'])
     if expect.no_warnings:

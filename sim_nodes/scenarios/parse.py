@@ -8,6 +8,7 @@ from typing import Any
 
 from sim_nodes.errors import ScenarioError
 from sim_nodes.scenarios.fields import Fields
+from sim_nodes.scenarios.parse_events import road_event, stop_counts
 from sim_nodes.scenarios.schema import (
     GNSS_MODES,
     VEHICLE_CLASSES,
@@ -47,6 +48,7 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
         vehicles=tuple(_vehicle(f) for f in top.items('vehicles')),
         traffic=_traffic(top.child('traffic', {})),
         pedestrians=tuple(_pedestrian(f) for f in top.items('pedestrians')),
+        road_events=tuple(road_event(f) for f in top.items('road_events')),
         gnss=_gnss(top.child('gnss', {})),
         imu=_imu(top.child('imu', {})),
         channel=_channel(top.child('channel', {})),
@@ -73,6 +75,18 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
                     str(file), f'{section}[{i}].name', 'a name not used before', item.name
                 )
             seen.add(item.name)
+    stacks = [r.name for r in scenario.rsus if r.stack]
+    for i, ev in enumerate(scenario.road_events):
+        if ev.rsu not in stacks:
+            raise ScenarioError(
+                str(file), f'road_events[{i}].rsu', f'an RSU with a stack ({stacks})', ev.rsu
+            )
+    vehicles = {v.name for v in scenario.vehicles}
+    for key, pairs in (('max_stops', scenario.expect.max_stops),
+                       ('min_stops', scenario.expect.min_stops)):  # fmt: skip
+        for vehicle, _ in pairs:
+            if vehicle not in vehicles:
+                raise ScenarioError(str(file), f'expect.{key}.{vehicle}', 'a vehicle name', vehicle)
     return scenario
 
 
@@ -200,11 +214,22 @@ def _vehicle(f: Fields) -> VehicleConfig:
         brake_decel_mps2=f.take_float('brake_decel_mps2', 6.0, lo=0.5, hi=12.0),
         lane_changes=tuple(_lane_change(c) for c in f.items('lane_changes')),
         lane_change_s=f.take_float('lane_change_s', 3.5, lo=0.5, hi=20.0),
+        overtakes=tuple(_overtake(o) for o in f.items('overtakes')),
+        skid_at_s=f.take_float('skid_at_s', _INF, lo=0.0),
+        skid_yaw_rate_radps=f.take_float('skid_yaw_rate_radps', 1.2, lo=0.1, hi=5.0),
+        follow_advice=f.take_bool('follow_advice', False),
+        by_wire=f.take_bool('by_wire', False),
     )
     f.done()
     times = [t for t, _ in out.lane_changes]
     if times != sorted(times):
         raise f.fail('lane_changes', 'changes in time order', times)
+    return out
+
+
+def _overtake(f: Fields) -> tuple[float, float]:
+    out = (f.take_float('at_s', lo=0.0), f.take_float('duration_s', 10.0, lo=2.0, hi=120.0))
+    f.done()
     return out
 
 
@@ -317,7 +342,7 @@ def _expect(f: Fields) -> Expectation:
         warnings.append(
             WarningExpectation(
                 application=w.take_str('application'),
-                min_lead_time_s=w.take_float('min_lead_time_s', 0.0, lo=0.0),
+                min_lead_time_s=w.take_float('min_lead_time_s', 0.0, lo=-10.0),
                 vehicle=w.take_str('vehicle', ''),
             )
         )
@@ -332,6 +357,8 @@ def _expect(f: Fields) -> Expectation:
         max_red_light_violations=f.take_int('max_red_light_violations', -1),
         max_positioning_error_p95_m=f.take_float('max_positioning_error_p95_m', -1.0),
         min_lane_match_ratio=f.take_float('min_lane_match_ratio', -1.0, hi=1.0),
+        max_stops=stop_counts(f, 'max_stops'),
+        min_stops=stop_counts(f, 'min_stops'),
     )
     f.done()
     if out.no_warnings and out.warnings:

@@ -65,6 +65,28 @@ class VehicleConfig:
     brake_decel_mps2: float = 6.0
     lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()  # (at_s, lane waypoints)
     lane_change_s: float = 3.5
+    overtakes: tuple[tuple[float, float], ...] = ()  # (at_s, duration_s) into the lane to the left
+    skid_at_s: float = float('inf')  # loses control: spins at skid_yaw_rate_radps, slides
+    skid_yaw_rate_radps: float = 1.2
+    follow_advice: bool = False  # follows the stack's SpeedAdvice (GLOSA, SLW)
+    by_wire: bool = False  # the stack's gated ControlCommand drives it when the gate engages
+
+
+@dataclass(frozen=True)
+class RoadEventConfig:
+    """An RSI event or sign that an RSU broadcasts (its stack's ``rsu/events`` input)."""
+
+    id: int
+    rsu: str  # the RSU that sends it (its stack must run)
+    position_m: tuple[float, float]
+    radius_m: float = 20.0  # events only: RSI carries no radius for signs, use a path
+    path_m: tuple[tuple[float, float], ...] = ()  # reference path of the zone (e.g. the lane)
+    path_radius_m: float = 2.0
+    event_type: int = 0  # RTE EventType code; 0 for a sign
+    sign_type: int = 0  # RTS SignType code; 0 for an event
+    description: str = ''
+    start_s: float = 0.0
+    end_s: float = float('inf')
 
 
 @dataclass(frozen=True)
@@ -143,6 +165,7 @@ class WarningExpectation:
     application: str
     min_lead_time_s: float = 0.0
     vehicle: str = ''  # the warned vehicle; '' = any
+    # < 0 allowed: warnings due at the hazard's onset (zone entry) may come this much after it
 
 
 @dataclass(frozen=True)
@@ -156,6 +179,8 @@ class Expectation:
     max_red_light_violations: int = -1
     max_positioning_error_p95_m: float = -1.0
     min_lane_match_ratio: float = -1.0  # car stacks' map matching on the true lane
+    max_stops: tuple[tuple[str, int], ...] = ()  # (vehicle, most stops allowed), GLOSA
+    min_stops: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +198,7 @@ class Scenario:
     vehicles: tuple[VehicleConfig, ...] = ()
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     pedestrians: tuple[PedestrianConfig, ...] = ()
+    road_events: tuple[RoadEventConfig, ...] = ()
     gnss: GnssConfig = field(default_factory=GnssConfig)
     imu: ImuConfig = field(default_factory=ImuConfig)
     channel: ChannelConfig = field(default_factory=ChannelConfig)
