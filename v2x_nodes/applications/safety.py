@@ -79,7 +79,10 @@ def icw(scene: Scene, p: Params) -> list[Finding]:
 def lta(scene: Scene, p: Params) -> list[Finding]:
     """Left turn assist: ego turns left (indicator, or its lane turns left ahead) across the
     path of an oncoming vehicle."""
-    if 'left' not in (scene.ego.turn, scene.path_turn):
+    # a left turn ahead: the map says so, or the indicator is on and the path bends (maps
+    # without turn_direction); the indicator alone may mean an overtake (DNPW)
+    bends = path_heading_change(scene.path_xy, max(scene.ego.speed * 6.0, 60.0)) > TURN_RAD
+    if not (scene.path_turn == 'left' or (scene.ego.turn == LEFT_SIDE and bends)):
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
     found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
