@@ -221,3 +221,32 @@ def test_summary_files(tmp_path):
     assert s['false_alarm_rate'] == 0.0
     assert 'false-alarm rate</b> 0.0 %' in (tmp_path / 'summary.html').read_text()
     assert (tmp_path / 'summary.json').exists()
+
+
+BAD = [
+    ({'road_events': [{'id': 1, 'rsu': 'nobody', 'position_m': [0, 0], 'event_type': 5}]},
+     r'road_events\[0\]\.rsu: expected an RSU with a stack'),
+    ({'road_events': [{'id': 1, 'rsu': 'r', 'position_m': [0, 0]}]},
+     r'road_events\[0\]\.event_type: expected an event_type or a sign_type other than 0'),
+    ({'road_events': [{'id': 1, 'rsu': 'r', 'position_m': [0, 0], 'sign_type': 38,
+                       'path_m': [[0, 0], [1]]}]},
+     r'road_events\[0\]\.path_m\[1\]: expected a point'),
+    ({'expect': {'max_stops': {'ghost': 0}}}, r'expect\.max_stops\.ghost: expected a vehicle name'),
+    ({'vehicles': [{'name': 'a', 'route': ['east_out_0'], 'overtakes': [{'at_s': 1,
+                                                                          'duration_s': 1}]}]},
+     r'vehicles\[0\]\.overtakes\[0\]\.duration_s: expected'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(('extra', 'message'), BAD)
+def test_invalid_manoeuvres_and_events_name_the_field(tmp_path, extra, message):
+    from sim_nodes.errors import ScenarioError
+
+    data = {'duration_s': 5, 'rsus': [{'name': 'r', 'position_m': [0, 0, 5]}],
+            'vehicles': [{'name': 'a', 'route': ['east_out_0']}], **extra}  # fmt: skip
+    path = tmp_path / 's.yaml'
+    import yaml
+
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(str(path))
