@@ -72,6 +72,12 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
         else:
             n = warn['count']
             out.append(Check('no_warnings', 'pass' if n == 0 else 'fail', f'{n} warnings raised'))
+    for app in expect.no_warnings_of:
+        if not producing:
+            out.append(Check(f'no {app} warnings', 'n/a', 'no application publishes warnings'))
+            continue
+        n = warn['by_application'].get(app, 0)
+        out.append(Check(f'no {app} warnings', 'pass' if n == 0 else 'fail', f'{n} raised'))
     for w in expect.warnings:
         name = f'warning {w.application}' + (f' to {w.vehicle}' if w.vehicle else '')
         if not producing:

@@ -4,7 +4,8 @@ For HLW, IVS and SLW the hazard is not another actor but a zone: their lead time
 against the vehicle's entry into the zone of a scenario road event (HLW: events, IVS/SLW:
 signs; a sign's zone is its reference path's corridor, else its radius). Detection: each
 expected warning raised with its lead time (``expect.warnings``). False alarm: a benign twin
-(``expect.no_warnings``) in which any warning was raised. The robustness sweep adds these up
+(``expect.no_warnings``) in which any warning was raised, or for ``no_warnings_of`` one of
+those applications' warnings. The robustness sweep adds these up
 over runs (``sim_nodes.report.sweep``).
 """
 
@@ -70,9 +71,12 @@ def detection(expect: Any, first: list[dict[str, Any]], producing: bool) -> dict
             and f['lead_time_s'] is not None
         ]
         met += bool(leads) and max(leads) >= w.min_lead_time_s
+    benign = bool(expect.no_warnings or expect.no_warnings_of)
+    if expect.no_warnings_of and not expect.no_warnings:
+        first = [f for f in first if f['application'] in expect.no_warnings_of]
     return {
         'expected': len(expect.warnings),
         'detected': met if producing else None,
-        'benign': bool(expect.no_warnings),
-        'false_alarm': (bool(first) if producing else None) if expect.no_warnings else None,
+        'benign': benign,
+        'false_alarm': (bool(first) if producing else None) if benign else None,
     }

@@ -350,6 +350,7 @@ def _expect(f: Fields) -> Expectation:
     out = Expectation(
         warnings=tuple(warnings),
         no_warnings=f.take_bool('no_warnings', False),
+        no_warnings_of=tuple(_strs(f, 'no_warnings_of')),
         min_packet_delivery_ratio=f.take_float('min_packet_delivery_ratio', -1.0, hi=1.0),
         max_collisions=f.take_int('max_collisions', -1),
         min_collisions=f.take_int('min_collisions', -1),
@@ -361,6 +362,8 @@ def _expect(f: Fields) -> Expectation:
         min_stops=stop_counts(f, 'min_stops'),
     )
     f.done()
+    if out.no_warnings_of and out.warnings:
+        raise f.fail('no_warnings_of', 'no_warnings_of only without expected warnings', True)
     if out.no_warnings and out.warnings:
         raise f.fail('no_warnings', 'no_warnings only without expected warnings', True)
     return out

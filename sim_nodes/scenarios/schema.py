@@ -172,6 +172,7 @@ class WarningExpectation:
 class Expectation:
     warnings: tuple[WarningExpectation, ...] = ()
     no_warnings: bool = False
+    no_warnings_of: tuple[str, ...] = ()  # benign twin where other applications may inform
     min_packet_delivery_ratio: float = -1.0
     max_collisions: int = -1
     min_collisions: int = -1

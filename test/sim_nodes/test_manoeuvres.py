@@ -250,3 +250,11 @@ def test_invalid_manoeuvres_and_events_name_the_field(tmp_path, extra, message):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ScenarioError, match=message):
         load_scenario(str(path))
+
+
+def test_a_twin_may_allow_other_applications_to_inform():
+    twin = Expectation(no_warnings_of=('SLW',))
+    ivs = [{'vehicle': 'host', 'application': 'IVS', 'lead_time_s': 3.0}]
+    slw = [{'vehicle': 'host', 'application': 'SLW', 'lead_time_s': 0.0}]
+    assert detection(twin, ivs, True)['false_alarm'] is False
+    assert detection(twin, ivs + slw, True)['false_alarm'] is True
