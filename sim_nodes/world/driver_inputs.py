@@ -1,7 +1,7 @@
 """What the stacks tell the simulated drivers: speed advice and the by-wire gate's commands.
 
-This closes the loop: a vehicle with ``follow_advice`` keeps to the lowest recommended speed of
-the SpeedAdvice its stack published in the last ``ADVICE_TTL_S`` (GLOSA, SLW; a ``stop``
+This closes the loop: a vehicle with ``follow_advice`` stays below the lowest advised maximum
+speed of the SpeedAdvice its stack published in the last ``ADVICE_TTL_S`` (GLOSA, SLW; a ``stop``
 advice leaves it to the driver's own stop-line behaviour); a vehicle with ``by_wire`` is driven
 by ``control/gated_command`` while the gate is engaged (``autonomous``, ``safe_stop``,
 ``estop``), for at most ``COMMAND_TTL_S`` after the last one (the kit's own watchdog).
@@ -48,7 +48,10 @@ class DriverInputs:
                 )
 
     def on_advice(self, i: int, msg: Any) -> None:
-        v = float(msg.recommended_speed_mps)
+        # the top of the advised band (GLOSA: arrive on green; SLW: the limit). Not the
+        # 'recommended' speed: that is the current speed clamped into the band, and keeping
+        # to the lowest of those ratchets a follower down with every measured slow-down
+        v = float(msg.max_speed_mps)
         if msg.stop or math.isnan(v):
             self.advice[i].pop(str(msg.application), None)  # stop: the driver's own judgement
             return
