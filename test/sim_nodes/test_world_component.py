@@ -45,4 +45,5 @@ def test_sim_topology_validates():
         'vehicle_sensors',
         'roadside_lidars',
         'radio_channel',
+        'road_events',
     ]
