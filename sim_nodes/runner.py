@@ -44,6 +44,7 @@ from sim_nodes.stacks import (
     vehicle_parameters,
 )
 from sim_nodes.world.component import WorldComponent
+from sim_nodes.world.road_events import RoadEvents
 from sim_nodes.world.warning_markers import WarningMarkers
 from v2x_runtime.embedded import EmbeddedRuntime
 
@@ -53,6 +54,7 @@ SIM_COMPONENTS = (
     (RoadsideLidars, 'roadside_lidars'),
     (VehicleLidars, 'vehicle_lidars'),
     (RadioChannel, 'radio_channel'),
+    (RoadEvents, 'road_events'),
 )
 MARKER = 'metrics.json'
 # Not in the bag: the by-wire gate's 100 Hz output (a third of all messages, not actuated by
@@ -209,6 +211,7 @@ def run_scenario(
         interrupted=interrupted,
         failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
         stacks=stack_report,
+        stops=world.world.stops,
     )
     metrics['log'] = {'file': LOG_FILE, 'lines': dict(sorted(log_file.counts.items()))}
     metrics['cooperative_perception'] = perception.metrics()

@@ -61,6 +61,11 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
         )
     out.extend(rsu_event_checks(expect, metrics.get('rsu_events') or {}))
     out += perception_checks(expect, metrics.get('cooperative_perception'))
+    stops = metrics.get('stops', {}).get('by_vehicle', {})
+    for vehicle, most in expect.max_stops:
+        bound(f'max_stops {vehicle}', stops.get(vehicle, 0), most, upper=True)
+    for vehicle, least in expect.min_stops:
+        bound(f'min_stops {vehicle}', stops.get(vehicle, 0), least, upper=False)
     warn = metrics['warnings']
     producing = bool(warn['topics'])
     if expect.no_warnings:
@@ -69,6 +74,12 @@ def evaluate(expect: Expectation, metrics: dict[str, Any]) -> list[Check]:
         else:
             n = warn['count']
             out.append(Check('no_warnings', 'pass' if n == 0 else 'fail', f'{n} warnings raised'))
+    for app in expect.no_warnings_of:
+        if not producing:
+            out.append(Check(f'no {app} warnings', 'n/a', 'no application publishes warnings'))
+            continue
+        n = warn['by_application'].get(app, 0)
+        out.append(Check(f'no {app} warnings', 'pass' if n == 0 else 'fail', f'{n} raised'))
     for w in expect.warnings:
         name = f'warning {w.application}' + (f' to {w.vehicle}' if w.vehicle else '')
         if not producing:

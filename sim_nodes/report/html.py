@@ -60,6 +60,17 @@ def _perception_table(section: dict[str, Any] | None) -> list[str]:
     return rows
 
 
+def _detection(d: dict[str, Any] | None) -> str:
+    if not d:
+        return '-'
+    if d['benign']:
+        fa = d['false_alarm']
+        verdict = 'n/a' if fa is None else 'FALSE ALARM' if fa else 'no false alarm'
+        return f'benign twin: {verdict}'
+    got = '-' if d['detected'] is None else d['detected']
+    return f'{got} of {d["expected"]} expected warnings raised with their lead time'
+
+
 def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, bytes]) -> str:
     e = html.escape
     m = metrics
@@ -95,6 +106,8 @@ def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, byte
                     'warnings',
                     f'{m["warnings"]["count"]} {json.dumps(m["warnings"]["by_application"])}',
                 ),
+                ('warning detection', _detection(m['warnings'].get('detection'))),
+                ('stops', json.dumps(m.get('stops', {}).get('by_vehicle', {}))),
                 (
                     'GNSS fix error p50 / p95',
                     '-' if gnss is None else f'{gnss["p50"]} / {gnss["p95"]} m',

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim_nodes.report.mot_metrics import evaluate_mot
+from sim_nodes.report.outcome import ZONE_APPS, detection, zone_entry_time
 from sim_nodes.report.probe import Probe
 from sim_nodes.world.world import WorldEvent
 
@@ -53,13 +54,18 @@ def conflict_time(vehicle: str, probe: Probe, events: Sequence[WorldEvent]) -> f
     return best_t
 
 
-def warning_metrics(probe: Probe, events: Sequence[WorldEvent]) -> dict[str, Any]:
+def warning_metrics(
+    probe: Probe, events: Sequence[WorldEvent], road_events: Sequence[Any] = ()
+) -> dict[str, Any]:
     first: dict[tuple[str, str], float] = {}
     for w in probe.warnings:
         first.setdefault((w.vehicle, w.application), w.t_s)
     out = []
     for (vehicle, app), t in sorted(first.items()):
-        tc = conflict_time(vehicle, probe, events)
+        if app in ZONE_APPS:  # the hazard is a zone ahead, not another actor
+            tc = zone_entry_time(vehicle, app, probe.all_xy, road_events)
+        else:
+            tc = conflict_time(vehicle, probe, events)
         out.append(
             {
                 'vehicle': vehicle,
@@ -105,11 +111,17 @@ def compute_metrics(
     interrupted: bool,
     failures: list[dict[str, Any]],
     stacks: Any,
+    stops: Sequence[tuple[float, str]] = (),
 ) -> dict[str, Any]:
     collisions = [e for e in events if e.kind == 'collision']
     violations = [e for e in events if e.kind == 'red_light_violation']
     pdr = channel.delivery_ratio if channel is not None else None
     tracking = evaluate_mot(probe.track_frames).as_dict() if probe.track_frames else None
+    warnings = warning_metrics(probe, events, scenario.road_events)
+    warnings['detection'] = detection(scenario.expect, warnings['first'], bool(warnings['topics']))
+    stop_counts: dict[str, int] = {}
+    for _, name in stops:
+        stop_counts[name] = stop_counts.get(name, 0) + 1
     return {
         'scenario': scenario.name,
         'seed': scenario.seed,
@@ -132,7 +144,11 @@ def compute_metrics(
                 {'t_s': _r(e.t_s, 2), 'vehicle': e.actors[0], 'lane': e.detail} for e in violations
             ],
         },
-        'warnings': warning_metrics(probe, events),
+        'warnings': warnings,
+        'stops': {
+            'by_vehicle': stop_counts,
+            'events': [{'t_s': _r(t, 2), 'vehicle': v} for t, v in stops],
+        },
         'positioning': {
             'gnss_fix_error_m': percentiles(probe.gnss_errors_m),
             'fused_error_m': percentiles(probe.fused_errors_m),

@@ -122,6 +122,11 @@ def _vehicle(scenario: Scenario, network: LaneNetwork, i: int) -> VehicleSpec:
         brake_decel_mps2=v.brake_decel_mps2,
         lane_changes=tuple(changes),
         lane_change_s=v.lane_change_s,
+        overtakes=v.overtakes,
+        skid_at_s=v.skid_at_s,
+        skid_yaw_rate_radps=v.skid_yaw_rate_radps,
+        follow_advice=v.follow_advice,
+        by_wire=v.by_wire,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sim_nodes.errors import ScenarioError
 from sim_nodes.scenarios.fields import Fields
+from sim_nodes.scenarios.parse_events import road_event, stop_counts
 from sim_nodes.scenarios.schema import (
     GNSS_MODES,
     RSU_EVENT_KINDS,
@@ -53,6 +54,7 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
         traffic=_traffic(top.child('traffic', {})),
         pedestrians=tuple(_pedestrian(f) for f in top.items('pedestrians')),
         obstacles=tuple(_obstacle(f) for f in top.items('obstacles')),
+        road_events=tuple(road_event(f) for f in top.items('road_events')),
         gnss=_gnss(top.child('gnss', {})),
         imu=_imu(top.child('imu', {})),
         channel=_channel(top.child('channel', {})),
@@ -86,6 +88,18 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
             raise ScenarioError(str(file), f'{where}.vehicle', 'a connected vehicle', q.vehicle)
         if q.target not in seen:
             raise ScenarioError(str(file), f'{where}.target', 'a vehicle or pedestrian', q.target)
+    stacks = [r.name for r in scenario.rsus if r.stack]
+    for i, ev in enumerate(scenario.road_events):
+        if ev.rsu not in stacks:
+            raise ScenarioError(
+                str(file), f'road_events[{i}].rsu', f'an RSU with a stack ({stacks})', ev.rsu
+            )
+    vehicles = {v.name for v in scenario.vehicles}
+    for key, pairs in (('max_stops', scenario.expect.max_stops),
+                       ('min_stops', scenario.expect.min_stops)):  # fmt: skip
+        for vehicle, _ in pairs:
+            if vehicle not in vehicles:
+                raise ScenarioError(str(file), f'expect.{key}.{vehicle}', 'a vehicle name', vehicle)
     return scenario
 
 
@@ -257,11 +271,22 @@ def _vehicle(f: Fields) -> VehicleConfig:
         lane_changes=tuple(_lane_change(c) for c in f.items('lane_changes')),
         lane_change_s=f.take_float('lane_change_s', 3.5, lo=0.5, hi=20.0),
         lidar=_lidar(f.child('lidar'), vehicle=True) if f.has('lidar') else None,
+        overtakes=tuple(_overtake(o) for o in f.items('overtakes')),
+        skid_at_s=f.take_float('skid_at_s', _INF, lo=0.0),
+        skid_yaw_rate_radps=f.take_float('skid_yaw_rate_radps', 1.2, lo=0.1, hi=5.0),
+        follow_advice=f.take_bool('follow_advice', False),
+        by_wire=f.take_bool('by_wire', False),
     )
     f.done()
     times = [t for t, _ in out.lane_changes]
     if times != sorted(times):
         raise f.fail('lane_changes', 'changes in time order', times)
+    return out
+
+
+def _overtake(f: Fields) -> tuple[float, float]:
+    out = (f.take_float('at_s', lo=0.0), f.take_float('duration_s', 10.0, lo=2.0, hi=120.0))
+    f.done()
     return out
 
 
@@ -396,7 +421,7 @@ def _expect(f: Fields) -> Expectation:
         warnings.append(
             WarningExpectation(
                 application=w.take_str('application'),
-                min_lead_time_s=w.take_float('min_lead_time_s', 0.0, lo=0.0),
+                min_lead_time_s=w.take_float('min_lead_time_s', 0.0, lo=-10.0),
                 vehicle=w.take_str('vehicle', ''),
             )
         )
@@ -436,6 +461,7 @@ def _expect(f: Fields) -> Expectation:
     out = Expectation(
         warnings=tuple(warnings),
         no_warnings=f.take_bool('no_warnings', False),
+        no_warnings_of=tuple(_strs(f, 'no_warnings_of')),
         min_packet_delivery_ratio=f.take_float('min_packet_delivery_ratio', -1.0, hi=1.0),
         max_collisions=f.take_int('max_collisions', -1),
         min_collisions=f.take_int('min_collisions', -1),
@@ -449,8 +475,12 @@ def _expect(f: Fields) -> Expectation:
         min_fused_recall=f.take_float('min_fused_recall', -1.0, hi=1.0),
         min_fused_precision=f.take_float('min_fused_precision', -1.0, hi=1.0),
         max_fused_position_rmse_m=f.take_float('max_fused_position_rmse_m', -1.0),
+        max_stops=stop_counts(f, 'max_stops'),
+        min_stops=stop_counts(f, 'min_stops'),
     )
     f.done()
+    if out.no_warnings_of and out.warnings:
+        raise f.fail('no_warnings_of', 'no_warnings_of only without expected warnings', True)
     if out.no_warnings and out.warnings:
         raise f.fail('no_warnings', 'no_warnings only without expected warnings', True)
     return out

@@ -78,6 +78,28 @@ class VehicleConfig:
     lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()  # (at_s, lane waypoints)
     lane_change_s: float = 3.5
     lidar: LidarConfig | None = None  # onboard lidar (scans /<vehicle>/lidar/points, frame lidar)
+    overtakes: tuple[tuple[float, float], ...] = ()  # (at_s, duration_s) into the lane to the left
+    skid_at_s: float = float('inf')  # loses control: spins at skid_yaw_rate_radps, slides
+    skid_yaw_rate_radps: float = 1.2
+    follow_advice: bool = False  # follows the stack's SpeedAdvice (GLOSA, SLW)
+    by_wire: bool = False  # the stack's gated ControlCommand drives it when the gate engages
+
+
+@dataclass(frozen=True)
+class RoadEventConfig:
+    """An RSI event or sign that an RSU broadcasts (its stack's ``rsu/events`` input)."""
+
+    id: int
+    rsu: str  # the RSU that sends it (its stack must run)
+    position_m: tuple[float, float]
+    radius_m: float = 20.0  # events only: RSI carries no radius for signs, use a path
+    path_m: tuple[tuple[float, float], ...] = ()  # reference path of the zone (e.g. the lane)
+    path_radius_m: float = 2.0
+    event_type: int = 0  # RTE EventType code; 0 for a sign
+    sign_type: int = 0  # RTS SignType code; 0 for an event
+    description: str = ''
+    start_s: float = 0.0
+    end_s: float = float('inf')
 
 
 @dataclass(frozen=True)
@@ -169,6 +191,7 @@ class WarningExpectation:
     application: str
     min_lead_time_s: float = 0.0
     vehicle: str = ''  # the warned vehicle; '' = any
+    # < 0 allowed: warnings due at the hazard's onset (zone entry) may come this much after it
 
 
 @dataclass(frozen=True)
@@ -196,6 +219,7 @@ class PerceptionExpectation:
 class Expectation:
     warnings: tuple[WarningExpectation, ...] = ()
     no_warnings: bool = False
+    no_warnings_of: tuple[str, ...] = ()  # benign twin where other applications may inform
     min_packet_delivery_ratio: float = -1.0
     max_collisions: int = -1
     min_collisions: int = -1
@@ -209,6 +233,8 @@ class Expectation:
     min_fused_recall: float = -1.0  # fused vs truth, every fusing vehicle (perception_eval)
     min_fused_precision: float = -1.0
     max_fused_position_rmse_m: float = -1.0
+    max_stops: tuple[tuple[str, int], ...] = ()  # (vehicle, most stops allowed), GLOSA
+    min_stops: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,6 +253,7 @@ class Scenario:
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     pedestrians: tuple[PedestrianConfig, ...] = ()
     obstacles: tuple[ObstacleConfig, ...] = ()
+    road_events: tuple[RoadEventConfig, ...] = ()
     gnss: GnssConfig = field(default_factory=GnssConfig)
     imu: ImuConfig = field(default_factory=ImuConfig)
     channel: ChannelConfig = field(default_factory=ChannelConfig)

@@ -6,7 +6,9 @@ origin ``gnss.origin_deg``), ``/<v>/localization/gnss/velocity``
 (geometry_msgs/msg/TwistWithCovarianceStamped, ENU, Doppler noise 5 cm/s, with each fix),
 ``/<v>/imu/data`` (sensor_msgs/msg/Imu, imu.rate_hz, frame
 ``<v>/base_link``, orientation not provided), ``/<v>/vehicle/status``
-(v2x_stack/msg/VehicleStatus, imu.rate_hz, wheel speed with noise and scale error).
+(v2x_stack/msg/VehicleStatus, imu.rate_hz, wheel speed with noise and scale error; the
+indicators of ``/sim/vehicle_lights``, brake lights when decelerating; mode MANUAL, or for
+``by_wire`` vehicles STANDBY, AUTONOMOUS while ``/<v>/control/gated_command`` enables it).
 Accelerations and yaw rate come from successive ground-truth samples (zero-order hold between
 them); IMU noise is white plus a constant bias drawn per vehicle.
 Parameters: scenario, sets, seed.
@@ -22,11 +24,14 @@ from geo.local_frame import LocalFrame
 from sim_nodes.msg_template import Template
 from sim_nodes.scenarios.shared import declare_scenario_parameters
 from sim_nodes.sensors.gnss_model import GnssErrorModel
-from sim_nodes.world.component import GROUND_TRUTH
-from v2x_runtime import QOS_SENSOR, Component, ComponentContext
+from sim_nodes.world.component import GROUND_TRUTH, VEHICLE_LIGHTS
+from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
+from vehicle_nodes.bywire.convert import gated_from_msg
+from vehicle_nodes.bywire.errors import FrameError
 
 GRAVITY_MPS2 = 9.80665
+MODE_STANDBY, MODE_AUTONOMOUS = 1, 2  # VehicleStatus.MODE_*
 WHEELBASE_M = 2.76
 DOPPLER_SIGMA_MPS = 0.05  # GNSS Doppler velocity noise per axis
 
@@ -74,6 +79,24 @@ class VehicleSensors(Component):
         ]
         ctx.create_subscription(
             GROUND_TRUTH, 'v2x_stack/msg/ParticipantArray', self.on_truth, QOS_SENSOR
+        )
+        # indicator bits from the world (scenario order) -> this component's vehicle order
+        order = {v.name: j for j, v in enumerate(self.built.vehicles)}
+        self._light_rows = np.array([order[v] for v in self.names], dtype=np.int64)
+        self.lights = np.zeros(n, dtype=np.int64)
+        by_wire = {v.name for v in self.built.vehicles if v.by_wire}
+        # a by-wire kit ready to engage (STANDBY) lets the gate drive; the others are manual.
+        # As a kit does, it engages (AUTONOMOUS) while the gate enables it and drops back to
+        # STANDBY when it does not (vehicle_nodes.bywire.kit_sim has the same rule).
+        self.modes = [MODE_STANDBY if v in by_wire else 0 for v in self.names]
+        for i, v in enumerate(self.names):
+            if v in by_wire:
+                ctx.create_subscription(
+                    f'/{v}/control/gated_command', 'v2x_stack/msg/ControlCommand',
+                    lambda msg, i=i: self.on_gated(i, msg), QOS_RELIABLE,
+                )  # fmt: skip
+        ctx.create_subscription(
+            VEHICLE_LIGHTS, 'std_msgs/msg/UInt8MultiArray', self.on_lights, QOS_SENSOR
         )
         mode = self.gnss.mode
         sigma2 = [mode.horizontal_sigma_m**2] * 2 + [mode.vertical_sigma_m**2]
@@ -134,6 +157,22 @@ class VehicleSensors(Component):
             row[7:10] = 1.0, p.velocity.x, p.velocity.y
             self.truth_t[i] = t
         self.truth[~live, 7] = 0.0
+
+    def on_gated(self, i: int, msg: Any) -> None:
+        try:
+            out = gated_from_msg(msg)
+        except FrameError as err:
+            self.ctx.diagnostics.reject('bad_gated_command', str(err))
+            return
+        self.modes[i] = MODE_AUTONOMOUS if out.enable else MODE_STANDBY
+
+    def on_lights(self, msg: Any) -> None:
+        data = np.asarray(msg.data, dtype=np.int64)
+        if data.size != len(self.built.vehicles):
+            self.ctx.diagnostics.reject('bad_lights', f'{data.size} vehicles, expected '
+                                        f'{len(self.built.vehicles)}')  # fmt: skip
+            return
+        self.lights = data[self._light_rows]
 
     def on_gnss(self) -> None:
         now = self.ctx.now_ns()
@@ -217,6 +256,7 @@ class VehicleSensors(Component):
                     yaw_rate_radps=float(yaw_rate[j]),
                     steering_angle_rad=float(steer[j]),
                     brake_applied=braking,
-                    lights=32 if braking else 0,
+                    lights=int(self.lights[i]) | (32 if braking else 0),
+                    mode=self.modes[i],
                 )
             )

@@ -6,7 +6,13 @@ Topics (absolute, so one world serves every namespace):
   ``/sim/markers`` (visualization_msgs/msg/MarkerArray, actors + signal heads, markers_rate_hz),
   ``/sim/map_markers`` (MarkerArray, latched, once), ``/clock`` (rosgraph_msgs/msg/Clock,
   every step, only when ``publish_clock`` is true: under ROS 2 the world is the clock source
-  and every other node runs with use_sim_time).
+  and every other node runs with use_sim_time), ``/sim/vehicle_lights``
+  (std_msgs/msg/UInt8MultiArray, every step: the VehicleStatus.LIGHT_* indicator bits of every
+  scenario vehicle in scenario order, for the simulated vehicle status).
+  in, per vehicle ``<v>`` with ``follow_advice``: ``/<v>/v2x/speed_advice`` (SpeedAdvice: the
+  driver keeps to the lowest recommended speed of the last second); with ``by_wire``:
+  ``/<v>/control/gated_command`` (the gate's ControlCommand drives the vehicle while the gate is
+  engaged: autonomous, safe_stop, estop).
 Parameters: ``scenario``, ``sets``, ``seed`` (see sim_nodes.scenarios.shared), ``publish_clock``.
 """
 
@@ -15,12 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim_nodes.scenarios.shared import declare_scenario_parameters
+from sim_nodes.world.driver_inputs import DriverInputs
 from sim_nodes.world.markers import actor_markers, map_markers
 from sim_nodes.world.truth_msgs import ground_truth, intersection_state
 from v2x_runtime import QOS_LATCHED, QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 
 GROUND_TRUTH = '/sim/ground_truth'
+VEHICLE_LIGHTS = '/sim/vehicle_lights'
 SIGNALS = '/sim/signals'
 
 
@@ -58,6 +66,10 @@ class WorldComponent(Component):
         self.steps = 0
         self.t0_ns: int | None = None
         self._heads = self._signal_heads()
+        self.lights_pub = ctx.create_publisher(
+            VEHICLE_LIGHTS, 'std_msgs/msg/UInt8MultiArray', QOS_SENSOR
+        )
+        self.inputs = DriverInputs(ctx, self.world.fleet)
         ctx.create_timer(self.step_s, self.on_step)
 
     def _signal_heads(self) -> list[tuple[np.ndarray, int]]:
@@ -75,6 +87,7 @@ class WorldComponent(Component):
         self._publish(now)
 
     def on_step(self) -> None:
+        self.inputs.apply(self.ctx.now_ns())
         self.world.step(self.step_s)
         self.steps += 1
         self._publish(self.ctx.now_ns())
@@ -84,6 +97,9 @@ class WorldComponent(Component):
             self.clock_pub.publish(m.new('rosgraph_msgs/msg/Clock', clock=m.stamp(now)))
         snap = self.world.snapshot()
         self.truth_pub.publish(ground_truth(snap, now))
+        fleet = self.world.fleet
+        lights = fleet.manoeuvres.indicators(fleet, self.world.t_s)
+        self.lights_pub.publish(m.new('std_msgs/msg/UInt8MultiArray', data=lights))
         for iid, states in self.world.signal_states().items():
             self.signal_pub.publish(intersection_state(iid, states, now))
         if self.marker_every and self.steps % self.marker_every == 0:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim_nodes.world.lanes import LaneNetwork
+from sim_nodes.world.lanes import Lane, LaneNetwork
+from sim_nodes.world.manoeuvres import TURN_LEFT, TURN_RIGHT, lane_turn
 from vehicle_nodes.hdmap.frame import GeodeticFrame
 from vehicle_nodes.hdmap.osm_writer import OsmWriter
 
@@ -85,6 +86,13 @@ class _Ways:
         return wid
 
 
+_TURN_TAGS = {0: 'straight', TURN_LEFT: 'left', TURN_RIGHT: 'right'}
+
+
+def _turns(lane: Lane) -> bool:
+    return lane_turn(np.asarray(lane.centreline, dtype=float)) != 0
+
+
 def lanelet2_writer(network: LaneNetwork) -> tuple[OsmWriter, dict[str, int]]:
     """Draw the network; returns the writer and lane id → lanelet (relation) id."""
     w = OsmWriter()
@@ -106,6 +114,9 @@ def lanelet2_writer(network: LaneNetwork) -> tuple[OsmWriter, dict[str, int]]:
             'speed_limit': f'{lane.speed_limit_mps * KMH_PER_MPS:.2f}',
             'sim_lane_id': lid,
         }
+        if lane.signal_group > 0 or _turns(lane):
+            # movements say where they go: the applications follow the indicated turn
+            tags['turn_direction'] = _TURN_TAGS[lane_turn(centre)]
         rel = w.relation([('way', left, 'left'), ('way', right, 'right')], **tags)
         ids[lid] = rel
         if lane.signal_group > 0:

@@ -18,6 +18,7 @@ from rsu_nodes.signals.plan import Light
 from sim_nodes.world.batch import PolylineBatch
 from sim_nodes.world.lane_change import LaneChanges
 from sim_nodes.world.lanes import LaneNetwork, route_path
+from sim_nodes.world.manoeuvres import SKID_DECEL_MPS2, Manoeuvres
 
 GREEN_CODES = np.array([int(Light.PROTECTED_GREEN), int(Light.PERMISSIVE_GREEN)])
 _FAR = 1.0e4
@@ -49,6 +50,11 @@ class VehicleSpec:
     # scripted lane changes: (time s, new lane chain from the target lane on), in time order
     lane_changes: tuple[tuple[float, tuple[str, ...]], ...] = ()
     lane_change_s: float = 3.5  # duration of the lateral move
+    overtakes: tuple[tuple[float, float], ...] = ()  # (at_s, duration_s) in the lane to the left
+    skid_at_s: float = float('inf')  # loses control: spins and slides to a stop
+    skid_yaw_rate_radps: float = 1.2
+    follow_advice: bool = False  # follows SpeedAdvice (advice_mps set by the world component)
+    by_wire: bool = False  # the gated ControlCommand (command_mps2) replaces the driver
 
 
 class VehicleFleet:
@@ -101,6 +107,7 @@ class VehicleFleet:
         self.lane_index = np.zeros(n, dtype=np.int64)
         self.committed = np.full(n, -1, dtype=np.int64)  # route lane it decided to enter
         self.lane_changes = LaneChanges(self)
+        self.manoeuvres = Manoeuvres(self)
 
     def set_routes(self) -> None:
         """(Re)build the batched route arrays from ``route_paths`` (at start, lane changes)."""
@@ -128,7 +135,8 @@ class VehicleFleet:
         return np.maximum((self.route_start <= self.s[:, None]).sum(axis=1) - 1, 0)
 
     def velocity(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.v * np.cos(self.yaw), self.v * np.sin(self.yaw)
+        course = self.manoeuvres.heading_of_motion(self)  # the yaw, unless skidding
+        return self.v * np.cos(course), self.v * np.sin(course)
 
     # --- spawning ---------------------------------------------------------------------
     def spawn(self, t_s: float) -> None:
@@ -165,7 +173,8 @@ class VehicleFleet:
         s = self.s[act]
         front = s + self.length[act] / 2
         gap, lead_v = self._leaders(act, k)
-        gap = np.where(self.attentive[act], gap, _FAR)
+        passing = self.manoeuvres.overtake_share(act, np.full(act.size, t_s)) > 0.3
+        gap = np.where(self.attentive[act] & ~passing, gap, _FAR)
         stop_gap = self._stop_lines(act, k, front, signal_lights)
         use_stop = stop_gap < gap
         gap = np.where(use_stop, stop_gap, gap)
@@ -178,12 +187,19 @@ class VehicleFleet:
         accel = self._idm(act, k, front, gap, lead_v)
         braking = t_s >= self.brake_at[act]
         accel = np.where(braking, -self.brake_decel[act], accel)
+        accel = self.manoeuvres.external_accel(self, act, accel)
+        skid = self.manoeuvres.skid(self, act, t_s)
+        accel = np.where(skid, -SKID_DECEL_MPS2, accel)
         accel = np.where(self.crashed[act], -self.MAX_DECEL, accel)
         v_old = self.v[act]
         v_new = np.maximum(v_old + accel * dt, 0.0)
         accel = (v_new - v_old) / dt
         v_mid = 0.5 * (v_old + v_new)
+        sk = act[skid]
+        before = self.x[sk], self.y[sk], self.yaw[sk]
         self._steer_and_move(act, s, v_mid, dt, t_s)
+        if sk.size:
+            self.manoeuvres.slide(self, sk, *before, v_mid[skid], dt)
         self.v[act], self.accel[act] = v_new, accel
         new_s = s + v_mid * dt
         self.s[act] = new_s
@@ -291,8 +307,10 @@ class VehicleFleet:
     ) -> None:
         """Pure pursuit on the route's centre line driving a kinematic bicycle (rear axle)."""
         look = np.maximum(4.0, 0.9 * v)
-        target, _ = self.paths.at(act, s + look)
-        target += self.lane_changes.target_shift(act, t_s + look / np.maximum(v, 1.0))
+        target, heading = self.paths.at(act, s + look)
+        ahead_s = t_s + look / np.maximum(v, 1.0)
+        target += self.lane_changes.target_shift(act, ahead_s)
+        target += self.manoeuvres.target_shift(act, ahead_s, heading)
         x, y, yaw, wb = self.x[act], self.y[act], self.yaw[act], self.wheelbase[act]
         rear_x, rear_y = x - np.cos(yaw) * wb / 2, y - np.sin(yaw) * wb / 2
         alpha = np.arctan2(target[:, 1] - rear_y, target[:, 0] - rear_x) - yaw

@@ -17,6 +17,8 @@ from sim_nodes.world.lanes import LaneNetwork
 from sim_nodes.world.pedestrians import Crowd, PedestrianSpec
 from sim_nodes.world.vehicles import VehicleFleet, VehicleSpec
 
+MOVING_MPS, STOPPED_MPS = 2.0, 0.3  # a stop: below 0.3 m/s after having driven above 2 m/s
+
 
 @dataclass(frozen=True)
 class WorldEvent:
@@ -48,11 +50,13 @@ class World:
     pedestrian_specs: Sequence[PedestrianSpec]
     t_s: float = 0.0
     events: list[WorldEvent] = field(default_factory=list)
+    stops: list[tuple[float, str]] = field(default_factory=list)  # (t, vehicle): a mover halts
 
     def __post_init__(self) -> None:
         self.signal_keys = signal_keys(self.network)
         self._key_list = list(self.signal_keys)
         self.fleet = VehicleFleet(self.network, self.vehicle_specs, self.signal_keys)
+        self._moving = np.zeros(self.fleet.n, dtype=bool)  # above MOVING_MPS since last stop
         self.crowd = Crowd(self.pedestrian_specs)
         self._collided: set[tuple[int, int]] = set()
         self._steps = 0
@@ -85,7 +89,16 @@ class World:
             self.events.append(
                 WorldEvent(self.t_s, 'red_light_violation', (spec.name,), spec.route[lane])
             )
+        self._stops()
         self._collisions()
+
+    def _stops(self) -> None:
+        f = self.fleet
+        self._moving |= f.active & (f.v > MOVING_MPS)
+        halted = np.flatnonzero(self._moving & f.active & (f.v < STOPPED_MPS))
+        self._moving[halted] = False
+        for i in halted:
+            self.stops.append((self.t_s, self.vehicle_specs[i].name))
 
     def snapshot(self) -> Snapshot:
         """Every active actor now (cached until the next step)."""

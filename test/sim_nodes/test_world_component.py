@@ -46,4 +46,5 @@ def test_sim_topology_validates():
         'roadside_lidars',
         'vehicle_lidars',
         'radio_channel',
+        'road_events',
     ]

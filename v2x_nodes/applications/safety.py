@@ -24,9 +24,11 @@ from v2x_nodes.applications.spec import (
 )
 from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES
 from v2x_nodes.applications.traffic_rules import expected_to_stop, waiting
+from v2x_nodes.applications.turning import lta_conflict_ttc, path_heading_change
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
 LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
+TURN_RAD = np.radians(30.0)  # a path turning more than this ahead is a turn, not a road
 
 
 def _findings(  # noqa: PLR0917 (one row of results, read positionally at every call)
@@ -91,11 +93,28 @@ def icw(scene: Scene, p: Params) -> list[Finding]:
 def lta(scene: Scene, p: Params) -> list[Finding]:
     """Left turn assist: ego turns left (indicator, or its lane turns left ahead) across the
     path of an oncoming vehicle."""
-    if 'left' not in (scene.ego.turn, scene.path_turn):
+    # a left turn ahead: the map says so, or the indicator is on and the path bends (maps
+    # without turn_direction); the indicator alone may mean an overtake (DNPW)
+    bends = path_heading_change(scene.path_xy, max(scene.ego.speed * 6.0, 60.0)) > TURN_RAD
+    if not (scene.path_turn == 'left' or (scene.ego.turn == LEFT_SIDE and bends)):
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
-    return _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
-                    growth_lat=p['lateral_growth_mps'])  # fmt: skip
+    found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
+                     growth_lat=p['lateral_growth_mps'])  # fmt: skip
+    # the host slows into the turn: also the conflict point with its arrival bounded
+    t = scene.targets
+    ttc = lta_conflict_ttc(scene.path_xy, scene.ego.speed, scene.x[idx], scene.y[idx],
+                           t.course[idx], t.speed[idx], float(scene.track.t_s[-1]),
+                           p['time_gap_s'])  # fmt: skip
+    margin = ttc - p['ttc_warning_s']
+    level = np.where(ttc <= p['ttc_critical_s'], LEVEL_CRITICAL, LEVEL_WARNING)
+    extra = _findings('LTA', scene, idx, margin, level, ttc, p['clear_margin'],
+                      'Oncoming traffic: do not turn left')  # fmt: skip
+    best: dict[str, Finding] = {}
+    for f in found + extra:
+        if f.target not in best or f.margin < best[f.target].margin:
+            best[f.target] = f
+    return list(best.values())
 
 
 def vrucw(scene: Scene, p: Params) -> list[Finding]:
@@ -149,7 +168,12 @@ def lcw(scene: Scene, p: Params) -> list[Finding]:
 def dnpw(scene: Scene, p: Params) -> list[Finding]:
     """Do not pass: overtaking intended (left indicator) while an oncoming vehicle is in the
     passing lane within the time an overtaking manoeuvre needs."""
-    if scene.ego.turn != LEFT_SIDE:
+    if scene.ego.turn != LEFT_SIDE or scene.path_turn:
+        return []
+    # the left indicator before a turn is no overtaking (a same-direction lane to the left
+    # puts oncoming traffic beyond the lateral window below)
+    reach = max(scene.ego.speed * p['passing_time_s'], 50.0)
+    if path_heading_change(scene.path_xy, reach) > TURN_RAD:
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
     half = 0.5 * scene.ego.lane_width
