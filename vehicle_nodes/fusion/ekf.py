@@ -213,6 +213,21 @@ class PlanarEkf:
         r = np.array([speed_mps - self.x[S.V]])
         return self._update(r, H, np.array([[sigma_mps**2]]), gate)
 
+    def update_yaw_rate_at_rest(self, gyro_z_radps: float, sigma_radps: float) -> UpdateResult:
+        """Zero angular-rate update: standing still, the raw yaw rate *is* the gyro bias."""
+        H = np.zeros((1, N))  # noqa: N806
+        H[0, S.BG] = 1.0
+        r = np.array([gyro_z_radps - self.x[S.BG]])
+        return self._update(r, H, np.array([[sigma_radps**2]]), False)
+
+    def update_accel_at_rest(self, accel_x_mps2: float, sigma_mps2: float) -> UpdateResult:
+        """Zero acceleration update: standing still, the raw longitudinal acceleration is the
+        bias plus g·sin(grade): the offset to remove (a step the bias walk follows slowly)."""
+        H = np.zeros((1, N))  # noqa: N806
+        H[0, S.BA] = 1.0
+        r = np.array([accel_x_mps2 - self.x[S.BA]])
+        return self._update(r, H, np.array([[sigma_mps2**2]]), False)
+
     def update_yaw(self, yaw_rad: float, sigma_rad: float, *, gate: bool = True) -> UpdateResult:
         """A heading measurement (dual-antenna GNSS), ENU yaw."""
         H = np.zeros((1, N))  # noqa: N806

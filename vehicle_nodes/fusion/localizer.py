@@ -65,6 +65,12 @@ class LocalizerConfig:
     reset_after_s: float = 5.0
     wheel_speed_sigma_mps: float = 0.05
     gnss_timeout_s: float = 1.5
+    # Standstill (zero-velocity update): every wheel speed within ``standstill_speed_mps`` for
+    # ``standstill_hold_s`` pins the speed to 0 (σ ``zupt_sigma_mps``) and the raw yaw rate and
+    # acceleration to their biases, ungated: the wheels are the authority on standing still.
+    standstill_speed_mps: float = 0.15
+    standstill_hold_s: float = 0.5
+    zupt_sigma_mps: float = 0.005
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class Localizer:
         self._imu: tuple[float, float, float] | None = None  # t, gyro, accel
         self._status: tuple[float, float, float] | None = None  # t, yaw rate, accel
         self._speed: tuple[float, float] | None = None  # t, wheel speed
+        self._rest_since: float | None = None  # first wheel speed of the current still spell
         self._first_fix: tuple[float, float, float] | None = None  # t, x, y (antenna)
         self._last_fix: tuple[float, FloatArray, FloatArray] | None = None
         self._last_accept_t = -math.inf
@@ -133,7 +140,18 @@ class Localizer:
         if not self._advance(t_s):
             return Outcome.STALE
         self._imu = (t_s, gyro_z_radps, accel_x_mps2)
+        if self.aligned and self.standstill:
+            self.ekf.update_yaw_rate_at_rest(gyro_z_radps, self.cfg.filter.gyro_noise_radps)
+            self.ekf.update_accel_at_rest(accel_x_mps2, self.cfg.filter.accel_noise_mps2)
         return Outcome.ACCEPTED
+
+    @property
+    def standstill(self) -> bool:
+        """The wheels have reported standing still for ``standstill_hold_s`` (and are fresh)."""
+        if self._rest_since is None or self._speed is None or self.t_s is None:
+            return False
+        fresh = self.t_s - self._speed[0] <= self.cfg.max_imu_gap_s
+        return fresh and self._speed[0] - self._rest_since >= self.cfg.standstill_hold_s
 
     def on_vehicle_status(self, t_s: float, speed_mps: float, yaw_rate_radps: float,
                           accel_mps2: float) -> Outcome:  # fmt: skip
@@ -148,8 +166,19 @@ class Localizer:
         if not self._advance(t_s):
             return Outcome.STALE
         self._speed = (t_s, speed_mps)
+        if abs(speed_mps) > self.cfg.standstill_speed_mps:
+            self._rest_since = None
+        elif self._rest_since is None:
+            self._rest_since = t_s
         if not self.aligned:
             return Outcome.BUFFERED
+        if self.standstill:
+            # Zero-velocity update. Without it an acceleration offset that appears at the stop
+            # (road grade, pitch on braking: g·sinθ is 0.3 m/s² on 3 %) drove the speed away
+            # faster than the slow bias walk could follow, then the chi-square gate refused every
+            # wheel/GNSS speed and the stopped car "crept" at metres per second.
+            self.ekf.update_speed(0.0, self.cfg.zupt_sigma_mps, gate=False)
+            return Outcome.ACCEPTED
         res = self.ekf.update_speed(speed_mps, self.cfg.wheel_speed_sigma_mps)
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
