@@ -80,7 +80,9 @@ class PathHistory:
         candidate = [anchor, *self.pending, crumb]
         xy = np.array([(c.x_m, c.y_m) for c in candidate])
         chord = math.hypot(crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m)
-        too_far = chord > self.config.max_chord_m
+        # a chord longer than the covered distance would leave no point to send once the
+        # anchor falls out of it (a straight drive of 300-310 m): cap it at both limits
+        too_far = chord > min(self.config.max_chord_m, self.config.max_distance_m)
         too_bent = len(candidate) > 2 and float(chord_errors(xy).max()) > (
             self.config.allowable_error_m
         )

@@ -76,6 +76,12 @@ def test_path_history_stays_within_the_limits(segments, speed) -> None:
         assert points  # at least the start of the track is described
 
 
+def test_straight_drive_just_beyond_the_covered_distance_keeps_a_point() -> None:
+    # 306 m straight: the start is out of the 300 m, a point within it must be there
+    points = check_limits(drive([(5.0, 0.0, 0.0), (19.5, 0.0, 0.0)], 12.5), PathHistoryConfig())
+    assert points
+
+
 def test_straight_road_needs_few_points_and_a_curve_many() -> None:
     straight = check_limits(drive([(40.0, 0.0, 0.0)], 15.0), PathHistoryConfig())
     assert 1 <= len(straight) <= 2  # chords up to 310 m, history 300 m
