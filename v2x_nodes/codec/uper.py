@@ -18,6 +18,7 @@ from asn1tools.codecs import ConstraintsError, ErrorWithLocation
 from asn1tools.codecs import uper as _uper
 
 from v2x_nodes.codec.errors import DecodeError, EncodeError
+from v2x_nodes.codec.per_checks import pruned_check
 from v2x_nodes.codec.schema import load_schema
 
 FRAME_TYPE = 'MessageFrame'
@@ -94,6 +95,17 @@ def encode(type_name: str, value: Any) -> bytes:
         raise EncodeError(type_name, path, reason) from None
 
 
+_CHECKS: dict[str, Any] = {}
+
+
+def _checks(type_name: str, compiled: Any) -> Any:
+    """The constraint checks a UPER decode of ``type_name`` can fail (``per_checks``)."""
+    check = _CHECKS.get(type_name)
+    if check is None:
+        check = _CHECKS[type_name] = pruned_check(compiled)
+    return check
+
+
 def decode(type_name: str, data: bytes) -> Any:
     """The value of UPER ``data`` as ``type_name``; constraints checked, trailing bytes refused.
 
@@ -112,7 +124,7 @@ def decode(type_name: str, data: bytes) -> Any:
             err.add_location(compiled._type)
             raise
         used_bits = decoder.number_of_read_bits()
-        compiled.check_constraints(value)
+        _checks(type_name, compiled)(value)
     except Exception as err:
         path, reason, offset = _split(type_name, err)
         error = DecodeError(type_name, path, reason, offset)
