@@ -67,6 +67,30 @@ def _bounded_by_codec(minimum: Any, maximum: Any, codec: Any) -> bool:
     return low + (1 << bits) - 1 <= maximum
 
 
+def _only_upper(checker: cc.Integer, codec: Any) -> bool:
+    """Whether only the upper bound can break: a fixed-width field read from ``lb`` up."""
+    return (
+        isinstance(codec, uper.Integer)
+        and not codec.has_extension_marker
+        and codec.number_of_bits is not None
+        and isinstance(checker.maximum, int)
+        and (checker.minimum == 'MIN' or codec.minimum >= checker.minimum)
+    )
+
+
+def _upper_check(checker: cc.Integer) -> Check:
+    """asn1tools' integer check (same text) with the bound the encoding keeps left out."""
+    maximum = checker.maximum
+
+    def check_upper(value: int) -> None:
+        if value > maximum:
+            raise cc.ConstraintsError(
+                f'Expected an integer between {checker.minimum} and {maximum}, but got {value}.'
+            )
+
+    return check_upper
+
+
 def _size_needed(checker: cc.Type, codec: Any) -> bool:
     """Whether a SIZE constraint of ``checker`` can be broken by decoded bits."""
     if not checker.has_lower_bound() and not checker.has_upper_bound():
@@ -109,6 +133,8 @@ def _build(checker: cc.Type, codec: Any) -> Check | None:
             checker.minimum, checker.maximum, codec
         ):
             return None
+        if _only_upper(checker, codec):
+            return _upper_check(checker)
         return checker.encode
     if isinstance(checker, cc.Dict):
         return _build_dict(checker, codec)
