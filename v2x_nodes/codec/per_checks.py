@@ -6,7 +6,8 @@ fixed-width field as ``lb + n`` with ``n < 2**bits``, so it is never below ``lb`
 ``ub`` only when ``ub - lb + 1`` is not a power of two (X.691 §11.5.7.1, and §11.9.4.1 for
 length determinants of SIZE-constrained types). This module walks asn1tools' checker tree and
 its UPER codec tree side by side and keeps a check only where the codec does not already bound
-the value; every check kept is asn1tools' own, so error texts and field paths are unchanged.
+the value; every check kept is asn1tools' own (or, for an INTEGER whose lower bound the field keeps,
+its upper half with the same text), so error texts and field paths are unchanged.
 Where the two trees do not match as expected (recursive types, unknown node kinds), the whole
 asn1tools check of that subtree is kept.
 """
