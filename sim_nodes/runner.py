@@ -228,7 +228,7 @@ def run_scenario(
     }
     if probe.topics.get('rsu_events'):
         figures['RSU events'] = plots.rsu_event_timeline(probe, scenario.duration_s)
-    if metrics['cooperative_perception'] is not None:
+    if (metrics['cooperative_perception'] or {}).get('sources'):
         figures['Cooperative perception vs ground truth'] = plots.perception_scores(
             metrics['cooperative_perception']
         )

@@ -187,7 +187,7 @@ def perception_scores(section: dict[str, Any]) -> bytes:
             label=key.upper() if key in ('mota', 'idf1') else key,
         )
     ax.set_xticks(x, sources)
-    ax.set_ylim(min(0.0, *(section['sources'][s]['mota'] or 0.0 for s in sources)), 1.05)
+    ax.set_ylim(min([0.0, *(section['sources'][s]['mota'] or 0.0 for s in sources)]), 1.05)
     ax.axhline(0, color='0.5', lw=0.5)
     ax.legend(fontsize=8, loc='lower right')
     ax.set_title(f'vs ground truth within {section["radius_m"]:g} m ({section["gate_m"]:g} m gate)')
