@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from perception_nodes.lidar.boxes import Boxes
 from perception_nodes.lidar.errors import LidarConfigError
 
 
@@ -106,3 +107,43 @@ def classify_boxes(
     unknown = conf < thresholds.min_confidence
     codes[unknown] = ObjectClass.UNKNOWN
     return codes, conf.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class FaceRule:
+    """What a vehicle seen only by its rear (or front) face looks like: an I-shaped box about
+    a car wide, shallow along the line of sight and car-tall. Shape alone takes it for a
+    cyclist (1.8 x 0.6 x 1.5 m). A face is across the line of sight; a cyclist is so only while
+    crossing, and then its rider's head (>= 1.7 m) stands above a car's roof: the height band
+    separates them (an SUV taller than 1.7 m seen end-on stays a cyclist)."""
+
+    width_m: tuple[float, float] = (1.6, 2.3)  # the face's extent across the line of sight
+    max_depth_m: float = 0.9
+    height_m: tuple[float, float] = (1.1, 1.7)
+    max_angle_rad: float = 0.35  # face normal to line of sight
+
+
+def vehicle_faces(
+    boxes: Boxes,
+    class_id: np.ndarray,
+    rule: FaceRule,
+    sensor_xy_m: tuple[float, float] = (0.0, 0.0),
+) -> np.ndarray:
+    """Mask of boxes that are a car's rear/front face and not yet a vehicle (callers set CAR)."""
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=bool)
+    length_m, width_m, height_m = boxes.length_m, boxes.width_m, boxes.height_m
+    rel = boxes.center_m[:, :2] - np.asarray(sensor_xy_m)
+    bearing = np.arctan2(rel[:, 1], rel[:, 0])
+    yaw_rad = boxes.yaw_rad
+    # the long axis (the face) across the line of sight: |cos| of their angle near 0
+    across = np.abs(np.cos(yaw_rad - bearing)) <= np.sin(rule.max_angle_rad)
+    shape = (
+        (length_m >= rule.width_m[0])
+        & (length_m <= rule.width_m[1])
+        & (width_m <= rule.max_depth_m)
+        & (height_m >= rule.height_m[0])
+        & (height_m <= rule.height_m[1])
+    )
+    vehicle = (class_id == ObjectClass.CAR) | (class_id == ObjectClass.TRUCK)
+    return across & shape & ~vehicle

@@ -15,7 +15,13 @@ import numpy as np
 
 from perception_nodes.lidar.background import BackgroundConfig, BackgroundModel
 from perception_nodes.lidar.boxes import Boxes, fit_boxes
-from perception_nodes.lidar.classify import ClassThresholds, classify_boxes
+from perception_nodes.lidar.classify import (
+    ClassThresholds,
+    FaceRule,
+    ObjectClass,
+    classify_boxes,
+    vehicle_faces,
+)
 from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
 from perception_nodes.lidar.completion import complete_boxes
 from perception_nodes.lidar.errors import LidarConfigError
@@ -46,6 +52,13 @@ class PipelineConfig:
     ego_box_m: tuple[float, float, float, float] | None = None  # x_min, x_max, y_min, y_max
     max_box_length_m: float = 20.0
     min_box_height_m: float = 0.3
+    # static structure: no road user covers more ground than an 18 x 2.7 m truck (a building
+    # corner seen as an L is 15 x 11 m), and none is a needle taller than a person (a wall
+    # seen edge-on at grazing incidence: a few points, 0.1 m wide, 4 m tall)
+    max_box_area_m2: float = 60.0
+    slender_footprint_m: float = 0.3
+    max_slender_height_m: float = 2.5
+    face_rule: FaceRule | None = field(default_factory=FaceRule)
 
     def __post_init__(self) -> None:
         if self.ego_box_m is not None:
@@ -160,14 +173,28 @@ class DetectionPipeline:
         times['cluster'] = (t4 - t3) * 1e3
 
         boxes = fit_boxes(pts, labels, n_clusters, ground_z)
-        sane = (boxes.length_m <= self.config.max_box_length_m) & (
-            boxes.height_m >= self.config.min_box_height_m
+        cfg = self.config
+        slender = (boxes.length_m < cfg.slender_footprint_m) & (
+            boxes.height_m > cfg.max_slender_height_m
         )
+        sane = (
+            (boxes.length_m <= cfg.max_box_length_m)
+            & (boxes.length_m * boxes.width_m <= cfg.max_box_area_m2)
+            & (boxes.height_m >= cfg.min_box_height_m)
+            & ~slender
+        )
+        counts['static_dropped'] = int(np.count_nonzero(~sane))
         if not sane.all():
             boxes = boxes.select(sane)
         class_id, confidence = classify_boxes(
-            boxes.length_m, boxes.width_m, boxes.height_m, self.config.classes
+            boxes.length_m, boxes.width_m, boxes.height_m, cfg.classes
         )
+        face = np.zeros(len(boxes), dtype=bool)
+        if cfg.face_rule is not None:
+            face = vehicle_faces(boxes, class_id, cfg.face_rule)
+            class_id[face] = ObjectClass.CAR
+            confidence[face] = np.maximum(confidence[face], 0.5)
+        counts['faces'] = int(np.count_nonzero(face))
         boxes = complete_boxes(boxes, class_id)
         counts['clusters'] = n_clusters
         counts['boxes'] = len(boxes)
