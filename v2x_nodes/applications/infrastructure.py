@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from v2x_nodes.applications.hysteresis import Finding
-from v2x_nodes.applications.kinematics import time_to_reach
+from v2x_nodes.applications.kinematics import FloatArray, time_to_reach
 from v2x_nodes.applications.scene import Scene
 from v2x_nodes.applications.signals import find_phase, glosa_band, green_windows, is_red_at
 from v2x_nodes.applications.spec import LEVEL_CAUTION, LEVEL_INFO, LEVEL_WARNING, Params
@@ -28,32 +28,54 @@ def _active(scene: Scene, ev: Any) -> bool:
 
 def zone_distances(scene: Scene, events: list[tuple[str, Any]], range_m: float) -> list[float]:
     """Distance along the ego path to each event's zone (0 inside; inf when not on the path
-    within ``range_m``). A zone is its position's circle plus its path's corridor."""
-    path = scene.path_xy
-    seg = np.diff(path, axis=0)
-    s_tab = np.concatenate(([0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))))
-    s = np.arange(0.0, min(range_m, float(s_tab[-1])) + PATH_STEP_M / 2, PATH_STEP_M)
-    px = np.interp(s, s_tab, path[:, 0])
-    py = np.interp(s, s_tab, path[:, 1])
+    within ``range_m``). A zone is its position's circle plus its path's corridor.
+
+    HLW, IVS and SLW (twice: warning and advice) ask about the same zones each cycle with
+    different ranges: the path is sampled and each zone searched once per cycle, over the
+    whole path, in ``scene.cache``; a range keeps the hits within its prefix of the same
+    samples (the same grid ``np.arange`` gives for the shorter range)."""
+    cache = scene.cache
+    sampled = cache.get('zone_path')
+    if sampled is None:
+        path = scene.path_xy
+        seg = np.diff(path, axis=0)
+        s_tab = np.concatenate(([0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))))
+        s_all = np.arange(0.0, float(s_tab[-1]) + PATH_STEP_M / 2, PATH_STEP_M)
+        px = np.interp(s_all, s_tab, path[:, 0])
+        py = np.interp(s_all, s_tab, path[:, 1])
+        sampled = cache['zone_path'] = (s_all, px, py, float(s_tab[-1]))
+    s_all, px, py, length = sampled
+    n = len(np.arange(0.0, min(range_m, length) + PATH_STEP_M / 2, PATH_STEP_M))
     half_lane = 0.5 * scene.ego.lane_width
     out = []
     for _, ev in events:
-        pts = [(ev.position.x, ev.position.y, max(ev.radius_m, half_lane))]
-        pr = max(ev.path_radius_m, half_lane)
-        pts += [(q.x, q.y, pr) for q in ev.path]
-        if len(ev.path) > 1:  # the corridor between path points, densified
-            xs = np.array([q.x for q in ev.path])
-            ys = np.array([q.y for q in ev.path])
-            d = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))))
-            u = np.arange(0.0, d[-1], PATH_STEP_M)
-            pts += [
-                (x, y, pr) for x, y in zip(np.interp(u, d, xs), np.interp(u, d, ys), strict=True)
-            ]
-        z = np.array(pts)
-        inside = np.hypot(px[:, None] - z[None, :, 0], py[:, None] - z[None, :, 1]) <= z[None, :, 2]
-        hit = inside.any(axis=1)
-        out.append(float(s[np.argmax(hit)]) if hit.any() else math.inf)
+        key = ('zone_hit', id(ev))
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = _first_hit(px, py, _zone_points(ev, half_lane))
+        out.append(float(s_all[hit]) if hit < n else math.inf)
     return out
+
+
+def _zone_points(ev: Any, half_lane: float) -> FloatArray:
+    """(x, y, radius) rows of an event's zone: its circle, path points and corridor."""
+    pts = [(ev.position.x, ev.position.y, max(ev.radius_m, half_lane))]
+    pr = max(ev.path_radius_m, half_lane)
+    pts += [(q.x, q.y, pr) for q in ev.path]
+    if len(ev.path) > 1:  # the corridor between path points, densified
+        xs = np.array([q.x for q in ev.path])
+        ys = np.array([q.y for q in ev.path])
+        d = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))))
+        u = np.arange(0.0, d[-1], PATH_STEP_M)
+        pts += [(x, y, pr) for x, y in zip(np.interp(u, d, xs), np.interp(u, d, ys), strict=True)]
+    return np.array(pts)
+
+
+def _first_hit(px: FloatArray, py: FloatArray, z: FloatArray) -> int:
+    """Index of the first path sample inside the zone; len(px) when none is."""
+    inside = np.hypot(px[:, None] - z[None, :, 0], py[:, None] - z[None, :, 1]) <= z[None, :, 2]
+    hit = inside.any(axis=1)
+    return int(np.argmax(hit)) if hit.any() else len(px)
 
 
 def _warn_distance(scene: Scene, p: Params) -> float:

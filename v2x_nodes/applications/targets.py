@@ -165,8 +165,9 @@ class TargetTable:
     def ingest(self, msg: Any, origin: Origin, diag: Counter) -> None:
         """Update the rows from one ParticipantArray; bad participants are counted."""
         array_ns = m.to_ns(msg.header.stamp)
+        update = self.update
         for p in msg.participants:
-            self.update(p, origin, array_ns, diag)
+            update(p, origin, array_ns, diag)
 
     def update(self, p: Any, origin: Origin, array_ns: int, diag: Counter) -> None:
         pos, vel = p.position, p.velocity
@@ -209,18 +210,24 @@ class TargetTable:
                 accel_col[i] = rate_col[i] = 0.0
         cls = int(p.participant_class)
         size = p.size
-        self._x[i], self._y[i], self._speed[i] = x, y, speed
-        self._course[i], self._heading[i] = course, heading
+        self._x[i] = x
+        self._y[i] = y
+        self._speed[i] = speed
+        self._course[i] = course
+        self._heading[i] = heading
         if size.x > 0 and size.y > 0:
             self._length[i], self._width[i] = size.x, size.y
         else:
             self._length[i], self._width[i] = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
-        self._cls[i], self._trust[i], self._origin[i] = cls, int(p.trust), int(origin)
+        self._cls[i] = cls
+        self._trust[i] = int(p.trust)
+        self._origin[i] = origin
         self._stamp_ns[i] = stamp_ns
+        still = self._still_ns
         if speed >= STILL_MPS:
-            self._still_ns[i] = 0
-        elif not self._still_ns[i]:
-            self._still_ns[i] = stamp_ns
+            still[i] = 0
+        elif not still[i]:
+            still[i] = stamp_ns
         self._seen[i] += 1
 
     def _col(self, name: str, dtype: type) -> np.ndarray:
