@@ -12,6 +12,12 @@ SUPPORT = Path(__file__).resolve().parent / 'support'
 sys.path.insert(0, str(SUPPORT))
 
 import ros_domains  # noqa: E402  (from test/support, just put on the path)
+from hypothesis import settings  # noqa: E402
+
+# No Hypothesis deadlines: a per-example time limit is a timing assertion, and with two xdist
+# workers on a shared 2-core machine one example took 327 ms against the 200 ms default.
+settings.register_profile('v2x', deadline=None)
+settings.load_profile('v2x')
 
 
 def pytest_configure(config: pytest.Config) -> None:
