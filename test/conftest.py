@@ -1,4 +1,5 @@
-"""Shared test set-up: small components for runtime tests, and the realdata folder."""
+"""Shared test set-up: small components for runtime tests, the realdata folder, and a ROS
+domain of this process's own (parallel workers and concurrent runs never share one)."""
 
 import os
 import sys
@@ -9,6 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = Path(__file__).resolve().parent / 'support'
 sys.path.insert(0, str(SUPPORT))
+
+import ros_domains  # noqa: E402  (from test/support, just put on the path)
+from hypothesis import settings  # noqa: E402
+
+# No Hypothesis deadlines: a per-example time limit is a timing assertion, and with two xdist
+# workers on a shared 2-core machine one example took 327 ms against the 200 ms default.
+settings.register_profile('v2x', deadline=None)
+settings.load_profile('v2x')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """ROS_DOMAIN_ID for whatever reads the environment (launch files, rclpy.init() without a
+    domain, processes the tests start): one this process holds, never a neighbour's."""
+    os.environ['ROS_DOMAIN_ID'] = str(ros_domains.process_domain())
 
 
 def _realdata_candidates() -> list[Path]:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from free_ports import free_port
 
 from rsu_nodes.signals.ntcip1202 import (
     LIGHT_PROTECTED_GREEN,
@@ -26,13 +27,12 @@ from v2x_runtime.embedded import EmbeddedRuntime
 
 SNMPD = shutil.which('snmpd') or '/usr/sbin/snmpd'
 AGENT = Path(__file__).resolve().parent / 'ntcip_agent.py'
-PORTS = iter(range(41820, 41850))  # snmpd needs a port known before it starts
 STATE = 'v2x_stack/msg/IntersectionState'
 
 
 class Agent:
     def __init__(self, tmp: Path) -> None:
-        self.port = next(PORTS)
+        self.port = free_port('udp')  # snmpd needs its port before it starts
         self.dir = tmp
         agent = tmp / 'ntcip_agent.py'
         agent.write_text(AGENT.read_text())

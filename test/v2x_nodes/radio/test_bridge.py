@@ -4,6 +4,7 @@ import socket
 
 import numpy as np
 import pytest
+from free_ports import free_ports
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
 FRAME = 'v2x_stack/msg/V2xFrame'
-PORTS = iter(range(41900, 42000))
 
 
 def frame(kind: int, data: bytes, secured: bytes = b''):
@@ -30,7 +30,7 @@ def frame(kind: int, data: bytes, secured: bytes = b''):
 @pytest.fixture
 def pair():
     """Bridges a (car) and b (rsu) pointed at each other on loopback."""
-    pa, pb = next(PORTS), next(PORTS)
+    pa, pb = free_ports(2, 'udp')
     rt = EmbeddedRuntime(diagnostics_period_s=0)
     common = {'bind_address': '127.0.0.1', 'device_address': '127.0.0.1'}
     a = rt.add_component(

@@ -5,21 +5,21 @@ colcon generates from ``msg/`` (``colcon build``, then ``source install/setup.ba
 either is missing the tests skip saying which; with ``V2X_REQUIRE_ROS=1`` (set by ``.ci/run``)
 they fail instead, so CI cannot pass with the ROS tests silently skipped.
 
-Each test gets its own ROS_DOMAIN_ID (60-79) and its own ``rclpy.context.Context``.
+Each test gets its own ``rclpy.context.Context`` on a ROS_DOMAIN_ID that only this test process
+holds (``ros_domains``: file-locked per process, so pytest-xdist workers and concurrent runs never
+share a domain), cycled over the process's few domains.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ros_domains import POOL
 from ros_test_support import ContainerLauncher, Probe, ros_missing_reason
-
-DOMAIN_IDS = itertools.cycle(range(60, 80))
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,7 @@ def _require_ros() -> None:
 
 @pytest.fixture
 def domain_id() -> int:
-    return next(DOMAIN_IDS)
+    return POOL.next()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import tty
 
 import numpy as np
 import pytest
+from free_ports import free_port
 
 from v2x_runtime import TopologyError
 from v2x_runtime import messages as m
@@ -28,8 +29,6 @@ from vehicle_nodes.gnss.ros_conversions import (
 from vehicle_nodes.gnss.stream import NmeaStream
 from vehicle_nodes.gnss.transports import TcpTransport
 
-TCP_PORT = 41201
-UDP_PORT = 41202
 DEADLINE_S = 10.0
 
 
@@ -88,7 +87,8 @@ class LineServer:
     """A receiver stand-in: a real TCP server that sends what the test queues."""
 
     def __init__(self, port):
-        self.server = socket.create_server(('127.0.0.1', port))
+        self.server = socket.create_server(('127.0.0.1', port))  # 0: the kernel picks
+        self.port = self.server.getsockname()[1]
         self.server.settimeout(DEADLINE_S)
         self.conn = None
         self.received = bytearray()
@@ -128,8 +128,8 @@ class LineServer:
 
 
 def test_tcp_transport_publishes_fix_velocity_heading_and_forwards_rtcm():
-    server = LineServer(TCP_PORT)
-    rt, probe = make_runtime(f'tcp://127.0.0.1:{TCP_PORT}')
+    server = LineServer(0)
+    rt, probe = make_runtime(f'tcp://127.0.0.1:{server.port}')
     try:
         rt.run(duration_s=0.05)
         server.send((epoch_lines(1) + epoch_lines(2)).encode())
@@ -163,10 +163,9 @@ def test_tcp_transport_publishes_fix_velocity_heading_and_forwards_rtcm():
 
 
 def test_tcp_receiver_going_away_is_counted_and_the_driver_reconnects():
-    server = LineServer(TCP_PORT + 10)
-    rt, probe = make_runtime(
-        f'tcp://127.0.0.1:{TCP_PORT + 10}', silence_timeout_s=0.3, reconnect_max_s=0.5
-    )
+    server = LineServer(0)
+    port = server.port
+    rt, probe = make_runtime(f'tcp://127.0.0.1:{port}', silence_timeout_s=0.3, reconnect_max_s=0.5)
     driver = rt.components['/car/gnss']
     try:
         rt.run(duration_s=0.05)
@@ -176,7 +175,7 @@ def test_tcp_receiver_going_away_is_counted_and_the_driver_reconnects():
         run_until(rt, lambda: driver.ctx.diagnostics.counters['rejected.link_lost'] >= 1)
         run_until(rt, lambda: driver.ctx.diagnostics.counters['rejected.receiver_silent'] >= 1)
         assert probe.fix_types[-1].data == int(FixType.NO_FIX)
-        server = LineServer(TCP_PORT + 10)
+        server = LineServer(port)
         run_until(rt, lambda: server.conn is not None)
         server.send(epoch_lines(5).encode())
         run_until(rt, lambda: len(probe.fixes) >= 2)
@@ -187,15 +186,16 @@ def test_tcp_receiver_going_away_is_counted_and_the_driver_reconnects():
 
 
 def test_udp_transport_with_garbage_between_datagrams():
-    rt, probe = make_runtime(f'udp://127.0.0.1:{UDP_PORT}')
+    port = free_port('udp')
+    rt, probe = make_runtime(f'udp://127.0.0.1:{port}')
     driver = rt.components['/car/gnss']
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         rt.run(duration_s=0.05)
         for line in epoch_lines(3, quality=5).splitlines(keepends=True):
-            sender.sendto(line.encode(), ('127.0.0.1', UDP_PORT))
-            sender.sendto(b'\xff\xfe binary junk', ('127.0.0.1', UDP_PORT))
-        sender.sendto(b'$GNHDT,91.00,T*00\r\n', ('127.0.0.1', UDP_PORT))
+            sender.sendto(line.encode(), ('127.0.0.1', port))
+            sender.sendto(b'\xff\xfe binary junk', ('127.0.0.1', port))
+        sender.sendto(b'$GNHDT,91.00,T*00\r\n', ('127.0.0.1', port))
         run_until(rt, lambda: len(probe.fixes) >= 1)
         assert probe.fixes[0].status.status == FIX_TO_NAVSAT_STATUS[FixType.RTK_FLOAT]
         run_until(rt, lambda: driver.ctx.diagnostics.counters['rejected.bad_checksum'] >= 1)
@@ -286,9 +286,8 @@ def test_every_real_log_over_tcp_gives_the_streams_fixes(nmea_dir, index):
     data = (nmea_dir / REAL_LOGS[index]).read_bytes()
     expected = NmeaStream()
     want = expected.feed(data) + expected.flush()
-    port = 41203 + index
-    server = LineServer(port)
-    rt, probe = make_runtime(f'tcp://127.0.0.1:{port}')
+    server = LineServer(0)
+    rt, probe = make_runtime(f'tcp://127.0.0.1:{server.port}')
     driver = rt.components['/car/gnss']
     try:
         run_until(rt, lambda: server.conn is not None)
@@ -319,15 +318,16 @@ def test_tcp_connect_that_hangs_times_out_without_blocking():
     """A listener with a full backlog leaves our SYN unanswered: reads stay non-blocking and
     the attempt fails after connect_timeout_s, counted by the link."""
     server = socket.socket()
-    server.bind(('127.0.0.1', 41215))
+    server.bind(('127.0.0.1', 0))
+    port = server.getsockname()[1]
     server.listen(0)
     fillers = []
     for _ in range(4):
         filler = socket.socket()
         filler.setblocking(False)
-        filler.connect_ex(('127.0.0.1', 41215))
+        filler.connect_ex(('127.0.0.1', port))
         fillers.append(filler)
-    transport = TcpTransport('tcp://127.0.0.1:41215', '127.0.0.1', 41215, connect_timeout_s=0.3)
+    transport = TcpTransport(f'tcp://127.0.0.1:{port}', '127.0.0.1', port, connect_timeout_s=0.3)
     link = TransportLink(transport)
     try:
         end = time.monotonic() + DEADLINE_S

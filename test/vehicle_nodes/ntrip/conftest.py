@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from free_ports import free_ports
 
 START_DEADLINE_S = 15.0
 
@@ -135,8 +136,8 @@ def str2str_factory():
         pytest.skip('str2str (Debian package rtklib) is not installed')
     made = []
 
-    def make(input_port: int, caster_port: int) -> Str2StrCaster:
-        caster = Str2StrCaster(input_port, caster_port)
+    def make() -> Str2StrCaster:
+        caster = Str2StrCaster(*free_ports(2))  # str2str needs its ports before it starts
         made.append(caster)
         caster.start()
         return caster
@@ -153,7 +154,8 @@ class GnssServerCaster:
     def __init__(self, source_port: int, caster_port: int) -> None:
         self.caster_port = caster_port
         self.user, self.password, self.mount = 'rover', 's3cret', 'pygnssutils'
-        self.source = socket.create_server(('127.0.0.1', source_port))
+        self.source = socket.create_server(('127.0.0.1', source_port))  # 0: the kernel picks
+        source_port = self.source.getsockname()[1]
         self.source.settimeout(START_DEADLINE_S)
         exe = shutil.which('gnssserver') or str(Path(sys.executable).parent / 'gnssserver')
         self.process = Process(
@@ -201,7 +203,7 @@ def gnssserver():
     exe = Path(sys.executable).parent / 'gnssserver'
     if shutil.which('gnssserver') is None and not exe.exists():
         pytest.skip('pygnssutils gnssserver is not installed (pip install pygnssutils)')
-    caster = GnssServerCaster(41280, 41281)
+    caster = GnssServerCaster(0, free_ports(1)[0])
     caster.start()
     yield caster
     caster.stop()

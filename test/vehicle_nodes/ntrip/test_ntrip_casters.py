@@ -73,9 +73,7 @@ VERSIONS = [NtripVersion.V1, NtripVersion.V2]
 
 @pytest.mark.parametrize('version', VERSIONS)
 def test_str2str_source_table(str2str_factory, version):
-    caster = str2str_factory(
-        41220 + 2 * VERSIONS.index(version), 41221 + 2 * VERSIONS.index(version)
-    )
+    caster = str2str_factory()
     session = session_for(caster.caster_port, '', version)
     tables = []
     poll_until(session, lambda: session.state is State.DONE, on_poll=lambda: None)
@@ -89,9 +87,7 @@ def test_str2str_source_table(str2str_factory, version):
 
 @pytest.mark.parametrize('version', VERSIONS)
 def test_str2str_relays_every_real_stream_bit_exact(str2str_factory, rtcm_dir, version):
-    caster = str2str_factory(
-        41224 + 2 * VERSIONS.index(version), 41225 + 2 * VERSIONS.index(version)
-    )
+    caster = str2str_factory()
     session = session_for(caster.caster_port, caster.mount, version, gga_interval_s=0)
     poll_until(session, lambda: session.state is State.STREAMING)
     assert session.head.status_line == 'ICY 200 OK'  # str2str answers v2 requests in v1 form
@@ -115,7 +111,7 @@ def test_str2str_relays_every_real_stream_bit_exact(str2str_factory, rtcm_dir, v
 
 
 def test_str2str_gga_upload_reaches_the_caster(str2str_factory):
-    caster = str2str_factory(41228, 41229)
+    caster = str2str_factory()
     session = session_for(caster.caster_port, caster.mount, NtripVersion.V1, gga_interval_s=0.2)
     relayed = bytearray()
     poll_until(
@@ -132,9 +128,7 @@ def test_str2str_gga_upload_reaches_the_caster(str2str_factory):
 
 @pytest.mark.parametrize('version', VERSIONS)
 def test_str2str_refuses_a_bad_password_and_an_unknown_mount(str2str_factory, version):
-    caster = str2str_factory(
-        41230 + 2 * VERSIONS.index(version), 41231 + 2 * VERSIONS.index(version)
-    )
+    caster = str2str_factory()
     bad = session_for(caster.caster_port, caster.mount, version, password='wrong')
     poll_until(bad, lambda: bad.stats['failed_unauthorized'] >= 2)
     assert '401' in bad.last_error and bad.state is State.BACKOFF
@@ -144,7 +138,7 @@ def test_str2str_refuses_a_bad_password_and_an_unknown_mount(str2str_factory, ve
 
 
 def test_str2str_restart_and_reconnect(str2str_factory, rtcm_dir):
-    caster = str2str_factory(41234, 41235)
+    caster = str2str_factory()
     frames = reference_frames((rtcm_dir / 'pygpsdata-NTRIP-USCL00CHL0.log').read_bytes())
     session = session_for(caster.caster_port, caster.mount, NtripVersion.V2, gga_interval_s=0)
     got: list[bytes] = []
@@ -165,9 +159,9 @@ def test_str2str_restart_and_reconnect(str2str_factory, rtcm_dir):
 def test_back_off_doubles_up_to_its_cap():
     """On a simulated clock: waits of 1, 2, 4, 8 s after each refusal, then 10 s (the cap)."""
     free = socket.socket()
-    free.bind(('127.0.0.1', 41236))  # bound, never listening: connections are refused
+    free.bind(('127.0.0.1', 0))  # bound, never listening: connections are refused
     try:
-        config = NtripConfig(host='127.0.0.1', port=41236, mountpoint='X')
+        config = NtripConfig(host='127.0.0.1', port=free.getsockname()[1], mountpoint='X')
         session = NtripSession(config, backoff=Backoff(1.0, 10.0))
         attempts, failures = [], []
         for step in range(4000):
@@ -215,7 +209,8 @@ class ChunkedCaster:
     str2str nor gnssserver does); chunk borders fall inside frames on purpose."""
 
     def __init__(self, port, payload):
-        self.server = socket.create_server(('127.0.0.1', port))
+        self.server = socket.create_server(('127.0.0.1', port))  # 0: the kernel picks
+        self.port = self.server.getsockname()[1]
         self.server.settimeout(DEADLINE_S)
         self.payload = payload
         self.request = b''
@@ -246,9 +241,9 @@ class ChunkedCaster:
 
 def test_chunked_v2_stream(rtcm_dir):
     data = (rtcm_dir / 'gpsd_rtcm3.2.rtcm3').read_bytes()
-    caster = ChunkedCaster(41238, data)
+    caster = ChunkedCaster(0, data)
     try:
-        session = session_for(41238, 'CHUNKED', NtripVersion.V2, gga_interval_s=0)
+        session = session_for(caster.port, 'CHUNKED', NtripVersion.V2, gga_interval_s=0)
         got: list[bytes] = []
         poll_until(session, lambda: session.stats['failed_connection_closed'] >= 1, got)
         assert got == reference_frames(data)
@@ -263,7 +258,8 @@ class GarbageCaster:
     """Answers every request with the bytes it is given, then closes: fuzzing the session."""
 
     def __init__(self, port, answers):
-        self.server = socket.create_server(('127.0.0.1', port))
+        self.server = socket.create_server(('127.0.0.1', port))  # 0: the kernel picks
+        self.port = self.server.getsockname()[1]
         self.server.settimeout(DEADLINE_S)
         self.answers = list(answers)
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -298,10 +294,10 @@ def test_fuzzed_caster_answers_are_counted_never_raised():
         b'HTTP/1.1 200 OK\r\nContent-Type: gnss/sourcetable\r\n\r\nSTR;\r\n',
         b'SOURCETABLE 200 OK\r\n\r\nSTR;A;B;RTCM 3;x;2;GPS;N;CHN;north;1;0;0;g;none;B;N;1;\r\n',
     ]
-    caster = GarbageCaster(41239, answers)
+    caster = GarbageCaster(0, answers)
     try:
         for mount in ('X', ''):
-            session = session_for(41239, mount, NtripVersion.V2)
+            session = session_for(caster.port, mount, NtripVersion.V2)
             session.backoff = Backoff(0.01, 0.01)
             end = time.monotonic() + DEADLINE_S
             while sum(v for k, v in session.stats.items() if k.startswith('failed_')) < 4:

@@ -36,7 +36,8 @@ class Receiver:
     """A receiver stand-in on a real TCP socket: serves NMEA, collects what it is sent."""
 
     def __init__(self, port):
-        self.server = socket.create_server(('127.0.0.1', port))
+        self.server = socket.create_server(('127.0.0.1', port))  # 0: the kernel picks
+        self.port = self.server.getsockname()[1]
         self.server.settimeout(DEADLINE_S)
         self.received = bytearray()
         self.conn = None
@@ -74,8 +75,8 @@ def frames_of(path):
 
 
 def test_auto_mountpoint_topic_and_receiver_forwarding(str2str_factory, rtcm_dir):
-    caster = str2str_factory(41250, 41251)
-    receiver = Receiver(41252)
+    caster = str2str_factory()
+    receiver = Receiver(0)
     rt = EmbeddedRuntime(real_time_factor=1.0)
     client = rt.add_component(
         NtripClient,
@@ -87,7 +88,7 @@ def test_auto_mountpoint_topic_and_receiver_forwarding(str2str_factory, rtcm_dir
             'username': caster.user,
             'password': caster.password,
             'ntrip_version': '1.0',
-            'receiver': 'tcp://127.0.0.1:41252',
+            'receiver': f'tcp://127.0.0.1:{receiver.port}',
             'gga_interval_s': 0.2,
             'approx_position': [31.2304, 121.4737, 4.0],
         },
@@ -121,11 +122,14 @@ def test_auto_mountpoint_topic_and_receiver_forwarding(str2str_factory, rtcm_dir
 def test_driver_and_client_together(str2str_factory, rtcm_dir):
     """Receiver NMEA → GnssDriver fix → NtripClient GGA → caster; caster RTCM → NtripClient →
     gnss/rtcm → GnssDriver → receiver."""
-    caster = str2str_factory(41254, 41255)
-    receiver = Receiver(41256)
+    caster = str2str_factory()
+    receiver = Receiver(0)
     rt = EmbeddedRuntime(real_time_factor=1.0)
     rt.add_component(
-        GnssDriver, name='gnss', namespace='/car', parameters={'source': 'tcp://127.0.0.1:41256'}
+        GnssDriver,
+        name='gnss',
+        namespace='/car',
+        parameters={'source': f'tcp://127.0.0.1:{receiver.port}'},
     )
     client = rt.add_component(
         NtripClient,
@@ -180,8 +184,11 @@ def test_config_errors_name_the_parameter(parameters, match):
 
 
 def test_bad_fix_is_rejected_and_no_gga_without_position():
+    refusing = socket.socket()
+    refusing.bind(('127.0.0.1', 0))  # bound, never listening: connections are refused
     rt = EmbeddedRuntime()
-    client = rt.add_component(NtripClient, name='ntrip', parameters={'port': 41259})
+    port = refusing.getsockname()[1]
+    client = rt.add_component(NtripClient, name='ntrip', parameters={'port': port})
     assert client.current_gga() is None
     fix = m.new('sensor_msgs/msg/NavSatFix', latitude=float('nan'), longitude=1.0)
     rt.publish('/localization/gnss/fix', fix)
@@ -193,6 +200,7 @@ def test_bad_fix_is_rejected_and_no_gga_without_position():
     assert parse_sentence(client.current_gga()).lon_deg == pytest.approx(120.0)
     assert client.ctx.diagnostics.counters['rejected.connect_failed'] >= 1
     rt.close()
+    refusing.close()
 
 
 def test_published_frames_are_uint8_arrays(str2str_factory):
@@ -205,7 +213,7 @@ def test_published_frames_are_uint8_arrays(str2str_factory):
 
 
 def test_corrupt_rtcm_from_the_caster_is_counted_and_the_rest_flows(str2str_factory, rtcm_dir):
-    caster = str2str_factory(41257, 41258)
+    caster = str2str_factory()
     rt = EmbeddedRuntime(real_time_factor=1.0)
     client = rt.add_component(
         NtripClient,
