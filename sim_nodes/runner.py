@@ -8,11 +8,15 @@ the report (the runtime keeps going without that handler's work).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,13 +301,35 @@ def _run(
     start, cpu_start = time.perf_counter(), time.process_time()
     interrupted = False
     try:
-        runtime.run(duration_s=sim_s, progress=update)
-    except KeyboardInterrupt:
+        with _stop_on_sigint(runtime):
+            runtime.run(duration_s=sim_s, progress=update)
+        interrupted = runtime.stop_requested
+    except KeyboardInterrupt:  # a second Ctrl-C, or not in the main thread
         interrupted = True
-        print(f'{name}: interrupted, closing the bag and writing a partial report', file=sys.stderr)
     finally:
         bar.close()
+    if interrupted:
+        print(f'{name}: interrupted, closing the bag and writing a partial report', file=sys.stderr)
     return interrupted, time.perf_counter() - start, time.process_time() - cpu_start
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(runtime: EmbeddedRuntime) -> Iterator[None]:
+    """The first Ctrl-C asks the runtime to stop after the event in progress (a raised
+    KeyboardInterrupt can be swallowed by library code it lands in); a second one raises."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(_signum: int, _frame: Any) -> None:
+        runtime.request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_all(

@@ -188,6 +188,7 @@ class EmbeddedRuntime:
         self._started = False
         self._closed = False
         self.events_run = 0
+        self.stop_requested = False  # set by request_stop(), e.g. from a SIGINT handler
         self.handler_errors = 0
         self._diagnostics_enabled = diagnostics_period_s > 0
         if self._diagnostics_enabled:
@@ -315,7 +316,7 @@ class EmbeddedRuntime:
         next_progress_ns = begin_ns
         step_ns = max(1, (until_ns - begin_ns) // 100)
         queue = self._queue
-        while queue and queue[0][0] <= until_ns:
+        while queue and queue[0][0] <= until_ns and not self.stop_requested:
             event = heapq.heappop(queue)
             self._now_ns = max(self._now_ns, event[0])
             if self.real_time_factor:
@@ -327,9 +328,15 @@ class EmbeddedRuntime:
             if progress is not None and self._now_ns >= next_progress_ns:
                 progress(self._now_ns - begin_ns, until_ns - begin_ns)
                 next_progress_ns = self._now_ns + step_ns
+        if self.stop_requested:
+            return  # the clock stays at the last event run
         self._now_ns = until_ns
         if progress is not None:
             progress(until_ns - begin_ns, until_ns - begin_ns)
+
+    def request_stop(self) -> None:
+        """End ``run`` after the event in progress; safe to call from a signal handler."""
+        self.stop_requested = True
 
     def _execute(self, event: _Event) -> None:
         self.events_run += 1
