@@ -35,6 +35,11 @@ LIGHT_LEFT_TURN = 1
 LIGHT_RIGHT_TURN = 2
 SAME_DIRECTION_RAD = math.radians(45.0)
 ONCOMING_RAD = math.radians(135.0)
+# A roadside vehicle whose centre lies this close to ours, going our way, is us as the RSU
+# sees us (RSM carries every participant, the receiver included): another vehicle there
+# would overlap our body.
+SELF_LON_M = 4.0
+SELF_LAT_M = 1.5
 
 
 class Rel(IntEnum):
@@ -231,6 +236,16 @@ class World:
         rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
         vru = member(t.cls, VRU_CLASSES)
         eligible = t.usable.copy()
+        itself = (
+            (t.origin == Origin.ROADSIDE)
+            & ~vru
+            & same_dir
+            & (np.abs(lon) < SELF_LON_M)
+            & (np.abs(lat) < SELF_LAT_M)
+        )
+        if itself.any():
+            diag.count('self_in_roadside', int(itself.sum()))
+            eligible &= ~itself
         key = np.zeros(len(t), dtype=np.int64)
         if self.lanes is not None and len(t):
             key, _ = self.lanes.match(x, y, t.course, ~vru)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from apps_cases import ONSET_S, cases
-from apps_world import run
+from apps_cases import EAST_1, ONSET_S, cases
+from apps_world import ROAD, Actor, Ego, Mover, World, run
+
+from v2x_nodes.applications import apps
 
 CASES = cases()
 ONSET_WINDOW_S = 0.5  # raised within this of the hazard's onset (BSW, EBW, ...)
@@ -33,3 +35,15 @@ def test_scenario(case) -> None:
     else:
         onset = ONSET_S[case.name]
         assert onset <= first + 1e-6 <= onset + ONSET_WINDOW_S + 0.1, f'raised at {first:.2f} s'
+
+
+def test_the_own_car_reported_back_by_the_rsu_is_no_target() -> None:
+    # RSM carries every participant the RSU tracks, the receiving car included: its own
+    # box (a little off, as the RSU's lidar sees it) must not raise FCW against itself
+    world = World(
+        Ego(Mover(EAST_1, 15.0, start_m=100)),
+        [Actor(9, Mover(EAST_1, 15.0, start_m=100.8), roadside=True, latency_s=0.1)],
+    )
+    result = run(world, [(apps.ForwardCollisionWarning, {})], 4.0, map_path=ROAD)
+    assert result.runtime.handler_errors == 0
+    assert result.raised('FCW') == []
