@@ -2,7 +2,10 @@
 
 A candidate is a condition that holds *now*; ``EventBook`` turns candidates into events with
 hysteresis. Vehicles queued from a stop line (slow, gap-chained from the line) are traffic,
-not stopped vehicles; the same queues give each approach its queue length.
+not stopped vehicles; the same queues give each approach its queue length. An object of
+unknown class chained into such a queue *behind* a queued vehicle is a queued vehicle the
+lidar sees only in part (occluded by the one ahead), not debris: it is queued too. Debris
+ahead of a queue, alone in a lane, or classed as an obstacle is still an obstacle.
 """
 
 from __future__ import annotations
@@ -77,25 +80,30 @@ class ApproachStats:
 def queues(
     objs: Objects, fixes: list[LaneFix], index: LaneIndex, th: Thresholds
 ) -> tuple[set[int], list[ApproachStats]]:
-    """Indices of queued vehicles and the statistics of every approach."""
+    """Indices of queued vehicles (and queued part-seen ones: unknown class behind a queued
+    vehicle) and the statistics of every approach."""
     speed = objs.speed
     queued: set[int] = set()
     stats = []
     for ap in index.approaches:
-        members = [
-            i for i, f in enumerate(fixes) if f.approach == ap.arm and objs.cls[i] in VEHICLES
-        ]
+        on_arm = [i for i, f in enumerate(fixes) if f.approach == ap.arm]
+        members = [i for i in on_arm if objs.cls[i] in VEHICLES]
+        chainable = [i for i in on_arm if objs.cls[i] in VEHICLES or objs.cls[i] == UNKNOWN]
         queue_m = 0.0
         for lane_id in ap.lanes:
             slow = sorted(
                 (fixes[i].stop_dist_m, i)
-                for i in members
+                for i in chainable
                 if fixes[i].lane_id == lane_id and speed[i] < th.queue_speed_mps
             )
             front = 0.0
+            vehicle_ahead = False
             for dist, i in slow:
                 if dist - front > th.queue_gap_m:
                     break
+                if objs.cls[i] == UNKNOWN and not vehicle_ahead:
+                    continue  # first in the chain: nothing occludes it, so it may be debris
+                vehicle_ahead = True
                 queued.add(i)
                 half = objs.length_m[i] / 2 if objs.length_m[i] > 0 else 2.5
                 front = dist + half
@@ -145,7 +153,12 @@ def evaluate(
                 add(EventKind.SPEEDING, i, f'speeding {v:.1f} m/s, limit {limit:.1f} ({ident})')
         elif c == PEDESTRIAN and fix.on_road and not fix.in_crosswalk:
             add(EventKind.PEDESTRIAN, i, f'pedestrian on the carriageway ({ident})')
-        elif c in (OBSTACLE, UNKNOWN) and fix.on_road and v < th.obstacle_speed_mps:
+        elif (
+            c in (OBSTACLE, UNKNOWN)
+            and fix.on_road
+            and v < th.obstacle_speed_mps
+            and i not in queued
+        ):
             add(EventKind.OBSTACLE, i, f'obstacle on the carriageway ({ident})')
     for ap, st in zip(index.approaches, stats, strict=True):
         if (

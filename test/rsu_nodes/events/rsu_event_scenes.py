@@ -13,7 +13,7 @@ from collections.abc import Callable
 from v2x_runtime import messages as m
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
-CAR, PEDESTRIAN, OBSTACLE = 1, 5, 6
+CAR, PEDESTRIAN, OBSTACLE, UNKNOWN = 1, 5, 6, 0
 # (id, class, x, y, vx, vy)
 Obj = tuple[int, int, float, float, float, float]
 Scene = Callable[[float], list[Obj]]
@@ -89,6 +89,22 @@ def debris(t: float) -> list[Obj]:
 
 def debris_off_road(t: float) -> list[Obj]:
     return [(30, OBSTACLE, 100.0, 15.0, 0.0, 0.0)]
+
+
+def queued_partial_car(t: float) -> list[Obj]:  # the simulator's east-approach queue at ~42 s
+    # two cars waiting at the stop line; the third is occluded by them, seen only in part
+    # (its roof), and classed unknown: standing still in the lane, but a car in the queue
+    return [(50, CAR, 18.5, 5.25, 0.0, 0.0), (51, CAR, 25.5, 5.25, 0.0, 0.0),
+            (52, UNKNOWN, 32.0, 5.25, 0.05, 0.0)]  # fmt: skip
+
+
+def debris_ahead_of_queue(t: float) -> list[Obj]:  # unknown debris at the line, cars behind it
+    return [(53, UNKNOWN, 18.0, 5.25, 0.0, 0.0), (50, CAR, 25.5, 5.25, 0.0, 0.0),
+            (51, CAR, 32.5, 5.25, 0.0, 0.0)]  # fmt: skip
+
+
+def unknown_debris(t: float) -> list[Obj]:  # debris the classifier cannot name, alone in a lane
+    return [(54, UNKNOWN, 100.0, 1.75, 0.0, 0.0), (50, CAR, 18.5, 5.25, 0.0, 0.0)]
 
 
 def speeding(t: float) -> list[Obj]:

@@ -94,6 +94,23 @@ def test_short_red_queue_is_neither_congestion_nor_stopped_vehicles():
     assert not [x for a in out for x in a.events]
 
 
+def test_queued_partial_car_is_not_an_obstacle():
+    """Issue 7: in the default simulator scenario a queued car seen only in part (unknown class)
+    stood still for 5 s behind the queue and was raised as an obstacle."""
+    node, out = run(scenes.queued_partial_car, 14.0)
+    assert not [x for a in out for x in a.events]
+    assert 'queue 16 m' in node.ctx.diagnostics.values['approach_0']  # it counts (12 m without)
+
+
+@pytest.mark.parametrize('scene', [scenes.debris_ahead_of_queue, scenes.unknown_debris])
+def test_unknown_debris_not_behind_a_queued_vehicle_is_an_obstacle(scene):
+    node, out = run(scene, 8.0)
+    hits = raised(out, 'obstacle')
+    assert hits and {e.id for e in hits} == {hits[0].id}
+    assert 'id 5' in hits[-1].description and len(out[-1].events) == 1
+    assert node.ctx.diagnostics.values['approach_0'].startswith('queue ')
+
+
 def test_hysteresis_raise_delay_gaps_and_withdrawal():
     # Present 0.6 s: shorter than the 1 s raise delay, then gone: never raised.
     _, out = run(lambda t: scenes.pedestrian_on_road(t) if t < 0.6 else [], 5.0)
