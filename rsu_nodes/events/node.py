@@ -55,6 +55,8 @@ def objects_of(msg: Any, keep: list[int]) -> Objects:
         vel=np.array([(p.velocity.x, p.velocity.y, p.velocity.z) for p in ps]).reshape(-1, 3),
         yaw=np.array([p.heading_rad for p in ps], float),
         length_m=np.array([p.size.x for p in ps], float),
+        width_m=np.array([p.size.y for p in ps], float),
+        height_m=np.array([p.size.z for p in ps], float),
         geo=np.array([(p.latitude_deg, p.longitude_deg, p.altitude_m) for p in ps]).reshape(-1, 3),
     )
 

@@ -17,6 +17,8 @@ CAR, PEDESTRIAN, OBSTACLE, UNKNOWN = 1, 5, 6, 0
 # (id, class, x, y, vx, vy)
 Obj = tuple[int, int, float, float, float, float]
 Scene = Callable[[float], list[Obj]]
+# box sizes (length, width, height) of particular ids; the others get their class's default
+SIZES = {60: (5.36, 4.41, 1.51), 61: (5.36, 4.41, 0.5)}
 
 
 def array(t_s: float, objs: list[Obj], frame: str = 'map') -> object:
@@ -33,7 +35,12 @@ def array(t_s: float, objs: list[Obj], frame: str = 'map') -> object:
                 position=m.new('geometry_msgs/msg/Point', x=x, y=y, z=0.0),
                 velocity=m.new('geometry_msgs/msg/Vector3', x=vx, y=vy, z=0.0),
                 heading_rad=math.atan2(vy, vx) if (vx or vy) else math.pi,
-                size=m.new('geometry_msgs/msg/Vector3', x=4.5 if c == CAR else 0.5, y=1.8, z=1.5),
+                size=m.new(
+                    'geometry_msgs/msg/Vector3',
+                    **dict(
+                        zip('xyz', SIZES.get(i, (4.5 if c == CAR else 0.5, 1.8, 1.5)), strict=True)
+                    ),
+                ),
                 latitude_deg=math.nan,
                 longitude_deg=math.nan,
                 altitude_m=math.nan,
@@ -96,6 +103,16 @@ def queued_partial_car(t: float) -> list[Obj]:  # the simulator's east-approach 
     # (its roof), and classed unknown: standing still in the lane, but a car in the queue
     return [(50, CAR, 18.5, 5.25, 0.0, 0.0), (51, CAR, 25.5, 5.25, 0.0, 0.0),
             (52, UNKNOWN, 32.0, 5.25, 0.05, 0.0)]  # fmt: skip
+
+
+def merged_pair_at_the_line(t: float) -> list[Obj]:  # the simulator's default scene at ~42 s
+    # two cars side by side at the east stop line, clustered into one 5.4 x 4.4 x 1.5 m box
+    # across the lane boundary (y = 3.5), heading -1.55 rad as there: unknown class
+    return [(60, UNKNOWN, 16.7, 3.42, 0.0002, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
+
+
+def low_wide_debris_at_the_line(t: float) -> list[Obj]:  # a spilled load as wide, 0.5 m high
+    return [(61, UNKNOWN, 16.7, 3.42, 0.0002, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
 
 
 def debris_ahead_of_queue(t: float) -> list[Obj]:  # unknown debris at the line, cars behind it

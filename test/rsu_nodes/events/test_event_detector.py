@@ -102,12 +102,23 @@ def test_queued_partial_car_is_not_an_obstacle():
     assert 'queue 16 m' in node.ctx.diagnostics.values['approach_0']  # it counts (12 m without)
 
 
-@pytest.mark.parametrize('scene', [scenes.debris_ahead_of_queue, scenes.unknown_debris])
+def test_cars_merged_across_lanes_at_the_line_are_not_an_obstacle():
+    """Issue 7, the default simulator scenario at 42 s: object 148, 5.36 x 4.41 x 1.51 m at
+    (16.7, 3.4), two queued cars merged across the lane boundary, raised as an obstacle."""
+    _, out = run(scenes.merged_pair_at_the_line, 10.0)
+    assert not [x for a in out for x in a.events]
+
+
+@pytest.mark.parametrize(
+    'scene',
+    [scenes.debris_ahead_of_queue, scenes.unknown_debris, scenes.low_wide_debris_at_the_line],
+)
 def test_unknown_debris_not_behind_a_queued_vehicle_is_an_obstacle(scene):
     node, out = run(scene, 8.0)
     hits = raised(out, 'obstacle')
     assert hits and {e.id for e in hits} == {hits[0].id}
-    assert 'id 5' in hits[-1].description and len(out[-1].events) == 1
+    assert any(f'id {k}' in hits[-1].description for k in (53, 54, 61))
+    assert len(out[-1].events) == 1
     assert node.ctx.diagnostics.values['approach_0'].startswith('queue ')
 
 
