@@ -152,19 +152,23 @@ class EventDetector(Component):
         """One detection cycle (the hot path the benchmark measures)."""
         yaw = objs.motion_yaw()
         fixes = self.index.locate_many(objs.pos[:, :2], yaw)
-        # A standing box's heading is ambiguous by pi: an unclassified one that faces against
-        # its lane gets the lane by the other heading (a queued car seen in part, see rules).
+        # A standing box's heading is ambiguous (by pi, and by pi/2 when length and width swap):
+        # an unclassified one that no heading puts on its lane tries the others (a queued car
+        # seen in part, or cars merged across lanes, see rules).
         flip = [
             i
             for i, f in enumerate(fixes)
             if f.on_road and f.approach < 0 and objs.cls[i] in STANDING_AMBIGUOUS
             and objs.speed[i] < self.thresholds.obstacle_speed_mps
         ]  # fmt: skip
-        if flip:
-            again = self.index.locate_many(objs.pos[flip, :2], yaw[flip] + math.pi)
+        for turn in (math.pi, math.pi / 2, -math.pi / 2):
+            if not flip:
+                break
+            again = self.index.locate_many(objs.pos[flip, :2], yaw[flip] + turn)
             for i, f in zip(flip, again, strict=True):
                 if f.approach >= 0:
                     fixes[i] = f
+            flip = [i for i in flip if fixes[i].approach < 0]
         candidates, stats = evaluate(objs, fixes, self.index, self.thresholds)
         self.book.update(stamp_ns, candidates)
         for st in stats:

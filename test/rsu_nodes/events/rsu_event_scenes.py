@@ -107,12 +107,12 @@ def queued_partial_car(t: float) -> list[Obj]:  # the simulator's east-approach 
 
 def merged_pair_at_the_line(t: float) -> list[Obj]:  # the simulator's default scene at ~42 s
     # two cars side by side at the east stop line, clustered into one 5.4 x 4.4 x 1.5 m box
-    # across the lane boundary (y = 3.5), heading -1.55 rad as there: unknown class
-    return [(60, UNKNOWN, 16.7, 3.42, 0.0002, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
+    # across the lane boundary (y = 3.5), heading -pi/2 as there: unknown class
+    return [(60, UNKNOWN, 16.7, 3.42, 0.0, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
 
 
 def low_wide_debris_at_the_line(t: float) -> list[Obj]:  # a spilled load as wide, 0.5 m high
-    return [(61, UNKNOWN, 16.7, 3.42, 0.0002, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
+    return [(61, UNKNOWN, 16.7, 3.42, 0.0, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
 
 
 def debris_ahead_of_queue(t: float) -> list[Obj]:  # unknown debris at the line, cars behind it
