@@ -8,6 +8,14 @@ are halved whenever the frame count reaches ``2 * window_updates``, so something
 for about ``occupied_fraction * window_updates`` updates (a parked car, new road works) becomes
 background, and something that leaves stops being background after a similar time.
 
+Learning ends with a consolidation: a voxel occupied in fewer than ``occupied_fraction`` of
+the learning frames (traffic passing) is forgotten, the others keep their share, and the
+counts are rescaled as if the learning window had lasted ``window_updates`` updates. Without
+it the 20 learning frames weighed like 20 later updates, so a young model absorbed anything
+that stood still for ``k / (20 + k) >= occupied_fraction`` updates (5 updates, 5 s at the
+shipped schedule) - a car waiting at the first red after start-up. Now a young model forgets
+and absorbs as slowly as a mature one.
+
 Queries cost one gather per point and its two vertical neighbours; nothing is recomputed over
 the whole grid except the rare halving.
 """
@@ -66,11 +74,24 @@ class BackgroundModel:
         self.hits = np.zeros(int(np.prod(self.dims)), dtype=np.uint16)
         self.updates = 0
         self.frames_seen = 0
+        self.learned = False
 
     @property
     def ready(self) -> bool:
         """True once the learning frames are in."""
-        return self.updates >= self.config.learn_frames
+        return self.learned
+
+    def _consolidate(self) -> None:
+        """End of learning: drop the unstable voxels, weigh the rest like a full window."""
+        c = self.config
+        learn = self.updates
+        idx = np.flatnonzero(self.hits)  # occupied voxels only: the grid is tens of MB
+        h = self.hits[idx]
+        stable = h >= max(1, int(np.ceil(c.occupied_fraction * learn)))
+        scaled = np.round(h.astype(np.float64) * (c.window_updates / learn))
+        self.hits[idx] = np.where(stable, np.minimum(scaled, np.iinfo(np.uint16).max), 0)
+        self.updates = c.window_updates
+        self.learned = True
 
     def _flat(self, xyz_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat voxel index of each point and whether it lies inside the model.
@@ -100,13 +121,17 @@ class BackgroundModel:
     def observe(self, xyz_m: np.ndarray) -> bool:
         """Count a frame when the schedule says so; returns True when the model was updated."""
         self.frames_seen += 1
-        learning = self.updates < self.config.learn_frames
+        learning = not self.learned
         if not learning and self.frames_seen % self.config.update_every:
             return False
         flat, inside = self._flat(xyz_m)
         # fancy ``+=`` adds once per distinct voxel: exactly "occupied in this frame"
         self.hits[flat[np.flatnonzero(inside)]] += 1
         self.updates += 1
+        if learning:
+            if self.updates >= self.config.learn_frames:
+                self._consolidate()
+            return True
         if self.updates >= 2 * self.config.window_updates:
             self.hits >>= 1
             self.updates //= 2

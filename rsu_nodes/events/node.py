@@ -23,7 +23,7 @@ from rsu_nodes.events.codes import DEFAULT_CODES, EventCode, EventKind, code_wit
 from rsu_nodes.events.errors import EventConfigError
 from rsu_nodes.events.hysteresis import Entry, EventBook
 from rsu_nodes.events.lanes import LaneIndex
-from rsu_nodes.events.rules import Objects, Thresholds, evaluate
+from rsu_nodes.events.rules import OBSTACLE, UNKNOWN, Objects, Thresholds, evaluate
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
 from v2x_runtime.resources import resource_path
@@ -34,6 +34,7 @@ ARRAY = 'v2x_stack/msg/ParticipantArray'
 EVENTS = 'v2x_stack/msg/RoadEventArray'
 EVENT = 'v2x_stack/msg/RoadEvent'
 SOURCE_DETECTION = 5
+STANDING_AMBIGUOUS = (UNKNOWN, OBSTACLE)
 MAX_ABS_VALUE = 1e6  # m, m/s: beyond any roadside scene (and keeps the KD-tree finite)
 RAISE_DEFAULTS = {
     EventKind.STOPPED_VEHICLE: 10.0,
@@ -54,6 +55,8 @@ def objects_of(msg: Any, keep: list[int]) -> Objects:
         vel=np.array([(p.velocity.x, p.velocity.y, p.velocity.z) for p in ps]).reshape(-1, 3),
         yaw=np.array([p.heading_rad for p in ps], float),
         length_m=np.array([p.size.x for p in ps], float),
+        width_m=np.array([p.size.y for p in ps], float),
+        height_m=np.array([p.size.z for p in ps], float),
         geo=np.array([(p.latitude_deg, p.longitude_deg, p.altitude_m) for p in ps]).reshape(-1, 3),
     )
 
@@ -147,7 +150,25 @@ class EventDetector(Component):
 
     def process(self, stamp_ns: int, objs: Objects) -> None:
         """One detection cycle (the hot path the benchmark measures)."""
-        fixes = self.index.locate_many(objs.pos[:, :2], objs.motion_yaw())
+        yaw = objs.motion_yaw()
+        fixes = self.index.locate_many(objs.pos[:, :2], yaw)
+        # A standing box's heading is ambiguous (by pi, and by pi/2 when length and width swap):
+        # an unclassified one that no heading puts on its lane tries the others (a queued car
+        # seen in part, or cars merged across lanes, see rules).
+        flip = [
+            i
+            for i, f in enumerate(fixes)
+            if f.on_road and f.approach < 0 and objs.cls[i] in STANDING_AMBIGUOUS
+            and objs.speed[i] < self.thresholds.obstacle_speed_mps
+        ]  # fmt: skip
+        for turn in (math.pi, math.pi / 2, -math.pi / 2):
+            if not flip:
+                break
+            again = self.index.locate_many(objs.pos[flip, :2], yaw[flip] + turn)
+            for i, f in zip(flip, again, strict=True):
+                if f.approach >= 0:
+                    fixes[i] = f
+            flip = [i for i in flip if fixes[i].approach < 0]
         candidates, stats = evaluate(objs, fixes, self.index, self.thresholds)
         self.book.update(stamp_ns, candidates)
         for st in stats:

@@ -119,6 +119,28 @@ def test_background_absorbs_a_parked_object_slowly():
     assert model.updates < 2 * config.window_updates  # halving keeps the counts bounded
 
 
+def test_young_background_keeps_a_car_that_stops_after_learning():
+    """A car that stops at the first red after start-up stays an object: the 20 learning frames
+    weigh like a full window, so it is not absorbed after 5 updates (5 s) as it used to be;
+    a voxel that traffic occupied briefly during learning is not learned as background."""
+    config = BackgroundConfig()  # shipped schedule: 20 learned, then every 10th of 600
+    model = BackgroundModel((-10, -10, -2, 10, 10, 2), config)
+    floor = np.column_stack(
+        [np.random.default_rng(0).uniform(-9, 9, (2000, 2)), np.full(2000, -1.5)]
+    )
+    passing = np.array([[-3.0, 4.0, 0.3], [-3.0, 4.0, 0.7]])  # in 3 of the 20 frames
+    for k in range(config.learn_frames):
+        model.observe(np.vstack([floor, passing]) if k < 3 else floor)
+    assert model.ready
+    assert not model.foreground_mask(floor).any()
+    assert model.foreground_mask(passing).all()
+    stopped = np.array([[2.0, 2.0, 0.0], [2.1, 2.0, 0.5]])
+    for _ in range(600):  # 60 s at 10 Hz standing still
+        model.observe(np.vstack([floor, stopped]))
+    assert model.foreground_mask(stopped).all()
+    assert not model.foreground_mask(floor).any()
+
+
 def test_background_config_errors():
     with pytest.raises(LidarConfigError, match='occupied_fraction'):
         BackgroundConfig(occupied_fraction=0.0)

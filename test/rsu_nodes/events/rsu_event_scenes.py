@@ -13,10 +13,12 @@ from collections.abc import Callable
 from v2x_runtime import messages as m
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
-CAR, PEDESTRIAN, OBSTACLE = 1, 5, 6
+CAR, PEDESTRIAN, OBSTACLE, UNKNOWN = 1, 5, 6, 0
 # (id, class, x, y, vx, vy)
 Obj = tuple[int, int, float, float, float, float]
 Scene = Callable[[float], list[Obj]]
+# box sizes (length, width, height) of particular ids; the others get their class's default
+SIZES = {60: (5.36, 4.41, 1.51), 61: (5.36, 4.41, 0.5)}
 
 
 def array(t_s: float, objs: list[Obj], frame: str = 'map') -> object:
@@ -33,7 +35,12 @@ def array(t_s: float, objs: list[Obj], frame: str = 'map') -> object:
                 position=m.new('geometry_msgs/msg/Point', x=x, y=y, z=0.0),
                 velocity=m.new('geometry_msgs/msg/Vector3', x=vx, y=vy, z=0.0),
                 heading_rad=math.atan2(vy, vx) if (vx or vy) else math.pi,
-                size=m.new('geometry_msgs/msg/Vector3', x=4.5 if c == CAR else 0.5, y=1.8, z=1.5),
+                size=m.new(
+                    'geometry_msgs/msg/Vector3',
+                    **dict(
+                        zip('xyz', SIZES.get(i, (4.5 if c == CAR else 0.5, 1.8, 1.5)), strict=True)
+                    ),
+                ),
                 latitude_deg=math.nan,
                 longitude_deg=math.nan,
                 altitude_m=math.nan,
@@ -89,6 +96,32 @@ def debris(t: float) -> list[Obj]:
 
 def debris_off_road(t: float) -> list[Obj]:
     return [(30, OBSTACLE, 100.0, 15.0, 0.0, 0.0)]
+
+
+def queued_partial_car(t: float) -> list[Obj]:  # the simulator's east-approach queue at ~42 s
+    # two cars waiting at the stop line; the third is occluded by them, seen only in part
+    # (its roof), and classed unknown: standing still in the lane, but a car in the queue
+    return [(50, CAR, 18.5, 5.25, 0.0, 0.0), (51, CAR, 25.5, 5.25, 0.0, 0.0),
+            (52, UNKNOWN, 32.0, 5.25, 0.05, 0.0)]  # fmt: skip
+
+
+def merged_pair_at_the_line(t: float) -> list[Obj]:  # the simulator's default scene at ~42 s
+    # two cars side by side at the east stop line, clustered into one 5.4 x 4.4 x 1.5 m box
+    # across the lane boundary (y = 3.5), heading -pi/2 as there: unknown class
+    return [(60, UNKNOWN, 16.7, 3.42, 0.0, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
+
+
+def low_wide_debris_at_the_line(t: float) -> list[Obj]:  # a spilled load as wide, 0.5 m high
+    return [(61, UNKNOWN, 16.7, 3.42, 0.0, -0.01), (51, CAR, 25.5, 5.25, 0.0, 0.0)]
+
+
+def debris_ahead_of_queue(t: float) -> list[Obj]:  # unknown debris at the line, cars behind it
+    return [(53, UNKNOWN, 18.0, 5.25, 0.0, 0.0), (50, CAR, 25.5, 5.25, 0.0, 0.0),
+            (51, CAR, 32.5, 5.25, 0.0, 0.0)]  # fmt: skip
+
+
+def unknown_debris(t: float) -> list[Obj]:  # debris the classifier cannot name, alone in a lane
+    return [(54, UNKNOWN, 100.0, 1.75, 0.0, 0.0), (50, CAR, 18.5, 5.25, 0.0, 0.0)]
 
 
 def speeding(t: float) -> list[Obj]:

@@ -94,6 +94,34 @@ def test_short_red_queue_is_neither_congestion_nor_stopped_vehicles():
     assert not [x for a in out for x in a.events]
 
 
+def test_queued_partial_car_is_not_an_obstacle():
+    """Issue 7: in the default simulator scenario a queued car seen only in part (unknown class)
+    stood still for 5 s behind the queue and was raised as an obstacle."""
+    node, out = run(scenes.queued_partial_car, 14.0)
+    assert not [x for a in out for x in a.events]
+    assert 'queue 16 m' in node.ctx.diagnostics.values['approach_0']  # it counts (12 m without)
+
+
+def test_cars_merged_across_lanes_at_the_line_are_not_an_obstacle():
+    """Issue 7, the default simulator scenario at 42 s: object 148, 5.36 x 4.41 x 1.51 m at
+    (16.7, 3.4), two queued cars merged across the lane boundary, raised as an obstacle."""
+    _, out = run(scenes.merged_pair_at_the_line, 10.0)
+    assert not [x for a in out for x in a.events]
+
+
+@pytest.mark.parametrize(
+    'scene',
+    [scenes.debris_ahead_of_queue, scenes.unknown_debris, scenes.low_wide_debris_at_the_line],
+)
+def test_unknown_debris_not_behind_a_queued_vehicle_is_an_obstacle(scene):
+    node, out = run(scene, 8.0)
+    hits = raised(out, 'obstacle')
+    assert hits and {e.id for e in hits} == {hits[0].id}
+    assert any(f'id {k}' in hits[-1].description for k in (53, 54, 61))
+    assert len(out[-1].events) == 1
+    assert node.ctx.diagnostics.values['approach_0'].startswith('queue ')
+
+
 def test_hysteresis_raise_delay_gaps_and_withdrawal():
     # Present 0.6 s: shorter than the 1 s raise delay, then gone: never raised.
     _, out = run(lambda t: scenes.pedestrian_on_road(t) if t < 0.6 else [], 5.0)
