@@ -2,11 +2,7 @@
 
 Topics in: ``localization/odometry`` (nav_msgs/Odometry in ``map``: heading, speed, yaw rate,
 the track for the path history), ``localization/fix`` (NavSatFix: geodetic position and its
-accuracy), ``vehicle/status`` (VehicleStatus: brakes, lights, acceleration, gear), and
-``localization/gnss/fix`` (the receiver's NavSatFix): a car that has not moved yet has no fused
-state (the filter aligns its heading from motion), but must still be seen; it sends from the
-receiver's fix with the heading unavailable (Heading 28800, headingCfd ``unavailable``, as
-T/CSAE 53 allows) and the wheel speed.
+accuracy), ``vehicle/status`` (VehicleStatus: brakes, lights, acceleration, gear).
 Topic out: ``v2x/tx`` (V2xFrame), built by the same ``v2x_nodes.tx.framer`` as
 ``V2xTransmitter``. The generator sends directly rather than through ``v2x/own_bsm``: the
 temporary id and the pseudonym certificate must change at the same instant, which only the
@@ -135,15 +131,11 @@ class BsmGenerator(Component):
         ctx.create_subscription(
             'vehicle/status', 'v2x_stack/msg/VehicleStatus', self.on_status, QOS_SENSOR
         )
-        ctx.create_subscription(
-            'localization/gnss/fix', 'sensor_msgs/msg/NavSatFix', self.on_gnss_fix, QOS_SENSOR
-        )
         # A fine tick gates the sends, so that rate_hz can change while running.
         ctx.create_timer(TICK_S, self.on_tick)
         self.last_sent_ns: int | None = None
         self.odometry: Any = None
         self.fix: Any = None
-        self.gnss_fix: Any = None  # the receiver's, for a car whose filter is not aligned yet
         self.status: Any = None
         self.yaw_rates: list[tuple[int, float]] = []
         self.temporary_id = b''
@@ -165,23 +157,13 @@ class BsmGenerator(Component):
         while self.yaw_rates and stamp - self.yaw_rates[0][0] > NS_PER_S:
             self.yaw_rates.pop(0)
 
-    @staticmethod
-    def _usable(fix: Any) -> bool:
-        return (
-            int(fix.status.status) >= 0
-            and math.isfinite(fix.latitude)
-            and (math.isfinite(fix.longitude))
-        )
-
     def on_fix(self, fix: Any) -> None:
-        if not self._usable(fix):
+        if int(fix.status.status) < 0 or not (
+            math.isfinite(fix.latitude) and math.isfinite(fix.longitude)
+        ):
             self.ctx.diagnostics.count('skipped.no_fix')
             return
         self.fix = fix
-
-    def on_gnss_fix(self, fix: Any) -> None:
-        if self._usable(fix):
-            self.gnss_fix = fix
 
     def on_status(self, status: Any) -> None:
         self.status = status
@@ -211,16 +193,9 @@ class BsmGenerator(Component):
         diag = self.ctx.diagnostics
         odom, fix = self.odometry, self.fix
         if odom is None or fix is None:
-            # Never aligned: the receiver's fix, heading unavailable (a stopped car is seen).
-            raw = self.gnss_fix
-            if raw is None:
-                diag.count('skipped.no_state')
-                return
-            if now - m.to_ns(raw.header.stamp) > self.max_input_age_ns:
-                diag.count('skipped.stale_state')
-                return
-            diag.count('sent.heading_unavailable')
-        elif now - m.to_ns(odom.header.stamp) > self.max_input_age_ns or (
+            diag.count('skipped.no_state')
+            return
+        if now - m.to_ns(odom.header.stamp) > self.max_input_age_ns or (
             now - m.to_ns(fix.header.stamp) > self.max_input_age_ns
         ):
             diag.count('skipped.stale_state')
@@ -244,14 +219,21 @@ class BsmGenerator(Component):
 
     def state(self, msg_count: int) -> cv.OwnVehicleState:
         """The OwnVehicleState of the latest inputs."""
-        odom, fix = self.odometry, self.fix
-        if odom is None or fix is None:
-            return self._unaligned_state(msg_count)
+        odom, fix, status = self.odometry, self.fix, self.status
         twist = odom.twist.twist
         speed = math.hypot(twist.linear.x, twist.linear.y)
         yaw_rate = float(twist.angular.z)
         change = self.yaw_rates[-1][1] - self.yaw_rates[0][1] if self.yaw_rates else 0.0
         prediction = predict_path(speed, yaw_rate, change)
+        extra: dict[str, Any] = {}
+        if status is not None:
+            extra = {
+                'gear': int(status.gear),
+                'accel_long_mps2': float(status.acceleration_mps2),
+                'brake_pedal': bool(status.brake_applied),
+                'lights': int(status.lights),
+                'steering_wheel_angle_rad': math.nan,
+            }
         return cv.OwnVehicleState(
             temporary_id=self.temporary_id,
             stamp_ns=m.to_ns(odom.header.stamp),
@@ -269,40 +251,7 @@ class BsmGenerator(Component):
             path_radius_m=prediction.radius_m,
             path_confidence=prediction.confidence,
             **fix_accuracy(fix),
-            **self._status_fields(),
-        )
-
-    def _status_fields(self) -> dict[str, Any]:
-        status = self.status
-        if status is None:
-            return {}
-        return {
-            'gear': int(status.gear),
-            'accel_long_mps2': float(status.acceleration_mps2),
-            'brake_pedal': bool(status.brake_applied),
-            'lights': int(status.lights),
-            'steering_wheel_angle_rad': math.nan,
-        }
-
-    def _unaligned_state(self, msg_count: int) -> cv.OwnVehicleState:
-        """From the receiver's fix: heading unknown (NaN: Heading 28800), speed from the wheels."""
-        fix, status = self.gnss_fix, self.status
-        return cv.OwnVehicleState(
-            temporary_id=self.temporary_id,
-            stamp_ns=m.to_ns(fix.header.stamp),
-            lat_deg=float(fix.latitude),
-            lon_deg=float(fix.longitude),
-            alt_m=float(fix.altitude),
-            heading_rad=math.nan,
-            speed_mps=abs(float(status.speed_mps)) if status is not None else math.nan,
-            msg_count=msg_count,
-            yaw_rate_radps=0.0,
-            length_m=self.size[0],
-            width_m=self.size[1],
-            height_m=self.size[2],
-            vehicle_class=self.vehicle_class,
-            **fix_accuracy(fix),
-            **self._status_fields(),
+            **extra,
         )
 
     def build(self, now: int, msg_count: int) -> dict[str, Any]:
@@ -310,9 +259,6 @@ class BsmGenerator(Component):
         state = self.state(msg_count)
         value = cv.bsm_from_state(state)
         odom = self.odometry
-        if odom is None or self.fix is None:
-            value.setdefault('motionCfd', {})['headingCfd'] = 'unavailable'
-            return value
         pos = odom.pose.pose.position
         here = Crumb(state.stamp_ns, pos.x, pos.y, pos.z, state.speed_mps)
         points = self.history.points(here)
