@@ -22,7 +22,7 @@ from v2x_nodes.applications.spec import (
     LEVEL_WARNING,
     Params,
 )
-from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES
+from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES, Origin
 from v2x_nodes.applications.traffic_rules import expected_to_stop, waiting
 from v2x_nodes.applications.turning import lta_conflict_ttc, path_heading_change
 
@@ -218,9 +218,12 @@ def avw(scene: Scene, p: Params) -> list[Finding]:
 
 def clw(scene: Scene, p: Params) -> list[Finding]:
     """Control loss of a vehicle ahead (own/adjacent lane or oncoming): sideslip (body
-    heading vs direction of motion) or yaw rate beyond what the road allows."""
+    heading vs direction of motion) or yaw rate beyond what the road allows. Only from the
+    vehicle's own BSM: a roadside lidar's box heading is a shape fit (ambiguous by 90° and
+    180°) and its yaw rate a tracker estimate, which made every turning car 'out of control'."""
     idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT, Rel.ONCOMING, Rel.CROSSING), VEHICLES)
     t = scene.targets
+    idx = idx[t.origin[idx] == Origin.REMOTE_VEHICLE]
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] >= p['min_target_speed_mps'])]
     slip = np.abs(wrap(t.course[idx] - t.heading[idx]))
     rate = np.abs(t.yaw_rate[idx])

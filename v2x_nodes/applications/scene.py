@@ -35,9 +35,9 @@ LIGHT_LEFT_TURN = 1
 LIGHT_RIGHT_TURN = 2
 SAME_DIRECTION_RAD = math.radians(45.0)
 ONCOMING_RAD = math.radians(135.0)
-# A roadside vehicle whose centre lies this close to ours, going our way, is us as the RSU
-# sees us (RSM carries every participant, the receiver included): another vehicle there
-# would overlap our body.
+# A roadside vehicle whose centre lies this close to ours is us as the RSU sees us (RSM
+# carries every participant, the receiver included; its box heading may be off by 90° in a
+# turn): another vehicle there would overlap our body.
 SELF_LON_M = 4.0
 SELF_LAT_M = 1.5
 
@@ -239,7 +239,6 @@ class World:
         itself = (
             (t.origin == Origin.ROADSIDE)
             & ~vru
-            & same_dir
             & (np.abs(lon) < SELF_LON_M)
             & (np.abs(lat) < SELF_LAT_M)
         )
