@@ -59,7 +59,14 @@ setup(
         'pysnmp>=7.1',
     ],
     extras_require={
-        'test': ['pytest>=8', 'hypothesis>=6.90', 'ruff>=0.6', 'pygnssutils>=1.1', 'lanelet2>=1.2']
+        'test': [
+            'pytest>=8',
+            'pytest-xdist>=3.8',
+            'hypothesis>=6.90',
+            'ruff>=0.6',
+            'pygnssutils>=1.1',
+            'lanelet2>=1.2',
+        ]
     },
     entry_points={'console_scripts': ['v2x-stack = v2x_runtime.cli:main']},
 )
