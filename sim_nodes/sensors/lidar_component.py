@@ -42,17 +42,22 @@ def point_cloud(points: np.ndarray, stamp_ns: int, frame_id: str) -> Any:
     )
 
 
+def static_scene(built: Any) -> StaticScene:
+    """Ground and buildings of a built scenario, with 50 m of ground beyond its lanes."""
+    net = built.network
+    extent = max(
+        (float(np.abs(lane.centreline).max()) for lane in net.lanes.values()), default=100.0
+    )
+    return StaticScene(extent + 50.0, net.buildings, net.building_height_m)
+
+
 class RoadsideLidars(Component):
     """Casts every configured roadside lidar at its rate against the latest ground truth."""
 
     def __init__(self, ctx: ComponentContext) -> None:
         super().__init__(ctx)
         self.built = declare_scenario_parameters(ctx)
-        net = self.built.network
-        extent = max(
-            (float(np.abs(lane.centreline).max()) for lane in net.lanes.values()), default=100.0
-        )
-        self.static = StaticScene(extent + 50.0, net.buildings, net.building_height_m)
+        self.static = static_scene(self.built)
         self.truth: dict[str, np.ndarray] | None = None
         self.casters: list[tuple[str, LidarCaster, Any]] = []
         ctx.create_subscription(

@@ -24,7 +24,7 @@ import open3d as o3d
 
 from sim_nodes.scenarios.schema import LidarConfig
 from sim_nodes.scenarios.shared import declare_scenario_parameters
-from sim_nodes.sensors.lidar_component import WALKER_CLASSES, point_cloud
+from sim_nodes.sensors.lidar_component import WALKER_CLASSES, point_cloud, static_scene
 from sim_nodes.sensors.raycast import REFLECTIVITY, BeamLayout, StaticScene, box_meshes
 from sim_nodes.world.component import GROUND_TRUTH
 from sim_nodes.world.truth_msgs import participants_arrays
@@ -120,11 +120,7 @@ class VehicleLidars(Component):
     def __init__(self, ctx: ComponentContext) -> None:
         super().__init__(ctx)
         self.built = declare_scenario_parameters(ctx)
-        net = self.built.network
-        extent = max(
-            (float(np.abs(lane.centreline).max()) for lane in net.lanes.values()), default=100.0
-        )
-        static = StaticScene(extent + 50.0, net.buildings, net.building_height_m)
+        static = static_scene(self.built)
         self.truth: dict[str, np.ndarray] | None = None
         for v in self.built.scenario.vehicles:
             if v.lidar is None:
