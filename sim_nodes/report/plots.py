@@ -80,57 +80,60 @@ def trajectories(network: LaneNetwork, probe: Probe, metrics: dict[str, Any]) ->
     return _png(fig)
 
 
-def warning_timeline(probe: Probe, duration_s: float) -> bytes:
-    fig, ax = plt.subplots(figsize=(8, 2.8))
-    vehicles = sorted({w.vehicle for w in probe.warnings})
-    apps = sorted({w.application for w in probe.warnings})
+def _event_timeline(
+    samples: list[tuple[str, float, str]],
+    rows: list[str],
+    labels: list[str],
+    duration_s: float,
+    *,
+    title: str,
+    empty: str,
+    marker: tuple[str, int],
+    height_in: float,
+    legend_loc: str,
+) -> bytes:
+    """Events (row, time, kind) as marks on one line per row, coloured by kind."""
+    fig, ax = plt.subplots(figsize=(8, height_in))
+    kinds = sorted({k for _, _, k in samples})
     colours = plt.get_cmap('tab10')
-    for w in probe.warnings:
-        ax.plot(
-            w.t_s,
-            vehicles.index(w.vehicle),
-            'o',
-            ms=4,
-            color=colours(apps.index(w.application) % 10),
-        )
-    for i, app in enumerate(apps):
-        ax.plot([], [], 'o', color=colours(i % 10), label=app)
-    if not probe.warnings:
-        ax.text(
-            0.5, 0.5, 'no warnings in this run', ha='center', va='center', transform=ax.transAxes
-        )
-    ax.set_yticks(range(len(vehicles)), vehicles)
+    symbol, size = marker
+    for i, kind in enumerate(kinds):
+        ts = [t for _, t, k in samples if k == kind]
+        ys = [rows.index(row) for row, _, k in samples if k == kind]
+        ax.plot(ts, ys, symbol, ms=size, color=colours(i % 10), label=kind)
+    if not samples:
+        ax.text(0.5, 0.5, empty, ha='center', va='center', transform=ax.transAxes)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     ax.set_xlim(0, duration_s)
     ax.set_xlabel('simulated time (s)')
-    ax.set_title('Warnings')
-    if apps:
-        ax.legend(fontsize=8, loc='upper right')
+    ax.set_title(title)
+    if kinds:
+        ax.legend(fontsize=8, loc=legend_loc)
     return _png(fig)
+
+
+def warning_timeline(probe: Probe, duration_s: float) -> bytes:
+    """Every warning the stacks raised, one line per warned vehicle, coloured by application."""
+    samples = [(w.vehicle, w.t_s, w.application) for w in probe.warnings]
+    vehicles = sorted({w.vehicle for w in probe.warnings})
+    return _event_timeline(
+        samples, vehicles, vehicles, duration_s, title='Warnings',
+        empty='no warnings in this run', marker=('o', 4), height_in=2.8, legend_loc='upper right',
+    )  # fmt: skip
 
 
 def rsu_event_timeline(probe: Probe, duration_s: float) -> bytes:
     """Every RSU's published events and every car's RSI-decoded events over time, by kind."""
     samples = probe.rsu_events.samples
-    fig, ax = plt.subplots(figsize=(8, 2.4))
     rows = sorted({who for who, _, _ in samples}, key=lambda w: (w not in probe.rsus, w))
-    kinds = sorted({k for _, _, k in samples})
-    colours = plt.get_cmap('tab10')
-    for i, kind in enumerate(kinds):
-        pts = [(t, rows.index(who)) for who, t, k in samples if k == kind]
-        ts, ys = zip(*pts, strict=True)
-        ax.plot(ts, ys, '|', ms=10, color=colours(i % 10), label=kind)
-    if not samples:
-        ax.text(0.5, 0.5, 'no RSU events in this run', ha='center', va='center',
-                transform=ax.transAxes)  # fmt: skip
     labels = [f'{w} (RSU)' if w in probe.rsus else f'{w} (RSI rx)' for w in rows]
-    ax.set_yticks(range(len(rows)), labels)
-    ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
-    ax.set_xlim(0, duration_s)
-    ax.set_xlabel('simulated time (s)')
-    ax.set_title('RSU events: published at the RSU, decoded from RSI at the cars')
-    if kinds:
-        ax.legend(fontsize=8, loc='upper left')
-    return _png(fig)
+    return _event_timeline(
+        samples, rows, labels, duration_s,
+        title='RSU events: published at the RSU, decoded from RSI at the cars',
+        empty='no RSU events in this run', marker=('|', 10), height_in=2.4,
+        legend_loc='upper left',
+    )  # fmt: skip
 
 
 def error_cdfs(probe: Probe) -> bytes:
