@@ -4,7 +4,8 @@ Topics in: ``v2x/own_bsm`` (Participant: the sender itself, e.g. a simulated veh
 relay; real vehicles run ``vehicle_nodes.bsm.BsmGenerator``), ``rsu/participants``
 (ParticipantArray -> RSM and/or SSM every 1 / ``rsm_rate_hz``), ``signals/state``
 (IntersectionState -> SPAT on arrival), ``v2x/map_out`` (IntersectionMap -> MAP every
-1 / ``map_rate_hz``), ``rsu/events`` (RoadEventArray -> RSI on arrival).
+1 / ``map_rate_hz``), ``rsu/events`` (RoadEventArray -> RSI: a new event at once, then every
+active event every 1 / ``rsi_rate_hz``, see ``rsi_hold``; ``rsi_rate_hz`` 0: on arrival only).
 Topic out: ``v2x/tx`` (V2xFrame). Parameters: below and ``framer.declare_framer``.
 Anything that cannot be sent is counted as ``rejected.<reason>`` and the node goes on.
 """
@@ -22,6 +23,7 @@ from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.security import SecurityError
 from v2x_nodes.tx.framer import V2X_FRAME, declare_framer
+from v2x_nodes.tx.rsi_hold import RsiHold, rsi_chunks
 from v2x_runtime import (
     QOS_LATCHED,
     QOS_RELIABLE,
@@ -81,6 +83,16 @@ class V2xTransmitter(Component):
             'rsm_rate_hz', 10.0, 'RSM/SSM rate (latest participants)', range=(0.1, 50.0)
         )
         map_rate_hz = ctx.declare_parameter('map_rate_hz', 1.0, 'MAP rate', range=(0.05, 10.0))
+        self.rsi_rate_hz = ctx.declare_parameter(
+            'rsi_rate_hz', 5.0, 'RSI repetition of the active events (0: on arrival only)',
+            range=(0.0, 10.0),
+        )  # fmt: skip
+        hold_s = ctx.declare_parameter(
+            'rsi_hold_s', 3.0, 'An event its feed has not repeated this long is no longer sent',
+            range=(0.1, 3600.0),
+        )  # fmt: skip
+        self.rsi_hold = RsiHold(round(hold_s * NS_PER_S))
+        self.events_frame = 'map'
         self.max_age_ns = round(
             ctx.declare_parameter(
                 'max_input_age_s', 1.0, 'Participants older than this are not sent', range=(0, 60)
@@ -101,6 +113,8 @@ class V2xTransmitter(Component):
         self.participants_sent_ns: int | None = None
         ctx.create_timer(1.0 / rsm_rate_hz, self.send_participants)
         ctx.create_timer(1.0 / map_rate_hz, self.send_map)
+        if self.rsi_rate_hz > 0:
+            ctx.create_timer(1.0 / self.rsi_rate_hz, self.send_events)
         self.participants: Any = None
         self.participants_ns = 0
         self.maps: dict[tuple[int, int], Any] = {}
@@ -200,6 +214,20 @@ class V2xTransmitter(Component):
     def on_events(self, array: Any) -> None:
         if not len(array.events):
             return
+        if self.rsi_rate_hz <= 0:
+            self._send_rsi(array)
+            return
+        self.events_frame = array.header.frame_id or self.events_frame
+        if self.rsi_hold.update(array.events, self.ctx.now_ns()):
+            self.send_events()  # a new event goes out at once, then at rsi_rate_hz
+
+    def send_events(self) -> None:
+        now = self.ctx.now_ns()
+        for chunk in rsi_chunks(self.rsi_hold.active(now)):
+            header = m.header(now, self.events_frame)
+            self._send_rsi(m.new(ROAD_EVENT_ARRAY, header=header, events=chunk))
+
+    def _send_rsi(self, array: Any) -> None:
         self._send(
             MessageKind.RSI,
             lambda n: cv.rsi_from_events(

@@ -3,6 +3,7 @@ errors counted) and the shared framer."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -56,7 +57,8 @@ def test_msg_count_rolls_per_type_and_stamps_come_from_the_clock() -> None:
     rt.close()
     counts = [v['msgCnt'] for v in decoded(sent, MessageKind.SPAT)]
     assert counts == [k % 128 for k in range(130)]
-    assert [v['msgCnt'] for v in decoded(sent, MessageKind.RSI)] == [0]
+    # the event at once (0.5 s), then repeated at 5 Hz until its feed is 3 s silent (3.5 s)
+    assert [v['msgCnt'] for v in decoded(sent, MessageKind.RSI)] == list(range(16))
     spat_frames = [f for f in sent if f.message_type == MessageKind.SPAT]
     assert [m.to_ns(f.header.stamp) for f in spat_frames[:3]] == [
         NOW_NS,
@@ -161,3 +163,61 @@ def test_configuration_errors_fail_at_start(tmp_path) -> None:
         transmitter(security='sign', pki_dir=str(tmp_path), credential='nobody')
     with pytest.raises(ParameterError, match='station_id: expected 16 hex digits'):
         transmitter(station_id='xyz')
+
+
+def _rsi_times(sent):
+    return [round((m.to_ns(f.header.stamp) - NOW_NS) / 1e9, 2) for f in sent
+            if f.message_type == MessageKind.RSI]  # fmt: skip
+
+
+def test_rsi_repeats_the_active_events_at_its_rate_while_the_feed_refreshes_them() -> None:
+    rt, tx, sent = transmitter(rsi_rate_hz=10.0, rsi_hold_s=1.5)
+    for k in range(3):  # a 1 Hz feed, then silence: the event is withdrawn
+        rt.publish('/rsu/events', road_events(NOW_NS + k * 10**9), at_ns=NOW_NS + k * 10**9)
+    rt.run(duration_s=6.0)
+    rt.close()
+    times = _rsi_times(sent)
+    assert times[0] == 0.0 and times[-1] == 3.5  # last refresh at 2 s + 1.5 s hold
+    assert len(times) == 36 and all(b - a <= 0.1 + 1e-9 for a, b in zip(times, times[1:]))
+    rsis = decoded(sent, MessageKind.RSI)
+    assert all([r['rteId'] for r in v['rtes']] == [7] for v in rsis)
+    assert tx.ctx.diagnostics.counters['sent.rsi'] == 36
+
+
+def test_rsi_stops_at_the_end_time_and_runs_on_arrival_only_at_rate_zero() -> None:
+    events = road_events(NOW_NS)
+    events.events[0].end_time = m.stamp(NOW_NS + 800_000_000)
+    rt, _tx, sent = transmitter(rsi_rate_hz=5.0, rsi_hold_s=60.0)
+    rt.publish('/rsu/events', events)
+    rt.run(duration_s=3.0)
+    rt.close()
+    assert _rsi_times(sent) == [0.0, 0.2, 0.4, 0.6, 0.8]
+    rt, _tx, sent = transmitter(rsi_rate_hz=0.0)
+    rt.publish('/rsu/events', road_events(NOW_NS))
+    rt.publish('/rsu/events', road_events(NOW_NS + 10**9), at_ns=NOW_NS + 10**9)
+    rt.run(duration_s=3.0)
+    rt.close()
+    assert _rsi_times(sent) == [0.0, 1.0]
+
+
+def test_rsi_holds_events_of_several_feeds_and_splits_what_one_rsi_cannot_carry() -> None:
+    """Ten traffic events of detection and a sign of the centre: two RSI per repetition, the
+    first with 8 events and the sign, the second with the other 2 events."""
+    rt, _tx, sent = transmitter(rsi_rate_hz=1.0)
+    detected = road_events(NOW_NS)
+    base = detected.events[0]
+    detected.events = [dataclasses.replace(base, id=i) for i in range(1, 11)]
+    sign = dataclasses.replace(base, id=3, event_type=0, sign_type=2, source=2)
+    centre = road_events(NOW_NS)
+    centre.events = [sign]
+    rt.publish('/rsu/events', detected)
+    rt.publish('/rsu/events', centre, at_ns=NOW_NS + 300_000_000)
+    rt.run(duration_s=1.5)
+    rt.close()
+    rsis = decoded(sent, MessageKind.RSI)
+    ids = [([r['rteId'] for r in v.get('rtes', [])], [r['rtsId'] for r in v.get('rtss', [])])
+           for v in rsis]  # fmt: skip
+    first = ([1, 2, 3, 4, 5, 6, 7, 8], [])
+    assert ids[:2] == [first, ([9, 10], [])]  # the detection feed's events, at once
+    both = ([1, 2, 3, 4, 5, 6, 7, 8], [3])
+    assert ids[2:] == [both, ([9, 10], []), both, ([9, 10], [])]  # the new sign, then 1 Hz
