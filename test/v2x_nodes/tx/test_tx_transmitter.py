@@ -4,6 +4,7 @@ errors counted) and the shared framer."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import pytest
@@ -178,7 +179,7 @@ def test_rsi_repeats_the_active_events_at_its_rate_while_the_feed_refreshes_them
     rt.close()
     times = _rsi_times(sent)
     assert times[0] == 0.0 and times[-1] == 3.5  # last refresh at 2 s + 1.5 s hold
-    assert len(times) == 36 and all(b - a <= 0.1 + 1e-9 for a, b in zip(times, times[1:]))
+    assert len(times) == 36 and all(b - a <= 0.1 + 1e-9 for a, b in itertools.pairwise(times))
     rsis = decoded(sent, MessageKind.RSI)
     assert all([r['rteId'] for r in v['rtes']] == [7] for v in rsis)
     assert tx.ctx.diagnostics.counters['sent.rsi'] == 36
