@@ -12,7 +12,14 @@ import numpy as np
 from v2x_nodes.applications.hysteresis import Finding
 from v2x_nodes.applications.kinematics import FloatArray, time_to_reach
 from v2x_nodes.applications.scene import Scene
-from v2x_nodes.applications.signals import find_phase, glosa_band, green_windows, is_red_at
+from v2x_nodes.applications.signals import (
+    find_phase,
+    glosa_band,
+    green_windows,
+    is_red_at,
+    note_ignored,
+    spat_is_stale,
+)
 from v2x_nodes.applications.spec import LEVEL_CAUTION, LEVEL_INFO, LEVEL_WARNING, Params
 from v2x_runtime import messages as m
 
@@ -24,6 +31,21 @@ _SPEED = re.compile(r'([0-9]+(?:\.[0-9]+)?)\s*(km/h|kmh|m/s)?', re.IGNORECASE)
 def _active(scene: Scene, ev: Any) -> bool:
     start, end = m.to_ns(ev.start_time), m.to_ns(ev.end_time)
     return (not start or start <= scene.now_ns) and (not end or scene.now_ns <= end)
+
+
+def live_events(scene: Scene, max_age_s: float) -> list[Any]:
+    """The RSI events and signs in their validity window and heard within ``max_age_s``.
+
+    RSUs repeat RSI while an event lasts; one not heard for longer is stale (the RSU went
+    quiet or withdrew it: an RSI without an end time would otherwise stay for ever). Stale
+    ones are ignored for triggering and counted (``stale_events``)."""
+    out = []
+    for received_ns, ev in scene.events:
+        if (scene.now_ns - received_ns) * 1e-9 > max_age_s:
+            note_ignored(scene.cache, 'stale_events', id(ev))
+        elif _active(scene, ev):
+            out.append(ev)
+    return out
 
 
 def zone_distances(scene: Scene, events: list[tuple[str, Any]], range_m: float) -> list[float]:
@@ -83,7 +105,7 @@ def _warn_distance(scene: Scene, p: Params) -> float:
 
 
 def _zone_app(scene: Scene, p: Params, app: str, signs: bool, level: int) -> list[Finding]:
-    events = [(k, ev) for _, ev in scene.events if _active(scene, ev)
+    events = [(k, ev) for ev in live_events(scene, p['event_max_age_s'])
               for k in [f'{ev.id}'] if (int(ev.sign_type) != 0) == signs
               and (signs or int(ev.event_type) != 0)]  # fmt: skip
     if not events:
@@ -125,8 +147,8 @@ def speed_limit(scene: Scene, p: Params) -> float:
     the vehicle is in."""
     limits = [scene.ego.speed_limit] if math.isfinite(scene.ego.speed_limit) else []
     codes = {int(c) for c in p['sign_types']}
-    signs = [(f'{ev.id}', ev) for _, ev in scene.events
-             if int(ev.sign_type) in codes and _active(scene, ev)]  # fmt: skip
+    signs = [(f'{ev.id}', ev) for ev in live_events(scene, p['event_max_age_s'])
+             if int(ev.sign_type) in codes]  # fmt: skip
     if signs:
         for (_, ev), d in zip(signs, zone_distances(scene, signs, 5.0), strict=True):
             v = sign_speed_mps(ev.description)
@@ -158,8 +180,12 @@ def _phase(scene: Scene, p: Params):  # type: ignore[no-untyped-def]
     e = scene.ego
     if e.signal_group <= 0 or not (0.0 < e.stop_line_m <= p['range_m']):
         return None
-    return find_phase(scene.spat, e.intersection_id, e.signal_group, scene.now_ns,
-                      p['spat_max_age_s'])  # fmt: skip
+    ph = find_phase(scene.spat, e.intersection_id, e.signal_group, scene.now_ns,
+                    p['spat_max_age_s'])  # fmt: skip
+    if ph is None and spat_is_stale(scene.spat, e.intersection_id, scene.now_ns,
+                                    p['spat_max_age_s']):  # fmt: skip
+        note_ignored(scene.cache, 'stale_spat', e.intersection_id)
+    return ph
 
 
 def rlvw(scene: Scene, p: Params) -> list[Finding]:

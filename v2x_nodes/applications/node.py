@@ -191,6 +191,8 @@ class ApplicationNode(Component):
                         'v2x_stack/msg/SpeedAdvice', header=m.header(now, 'map'),
                         application=spec.name, valid_until=m.stamp(now + 2 * self.period_ns),
                         **fields))  # fmt: skip
+        for reason, _ in scene.cache.get('ignored', ()):  # stale SPAT / RSI, once per cycle
+            self.ctx.diagnostics.count(reason)
         if self.brake:
             self.brake_advice(now, raised_all)
         return raised_all

@@ -123,9 +123,11 @@ TJW = AppSpec('TJW', 'Traffic jam warning', safety.tjw_vehicles,
                Param('min_vehicles', 3, 'Slow vehicles ahead needed to call it a jam', (1, 50)),
                Param('time_to_reach_s', 15.0, 'Raise when we reach the queue tail within this, s',
                      (1.0, 120.0))), clear_margin=3.0, margin_unit='s', hold_s=3.0)  # fmt: skip
+_EVENT_AGE = Param('event_max_age_s', 5.0, 'RSI events not heard for this long are stale (RSUs '
+                   'repeat RSI while an event lasts), s', (0.5, 3600.0))  # fmt: skip
 _ZONE = (Param('min_distance_m', 150.0, 'Raise at least this far before the zone, m', _RANGE),
          Param('warning_time_s', 10.0, 'or this long before reaching it at the current speed, s',
-               (1.0, 60.0)))  # fmt: skip
+               (1.0, 60.0)), _EVENT_AGE)  # fmt: skip
 HLW = AppSpec('HLW', 'Hazardous location warning', infra.hlw, _ZONE, clear_margin=20.0,
               margin_unit='m', hold_s=2.0, inputs=('events',))  # fmt: skip
 IVS = AppSpec('IVS', 'In-vehicle signage', infra.ivs, _ZONE, clear_margin=20.0, margin_unit='m',
@@ -134,7 +136,7 @@ SLW = AppSpec('SLW', 'Speed limit warning', infra.slw,
               (Param('tolerance_mps', 5.0 / 3.6, 'Raise above the limit plus this, m/s '
                      '(5 km/h, speedometer tolerance)', (0.0, 10.0)),
                Param('sign_types', [38], 'RSI sign_type codes of speed-limit signs (GB 5768 '
-                     'code; the value is read from the sign description)')),
+                     'code; the value is read from the sign description)'), _EVENT_AGE),
               clear_margin=0.5, margin_unit='m/s', advise=infra.slw_advice,
               inputs=('events', 'lane'))  # fmt: skip
 _SIGNAL = (Param('range_m', 300.0, 'Stop lines farther than this are not considered, m', _RANGE),

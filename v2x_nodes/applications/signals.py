@@ -31,6 +31,20 @@ class PhaseTiming:
     next_green_duration_s: float
 
 
+def note_ignored(cache: dict[Any, Any], reason: str, key: Any) -> None:
+    """Remember that ``key``'s data was ignored this cycle for ``reason`` ('stale_spat',
+    'stale_events'); the node counts each (reason, key) once per cycle in its diagnostics."""
+    cache.setdefault('ignored', set()).add((reason, key))
+
+
+def spat_is_stale(spat: list[tuple[int, Any]], intersection_id: int, now_ns: int,
+                  max_age_s: float) -> bool:  # fmt: skip
+    """Whether the SPAT of ``intersection_id`` was heard, but longer ago than ``max_age_s``."""
+    return any(int(msg.intersection_id) == intersection_id
+               and (now_ns - received_ns) * 1e-9 > max_age_s
+               for received_ns, msg in spat)  # fmt: skip
+
+
 def find_phase(spat: list[tuple[int, Any]], intersection_id: int, phase_id: int,
                now_ns: int, max_age_s: float) -> PhaseTiming | None:  # fmt: skip
     """The phase ``phase_id`` of intersection ``intersection_id`` from fresh SPAT, or None."""
