@@ -17,7 +17,7 @@ from apps_world import run
 SEEDS = (1, 2, 3, 4)
 LOSS = 0.2
 NOISE_M = 0.5
-SWEPT = ('fcw', 'icw', 'lta', 'lcw', 'ebw', 'rlvw', 'vrucw', 'avw')
+SWEPT = ('fcw', 'icw', 'lta', 'lcw', 'ebw', 'rlvw', 'vrucw', 'avw', 'tjw', 'evw')
 MIN_DETECTION = 0.9
 MAX_FALSE_ALARM = 0.1
 
