@@ -84,6 +84,10 @@ def test_the_page_shows_a_raised_warning_and_hides_it_when_cleared(tmp_path):
         assert TEXT in dom and 'data-warning="FCW"' in dom
         assert 'class="warning level-4"' in dom
         assert 'a1b2c3d4:7' in dom and 'phase 8 protected green' in dom
+        countdown = browser.evaluate(
+            'document.querySelector(\'[data-phase="8"] .left\').textContent'
+        )
+        assert countdown in ('8 s', '9 s'), countdown  # the green's countdown (9.0 s when sent)
         assert browser.evaluate("document.getElementById('conn').textContent") == 'live'
         # the map was drawn: the canvas is not one flat colour
         colours = browser.evaluate(
