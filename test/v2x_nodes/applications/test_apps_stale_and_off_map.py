@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import pytest
 from apps_cases import ICW_EGO, RED, ivs
 from apps_world import (
     INTERSECTION,
@@ -125,3 +126,52 @@ def test_stale_spat_gives_no_advice_and_is_counted() -> None:
     times, diag = _glosa_with_spat_until(1.0)
     assert times and max(times) <= 2.1  # SPAT max age 1 s
     assert diag['stale_spat'] >= 15
+
+
+def _participant(t_ns: int, stamp: bool = True, **change: float) -> object:
+    """A car standing 30 m ahead of the ego's start; ``change`` alters x, y, vx or vy."""
+    v = {'x': 30.0, 'y': 0.0, 'vx': 0.0, 'vy': 0.0, **change}
+    return m.new('v2x_stack/msg/Participant', header=m.header(t_ns if stamp else 0, 'map'),
+                 id=5, source_id='00000005', participant_class=1, trust=1,
+                 position=m.new('geometry_msgs/msg/Point', x=v['x'], y=v['y']),
+                 velocity=m.new('geometry_msgs/msg/Vector3', x=v['vx'], y=v['vy']),
+                 size=m.new('geometry_msgs/msg/Vector3', x=4.5, y=1.8, z=1.5))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ('change', 'reason'),
+    [
+        ({'vx': math.nan}, 'missing_fields'),
+        ({'y': math.inf}, 'missing_fields'),
+        ({'stamp': False}, 'missing_fields'),
+        ({'x': 2e6}, 'implausible'),
+        ({'vx': 200.0}, 'implausible'),
+        ({}, None),
+    ],
+    ids=['nan_velocity', 'inf_position', 'no_stamp', 'far_away', 'too_fast', 'valid'],
+)
+def test_each_kind_of_bad_report_is_ignored_and_counted(change, reason) -> None:
+    """One defect per run, in every report of a car standing in our way (FCW at once when
+    valid): never a warning, each report counted under its reason."""
+    rt = EmbeddedRuntime(start_ns=START_NS)
+    app = rt.add_component(ForwardCollisionWarning, name='fcw', namespace=NS)
+    warnings: list = []
+    rt.subscribe(f'{NS}/v2x/warnings', 'v2x_stack/msg/Warning', warnings.append)
+    for k in range(15):
+        t_ns = START_NS + k * 100_000_000
+        rt.publish(f'{NS}/localization/odometry', odometry(t_ns, 1.0 * k, 0.0, 0.0, 10.0),
+                   at_ns=t_ns)  # fmt: skip
+        stamp = change.get('stamp', True)
+        p = _participant(t_ns, stamp, **{k: v for k, v in change.items() if k != 'stamp'})
+        arr = m.new('v2x_stack/msg/ParticipantArray',
+                    header=m.header(t_ns if stamp else 0, 'map'), participants=[p])  # fmt: skip
+        rt.publish(f'{NS}/v2x/remote_vehicles', arr, at_ns=t_ns)
+    rt.run(duration_s=1.5)
+    assert rt.handler_errors == 0
+    counters = app.ctx.diagnostics.counters
+    raised = [w for w in warnings if w.level > 0]
+    if reason is None:
+        assert raised and not any(k.startswith('rejected.') for k in counters)
+    else:
+        assert raised == []
+        assert counters[f'rejected.{reason}'] == 15
