@@ -104,7 +104,9 @@ def navsatfix_to_position(msg: Any, frame: GeodeticFrame) -> GnssPosition:
     lat, lon, alt = float(msg.latitude), float(msg.longitude), float(msg.altitude)
     if kind == FixKind.NO_FIX or not (math.isfinite(lat) and math.isfinite(lon)):
         return GnssPosition(np.array([math.nan, math.nan]), None, kind, alt, math.nan)
-    e, n, _ = frame.to_enu(lat, lon, alt if math.isfinite(alt) else 0.0)
+    h = alt if math.isfinite(alt) else 0.0
+    enu_of = getattr(frame, 'enu_of', None)  # geo.LocalFrame's float path: no array round trip
+    e, n, _ = enu_of(lat, lon, h) if enu_of is not None else frame.to_enu(lat, lon, h)
     cov9 = np.asarray(msg.position_covariance, float).reshape(3, 3)
     known = int(msg.position_covariance_type) != 0
     return GnssPosition(np.array([float(e), float(n)]), cov9[:2, :2].copy() if known else None,
@@ -115,7 +117,11 @@ def estimate_to_navsatfix(
     est: Estimate, frame: GeodeticFrame, altitude_m: float, altitude_var_m2: float, frame_id: str
 ) -> Any:
     """The fused position as a NavSatFix (covariance: ENU, known diagonal and xy terms)."""
-    lat, lon, _ = frame.to_geodetic(est.x_m, est.y_m, 0.0)
+    geodetic_of = getattr(frame, 'geodetic_of', None)  # geo.LocalFrame: one PROJ call on floats
+    if geodetic_of is not None:
+        lat, lon, _ = geodetic_of(est.x_m, est.y_m, 0.0)
+    else:
+        lat, lon, _ = frame.to_geodetic(est.x_m, est.y_m, 0.0)
     cov = np.zeros((3, 3))
     cov[:2, :2] = est.covariance[:2, :2]
     cov[2, 2] = altitude_var_m2 if math.isfinite(altitude_var_m2) else UNKNOWN_VARIANCE
