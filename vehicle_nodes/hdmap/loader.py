@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import is_dataclass
 from pathlib import Path
@@ -281,6 +282,7 @@ def _marking(way: OsmWay, reversed_: bool, *, towards_left: bool) -> LineMarking
 
 _CACHE: OrderedDict[tuple[Any, ...], HdMap] = OrderedDict()
 _CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()  # components may start on executor threads
 
 
 def _cache_key(path: Path, frame: GeodeticFrame | None, step_m: float) -> tuple[Any, ...] | None:
@@ -315,14 +317,17 @@ def load_map(
     :raises MapParseError: the file and element that do not parse.
     """
     key = _cache_key(Path(path), frame, step_m) if cache else None
-    if key is not None and key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    if key is not None:
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
     hd = _load(path, frame, step_m)
     if key is not None:
-        _CACHE[key] = hd
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[key] = hd
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return hd
 
 
