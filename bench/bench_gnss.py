@@ -1,5 +1,7 @@
 """GNSS benchmarks: NMEA sentences/s and RTCM 3 framing MB/s, each against a baseline
-measured in the same run (pynmea2.parse alone; pyrtcm's RTCMReader).
+measured in the same run (pynmea2.parse alone; pyrtcm's RTCMReader), and the localisation
+filter's per-fix conversions (NavSatFix in and out of the map frame, CPU µs per call) against
+the same code at ``baseline_source.CARPERF_BASELINE`` (git).
 
 Run: /work/venv/bin/python bench/bench_gnss.py [--seconds 1.0]
 Uses the real logs in ../shared/realdata when present, else generated sentences and frames.
@@ -15,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pynmea2
@@ -23,6 +26,12 @@ import pyrtcm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from baseline_source import CARPERF_BASELINE, baseline_module  # noqa: E402
+
+from geo import LocalFrame  # noqa: E402
+from v2x_runtime import messages as m  # noqa: E402
+from vehicle_nodes.fusion import ros_conversions  # noqa: E402
+from vehicle_nodes.fusion.localizer import Estimate  # noqa: E402
 from vehicle_nodes.gnss.gga_writer import build_gga  # noqa: E402
 from vehicle_nodes.gnss.nmea import parse_sentence  # noqa: E402
 from vehicle_nodes.gnss.stream import NmeaStream  # noqa: E402
@@ -199,12 +208,93 @@ def bench_rtcm(seconds: float) -> None:
     )
 
 
+def bench_fix_conversions(seconds: float) -> None:
+    """NavSatFix → map position (every GNSS fix) and estimate → NavSatFix (every output)."""
+    frame = LocalFrame(31.2837, 121.1638, 0.0)
+    rng = np.random.default_rng(2)
+    fixes = []
+    for e, n in rng.uniform(-300.0, 300.0, (200, 2)):
+        lat, lon, alt = frame.geodetic_of(e, n, 3.0)
+        cov = np.zeros(9)
+        cov[[0, 4, 8]] = 0.02**2, 0.02**2, 0.05**2
+        fixes.append(m.new('sensor_msgs/msg/NavSatFix', latitude=lat, longitude=lon, altitude=alt,
+                           status=m.new('sensor_msgs/msg/NavSatStatus', status=2),
+                           position_covariance=cov, position_covariance_type=3))  # fmt: skip
+    estimates = [
+        Estimate(
+            t_s=1.0,
+            x_m=float(e),
+            y_m=float(n),
+            yaw_rad=0.3,
+            speed_mps=10.0,
+            yaw_rate_radps=0.0,
+            gyro_bias_radps=0.0,
+            accel_bias_mps2=0.0,
+            covariance=np.eye(6) * 1e-3,
+            gnss_age_s=0.1,
+        )
+        for e, n in rng.uniform(-300.0, 300.0, (200, 2))
+    ]
+
+    def to_map(mod: Any) -> Callable[[], int]:
+        def work() -> int:
+            for fix in fixes:
+                mod.navsatfix_to_position(fix, frame)
+            return len(fixes)
+
+        return work
+
+    def to_fix(mod: Any) -> Callable[[], int]:
+        def work() -> int:
+            for est in estimates:
+                mod.estimate_to_navsatfix(est, frame, 3.0, 0.01, 'base_link')
+            return len(estimates)
+
+        return work
+
+    def cpu_us(work: Callable[[], int]) -> float:
+        best = float('inf')
+        end = time.perf_counter() + seconds
+        while True:
+            c0 = time.process_time()
+            units = work()
+            best = min(best, (time.process_time() - c0) / units * 1e6)
+            if time.perf_counter() > end:
+                return best
+
+    def map_xy(mod: Any) -> Any:
+        return mod.navsatfix_to_position(fixes[0], frame).xy_m
+
+    def lat_lon(mod: Any) -> Any:
+        fix = mod.estimate_to_navsatfix(estimates[0], frame, 3.0, 0.01, 'base_link')
+        return fix.latitude, fix.longitude
+
+    old = baseline_module('vehicle_nodes/fusion/ros_conversions.py')
+    print(f'localisation fix conversions, CPU µs per call (baseline {CARPERF_BASELINE}, same run)')
+    cases = (
+        ('NavSatFix -> map position', to_map, map_xy),
+        ('estimate -> NavSatFix', to_fix, lat_lon),
+    )
+    for label, make, check in cases:
+        ours = cpu_us(make(ros_conversions))
+        if old is None:
+            print(f'  {label:28s} {ours:7.1f} µs (baseline: git history absent)')
+            continue
+        base = cpu_us(make(old))
+        diff = float(np.max(np.abs(np.subtract(check(ros_conversions), check(old)))))
+        print(
+            f'  {label:28s} {ours:7.1f} µs   baseline {base:7.1f} µs   ×{base / ours:5.1f}'
+            f'   results differ by {diff:.1e}'
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seconds', type=float, default=1.0, help='time per measurement')
     args = parser.parse_args()
     bench_nmea(args.seconds)
     bench_rtcm(args.seconds)
+    bench_fix_conversions(args.seconds)
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ Parameters: below and ``declare_framer`` (``pseudonym_count`` selects the certif
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 from geo import LocalFrame
@@ -137,7 +138,8 @@ class BsmGenerator(Component):
         self.odometry: Any = None
         self.fix: Any = None
         self.status: Any = None
-        self.yaw_rates: list[tuple[int, float]] = []
+        self.yaw_rates: deque[tuple[int, float]] = deque()
+        self._crumb_geodetic: dict[int, tuple[float, float, float] | None] = {}
         self.temporary_id = b''
         self.id_since_ns: int | None = None
 
@@ -155,7 +157,7 @@ class BsmGenerator(Component):
         self.history.add(Crumb(stamp, pos.x, pos.y, pos.z, speed))
         self.yaw_rates.append((stamp, float(twist.angular.z)))
         while self.yaw_rates and stamp - self.yaw_rates[0][0] > NS_PER_S:
-            self.yaw_rates.pop(0)
+            self.yaw_rates.popleft()
 
     def on_fix(self, fix: Any) -> None:
         if int(fix.status.status) < 0 or not (
@@ -179,6 +181,7 @@ class BsmGenerator(Component):
         if not first:
             self.framer.rotate()
             self.history.clear()
+            self._crumb_geodetic = {}
             self.ctx.diagnostics.count('id_changes')
         self.ctx.diagnostics.set_value('temporary_id', self.temporary_id.hex())
 
@@ -265,8 +268,12 @@ class BsmGenerator(Component):
         if points:
             ref = GeoPoint(value['pos']['lat'], value['pos']['long'], value['pos'].get('elevation'))
             crumbs = []
+            # a concise point is sent in up to 23 BSMs: its geodetic position is computed once
+            geodetic = {c.stamp_ns: self._crumb_geodetic.get(c.stamp_ns) for c in points}
             for c in points:
-                lat, lon, _alt = self.origin.geodetic_of(c.x_m, c.y_m, c.z_m)
+                if geodetic[c.stamp_ns] is None:
+                    geodetic[c.stamp_ns] = self.origin.geodetic_of(c.x_m, c.y_m, c.z_m)
+                lat, lon, _alt = geodetic[c.stamp_ns]  # type: ignore[misc]
                 crumbs.append(
                     {
                         'llvOffset': offset_llv(ref, lat, lon, math.nan),
@@ -277,4 +284,5 @@ class BsmGenerator(Component):
                     }
                 )
             value.setdefault('safetyExt', {})['pathHistory'] = {'crumbData': crumbs}
+            self._crumb_geodetic = geodetic  # only the points still sent stay cached
         return value

@@ -60,11 +60,25 @@ class PathHistory:
         self.config = config or PathHistoryConfig()
         self.concise: deque[Crumb] = deque()  # kept points, oldest first
         self.pending: list[Crumb] = []  # breadcrumbs since the last concise point
+        # anchor, pending..., (room for the next crumb): x, y rows, so the chord test of each
+        # new crumb is one vectorised pass over a view, not an array built from the list
+        self._xy = np.empty((64, 2))
 
     def clear(self) -> None:
         """Forget the track (a pseudonym change must not link old and new ids)."""
         self.concise.clear()
         self.pending.clear()
+
+    def _candidate_xy(self, anchor: Crumb, crumb: Crumb) -> np.ndarray:
+        """(anchor, *pending, crumb) as an (n, 2) view of the buffer."""
+        n = len(self.pending) + 2
+        if n > len(self._xy):
+            grown = np.empty((2 * n, 2))
+            grown[: n - 1] = self._xy[: n - 1]
+            self._xy = grown
+        self._xy[0] = anchor.x_m, anchor.y_m
+        self._xy[n - 1] = crumb.x_m, crumb.y_m
+        return self._xy[:n]
 
     def add(self, crumb: Crumb) -> None:
         """Add the newest position; promotes the previous crumb to a concise point when the
@@ -77,20 +91,18 @@ class PathHistory:
             self.pending and crumb.stamp_ns <= self.pending[-1].stamp_ns
         ):
             return  # not newer: ignored (the caller counts it)
-        candidate = [anchor, *self.pending, crumb]
-        xy = np.array([(c.x_m, c.y_m) for c in candidate])
+        xy = self._candidate_xy(anchor, crumb)
         chord = math.hypot(crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m)
         # a chord longer than the covered distance would leave no point to send once the
         # anchor falls out of it (a straight drive of 300-310 m): cap it at both limits
         too_far = chord > min(self.config.max_chord_m, self.config.max_distance_m)
-        too_bent = len(candidate) > 2 and float(chord_errors(xy).max()) > (
-            self.config.allowable_error_m
-        )
+        too_bent = len(xy) > 2 and float(chord_errors(xy).max()) > self.config.allowable_error_m
         if (too_far or too_bent) and self.pending:
             self.concise.append(self.pending[-1])
             self.pending = [crumb]
+            self._xy[1] = crumb.x_m, crumb.y_m
         else:
-            self.pending.append(crumb)
+            self.pending.append(crumb)  # already in the buffer, after the others
 
     def points(self, now: Crumb) -> list[Crumb]:
         """Concise points to send with the current position ``now``, newest first: at most

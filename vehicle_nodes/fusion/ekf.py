@@ -6,6 +6,11 @@ the prediction (strapdown on the plane: the vehicle moves along its heading, no 
 GNSS position and velocity are measured at the antenna, offset by the lever arm; wheel
 speed and GNSS heading are direct measurements. Every update is gated by the chi-square
 test on its normalised innovation; covariance updates use the Joseph form.
+
+Per step the work is a handful of fixed-size numpy operations on preallocated arrays: the
+Jacobian F is one buffer with six entries rewritten, the process noise a diagonal add, and
+the scalar updates (wheel speed, heading, the at-rest biases, whose H picks one state) take
+the Joseph form in closed form with outer products instead of 6×6 products with H.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import chi2
+from scipy.special import chdtri
 
 from vehicle_nodes.fusion.errors import ConfigError
 
@@ -36,6 +41,7 @@ class S(enum.IntEnum):
 
 N = len(S)
 _EYE = np.eye(N)
+_DIAG = np.diag_indices(N)
 
 
 @dataclass(frozen=True)
@@ -93,11 +99,20 @@ class PlanarEkf:
         self.P = np.eye(N)
         self.yaw_rate_radps = 0.0  # last bias-corrected yaw rate
         self._lever = np.asarray(self.cfg.lever_arm_m, dtype=float)
-        self._gates = {d: float(chi2.ppf(self.cfg.gate_probability, d)) for d in (1, 2)}
+        # the chi-square quantile (what scipy.stats.chi2.ppf computes, without importing it)
+        self._gates = {d: float(chdtri(d, 1.0 - self.cfg.gate_probability)) for d in (1, 2)}
         dt_imu = 1.0 / self.cfg.imu_rate_hz
         # Sample σ at the IMU rate → continuous density, so any dt integrates consistently.
         self._q_gyro = self.cfg.gyro_noise_radps**2 * dt_imu
         self._q_accel = self.cfg.accel_noise_mps2**2 * dt_imu
+        cfg = self.cfg
+        walk = cfg.position_walk_m_per_sqrt_s**2
+        # process noise densities per state; [2], [3] are replaced for stand-in inputs
+        self._q = np.array([walk, walk, self._q_gyro, self._q_accel,
+                            cfg.gyro_bias_walk_radps_per_sqrt_s**2,
+                            cfg.accel_bias_walk_mps2_per_sqrt_s**2])  # fmt: skip
+        self._q_inputs = np.empty(N)
+        self._F = np.eye(N)
 
     def initialise(
         self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,
@@ -123,7 +138,7 @@ class PlanarEkf:
         """
         if dt_s <= 0.0:
             return
-        x, y, yaw, v, bg, ba = self.x
+        x, y, yaw, v, bg, ba = self.x.tolist()
         w = gyro_z_radps - bg
         a = accel_x_mps2 - ba
         c, s = math.cos(yaw), math.sin(yaw)
@@ -134,23 +149,43 @@ class PlanarEkf:
         self.x = np.array(
             [x + vm * cm * dt_s, y + vm * sm * dt_s, _wrap(yaw + w * dt_s), v + a * dt_s, bg, ba]
         )
-        F = _EYE.copy()  # noqa: N806
+        F = self._F  # noqa: N806  (identity but for these six entries)
         F[0, 2] = -v * s * dt_s
         F[0, 3] = c * dt_s
         F[1, 2] = v * c * dt_s
         F[1, 3] = s * dt_s
         F[2, 4] = -dt_s
         F[3, 5] = -dt_s
-        cfg = self.cfg
-        q = np.zeros(N)
-        q[0] = q[1] = cfg.position_walk_m_per_sqrt_s**2 * dt_s
-        q_gyro, q_accel = input_psd if input_psd is not None else (self._q_gyro, self._q_accel)
-        q[2] = q_gyro * dt_s
-        q[3] = q_accel * dt_s
-        q[4] = cfg.gyro_bias_walk_radps_per_sqrt_s**2 * dt_s
-        q[5] = cfg.accel_bias_walk_mps2_per_sqrt_s**2 * dt_s
-        self.P = F @ self.P @ F.T + np.diag(q)
+        q = self._q
+        if input_psd is not None:
+            q = self._q_inputs
+            q[:] = self._q
+            q[2], q[3] = input_psd
+        P = F @ self.P @ F.T  # noqa: N806
+        P[_DIAG] += q * dt_s
+        self.P = P
         self.yaw_rate_radps = w
+
+    def _update_one(self, j: int, r: float, var: float, gate: bool) -> UpdateResult:
+        """The update for a measurement of state ``j`` alone (H = e_j), variance ``var``.
+
+        Joseph form in closed form: with p = P e_j and K = p / S, (I - K Hᵀ) P (I - K Hᵀ)ᵀ +
+        K var Kᵀ = P - K pᵀ - p Kᵀ + S K Kᵀ.
+        """
+        P = self.P  # noqa: N806
+        p = P[:, j].copy()
+        S_ = float(p[j]) + var  # noqa: N806
+        nis = r * r / S_
+        bound = self._gates[1]
+        if gate and not nis <= bound:
+            return UpdateResult(False, nis, bound)
+        K = p / S_  # noqa: N806
+        self.x = self.x + K * r
+        self.x[S.YAW] = _wrap(self.x[S.YAW])
+        Kp = np.outer(K, p)  # noqa: N806
+        P = P - Kp - Kp.T + S_ * np.outer(K, K)  # noqa: N806
+        self.P = 0.5 * (P + P.T)
+        return UpdateResult(True, nis, bound)
 
     def _update(self, r: FloatArray, H: FloatArray, R: FloatArray, gate: bool) -> UpdateResult:  # noqa: N803
         PHt = self.P @ H.T  # noqa: N806
@@ -208,29 +243,17 @@ class PlanarEkf:
         self, speed_mps: float, sigma_mps: float, *, gate: bool = True
     ) -> UpdateResult:
         """Wheel speed (signed, m/s)."""
-        H = np.zeros((1, N))  # noqa: N806
-        H[0, S.V] = 1.0
-        r = np.array([speed_mps - self.x[S.V]])
-        return self._update(r, H, np.array([[sigma_mps**2]]), gate)
+        return self._update_one(S.V, speed_mps - float(self.x[S.V]), sigma_mps**2, gate)
 
     def update_yaw_rate_at_rest(self, gyro_z_radps: float, sigma_radps: float) -> UpdateResult:
         """Zero angular-rate update: standing still, the raw yaw rate *is* the gyro bias."""
-        H = np.zeros((1, N))  # noqa: N806
-        H[0, S.BG] = 1.0
-        r = np.array([gyro_z_radps - self.x[S.BG]])
-        return self._update(r, H, np.array([[sigma_radps**2]]), False)
+        return self._update_one(S.BG, gyro_z_radps - float(self.x[S.BG]), sigma_radps**2, False)
 
     def update_accel_at_rest(self, accel_x_mps2: float, sigma_mps2: float) -> UpdateResult:
         """Zero acceleration update: standing still, the raw longitudinal acceleration is the
         bias plus g·sin(grade): the offset to remove (a step the bias walk follows slowly)."""
-        H = np.zeros((1, N))  # noqa: N806
-        H[0, S.BA] = 1.0
-        r = np.array([accel_x_mps2 - self.x[S.BA]])
-        return self._update(r, H, np.array([[sigma_mps2**2]]), False)
+        return self._update_one(S.BA, accel_x_mps2 - float(self.x[S.BA]), sigma_mps2**2, False)
 
     def update_yaw(self, yaw_rad: float, sigma_rad: float, *, gate: bool = True) -> UpdateResult:
         """A heading measurement (dual-antenna GNSS), ENU yaw."""
-        H = np.zeros((1, N))  # noqa: N806
-        H[0, S.YAW] = 1.0
-        r = np.array([_wrap(yaw_rad - self.x[S.YAW])])
-        return self._update(r, H, np.array([[sigma_rad**2]]), gate)
+        return self._update_one(S.YAW, _wrap(yaw_rad - float(self.x[S.YAW])), sigma_rad**2, gate)

@@ -252,12 +252,27 @@ class Localizer:
         floor = SIGMA_FLOOR_M[kind] ** 2
         if cov_m2 is None:
             return np.eye(2) * DEFAULT_SIGMA_M[kind] ** 2
-        cov = np.asarray(cov_m2, float)[:2, :2]
-        if not np.all(np.isfinite(cov)) or cov[0, 0] <= 0.0 or cov[1, 1] <= 0.0:
+        cov = np.asarray(cov_m2, float)
+        a, b, d = float(cov[0, 0]), 0.5 * float(cov[0, 1] + cov[1, 0]), float(cov[1, 1])
+        if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(d)) or a <= 0.0 or d <= 0.0:
             return None
-        cov = 0.5 * (cov + cov.T)
-        evals, evecs = np.linalg.eigh(cov)
-        return (evecs * np.maximum(evals, floor)) @ evecs.T
+        # Eigenvalues of the symmetric 2×2 in closed form (no eigh per fix); only those
+        # below the floor move, along their eigenvectors.
+        mean, half = 0.5 * (a + d), math.hypot(0.5 * (a - d), b)
+        lo, hi = mean - half, mean + half
+        if lo >= floor:
+            return np.array([[a, b], [b, d]])
+        if hi <= floor:
+            return np.eye(2) * floor
+        # one eigenvalue raised: C + (floor - lo) u uᵀ, u the unit eigenvector of lo
+        if b != 0.0:
+            ux, uy = b, lo - a
+        else:  # diagonal: the smaller axis
+            ux, uy = (1.0, 0.0) if a <= d else (0.0, 1.0)
+        norm = math.hypot(ux, uy)
+        ux, uy = ux / norm, uy / norm
+        k = floor - lo
+        return np.array([[a + k * ux * ux, b + k * ux * uy], [b + k * ux * uy, d + k * uy * uy]])
 
     def _try_align_from_baseline(self, t_s: float, xy: FloatArray, cov: FloatArray) -> Outcome:
         moving = self._speed is not None and abs(self._speed[1]) >= self.cfg.align_min_speed_mps

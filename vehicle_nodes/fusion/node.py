@@ -145,8 +145,10 @@ class LocalizationFilter(Component):
                 'gnss_silent', f'no fix for more than {self.gnss_timeout_s} s'
             )
             self._silent_reported = True
+        if self.loc.t_s == self._last_published_t:
+            return  # nothing new since the last tick (the filter moves only on input)
         est = self.loc.estimate()
-        if est is None or est.t_s == self._last_published_t:
+        if est is None:
             return
         self._last_published_t = est.t_s
         self.ctx.diagnostics.set_value('gnss_age_s', f'{est.gnss_age_s:.2f}')

@@ -32,19 +32,24 @@ def quaternion_to_yaw(q: Any) -> float:
     return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
+# Odometry covariances are 6×6 over (x, y, z, roll, pitch, yaw): where the filter's (x, y, yaw)
+# block goes (flat indices), and the fixed entries of a planar model.
+_POSE_SLOTS = np.array([a * 6 + b for a in (0, 1, 5) for b in (0, 1, 5)])
+_STATE_SLOTS = np.array([i * 6 + j for i in (S.X, S.Y, S.YAW) for j in (S.X, S.Y, S.YAW)])
+_POSE_TEMPLATE = np.zeros(36)
+_POSE_TEMPLATE[[14, 21, 28]] = UNKNOWN_VARIANCE  # z, roll, pitch
+_TWIST_TEMPLATE = np.zeros(36)
+_TWIST_TEMPLATE[[7, 14]] = 1e-4  # no side slip, no climb: the planar model
+_TWIST_TEMPLATE[[21, 28]] = UNKNOWN_VARIANCE
+
+
 def estimate_to_odometry(est: Estimate, frame_id: str, child_frame_id: str) -> Any:
-    P = est.covariance  # noqa: N806
-    pose_cov = np.zeros((6, 6))
-    idx = (S.X, S.Y, S.YAW)
-    for a, i in zip((0, 1, 5), idx, strict=True):
-        for b, j in zip((0, 1, 5), idx, strict=True):
-            pose_cov[a, b] = P[i, j]
-    pose_cov[2, 2] = pose_cov[3, 3] = pose_cov[4, 4] = UNKNOWN_VARIANCE
-    twist_cov = np.zeros((6, 6))
-    twist_cov[0, 0] = P[S.V, S.V]
-    twist_cov[1, 1] = twist_cov[2, 2] = 1e-4  # no side slip, no climb: the planar model
-    twist_cov[3, 3] = twist_cov[4, 4] = UNKNOWN_VARIANCE
-    twist_cov[5, 5] = P[S.BG, S.BG]
+    P = est.covariance.reshape(36)  # noqa: N806
+    pose_cov = _POSE_TEMPLATE.copy()
+    pose_cov[_POSE_SLOTS] = P[_STATE_SLOTS]
+    twist_cov = _TWIST_TEMPLATE.copy()
+    twist_cov[0] = P[S.V * 7]
+    twist_cov[35] = P[S.BG * 7]
     pose = m.new('geometry_msgs/msg/Pose',
                  position=m.new('geometry_msgs/msg/Point', x=est.x_m, y=est.y_m, z=0.0),
                  orientation=yaw_to_quaternion(est.yaw_rad))  # fmt: skip
@@ -56,9 +61,9 @@ def estimate_to_odometry(est: Estimate, frame_id: str, child_frame_id: str) -> A
         header=m.header(round(est.t_s * 1e9), frame_id),
         child_frame_id=child_frame_id,
         pose=m.new('geometry_msgs/msg/PoseWithCovariance', pose=pose,
-                   covariance=pose_cov.reshape(36)),
+                   covariance=pose_cov),
         twist=m.new('geometry_msgs/msg/TwistWithCovariance', twist=twist,
-                    covariance=twist_cov.reshape(36)),
+                    covariance=twist_cov),
     )  # fmt: skip
 
 
@@ -104,7 +109,9 @@ def navsatfix_to_position(msg: Any, frame: GeodeticFrame) -> GnssPosition:
     lat, lon, alt = float(msg.latitude), float(msg.longitude), float(msg.altitude)
     if kind == FixKind.NO_FIX or not (math.isfinite(lat) and math.isfinite(lon)):
         return GnssPosition(np.array([math.nan, math.nan]), None, kind, alt, math.nan)
-    e, n, _ = frame.to_enu(lat, lon, alt if math.isfinite(alt) else 0.0)
+    h = alt if math.isfinite(alt) else 0.0
+    enu_of = getattr(frame, 'enu_of', None)  # geo.LocalFrame's float path: no array round trip
+    e, n, _ = enu_of(lat, lon, h) if enu_of is not None else frame.to_enu(lat, lon, h)
     cov9 = np.asarray(msg.position_covariance, float).reshape(3, 3)
     known = int(msg.position_covariance_type) != 0
     return GnssPosition(np.array([float(e), float(n)]), cov9[:2, :2].copy() if known else None,
@@ -115,7 +122,11 @@ def estimate_to_navsatfix(
     est: Estimate, frame: GeodeticFrame, altitude_m: float, altitude_var_m2: float, frame_id: str
 ) -> Any:
     """The fused position as a NavSatFix (covariance: ENU, known diagonal and xy terms)."""
-    lat, lon, _ = frame.to_geodetic(est.x_m, est.y_m, 0.0)
+    geodetic_of = getattr(frame, 'geodetic_of', None)  # geo.LocalFrame: one PROJ call on floats
+    if geodetic_of is not None:
+        lat, lon, _ = geodetic_of(est.x_m, est.y_m, 0.0)
+    else:
+        lat, lon, _ = frame.to_geodetic(est.x_m, est.y_m, 0.0)
     cov = np.zeros((3, 3))
     cov[:2, :2] = est.covariance[:2, :2]
     cov[2, 2] = altitude_var_m2 if math.isfinite(altitude_var_m2) else UNKNOWN_VARIANCE

@@ -99,6 +99,27 @@ def project(points: FloatArray, s_table: FloatArray, x: float, y: float) -> Proj
     return Projection(s_m=s, lateral_m=lateral, distance_m=dist, segment=i, heading_rad=heading)
 
 
+def project_many(
+    points: FloatArray, s_table: FloatArray, xy: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Arc length and distance of the nearest foot point of each of ``xy`` (M, 2) on the
+    polyline, as ``project`` gives them one by one; shapes (M,), (M,). One (M, N-1) pass."""
+    a = points[:-1]
+    d = points[1:] - a
+    seg_len2 = np.einsum('ij,ij->i', d, d)
+    seg_len2 = np.where(seg_len2 > 0.0, seg_len2, 1.0)
+    px = xy[:, 0:1] - a[:, 0]
+    py = xy[:, 1:2] - a[:, 1]
+    t = np.clip((px * d[:, 0] + py * d[:, 1]) / seg_len2, 0.0, 1.0)
+    fx = px - t * d[:, 0]
+    fy = py - t * d[:, 1]
+    dist2 = fx * fx + fy * fy
+    i = np.argmin(dist2, axis=1)
+    rows = np.arange(len(xy))
+    s = s_table[i] + t[rows, i] * np.sqrt(seg_len2[i])
+    return s, np.sqrt(dist2[rows, i])
+
+
 def polyline_distance(points: FloatArray, x: float, y: float) -> float:
     """Shortest distance from (x, y) to the polyline."""
     d, _, px, py, t = _feet(points, x, y)

@@ -18,9 +18,14 @@ Conventions read (Lanelet2's tagging, plus two project tags):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import threading
+from collections import OrderedDict
+from dataclasses import is_dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -227,11 +232,13 @@ class _Builder:
         if light.stop_line_xy is None:
             return float(s[-1])
         samples = geo.resample(light.stop_line_xy, 0.25)
-        best = min((geo.project(centre, s, float(x), float(y)) for x, y in samples),
-                   key=lambda p: p.distance_m)  # fmt: skip
-        if best.distance_m > 0.5 * float(np.max(width)) + 1.0:
+        # every sample against every segment in one pass; the first nearest sample wins,
+        # as the per-sample loop it replaces (14 % of a map load) did
+        s_m, dist_m = geo.project_many(centre, s, samples)
+        best = int(np.argmin(dist_m))
+        if dist_m[best] > 0.5 * float(np.max(width)) + 1.0:
             return float(s[-1])
-        return best.s_m
+        return float(s_m[best])
 
 
 def _orientation(left_xy: geo.FloatArray, right_xy: geo.FloatArray) -> tuple[bool, bool]:
@@ -273,14 +280,58 @@ def _marking(way: OsmWay, reversed_: bool, *, towards_left: bool) -> LineMarking
     return LineMarking(way.id, tags.get('type', ''), tags.get('subtype', ''), crossable)
 
 
-def load_map(path: str | Path, frame: GeodeticFrame | None = None, *, step_m: float = 1.0) -> HdMap:
+_CACHE: OrderedDict[tuple[Any, ...], HdMap] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()  # components may start on executor threads
+
+
+def _cache_key(path: Path, frame: GeodeticFrame | None, step_m: float) -> tuple[Any, ...] | None:
+    """(file, digest of its bytes, frame, step), or None when the frame has no value identity
+    (only frozen dataclasses such as ``geo.LocalFrame`` compare by value) or the file is
+    unreadable (``read_osm`` then raises the error). The digest, not the mtime: two writes
+    within one file-system clock tick keep the mtime (a millisecond of hashing per load)."""
+    if frame is not None and not (is_dataclass(frame) and frame.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+        return None
+    try:
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError:
+        return None
+    return (str(path.resolve()), digest, frame, float(step_m))
+
+
+def load_map(
+    path: str | Path, frame: GeodeticFrame | None = None, *, step_m: float = 1.0,
+    cache: bool = True,
+) -> HdMap:  # fmt: skip
     """Load a Lanelet2 OSM map into local ENU metres.
+
+    The map is a read-only value, so loads of the same file with the same bytes, frame and
+    step share one ``HdMap``: in the simulator every connected vehicle's map matcher and
+    application suite and the RSU load the same file, a quarter of a second each. Nobody
+    may modify the returned map.
 
     :param frame: projects the nodes' lat/lon; ``None`` takes every node's ``local_x`` /
         ``local_y`` tags (metres) instead.
     :param step_m: spacing of the resampled centre lines.
+    :param cache: False parses the file again whatever the cache holds.
     :raises MapParseError: the file and element that do not parse.
     """
+    key = _cache_key(Path(path), frame, step_m) if cache else None
+    if key is not None:
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+    hd = _load(path, frame, step_m)
+    if key is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = hd
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return hd
+
+
+def _load(path: str | Path, frame: GeodeticFrame | None, step_m: float) -> HdMap:
     doc = read_osm(path)
     builder = _Builder(doc, _node_xy(doc, frame), step_m)
     lanelets: dict[int, Lanelet] = {}

@@ -62,16 +62,25 @@ class LaneMatch:
     candidates: int
 
 
+# How far beyond the search disc a vehicle's segment window reaches: at 10 Hz and 20 m/s a
+# window serves 2 fixes before the k-d tree is asked again.
+WINDOW_MARGIN_M = 4.0
+
 OFF_MAP = LaneMatch(0, -1, math.nan, math.nan, math.nan, math.nan, math.nan, math.inf, 0, -1,
                     0.0, 0)  # fmt: skip
 
 
 def _logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
-    """log(sum(exp(a))) without scipy's array-API overhead (this runs every fix)."""
-    m = np.max(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return out.squeeze(axis) if axis is not None else out.reshape(())
+    """log(sum(exp(a))) without scipy's array-API overhead (this runs every fix); ``axis``
+    None or 0, on ndarray methods (no numpy dispatch wrappers)."""
+    if axis is None:
+        m = float(a.max())
+        if not math.isfinite(m):
+            m = 0.0
+        return np.asarray(math.log(float(np.exp(a - m).sum())) + m)
+    m = a.max(axis=0)
+    m[~np.isfinite(m)] = 0.0
+    return np.log(np.exp(a - m).sum(axis=0)) + m
 
 
 class _Segments:
@@ -103,37 +112,61 @@ class _Segments:
         self.max_seg_m = float(self.len.max())
         self.tree = cKDTree(self.a + 0.5 * self.d)
 
+    def window(self, x: float, y: float, reach_m: float) -> _Window:
+        """The segments whose midpoint lies within ``reach_m`` of (x, y), gathered once."""
+        idx = np.asarray(self.tree.query_ball_point((x, y), reach_m, return_sorted=True),
+                         dtype=np.intp)  # fmt: skip
+        return _Window(self, x, y, reach_m, idx)
+
+
+class _Window:
+    """A vehicle's neighbourhood of ``_Segments``: the segment arrays gathered for the midpoints
+    within ``reach_m`` of (cx, cy). While the vehicle stays well inside, each fix projects
+    onto these few segments without a k-d tree query or a gather (the map matcher keeps one
+    per vehicle and refreshes it when the fix's search disc leaves it)."""
+
+    def __init__(self, seg: _Segments, cx: float, cy: float, reach_m: float, idx: np.ndarray):
+        self.cx, self.cy, self.reach_m = cx, cy, reach_m
+        self.empty = idx.size == 0
+        self.ax, self.ay = seg.a[idx, 0], seg.a[idx, 1]
+        self.dx, self.dy = seg.d[idx, 0], seg.d[idx, 1]
+        self.len2, self.len, self.heading = seg.len2[idx], seg.len[idx], seg.heading[idx]
+        self.s0, self.w0, self.dw = seg.s0[idx], seg.w0[idx], seg.w1[idx] - seg.w0[idx]
+        self.owner, self.end_s = seg.owner[idx], seg.total[idx] - 1e-6
+
+    def covers(self, x: float, y: float, reach_m: float) -> bool:
+        return math.hypot(x - self.cx, y - self.cy) + reach_m <= self.reach_m
+
     def project(self, x: float, y: float, radius_m: float):  # type: ignore[no-untyped-def]
         """Best foot point per lanelet within the radius: (keys, s, signed lateral, distance,
         heading, width, at_end), one entry per lanelet; ``at_end``: the foot point is the
-        lanelet's last point."""
-        idx = np.asarray(self.tree.query_ball_point((x, y), radius_m + 0.5 * self.max_seg_m))
-        if idx.size == 0:
+        lanelet's last point. None when no lanelet is that near."""
+        if self.empty:
             return None
-        a, d = self.a[idx], self.d[idx]
-        px, py = x - a[:, 0], y - a[:, 1]
-        t = np.clip((px * d[:, 0] + py * d[:, 1]) / self.len2[idx], 0.0, 1.0)
-        fx, fy = px - t * d[:, 0], py - t * d[:, 1]
+        dx, dy = self.dx, self.dy
+        px, py = x - self.ax, y - self.ay
+        t = np.clip((px * dx + py * dy) / self.len2, 0.0, 1.0)
+        fx, fy = px - t * dx, py - t * dy
         dist2 = fx * fx + fy * fy
-        owner = self.owner[idx]
+        owner = self.owner
         order = np.lexsort((dist2, owner))
-        first = order[np.concatenate(([True], owner[order][1:] != owner[order][:-1]))]
+        so = owner[order]
+        first = order[np.concatenate(([True], so[1:] != so[:-1]))]
         keep = first[dist2[first] <= radius_m * radius_m]
         if keep.size == 0:
             return None
-        i = idx[keep]
         tk = t[keep]
-        cross = d[keep, 0] * py[keep] - d[keep, 1] * px[keep]
+        cross = dx[keep] * py[keep] - dy[keep] * px[keep]
         dist = np.sqrt(dist2[keep])
-        s = self.s0[i] + tk * self.len[i]
+        s = self.s0[keep] + tk * self.len[keep]
         return (
             owner[keep],
             s,
             np.copysign(dist, cross),
             dist,
-            self.heading[i],
-            self.w0[i] + tk * (self.w1[i] - self.w0[i]),
-            s >= self.total[i] - 1e-6,
+            self.heading[keep],
+            self.w0[keep] + tk * self.dw[keep],
+            s >= self.end_s[keep],
         )
 
 
@@ -145,6 +178,7 @@ class LaneMatcher:
         self.cfg = config or MatcherConfig()
         self._seg = _Segments(hd)
         self._links = self._build_links()
+        self._tables: dict[tuple[bytes, bytes], np.ndarray] = {}
         half = 0.5 * float(max(self._seg.w0.max(), self._seg.w1.max()))
         self._max_half_width = min(half, self.cfg.max_half_lane_m)
         self.reset()
@@ -157,6 +191,7 @@ class LaneMatcher:
         self._last_xy: tuple[float, float] | None = None
         self._last_t: float | None = None
         self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self.cfg.window)
+        self._window: _Window | None = None
 
     def _build_links(self) -> dict[int, dict[int, tuple[float, float]]]:
         """prev key → {next key: (offset of next's start along the lanes, log prior)}."""
@@ -210,7 +245,11 @@ class LaneMatcher:
         cfg = self.cfg
         sigma = max(float(sigma_m), 0.02) if math.isfinite(sigma_m) else 0.5
         radius = max(cfg.min_radius_m, self._max_half_width + cfg.radius_sigmas * sigma)
-        found = self._seg.project(x_m, y_m, radius)
+        reach = radius + 0.5 * self._seg.max_seg_m  # a segment within radius has its midpoint here
+        win = self._window
+        if win is None or not win.covers(x_m, y_m, reach):
+            win = self._window = self._seg.window(x_m, y_m, reach + WINDOW_MARGIN_M)
+        found = win.project(x_m, y_m, radius)
         if found is None:
             self.reset()
             return OFF_MAP
@@ -246,7 +285,7 @@ class LaneMatcher:
             beta = cfg.beta_m + 2.0 * sigma + 0.1 * travelled
             trans = self._transitions(keys, s, travelled, beta)
             scores = self._delta[:, None] + trans
-            back = np.argmax(scores, axis=0)
+            back = scores.argmax(axis=0)
             delta = scores[back, np.arange(keys.size)] + emit
             alpha = _logsumexp(self._alpha[:, None] + trans, axis=0) + emit
         delta -= delta.max()
@@ -255,7 +294,7 @@ class LaneMatcher:
         self._last_xy, self._last_t = (x_m, y_m), t_s
         self._history.append((keys, back))
 
-        best = int(np.argmax(delta))
+        best = int(delta.argmax())
         key = int(keys[best])
         ll = self.hd.lanelets[key]
         stop = self.hd.next_stop_line(key, float(s[best]), route=route)
@@ -277,18 +316,27 @@ class LaneMatcher:
 
     def _transitions(self, keys: np.ndarray, s: np.ndarray, travelled: float, beta: float):  # type: ignore[no-untyped-def]
         """log P(cur | prev), shape (prev, cur)."""
-        jump = math.log(self.cfg.p_jump)
-        cur = keys.tolist()
-        miss = (math.nan, jump)
-        table = np.array(
-            [
-                [links.get(c, miss) for c in cur]
-                for links in map(self._links_of, self._keys.tolist())
-            ]
-        ).reshape(self._keys.size, keys.size, 2)
+        table = self._link_table(self._keys, keys)
         lane_d = table[:, :, 0] + s[None, :] - self._s[:, None]
         cost = np.abs(lane_d - travelled) / beta
         return table[:, :, 1] - np.where(np.isnan(lane_d), 0.0, cost)
+
+    def _link_table(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
+        """(offset, log prior) of every prev → cur pair, shape (prev, cur, 2). Consecutive
+        fixes mostly see the same candidates: the last few tables are kept."""
+        key = (prev.tobytes(), cur.tobytes())
+        table = self._tables.get(key)
+        if table is None:
+            miss = (math.nan, math.log(self.cfg.p_jump))
+            cur_keys = cur.tolist()
+            rows = map(self._links_of, prev.tolist())
+            table = np.array([[links.get(c, miss) for c in cur_keys] for links in rows]).reshape(
+                prev.size, cur.size, 2
+            )
+            if len(self._tables) >= 16:
+                self._tables.pop(next(iter(self._tables)))
+            self._tables[key] = table
+        return table
 
     def _links_of(self, key: int) -> dict[int, tuple[float, float]]:
         return self._links.get(key, {})

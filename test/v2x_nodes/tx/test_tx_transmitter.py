@@ -18,6 +18,7 @@ from v2x_link_fixtures import (
     road_events,
 )
 
+from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec import uper
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.security import Algorithm, MessageVerifier
@@ -43,6 +44,13 @@ def transmitter(**params):
     rt.subscribe('/v2x/tx', FRAME, sent.append)
     rt.start()
     return rt, tx, sent
+
+
+def tx_origin():
+    from geo import LocalFrame
+
+    o = origin_parameters()
+    return LocalFrame(o['origin_lat_deg'], o['origin_lon_deg'], o.get('origin_alt_m', 0.0))
 
 
 def decoded(frames, kind):
@@ -118,6 +126,27 @@ def test_map_repeats_at_its_rate() -> None:
     rt.run(duration_s=3.5)
     rt.close()
     assert [int(f.message_type) for f in sent] == [2, 2, 2, 2]  # at once, then 1 Hz
+
+
+def test_a_map_republished_with_a_fresh_stamp_is_not_a_change() -> None:
+    rt, _tx, sent = transmitter(map_rate_hz=1.0)
+    for k in range(4):  # the map source: the same map every second, newly stamped
+        at = NOW_NS + k * 10**9 + 10**8
+        rt.publish('/v2x/map_out', intersection_map(at + k * 60 * 10**9), at_ns=at)
+    moved = intersection_map(NOW_NS)
+    moved.lanes[0].width_m = 3.0
+    rt.publish('/v2x/map_out', moved, at_ns=NOW_NS + 4 * 10**9 + 10**8)
+    rt.run(duration_s=4.5)
+    rt.close()
+    maps = decoded(sent, MessageKind.MAP)
+    # at once, 1 Hz (t = 1, 2, 3, 4 s), at once again for the changed lane width
+    assert len(maps) == 6
+    assert [v['msgCnt'] for v in maps] == list(range(6))
+    assert maps[0]['timeStamp'] < maps[2]['timeStamp']  # the value follows the stamp's minute
+    widths = [v['nodes'][0]['inLinks'][0]['lanes'][0]['laneWidth'] for v in maps]
+    assert widths[:5] == [350] * 5 and widths[5] == 300
+    fresh = cv.map_from_intersections([moved], msg_count=5, origin=tx_origin())
+    assert bytes(sent[-1].payload) == uper.encode_frame(MessageKind.MAP, fresh)
 
 
 @pytest.mark.parametrize('algorithm', [Algorithm.ECDSA_P256_SHA256, Algorithm.SM2_SM3])

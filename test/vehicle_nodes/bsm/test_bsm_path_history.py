@@ -115,3 +115,38 @@ def test_path_prediction_radius_and_confidence() -> None:
     assert math.isinf(predict_path(30.0, 0.001, 0.0).radius_m)  # 30 km: straight
     assert predict_path(0.2, 0.3, 0.0) == predict_path(math.nan, 0.0, 0.0)
     assert predict_path(0.2, 0.3, 0.0).confidence == 0.0
+
+
+def reference_concise(crumbs: list[Crumb], config: PathHistoryConfig) -> list[Crumb]:
+    """The promotion rule written out on whole lists (what ``add`` does incrementally)."""
+    concise, pending = [crumbs[0]], []
+    for crumb in crumbs[1:]:
+        anchor = concise[-1]
+        xy = np.array([(c.x_m, c.y_m) for c in (anchor, *pending, crumb)])
+        chord = math.hypot(crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m)
+        too_far = chord > min(config.max_chord_m, config.max_distance_m)
+        too_bent = len(xy) > 2 and chord_errors(xy).max() > config.allowable_error_m
+        if (too_far or too_bent) and pending:
+            concise.append(pending[-1])
+            pending = [crumb]
+        else:
+            pending.append(crumb)
+    return concise
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(1.0, 15.0), st.floats(-0.5, 0.5), st.sampled_from([0.0, 0.3])),
+        min_size=1,
+        max_size=5,
+    ),
+    st.floats(1.0, 35.0),
+)
+def test_incremental_promotion_matches_the_rule_on_whole_lists(segments, speed) -> None:
+    crumbs = drive(segments, speed)
+    config = PathHistoryConfig()
+    ph = PathHistory(config)
+    for c in crumbs:
+        ph.add(c)
+    assert list(ph.concise) == reference_concise(crumbs, config)

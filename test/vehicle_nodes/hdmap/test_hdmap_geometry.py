@@ -98,3 +98,13 @@ def test_offset_polyline_of_a_straight_line(heading, offset):
 def test_wrap_angle():
     assert geo.wrap_angle(3 * math.pi / 2) == -math.pi / 2
     np.testing.assert_allclose(geo.wrap_angle(np.array([0.1, -7.0])), [0.1, -7.0 + 2 * math.pi])
+
+
+@given(polylines(), st.lists(st.tuples(coord, coord), min_size=1, max_size=8))
+def test_project_many_matches_project_point_by_point(pts, xy):
+    s_table = geo.arc_length(pts)
+    s, dist = geo.project_many(pts, s_table, np.array(xy))
+    for k, (x, y) in enumerate(xy):
+        one = geo.project(pts, s_table, x, y)
+        assert dist[k] == one.distance_m
+        assert s[k] == one.s_m

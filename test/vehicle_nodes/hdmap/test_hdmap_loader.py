@@ -155,3 +155,26 @@ def test_fuzz_mutated_maps_load_or_raise_map_parse_error(tmp_path, data):
         return
     for ll in hd.lanelets.values():
         assert np.all(np.isfinite(ll.centre_xy))
+
+
+def test_same_file_and_frame_share_one_map_until_the_bytes_change(tmp_path):
+    path = tmp_path / 'small.osm'
+    path.write_text(SMALL)
+    first = load_map(path)
+    assert load_map(path) is first
+    assert load_map(path, cache=False) is not first
+    assert load_map(path, step_m=0.5) is not first
+    path.write_text(SMALL.replace("v='36'", "v='54'"))  # same size, maybe the same mtime
+    changed = load_map(path)
+    assert changed is not first
+    assert changed.lanelets[100].speed_limit_mps == pytest.approx(15.0)
+    assert first.lanelets[100].speed_limit_mps == pytest.approx(10.0)
+
+
+def test_geodetic_frames_share_a_map_by_origin():
+    from geo import LocalFrame
+
+    path = Path(__file__).resolve().parents[3] / 'config' / 'maps' / 'intersection.osm'
+    a = load_map(path, LocalFrame(31.2837, 121.1638))
+    assert load_map(path, LocalFrame(31.2837, 121.1638)) is a
+    assert load_map(path, LocalFrame(31.2838, 121.1638)) is not a
