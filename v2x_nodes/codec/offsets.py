@@ -9,7 +9,9 @@ lowest value, which means unavailable) holds the difference, else the absolute e
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any
 
 from geo import LocalFrame
@@ -76,51 +78,59 @@ class GeoPoint:
         return units.elevation_from_wire(self.elevation)
 
 
+# Precomputed from the variant tables (hot path): the half-range of each variant, ascending.
+_LL_NAMES = tuple(name for name, _ in _LL_VARIANTS)
+_LL_HALVES = tuple(1 << (bits - 1) for _, bits in _LL_VARIANTS)
+_V_NAMES = tuple(name for name, _ in _V_VARIANTS)
+_V_HALVES = tuple(1 << (bits - 1) for _, bits in _V_VARIANTS)
+_V_UNAVAILABLE = {name: -(1 << (bits - 1)) for name, bits in _V_VARIANTS}
+_LATLON = 'position-LatLon'
+
+
 def offset_llv(ref: GeoPoint, lat_deg: float, lon_deg: float, alt_m: float) -> dict[str, Any]:
     """PositionOffsetLLV of a geodetic position relative to ``ref`` (variant by distance)."""
-    if not (math.isfinite(lat_deg) and math.isfinite(lon_deg)):
+    if not (isfinite(lat_deg) and isfinite(lon_deg)):
         raise ConversionError('latitude_deg/longitude_deg', 'a position to send must be known')
     lat = units.lat_to_wire(lat_deg)
     lon = units.lon_to_wire(lon_deg)
     d_lat, d_lon = lat - ref.lat, lon - ref.lon
-    offset_ll: tuple[str, dict[str, int]] = ('position-LatLon', {'lon': lon, 'lat': lat})
-    for name, bits in _LL_VARIANTS:
-        half = 1 << (bits - 1)
-        if -half <= d_lat < half and -half <= d_lon < half:
-            offset_ll = (name, {'lon': d_lon, 'lat': d_lat})
-            break
-    value: dict[str, Any] = {'offsetLL': offset_ll}
-    if math.isfinite(alt_m):
+    # -half <= d < half for both offsets  <=>  max(d, -d - 1) < half
+    index = bisect_right(_LL_HALVES, max(d_lat, -1 - d_lat, d_lon, -1 - d_lon))
+    if index < len(_LL_NAMES):
+        value: dict[str, Any] = {'offsetLL': (_LL_NAMES[index], {'lon': d_lon, 'lat': d_lat})}
+    else:
+        value = {'offsetLL': (_LATLON, {'lon': lon, 'lat': lat})}
+    if isfinite(alt_m):
         elevation = units.elevation_to_wire(alt_m)
-        value['offsetV'] = ('elevation', elevation)
-        if ref.elevation is not None:
+        if ref.elevation is None:
+            value['offsetV'] = ('elevation', elevation)
+        else:
             d_z = elevation - ref.elevation
-            for name, bits in _V_VARIANTS:
-                half = 1 << (bits - 1)
-                if -half < d_z < half:
-                    value['offsetV'] = (name, d_z)
-                    break
+            index = bisect_right(_V_HALVES, abs(d_z))  # -half < d_z < half
+            if index < len(_V_NAMES):
+                value['offsetV'] = (_V_NAMES[index], d_z)
+            else:
+                value['offsetV'] = ('elevation', elevation)
     return value
 
 
 def absolute_from_llv(ref: GeoPoint, value: dict[str, Any]) -> tuple[float, float, float]:
     """(lat_deg, lon_deg, alt_m) of a PositionOffsetLLV; alt NaN when not given/unavailable."""
     name, ll = value['offsetLL']
-    if name == 'position-LatLon':
+    if name == _LATLON:
         lat, lon = ll['lat'], ll['lon']
     else:
         lat, lon = ref.lat + ll['lat'], ref.lon + ll['lon']
         if lon > 1_800_000_000:  # an offset across the antimeridian
             lon -= 3_600_000_000
     alt = math.nan
-    if 'offsetV' in value:
-        vname, dz = value['offsetV']
+    offset_v = value.get('offsetV')
+    if offset_v is not None:
+        vname, dz = offset_v
         if vname == 'elevation':
             alt = units.elevation_from_wire(dz)
-        else:
-            bits = dict(_V_VARIANTS)[vname]
-            if dz != -(1 << (bits - 1)) and ref.elevation is not None:
-                alt = (ref.elevation + dz) / 10.0
+        elif dz != _V_UNAVAILABLE[vname] and ref.elevation is not None:
+            alt = (ref.elevation + dz) / 10.0
     return units.lat_from_wire(lat), units.lon_from_wire(lon), alt
 
 

@@ -98,3 +98,39 @@ def test_enu_round_trip(east, north, up) -> None:
     origin = LocalFrame(31.2, 121.5, 5.0)
     back = origin.enu_of(*origin.geodetic_of(east, north, up))
     assert all(abs(a - b) < 1e-6 for a, b in zip(back, (east, north, up), strict=True))
+
+
+def _near_bounds() -> st.SearchStrategy:
+    """Offsets at and around every variant's range ends, and anywhere up to 2**25."""
+    edge = st.builds(
+        lambda bits, sign, step: sign * (1 << (bits - 1)) + step,
+        st.integers(6, 25),
+        st.sampled_from([-1, 1]),
+        st.integers(-1, 1),
+    )
+    return st.one_of(edge, st.integers(-(1 << 25), 1 << 25))
+
+
+@given(_near_bounds(), _near_bounds(), _near_bounds(), st.booleans())
+def test_offset_llv_picks_the_smallest_variant_that_holds(d_lat, d_lon, d_z, ref_alt) -> None:
+    """The variant rule of the module docstring, written out against the range tables."""
+    ref = GeoPoint(312_000_000, 1_215_000_000, 400 if ref_alt else None)
+    lat, lon, elevation = ref.lat + d_lat, ref.lon + d_lon, min(max(400 + d_z, -4095), 61439)
+    value = offset_llv(ref, lat / 1e7, lon / 1e7, elevation / 10.0)
+    ll = [
+        name
+        for name, bits in zip(
+            [f'position-LL{n}' for n in range(1, 7)], (12, 14, 16, 18, 22, 24), strict=True
+        )
+        if all(-(1 << (bits - 1)) <= d < 1 << (bits - 1) for d in (d_lat, d_lon))
+    ]
+    expected_ll = (ll[0], {'lon': d_lon, 'lat': d_lat}) if ll else ('position-LatLon', {})
+    assert value['offsetLL'][0] == expected_ll[0]
+    if ll:
+        assert value['offsetLL'][1] == expected_ll[1]
+    dz = elevation - 400
+    v = [f'offset{n}' for n, bits in enumerate(range(7, 13), 1) if abs(dz) < 1 << (bits - 1)]
+    assert value['offsetV'] == ((v[0], dz) if v and ref_alt else ('elevation', elevation))
+    back = absolute_from_llv(ref, value)
+    assert (round(back[0] * 1e7), round(back[1] * 1e7)) == (lat, lon)
+    assert round(back[2] * 10) == elevation
