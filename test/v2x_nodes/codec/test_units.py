@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from geo import LocalFrame
 from v2x_nodes.codec import units
-from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, offset_llv
+from v2x_nodes.codec.errors import ConversionError
+from v2x_nodes.codec.offsets import (
+    GeoPoint,
+    absolute_from_llv,
+    absolutes_from_llv,
+    offset_llv,
+    offsets_llv,
+)
 
 NOW_NS = 1_764_000_000_000_000_000  # 2025-11-24
 
@@ -134,3 +143,44 @@ def test_offset_llv_picks_the_smallest_variant_that_holds(d_lat, d_lon, d_z, ref
     back = absolute_from_llv(ref, value)
     assert (round(back[0] * 1e7), round(back[1] * 1e7)) == (lat, lon)
     assert round(back[2] * 10) == elevation
+
+
+_LAT = st.floats(-90, 90)
+_LON = st.floats(-180, 180)
+_ALT = st.one_of(st.floats(-500, 7000), st.just(math.nan), st.floats(-1e5, 1e5))
+
+
+@given(
+    st.tuples(_LAT, _LON, st.one_of(st.none(), st.floats(-400, 6000))),
+    st.lists(st.tuples(st.floats(-0.2, 0.2), st.floats(-0.2, 0.2), _ALT), max_size=40),
+    st.lists(st.tuples(_LAT, _LON, _ALT), max_size=3),
+)
+def test_batched_offsets_equal_the_scalar_form(ref_pos, near, far) -> None:
+    """offsets_llv / absolutes_from_llv (MapData's vectorised path) give exactly the values of
+    offset_llv / absolute_from_llv, point by point, near the reference and anywhere."""
+    lat0, lon0, alt0 = ref_pos
+    ref = GeoPoint.from_degrees(lat0, lon0, math.nan if alt0 is None else alt0)
+    points = [(min(max(lat0 + a, -90), 90), lon0 + b, c) for a, b, c in near]
+    points = [
+        (la, lo - 360 if lo > 180 else lo + 360 if lo < -180 else lo, al) for la, lo, al in points
+    ]
+    points += far
+    lats, lons, alts = (np.array([p[k] for p in points], dtype=float) for k in range(3))
+    batch = offsets_llv(ref, lats, lons, alts)
+    assert batch == [offset_llv(ref, *p) for p in points]
+    back = absolutes_from_llv(ref, batch)
+    scalar = [absolute_from_llv(ref, v) for v in batch]
+    for k in range(3):
+        expected = np.array([s[k] for s in scalar], dtype=float)
+        np.testing.assert_array_equal(back[k], expected)  # NaN where NaN, else bit-equal
+
+
+def test_batched_offsets_raise_the_scalar_error() -> None:
+    ref = GeoPoint.from_degrees(31.2, 121.5, 4.0)
+    for lat, lon in ((math.nan, 121.5), (31.2, math.inf), (91.0, 121.5), (31.2, -181.0)):
+        lats, lons = np.array([31.2, lat]), np.array([121.5, lon])
+        with pytest.raises(ConversionError) as batch:
+            offsets_llv(ref, lats, lons, np.zeros(2))
+        with pytest.raises(ConversionError) as scalar:
+            offset_llv(ref, lat, lon, 0.0)
+        assert str(batch.value) == str(scalar.value)
