@@ -175,21 +175,35 @@ def ns_from_dsecond(dsecond: int, ref_ns: int) -> int | None:
     return _nearest(minute_start + dsecond * NS_PER_MS, _MINUTE_NS, ref_ns)
 
 
+@cache
 def _year_start_ns(year: int) -> int:
     return int(datetime(year, 1, 1, tzinfo=UTC).timestamp()) * NS_PER_S
 
 
+# (start ns, end ns, year) of the UTC year last asked for: stamps of one run fall in one year,
+# and the datetime call this saves cost more than the rest of a minute-of-year conversion.
+_LAST_YEAR = [(0, 0, 0)]
+
+
+def _utc_year(stamp_ns: int) -> int:
+    start, end, year = _LAST_YEAR[0]
+    if start <= stamp_ns < end:
+        return year
+    year = datetime.fromtimestamp(stamp_ns // NS_PER_S, tz=UTC).year
+    _LAST_YEAR[0] = (_year_start_ns(year), _year_start_ns(year + 1), year)
+    return year
+
+
 def moy_from_ns(stamp_ns: int) -> int:
     """Whole minutes since the start of the UTC year of ``stamp_ns``."""
-    year = datetime.fromtimestamp(stamp_ns // NS_PER_S, tz=UTC).year
-    return (stamp_ns - _year_start_ns(year)) // _MINUTE_NS
+    return (stamp_ns - _year_start_ns(_utc_year(stamp_ns))) // _MINUTE_NS
 
 
 def ns_from_moy(moy: int, ref_ns: int) -> int | None:
     """Start of minute ``moy`` of the year (of ``ref_ns`` or a neighbour) nearest ``ref_ns``."""
     if moy >= MOY_INVALID:
         return None
-    year = datetime.fromtimestamp(ref_ns // NS_PER_S, tz=UTC).year
+    year = _utc_year(ref_ns)
     candidates = [_year_start_ns(y) + moy * _MINUTE_NS for y in (year - 1, year, year + 1)]
     return min(candidates, key=lambda ns: abs(ns - ref_ns))
 

@@ -184,3 +184,16 @@ def test_batched_offsets_raise_the_scalar_error() -> None:
         with pytest.raises(ConversionError) as scalar:
             offset_llv(ref, lat, lon, 0.0)
         assert str(batch.value) == str(scalar.value)
+
+
+@given(st.lists(st.integers(0, 4_102_444_800 * units.NS_PER_S), min_size=1, max_size=20))
+def test_minute_of_year_matches_the_calendar(stamps: list[int]) -> None:
+    """moy_from_ns (which remembers the last year looked up) against datetime, stamps in any
+    order across year boundaries."""
+    from datetime import UTC, datetime
+
+    edges = [units._year_start_ns(2026) + d for d in (-1, 0, 1)]
+    for stamp in [*stamps, *edges, *reversed(stamps)]:
+        year = datetime.fromtimestamp(stamp // units.NS_PER_S, tz=UTC).year
+        start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp()) * units.NS_PER_S
+        assert units.moy_from_ns(stamp) == (stamp - start) // 60_000_000_000
