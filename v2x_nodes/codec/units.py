@@ -214,7 +214,9 @@ def timemark_from_seconds(seconds: float) -> int:
         return TIMEMARK_UNKNOWN
     if seconds >= 3600.0:
         return TIMEMARK_BEYOND_HOUR
-    return min(max(round(seconds * 10.0), 0), TIMEMARK_BEYOND_HOUR - 1)
+    if seconds <= 0.0:
+        return 0
+    return min(round(seconds * 10.0), TIMEMARK_BEYOND_HOUR - 1)
 
 
 def timemark_to_seconds(value: int | None) -> float:

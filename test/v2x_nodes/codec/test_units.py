@@ -197,3 +197,16 @@ def test_minute_of_year_matches_the_calendar(stamps: list[int]) -> None:
         year = datetime.fromtimestamp(stamp // units.NS_PER_S, tz=UTC).year
         start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp()) * units.NS_PER_S
         assert units.moy_from_ns(stamp) == (stamp - start) // 60_000_000_000
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_timemark_from_seconds_clamps_to_the_hour(seconds: float) -> None:
+    wire = units.timemark_from_seconds(seconds)
+    if math.isnan(seconds):
+        assert wire == units.TIMEMARK_UNKNOWN
+    elif seconds >= 3600.0:
+        assert wire == units.TIMEMARK_BEYOND_HOUR
+    elif seconds <= 0.0:
+        assert wire == 0
+    else:
+        assert wire == min(round(seconds * 10.0), units.TIMEMARK_BEYOND_HOUR - 1)
