@@ -13,6 +13,7 @@ import math
 from bisect import bisect_left
 from datetime import UTC, datetime
 from functools import cache
+from math import isfinite  # a local name: these run per field on the hot path
 
 from v2x_nodes.codec.errors import ConversionError
 
@@ -27,12 +28,8 @@ ELEVATION_UNKNOWN = -4096
 ELEVATION_MAX = 61439
 
 
-def _finite(value: float) -> bool:
-    return value is not None and math.isfinite(value)
-
-
 def lat_to_wire(lat_deg: float) -> int:
-    if not _finite(lat_deg):
+    if lat_deg is None or not isfinite(lat_deg):
         return LAT_UNAVAILABLE
     if not -90.0 <= lat_deg <= 90.0:
         raise ConversionError('latitude_deg', f'expected -90..90, got {lat_deg}')
@@ -44,7 +41,7 @@ def lat_from_wire(value: int) -> float:
 
 
 def lon_to_wire(lon_deg: float) -> int:
-    if not _finite(lon_deg):
+    if lon_deg is None or not isfinite(lon_deg):
         return LON_UNAVAILABLE
     if not -180.0 <= lon_deg <= 180.0:
         raise ConversionError('longitude_deg', f'expected -180..180, got {lon_deg}')
@@ -57,7 +54,7 @@ def lon_from_wire(value: int) -> float:
 
 
 def elevation_to_wire(alt_m: float) -> int:
-    if not _finite(alt_m):
+    if alt_m is None or not isfinite(alt_m):
         return ELEVATION_UNKNOWN
     return min(max(round(alt_m * 10.0), ELEVATION_UNKNOWN + 1), ELEVATION_MAX)
 
@@ -82,7 +79,7 @@ STEERING_UNAVAILABLE = 127
 
 
 def speed_to_wire(speed_mps: float) -> int:
-    if not _finite(speed_mps):
+    if speed_mps is None or not isfinite(speed_mps):
         return SPEED_UNAVAILABLE
     return min(round(abs(speed_mps) / SPEED_LSB_MPS), SPEED_UNAVAILABLE - 1)
 
@@ -93,7 +90,7 @@ def speed_from_wire(value: int) -> float:
 
 def heading_to_wire(yaw_rad: float) -> int:
     """ENU yaw (east = 0, counter-clockwise) -> clockwise-from-north in 0.0125 degree."""
-    if not _finite(yaw_rad):
+    if yaw_rad is None or not isfinite(yaw_rad):
         return HEADING_UNAVAILABLE
     north_cw_deg = (90.0 - math.degrees(yaw_rad)) % 360.0
     return round(north_cw_deg / HEADING_LSB_DEG) % HEADING_UNAVAILABLE
@@ -108,7 +105,7 @@ def heading_from_wire(value: int) -> float:
 
 
 def accel_to_wire(accel_mps2: float) -> int:
-    if not _finite(accel_mps2):
+    if accel_mps2 is None or not isfinite(accel_mps2):
         return ACCEL_UNAVAILABLE
     return min(max(round(accel_mps2 / ACCEL_LSB_MPS2), -2000), 2000)
 
@@ -118,7 +115,7 @@ def accel_from_wire(value: int) -> float:
 
 
 def vert_accel_to_wire(accel_mps2: float) -> int:
-    if not _finite(accel_mps2):
+    if accel_mps2 is None or not isfinite(accel_mps2):
         return VERT_ACCEL_UNAVAILABLE
     return min(max(round(accel_mps2 / STANDARD_GRAVITY / VERT_ACCEL_LSB_G), -126), 127)
 
@@ -131,7 +128,7 @@ def vert_accel_from_wire(value: int) -> float:
 
 def yaw_rate_to_wire(yaw_rate_radps: float) -> int:
     """ENU yaw rate (counter-clockwise +) -> YawRate (0.01 degree/s, clockwise +)."""
-    if not _finite(yaw_rate_radps):
+    if yaw_rate_radps is None or not isfinite(yaw_rate_radps):
         return 0  # YawRate has no unavailable code
     return min(max(round(-math.degrees(yaw_rate_radps) / YAW_RATE_LSB_DEGPS), -32767), 32767)
 
@@ -142,7 +139,7 @@ def yaw_rate_from_wire(value: int) -> float:
 
 def steering_to_wire(angle_rad: float) -> int:
     """Steering-wheel angle, left + (REP 103) -> SteeringWheelAngle (1.5 degree, right +)."""
-    if not _finite(angle_rad):
+    if angle_rad is None or not isfinite(angle_rad):
         return STEERING_UNAVAILABLE
     return min(max(round(-math.degrees(angle_rad) / STEERING_LSB_DEG), -126), 126)
 
@@ -178,21 +175,35 @@ def ns_from_dsecond(dsecond: int, ref_ns: int) -> int | None:
     return _nearest(minute_start + dsecond * NS_PER_MS, _MINUTE_NS, ref_ns)
 
 
+@cache
 def _year_start_ns(year: int) -> int:
     return int(datetime(year, 1, 1, tzinfo=UTC).timestamp()) * NS_PER_S
 
 
+# (start ns, end ns, year) of the UTC year last asked for: stamps of one run fall in one year,
+# and the datetime call this saves cost more than the rest of a minute-of-year conversion.
+_LAST_YEAR = [(0, 0, 0)]
+
+
+def _utc_year(stamp_ns: int) -> int:
+    start, end, year = _LAST_YEAR[0]
+    if start <= stamp_ns < end:
+        return year
+    year = datetime.fromtimestamp(stamp_ns // NS_PER_S, tz=UTC).year
+    _LAST_YEAR[0] = (_year_start_ns(year), _year_start_ns(year + 1), year)
+    return year
+
+
 def moy_from_ns(stamp_ns: int) -> int:
     """Whole minutes since the start of the UTC year of ``stamp_ns``."""
-    year = datetime.fromtimestamp(stamp_ns // NS_PER_S, tz=UTC).year
-    return (stamp_ns - _year_start_ns(year)) // _MINUTE_NS
+    return (stamp_ns - _year_start_ns(_utc_year(stamp_ns))) // _MINUTE_NS
 
 
 def ns_from_moy(moy: int, ref_ns: int) -> int | None:
     """Start of minute ``moy`` of the year (of ``ref_ns`` or a neighbour) nearest ``ref_ns``."""
     if moy >= MOY_INVALID:
         return None
-    year = datetime.fromtimestamp(ref_ns // NS_PER_S, tz=UTC).year
+    year = _utc_year(ref_ns)
     candidates = [_year_start_ns(y) + moy * _MINUTE_NS for y in (year - 1, year, year + 1)]
     return min(candidates, key=lambda ns: abs(ns - ref_ns))
 
@@ -203,7 +214,9 @@ def timemark_from_seconds(seconds: float) -> int:
         return TIMEMARK_UNKNOWN
     if seconds >= 3600.0:
         return TIMEMARK_BEYOND_HOUR
-    return min(max(round(seconds * 10.0), 0), TIMEMARK_BEYOND_HOUR - 1)
+    if seconds <= 0.0:
+        return 0
+    return min(round(seconds * 10.0), TIMEMARK_BEYOND_HOUR - 1)
 
 
 def timemark_to_seconds(value: int | None) -> float:
@@ -240,7 +253,7 @@ def time_offset_to_seconds(value: int) -> float:
 # Section: confidence and accuracy classes
 def confidence_to_wire(probability: float) -> int:
     """Probability 0..1 -> Confidence (0.5 % steps, 0..200)."""
-    if not _finite(probability):
+    if probability is None or not isfinite(probability):
         return 0
     return min(max(round(probability * 200.0), 0), 200)
 
@@ -296,11 +309,19 @@ def _ascending(bounds: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[int,
     return tuple(bounds[i] for i in order), tuple(order)
 
 
+_TABLES: dict[int, tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...]]] = {}
+
+
 def accuracy_class(accuracy: float, bounds: tuple[float, ...]) -> int:
     """The class with the smallest bound that still covers ``accuracy``; 0 when unknown."""
-    if not _finite(accuracy) or accuracy < 0:
+    if accuracy is None or not isfinite(accuracy) or accuracy < 0:
         return 0
-    ascending, classes = _ascending(bounds)
+    # Looked up by identity (the class tables are module constants; hashing a 16-float tuple
+    # per call cost as much as the rest); the stored tuple keeps the id from being reused.
+    table = _TABLES.get(id(bounds))
+    if table is None or table[0] is not bounds:
+        table = _TABLES[id(bounds)] = (bounds, *_ascending(bounds))
+    _, ascending, classes = table
     index = bisect_left(ascending, accuracy)
     return classes[index] if index < len(classes) else 0
 
@@ -312,19 +333,19 @@ def class_accuracy(index: int, bounds: tuple[float, ...]) -> float:
 
 # Section: sizes
 def cm_to_wire(length_m: float, maximum: int) -> int:
-    if not _finite(length_m) or length_m <= 0:
+    if length_m is None or not isfinite(length_m) or length_m <= 0:
         return 0
     return min(round(length_m * 100.0), maximum)
 
 
 def height_to_wire(height_m: float) -> int:
-    if not _finite(height_m) or height_m <= 0:
+    if height_m is None or not isfinite(height_m) or height_m <= 0:
         return 0
     return min(round(height_m / 0.05), 127)
 
 
 def decimetre_to_wire(length_m: float, maximum: int) -> int:
-    if not _finite(length_m) or length_m <= 0:
+    if length_m is None or not isfinite(length_m) or length_m <= 0:
         return 0
     return min(round(length_m * 10.0), maximum)
 

@@ -17,6 +17,7 @@ from typing import Any
 from asn1tools.codecs import ConstraintsError, ErrorWithLocation, OutOfDataError
 from asn1tools.codecs import uper as _uper
 
+from v2x_nodes.codec.encode_checks import fast_check
 from v2x_nodes.codec.errors import DecodeError, EncodeError
 from v2x_nodes.codec.per_checks import pruned_check
 from v2x_nodes.codec.schema import load_schema
@@ -80,14 +81,31 @@ def _split(type_name: str, err: Exception) -> tuple[str, str, int | None]:
     return type_name, f'{type(err).__name__}: {text}', offset
 
 
+_FAST_CHECKS: dict[str, Any] = {}
+
+
+def _fast_checks(type_name: str, compiled: Any) -> Any:
+    """The one-pass type and constraint check of ``type_name`` (``encode_checks``)."""
+    check = _FAST_CHECKS.get(type_name)
+    if check is None:
+        check = _FAST_CHECKS[type_name] = fast_check(compiled)
+    return check
+
+
 def encode(type_name: str, value: Any) -> bytes:
     """UPER bytes of ``value`` (an asn1tools value) as ``type_name``.
 
     :raises EncodeError: unknown type, missing/unknown field, wrong type or broken constraint.
     """
     spec = load_schema().uper
-    if type_name not in spec.types:
+    compiled = spec.types.get(type_name)
+    if compiled is None:
         raise EncodeError(type_name, '', f'unknown type (known: {", ".join(sorted(spec.types))})')
+    try:
+        _fast_checks(type_name, compiled)(value)
+        return bytes(compiled.encode(value))  # what spec.encode does once both checks pass
+    except Exception:
+        pass  # a value the fast check doubts: asn1tools' own checks give the verdict and text
     try:
         return spec.encode(type_name, value, check_constraints=True)
     except Exception as err:

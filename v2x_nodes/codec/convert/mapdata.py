@@ -8,6 +8,7 @@ bits other than the type alternative are not carried (they travel as zeros).
 from __future__ import annotations
 
 import math
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import cls, header, point
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.offsets import GeoPoint, absolute_from_llv, enu, geodetic, offset_llv
+from v2x_nodes.codec.offsets import GeoPoint, absolutes_from_llv, enu, geodetic, offsets_llv
 from v2x_nodes.codec.schema import load_schema
 from v2x_runtime import messages as m
 
@@ -33,6 +34,8 @@ _LANE_TYPES = (
 )
 _LANE_TYPE_INDEX = {name: i for i, (name, _) in enumerate(_LANE_TYPES)}
 _MAX_SPEED = 'vehicleMaxSpeed'
+# LaneAttributes of each lane type (the type's bits all zero), built once.
+_LANE_ATTRIBUTES = [{'laneType': (name, (bytes(nbits // 8), nbits))} for name, nbits in _LANE_TYPES]
 
 
 def _floats(values: Any) -> list[Any]:
@@ -44,15 +47,19 @@ def _node_ref(region: int, ident: int) -> dict[str, int]:
     return {'region': region, 'id': ident} if region else {'id': ident}
 
 
-def _lane(lane: Any, ref: GeoPoint, origin: LocalFrame | None, field: str) -> dict[str, Any]:
+def _lane(
+    lane: Any, origin: LocalFrame | None, field: str
+) -> tuple[dict[str, Any], tuple[Any, Any, Any] | None]:
+    """A lane's value without its points, and its centre line (lat, lon, alt) when it has one:
+    the node's points are offset in one vectorised pass (``offsets_llv``)."""
     value: dict[str, Any] = {'laneID': int(lane.lane_id)}
     if math.isfinite(lane.width_m):
         value['laneWidth'] = min(max(round(lane.width_m * 100.0), 0), 32767)
-    if int(lane.lane_type) != TYPE_UNKNOWN:
-        if int(lane.lane_type) >= len(_LANE_TYPES):
+    lane_type = int(lane.lane_type)
+    if lane_type != TYPE_UNKNOWN:
+        if lane_type >= len(_LANE_TYPES):
             raise ConversionError(f'{field}.lane_type', f'unknown lane type {lane.lane_type}')
-        name, nbits = _LANE_TYPES[int(lane.lane_type)]
-        value['laneAttributes'] = {'laneType': (name, (bytes(nbits // 8), nbits))}
+        value['laneAttributes'] = _LANE_ATTRIBUTES[lane_type]
     if lane.maneuvers_known:
         value['maneuvers'] = units.int_to_bits(int(lane.maneuvers), 12)
     connections = []
@@ -75,20 +82,17 @@ def _lane(lane: Any, ref: GeoPoint, origin: LocalFrame | None, field: str) -> di
     if math.isfinite(lane.speed_limit_mps):
         speed = units.speed_to_wire(lane.speed_limit_mps)
         value['speedLimits'] = [{'type': _MAX_SPEED, 'speed': speed}]
-    lats, lons = _floats(lane.latitude_deg), _floats(lane.longitude_deg)
-    alts = _floats(lane.altitude_m)
-    if not lats and len(lane.points) and origin is not None:
+    lats, lons, alts = lane.latitude_deg, lane.longitude_deg, lane.altitude_m
+    if not len(lats) and len(lane.points) and origin is not None:
         geo = [geodetic(origin, p.x, p.y, p.z) for p in lane.points]
         lats, lons, alts = [g[0] for g in geo], [g[1] for g in geo], [g[2] for g in geo]
-    if lats:
-        if not 2 <= len(lats) <= 31:
-            raise ConversionError(f'{field}.latitude_deg', f'2..31 points, got {len(lats)}')
-        alts = alts if len(alts) == len(lats) else [math.nan] * len(lats)
-        value['points'] = [
-            {'posOffset': offset_llv(ref, la, lo, al)}
-            for la, lo, al in zip(lats, lons, alts, strict=True)
-        ]
-    return value
+    if len(lats) == 0:
+        return value, None
+    if not 2 <= len(lats) <= 31:
+        raise ConversionError(f'{field}.latitude_deg', f'2..31 points, got {len(lats)}')
+    if len(alts) != len(lats):
+        alts = np.full(len(lats), math.nan)
+    return value, (lats, lons, alts)
 
 
 def map_from_intersections(
@@ -99,9 +103,20 @@ def map_from_intersections(
     for n, item in enumerate(maps):
         ref = GeoPoint.from_degrees(item.latitude_deg, item.longitude_deg, item.altitude_m)
         links: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        lines: list[tuple[dict[str, Any], tuple[Any, Any, Any]]] = []
         for i, lane in enumerate(item.lanes):
             key = (int(lane.upstream_region), int(lane.upstream_node_id))
-            links.setdefault(key, []).append(_lane(lane, ref, origin, f'maps[{n}].lanes[{i}]'))
+            value, line = _lane(lane, origin, f'maps[{n}].lanes[{i}]')
+            links.setdefault(key, []).append(value)
+            if line is not None:
+                lines.append((value, line))
+        if lines:
+            columns = [
+                np.concatenate([np.asarray(line[k], float) for _, line in lines]) for k in (0, 1, 2)
+            ]
+            points = iter(offsets_llv(ref, *columns))
+            for value, line in lines:
+                value['points'] = [{'posOffset': next(points)} for _ in range(len(line[0]))]
         node: dict[str, Any] = {
             'id': _node_ref(int(item.region), int(item.node_id)),
             'refPos': ref.to_position3d(),
@@ -119,7 +134,12 @@ def map_from_intersections(
     return value
 
 
-def _map_lane(lane: dict[str, Any], upstream: dict[str, int], ref: GeoPoint, origin: Any) -> Any:
+def _map_lane(
+    lane: dict[str, Any],
+    upstream: dict[str, int],
+    line: tuple[np.ndarray, np.ndarray, np.ndarray],
+    origin: LocalFrame | None,
+) -> Any:
     attributes = lane.get('laneAttributes')
     lane_type = (
         _LANE_TYPE_INDEX.get(attributes['laneType'][0], TYPE_UNKNOWN)
@@ -127,12 +147,16 @@ def _map_lane(lane: dict[str, Any], upstream: dict[str, int], ref: GeoPoint, ori
         else TYPE_UNKNOWN
     )
     speed = math.nan
-    for limit in lane.get('speedLimits', []):
+    for limit in lane.get('speedLimits', ()):
         if limit['type'] == _MAX_SPEED:
             speed = units.speed_from_wire(limit['speed'])
-    geo = [absolute_from_llv(ref, p['posOffset']) for p in lane.get('points', [])]
-    points = [point(*enu(origin, *g)) for g in geo] if origin is not None else []
-    conns = lane.get('connectsTo', [])
+    lats, lons, alts = line
+    points = []
+    if origin is not None:
+        geo = zip(lats.tolist(), lons.tolist(), alts.tolist(), strict=True)
+        points = [point(*enu(origin, *g)) for g in geo]
+    conns = lane.get('connectsTo', ())
+    remote = [c['remoteIntersection'] for c in conns]
     return cls('v2x_stack/msg/MapLane')(
         upstream_region=upstream.get('region', 0),
         upstream_node_id=upstream['id'],
@@ -142,18 +166,15 @@ def _map_lane(lane: dict[str, Any], upstream: dict[str, int], ref: GeoPoint, ori
         maneuvers=units.bits_to_int(lane['maneuvers']) if 'maneuvers' in lane else 0,
         maneuvers_known='maneuvers' in lane,
         speed_limit_mps=speed,
-        latitude_deg=np.array([g[0] for g in geo], dtype=np.float64),
-        longitude_deg=np.array([g[1] for g in geo], dtype=np.float64),
-        altitude_m=np.array([g[2] for g in geo], dtype=np.float64),
+        latitude_deg=lats,
+        longitude_deg=lons,
+        altitude_m=alts,
         points=points,
-        connection_region=np.array(
-            [c['remoteIntersection'].get('region', 0) for c in conns], dtype=np.uint16
-        ),
-        connection_node_id=np.array(
-            [c['remoteIntersection']['id'] for c in conns], dtype=np.uint16
-        ),
+        connection_region=np.array([r.get('region', 0) for r in remote], dtype=np.uint16),
+        connection_node_id=np.array([r['id'] for r in remote], dtype=np.uint16),
         connection_lane_id=np.array(
-            [c.get('connectingLane', {}).get('lane', 0) for c in conns], dtype=np.uint8
+            [c['connectingLane']['lane'] if 'connectingLane' in c else 0 for c in conns],
+            dtype=np.uint8,
         ),
         connection_phase_id=np.array([c.get('phaseId', 0) for c in conns], dtype=np.uint8),
     )
@@ -171,10 +192,15 @@ def intersections_from_map(
     for node in value['nodes']:
         ref = GeoPoint.from_position3d(node['refPos'])
         lanes = [
-            _map_lane(lane, link['upstreamNodeId'], ref, origin)
-            for link in node.get('inLinks', [])
+            (lane, link['upstreamNodeId'])
+            for link in node.get('inLinks', ())
             for lane in link['lanes']
         ]
+        # Every point of the node converted in one pass, then split per lane (views).
+        offsets = [p['posOffset'] for lane, _ in lanes for p in lane.get('points', ())]
+        columns = absolutes_from_llv(ref, offsets)
+        ends = list(accumulate(len(lane.get('points', ())) for lane, _ in lanes))
+        starts = [0, *ends][: len(ends)]
         out.append(
             cls('v2x_stack/msg/IntersectionMap')(
                 header=header(stamp_ns, frame_id),
@@ -184,7 +210,10 @@ def intersections_from_map(
                 latitude_deg=ref.lat_deg,
                 longitude_deg=ref.lon_deg,
                 altitude_m=ref.alt_m,
-                lanes=lanes,
+                lanes=[
+                    _map_lane(lane, upstream, tuple(c[a:b] for c in columns), origin)
+                    for (lane, upstream), a, b in zip(lanes, starts, ends, strict=True)
+                ],
             )
         )
     return out
