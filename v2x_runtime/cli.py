@@ -18,12 +18,14 @@ from v2x_runtime.errors import RuntimeLayerError
 from v2x_runtime.resources import config_dir
 
 # Each module adds its own sub-commands; a module whose area is not installed is left out.
-COMMAND_MODULES = (
-    'v2x_nodes.codec.cli',
-    'v2x_nodes.security.cli',
-    'sim_nodes.cli',
-    'v2x_nodes.hmi.cli',
-)
+# The commands each one adds are listed so that a call imports only the module it needs: the
+# HMI and PKI modules pull in scipy and the certificate stack, which `codec` must not wait for.
+COMMAND_MODULES = {
+    'v2x_nodes.codec.cli': ('codec',),
+    'v2x_nodes.security.cli': ('pki',),
+    'sim_nodes.cli': ('sim', 'scenarios'),
+    'v2x_nodes.hmi.cli': ('hmi-demo',),
+}
 
 EPILOG = """\
 examples:
@@ -105,9 +107,13 @@ def build_parser(modules: Sequence[ModuleType]) -> argparse.ArgumentParser:
     return parser
 
 
-def _load_modules() -> list[ModuleType]:
+def _load_modules(argv: Sequence[str] | None = None) -> list[ModuleType]:
+    """The command modules, or only the one owning the command named in ``argv``."""
+    words = [word for word in (sys.argv[1:] if argv is None else argv) if not word.startswith('-')]
+    command = words[0] if words else None
+    names = [name for name, commands in COMMAND_MODULES.items() if command in commands]
     modules = []
-    for name in COMMAND_MODULES:
+    for name in names or COMMAND_MODULES:
         try:
             modules.append(importlib.import_module(name))
         except ModuleNotFoundError as err:
@@ -222,7 +228,7 @@ PLUGIN_COMMANDS: dict[str, ModuleType] = {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    modules = _load_modules()
+    modules = _load_modules(argv)
     parser = build_parser(modules)
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)

@@ -6,7 +6,7 @@ import pytest
 
 from v2x_runtime import messages as m
 from v2x_runtime.bag import read_bag
-from v2x_runtime.cli import main
+from v2x_runtime.cli import COMMAND_MODULES, _load_modules, main
 
 DATA = Path(__file__).resolve().parents[1] / 'data' / 'replay'
 
@@ -18,6 +18,21 @@ def test_help_lists_the_commands(capsys):
     text = capsys.readouterr().out
     for command in ('run', 'replay', 'check'):
         assert command in text
+    for commands in COMMAND_MODULES.values():
+        for command in commands:
+            assert command in text
+
+
+@pytest.mark.parametrize(('module', 'commands'), COMMAND_MODULES.items())
+def test_a_command_loads_only_its_own_module(module, commands):
+    for command in commands:
+        loaded = _load_modules(['-v', command, '--help'])
+        assert [mod.__name__ for mod in loaded] == [module]
+
+
+def test_no_command_loads_every_module():
+    assert [mod.__name__ for mod in _load_modules(['--help'])] == list(COMMAND_MODULES)
+    assert [mod.__name__ for mod in _load_modules(['run', 'x.yaml'])] == list(COMMAND_MODULES)
 
 
 def test_run_writes_a_bag_and_a_log(tmp_path, capsys):

@@ -1,6 +1,6 @@
 """``v2x-stack hmi-demo``: the HMI page live, fed by a scripted drive (``demo.DemoScene``).
 
-Add ``'v2x_nodes.hmi.cli'`` to ``v2x_runtime.cli.COMMAND_MODULES``; also runs as
+Listed in ``v2x_runtime.cli.COMMAND_MODULES``; also runs as
 ``python -m v2x_nodes.hmi.cli [--port 8088]``.
 """
 
