@@ -50,6 +50,7 @@ from sim_nodes.stacks import (
 from sim_nodes.world.component import WorldComponent
 from sim_nodes.world.road_events import RoadEvents
 from sim_nodes.world.warning_markers import WarningMarkers
+from v2x_runtime.accounting import cpu_summary
 from v2x_runtime.embedded import EmbeddedRuntime
 
 SIM_COMPONENTS = (
@@ -218,6 +219,7 @@ def run_scenario(
         stops=world.world.stops,
     )
     metrics['log'] = {'file': LOG_FILE, 'lines': dict(sorted(log_file.counts.items()))}
+    metrics['timing']['cpu'] = cpu_summary(runtime.cpu_accounts(), loop_cpu_s=runtime.loop_cpu_s)
     metrics['cooperative_perception'] = perception.metrics()
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]

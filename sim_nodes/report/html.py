@@ -71,6 +71,32 @@ def _detection(d: dict[str, Any] | None) -> str:
     return f'{got} of {d["expected"]} expected warnings raised with their lead time'
 
 
+def _cpu_tables(cpu: dict[str, Any] | None) -> list[str]:
+    """Where the run loop's CPU time went: per component type and per namespace."""
+    if not cpu:
+        return []
+    rows = [
+        '<h2>CPU time</h2>',
+        f'<p>{cpu["accounted_s"]} s in callbacks (the bag recorder apart from the publishers)'
+        + (f', {cpu["unaccounted_s"]} s in the runtime itself' if 'unaccounted_s' in cpu else '')
+        + '. Not deterministic, like the real-time factor.</p>',
+    ]
+    for key, title in (('by_type', 'component type'), ('by_namespace', 'namespace')):
+        rows.append(
+            f'<table><tr><th>{title}</th><th>CPU s</th><th>share</th><th>callbacks</th>'
+            '<th>instances</th></tr>'
+        )
+        label = 'kind' if key == 'by_type' else 'namespace'
+        for r in cpu[key]:
+            share = '-' if r['share'] is None else f'{100 * r["share"]:.1f} %'
+            rows.append(
+                f'<tr><td>{html.escape(r[label])}</td><td>{r["cpu_s"]:.2f}</td><td>{share}</td>'
+                f'<td>{r["calls"]}</td><td>{r["instances"]}</td></tr>'
+            )
+        rows.append('</table>')
+    return rows
+
+
 def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, bytes]) -> str:
     e = html.escape
     m = metrics
@@ -129,6 +155,7 @@ def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, byte
         )
     )
     parts += _perception_table(m.get('cooperative_perception'))
+    parts += _cpu_tables(timing.get('cpu'))
     parts.append('<h2>Expected outcome</h2>')
     if checks:
         parts.append('<table><tr><th>check</th><th>result</th><th>detail</th></tr>')
