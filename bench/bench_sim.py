@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+CASES = ('world_only', 'default_no_stacks', 'default', 'dense')
 SCENARIOS = {'default': 'default', 'default_no_stacks': 'default', 'dense': 'perf/dense_100'}
 TARGETS = {'default': 10.0, 'dense': 1.0}
 
@@ -88,6 +89,7 @@ def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
         'stack_components': m['stacks']['built'],
         'bag_mb': round(bag_mb, 1),
         'collisions': m['collisions']['count'],
+        'cpu': m['timing']['cpu'],
     }
 
 
@@ -100,16 +102,36 @@ def child(case: str, duration_s: float) -> None:
     print(json.dumps(out))
 
 
+def print_breakdown(case: str, r: dict) -> None:
+    """The run's CPU per component type and namespace (the runtime's accounting)."""
+    cpu = r['cpu']
+    per_s = 1.0 / r['simulated_s']
+    print(
+        f'\n{case}: CPU of the run loop {r["cpu_s"]:.2f} s = {cpu["accounted_s"]:.2f} s in '
+        f'callbacks + {cpu.get("unaccounted_s", 0):.2f} s runtime; per simulated second:'
+    )
+    for key, label in (('by_type', 'kind'), ('by_namespace', 'namespace')):
+        print(f'  {label:<28} {"CPU ms/sim s":>12} {"share":>6} {"calls":>7} {"inst":>5}')
+        for row in cpu[key]:
+            print(
+                f'  {row[label]:<28} {1000 * row["cpu_s"] * per_s:>12.1f} '
+                f'{100 * (row["share"] or 0):>5.1f}% {row["calls"]:>7} {row["instances"]:>5}'
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=float, default=60.0, help='simulated seconds per case')
     parser.add_argument('--case', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--only', nargs='+', choices=CASES[1:], help='run only these cases (and the baseline)'
+    )
     args = parser.parse_args()
     if args.case:
         child(args.case, args.duration)
         return
     results = {}
-    for case in ('world_only', 'default_no_stacks', 'default', 'dense'):
+    for case in [c for c in CASES if not args.only or c == 'world_only' or c in args.only]:
         proc = subprocess.run(
             [sys.executable, __file__, '--case', case, '--duration', str(args.duration)],
             capture_output=True,
@@ -142,13 +164,16 @@ def main() -> None:
             f'{rtf:>8.1f}x {rtf / base_rtf:>9.2f} {r["cpu_s"]:>6.1f} {cpu_rtf:>7.1f}x '
             f'{cpu_rtf / base_cpu_rtf:>9.2f} {r["peak_rss_mb"]:>8.0f}  {verdict}'
         )
-    for case in ('default', 'dense'):
+    for case in [c for c in ('default', 'dense') if c in results]:
         r = results[case]
         print(
             f'{case}: {r["connected"]} connected, {r["stack_components"]} stack components, '
             f'bag {r["bag_mb"]} MB, {r["collisions"]} collisions, '
+            f'CPU per simulated second {r["cpu_s"] / r["simulated_s"]:.3f} s, '
             f'CPU with set-up and report {r["cpu_with_setup_s"]} s'
         )
+    for case in [c for c in ('default', 'dense') if c in results]:
+        print_breakdown(case, results[case])
     with open('/proc/loadavg') as f:
         print(f'load average during the run: {f.read().split()[0]} (2 cores)')
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from time import process_time
+from time import perf_counter, process_time
 from typing import Any
 
 import numpy as np
@@ -115,9 +115,16 @@ class _EmbeddedPublisher(Publisher):
     def __init__(self, runtime: EmbeddedRuntime, topic: str, msgtype: str, owner: str) -> None:
         super().__init__(topic, msgtype, owner)
         self._runtime = runtime
+        self._info = runtime.topics[topic]  # declared before the publisher is made
+
+    def publish(self, message: Any) -> None:
+        # hot (every message of every component): Publisher.publish's check, one call less
+        if getattr(message, '__msgtype__', None) != self.msgtype:
+            super().publish(message)  # raises the shared error
+        self._runtime._deliver(self._info, message)
 
     def _send(self, message: Any) -> None:
-        self._runtime.publish(self.topic, message)
+        self._runtime._deliver(self._info, message)
 
 
 class _Context(ComponentContext):
@@ -210,7 +217,8 @@ class EmbeddedRuntime:
         self.recorder_account = CpuAccount('<recorder>', 'BagRecorder', '<runtime>')
         self._observer_accounts: dict[str, CpuAccount] = {}
         self._current_account: CpuAccount | None = None
-        self.loop_cpu_s = 0.0  # CPU time of run(), accounted or not
+        self.loop_cpu_s = 0.0  # process CPU time of run(), accounted or not
+        self.loop_wall_s = 0.0  # and its monotonic time
         self._diagnostics_enabled = diagnostics_period_s > 0
         if self._diagnostics_enabled:
             account = CpuAccount('<diagnostics>', 'Diagnostics', '<runtime>')
@@ -319,18 +327,22 @@ class EmbeddedRuntime:
         info = self.topics.get(topic)
         if info is None:
             info = self.topics[topic] = _Topic(topic, message.__msgtype__, QOS_RELIABLE, '<ext>')
+        self._deliver(info, message)
+
+    def _deliver(self, info: _Topic, message: Any) -> None:
+        """Record ``message`` and queue it for every subscriber of ``info``, at now."""
         recorder = self._recorder
         if recorder is not None:
             if info.recorded is None:
-                info.recorded = recorder.wants(topic)
+                info.recorded = recorder.wants(info.name)
             if info.recorded:
-                start = process_time()
-                recorder.write_message(topic, info.msgtype, info.qos, self._now_ns, message)
-                spent = process_time() - start
-                self.recorder_account.cpu_s += spent
+                start = perf_counter()
+                recorder.write_message(info.name, info.msgtype, info.qos, self._now_ns, message)
+                spent = perf_counter() - start
+                self.recorder_account.busy_s += spent
                 self.recorder_account.calls += 1
                 if self._current_account is not None:  # not the publisher's own work
-                    self._current_account.cpu_s -= spent
+                    self._current_account.busy_s -= spent
         now, queue = self._now_ns, self._queue
         for sub in info.subscriptions:
             self._seq += 1
@@ -371,23 +383,37 @@ class EmbeddedRuntime:
         wall_begin = time.monotonic()
         next_progress_ns = begin_ns
         step_ns = max(1, (until_ns - begin_ns) // 100)
-        queue = self._queue
-        loop_start = process_time()
+        queue, pop, clock = self._queue, heapq.heappop, perf_counter
+        loop_start, loop_cpu_start = clock(), process_time()
         try:
             while queue and queue[0][0] <= until_ns and not self.stop_requested:
-                event = heapq.heappop(queue)
-                self._now_ns = max(self._now_ns, event[0])
+                # _execute, inlined: the loop runs once per event of the whole simulation
+                when_ns, _, action, arg, owner, account = pop(queue)
+                self._now_ns = max(self._now_ns, when_ns)
                 if self.real_time_factor:
                     lag = (self._now_ns - begin_ns) / NS_PER_S / self.real_time_factor
                     delay = wall_begin + lag - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
-                self._execute(event)
+                self.events_run += 1
+                self._current_account = account
+                start = clock()
+                try:
+                    if arg is _NO_ARG:
+                        action()
+                    else:
+                        action(arg)
+                except Exception as err:
+                    self._handler_failed(err, owner)
+                account.busy_s += clock() - start
+                account.calls += 1
                 if progress is not None and self._now_ns >= next_progress_ns:
                     progress(self._now_ns - begin_ns, until_ns - begin_ns)
                     next_progress_ns = self._now_ns + step_ns
         finally:
-            self.loop_cpu_s += process_time() - loop_start
+            self._current_account = None
+            self.loop_wall_s += clock() - loop_start
+            self.loop_cpu_s += process_time() - loop_cpu_start
         if self.stop_requested:
             return  # the clock stays at the last event run
         self._now_ns = until_ns
@@ -399,31 +425,38 @@ class EmbeddedRuntime:
         self.stop_requested = True
 
     def _execute(self, event: _Event) -> None:
+        """Run one event (what ``run``'s loop does inline), with its accounting."""
         self.events_run += 1
         _, _, action, arg, owner, account = event
         self._current_account = account
-        start = process_time()
+        start = perf_counter()
         try:
             if arg is _NO_ARG:
                 action()
             else:
                 action(arg)
         except Exception as err:
-            self.handler_errors += 1
-            if owner is not None:
-                owner.diagnostics.count('handler_exceptions')
-                owner.logger.exception(f'{owner.full_name}: handler raised {err!r}')
-            else:
-                logging.getLogger(__name__).exception('runtime event raised')
-            if self.fail_fast:
-                raise
+            self._handler_failed(err, owner)
         finally:
-            account.cpu_s += process_time() - start
+            account.busy_s += perf_counter() - start
             account.calls += 1
             self._current_account = None
 
+    def _handler_failed(self, err: Exception, owner: _Context | None) -> None:
+        """Count and log a handler's exception (called while it is handled); re-raise it
+        under ``fail_fast``."""
+        self.handler_errors += 1
+        if owner is not None:
+            owner.diagnostics.count('handler_exceptions')
+            owner.logger.exception(f'{owner.full_name}: handler raised {err!r}')
+        else:
+            logging.getLogger(__name__).exception('runtime event raised')
+        if self.fail_fast:
+            raise err
+
     def cpu_accounts(self) -> list[CpuAccount]:
-        """Every account: the components', the observers' and the recorder's."""
+        """Every account: the components', the observers' and the recorder's (summed up by
+        ``accounting.cpu_summary`` with ``loop_cpu_s`` and ``loop_wall_s``)."""
         return [
             *(ctx.account for ctx in self.contexts),
             *self._observer_accounts.values(),

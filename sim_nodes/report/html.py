@@ -77,9 +77,11 @@ def _cpu_tables(cpu: dict[str, Any] | None) -> list[str]:
         return []
     rows = [
         '<h2>CPU time</h2>',
-        f'<p>{cpu["accounted_s"]} s in callbacks (the bag recorder apart from the publishers)'
-        + (f', {cpu["unaccounted_s"]} s in the runtime itself' if 'unaccounted_s' in cpu else '')
-        + '. Not deterministic, like the real-time factor.</p>',
+        f'<p>The run loop: {cpu["loop_cpu_s"]} s CPU in {cpu["loop_wall_s"]} s; '
+        f'{cpu["accounted_s"]} s of it in callbacks (the bag recorder apart from the '
+        f'publishers), {cpu["unaccounted_s"]} s in the runtime itself. Each callback is timed '
+        "on the monotonic clock and counted as CPU with the loop's CPU/wall ratio. Not "
+        'deterministic, like the real-time factor.</p>',
     ]
     for key, title in (('by_type', 'component type'), ('by_namespace', 'namespace')):
         rows.append(
