@@ -5,15 +5,18 @@ Cases (each in its own process, so peak RSS is its own):
   messages, no recording. The baseline the other figures are divided by.
 - ``default``: the default scenario through the runner: world, GNSS/IMU/wheel sensors of the
   connected vehicles, the ray-cast roadside lidar, the radio channel, ground truth, markers,
-  everything recorded to MCAP (lidar and the gate's output excepted, as by default).
-  Target >= 10x real time.
+  recorded to MCAP as by default (lidar, the gate's output and the topics between a stack's
+  own components excepted). Target >= 10x real time.
 - ``dense``: ``perf/dense_100``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a
   300 m-arm junction. Target >= 1x real time.
 - ``default_no_stacks``: the default scenario without the car and RSU stacks (what the
   simulator itself costs). The other runner cases run the shipped stacks (config/sim_car.yaml
   in every connected vehicle, config/sim_rsu.yaml in every RSU); their size is printed.
 
-    /work/venv/bin/python bench/bench_sim.py [--duration 60]
+After the table, the runtime's accounting of the default and dense runs: CPU milliseconds
+per simulated second by component type and by namespace (``timing.cpu`` of metrics.json).
+
+    /work/venv/bin/python bench/bench_sim.py [--duration 60] [--only default dense]
 """
 
 from __future__ import annotations
