@@ -96,9 +96,68 @@ def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
     }
 
 
+def case_recording(duration_s: float) -> dict:
+    """The bag recording alone: the messages of a default run (every topic, as published),
+    written again with rosbags' Writer (the baseline: what the runtime used before) and with
+    the runtime's recorder, all topics and the default selection."""
+    from rosbags.rosbag2 import Writer
+    from rosbags.rosbag2.enums import StoragePlugin
+
+    from sim_nodes import runner
+    from v2x_runtime import messages as m
+    from v2x_runtime.bag import BagRecorder, _rosbag_qos
+
+    published: list[tuple] = []
+    selections: dict[str, list[str]] = {}
+    recorded = runner._recorded_topics
+
+    def keep_everything(runtime, record_lidar, record_internal=False):
+        selections['default'] = recorded(runtime, record_lidar, record_internal)
+        return recorded(runtime, record_lidar, True)
+
+    original = BagRecorder.write_message
+
+    def capture(self, topic, msgtype, qos, stamp_ns, message):
+        published.append((topic, msgtype, qos, stamp_ns, message))
+        original(self, topic, msgtype, qos, stamp_ns, message)
+
+    runner._recorded_topics = keep_everything
+    BagRecorder.write_message = capture
+    with tempfile.TemporaryDirectory() as tmp:
+        runner.run_scenario('default', out_dir=Path(tmp) / 'run', progress=False,
+                            duration_s=duration_s)  # fmt: skip
+    BagRecorder.write_message = original
+    out: dict = {'messages': len(published)}
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu0 = cpu_s()
+        writer = Writer(Path(tmp) / 'rosbags', version=9, storage_plugin=StoragePlugin.MCAP)
+        writer.open()
+        connections: dict = {}
+        for topic, msgtype, qos, stamp_ns, message in published:
+            if topic not in connections:
+                connections[topic] = writer.add_connection(
+                    topic, msgtype, typestore=m.typestore(), offered_qos_profiles=[_rosbag_qos(qos)]
+                )
+            writer.write(connections[topic], stamp_ns, m.serialize(message))
+        writer.close()
+        out['rosbags_all_s'] = cpu_s() - cpu0
+        for label, wanted in (('lean_all_s', None), ('lean_default_s', selections['default'])):
+            cpu0 = cpu_s()
+            rec = BagRecorder(Path(tmp) / label, topics=wanted)
+            for topic, msgtype, qos, stamp_ns, message in published:
+                if rec.wants(topic):
+                    rec.write_message(topic, msgtype, qos, stamp_ns, message)
+            rec.close()
+            out[label] = cpu_s() - cpu0
+            out[label.replace('_s', '_messages')] = rec.count
+    return out
+
+
 def child(case: str, duration_s: float) -> None:
     if case == 'world_only':
         out = case_world_only(duration_s)
+    elif case == 'recording':
+        out = case_recording(duration_s)
     else:
         out = case_run(SCENARIOS[case], duration_s, case != 'default_no_stacks')
     out['peak_rss_mb'] = round(peak_mb(), 1)
@@ -122,6 +181,26 @@ def print_breakdown(case: str, r: dict) -> None:
             )
 
 
+def main_recording(duration_s: float) -> None:
+    proc = subprocess.run(
+        [sys.executable, __file__, '--case', 'recording', '--duration', str(duration_s)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    base = r['rosbags_all_s']
+    print(f'bag recording of {duration_s:g} simulated s of the default scenario (CPU s):')
+    print(f'  rosbags Writer, every topic ({r["messages"]} messages): {base:.2f} s (baseline)')
+    for label, text in (('lean_all', 'every topic'), ('lean_default', 'default selection')):
+        cpu = r[f'{label}_s']
+        print(
+            f'  runtime recorder, {text} ({r[f"{label}_messages"]} messages): {cpu:.2f} s, '
+            f'{base / cpu:.1f}x faster'
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=float, default=60.0, help='simulated seconds per case')
@@ -129,9 +208,15 @@ def main() -> None:
     parser.add_argument(
         '--only', nargs='+', choices=CASES[1:], help='run only these cases (and the baseline)'
     )
+    parser.add_argument(
+        '--recording', action='store_true', help='only the bag recording, against rosbags'
+    )
     args = parser.parse_args()
     if args.case:
         child(args.case, args.duration)
+        return
+    if args.recording:
+        main_recording(args.duration)
         return
     results = {}
     for case in [c for c in CASES if not args.only or c == 'world_only' or c in args.only]:
