@@ -387,7 +387,7 @@ class EmbeddedRuntime:
         loop_start, loop_cpu_start = clock(), process_time()
         try:
             while queue and queue[0][0] <= until_ns and not self.stop_requested:
-                # _execute, inlined: the loop runs once per event of the whole simulation
+                # run the event, its time on its owner's account (hot: once per event)
                 when_ns, _, action, arg, owner, account = pop(queue)
                 self._now_ns = max(self._now_ns, when_ns)
                 if self.real_time_factor:
@@ -423,24 +423,6 @@ class EmbeddedRuntime:
     def request_stop(self) -> None:
         """End ``run`` after the event in progress; safe to call from a signal handler."""
         self.stop_requested = True
-
-    def _execute(self, event: _Event) -> None:
-        """Run one event (what ``run``'s loop does inline), with its accounting."""
-        self.events_run += 1
-        _, _, action, arg, owner, account = event
-        self._current_account = account
-        start = perf_counter()
-        try:
-            if arg is _NO_ARG:
-                action()
-            else:
-                action(arg)
-        except Exception as err:
-            self._handler_failed(err, owner)
-        finally:
-            account.busy_s += perf_counter() - start
-            account.calls += 1
-            self._current_account = None
 
     def _handler_failed(self, err: Exception, owner: _Context | None) -> None:
         """Count and log a handler's exception (called while it is handled); re-raise it
