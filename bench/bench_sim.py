@@ -5,15 +5,18 @@ Cases (each in its own process, so peak RSS is its own):
   messages, no recording. The baseline the other figures are divided by.
 - ``default``: the default scenario through the runner: world, GNSS/IMU/wheel sensors of the
   connected vehicles, the ray-cast roadside lidar, the radio channel, ground truth, markers,
-  everything recorded to MCAP (lidar and the gate's output excepted, as by default).
-  Target >= 10x real time.
+  recorded to MCAP as by default (lidar, the gate's output and the topics between a stack's
+  own components excepted). Target >= 10x real time.
 - ``dense``: ``perf/dense_100``: 100 vehicles (30 % connected) and 2 RSUs with lidar on a
   300 m-arm junction. Target >= 1x real time.
 - ``default_no_stacks``: the default scenario without the car and RSU stacks (what the
   simulator itself costs). The other runner cases run the shipped stacks (config/sim_car.yaml
   in every connected vehicle, config/sim_rsu.yaml in every RSU); their size is printed.
 
-    /work/venv/bin/python bench/bench_sim.py [--duration 60]
+After the table, the runtime's accounting of the default and dense runs: CPU milliseconds
+per simulated second by component type and by namespace (``timing.cpu`` of metrics.json).
+
+    /work/venv/bin/python bench/bench_sim.py [--duration 60] [--only default dense]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+CASES = ('world_only', 'default_no_stacks', 'default', 'dense')
 SCENARIOS = {'default': 'default', 'default_no_stacks': 'default', 'dense': 'perf/dense_100'}
 TARGETS = {'default': 10.0, 'dense': 1.0}
 
@@ -88,28 +92,134 @@ def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
         'stack_components': m['stacks']['built'],
         'bag_mb': round(bag_mb, 1),
         'collisions': m['collisions']['count'],
+        'cpu': m['timing']['cpu'],
     }
+
+
+def case_recording(duration_s: float) -> dict:
+    """The bag recording alone: the messages of a default run (every topic, as published),
+    written again with rosbags' Writer (the baseline: what the runtime used before) and with
+    the runtime's recorder, all topics and the default selection."""
+    from rosbags.rosbag2 import Writer
+    from rosbags.rosbag2.enums import StoragePlugin
+
+    from sim_nodes import runner
+    from v2x_runtime import messages as m
+    from v2x_runtime.bag import BagRecorder, _rosbag_qos
+
+    published: list[tuple] = []
+    selections: dict[str, list[str]] = {}
+    recorded = runner._recorded_topics
+
+    def keep_everything(runtime, record_lidar, record_internal=False):
+        selections['default'] = recorded(runtime, record_lidar, record_internal)
+        return recorded(runtime, record_lidar, True)
+
+    original = BagRecorder.write_message
+
+    def capture(self, topic, msgtype, qos, stamp_ns, message):
+        published.append((topic, msgtype, qos, stamp_ns, message))
+        original(self, topic, msgtype, qos, stamp_ns, message)
+
+    runner._recorded_topics = keep_everything
+    BagRecorder.write_message = capture
+    with tempfile.TemporaryDirectory() as tmp:
+        runner.run_scenario('default', out_dir=Path(tmp) / 'run', progress=False,
+                            duration_s=duration_s)  # fmt: skip
+    BagRecorder.write_message = original
+    out: dict = {'messages': len(published)}
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu0 = cpu_s()
+        writer = Writer(Path(tmp) / 'rosbags', version=9, storage_plugin=StoragePlugin.MCAP)
+        writer.open()
+        connections: dict = {}
+        for topic, msgtype, qos, stamp_ns, message in published:
+            if topic not in connections:
+                connections[topic] = writer.add_connection(
+                    topic, msgtype, typestore=m.typestore(), offered_qos_profiles=[_rosbag_qos(qos)]
+                )
+            writer.write(connections[topic], stamp_ns, m.serialize(message))
+        writer.close()
+        out['rosbags_all_s'] = cpu_s() - cpu0
+        for label, wanted in (('lean_all_s', None), ('lean_default_s', selections['default'])):
+            cpu0 = cpu_s()
+            rec = BagRecorder(Path(tmp) / label, topics=wanted)
+            for topic, msgtype, qos, stamp_ns, message in published:
+                if rec.wants(topic):
+                    rec.write_message(topic, msgtype, qos, stamp_ns, message)
+            rec.close()
+            out[label] = cpu_s() - cpu0
+            out[label.replace('_s', '_messages')] = rec.count
+    return out
 
 
 def child(case: str, duration_s: float) -> None:
     if case == 'world_only':
         out = case_world_only(duration_s)
+    elif case == 'recording':
+        out = case_recording(duration_s)
     else:
         out = case_run(SCENARIOS[case], duration_s, case != 'default_no_stacks')
     out['peak_rss_mb'] = round(peak_mb(), 1)
     print(json.dumps(out))
 
 
+def print_breakdown(case: str, r: dict) -> None:
+    """The run's CPU per component type and namespace (the runtime's accounting)."""
+    cpu = r['cpu']
+    per_s = 1.0 / r['simulated_s']
+    print(
+        f'\n{case}: CPU of the run loop {r["cpu_s"]:.2f} s = {cpu["accounted_s"]:.2f} s in '
+        f'callbacks + {cpu.get("unaccounted_s", 0):.2f} s runtime; per simulated second:'
+    )
+    for key, label in (('by_type', 'kind'), ('by_namespace', 'namespace')):
+        print(f'  {label:<28} {"CPU ms/sim s":>12} {"share":>6} {"calls":>7} {"inst":>5}')
+        for row in cpu[key]:
+            print(
+                f'  {row[label]:<28} {1000 * row["cpu_s"] * per_s:>12.1f} '
+                f'{100 * (row["share"] or 0):>5.1f}% {row["calls"]:>7} {row["instances"]:>5}'
+            )
+
+
+def main_recording(duration_s: float) -> None:
+    proc = subprocess.run(
+        [sys.executable, __file__, '--case', 'recording', '--duration', str(duration_s)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    base = r['rosbags_all_s']
+    print(f'bag recording of {duration_s:g} simulated s of the default scenario (CPU s):')
+    print(f'  rosbags Writer, every topic ({r["messages"]} messages): {base:.2f} s (baseline)')
+    for label, text in (('lean_all', 'every topic'), ('lean_default', 'default selection')):
+        cpu = r[f'{label}_s']
+        print(
+            f'  runtime recorder, {text} ({r[f"{label}_messages"]} messages): {cpu:.2f} s, '
+            f'{base / cpu:.1f}x faster'
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=float, default=60.0, help='simulated seconds per case')
     parser.add_argument('--case', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--only', nargs='+', choices=CASES[1:], help='run only these cases (and the baseline)'
+    )
+    parser.add_argument(
+        '--recording', action='store_true', help='only the bag recording, against rosbags'
+    )
     args = parser.parse_args()
     if args.case:
         child(args.case, args.duration)
         return
+    if args.recording:
+        main_recording(args.duration)
+        return
     results = {}
-    for case in ('world_only', 'default_no_stacks', 'default', 'dense'):
+    for case in [c for c in CASES if not args.only or c == 'world_only' or c in args.only]:
         proc = subprocess.run(
             [sys.executable, __file__, '--case', case, '--duration', str(args.duration)],
             capture_output=True,
@@ -142,13 +252,16 @@ def main() -> None:
             f'{rtf:>8.1f}x {rtf / base_rtf:>9.2f} {r["cpu_s"]:>6.1f} {cpu_rtf:>7.1f}x '
             f'{cpu_rtf / base_cpu_rtf:>9.2f} {r["peak_rss_mb"]:>8.0f}  {verdict}'
         )
-    for case in ('default', 'dense'):
+    for case in [c for c in ('default', 'dense') if c in results]:
         r = results[case]
         print(
             f'{case}: {r["connected"]} connected, {r["stack_components"]} stack components, '
             f'bag {r["bag_mb"]} MB, {r["collisions"]} collisions, '
+            f'CPU per simulated second {r["cpu_s"] / r["simulated_s"]:.3f} s, '
             f'CPU with set-up and report {r["cpu_with_setup_s"]} s'
         )
+    for case in [c for c in ('default', 'dense') if c in results]:
+        print_breakdown(case, results[case])
     with open('/proc/loadavg') as f:
         print(f'load average during the run: {f.read().split()[0]} (2 cores)')
 

@@ -50,6 +50,7 @@ from sim_nodes.stacks import (
 from sim_nodes.world.component import WorldComponent
 from sim_nodes.world.road_events import RoadEvents
 from sim_nodes.world.warning_markers import WarningMarkers
+from v2x_runtime.accounting import cpu_summary
 from v2x_runtime.embedded import EmbeddedRuntime
 
 SIM_COMPONENTS = (
@@ -192,7 +193,10 @@ def run_scenario(
         probe.attach(runtime)
         perception = PerceptionProbe(targets=[q.target for q in scenario.expect.perception])
         perception.attach(runtime, built.connected())
-        runtime.record(out / 'bag', topics=_recorded_topics(runtime, scenario.record_lidar))
+        runtime.record(
+            out / 'bag',
+            topics=_recorded_topics(runtime, scenario.record_lidar, scenario.record_internal),
+        )
         sim_s = duration_s if duration_s is not None else scenario.duration_s
         interrupted, wall_s, cpu_s = _run(runtime, sim_s, progress, scenario.name)
     finally:
@@ -218,6 +222,9 @@ def run_scenario(
         stops=world.world.stops,
     )
     metrics['log'] = {'file': LOG_FILE, 'lines': dict(sorted(log_file.counts.items()))}
+    metrics['timing']['cpu'] = cpu_summary(
+        runtime.cpu_accounts(), loop_cpu_s=runtime.loop_cpu_s, loop_wall_s=runtime.loop_wall_s
+    )
     metrics['cooperative_perception'] = perception.metrics()
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]
@@ -271,12 +278,40 @@ def add_stacks(
     )
 
 
-def _recorded_topics(runtime: EmbeddedRuntime, record_lidar: bool) -> list[str]:
+def _recorded_topics(
+    runtime: EmbeddedRuntime, record_lidar: bool, record_internal: bool = False
+) -> list[str]:
     topics = set(runtime.topics)
     topics |= {ctx.resolve('diagnostics') for ctx in runtime.contexts}
     if not record_lidar:
         topics = {t for t in topics if not t.endswith('/lidar/points')}
+    if not record_internal:
+        topics -= set(stack_internal_topics(runtime))
     return sorted(t for t in topics if not t.endswith(UNRECORDED))
+
+
+def stack_internal_topics(runtime: EmbeddedRuntime) -> list[str]:
+    """Topics that only pass between one stack's own components: published by a stack
+    component and read by a stack component, never by the simulator's.
+
+    They are left out of the bag by default (``record_internal: true`` keeps them): what the
+    world gives a stack (sensors, V2X rx) and what the stack gives back (V2X tx, warnings,
+    markers, commands) are recorded, and the stack run again on those inputs - deterministic
+    in the embedded runtime - makes the rest. In the default scenario they are half of the
+    recorder's CPU time (the decoded MAP/SPAT of every car, the verified copy of every frame,
+    the fused objects).
+    """
+    sim_prefix = '/sim/'
+    out = []
+    for name, info in runtime.topics.items():
+        if name.startswith(sim_prefix) or not info.publishers:
+            continue
+        if any(p.startswith(sim_prefix) or p.startswith('<') for p in info.publishers):
+            continue
+        readers = [s.owner.full_name for s in info.subscriptions if s.owner is not None]
+        if readers and not any(r.startswith(sim_prefix) for r in readers):
+            out.append(name)
+    return sorted(out)
 
 
 def _run(

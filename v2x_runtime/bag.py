@@ -1,7 +1,8 @@
 """rosbag2 files: recording to MCAP, and reading MCAP or sqlite3 bags that may be damaged.
 
-Recording embeds each topic's message definition (ros2msg) and offered QoS, so ``ros2 bag``,
-Foxglove and any MCAP reader open the bags without the project installed. Reading tolerates a
+Recording (through ``recording_mcap``'s lean writer) embeds each topic's message definition
+(ros2msg) and offered QoS, so ``ros2 bag``, Foxglove and any MCAP reader open the bags without
+the project installed. Reading tolerates a
 truncated or corrupt file: it yields every record it can, and reports the first bad one with
 the path and the record's position instead of discarding the whole bag.
 """
@@ -25,12 +26,12 @@ from rosbags.interfaces import (
     QosReliability,
     QosTime,
 )
-from rosbags.rosbag2 import Writer
-from rosbags.rosbag2.enums import StoragePlugin
+from rosbags.rosbag2.metadata import dump_qos_v9
 
 from v2x_runtime import messages as m
 from v2x_runtime.errors import BagError
 from v2x_runtime.qos import Durability, QosProfile, Reliability
+from v2x_runtime.recording_mcap import McapBagWriter
 
 _ZERO = QosTime(0, 0)
 _INFINITE = QosTime(0x7FFFFFFF, 0xFFFFFFFF)
@@ -64,11 +65,10 @@ class BagRecorder:
         self.path = Path(path)
         self.topics = None if topics is None else set(topics)
         try:
-            self._writer = Writer(self.path, version=9, storage_plugin=StoragePlugin.MCAP)
-            self._writer.open()
+            self._writer: McapBagWriter | None = McapBagWriter(self.path)
         except Exception as err:
             raise BagError(f'{self.path}: cannot create bag: {err}') from err
-        self._connections: dict[str, Any] = {}
+        self._connections: dict[str, int] = {}
         self.count = 0
 
     def wants(self, topic: str) -> bool:
@@ -79,13 +79,26 @@ class BagRecorder:
             return
         self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
 
+    def write_message(
+        self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, message: Any
+    ) -> None:
+        """``write`` for a topic the caller knows is wanted (the runtime asks once per topic)."""
+        self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
+
     def write_raw(
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, data: bytes
     ) -> None:
         connection = self._connections.get(topic)
+        if self._writer is None:
+            raise BagError(f'{self.path}: bag already closed')
         if connection is None:
+            store = m.typestore()
             connection = self._writer.add_connection(
-                topic, msgtype, typestore=m.typestore(), offered_qos_profiles=[_rosbag_qos(qos)]
+                topic,
+                msgtype,
+                msgdef=m.msgdef(msgtype),
+                digest=store.hash_rihs01(msgtype),
+                qos=dump_qos_v9([_rosbag_qos(qos)]),
             )
             self._connections[topic] = connection
         self._writer.write(connection, stamp_ns, data)
@@ -94,7 +107,7 @@ class BagRecorder:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            self._writer = None  # type: ignore[assignment]
+            self._writer = None
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from time import perf_counter, process_time
 from typing import Any
 
 import numpy as np
 
 from v2x_runtime import messages as m
+from v2x_runtime.accounting import CpuAccount
 from v2x_runtime.bag import BagRecorder
 from v2x_runtime.component import (
     Callback,
@@ -49,9 +51,10 @@ DIAGNOSTICS_TOPIC = 'diagnostics'
 DIAGNOSTIC_ARRAY = 'diagnostic_msgs/msg/DiagnosticArray'
 
 
-# A queued event: (time_ns, seq, callable, argument or _NO_ARG, owning context or None).
-# Plain tuples keep the heap fast; seq is unique, so comparison never reaches the callable.
-_Event = tuple[int, int, Callable[..., None], Any, '_Context | None']
+# A queued event: (time_ns, seq, callable, argument or _NO_ARG, owning context or None, the
+# CPU account its time goes to). Plain tuples keep the heap fast; seq is unique, so comparison
+# never reaches the callable.
+_Event = tuple[int, int, Callable[..., None], Any, '_Context | None', CpuAccount]
 _NO_ARG = object()
 
 
@@ -60,6 +63,13 @@ class _Subscription:
     msgtype: str
     callback: Callback
     owner: _Context | None
+    account: CpuAccount
+
+
+def _observer_account(callback: Callable[..., Any]) -> CpuAccount:
+    """The account of an outside callback: its class (or function) name, e.g. ``Probe``."""
+    qualname = getattr(callback, '__qualname__', type(callback).__qualname__)
+    return CpuAccount(qualname.split('.')[0], qualname.split('.')[0], '<observer>')
 
 
 class _Topic:
@@ -72,12 +82,13 @@ class _Topic:
         self.declared_by = declared_by
         self.subscriptions: list[_Subscription] = []
         self.publishers: list[str] = []
+        self.recorded: bool | None = None  # does the recorder want it (None: not asked yet)
 
 
 class _Timer:
     """A periodic timer: one object re-queued at every firing (no closure per firing)."""
 
-    __slots__ = ('_runtime', 'callback', 'owner', 'period_ns', 'when_ns')
+    __slots__ = ('_runtime', 'account', 'callback', 'owner', 'period_ns', 'when_ns')
 
     def __init__(
         self,
@@ -85,16 +96,18 @@ class _Timer:
         period_ns: int,
         callback: Callable[[], None],
         owner: _Context | None,
+        account: CpuAccount,
     ) -> None:
         self._runtime = runtime
         self.period_ns = period_ns
         self.callback = callback
         self.owner = owner
+        self.account = account
         self.when_ns = runtime.now_ns() + period_ns
 
     def __call__(self) -> None:
         self.when_ns += self.period_ns  # the next firing is queued before this one runs
-        self._runtime._schedule(self.when_ns, self, self.owner)
+        self._runtime._schedule(self.when_ns, self, self.owner, self.account)
         self.callback()
 
 
@@ -102,9 +115,16 @@ class _EmbeddedPublisher(Publisher):
     def __init__(self, runtime: EmbeddedRuntime, topic: str, msgtype: str, owner: str) -> None:
         super().__init__(topic, msgtype, owner)
         self._runtime = runtime
+        self._info = runtime.topics[topic]  # declared before the publisher is made
+
+    def publish(self, message: Any) -> None:
+        # hot (every message of every component): Publisher.publish's check, one call less
+        if getattr(message, '__msgtype__', None) != self.msgtype:
+            super().publish(message)  # raises the shared error
+        self._runtime._deliver(self._info, message)
 
     def _send(self, message: Any) -> None:
-        self._runtime.publish(self.topic, message)
+        self._runtime._deliver(self._info, message)
 
 
 class _Context(ComponentContext):
@@ -131,6 +151,7 @@ class _Context(ComponentContext):
         self.diagnostics = Diagnostics(self.full_name, self.logger)
         self.random = np.random.default_rng([runtime.seed, zlib.crc32(self.full_name.encode())])
         self.component: Component | None = None
+        self.account = CpuAccount(self.full_name, '?', self.namespace)
 
     def _bind_parameter(self, spec: ParameterSpec, value: ParameterValue) -> Any:
         self.values[spec.name] = value
@@ -147,13 +168,15 @@ class _Context(ComponentContext):
     ) -> None:
         resolved = self.resolve(topic)
         self._runtime.declare_topic(resolved, msgtype, qos, self.full_name, publisher=False)
-        self._runtime.topics[resolved].subscriptions.append(_Subscription(msgtype, callback, self))
+        self._runtime.topics[resolved].subscriptions.append(
+            _Subscription(msgtype, callback, self, self.account)
+        )
         self.endpoints.append(Endpoint(resolved, msgtype, qos, publisher=False))
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> None:
         if not period_s > 0:
             raise ParameterError(f'{self.full_name}: timer period must be > 0 s, got {period_s}')
-        self._runtime.add_timer(round(period_s * NS_PER_S), callback, self)
+        self._runtime.add_timer(round(period_s * NS_PER_S), callback, self, self.account)
 
     def now_ns(self) -> int:
         return self._runtime.now_ns()
@@ -190,9 +213,19 @@ class EmbeddedRuntime:
         self.events_run = 0
         self.stop_requested = False  # set by request_stop(), e.g. from a SIGINT handler
         self.handler_errors = 0
+        # CPU accounting: every callback's time goes to its owner's account
+        self.recorder_account = CpuAccount('<recorder>', 'BagRecorder', '<runtime>')
+        self._observer_accounts: dict[str, CpuAccount] = {}
+        self._current_account: CpuAccount | None = None
+        self.loop_cpu_s = 0.0  # process CPU time of run(), accounted or not
+        self.loop_wall_s = 0.0  # and its monotonic time
         self._diagnostics_enabled = diagnostics_period_s > 0
         if self._diagnostics_enabled:
-            self.add_timer(round(diagnostics_period_s * NS_PER_S), self._publish_diagnostics, None)
+            account = CpuAccount('<diagnostics>', 'Diagnostics', '<runtime>')
+            self._observer_accounts[account.name] = account
+            self.add_timer(
+                round(diagnostics_period_s * NS_PER_S), self._publish_diagnostics, None, account
+            )
 
     # --- building ---------------------------------------------------------------
     def add_component(
@@ -208,6 +241,7 @@ class EmbeddedRuntime:
         ctx = _Context(self, name, namespace, parameters or {}, remappings or {})
         if ctx.full_name in self.components:
             raise TopologyError(f'two components are named {ctx.full_name}')
+        ctx.account.kind = component_class.__name__
         component = component_class(ctx)
         ctx.check_overrides()
         ctx.component = component
@@ -243,17 +277,27 @@ class EmbeddedRuntime:
     def subscribe(self, topic: str, msgtype: str, callback: Callback) -> None:
         """Observe a topic from outside any component (tests, tools, the simulator's probes)."""
         self.declare_topic(topic, msgtype, QOS_RELIABLE, '<probe>', publisher=False)
-        self.topics[topic].subscriptions.append(_Subscription(msgtype, callback, None))
+        account = _observer_account(callback)
+        account = self._observer_accounts.setdefault(account.name, account)
+        self.topics[topic].subscriptions.append(_Subscription(msgtype, callback, None, account))
 
     def add_timer(
-        self, period_ns: int, callback: Callable[[], None], owner: _Context | None
+        self,
+        period_ns: int,
+        callback: Callable[[], None],
+        owner: _Context | None,
+        account: CpuAccount | None = None,
     ) -> None:
-        timer = _Timer(self, period_ns, callback, owner)
-        self._schedule(timer.when_ns, timer, owner)
+        if account is None:
+            account = owner.account if owner is not None else _observer_account(callback)
+        timer = _Timer(self, period_ns, callback, owner, account)
+        self._schedule(timer.when_ns, timer, owner, account)
 
     def record(self, path: str | Path, topics: Iterable[str] | None = None) -> BagRecorder:
         """Record every topic (or only ``topics``) published from now on to an MCAP rosbag2."""
         self._recorder = BagRecorder(path, topics=topics)
+        for info in self.topics.values():
+            info.recorded = None  # asked again at the next publish
         return self._recorder
 
     def set_parameter(self, component: str, name: str, value: Any) -> None:
@@ -275,20 +319,44 @@ class EmbeddedRuntime:
     def publish(self, topic: str, message: Any, *, at_ns: int | None = None) -> None:
         """Publish on a resolved topic now, or inject at a later simulated time (replay)."""
         if at_ns is not None and at_ns > self._now_ns:
-            self._schedule(at_ns, lambda: self.publish(topic, message), None)
+            account = self._observer_accounts.setdefault(
+                '<inject>', CpuAccount('<inject>', 'Injected', '<runtime>')
+            )
+            self._schedule(at_ns, lambda: self.publish(topic, message), None, account)
             return
         info = self.topics.get(topic)
         if info is None:
             info = self.topics[topic] = _Topic(topic, message.__msgtype__, QOS_RELIABLE, '<ext>')
-        if self._recorder is not None:
-            self._recorder.write(topic, info.msgtype, info.qos, self._now_ns, message)
+        self._deliver(info, message)
+
+    def _deliver(self, info: _Topic, message: Any) -> None:
+        """Record ``message`` and queue it for every subscriber of ``info``, at now."""
+        recorder = self._recorder
+        if recorder is not None:
+            if info.recorded is None:
+                info.recorded = recorder.wants(info.name)
+            if info.recorded:
+                start = perf_counter()
+                recorder.write_message(info.name, info.msgtype, info.qos, self._now_ns, message)
+                spent = perf_counter() - start
+                self.recorder_account.busy_s += spent
+                self.recorder_account.calls += 1
+                if self._current_account is not None:  # not the publisher's own work
+                    self._current_account.busy_s -= spent
+        now, queue = self._now_ns, self._queue
         for sub in info.subscriptions:
             self._seq += 1
-            heapq.heappush(self._queue, (self._now_ns, self._seq, sub.callback, message, sub.owner))
+            heapq.heappush(queue, (now, self._seq, sub.callback, message, sub.owner, sub.account))
 
-    def _schedule(self, when_ns: int, action: Callable[[], None], owner: _Context | None) -> None:
+    def _schedule(
+        self,
+        when_ns: int,
+        action: Callable[[], None],
+        owner: _Context | None,
+        account: CpuAccount,
+    ) -> None:
         self._seq += 1
-        heapq.heappush(self._queue, (when_ns, self._seq, action, _NO_ARG, owner))
+        heapq.heappush(self._queue, (when_ns, self._seq, action, _NO_ARG, owner, account))
 
     def start(self) -> None:
         if self._started:
@@ -315,19 +383,37 @@ class EmbeddedRuntime:
         wall_begin = time.monotonic()
         next_progress_ns = begin_ns
         step_ns = max(1, (until_ns - begin_ns) // 100)
-        queue = self._queue
-        while queue and queue[0][0] <= until_ns and not self.stop_requested:
-            event = heapq.heappop(queue)
-            self._now_ns = max(self._now_ns, event[0])
-            if self.real_time_factor:
-                lag = (self._now_ns - begin_ns) / NS_PER_S / self.real_time_factor
-                delay = wall_begin + lag - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-            self._execute(event)
-            if progress is not None and self._now_ns >= next_progress_ns:
-                progress(self._now_ns - begin_ns, until_ns - begin_ns)
-                next_progress_ns = self._now_ns + step_ns
+        queue, pop, clock = self._queue, heapq.heappop, perf_counter
+        loop_start, loop_cpu_start = clock(), process_time()
+        try:
+            while queue and queue[0][0] <= until_ns and not self.stop_requested:
+                # run the event, its time on its owner's account (hot: once per event)
+                when_ns, _, action, arg, owner, account = pop(queue)
+                self._now_ns = max(self._now_ns, when_ns)
+                if self.real_time_factor:
+                    lag = (self._now_ns - begin_ns) / NS_PER_S / self.real_time_factor
+                    delay = wall_begin + lag - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                self.events_run += 1
+                self._current_account = account
+                start = clock()
+                try:
+                    if arg is _NO_ARG:
+                        action()
+                    else:
+                        action(arg)
+                except Exception as err:
+                    self._handler_failed(err, owner)
+                account.busy_s += clock() - start
+                account.calls += 1
+                if progress is not None and self._now_ns >= next_progress_ns:
+                    progress(self._now_ns - begin_ns, until_ns - begin_ns)
+                    next_progress_ns = self._now_ns + step_ns
+        finally:
+            self._current_account = None
+            self.loop_wall_s += clock() - loop_start
+            self.loop_cpu_s += process_time() - loop_cpu_start
         if self.stop_requested:
             return  # the clock stays at the last event run
         self._now_ns = until_ns
@@ -338,23 +424,26 @@ class EmbeddedRuntime:
         """End ``run`` after the event in progress; safe to call from a signal handler."""
         self.stop_requested = True
 
-    def _execute(self, event: _Event) -> None:
-        self.events_run += 1
-        _, _, action, arg, owner = event
-        try:
-            if arg is _NO_ARG:
-                action()
-            else:
-                action(arg)
-        except Exception as err:
-            self.handler_errors += 1
-            if owner is not None:
-                owner.diagnostics.count('handler_exceptions')
-                owner.logger.exception(f'{owner.full_name}: handler raised {err!r}')
-            else:
-                logging.getLogger(__name__).exception('runtime event raised')
-            if self.fail_fast:
-                raise
+    def _handler_failed(self, err: Exception, owner: _Context | None) -> None:
+        """Count and log a handler's exception (called while it is handled); re-raise it
+        under ``fail_fast``."""
+        self.handler_errors += 1
+        if owner is not None:
+            owner.diagnostics.count('handler_exceptions')
+            owner.logger.exception(f'{owner.full_name}: handler raised {err!r}')
+        else:
+            logging.getLogger(__name__).exception('runtime event raised')
+        if self.fail_fast:
+            raise err
+
+    def cpu_accounts(self) -> list[CpuAccount]:
+        """Every account: the components', the observers' and the recorder's (summed up by
+        ``accounting.cpu_summary`` with ``loop_cpu_s`` and ``loop_wall_s``)."""
+        return [
+            *(ctx.account for ctx in self.contexts),
+            *self._observer_accounts.values(),
+            self.recorder_account,
+        ]
 
     def _publish_diagnostics(self) -> None:
         by_topic: dict[str, list[Any]] = defaultdict(list)

@@ -118,18 +118,24 @@ def _factory(msgtype: str) -> Callable[..., Any]:
     _consts, fields = typestore().fielddefs[msgtype]
     defaults = {name: _field_default(desc) for name, desc in fields}
 
-    items = tuple(defaults.items())
+    # immutable defaults (0, 0.0, '', False) are shared values, merged in one dict update;
+    # only mutable ones (nested messages, arrays, lists) are made per message
+    scalars = {n: d() for n, d in defaults.items() if d in (int, float, str, bool)}
+    factories = tuple((n, d) for n, d in defaults.items() if n not in scalars)
+    count = len(defaults)
     names = frozenset(defaults)
 
     def make(**values: Any) -> Any:
         # hot: every message of every component; only the missing fields get defaults
-        if len(values) < len(items):
-            for name, default in items:
-                if name not in values:
-                    values[name] = default()
         if not names.issuperset(values):
             unknown = values.keys() - names
             raise MessageError(f'{msgtype} has no field(s) {sorted(unknown)}')
+        if len(values) < count:
+            given = values
+            values = {**scalars, **given}
+            for name, factory in factories:
+                if name not in given:
+                    values[name] = factory()
         return cls(**values)
 
     return make

@@ -71,6 +71,34 @@ def _detection(d: dict[str, Any] | None) -> str:
     return f'{got} of {d["expected"]} expected warnings raised with their lead time'
 
 
+def _cpu_tables(cpu: dict[str, Any] | None) -> list[str]:
+    """Where the run loop's CPU time went: per component type and per namespace."""
+    if not cpu:
+        return []
+    rows = [
+        '<h2>CPU time</h2>',
+        f'<p>The run loop: {cpu["loop_cpu_s"]} s CPU in {cpu["loop_wall_s"]} s; '
+        f'{cpu["accounted_s"]} s of it in callbacks (the bag recorder apart from the '
+        f'publishers), {cpu["unaccounted_s"]} s in the runtime itself. Each callback is timed '
+        "on the monotonic clock and counted as CPU with the loop's CPU/wall ratio. Not "
+        'deterministic, like the real-time factor.</p>',
+    ]
+    for key, title in (('by_type', 'component type'), ('by_namespace', 'namespace')):
+        rows.append(
+            f'<table><tr><th>{title}</th><th>CPU s</th><th>share</th><th>callbacks</th>'
+            '<th>instances</th></tr>'
+        )
+        label = 'kind' if key == 'by_type' else 'namespace'
+        for r in cpu[key]:
+            share = '-' if r['share'] is None else f'{100 * r["share"]:.1f} %'
+            rows.append(
+                f'<tr><td>{html.escape(r[label])}</td><td>{r["cpu_s"]:.2f}</td><td>{share}</td>'
+                f'<td>{r["calls"]}</td><td>{r["instances"]}</td></tr>'
+            )
+        rows.append('</table>')
+    return rows
+
+
 def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, bytes]) -> str:
     e = html.escape
     m = metrics
@@ -129,6 +157,7 @@ def render(metrics: dict[str, Any], checks: list[Check], figures: dict[str, byte
         )
     )
     parts += _perception_table(m.get('cooperative_perception'))
+    parts += _cpu_tables(timing.get('cpu'))
     parts.append('<h2>Expected outcome</h2>')
     if checks:
         parts.append('<table><tr><th>check</th><th>result</th><th>detail</th></tr>')

@@ -234,9 +234,9 @@ class PerceptionProbe:
             if source not in v.latest:  # scored from its first list on (a car without a
                 continue  # lidar still runs the idle onboard pipeline: not scored)
             objs = self._current(v, source, t)
-            ego_d = np.hypot(*(objs.rows[:, :2] - ego).T) if len(objs.rows) else np.zeros(0)
-            self._targets(v, source, t, _subset(objs, ego_d > cfg.ego_radius_m), moved)
             d_obj = np.hypot(*(objs.rows[:, :2] - ego).T) if len(objs.rows) else np.zeros(0)
+            if self.targets:
+                self._targets(v, source, t, _subset(objs, d_obj > cfg.ego_radius_m), moved)
             keep = np.flatnonzero((d_obj <= cfg.radius_m + cfg.gate_m) & (d_obj > cfg.ego_radius_m))
             self._score_one(
                 v=v,
@@ -275,21 +275,20 @@ class PerceptionProbe:
             cost = np.where(dist <= cfg.gate_m, dist, 1e6)
             r, c = linear_sum_assignment(cost)
             matches = [(i, j) for i, j in zip(r, c, strict=True) if cost[i, j] < 1e6]
-        matched_obj = {j for _, j in matches}
+        unmatched = np.ones(len(rows), bool)
+        unmatched[[j for _, j in matches]] = False
         inside = d_obj[keep] <= cfg.radius_m
         score.tp += len(matches)
         score.fn += len(gt_xy) - len(matches)
-        score.fp += int(sum(1 for j in range(len(rows)) if j not in matched_obj and inside[j]))
+        score.fp += int(np.count_nonzero(unmatched & inside))
         for i, j in matches:
             score.pos_sq += float(dist[i, j] ** 2)
             if np.isfinite(rows[j, 2:4]).all():
                 score.vel_sq += float(np.sum((rows[j, 2:4] - gt_vel[i]) ** 2))
                 score.vel_n += 1
-        for i, _ in matches:  # other objects of this source within the gate: duplicates
-            extra = [
-                j for j in range(len(rows)) if j not in matched_obj and dist[i, j] <= cfg.gate_m
-            ]
-            score.duplicates += len(extra)
+        if matches:  # other objects of this source within the gate of a match: duplicates
+            near = dist[[i for i, _ in matches]] <= cfg.gate_m
+            score.duplicates += int(np.count_nonzero(near & unmatched))
         ids = [self._id(vehicle, source, *objs.ids[k]) for k in keep]
         gt_ids = [self._id(vehicle, '', str(n), 0) for n in gt_names]
         score.frames.append(Frame(gt_ids, gt_xy, ids, rows[:, :2]))

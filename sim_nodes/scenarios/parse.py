@@ -62,6 +62,7 @@ def parse_scenario(data: Any, file: Path, *, name: str | None = None) -> Scenari
         sweeps=_sweeps(top),
         requires_applications=tuple(_strs(top, 'requires_applications')),
         record_lidar=top.take_bool('record_lidar', False),
+        record_internal=top.take_bool('record_internal', False),
         markers_rate_hz=top.take_float('markers_rate_hz', 5.0, lo=0.0, hi=100.0),
         car_topology=top.take_str('car_topology', 'sim_car'),
         rsu_topology=top.take_str('rsu_topology', 'sim_rsu'),

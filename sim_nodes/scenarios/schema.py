@@ -261,6 +261,7 @@ class Scenario:
     sweeps: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     requires_applications: tuple[str, ...] = ()
     record_lidar: bool = False
+    record_internal: bool = False  # the stacks' topics between their own components
     markers_rate_hz: float = 5.0
     car_topology: str = 'sim_car'
     rsu_topology: str = 'sim_rsu'

@@ -63,23 +63,33 @@ def test_bag_report_and_metrics_files(tmp_path):
     assert '/car_a/localization/gnss/fix' in topics and '/car_a/imu/data' in topics
     assert '/rsu_1/lidar/points' not in topics  # lidar is recorded only when asked
     assert '/car_a/control/gated_command' not in topics  # 20 Hz per car, not actuated
+    # between the stack's own components only: left out unless asked (record_internal)
+    assert '/car_a/localization/odometry' not in topics and '/car_a/v2x/spat' not in topics
+    assert {'/car_a/v2x/rx', '/car_a/v2x/tx', '/car_a/hmi/active_warning'} <= topics
     metrics = json.loads((tmp_path / 'r' / 'metrics.json').read_text())
     assert metrics['scenario'] == 'default' and metrics['simulated_s'] == 6.0
     assert metrics['positioning']['gnss_fix_error_m']['n'] > 50
     html = (tmp_path / 'r' / 'report.html').read_text()
     assert 'Trajectories' in html and 'data:image/png;base64,' in html
+    cpu = metrics['timing']['cpu']  # where the time went, per component type and namespace
+    kinds = {row['kind'] for row in cpu['by_type']}
+    assert {'WorldComponent', 'RadioChannel', 'BagRecorder'} <= kinds
+    assert '/car_a' in {row['namespace'] for row in cpu['by_namespace']}
+    assert 'CPU time' in html
 
 
-def test_lidar_recorded_when_asked(tmp_path):
+def test_lidar_and_internal_topics_recorded_when_asked(tmp_path):
     result = run_scenario(
         'default',
         out_dir=tmp_path / 'l',
         progress=False,
         duration_s=1.0,
-        sets={'record_lidar': True},
+        sets={'record_lidar': True, 'record_internal': True},
     )
-    clouds = [r for r in read_bag(result.bag) if r.topic == '/rsu_1/lidar/points']
+    records = list(read_bag(result.bag))
+    clouds = [r for r in records if r.topic == '/rsu_1/lidar/points']
     assert len(clouds) == 10
+    assert '/car_a/localization/odometry' in {r.topic for r in records}
 
 
 def test_stacks_exchange_v2x_frames_through_the_channel(tmp_path):
