@@ -100,20 +100,27 @@ class FusionEngine:
 
     def align(self, reports: list[ObjectReport], now_ns: int) -> tuple[np.ndarray, np.ndarray]:
         """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity)."""
+        groups = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
+        return self._align(reports, groups, now_ns)
+
+    def _align(
+        self, reports: list[ObjectReport], groups: np.ndarray, now_ns: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         if not reports:
             return np.zeros((0, 4)), np.zeros((0, 4, 4))
         x = np.array([r.state for r in reports])
         p = np.array([r.cov for r in reports])
         dt = np.array([(now_ns - r.stamp_ns) * 1e-9 for r in reports])
-        vru = np.array([class_group(r.participant_class) == 2 for r in reports])
-        acc = np.where(vru, self.config.accel_sigma_vru_mps2, self.config.accel_sigma_vehicle_mps2)
+        acc = np.where(
+            groups == 2, self.config.accel_sigma_vru_mps2, self.config.accel_sigma_vehicle_mps2
+        )
         return predict_cv(x, p, dt, acc)
 
     def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
         """One cycle over every live report; returns the fused objects at ``now_ns``."""
         cfg = self.config
-        xs, ps = self.align(reports, now_ns)
         classes = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
+        xs, ps = self._align(reports, classes, now_ns)
         by_group: dict[tuple[int, str], list[int]] = {}
         for i, r in enumerate(reports):
             by_group.setdefault(r.group, []).append(i)
@@ -124,17 +131,22 @@ class FusionEngine:
         for group in sorted(by_group):
             idx = np.array(by_group[group])
             gx, gp, gg = xs[idx], ps[idx], classes[idx]
-            cost = gated_costs(
-                (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
-            )
-            rows, cols = assign(cost)
+            if len(fx):
+                cost = gated_costs(
+                    (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
+                )
+                rows, cols = assign(cost)
+            else:  # the first group: nothing to associate with
+                rows = cols = np.zeros(0, dtype=np.int64)
             if len(rows):
                 nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
                 fx[rows], fp[rows] = nx, npp
                 fg[rows] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
                 for r, c in zip(rows, cols, strict=True):
                     members[r].append(int(idx[c]))
-            new = np.setdiff1d(np.arange(len(idx)), cols)
+            unpaired = np.ones(len(idx), dtype=bool)
+            unpaired[cols] = False
+            new = np.flatnonzero(unpaired)
             fx = np.concatenate([fx, gx[new]])
             fp = np.concatenate([fp, gp[new]])
             fg = np.concatenate([fg, gg[new]])
