@@ -95,13 +95,14 @@ def usable_covariances(
     identity placeholder). One batched eigendecomposition instead of one per report: the
     checks are the same, row by row.
     """
-    cov = np.array(raw, dtype=float).reshape(-1, 4, 4)
-    n = cov.shape[0]
+    flat = np.array(raw, dtype=float).reshape(-1, 16)
+    n = flat.shape[0]
+    cov = flat.reshape(n, 4, 4)
+    diag = flat[:, ::5]  # (N, 4) view of the diagonals: basic slicing, no gathers
     errors: list[str | None] = [None] * n
-    finite = np.isfinite(cov).all(axis=(1, 2))
-    big = np.zeros(n, dtype=bool)
-    big[finite] = np.abs(cov[finite]).max(axis=(1, 2)) > MAX_COV
-    bad = ~finite | big
+    finite = np.isfinite(flat).all(axis=1)
+    with np.errstate(invalid='ignore'):
+        bad = ~finite | (np.abs(flat).max(axis=1) > MAX_COV)
     if bad.any():
         for i in np.flatnonzero(bad):
             errors[i] = (
@@ -114,13 +115,14 @@ def usable_covariances(
         (0, priors.position_sigma_m, priors.min_position_sigma_m),
         (2, priors.velocity_sigma_mps, priors.min_velocity_sigma_mps),
     ):
-        idx = np.array([lo, lo + 1])
-        unknown = np.flatnonzero((cov[:, idx, idx] < 0).any(axis=1))
-        if unknown.size:
-            cov[unknown, lo : lo + 2, :] = 0.0
-            cov[unknown, :, lo : lo + 2] = 0.0
-            cov[unknown[:, None], idx, idx] = prior * prior
-        cov[:, idx, idx] = np.maximum(cov[:, idx, idx], floor * floor)
+        block = diag[:, lo : lo + 2]
+        unknown = (block < 0).any(axis=1)
+        if unknown.any():
+            rows = np.flatnonzero(unknown)
+            cov[rows, lo : lo + 2, :] = 0.0
+            cov[rows, :, lo : lo + 2] = 0.0
+            block[rows] = prior * prior
+        np.maximum(block, floor * floor, out=block)
     cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     try:
         eig = np.linalg.eigvalsh(cov)
@@ -212,7 +214,7 @@ def reports_from_participants(
                 state=states[i],
                 cov=covs[i],
                 participant_class=int(p.participant_class),
-                size_m=size if all(math.isfinite(v) and v >= 0 for v in size) else _NO_SIZE,
+                size_m=size if _valid_size(size) else _NO_SIZE,
                 heading_rad=heading if math.isfinite(heading) else math.nan,
                 heading_variance=hvar if math.isfinite(hvar) else -1.0,
                 confidence=conf if math.isfinite(conf) and 0.0 <= conf <= 1.0 else 0.5,
@@ -220,6 +222,11 @@ def reports_from_participants(
             )
         )
     return out
+
+
+def _valid_size(size: tuple[float, float, float]) -> bool:
+    x, y, z = size  # each finite and >= 0 (NaN fails the comparison)
+    return 0.0 <= x < math.inf and 0.0 <= y < math.inf and 0.0 <= z < math.inf
 
 
 def report_from_participant(

@@ -150,24 +150,59 @@ class LidarCaster:
         return np.isfinite(t) & (t >= lay.min_range_m) & (t <= lay.max_range_m)
 
     def candidate_rays(self, verts: np.ndarray) -> np.ndarray:
-        """Indices of the rays whose (ring, azimuth) window covers some box's corners."""
+        """Indices of the rays whose (ring, azimuth) window can meet some box.
+
+        Azimuth: the corners' span (a convex footprint seen from outside subtends the angle
+        of its corners), every azimuth when the sensor stands over the footprint. Elevation:
+        a box's points lie between the footprint's nearest and farthest horizontal distance
+        (``d_min`` to ``d_max``) and its bottom and top, so the extremes are at those: the
+        corners alone miss the middle of a long side seen up close.
+        """
         lay = self.layout
         rel = (verts.reshape(-1, 8, 3) - self.position) @ self.rotation  # sensor frame
         az = np.arctan2(rel[..., 1], rel[..., 0])
-        el = np.arctan2(rel[..., 2], np.hypot(rel[..., 0], rel[..., 1]))
-        mask = np.zeros((lay.rings, lay.azimuth_steps), bool)
-        step = 2 * np.pi / lay.azimuth_steps
-        r_lo = np.searchsorted(self.elevations, el.min(axis=1), side='left') - 1
-        r_hi = np.searchsorted(self.elevations, el.max(axis=1), side='right') + 1
-        for i in range(len(rel)):
-            a = az[i]
-            if a.max() - a.min() > np.pi:  # straddles ±pi: shift the negative side by 2 pi
-                a = np.where(a < 0, a + 2 * np.pi, a)
-            a_lo = int(np.floor((a.min() + np.pi) / step)) - 1
-            a_hi = int(np.ceil((a.max() + np.pi) / step)) + 1
-            cols = np.arange(a_lo, a_hi + 1) % lay.azimuth_steps
-            mask[max(r_lo[i], 0) : max(r_hi[i], 0) + 1, cols] = True
-        return np.flatnonzero(mask.ravel())
+        n_az = lay.azimuth_steps
+        step = 2 * np.pi / n_az
+        # footprint: bottom corners 0, 1, 2 (box_meshes order) give the box's two axes
+        origin, side_u, side_w = rel[:, 0, :2], rel[:, 1, :2], rel[:, 2, :2]
+        eu, ew = side_u - origin, side_w - origin
+        len_u, len_w = np.hypot(eu[:, 0], eu[:, 1]), np.hypot(ew[:, 0], ew[:, 1])
+        centre = origin + 0.5 * (eu + ew)
+        pu = -(centre * eu).sum(axis=1) / np.maximum(len_u, 1e-9)  # the sensor, box axes
+        pw = -(centre * ew).sum(axis=1) / np.maximum(len_w, 1e-9)
+        d_min = np.hypot(
+            np.maximum(np.abs(pu) - 0.5 * len_u, 0.0), np.maximum(np.abs(pw) - 0.5 * len_w, 0.0)
+        )
+        d_max = np.hypot(rel[..., 0], rel[..., 1]).max(axis=1)
+        z_lo, z_hi = rel[..., 2].min(axis=1), rel[..., 2].max(axis=1)
+        el_lo = np.minimum(np.arctan2(z_lo, d_min), np.arctan2(z_lo, d_max))
+        el_hi = np.maximum(np.arctan2(z_hi, d_min), np.arctan2(z_hi, d_max))
+        r_lo = np.maximum(np.searchsorted(self.elevations, el_lo, side='left') - 1, 0)
+        r_hi = np.minimum(np.searchsorted(self.elevations, el_hi, side='right') + 1, lay.rings - 1)
+        # a box straddling ±pi: its negative side shifted by 2 pi
+        straddle = az.max(axis=1) - az.min(axis=1) > np.pi
+        az = np.where(straddle[:, None] & (az < 0), az + 2 * np.pi, az)
+        a_lo = np.floor((az.min(axis=1) + np.pi) / step).astype(np.int64) - 1
+        a_hi = np.ceil((az.max(axis=1) + np.pi) / step).astype(np.int64) + 1
+        # every box's window as rectangles on the (ring, azimuth) grid (the azimuth wraps:
+        # one window may be two rectangles), marked by a 2-D difference array
+        width = np.where(d_min > 0.0, np.minimum(a_hi - a_lo + 1, n_az), n_az)
+        c0 = a_lo % n_az
+        c1 = np.minimum(c0 + width - 1, n_az - 1)
+        wrap = c0 + width - 1 >= n_az
+        rows0 = np.concatenate([r_lo, r_lo[wrap]])
+        rows1 = np.concatenate([r_hi, r_hi[wrap]])
+        cols0 = np.concatenate([c0, np.zeros(int(wrap.sum()), np.int64)])
+        cols1 = np.concatenate([c1, (c0 + width - 1 - n_az)[wrap]])
+        ok = rows1 >= rows0
+        rows0, rows1, cols0, cols1 = rows0[ok], rows1[ok] + 1, cols0[ok], cols1[ok] + 1
+        diff = np.zeros((lay.rings + 1, n_az + 1), np.int32)
+        np.add.at(diff, (rows0, cols0), 1)
+        np.add.at(diff, (rows0, cols1), -1)
+        np.add.at(diff, (rows1, cols0), -1)
+        np.add.at(diff, (rows1, cols1), 1)
+        cover = np.cumsum(np.cumsum(diff, axis=0), axis=1)[: lay.rings, :n_az]
+        return np.flatnonzero(cover.ravel() > 0)
 
     def scan(
         self,
@@ -178,9 +213,11 @@ class LidarCaster:
         """One revolution: (P, 4) float32 x, y, z, intensity in the sensor frame.
 
         ``boxes`` = (centres, yaws, sizes) of the actors, ``walker`` marks pedestrians.
+        Only the rays that return are gathered and given noise (the random draws are still
+        one per ray, so the stream and the points are those of noising every ray).
         """
-        xyzi = self.static_xyzi.copy()
         keep = self.static_keep.copy()
+        sel = None
         if len(boxes[0]):
             verts, tris = box_meshes(*boxes)
             cand = self.candidate_rays(verts)
@@ -195,13 +232,19 @@ class LidarCaster:
                 refl = np.where(walker[box], REFLECTIVITY['walker'], REFLECTIVITY['vehicle'])
                 normals = hits['primitive_normals'].numpy()[nearer]
                 cos_inc = np.abs((normals * self.world_dirs[sel]).sum(axis=1))
-                xyzi[sel, :3] = self.local_dirs[sel] * t_sel[:, None]
-                xyzi[sel, 3] = refl * (0.3 + 0.7 * cos_inc)
+                actor = np.empty((len(sel), 4), np.float32)
+                actor[:, :3] = self.local_dirs[sel] * t_sel[:, None]
+                actor[:, 3] = refl * (0.3 + 0.7 * cos_inc)
                 keep[sel] = self._in_range(t_sel)
         lay = self.layout
         if lay.dropout > 0:
             keep &= rng.random(len(keep), dtype=np.float32) >= lay.dropout
+        idx = np.flatnonzero(keep)
+        out = self.static_xyzi[idx]
+        if sel is not None:
+            mine = keep[sel]  # the actor returns that are kept, and their rows in ``out``
+            out[np.searchsorted(idx, sel[mine])] = actor[mine]
         if lay.range_noise_m > 0:  # along the beam: the intensity column of dirs4 is 0
             noise = rng.standard_normal(len(keep), dtype=np.float32) * np.float32(lay.range_noise_m)
-            xyzi += self.dirs4 * noise[:, None]
-        return xyzi[keep]
+            out += self.dirs4[idx] * noise[idx, None]
+        return out
