@@ -59,6 +59,9 @@ class FusedObject:
     trust: int
 
 
+_SINGLE_TRUST = {TRUST_VERIFIED: TRUST_VERIFIED, TRUST_UNVERIFIED: TRUST_UNVERIFIED}
+
+
 def _fused_trust(trusts: list[int]) -> int:
     if TRUST_VERIFIED in trusts:
         return TRUST_VERIFIED
@@ -129,7 +132,8 @@ class FusionEngine:
         fg = np.zeros(0, dtype=np.int64)
         members: list[list[int]] = []
         for group in sorted(by_group):
-            idx = np.array(by_group[group])
+            members_of = by_group[group]
+            idx = np.array(members_of)
             gx, gp, gg = xs[idx], ps[idx], classes[idx]
             if len(fx):
                 cost = gated_costs(
@@ -142,37 +146,52 @@ class FusionEngine:
                 nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
                 fx[rows], fp[rows] = nx, npp
                 fg[rows] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
-                for r, c in zip(rows, cols, strict=True):
-                    members[r].append(int(idx[c]))
+                for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                    members[r].append(members_of[c])
             unpaired = np.ones(len(idx), dtype=bool)
             unpaired[cols] = False
             new = np.flatnonzero(unpaired)
             fx = np.concatenate([fx, gx[new]])
             fp = np.concatenate([fp, gp[new]])
             fg = np.concatenate([fg, gg[new]])
-            members.extend([[int(idx[c])] for c in new])
-        keys = [[reports[i].key for i in mem] for mem in members]
+            members.extend([[members_of[c]] for c in new.tolist()])
+        report_keys = [r.key for r in reports]
+        keys = [[report_keys[i] for i in mem] for mem in members]
         ids = self.ids.assign(keys, fx, fp, fg, now_ns)
         sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
         out = []
-        for k, mem in enumerate(members):
+        # rows as views, made in one go (as fx[k], fp[k] would make them one by one)
+        for k, (mem, state, cov) in enumerate(zip(members, list(fx), list(fp), strict=True)):
+            if len(mem) == 1:  # most objects: one source, its attributes as they are
+                r = reports[mem[0]]
+                out.append(
+                    FusedObject(
+                        ids[k],
+                        state,
+                        cov,
+                        (report_keys[mem[0]],),
+                        frozenset((r.kind,)),
+                        r.participant_class,
+                        r.size_m,
+                        r.heading_rad,
+                        r.heading_variance,
+                        r.confidence,
+                        _SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
+                    )
+                )
+                continue
             reps = [reports[i] for i in mem]
-            if len(mem) == 1:
-                r = reps[0]
-                attrs = (r.participant_class, r.size_m, r.heading_rad, r.heading_variance)
-                conf, trust = r.confidence, _fused_trust([r.trust])
-            else:
-                order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
-                attrs = _attributes(reps, order)
-                miss = 1.0
-                for r in reps:
-                    miss *= 1.0 - r.confidence
-                conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
+            order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
+            attrs = _attributes(reps, order)
+            miss = 1.0
+            for r in reps:
+                miss *= 1.0 - r.confidence
+            conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
             out.append(
                 FusedObject(
                     ids[k],
-                    fx[k],
-                    fp[k],
+                    state,
+                    cov,
                     tuple(keys[k]),
                     frozenset(r.kind for r in reps),
                     *attrs,
