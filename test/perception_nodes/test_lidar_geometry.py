@@ -113,7 +113,7 @@ def test_points_in_concave_polygon():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(coord, coord), min_size=3, max_size=12), st.floats(0.05, 7.0))
+@given(st.lists(st.tuples(coord, coord), min_size=3, max_size=12), st.floats(0.4, 7.0))
 def test_raster_of_a_polygon_is_the_point_test_of_its_grid(vertices, cell):
     poly = np.array(vertices, float)  # any polygon: concave, self-crossing, degenerate
     xs = -100.0 + (np.arange(int(200 / cell)) + 0.5) * cell
