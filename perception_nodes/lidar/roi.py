@@ -34,6 +34,8 @@ class RegionOfInterest:
         xs = g.x0_m + (np.arange(g.nx) + 0.5) * g.cell_m  # the cell centres (BevGrid.centres)
         ys = g.y0_m + (np.arange(g.ny) + 0.5) * g.cell_m
         self.mask_flat = polygon_raster(poly, xs, ys).ravel()
+        # a rectangle filling its grid (the usual ROI): the grid bounds alone decide
+        self._whole_grid = bool(self.mask_flat.all())
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -46,6 +48,8 @@ class RegionOfInterest:
         z = xyz_m[:, 2]
         inside &= z >= self.z_min_m
         inside &= z <= self.z_max_m
+        if self._whole_grid:
+            return inside
         idx = np.flatnonzero(inside)  # index arrays: far cheaper than boolean masks here
         flat = ix[idx] * np.int32(self.grid.ny) + iy[idx]
         keep = np.zeros(xyz_m.shape[0], dtype=bool)
