@@ -185,24 +185,18 @@ class LidarCaster:
         a_lo = np.floor((az.min(axis=1) + np.pi) / step).astype(np.int64) - 1
         a_hi = np.ceil((az.max(axis=1) + np.pi) / step).astype(np.int64) + 1
         # every box's window as rectangles on the (ring, azimuth) grid (the azimuth wraps:
-        # one window may be two rectangles), marked by a 2-D difference array
+        # one window may be two rectangles); a slice assignment each
         width = np.where(d_min > 0.0, np.minimum(a_hi - a_lo + 1, n_az), n_az)
         c0 = a_lo % n_az
-        c1 = np.minimum(c0 + width - 1, n_az - 1)
-        wrap = c0 + width - 1 >= n_az
-        rows0 = np.concatenate([r_lo, r_lo[wrap]])
-        rows1 = np.concatenate([r_hi, r_hi[wrap]])
-        cols0 = np.concatenate([c0, np.zeros(int(wrap.sum()), np.int64)])
-        cols1 = np.concatenate([c1, (c0 + width - 1 - n_az)[wrap]])
-        ok = rows1 >= rows0
-        rows0, rows1, cols0, cols1 = rows0[ok], rows1[ok] + 1, cols0[ok], cols1[ok] + 1
-        diff = np.zeros((lay.rings + 1, n_az + 1), np.int32)
-        np.add.at(diff, (rows0, cols0), 1)
-        np.add.at(diff, (rows0, cols1), -1)
-        np.add.at(diff, (rows1, cols0), -1)
-        np.add.at(diff, (rows1, cols1), 1)
-        cover = np.cumsum(np.cumsum(diff, axis=0), axis=1)[: lay.rings, :n_az]
-        return np.flatnonzero(cover.ravel() > 0)
+        end = c0 + width  # exclusive; beyond n_az it wraps to the start of the row
+        mask = np.zeros((lay.rings, n_az), bool)
+        for r0, r1, col0, col1 in zip(
+            r_lo.tolist(), (r_hi + 1).tolist(), c0.tolist(), end.tolist(), strict=True
+        ):
+            mask[r0:r1, col0:col1] = True
+            if col1 > n_az:
+                mask[r0:r1, : col1 - n_az] = True
+        return np.flatnonzero(mask.ravel())
 
     def scan(
         self,
@@ -213,11 +207,9 @@ class LidarCaster:
         """One revolution: (P, 4) float32 x, y, z, intensity in the sensor frame.
 
         ``boxes`` = (centres, yaws, sizes) of the actors, ``walker`` marks pedestrians.
-        Only the rays that return are gathered and given noise (the random draws are still
-        one per ray, so the stream and the points are those of noising every ray).
         """
+        xyzi = self.static_xyzi.copy()
         keep = self.static_keep.copy()
-        sel = None
         if len(boxes[0]):
             verts, tris = box_meshes(*boxes)
             cand = self.candidate_rays(verts)
@@ -232,19 +224,13 @@ class LidarCaster:
                 refl = np.where(walker[box], REFLECTIVITY['walker'], REFLECTIVITY['vehicle'])
                 normals = hits['primitive_normals'].numpy()[nearer]
                 cos_inc = np.abs((normals * self.world_dirs[sel]).sum(axis=1))
-                actor = np.empty((len(sel), 4), np.float32)
-                actor[:, :3] = self.local_dirs[sel] * t_sel[:, None]
-                actor[:, 3] = refl * (0.3 + 0.7 * cos_inc)
+                xyzi[sel, :3] = self.local_dirs[sel] * t_sel[:, None]
+                xyzi[sel, 3] = refl * (0.3 + 0.7 * cos_inc)
                 keep[sel] = self._in_range(t_sel)
         lay = self.layout
         if lay.dropout > 0:
             keep &= rng.random(len(keep), dtype=np.float32) >= lay.dropout
-        idx = np.flatnonzero(keep)
-        out = self.static_xyzi[idx]
-        if sel is not None:
-            mine = keep[sel]  # the actor returns that are kept, and their rows in ``out``
-            out[np.searchsorted(idx, sel[mine])] = actor[mine]
         if lay.range_noise_m > 0:  # along the beam: the intensity column of dirs4 is 0
             noise = rng.standard_normal(len(keep), dtype=np.float32) * np.float32(lay.range_noise_m)
-            out += self.dirs4[idx] * noise[idx, None]
-        return out
+            xyzi += self.dirs4 * noise[:, None]
+        return xyzi[keep]
