@@ -82,7 +82,10 @@ def _bisect_omega(d: list[float], iterations: int) -> float:
     lo, hi = 0.0, 1.0
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        if _slope(d, mid) > 0.0:
+        total = 0.0  # _slope(d, mid), inline: this loop is the hot one
+        for x in d:
+            total += x / (1.0 + mid * x)
+        if total > 0.0:
             lo = mid
         else:
             hi = mid
