@@ -3,6 +3,11 @@
 the same cost matrices, measured in the same run. Also: the three fusion rules, and the whole
 component cycle (reports → ParticipantArray + MarkerArray).
 
+Then the sizes of the default scenario (a car's fusion sees a handful of objects per source):
+the input of one ParticipantArray converted at once against one participant at a time (the
+former path), and a 12-report cycle with ω bisected on Python floats against the vectorised
+bisection (the former path; the results are asserted identical).
+
     /work/venv/bin/python bench/bench_fusion.py
 """
 
@@ -19,10 +24,18 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import perception_nodes.fusion.engine as engine_module
+from perception_nodes.fusion import intersection
 from perception_nodes.fusion.component import CooperativeFusion
+from perception_nodes.fusion.conversions import reports_to_msg
 from perception_nodes.fusion.engine import FusionConfig, FusionEngine
 from perception_nodes.fusion.intersection import FusionMethod
-from perception_nodes.fusion.reports import ObjectReport, SourceKind
+from perception_nodes.fusion.reports import (
+    CovariancePriors,
+    ObjectReport,
+    SourceKind,
+    report_from_participant,
+    reports_from_participants,
+)
 from perception_nodes.fusion.store import Admission
 from v2x_runtime.embedded import EmbeddedRuntime
 
@@ -123,6 +136,58 @@ def bench_component(reports: list[ObjectReport]) -> list[float]:
     return times
 
 
+def cpu_us(fn: Any, rounds: int) -> float:
+    """Median CPU µs of ``fn()`` over ``rounds`` batches of 20 calls."""
+    samples = []
+    for _ in range(rounds):
+        begin = time.process_time()
+        for _ in range(20):
+            fn()
+        samples.append((time.process_time() - begin) / 20)
+    return float(np.median(samples)) * 1e6
+
+
+def bench_small(rng: np.random.Generator) -> None:
+    """The default scenario's sizes: input arrays of a few objects, cycles of a dozen."""
+    priors = CovariancePriors()
+    reports = scene(rng)
+    print('default-scenario sizes, median process CPU per call (before = the former path):')
+    for n in (4, 100):
+        parts = reports_to_msg(reports[100 : 100 + n], 10 * NS, 'map').participants
+        batch = cpu_us(
+            lambda p=parts: reports_from_participants(p, SourceKind.ROADSIDE, priors, 0), 40
+        )
+        alone = cpu_us(
+            lambda p=parts: [report_from_participant(x, SourceKind.ROADSIDE, priors, 0) for x in p],
+            40,
+        )
+        print(
+            f'  input, one array of {n:3d}: at once {batch:8.1f} µs, one at a time '
+            f'{alone:8.1f} µs  ({alone / batch:4.1f}x)'
+        )
+    small = [r for r in reports if r.object_id <= 4]  # 4 per source: 16 reports, 4 groups
+    outs = {}
+    times = {}
+    for label, pairs in (('scalar ω', intersection.SCALAR_PAIRS), ('vectorised ω', 0)):
+        intersection.SCALAR_PAIRS = pairs
+        engine = FusionEngine(FusionConfig())
+        for k in range(WARMUP_ROUNDS):
+            engine.fuse(small, 10 * NS + k)
+        times[label] = cpu_us(lambda e=engine: e.fuse(small, 10 * NS), 40)
+        outs[label] = engine.fuse(small, 10 * NS)
+    intersection.SCALAR_PAIRS = 8
+    a, b = outs.values()
+    assert all(
+        np.array_equal(x.state, y.state) and np.array_equal(x.cov, y.cov)
+        for x, y in zip(a, b, strict=True)
+    )
+    ta, tb = times.values()
+    print(
+        f'  cycle of {len(small)} reports ({len(a)} fused): scalar ω {ta:8.1f} µs, '
+        f'vectorised ω {tb:8.1f} µs  ({tb / ta:4.1f}x; same states and covariances)'
+    )
+
+
 def main() -> None:
     reports = scene(np.random.default_rng(1))
     print(
@@ -149,6 +214,7 @@ def main() -> None:
         f'  component cycle (fusion + ParticipantArray + MarkerArray): '
         f'p50 {c50:6.2f}  p99 {c99:6.2f}'
     )
+    bench_small(np.random.default_rng(2))
 
 
 if __name__ == '__main__':

@@ -33,7 +33,7 @@ from perception_nodes.fusion.reports import (
     CovariancePriors,
     ObjectReport,
     SourceKind,
-    report_from_participant,
+    reports_from_participants,
 )
 from perception_nodes.fusion.store import Admission, ReportStore, StoreLimits
 from perception_nodes.participants import MARKER_ARRAY
@@ -256,9 +256,15 @@ class CooperativeFusion(Component):
 
     def _reports(self, msg: Any, kind: SourceKind, array_ns: int) -> list[ObjectReport]:
         diag = self.ctx.diagnostics
-        out = []
         sigma = self.sender_sigma_m[kind]
         now = self.ctx.now_ns()
+        name = kind.name.lower()
+        downweight = self.unverified_policy == 'downweight'
+        # pass 1, in message order: the trust rules (a ban holds for the rest of the array);
+        # rejections wait in ``events`` so that they are reported in message order with the
+        # conversion's below
+        events: list[tuple[str, str] | int] = []  # (reason, text) or index into ``kept``
+        kept: list[Any] = []
         for part in msg.participants:
             # who is held responsible: a BSM sender describes itself (the sender is banned);
             # an RSU's flagged participant is one implausible track among its many (only that
@@ -268,33 +274,47 @@ class CooperativeFusion(Component):
             if kind is SourceKind.ROADSIDE:
                 sender = (int(kind), str(part.source_id), int(part.id))
             if part.trust == TRUST_MISBEHAVING:
-                diag.reject('misbehaving', f'{kind.name.lower()} {part.source_id}/{part.id}')
+                events.append(('misbehaving', f'{name} {part.source_id}/{part.id}'))
                 if self.misbehaving_hold_ns:
                     self._banned[sender] = now + self.misbehaving_hold_ns
                     diag.count('dropped_by_source', self.store.drop(*sender))
                 continue
             if self._banned.get(sender, -1) >= now:
-                diag.reject(
-                    'misbehaving_sender',
-                    f'{kind.name.lower()} {part.source_id}/'
-                    f'{part.id}: sender flagged in the last {self.misbehaving_hold_ns * 1e-9:g} s',
+                events.append(
+                    (
+                        'misbehaving_sender',
+                        f'{name} {part.source_id}/{part.id}: sender flagged in the last '
+                        f'{self.misbehaving_hold_ns * 1e-9:g} s',
+                    )
                 )
                 continue
             if part.trust == TRUST_UNVERIFIED and self.unverified_policy == 'exclude':
-                diag.reject('unverified', f'{kind.name.lower()} {part.source_id}/{part.id}')
+                events.append(('unverified', f'{name} {part.source_id}/{part.id}'))
                 continue
-            try:
-                r = report_from_participant(part, kind, self.priors, array_ns)
-            except ObjectInputError as err:
-                diag.reject('bad_object', str(err))
+            events.append(len(kept))
+            kept.append(part)
+        # pass 2: every kept participant checked and converted at once
+        scale = None
+        unverified = np.zeros(len(kept), dtype=bool)
+        if downweight:
+            unverified = np.array([p.trust == TRUST_UNVERIFIED for p in kept], dtype=bool)
+            if unverified.any():
+                scale = np.where(unverified, self.unverified_cov_scale, 1.0)
+        converted = reports_from_participants(
+            kept, kind, self.priors, array_ns, cov_scale=scale, position_var_m2=sigma * sigma
+        )
+        out = []
+        for ev in events:
+            if not isinstance(ev, int):
+                diag.reject(*ev)
                 continue
-            cov = r.cov
-            if part.trust == TRUST_UNVERIFIED and self.unverified_policy == 'downweight':
-                cov = cov * self.unverified_cov_scale
+            r = converted[ev]
+            if isinstance(r, ObjectInputError):
+                diag.reject('bad_object', str(r))
+                continue
+            if unverified[ev]:
                 diag.count('unverified_downweighted')
-            if sigma > 0.0:
-                cov = cov + np.diag([sigma * sigma] * 2 + [0.0, 0.0])
-            out.append(r if cov is r.cov else _with(r, state=r.state, cov=cov))
+            out.append(r)
         return out
 
     def _to_map(self, reports: list[ObjectReport]) -> list[ObjectReport]:

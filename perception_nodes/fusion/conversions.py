@@ -40,6 +40,8 @@ def member_label(key: tuple[int, str, int]) -> str:
 
 def sources_label(obj: FusedObject) -> str:
     """The sources that see ``obj``, sorted and joined by '+' (a fused object's source_id)."""
+    if len(obj.members) == 1:  # most objects: one source
+        return member_label(obj.members[0])
     return '+'.join(sorted({member_label(k) for k in obj.members}))
 
 
@@ -69,7 +71,7 @@ def fused_to_msg(objects: Sequence[FusedObject], stamp_ns: int, frame_id: str) -
     nan = math.nan
     parts = []
     for o in objects:
-        x, y, vx, vy = (float(v) for v in o.state)
+        x, y, vx, vy = o.state.tolist()
         parts.append(
             part(
                 header=header,

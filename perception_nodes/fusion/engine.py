@@ -59,6 +59,9 @@ class FusedObject:
     trust: int
 
 
+_SINGLE_TRUST = {TRUST_VERIFIED: TRUST_VERIFIED, TRUST_UNVERIFIED: TRUST_UNVERIFIED}
+
+
 def _fused_trust(trusts: list[int]) -> int:
     if TRUST_VERIFIED in trusts:
         return TRUST_VERIFIED
@@ -100,20 +103,27 @@ class FusionEngine:
 
     def align(self, reports: list[ObjectReport], now_ns: int) -> tuple[np.ndarray, np.ndarray]:
         """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity)."""
+        groups = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
+        return self._align(reports, groups, now_ns)
+
+    def _align(
+        self, reports: list[ObjectReport], groups: np.ndarray, now_ns: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         if not reports:
             return np.zeros((0, 4)), np.zeros((0, 4, 4))
         x = np.array([r.state for r in reports])
         p = np.array([r.cov for r in reports])
         dt = np.array([(now_ns - r.stamp_ns) * 1e-9 for r in reports])
-        vru = np.array([class_group(r.participant_class) == 2 for r in reports])
-        acc = np.where(vru, self.config.accel_sigma_vru_mps2, self.config.accel_sigma_vehicle_mps2)
+        acc = np.where(
+            groups == 2, self.config.accel_sigma_vru_mps2, self.config.accel_sigma_vehicle_mps2
+        )
         return predict_cv(x, p, dt, acc)
 
     def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
         """One cycle over every live report; returns the fused objects at ``now_ns``."""
         cfg = self.config
-        xs, ps = self.align(reports, now_ns)
         classes = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
+        xs, ps = self._align(reports, classes, now_ns)
         by_group: dict[tuple[int, str], list[int]] = {}
         for i, r in enumerate(reports):
             by_group.setdefault(r.group, []).append(i)
@@ -122,45 +132,66 @@ class FusionEngine:
         fg = np.zeros(0, dtype=np.int64)
         members: list[list[int]] = []
         for group in sorted(by_group):
-            idx = np.array(by_group[group])
+            members_of = by_group[group]
+            idx = np.array(members_of)
             gx, gp, gg = xs[idx], ps[idx], classes[idx]
-            cost = gated_costs(
-                (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
-            )
-            rows, cols = assign(cost)
+            if len(fx):
+                cost = gated_costs(
+                    (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
+                )
+                rows, cols = assign(cost)
+            else:  # the first group: nothing to associate with
+                rows = cols = np.zeros(0, dtype=np.int64)
             if len(rows):
                 nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
                 fx[rows], fp[rows] = nx, npp
                 fg[rows] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
-                for r, c in zip(rows, cols, strict=True):
-                    members[r].append(int(idx[c]))
-            new = np.setdiff1d(np.arange(len(idx)), cols)
+                for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                    members[r].append(members_of[c])
+            unpaired = np.ones(len(idx), dtype=bool)
+            unpaired[cols] = False
+            new = np.flatnonzero(unpaired)
             fx = np.concatenate([fx, gx[new]])
             fp = np.concatenate([fp, gp[new]])
             fg = np.concatenate([fg, gg[new]])
-            members.extend([[int(idx[c])] for c in new])
-        keys = [[reports[i].key for i in mem] for mem in members]
+            members.extend([[members_of[c]] for c in new.tolist()])
+        report_keys = [r.key for r in reports]
+        keys = [[report_keys[i] for i in mem] for mem in members]
         ids = self.ids.assign(keys, fx, fp, fg, now_ns)
         sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
         out = []
-        for k, mem in enumerate(members):
+        # rows as views, made in one go (as fx[k], fp[k] would make them one by one)
+        for k, (mem, state, cov) in enumerate(zip(members, list(fx), list(fp), strict=True)):
+            if len(mem) == 1:  # most objects: one source, its attributes as they are
+                r = reports[mem[0]]
+                out.append(
+                    FusedObject(
+                        ids[k],
+                        state,
+                        cov,
+                        (report_keys[mem[0]],),
+                        frozenset((r.kind,)),
+                        r.participant_class,
+                        r.size_m,
+                        r.heading_rad,
+                        r.heading_variance,
+                        r.confidence,
+                        _SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
+                    )
+                )
+                continue
             reps = [reports[i] for i in mem]
-            if len(mem) == 1:
-                r = reps[0]
-                attrs = (r.participant_class, r.size_m, r.heading_rad, r.heading_variance)
-                conf, trust = r.confidence, _fused_trust([r.trust])
-            else:
-                order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
-                attrs = _attributes(reps, order)
-                miss = 1.0
-                for r in reps:
-                    miss *= 1.0 - r.confidence
-                conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
+            order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
+            attrs = _attributes(reps, order)
+            miss = 1.0
+            for r in reps:
+                miss *= 1.0 - r.confidence
+            conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
             out.append(
                 FusedObject(
                     ids[k],
-                    fx[k],
-                    fp[k],
+                    state,
+                    cov,
                     tuple(keys[k]),
                     frozenset(r.kind for r in reps),
                     *attrs,

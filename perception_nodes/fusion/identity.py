@@ -95,8 +95,8 @@ class IdentityKeeper:
         states, covs = states.copy(), covs.copy()
         # 3. remember this cycle; forget ids lost for longer than hold_s
         self._owner = {k: fid for fid, keys in zip(out, members, strict=True) for k in keys}
-        for c, fid in enumerate(out):
-            self._known[fid] = _Known(states[c], covs[c], int(groups[c]), now_ns)
+        for fid, state, cov, group in zip(out, states, covs, groups.tolist(), strict=True):
+            self._known[fid] = _Known(state, cov, group, now_ns)
         limit = now_ns - self.hold_ns
         for fid in [f for f, k in self._known.items() if k.stamp_ns < limit]:
             del self._known[fid]

@@ -44,6 +44,8 @@ def optimal_omega(ia: np.ndarray, ib: np.ndarray, iterations: int = 24) -> np.nd
     linv = np.linalg.inv(np.linalg.cholesky(ib))
     lam = np.linalg.eigvalsh(linv @ ia @ np.swapaxes(linv, -1, -2))  # (K, n), all > 0
     d = lam - 1.0
+    if k <= SCALAR_PAIRS:
+        return np.array([_bisect_omega(row, iterations) for row in d.tolist()])
 
     def slope(w: np.ndarray) -> np.ndarray:
         return (d / (1.0 + w[:, None] * d)).sum(axis=1)
@@ -57,6 +59,37 @@ def optimal_omega(ia: np.ndarray, ib: np.ndarray, iterations: int = 24) -> np.nd
     w = 0.5 * (lo + hi)
     w = np.where(slope(np.zeros(k)) <= 0.0, 0.0, w)  # B alone is best
     return np.where(slope(np.ones(k)) >= 0.0, 1.0, w)  # A alone is best
+
+
+# up to this many pairs the bisection runs on Python floats (a few pairs a cycle is the
+# common case: two dozen small numpy calls per halving cost more than the arithmetic)
+SCALAR_PAIRS = 8
+
+
+def _slope(d: list[float], w: float) -> float:
+    total = 0.0  # summed in order, as numpy sums a row this short: the same bits
+    for x in d:
+        total += x / (1.0 + w * x)
+    return total
+
+
+def _bisect_omega(d: list[float], iterations: int) -> float:
+    """``optimal_omega`` of one pair from its ``λᵢ - 1`` (same steps, same result)."""
+    if _slope(d, 1.0) >= 0.0:
+        return 1.0  # A alone is best
+    if _slope(d, 0.0) <= 0.0:
+        return 0.0  # B alone is best
+    lo, hi = 0.0, 1.0
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        total = 0.0  # _slope(d, mid), inline: this loop is the hot one
+        for x in d:
+            total += x / (1.0 + mid * x)
+        if total > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def fast_omega(ia: np.ndarray, ib: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ a report replaces those by the configured priors, so every report has a positive
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -23,6 +24,7 @@ MAX_STATE = 1e7  # m, m/s: beyond any map frame or road user
 MAX_COV = 1e10  # m², m²/s²
 _VEHICLES = frozenset({1, 2, 3, 7})
 _VULNERABLE = frozenset({4, 5})
+_NO_SIZE = (0.0, 0.0, 0.0)
 
 
 class SourceKind(IntEnum):
@@ -84,39 +86,147 @@ class ObjectReport:
         return (int(self.kind), self.source_id if self.kind is SourceKind.ROADSIDE else '')
 
 
+def usable_covariances(
+    raw: np.ndarray, priors: CovariancePriors
+) -> tuple[np.ndarray, list[str | None]]:
+    """``usable_covariance`` for many rows at once: (N, 16) or (N, 4, 4) → (N, 4, 4).
+
+    Returns the covariances and, per row, None or why it is refused (the row then holds an
+    identity placeholder). One batched eigendecomposition instead of one per report: the
+    checks are the same, row by row.
+    """
+    flat = np.array(raw, dtype=float).reshape(-1, 16)
+    n = flat.shape[0]
+    cov = flat.reshape(n, 4, 4)
+    diag = flat[:, ::5]  # (N, 4) view of the diagonals: basic slicing, no gathers
+    errors: list[str | None] = [None] * n
+    finite = np.isfinite(flat).all(axis=1)
+    with np.errstate(invalid='ignore'):
+        bad = ~finite | (np.abs(flat).max(axis=1) > MAX_COV)
+    if bad.any():
+        for i in np.flatnonzero(bad):
+            errors[i] = (
+                'covariance has non-finite entries'
+                if not finite[i]
+                else f'covariance entry beyond {MAX_COV:g}'
+            )
+        cov[bad] = np.eye(4)
+    for lo, prior, floor in (
+        (0, priors.position_sigma_m, priors.min_position_sigma_m),
+        (2, priors.velocity_sigma_mps, priors.min_velocity_sigma_mps),
+    ):
+        block = diag[:, lo : lo + 2]
+        unknown = (block < 0).any(axis=1)
+        if unknown.any():
+            rows = np.flatnonzero(unknown)
+            cov[rows, lo : lo + 2, :] = 0.0
+            cov[rows, :, lo : lo + 2] = 0.0
+            block[rows] = prior * prior
+        np.maximum(block, floor * floor, out=block)
+    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+    try:
+        eig = np.linalg.eigvalsh(cov)
+    except np.linalg.LinAlgError:  # one bad row fails the batch: find it row by row
+        eig = np.empty((n, 4))
+        for i in range(n):
+            try:
+                eig[i] = np.linalg.eigvalsh(cov[i])
+            except np.linalg.LinAlgError as err:
+                errors[i] = errors[i] or f'covariance eigenvalues: {err}'
+                cov[i] = np.eye(4)
+                eig[i] = 1.0
+    low = eig[:, 0]
+    indefinite = low < -1e-9 * np.maximum(eig[:, -1], 1.0)
+    for i in np.flatnonzero(indefinite & ~bad):
+        errors[i] = errors[i] or f'covariance not positive semi-definite (eig {low[i]:.3g})'
+    shift = np.flatnonzero((low <= 0.0) & ~indefinite)
+    if shift.size:
+        cov[shift] += np.eye(4) * (1e-9 - low[shift])[:, None, None]
+    return cov, errors
+
+
 def usable_covariance(raw: np.ndarray, priors: CovariancePriors, where: str) -> np.ndarray:
     """The 4x4 covariance with unknown (negative diagonal) blocks replaced by priors.
 
     Raises ObjectInputError for non-finite entries or a matrix that is not positive
     semi-definite where it is given.
     """
-    cov = np.asarray(raw, dtype=float).reshape(4, 4).copy()
-    if not np.isfinite(cov).all():
-        raise ObjectInputError(f'{where}: covariance has non-finite entries')
-    if np.abs(cov).max() > MAX_COV:
-        raise ObjectInputError(f'{where}: covariance entry beyond {MAX_COV:g}')
-    for block, prior, floor in (
-        (slice(0, 2), priors.position_sigma_m, priors.min_position_sigma_m),
-        (slice(2, 4), priors.velocity_sigma_mps, priors.min_velocity_sigma_mps),
-    ):
-        diag = np.diag(cov)[block]
-        if (diag < 0).any():
-            cov[block, :] = 0.0
-            cov[:, block] = 0.0
-            idx = np.arange(4)[block]
-            cov[idx, idx] = prior * prior
-        idx = np.arange(4)[block]
-        cov[idx, idx] = np.maximum(cov[idx, idx], floor * floor)
-    cov = 0.5 * (cov + cov.T)
-    try:
-        eig = np.linalg.eigvalsh(cov)
-    except np.linalg.LinAlgError as err:
-        raise ObjectInputError(f'{where}: covariance eigenvalues: {err}') from err
-    if eig[0] < -1e-9 * max(eig[-1], 1.0):
-        raise ObjectInputError(f'{where}: covariance not positive semi-definite (eig {eig[0]:.3g})')
-    if eig[0] <= 0.0:
-        cov += np.eye(4) * (1e-9 - eig[0])
-    return cov
+    cov, errors = usable_covariances(np.asarray(raw, dtype=float).reshape(1, 16), priors)
+    if errors[0] is not None:
+        raise ObjectInputError(f'{where}: {errors[0]}')
+    return cov[0]
+
+
+def reports_from_participants(
+    parts: Sequence[Any],
+    kind: SourceKind,
+    priors: CovariancePriors,
+    default_stamp_ns: int,
+    *,
+    cov_scale: np.ndarray | None = None,
+    position_var_m2: float = 0.0,
+) -> list[ObjectReport | ObjectInputError]:
+    """``report_from_participant`` for a whole array: a report or the error, per participant.
+
+    The checks run on all rows at once. ``cov_scale`` (per participant) multiplies and
+    ``position_var_m2`` is then added to the position variances of the usable covariance
+    (the component's down-weighting and sender error).
+    """
+    n = len(parts)
+    if n == 0:
+        return []
+    name = kind.name.lower()
+    states = np.array(
+        [(p.position.x, p.position.y, p.velocity.x, p.velocity.y) for p in parts], dtype=float
+    ).reshape(n, 4)
+    covs, cov_errors = usable_covariances(np.array([p.covariance for p in parts]), priors)
+    if cov_scale is not None:
+        scaled = np.flatnonzero(cov_scale != 1.0)
+        covs[scaled] = covs[scaled] * cov_scale[scaled, None, None]
+    if position_var_m2 > 0.0:
+        covs[:, 0, 0] += position_var_m2
+        covs[:, 1, 1] += position_var_m2
+    finite = np.isfinite(states).all(axis=1)
+    huge = np.zeros(n, dtype=bool)
+    huge[finite] = np.abs(states[finite]).max(axis=1) > MAX_STATE
+    out: list[ObjectReport | ObjectInputError] = []
+    for i, p in enumerate(parts):
+        if not finite[i] or huge[i] or cov_errors[i] is not None:
+            where = f'{name} {p.source_id or "-"}/{p.id}'
+            if not finite[i]:
+                text = f'non-finite position/velocity {states[i].tolist()}'
+            elif huge[i]:
+                text = f'position/velocity beyond {MAX_STATE:g} {states[i].tolist()}'
+            else:
+                text = str(cov_errors[i])
+            out.append(ObjectInputError(f'{where}: {text}'))
+            continue
+        heading = float(p.heading_rad)
+        hvar = float(p.heading_variance)
+        size = (float(p.size.x), float(p.size.y), float(p.size.z))
+        conf = float(p.confidence)
+        out.append(
+            ObjectReport(
+                kind=kind,
+                source_id=str(p.source_id),
+                object_id=int(p.id),
+                stamp_ns=int(m.to_ns(p.header.stamp) or default_stamp_ns),
+                state=states[i],
+                cov=covs[i],
+                participant_class=int(p.participant_class),
+                size_m=size if _valid_size(size) else _NO_SIZE,
+                heading_rad=heading if math.isfinite(heading) else math.nan,
+                heading_variance=hvar if math.isfinite(hvar) else -1.0,
+                confidence=conf if math.isfinite(conf) and 0.0 <= conf <= 1.0 else 0.5,
+                trust=int(p.trust),
+            )
+        )
+    return out
+
+
+def _valid_size(size: tuple[float, float, float]) -> bool:
+    x, y, z = size  # each finite and >= 0 (NaN fails the comparison)
+    return 0.0 <= x < math.inf and 0.0 <= y < math.inf and 0.0 <= z < math.inf
 
 
 def report_from_participant(
@@ -126,29 +236,7 @@ def report_from_participant(
 
     Raises ObjectInputError on non-finite position or velocity or a bad covariance.
     """
-    stamp = m.to_ns(p.header.stamp) or default_stamp_ns
-    where = f'{kind.name.lower()} {p.source_id or "-"}/{p.id}'
-    state = np.array([p.position.x, p.position.y, p.velocity.x, p.velocity.y], dtype=float)
-    if not np.isfinite(state).all():
-        raise ObjectInputError(f'{where}: non-finite position/velocity {state.tolist()}')
-    if np.abs(state).max() > MAX_STATE:
-        raise ObjectInputError(f'{where}: position/velocity beyond {MAX_STATE:g} {state.tolist()}')
-    cov = usable_covariance(p.covariance, priors, where)
-    heading = float(p.heading_rad)
-    hvar = float(p.heading_variance)
-    size = (float(p.size.x), float(p.size.y), float(p.size.z))
-    conf = float(p.confidence)
-    return ObjectReport(
-        kind=kind,
-        source_id=str(p.source_id),
-        object_id=int(p.id),
-        stamp_ns=int(stamp),
-        state=state,
-        cov=cov,
-        participant_class=int(p.participant_class),
-        size_m=size if all(math.isfinite(v) and v >= 0 for v in size) else (0.0, 0.0, 0.0),
-        heading_rad=heading if math.isfinite(heading) else math.nan,
-        heading_variance=hvar if math.isfinite(hvar) else -1.0,
-        confidence=conf if math.isfinite(conf) and 0.0 <= conf <= 1.0 else 0.5,
-        trust=int(p.trust),
-    )
+    (out,) = reports_from_participants([p], kind, priors, default_stamp_ns)
+    if isinstance(out, ObjectInputError):
+        raise out
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from perception_nodes.lidar.errors import LidarConfigError
-from perception_nodes.lidar.geometry import points_in_polygon, polygon_area
+from perception_nodes.lidar.geometry import polygon_area, polygon_raster
 from perception_nodes.lidar.grid import BevGrid
 
 
@@ -30,9 +30,12 @@ class RegionOfInterest:
         self.z_min_m, self.z_max_m = float(z_min_m), float(z_max_m)
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         self.grid = BevGrid.covering(lo[0], lo[1], hi[0], hi[1], cell_m)
-        cx, cy = self.grid.centres()
-        centres = np.stack([cx.ravel(), cy.ravel()], axis=1)
-        self.mask_flat = points_in_polygon(centres, poly)
+        g = self.grid
+        xs = g.x0_m + (np.arange(g.nx) + 0.5) * g.cell_m  # the cell centres (BevGrid.centres)
+        ys = g.y0_m + (np.arange(g.ny) + 0.5) * g.cell_m
+        self.mask_flat = polygon_raster(poly, xs, ys).ravel()
+        # a rectangle filling its grid (the usual ROI): the grid bounds alone decide
+        self._whole_grid = bool(self.mask_flat.all())
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -45,6 +48,8 @@ class RegionOfInterest:
         z = xyz_m[:, 2]
         inside &= z >= self.z_min_m
         inside &= z <= self.z_max_m
+        if self._whole_grid:
+            return inside
         idx = np.flatnonzero(inside)  # index arrays: far cheaper than boolean masks here
         flat = ix[idx] * np.int32(self.grid.ny) + iy[idx]
         keep = np.zeros(xyz_m.shape[0], dtype=bool)

@@ -150,23 +150,52 @@ class LidarCaster:
         return np.isfinite(t) & (t >= lay.min_range_m) & (t <= lay.max_range_m)
 
     def candidate_rays(self, verts: np.ndarray) -> np.ndarray:
-        """Indices of the rays whose (ring, azimuth) window covers some box's corners."""
+        """Indices of the rays whose (ring, azimuth) window can meet some box.
+
+        Azimuth: the corners' span (a convex footprint seen from outside subtends the angle
+        of its corners), every azimuth when the sensor stands over the footprint. Elevation:
+        a box's points lie between the footprint's nearest and farthest horizontal distance
+        (``d_min`` to ``d_max``) and its bottom and top, so the extremes are at those: the
+        corners alone miss the middle of a long side seen up close.
+        """
         lay = self.layout
         rel = (verts.reshape(-1, 8, 3) - self.position) @ self.rotation  # sensor frame
         az = np.arctan2(rel[..., 1], rel[..., 0])
-        el = np.arctan2(rel[..., 2], np.hypot(rel[..., 0], rel[..., 1]))
-        mask = np.zeros((lay.rings, lay.azimuth_steps), bool)
-        step = 2 * np.pi / lay.azimuth_steps
-        r_lo = np.searchsorted(self.elevations, el.min(axis=1), side='left') - 1
-        r_hi = np.searchsorted(self.elevations, el.max(axis=1), side='right') + 1
-        for i in range(len(rel)):
-            a = az[i]
-            if a.max() - a.min() > np.pi:  # straddles ±pi: shift the negative side by 2 pi
-                a = np.where(a < 0, a + 2 * np.pi, a)
-            a_lo = int(np.floor((a.min() + np.pi) / step)) - 1
-            a_hi = int(np.ceil((a.max() + np.pi) / step)) + 1
-            cols = np.arange(a_lo, a_hi + 1) % lay.azimuth_steps
-            mask[max(r_lo[i], 0) : max(r_hi[i], 0) + 1, cols] = True
+        n_az = lay.azimuth_steps
+        step = 2 * np.pi / n_az
+        # footprint: bottom corners 0, 1, 2 (box_meshes order) give the box's two axes
+        origin, side_u, side_w = rel[:, 0, :2], rel[:, 1, :2], rel[:, 2, :2]
+        eu, ew = side_u - origin, side_w - origin
+        len_u, len_w = np.hypot(eu[:, 0], eu[:, 1]), np.hypot(ew[:, 0], ew[:, 1])
+        centre = origin + 0.5 * (eu + ew)
+        pu = -(centre * eu).sum(axis=1) / np.maximum(len_u, 1e-9)  # the sensor, box axes
+        pw = -(centre * ew).sum(axis=1) / np.maximum(len_w, 1e-9)
+        d_min = np.hypot(
+            np.maximum(np.abs(pu) - 0.5 * len_u, 0.0), np.maximum(np.abs(pw) - 0.5 * len_w, 0.0)
+        )
+        d_max = np.hypot(rel[..., 0], rel[..., 1]).max(axis=1)
+        z_lo, z_hi = rel[..., 2].min(axis=1), rel[..., 2].max(axis=1)
+        el_lo = np.minimum(np.arctan2(z_lo, d_min), np.arctan2(z_lo, d_max))
+        el_hi = np.maximum(np.arctan2(z_hi, d_min), np.arctan2(z_hi, d_max))
+        r_lo = np.maximum(np.searchsorted(self.elevations, el_lo, side='left') - 1, 0)
+        r_hi = np.minimum(np.searchsorted(self.elevations, el_hi, side='right') + 1, lay.rings - 1)
+        # a box straddling ±pi: its negative side shifted by 2 pi
+        straddle = az.max(axis=1) - az.min(axis=1) > np.pi
+        az = np.where(straddle[:, None] & (az < 0), az + 2 * np.pi, az)
+        a_lo = np.floor((az.min(axis=1) + np.pi) / step).astype(np.int64) - 1
+        a_hi = np.ceil((az.max(axis=1) + np.pi) / step).astype(np.int64) + 1
+        # every box's window as rectangles on the (ring, azimuth) grid (the azimuth wraps:
+        # one window may be two rectangles); a slice assignment each
+        width = np.where(d_min > 0.0, np.minimum(a_hi - a_lo + 1, n_az), n_az)
+        c0 = a_lo % n_az
+        end = c0 + width  # exclusive; beyond n_az it wraps to the start of the row
+        mask = np.zeros((lay.rings, n_az), bool)
+        for r0, r1, col0, col1 in zip(
+            r_lo.tolist(), (r_hi + 1).tolist(), c0.tolist(), end.tolist(), strict=True
+        ):
+            mask[r0:r1, col0:col1] = True
+            if col1 > n_az:
+                mask[r0:r1, : col1 - n_az] = True
         return np.flatnonzero(mask.ravel())
 
     def scan(

@@ -12,6 +12,7 @@ from perception_nodes.lidar.geometry import (
     clip_convex,
     points_in_polygon,
     polygon_area,
+    polygon_raster,
     wrap_angle,
 )
 
@@ -109,6 +110,17 @@ def test_points_in_concave_polygon():
     )
     pts = np.array([[0, 0], [2, 0], [0, 2.5], [2, 2], [-2.5, -2.5], [0, -2]])
     assert points_in_polygon(pts, cross).tolist() == [True, True, True, False, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(coord, coord), min_size=3, max_size=12), st.floats(0.4, 7.0))
+def test_raster_of_a_polygon_is_the_point_test_of_its_grid(vertices, cell):
+    poly = np.array(vertices, float)  # any polygon: concave, self-crossing, degenerate
+    xs = -100.0 + (np.arange(int(200 / cell)) + 0.5) * cell
+    ys = -90.0 + (np.arange(int(180 / cell) // 2) + 0.5) * cell * 2
+    gx, gy = np.meshgrid(xs, ys, indexing='ij')
+    exact = points_in_polygon(np.stack([gx.ravel(), gy.ravel()], axis=1), poly)
+    assert np.array_equal(polygon_raster(poly, xs, ys).ravel(), exact)
 
 
 @given(boxes, boxes)

@@ -105,25 +105,7 @@ def test_range_limits_noise_and_dropout():
     assert lo <= len(pts) <= hi
 
 
-@settings(max_examples=25, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.floats(-60, 60), st.floats(-60, 60), st.floats(-3.2, 3.2), st.booleans()),
-        min_size=1,
-        max_size=12,
-    )
-)
-def test_culled_scan_equals_brute_force(actors):
-    static = StaticScene(
-        150.0, [np.array([[20.0, 20.0], [40.0, 20.0], [40.0, 40.0], [20.0, 40.0]])], 12.0
-    )
-    layout = BeamLayout(rings=16, azimuth_steps=256, **NO_NOISE)
-    caster = LidarCaster(np.array([-5.0, -5.0, 6.0]), 0.3, layout, static)
-    a = np.array(actors, dtype=float)
-    walker = a[:, 3].astype(bool)
-    sizes = np.where(walker[:, None], [0.5, 0.5, 1.8], [4.6, 1.9, 1.5])
-    boxes = (np.column_stack([a[:, :2], sizes[:, 2] / 2]), a[:, 2], sizes)
-    culled = caster.scan(boxes, walker, RNG)
+def _brute_force_ranges(caster, static, boxes, layout):
     scene = o3d.t.geometry.RaycastingScene()
     for verts, tris, _ in static.meshes:
         scene.add_triangles(o3d.core.Tensor(verts), o3d.core.Tensor(tris))
@@ -131,7 +113,47 @@ def test_culled_scan_equals_brute_force(actors):
     scene.add_triangles(o3d.core.Tensor(v), o3d.core.Tensor(t))
     t_hit = scene.cast_rays(o3d.core.Tensor(caster.rays))['t_hit'].numpy()
     keep = np.isfinite(t_hit) & (t_hit >= layout.min_range_m) & (t_hit <= layout.max_range_m)
-    np.testing.assert_allclose(ranges(culled), t_hit[keep], rtol=1e-5, atol=1e-4)
+    return t_hit[keep]
+
+
+def test_culling_keeps_boxes_across_the_azimuth_seam_and_around_the_sensor():
+    static = StaticScene(150.0, [], 12.0)
+    layout = BeamLayout(rings=8, azimuth_steps=180, **NO_NOISE)
+    caster = LidarCaster(np.array([0.0, 0.0, 1.0]), 0.0, layout, static)
+    # behind the sensor (straddles ±pi), wider than the azimuth window, and one box that
+    # the sensor sits in (its inside faces are hit from within)
+    centres = np.array([[-6.0, 0.0, 0.75], [0.0, 3.0, 0.75], [0.0, 0.0, 1.0]])
+    sizes = np.array([[4.6, 1.9, 1.5], [30.0, 1.0, 1.5], [10.0, 10.0, 4.0]])
+    for pick in ([0], [1], [0, 1], [2]):
+        boxes = (centres[pick], np.zeros(len(pick)), sizes[pick])
+        culled = caster.scan(boxes, np.zeros(len(pick), bool), RNG)
+        np.testing.assert_allclose(
+            ranges(culled), _brute_force_ranges(caster, static, boxes, layout), rtol=1e-5, atol=1e-4
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-20, 20), st.floats(-20, 20), st.floats(-3.2, 3.2), st.booleans()),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from([0.8, 6.0]),
+)
+def test_culled_scan_equals_brute_force(actors, height_m):
+    static = StaticScene(
+        150.0, [np.array([[20.0, 20.0], [40.0, 20.0], [40.0, 40.0], [20.0, 40.0]])], 12.0
+    )
+    layout = BeamLayout(rings=16, azimuth_steps=256, **NO_NOISE)
+    caster = LidarCaster(np.array([-5.0, -5.0, height_m]), 0.3, layout, static)
+    a = np.array(actors, dtype=float)
+    walker = a[:, 3].astype(bool)
+    sizes = np.where(walker[:, None], [0.5, 0.5, 1.8], [4.6, 1.9, 1.5])
+    boxes = (np.column_stack([a[:, :2], sizes[:, 2] / 2]), a[:, 2], sizes)
+    culled = caster.scan(boxes, walker, RNG)
+    brute = _brute_force_ranges(caster, static, boxes, layout)
+    np.testing.assert_allclose(ranges(culled), brute, rtol=1e-5, atol=1e-4)
 
 
 def test_point_cloud_layout():

@@ -1,9 +1,11 @@
 """Covariance intersection: PSD, consistent for any cross-correlation, ω optimal, fast CI."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perception_nodes.fusion import intersection
 from perception_nodes.fusion.intersection import (
     FusionMethod,
     fast_omega,
@@ -59,6 +61,20 @@ def test_optimal_omega_is_no_worse_than_a_grid_and_than_either_input(seed):
         assert got >= best * (1 - 1e-6)
     _, p, _ = fuse_pairs(np.zeros((3, 4)), a, np.zeros((3, 4)), b)
     assert (np.linalg.det(p) <= np.minimum(np.linalg.det(a), np.linalg.det(b)) * (1 + 1e-9)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds, st.integers(1, intersection.SCALAR_PAIRS))
+def test_the_scalar_bisection_of_a_few_pairs_is_the_vectorised_one_bit_for_bit(seed, k):
+    rng = np.random.default_rng(seed)
+    ia, ib = np.linalg.inv(_spd(rng, k=k)), np.linalg.inv(_spd(rng, k=k))
+    ib[0] = 3.0 * ia[0]  # one pair where a single input is best (ω at a bound)
+    scalar = optimal_omega(ia, ib)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(intersection, 'SCALAR_PAIRS', 0)
+        vectorised = optimal_omega(ia, ib)
+    assert np.array_equal(scalar, vectorised)
+    assert scalar[0] in (0.0, 1.0)
 
 
 @settings(max_examples=40, deadline=None)

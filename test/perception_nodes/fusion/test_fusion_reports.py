@@ -15,6 +15,7 @@ from perception_nodes.fusion.reports import (
     SourceKind,
     class_group,
     report_from_participant,
+    reports_from_participants,
     usable_covariance,
 )
 from v2x_runtime import messages as m
@@ -120,3 +121,33 @@ def test_fuzz_any_participant_gives_a_report_or_a_clear_error(cov, x, vx, conf, 
     assert np.linalg.eigvalsh(r.cov).min() > 0
     assert 0.0 <= r.confidence <= 1.0
     assert all(math.isfinite(v) and v >= 0 for v in r.size_m)
+
+
+def test_a_batch_converts_each_participant_as_one_alone_would():
+    bad = np.diag([0.04, 0.04, 0.25, 0.25])
+    bad[0, 1] = bad[1, 0] = 1.0
+    inf = np.diag([0.04, 0.04, 0.25, 0.25]).ravel()
+    inf[5] = math.inf
+    parts = [
+        _part(id=1),
+        _part(id=2, covariance=bad.ravel()),
+        _part(id=3, covariance=np.diag([-1.0, -1, 0.5, 0.5]).ravel()),
+        _part(id=4, position=m.new('geometry_msgs/msg/Point', x=math.nan)),
+        _part(id=5, covariance=inf),
+        _part(id=6, covariance=np.zeros(16), confidence=3.0),
+    ]
+    batch = reports_from_participants(parts, SourceKind.ROADSIDE, PRIORS, 11)
+    assert [isinstance(r, ObjectInputError) for r in batch] == [0, 1, 0, 1, 1, 0]
+    for p, r in zip(parts, batch, strict=True):
+        try:
+            alone = report_from_participant(p, SourceKind.ROADSIDE, PRIORS, 11)
+        except ObjectInputError as err:
+            assert str(err) == str(r)
+            continue
+        assert np.array_equal(alone.cov, r.cov) and np.array_equal(alone.state, r.state)
+        assert (alone.key, alone.confidence) == (r.key, r.confidence)
+    scaled = reports_from_participants(
+        parts[:1], SourceKind.V2V, PRIORS, 0, cov_scale=np.array([4.0]), position_var_m2=0.25
+    )[0]
+    assert np.allclose(np.diag(scaled.cov), [4 * 0.04 + 0.25, 4 * 0.04 + 0.25, 1.0, 1.0])
+    assert reports_from_participants([], SourceKind.V2V, PRIORS, 0) == []
