@@ -17,7 +17,9 @@ from v2x_nodes.security.secured_message import (
     encode_signature,
     encode_signer_certificates,
     encode_signer_digest,
+    parse_digest_signed,
     parse_signed,
+    parse_signed_general,
 )
 
 _EE = {a: make_pki(a).ee.certificate for a in Algorithm}
@@ -111,6 +113,75 @@ def test_build_equals_asn1tools_and_parses_back(
         assert msg.signer_kind is SignerKind.CERTIFICATE and msg.certificates == (cert,)
     else:
         assert msg.signer_kind is SignerKind.DIGEST and msg.signer_digest == digest
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    algorithm=st.sampled_from(list(Algorithm)),
+    signature_algorithm=st.sampled_from(list(Algorithm)),
+    payload=st.binary(max_size=140),
+    psid=st.integers(0, 2**40),
+    generation=st.integers(0, 2**64 - 1),
+    expiry=st.none() | st.integers(0, 2**64 - 1),
+    p2pcd=st.none() | st.binary(min_size=3, max_size=3),
+    by_certificate=st.booleans(),
+    digest=st.binary(min_size=8, max_size=8),
+    r=_bytes32,
+    s=_bytes32,
+    cut=st.integers(0, 250),
+    flip=st.none() | st.tuples(st.integers(0, 250), st.integers(1, 255)),
+)
+def test_fixed_offset_parse_equals_the_general_parse(
+    algorithm: Algorithm,
+    signature_algorithm: Algorithm,
+    payload: bytes,
+    psid: int,
+    generation: int,
+    expiry: int | None,
+    p2pcd: bytes | None,
+    by_certificate: bool,
+    digest: bytes,
+    r: bytes,
+    s: bytes,
+    cut: int,
+    flip: tuple[int, int] | None,
+) -> None:
+    """The fast parse of the common form (digest signer, short payload, psid and generation
+    time only) gives the general parser's message for exactly that form, and None (leaving
+    the verdict to the general parser) for every other form, truncation or flipped byte."""
+    tbs = build_tbs(payload, psid, generation, expiry, p2pcd)
+    signer = (
+        encode_signer_certificates([_EE[algorithm].raw])
+        if by_certificate
+        else encode_signer_digest(digest)
+    )
+    data = assemble(
+        algorithm, tbs, signer, encode_signature(signature_algorithm, RawSignature(r, s))
+    )
+    common = (
+        algorithm is signature_algorithm
+        and not by_certificate
+        and expiry is None
+        and p2pcd is None
+        and len(payload) < 128
+        and psid < 2**32
+    )
+    fast = parse_digest_signed(data)
+    assert (fast is not None) is common
+    assert fast is None or fast == parse_signed_general(data)
+    variants = [data[:cut]]
+    if flip is not None and flip[0] < len(data):
+        changed = bytearray(data)
+        changed[flip[0]] ^= flip[1]
+        variants.append(bytes(changed))
+    for variant in variants:
+        fast = parse_digest_signed(variant)
+        try:
+            general = parse_signed_general(variant)
+        except DecodeError:
+            assert fast is None
+        else:
+            assert fast is None or fast == general
 
 
 _location = st.fixed_dictionaries(
