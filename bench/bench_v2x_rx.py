@@ -162,12 +162,29 @@ def _baseline_once(bare: list[bytes]) -> tuple[float, float, float]:
     return n / verify_s, n / decode_s, n / (verify_s + decode_s)
 
 
+def sm2_rows(pki_dir: Path, messages: int, senders: int) -> None:
+    """SM2 rows: unpaired CPU rates (no SM2 baseline of the issue to scale by)."""
+    secured, _ = make_traffic(pki_dir, Algorithm.SM2_SM3, messages, senders)
+    for label, params in (
+        ('SM2 verify (every signature)', {'security': 'verify'}),
+        ('SM2 verify_on_demand', {'security': 'verify_on_demand'}),
+    ):
+        rate, wall, _ = receive_rate(secured, senders, pki_dir=str(pki_dir), **params)
+        print(f'  {label:<40}{rate:10,.0f}{wall:11,.0f}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--messages', type=int, default=6000)
     parser.add_argument('--senders', type=int, default=200)
     parser.add_argument('--sm2-messages', type=int, default=1200)
+    parser.add_argument(
+        '--paths',
+        default='verify,verify_on_demand,none,sm2',
+        help='comma-separated rows to run: verify, verify_on_demand, none, sm2',
+    )
     args = parser.parse_args()
+    paths = set(args.paths.split(','))
     print(f'{args.messages} signed BSMs from {args.senders} senders, per CPU second, one core')
     with tempfile.TemporaryDirectory() as tmp:
         secured, bare = make_traffic(
@@ -189,6 +206,8 @@ def main() -> None:
         ]
         pki = str(Path(tmp) / 'p256')
         for label, data, params in rows:
+            if params.get('security', 'none') not in paths:
+                continue
             if params:
                 params['pki_dir'] = pki
             rate, wall, ratio, counters = paired_rate(data, bare, args.senders, **params)
@@ -198,17 +217,8 @@ def main() -> None:
                 f'  {label:<40}{rate:10,.0f}{wall:11,.0f}  x{ratio:4.2f}'
                 f'{ratio * IDLE_BASELINE:12,.0f}{extra}'
             )
-        secured, _ = make_traffic(
-            Path(tmp) / 'sm2', Algorithm.SM2_SM3, args.sm2_messages, min(args.senders, 60)
-        )
-        for label, params in (
-            ('SM2 verify (every signature)', {'security': 'verify'}),
-            ('SM2 verify_on_demand', {'security': 'verify_on_demand'}),
-        ):
-            rate, wall, _ = receive_rate(
-                secured, min(args.senders, 60), pki_dir=str(Path(tmp) / 'sm2'), **params
-            )
-            print(f'  {label:<40}{rate:10,.0f}{wall:11,.0f}')
+        if 'sm2' in paths:
+            sm2_rows(Path(tmp) / 'sm2', args.sm2_messages, min(args.senders, 60))
     print(
         'target: >= 8,000 BSM/s on one core (4x a 200-vehicle intersection at 10 Hz). "idle est."'
         f' scales the CPU rate by the serial baseline of an idle core ({IDLE_BASELINE:,}/s:'
