@@ -9,6 +9,7 @@ from security_pki import Pki, make_pki
 
 from v2x_nodes.security import asn1spec
 from v2x_nodes.security.algorithms import Algorithm, RawSignature
+from v2x_nodes.security.certificates import CertificateInfo
 from v2x_nodes.security.errors import DecodeError, UnsupportedError
 from v2x_nodes.security.secured_message import (
     SignerKind,
@@ -17,7 +18,7 @@ from v2x_nodes.security.secured_message import (
     encode_signature,
     encode_signer_certificates,
     encode_signer_digest,
-    parse_digest_signed,
+    parse_common,
     parse_signed,
     parse_signed_general,
 )
@@ -146,38 +147,43 @@ def test_fixed_offset_parse_equals_the_general_parse(
     cut: int,
     flip: tuple[int, int] | None,
 ) -> None:
-    """The fast parse of the common form (digest signer, short payload, psid and generation
-    time only) gives the general parser's message for exactly that form, and None (leaving
-    the verdict to the general parser) for every other form, truncation or flipped byte."""
+    """The fast parse of the common forms (digest or known certificate as signer, short
+    payload, psid and generation time only) gives the general parser's message for exactly
+    those forms, and None (leaving the verdict to the general parser) for every other form,
+    an unknown certificate, a truncation or a flipped byte."""
     tbs = build_tbs(payload, psid, generation, expiry, p2pcd)
+    cert = _EE[algorithm]
     signer = (
-        encode_signer_certificates([_EE[algorithm].raw])
-        if by_certificate
-        else encode_signer_digest(digest)
+        encode_signer_certificates([cert.raw]) if by_certificate else encode_signer_digest(digest)
     )
     data = assemble(
         algorithm, tbs, signer, encode_signature(signature_algorithm, RawSignature(r, s))
     )
+
+    def known(buffer: bytes, pos: int) -> CertificateInfo | None:
+        return cert if buffer[pos : pos + len(cert.raw)] == cert.raw else None
+
     common = (
         algorithm is signature_algorithm
-        and not by_certificate
         and expiry is None
         and p2pcd is None
         and len(payload) < 128
         and psid < 2**32
     )
-    fast = parse_digest_signed(data)
+    fast = parse_common(data, known)
     assert (fast is not None) is common
-    assert fast is None or fast == parse_signed_general(data)
+    assert fast is None or fast == parse_signed_general(data, known)
+    if by_certificate:
+        assert parse_common(data) is None  # the certificate is not known: the general parser's
     variants = [data[:cut]]
     if flip is not None and flip[0] < len(data):
         changed = bytearray(data)
         changed[flip[0]] ^= flip[1]
         variants.append(bytes(changed))
     for variant in variants:
-        fast = parse_digest_signed(variant)
+        fast = parse_common(variant, known)
         try:
-            general = parse_signed_general(variant)
+            general = parse_signed_general(variant, known)
         except DecodeError:
             assert fast is None
         else:

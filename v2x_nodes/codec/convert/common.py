@@ -120,6 +120,21 @@ def positional(msgtype: str) -> Callable[..., Any]:
     return m.msg_class(msgtype)
 
 
+@cache
+def participant_classes() -> tuple[Callable[..., Any], ...]:
+    """(Participant, Header, Time, Point, Vector3) for positional construction, checked."""
+    return tuple(
+        positional(name)
+        for name in (
+            'v2x_stack/msg/Participant',
+            'std_msgs/msg/Header',
+            'builtin_interfaces/msg/Time',
+            'geometry_msgs/msg/Point',
+            'geometry_msgs/msg/Vector3',
+        )
+    )
+
+
 def header(stamp_ns: int, frame_id: str) -> Any:
     sec, nanosec = divmod(stamp_ns, 1_000_000_000)
     return positional('std_msgs/msg/Header')(
@@ -398,15 +413,16 @@ def make_participant(
         x = y = z = math.nan
     moving = math.isfinite(speed) and math.isfinite(yaw)
     vx, vy = (speed * math.cos(yaw), speed * math.sin(yaw)) if moving else (math.nan, math.nan)
-    vector = positional('geometry_msgs/msg/Vector3')
-    return positional('v2x_stack/msg/Participant')(
-        header(stamp_ns, frame_id),
+    participant, header_cls, time_cls, point_cls, vector = participant_classes()
+    sec, nanosec = divmod(stamp_ns, 1_000_000_000)
+    return participant(
+        header_cls(time_cls(sec, nanosec), frame_id),
         ident,
         participant_class,
         source,
         source_id,
         trust,
-        positional('geometry_msgs/msg/Point')(x, y, z),
+        point_cls(x, y, z),
         lat,
         lon,
         alt,
