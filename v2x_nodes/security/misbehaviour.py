@@ -258,14 +258,15 @@ def quiet(
     mean_speed = 0.5 * (speed + p_speed)
     if mean_speed < config.min_heading_check_speed_mps:
         return True  # both heading checks need this speed
+    pi, tau = math.pi, 2.0 * math.pi  # _angle_diff inline: the same expression
     if moved >= config.min_heading_check_displacement_m:
         motion = math.atan2(dy, dx)
-        if (
-            min(_angle_diff(motion, heading), _angle_diff(motion, p_heading))
-            > config.heading_tolerance_rad
-        ):
+        off = min(
+            abs((motion - heading + pi) % tau - pi), abs((motion - p_heading + pi) % tau - pi)
+        )
+        if off > config.heading_tolerance_rad:
             return False
-    turn = max(0.0, _angle_diff(heading, p_heading) - config.heading_noise_rad)
+    turn = max(0.0, abs((heading - p_heading + pi) % tau - pi) - config.heading_noise_rad)
     return not mean_speed * turn / dt > config.max_lateral_accel_mps2
 
 

@@ -88,8 +88,10 @@ class VerifyConfig:
 
 @dataclass(slots=True)
 class _Pending:
+    """What ``confirm`` needs of a message whose signature was deferred."""
+
     entry: TrustedCertificate
-    digest: bytes
+    tbs_hash: bytes  # the message hash is H(tbs_hash || H(signer)): made only if confirmed
     signature: RawSignature
     replay_key: tuple[bytes, int, bytes]
 
@@ -309,7 +311,6 @@ class MessageVerifier:
             )
         hasher = HASHES[algorithm]
         tbs_hash = hasher(msg.tbs_raw)
-        digest = hasher(tbs_hash + entry.raw_hash)
         replay_key = (cert.hashed_id8, generation_us, tbs_hash[:16])
         if self.replays.seen(replay_key):
             return self._fail(
@@ -330,9 +331,9 @@ class MessageVerifier:
                 algorithm,
                 False,
                 msg.p2pcd_request,
-                _Pending(entry, digest, msg.signature, replay_key),
+                _Pending(entry, tbs_hash, msg.signature, replay_key),
             )
-        if not cert.verifier.verify(digest, msg.signature):
+        if not cert.verifier.verify(hasher(tbs_hash + entry.raw_hash), msg.signature):
             return VerifyOutcome(
                 VerifyReason.BAD_SIGNATURE,
                 'signature does not verify',
@@ -385,7 +386,9 @@ class MessageVerifier:
                 psid=outcome.psid,
                 signer_id=outcome.signer_id,
             )
-        if not pending.entry.cert.verifier.verify(pending.digest, pending.signature):
+        entry = pending.entry
+        digest = HASHES[entry.cert.key_algorithm](pending.tbs_hash + entry.raw_hash)
+        if not entry.cert.verifier.verify(digest, pending.signature):
             return VerifyOutcome(
                 VerifyReason.BAD_SIGNATURE,
                 'signature does not verify',
