@@ -3,15 +3,16 @@
 Senders: ``--senders`` vehicles with their own pseudonym certificates (digest-signed, the
 certificate every 10th message), BSMs of realistic size, all within radio range. The path
 timed is what runs on a car: ``recv`` from a loopback UDP socket, the V2xFrame the radio
-bridge makes, and ``V2xReceiver.on_frame`` (verify, decode with every constraint, convert to a
-Participant in the map frame, misbehaviour check, sender table) — measured per CPU second of
-this process, for ``security`` = verify, verify_on_demand (SAE J2945/1 practice: all checks
-but the signature; signatures of new signers and of senders within ``confirm_range_m`` are
-checked) and none. Baseline in the same run: a serial loop of bare ``cryptography`` ECDSA
-verify + bare asn1tools UPER decode of the same frames (no checks, no conversion), timed
-right before each round of each path; the ratio is the median over the rounds. CPU and wall
-rates are both printed (wall measures the machine's other jobs too); "idle est." is the ratio
-times the serial baseline of an idle core (12,100/s by the issue's figures).
+bridge makes (``rx_frame``), and ``V2xReceiver.on_frame`` (verify, decode with every
+constraint, convert to a Participant in the map frame, misbehaviour check, sender table) —
+measured per CPU second of this process, for ``security`` = verify, verify_on_demand
+(SAE J2945/1 practice: all checks but the signature; signatures of new signers and of
+senders within ``confirm_range_m`` are checked) and none. Baseline in the same run: a serial
+loop of bare ``cryptography`` ECDSA verify + bare asn1tools UPER decode of the same frames
+(no checks, no conversion), timed right before each round of each path; the ratio is the
+median over the rounds. CPU and wall rates are both printed (wall measures the machine's
+other jobs too); "idle est." is the ratio times the serial baseline of an idle core (12,100/s
+by the issue's figures).
 
     python bench/bench_v2x_rx.py [--messages 6000] [--senders 200]
 """
@@ -40,7 +41,7 @@ from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec import uper
 from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
-from v2x_nodes.radio.bridge import V2X_FRAME
+from v2x_nodes.radio.bridge import rx_frame
 from v2x_nodes.rx import V2xReceiver
 from v2x_nodes.security import Algorithm, MessageSigner
 from v2x_nodes.security.pki import init_pki, issue_into, load_credentials
@@ -100,7 +101,6 @@ def _receive_once(datagrams: list[bytes], senders: int, **params) -> tuple[float
     txs = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     address = rxs.getsockname()
     cpu = wall = 0.0
-    frame_cls = m.msg_class(V2X_FRAME)
     for start in range(0, len(datagrams), BATCH):
         batch = datagrams[start : start + BATCH]
         for data in batch:
@@ -108,19 +108,7 @@ def _receive_once(datagrams: list[bytes], senders: int, **params) -> tuple[float
         rt._now_ns = NOW_NS + (start + len(batch)) // senders * 100_000_000  # follows traffic
         begin, begin_wall = time.process_time(), time.perf_counter()
         for _ in batch:
-            data = rxs.recv(9000)
-            frame = frame_cls(
-                header=m.header(rt._now_ns),
-                message_type=0,
-                source_id='',
-                channel=0,
-                rssi_dbm=math.nan,
-                security_status=0,
-                psid=0,
-                payload=np.frombuffer(data, np.uint8),
-                secured=np.empty(0, np.uint8),
-            )
-            rx.on_frame(frame)
+            rx.on_frame(rx_frame(rt._now_ns, 0, math.nan, rxs.recv(9000)))
         cpu += time.process_time() - begin
         wall += time.perf_counter() - begin_wall
     rxs.close()
@@ -174,12 +162,29 @@ def _baseline_once(bare: list[bytes]) -> tuple[float, float, float]:
     return n / verify_s, n / decode_s, n / (verify_s + decode_s)
 
 
+def sm2_rows(pki_dir: Path, messages: int, senders: int) -> None:
+    """SM2 rows: unpaired CPU rates (no SM2 baseline of the issue to scale by)."""
+    secured, _ = make_traffic(pki_dir, Algorithm.SM2_SM3, messages, senders)
+    for label, params in (
+        ('SM2 verify (every signature)', {'security': 'verify'}),
+        ('SM2 verify_on_demand', {'security': 'verify_on_demand'}),
+    ):
+        rate, wall, _ = receive_rate(secured, senders, pki_dir=str(pki_dir), **params)
+        print(f'  {label:<40}{rate:10,.0f}{wall:11,.0f}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--messages', type=int, default=6000)
     parser.add_argument('--senders', type=int, default=200)
     parser.add_argument('--sm2-messages', type=int, default=1200)
+    parser.add_argument(
+        '--paths',
+        default='verify,verify_on_demand,none,sm2',
+        help='comma-separated rows to run: verify, verify_on_demand, none, sm2',
+    )
     args = parser.parse_args()
+    paths = set(args.paths.split(','))
     print(f'{args.messages} signed BSMs from {args.senders} senders, per CPU second, one core')
     with tempfile.TemporaryDirectory() as tmp:
         secured, bare = make_traffic(
@@ -201,6 +206,8 @@ def main() -> None:
         ]
         pki = str(Path(tmp) / 'p256')
         for label, data, params in rows:
+            if params.get('security', 'none') not in paths:
+                continue
             if params:
                 params['pki_dir'] = pki
             rate, wall, ratio, counters = paired_rate(data, bare, args.senders, **params)
@@ -210,17 +217,8 @@ def main() -> None:
                 f'  {label:<40}{rate:10,.0f}{wall:11,.0f}  x{ratio:4.2f}'
                 f'{ratio * IDLE_BASELINE:12,.0f}{extra}'
             )
-        secured, _ = make_traffic(
-            Path(tmp) / 'sm2', Algorithm.SM2_SM3, args.sm2_messages, min(args.senders, 60)
-        )
-        for label, params in (
-            ('SM2 verify (every signature)', {'security': 'verify'}),
-            ('SM2 verify_on_demand', {'security': 'verify_on_demand'}),
-        ):
-            rate, wall, _ = receive_rate(
-                secured, min(args.senders, 60), pki_dir=str(Path(tmp) / 'sm2'), **params
-            )
-            print(f'  {label:<40}{rate:10,.0f}{wall:11,.0f}')
+        if 'sm2' in paths:
+            sm2_rows(Path(tmp) / 'sm2', args.sm2_messages, min(args.senders, 60))
     print(
         'target: >= 8,000 BSM/s on one core (4x a 200-vehicle intersection at 10 Hz). "idle est."'
         f' scales the CPU rate by the serial baseline of an idle core ({IDLE_BASELINE:,}/s:'

@@ -105,7 +105,7 @@ class ReceivePipeline:
             )
         assert self.verifier is not None
         outcome = self.verifier.verify(data, now_ns, check_signature=self.mode is RxSecurity.VERIFY)
-        if not outcome.ok:
+        if outcome.reason is not VerifyReason.OK:
             if outcome.reason in (VerifyReason.MALFORMED, VerifyReason.UNSUPPORTED):
                 try:  # a bare frame where a signed one was required
                     uper.decode_frame(data)
@@ -114,19 +114,20 @@ class ReceivePipeline:
                 else:
                     return Rejected('unsigned', 'an unsigned MessageFrame, signing is required')
             return Rejected(security_reason(outcome.reason), outcome.detail)
+        status = SecurityStatus.VERIFIED if outcome.signature_checked else SecurityStatus.UNVERIFIED
         result = self._decode(
             outcome.payload,
             data,
-            status=outcome.status,
+            status=status,
             psid=outcome.psid,
             signer_id=outcome.signer_id,
             outcome=outcome,
         )
-        if isinstance(result, Accepted) and self.psids.get(result.kind) != outcome.psid:
+        if result.__class__ is Accepted and self.psids.get(result.kind) != outcome.psid:
             return Rejected(
                 'wrong_psid',
-                f'{result.kind.name} signed under psid {outcome.psid}, '
-                f'expected {self.psids.get(result.kind)}',
+                f'{result.kind.name} signed under psid {outcome.psid}, '  # type: ignore[union-attr]
+                f'expected {self.psids.get(result.kind)}',  # type: ignore[union-attr]
             )
         return result
 

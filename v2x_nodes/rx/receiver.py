@@ -27,7 +27,13 @@ from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx.pipeline import Accepted, ReceivePipeline, Rejected, RxSecurity
 from v2x_nodes.security import MessageVerifier, SecurityError, SecurityStatus, VerifyConfig
-from v2x_nodes.security.misbehaviour import MisbehaviourChecker, MisbehaviourConfig, Report
+from v2x_nodes.security.misbehaviour import (
+    PLAUSIBLE,
+    MisbehaviourChecker,
+    MisbehaviourConfig,
+    MisbehaviourOutcome,
+    Report,
+)
 from v2x_nodes.security.pki import load_trust
 from v2x_nodes.tx.framer import declare_psids
 from v2x_runtime import (
@@ -51,6 +57,8 @@ _TRUST_OF = {
     SecurityStatus.UNVERIFIED: TRUST_UNVERIFIED,
 }
 
+_NO_BYTES = np.empty(0, np.uint8)
+_NO_BYTES.flags.writeable = False  # the shared empty ``secured`` of unsigned frames
 _ACCEPTED_KEY = {kind: f'accepted.{kind.name.lower()}' for kind in MessageKind}  # no per-frame f''
 
 
@@ -161,31 +169,36 @@ class V2xReceiver(Component):
         now = self.ctx.now_ns()
         diag.count('received')
         result = self.pipeline.process(bytes(frame.payload), now)
-        if isinstance(result, Rejected):
-            diag.reject(result.reason, result.detail)
+        if result.__class__ is Rejected:
+            diag.reject(result.reason, result.detail)  # type: ignore[union-attr]
             return
+        accepted: Accepted = result  # type: ignore[assignment]
         try:
-            outputs = self._convert(result, now)
+            if accepted.kind is MessageKind.BSM:  # nearly all traffic: no closure, no lookups
+                outputs = self._vehicle(accepted, now)
+            else:
+                outputs = self._convert(accepted, now)
         except (CodecError, ValueError, KeyError, OverflowError) as err:
-            diag.reject('conversion', f'{result.kind.name}: {err}')
+            diag.reject('conversion', f'{accepted.kind.name}: {err}')
             return
-        if isinstance(outputs, Rejected):
-            diag.reject(outputs.reason, outputs.detail)
+        if outputs.__class__ is Rejected:
+            diag.reject(outputs.reason, outputs.detail)  # type: ignore[union-attr]
             return
-        accepted, publish = outputs
+        accepted, output = outputs  # type: ignore[misc]
         diag.count(_ACCEPTED_KEY[accepted.kind])
-        publish()
+        if accepted.kind is MessageKind.BSM:  # the sender table, published at output_rate_hz
+            self.senders[output.source_id] = (now, output)
+            self.table_changed = True
+        else:
+            output()
         self.pub_verified.publish(self._verified(frame, accepted))
 
     # --- conversion -----------------------------------------------------------------------
     def _convert(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
         """The typed output of an accepted frame, or why it is refused after decoding."""
         kind, value = acc.kind, acc.value
-        if kind is MessageKind.BSM:
-            p = cv.participant_from_bsm(value, now, frame_id=self.frame_id, origin=self.origin)
-            return self._vehicle(acc, p, now)
         if kind in (MessageKind.RSM, MessageKind.SSM):
-            acc = self._confirm_if_needed(acc, now, None)
+            acc = self._confirm_if_needed(acc, now)
             if isinstance(acc, Rejected):
                 return acc
             convert = (
@@ -212,7 +225,7 @@ class V2xReceiver(Component):
                 )
             array.participants = kept
             return acc, lambda: self.pub_roadside.publish(array)
-        acc = self._confirm_if_needed(acc, now, None)
+        acc = self._confirm_if_needed(acc, now)
         if isinstance(acc, Rejected):
             return acc
         if kind is MessageKind.SPAT:
@@ -250,6 +263,11 @@ class V2xReceiver(Component):
         outcome = self.checker.check(report, self.own_xy)
         if outcome.ok:
             return True
+        self._flag(sender, outcome)
+        return False
+
+    def _flag(self, sender: str, outcome: MisbehaviourOutcome) -> None:
+        """Count a flagged report as ``misbehaviour.<reason>`` (and log it, rate-limited)."""
         diag = self.ctx.diagnostics
         for reason in outcome.reasons:
             diag.count(f'misbehaviour.{reason.value}')
@@ -259,22 +277,16 @@ class V2xReceiver(Component):
             self.ctx.logger.warning(
                 f'misbehaving sender {self.last_misbehaviour}', throttle_s=1.0, key='mbd'
             )
-        return False
 
-    def _confirm_if_needed(self, acc: Accepted, now: int, p: Any) -> Accepted | Rejected:
-        """Verify-on-demand: check the signature of infrastructure messages, of a signer's
-        first message, and of senders within ``confirm_range_m`` (the ones an application may
-        act on), as SAE J2945/1 practises it. The others stay TRUST_UNVERIFIED."""
+    def _confirm_if_needed(self, acc: Accepted, now: int) -> Accepted | Rejected:
+        """Verify-on-demand, infrastructure messages (SPAT, MAP, RSI, RSM, SSM: few, and acted
+        on): the signature is always checked. BSMs: see ``_vehicle``."""
         if acc.status is not SecurityStatus.UNVERIFIED:
             return acc
-        new_signer = acc.signer_id not in self.known_signers
-        near = False
-        if p is not None and self.own_xy is not None:
-            near = math.hypot(p.position.x - self.own_xy[0], p.position.y - self.own_xy[1]) <= (
-                self.confirm_range_m
-            )
-        if p is not None and not new_signer and not near:
-            return acc
+        return self._confirm(acc, now)
+
+    def _confirm(self, acc: Accepted, now: int) -> Accepted | Rejected:
+        """Check the deferred signature; a confirmed signer is remembered (bounded, LRU)."""
         result = self.pipeline.confirm(acc, now)
         if isinstance(result, Accepted):
             self.ctx.diagnostics.count('confirmed')
@@ -285,25 +297,51 @@ class V2xReceiver(Component):
                     self.known_signers.popitem(last=False)
         return result
 
-    def _vehicle(self, acc: Accepted, p: Any, now: int) -> Rejected | tuple[Accepted, Any]:
-        problem = self._check_participant(p, now)
-        if problem is not None:
-            return problem
-        confirmed = self._confirm_if_needed(acc, now, p)
-        if isinstance(confirmed, Rejected):
-            return confirmed
-        if not self._plausible(p.source_id, p, now):
+    def _vehicle(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
+        """A BSM: (the accepted frame, its sender as a Participant) or why it is refused; the
+        steps of ``_check_participant`` and ``_plausible`` for one sender, inline (this runs for
+        nearly every frame). Verify-on-demand checks the signature, as SAE J2945/1 practises
+        it, of a signer's first message and of senders within ``confirm_range_m`` (the ones an
+        application may act on); the others stay TRUST_UNVERIFIED."""
+        p = cv.participant_from_bsm(acc.value, now, frame_id=self.frame_id, origin=self.origin)
+        position, stamp = p.position, p.header.stamp
+        x, y = position.x, position.y
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return Rejected('no_position', f'participant {p.source_id}/{p.id}: position unknown')
+        stamp_ns = stamp.sec * NS_PER_S + stamp.nanosec
+        if now - stamp_ns > self.max_age_ns or stamp_ns - now > self.max_future_ns:
+            return Rejected(
+                'stale', f'participant {p.source_id}/{p.id}: {(now - stamp_ns) / 1e9:.3f} s old'
+            )
+        own = self.own_xy
+        if acc.status is SecurityStatus.UNVERIFIED and (
+            acc.signer_id not in self.known_signers
+            or (own is not None and math.hypot(x - own[0], y - own[1]) <= self.confirm_range_m)
+        ):
+            confirmed = self._confirm(acc, now)
+            if confirmed.__class__ is Rejected:
+                return confirmed
+            acc = confirmed  # type: ignore[assignment]
+        velocity = p.velocity
+        speed = math.hypot(velocity.x, velocity.y)
+        heading = p.heading_rad
+        report = Report(
+            p.source_id,
+            stamp_ns / NS_PER_S,
+            float(x),
+            float(y),
+            speed if math.isfinite(speed) else 0.0,
+            heading if math.isfinite(heading) else 0.0,
+        )
+        outcome = self.checker.check(report, own)
+        if outcome is PLAUSIBLE or outcome.ok:
+            p.trust = _TRUST_OF[acc.status]
+        else:
+            self._flag(p.source_id, outcome)
             if self.drop_misbehaving:
                 return Rejected('misbehaviour', self.last_misbehaviour)
             p.trust = TRUST_MISBEHAVING
-        else:
-            p.trust = _TRUST_OF[confirmed.status]
-
-        def publish() -> None:
-            self.senders[p.source_id] = (now, p)
-            self.table_changed = True
-
-        return confirmed, publish
+        return acc, p
 
     # --- outputs --------------------------------------------------------------------------
     def publish_vehicles(self) -> None:
@@ -331,7 +369,10 @@ class V2xReceiver(Component):
             source = bytes(ident).hex()
         else:
             source = acc.signer_id.hex() if acc.signer_id else ''
-        signed = acc.status is not SecurityStatus.NONE
+        if acc.status is SecurityStatus.NONE:  # the received bytes are the frame
+            payload, secured = frame.payload, _NO_BYTES
+        else:
+            payload, secured = np.frombuffer(acc.frame, np.uint8), frame.payload
         return self._frame_cls(  # built directly: m.new's default filling costs ~40 µs here
             header=frame.header,
             message_type=int(acc.kind),
@@ -340,6 +381,6 @@ class V2xReceiver(Component):
             rssi_dbm=frame.rssi_dbm,
             security_status=int(acc.status),
             psid=acc.psid,
-            payload=np.frombuffer(acc.frame, np.uint8),
-            secured=np.frombuffer(acc.wire if signed else b'', np.uint8),
+            payload=payload,
+            secured=secured,
         )

@@ -87,6 +87,10 @@ def hash_for(algorithm: Algorithm, data: bytes) -> bytes:
     return sha256(data) if algorithm is Algorithm.ECDSA_P256_SHA256 else sm3(data)
 
 
+# The suite's hash function by algorithm (``hash_for`` without the dispatch, per message).
+HASHES = {Algorithm.ECDSA_P256_SHA256: sha256, Algorithm.SM2_SM3: sm3}
+
+
 @dataclass(frozen=True)
 class RawSignature:
     """An (r, s) signature as two 32-byte big-endian integers (1609.2 x-only r, s)."""

@@ -339,8 +339,125 @@ def parse_certificate(raw: bytes) -> CertificateInfo:
 
 def parse_certificate_prefix(data: bytes) -> tuple[CertificateInfo, int]:
     """Decode the certificate at the start of ``data``: (info, its length in bytes)."""
+    data = bytes(data)
+    fast = parse_end_entity_prefix(data)
+    if fast is not None:
+        return fast
     value, length = asn1spec.decode_prefix('Certificate', data)
-    return certificate_from_value(value, bytes(data[:length])), length
+    return certificate_from_value(value, data[:length]), length
+
+
+_DURATION_UNITS = (
+    'microseconds',
+    'milliseconds',
+    'seconds',
+    'minutes',
+    'hours',
+    'sixtyHours',
+    'years',
+)  # Duration's alternatives in tag order
+_POINT_PREFIX = {0x82: b'\x02', 0x83: b'\x03'}  # EccP256CurvePoint compressed-y-0 / -1
+_COORD = 32
+# Signature: ecdsaNistP256Signature with an x-only r, or sm2Signature (an open type of 64)
+_SIGNATURE_HEAD = {Algorithm.ECDSA_P256_SHA256: b'\x80\x80', Algorithm.SM2_SM3: b'\x84\x40'}
+
+
+def parse_end_entity_prefix(data: bytes) -> tuple[CertificateInfo, int] | None:
+    """``parse_certificate_prefix`` of the form every pseudonym and application certificate
+    takes, read by fixed layout (≈ 30× cheaper than decoding and re-encoding with asn1tools:
+    a new sender's first message carries one); None for any other form or any byte that
+    does not fit it, which the general path then decodes or rejects. The form: explicit,
+    issued by digest (sha256AndDigest or sm3AndDigest) with the matching signature
+    (ecdsaNistP256, x-only r; or sm2), toBeSigned with only appPermissions among the
+    optional members and no extension, id ``none`` or a short ``name``, PsidSsp without
+    SSP, a compressed verification key. The tests check both paths agree.
+    """
+    size = len(data)
+    if size < 100 or data[0] != 0x80 or data[1] != 3 or data[2] != 0:
+        return None
+    if data[3] == 0x80:  # sha256AndDigest
+        algorithm, pos = Algorithm.ECDSA_P256_SHA256, 12
+    elif data[3] == 0x83 and data[4] == 8:  # sm3AndDigest: an extension, an open type of 8
+        algorithm, pos = Algorithm.SM2_SM3, 13
+    else:
+        return None
+    issuer_id = data[pos - 8 : pos]
+    tbs_start = pos
+    if data[pos] != 0x10:  # preamble: appPermissions present, nothing else, no extension
+        return None
+    name = None
+    if data[pos + 1] == 0x81:  # name: Hostname
+        length = data[pos + 2]
+        pos += 3 + length
+        if length >= 128 or pos > size:
+            return None
+        try:
+            name = data[pos - length : pos].decode('utf-8')
+        except UnicodeDecodeError:
+            return None
+    elif data[pos + 1] == 0x83:  # none
+        pos += 2
+    else:
+        return None
+    # cracaId (3), crlSeries (2), validityPeriod: start (4), Duration tag + Uint16
+    if pos + 14 > size or not 0x80 <= data[pos + 9] <= 0x86:
+        return None
+    start_s = posix_s_from_time32(int.from_bytes(data[pos + 5 : pos + 9], 'big'))
+    duration = (_DURATION_UNITS[data[pos + 9] - 0x80], int.from_bytes(data[pos + 10 : pos + 12]))
+    count = data[pos + 13]
+    if data[pos + 12] != 1 or count == 0:  # quantity of appPermissions: one byte, >= 1
+        return None
+    pos += 14
+    psids = []
+    for _ in range(count):  # PsidSsp: preamble 0 (no ssp), Psid: length + minimal octets
+        if pos + 2 > size or data[pos] != 0:
+            return None
+        length = data[pos + 1]
+        start = pos + 2
+        pos = start + length
+        if not 1 <= length <= 4 or pos > size or (length > 1 and data[start] == 0):
+            return None
+        psids.append(int.from_bytes(data[start:pos], 'big'))
+    # verifyKeyIndicator: verificationKey, then ecdsaNistP256 or ecsigSm2 (an open type)
+    if pos + 3 > size or data[pos] != 0x80:
+        return None
+    if data[pos + 1] == 0x80:
+        key_algorithm, pos = Algorithm.ECDSA_P256_SHA256, pos + 2
+    elif data[pos + 1] == 0x84 and data[pos + 2] == 1 + _COORD:
+        key_algorithm, pos = Algorithm.SM2_SM3, pos + 3
+    else:
+        return None
+    prefix = _POINT_PREFIX.get(data[pos]) if pos < size else None
+    tbs_end = pos + 1 + _COORD
+    end = tbs_end + 2 + 2 * _COORD
+    if prefix is None or end > size:
+        return None
+    if data[tbs_end : tbs_end + 2] != _SIGNATURE_HEAD[algorithm]:
+        return None
+    try:
+        verifier = verifier_from_point(key_algorithm, prefix + data[pos + 1 : tbs_end])
+    except KeyMaterialError:
+        return None
+    raw = data[:end]
+    info = CertificateInfo(
+        raw=raw,
+        hashed_id8=hashed_id8(algorithm, raw),
+        algorithm=algorithm,
+        key_algorithm=key_algorithm,
+        issuer_id=issuer_id,
+        name=name,
+        start_s=start_s,
+        end_s=start_s + _duration_s(duration),
+        app_psids=frozenset(psids),
+        issue_all=False,
+        issue_psids=frozenset(),
+        chain_min=0,
+        chain_max=0,
+        tbs_raw=data[tbs_start:tbs_end],
+        signature=RawSignature(data[tbs_end + 2 : tbs_end + 34], data[tbs_end + 34 : end]),
+        verifier=verifier,
+    )
+    return info, end
 
 
 def signature_valid(cert: CertificateInfo, issuer: CertificateInfo | None) -> bool:

@@ -208,6 +208,68 @@ def check_pair(
     return found
 
 
+def quiet(
+    report: Report,
+    previous: Report | None,
+    receiver_xy_m: tuple[float, float] | None,
+    config: MisbehaviourConfig,
+) -> bool:
+    """True when ``check_alone`` and (with a ``previous`` report) ``check_pair`` flag nothing.
+
+    The same comparisons on the same float expressions, in one function that builds no list
+    and formats no detail: the per-message path of a plausible sender (nearly all of them),
+    ≈ 4× cheaper than the two checks. The tests check that both always agree.
+    """
+    isfinite = math.isfinite
+    _, time_s, x, y, speed, heading, accel = report
+    if not (
+        isfinite(time_s)
+        and isfinite(x)
+        and isfinite(y)
+        and isfinite(speed)
+        and isfinite(heading)
+        and isfinite(accel)
+    ):
+        return False
+    max_accel = config.max_accel_mps2
+    if not 0.0 <= speed <= config.max_speed_mps or abs(accel) > max_accel:
+        return False
+    if receiver_xy_m is not None and (
+        math.hypot(x - receiver_xy_m[0], y - receiver_xy_m[1]) > config.max_range_m
+    ):
+        return False
+    if previous is None:
+        return True
+    dt = time_s - previous.time_s
+    if dt <= 0.0:
+        return False
+    p_speed, p_heading = previous.speed_mps, previous.heading_rad
+    speed_noise = config.speed_noise_mps
+    if (abs(speed - p_speed) - 2.0 * speed_noise) / dt > max_accel:
+        return False
+    dx, dy = x - previous.x_m, y - previous.y_m
+    moved = math.hypot(dx, dy)
+    braking = 0.5 * max_accel * dt * dt
+    if moved > (max(speed, p_speed) + speed_noise) * dt + braking + 2.0 * config.position_noise_m:
+        return False
+    slowest = max(0.0, min(speed, p_speed) - speed_noise)
+    if moved < slowest * dt - braking - 2.0 * config.position_noise_m:
+        return False
+    mean_speed = 0.5 * (speed + p_speed)
+    if mean_speed < config.min_heading_check_speed_mps:
+        return True  # both heading checks need this speed
+    pi, tau = math.pi, 2.0 * math.pi  # _angle_diff inline: the same expression
+    if moved >= config.min_heading_check_displacement_m:
+        motion = math.atan2(dy, dx)
+        off = min(
+            abs((motion - heading + pi) % tau - pi), abs((motion - p_heading + pi) % tau - pi)
+        )
+        if off > config.heading_tolerance_rad:
+            return False
+    turn = max(0.0, abs((heading - p_heading + pi) % tau - pi) - config.heading_noise_rad)
+    return not mean_speed * turn / dt > config.max_lateral_accel_mps2
+
+
 class MisbehaviourChecker:
     """Checks reports sender by sender, remembering each sender's last plausible report."""
 
@@ -219,6 +281,18 @@ class MisbehaviourChecker:
         self, report: Report, receiver_xy_m: tuple[float, float] | None = None
     ) -> MisbehaviourOutcome:
         """Flag ``report`` (see the module docstring); a plausible one becomes the reference."""
+        last = self._last
+        previous = last.get(report.sender_id)
+        if previous is not None and not (
+            report.time_s - previous.time_s <= self.config.history_timeout_s
+        ):
+            previous = None
+        if quiet(report, previous, receiver_xy_m, self.config):
+            last[report.sender_id] = report
+            last.move_to_end(report.sender_id)
+            while len(last) > self.config.max_senders:
+                last.popitem(last=False)
+            return PLAUSIBLE  # the common case: one shared value, nothing built
         found = check_alone(report, receiver_xy_m, self.config)
         if not any(reason is MisbehaviourReason.NON_FINITE for reason, _ in found):
             previous = self._last.get(report.sender_id)

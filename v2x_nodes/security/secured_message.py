@@ -240,6 +240,71 @@ def parse_signed(data: bytes, known: KnownCertificate | None = None) -> SignedMe
     ``known(data, pos)`` may return a certificate already decoded whose bytes start at ``pos``.
     """
     data = bytes(data)  # slices of bytes are bytes; a bytearray or memoryview is copied once
+    return parse_common(data, known) or parse_signed_general(data, known)
+
+
+# The forms of nearly every message on the air: hashId, payload of < 128 bytes, header with the
+# psid and the generation time only, signer digest (or, about once a second, the signer's
+# certificate, already known), signature of the hashId's suite.
+_COMMON_SIGNATURE = {
+    (0x00, _SIG_P256, 0x80): Algorithm.ECDSA_P256_SHA256,
+    (0x02, _SIG_SM2, 2 * _COORD): Algorithm.SM2_SM3,
+}
+
+
+def parse_common(data: bytes, known: KnownCertificate | None = None) -> SignedMessage | None:
+    """``parse_signed`` of the common forms by fixed offsets (≈ 4× cheaper); None for any other
+    bytes (an unknown certificate included), which the general parser then reads, and accepts
+    or rejects. The tests check that both give the same message wherever this one gives one."""
+    size = len(data)
+    if size < 9 or data[0] != PROTOCOL_VERSION or data[1] != _TAG_SIGNED:
+        return None
+    length = data[6]
+    header = 7 + length  # headerInfo preamble, after 03 81 hashId 40 03 80 length payload
+    if data[3] != 0x40 or data[4] != PROTOCOL_VERSION or data[5] != _TAG_UNSECURED:
+        return None
+    if length >= 128 or header + 2 > size or data[header] != 0x40:
+        return None
+    psid_size = data[header + 1]
+    psid_at = header + 2
+    signer = psid_at + psid_size + 8
+    if not 1 <= psid_size <= 4 or signer + 11 + 2 * _COORD > size:
+        return None
+    if psid_size > 1 and data[psid_at] == 0:
+        return None
+    tag = data[signer]
+    if tag == _SIGNER_DIGEST:
+        digest, certificates, sig = data[signer + 1 : signer + 9], (), signer + 9
+    elif tag == _SIGNER_CERTIFICATE and data[signer + 1 : signer + 3] == b'\x01\x01':
+        cert = known(data, signer + 3) if known is not None else None
+        if cert is None:
+            return None
+        digest, certificates, sig = None, (cert,), signer + 3 + len(cert.raw)
+    else:
+        return None
+    if sig + 2 + 2 * _COORD != size:
+        return None
+    algorithm = _COMMON_SIGNATURE.get((data[2], data[sig], data[sig + 1]))
+    if algorithm is None:
+        return None
+    return SignedMessage(
+        algorithm,
+        data[7:header],
+        int.from_bytes(data[psid_at : psid_at + psid_size], 'big'),
+        int.from_bytes(data[signer - 8 : signer], 'big'),
+        None,
+        None,
+        data[3:signer],
+        SignerKind.DIGEST if digest is not None else SignerKind.CERTIFICATE,
+        digest,
+        certificates,
+        algorithm,
+        RawSignature(data[sig + 2 : sig + 2 + _COORD], data[sig + 2 + _COORD : size]),
+    )
+
+
+def parse_signed_general(data: bytes, known: KnownCertificate | None = None) -> SignedMessage:
+    """``parse_signed`` of any form, field by field."""
     head, pos = read_fixed(data, 0, 3, 'Ieee1609Dot2Data')
     if head[0] != PROTOCOL_VERSION:
         raise DecodeError(f'protocolVersion {head[0]}, expected 3')

@@ -29,12 +29,21 @@ def leap_seconds_since_2004(posix_s: float) -> int:
     return bisect.bisect_right(_LEAP_SECOND_STARTS_POSIX_S, posix_s)
 
 
+# After the last leap second of the table the offset is constant: the per-message conversions
+# skip the table there (both ways; the tests check the shortcut against the table).
+_LAST_LEAPS = len(_LEAP_SECOND_STARTS_POSIX_S)
+_LAST_LEAP_NS = _LEAP_SECOND_STARTS_POSIX_S[-1] * _NS_PER_S
+_LAST_LEAP_TIME64 = (_LEAP_SECOND_STARTS_POSIX_S[-1] - EPOCH_2004_POSIX_S + _LAST_LEAPS) * 1_000_000
+_EPOCH_NS = EPOCH_2004_POSIX_S * _NS_PER_S
+
+
 def time64_from_posix_ns(posix_ns: int) -> int:
     """Time64 (µs TAI since 2004) of a POSIX time in ns; raises ValueError before 2004."""
-    posix_s = posix_ns // _NS_PER_S
-    value = (posix_ns - EPOCH_2004_POSIX_S * _NS_PER_S) // 1000 + (
-        leap_seconds_since_2004(posix_s) * 1_000_000
-    )
+    if posix_ns >= _LAST_LEAP_NS:
+        value = (posix_ns - _EPOCH_NS) // 1000 + _LAST_LEAPS * 1_000_000
+    else:
+        posix_s = posix_ns // _NS_PER_S
+        value = (posix_ns - _EPOCH_NS) // 1000 + leap_seconds_since_2004(posix_s) * 1_000_000
     if not 0 <= value <= _TIME64_MAX:
         raise ValueError(f'time {posix_ns} ns is outside Time64 (2004 .. 2004 + 2^64 µs)')
     return value
@@ -42,9 +51,11 @@ def time64_from_posix_ns(posix_ns: int) -> int:
 
 def posix_ns_from_time64(time64_us: int) -> int:
     """POSIX time in ns of a Time64 value (inverse of ``time64_from_posix_ns``)."""
+    if time64_us >= _LAST_LEAP_TIME64:
+        return (time64_us - _LAST_LEAPS * 1_000_000) * 1000 + _EPOCH_NS
     approx_s = EPOCH_2004_POSIX_S + time64_us // 1_000_000
     leaps = leap_seconds_since_2004(approx_s - leap_seconds_since_2004(approx_s))
-    return (time64_us - leaps * 1_000_000) * 1000 + EPOCH_2004_POSIX_S * _NS_PER_S
+    return (time64_us - leaps * 1_000_000) * 1000 + _EPOCH_NS
 
 
 def time32_from_posix_s(posix_s: int) -> int:

@@ -23,7 +23,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from v2x_nodes.security.algorithms import Algorithm, RawSignature, hash_for
+from v2x_nodes.security.algorithms import HASHES, Algorithm, RawSignature
 from v2x_nodes.security.certificates import CertificateInfo, parse_certificate, signature_valid
 from v2x_nodes.security.errors import ConfigError, DecodeError, SecurityError, UnsupportedError
 from v2x_nodes.security.secured_message import SignedMessage, SignerKind, parse_signed
@@ -88,8 +88,10 @@ class VerifyConfig:
 
 @dataclass(slots=True)
 class _Pending:
+    """What ``confirm`` needs of a message whose signature was deferred."""
+
     entry: TrustedCertificate
-    digest: bytes
+    tbs_hash: bytes  # the message hash is H(tbs_hash || H(signer)): made only if confirmed
     signature: RawSignature
     replay_key: tuple[bytes, int, bytes]
 
@@ -152,6 +154,8 @@ class MessageVerifier:
         self.replays = ReplayCache(
             round(self.config.max_age_s * 1e6), self.config.replay_cache_size
         )
+        self._max_age_us = self.config.max_age_s * 1e6
+        self._max_future_us = self.config.max_future_s * 1e6
         for anchor in anchors:
             cert = parse_certificate(anchor) if isinstance(anchor, bytes) else anchor
             if cert.issuer_id is not None or not signature_valid(cert, None):
@@ -223,44 +227,68 @@ class MessageVerifier:
             return _reject(VerifyReason.UNSUPPORTED, str(err))
         except DecodeError as err:
             return _reject(VerifyReason.MALFORMED, str(err))
-        reason, detail, entry = self._signer(msg)
-        if entry is None:  # an unknown digest is kept, so that the caller can ask for it
-            return _reject(reason, detail, psid=msg.psid, signer_id=msg.signer_digest)
+        if msg.signer_kind is SignerKind.DIGEST:  # the common case, inline
+            entry = self.store.get(msg.signer_digest)  # type: ignore[arg-type]
+            if entry is None:  # an unknown digest is kept, so that the caller can ask for it
+                return VerifyOutcome(
+                    VerifyReason.UNKNOWN_SIGNER,
+                    f'digest {msg.signer_digest.hex()}',  # type: ignore[union-attr]
+                    psid=msg.psid,
+                    signer_id=msg.signer_digest,
+                )
+        else:
+            reason, detail, entry = self._signer(msg)
+            if entry is None:
+                return _reject(reason, detail, psid=msg.psid, signer_id=msg.signer_digest)
         cert = entry.cert
-        known = {'psid': msg.psid, 'signer_id': cert.hashed_id8, 'algorithm': msg.algorithm}
-        if not (msg.algorithm is cert.key_algorithm is msg.signature_algorithm):
-            return _reject(
+        algorithm = msg.algorithm
+        if not (algorithm is cert.key_algorithm is msg.signature_algorithm):
+            return self._fail(
+                msg,
+                cert,
                 VerifyReason.ALGORITHM_MISMATCH,
-                f'hashId {msg.algorithm.value}, key {cert.key_algorithm.value}, '
+                f'hashId {algorithm.value}, key {cert.key_algorithm.value}, '
                 f'signature {msg.signature_algorithm.value}',
-                **known,
             )
         if entry.below_min > 0:
-            return _reject(
+            return self._fail(
+                msg,
+                cert,
                 VerifyReason.ISSUER_NOT_PERMITTED,
                 f'a CA above the signer requires {entry.below_min} more certificate(s) below',
-                **known,
             )
-        if msg.generation_time_us is None:
-            return _reject(
-                VerifyReason.NO_GENERATION_TIME, 'headerInfo.generationTime absent', **known
+        generation_us = msg.generation_time_us
+        if generation_us is None:
+            return self._fail(
+                msg, cert, VerifyReason.NO_GENERATION_TIME, 'headerInfo.generationTime absent'
             )
         now_us = _time64_clamped(now_ns)
-        age_us = now_us - msg.generation_time_us
-        generation_ns = posix_ns_from_time64(msg.generation_time_us)
-        known['generation_time_ns'] = generation_ns
-        if age_us > self.config.max_age_s * 1e6:
-            return _reject(VerifyReason.TOO_OLD, f'generated {age_us / 1e6:.3f} s ago', **known)
-        if -age_us > self.config.max_future_s * 1e6:
-            return _reject(
-                VerifyReason.FROM_FUTURE, f'generated {-age_us / 1e6:.3f} s ahead', **known
+        age_us = now_us - generation_us
+        generation_ns = posix_ns_from_time64(generation_us)
+        if age_us > self._max_age_us:
+            return self._fail(
+                msg,
+                cert,
+                VerifyReason.TOO_OLD,
+                f'generated {age_us / 1e6:.3f} s ago',
+                generation_ns,
             )
-        if msg.expiry_time_us is not None:
-            if msg.expiry_time_us <= msg.generation_time_us:  # 1609.2 6.3.9: invalid
+        if -age_us > self._max_future_us:
+            return self._fail(
+                msg,
+                cert,
+                VerifyReason.FROM_FUTURE,
+                f'generated {-age_us / 1e6:.3f} s ahead',
+                generation_ns,
+            )
+        expiry_us = msg.expiry_time_us
+        if expiry_us is not None:
+            if expiry_us <= generation_us:  # 1609.2 6.3.9: invalid
                 detail = 'expiryTime not after generationTime'
-                return _reject(VerifyReason.MESSAGE_EXPIRED, detail, **known)
-            if msg.expiry_time_us < now_us:
-                return _reject(VerifyReason.MESSAGE_EXPIRED, 'expiryTime has passed', **known)
+                return self._fail(msg, cert, VerifyReason.MESSAGE_EXPIRED, detail, generation_ns)
+            if expiry_us < now_us:
+                detail = 'expiryTime has passed'
+                return self._fail(msg, cert, VerifyReason.MESSAGE_EXPIRED, detail, generation_ns)
         generation_s = generation_ns / _NS_PER_S
         if not entry.start_s <= generation_s < entry.end_s:
             reason = (
@@ -272,43 +300,78 @@ class MessageVerifier:
                 f'generated at {generation_s:.0f} s, signer chain valid '
                 f'{entry.start_s} .. {entry.end_s} s (POSIX)'
             )
-            return _reject(reason, detail, **known)
+            return self._fail(msg, cert, reason, detail, generation_ns)
         if msg.psid not in cert.app_psids:
-            return _reject(
+            return self._fail(
+                msg,
+                cert,
                 VerifyReason.PSID_NOT_PERMITTED,
                 f'psid {msg.psid} not in {sorted(cert.app_psids)}',
-                **known,
+                generation_ns,
             )
-        tbs_hash = hash_for(msg.algorithm, msg.tbs_raw)
-        digest = hash_for(msg.algorithm, tbs_hash + entry.raw_hash)
-        replay_key = (cert.hashed_id8, msg.generation_time_us, tbs_hash[:16])
+        hasher = HASHES[algorithm]
+        tbs_hash = hasher(msg.tbs_raw)
+        replay_key = (cert.hashed_id8, generation_us, tbs_hash[:16])
         if self.replays.seen(replay_key):
-            return _reject(VerifyReason.REPLAY, 'same signer, time and content seen', **known)
-        if check_signature:
-            if not cert.verifier.verify(digest, msg.signature):
-                return VerifyOutcome(
-                    VerifyReason.BAD_SIGNATURE,
-                    'signature does not verify',
-                    signature_checked=True,
-                    **known,  # type: ignore[arg-type]
-                )
-            self.replays.record(replay_key, now_us)
+            return self._fail(
+                msg,
+                cert,
+                VerifyReason.REPLAY,
+                'same signer, time and content seen',
+                generation_ns,
+            )
+        if not check_signature:
             return VerifyOutcome(
                 VerifyReason.OK,
                 '',
                 msg.payload,
-                signature_checked=True,
-                p2pcd_request=msg.p2pcd_request,
-                **known,  # type: ignore[arg-type]
+                msg.psid,
+                generation_ns,
+                cert.hashed_id8,
+                algorithm,
+                False,
+                msg.p2pcd_request,
+                _Pending(entry, tbs_hash, msg.signature, replay_key),
             )
-        pending = _Pending(entry, digest, msg.signature, replay_key)
+        if not cert.verifier.verify(hasher(tbs_hash + entry.raw_hash), msg.signature):
+            return VerifyOutcome(
+                VerifyReason.BAD_SIGNATURE,
+                'signature does not verify',
+                psid=msg.psid,
+                generation_time_ns=generation_ns,
+                signer_id=cert.hashed_id8,
+                algorithm=algorithm,
+                signature_checked=True,
+            )
+        self.replays.record(replay_key, now_us)
         return VerifyOutcome(
             VerifyReason.OK,
             '',
             msg.payload,
-            p2pcd_request=msg.p2pcd_request,
-            _pending=pending,
-            **known,  # type: ignore[arg-type]
+            msg.psid,
+            generation_ns,
+            cert.hashed_id8,
+            algorithm,
+            True,
+            msg.p2pcd_request,
+        )
+
+    @staticmethod
+    def _fail(
+        msg: SignedMessage,
+        cert: CertificateInfo,
+        reason: VerifyReason,
+        detail: str,
+        generation_ns: int | None = None,
+    ) -> VerifyOutcome:
+        """A rejection with what is known of the signer (for diagnostics and P2PCD)."""
+        return VerifyOutcome(
+            reason,
+            detail,
+            psid=msg.psid,
+            generation_time_ns=generation_ns,
+            signer_id=cert.hashed_id8,
+            algorithm=msg.algorithm,
         )
 
     def confirm(self, outcome: VerifyOutcome, now_ns: int) -> VerifyOutcome:
@@ -323,7 +386,9 @@ class MessageVerifier:
                 psid=outcome.psid,
                 signer_id=outcome.signer_id,
             )
-        if not pending.entry.cert.verifier.verify(pending.digest, pending.signature):
+        entry = pending.entry
+        digest = HASHES[entry.cert.key_algorithm](pending.tbs_hash + entry.raw_hash)
+        if not entry.cert.verifier.verify(digest, pending.signature):
             return VerifyOutcome(
                 VerifyReason.BAD_SIGNATURE,
                 'signature does not verify',

@@ -14,7 +14,10 @@ from v2x_nodes.security.misbehaviour import (
     MisbehaviourConfig,
     MisbehaviourReason,
     Report,
+    check_alone,
+    check_pair,
     local_xy_m,
+    quiet,
 )
 
 R = MisbehaviourReason
@@ -149,3 +152,58 @@ def test_physically_plausible_trajectories_are_never_flagged(
         x += mean * math.cos(heading) * dt
         y += mean * math.sin(heading) * dt
         speed = new_speed
+
+
+def _near(base: float, spread: float) -> st.SearchStrategy[float]:
+    """Values around ``base``, its edges included."""
+    return st.floats(base - spread, base + spread) | st.sampled_from([base - spread, base + spread])
+
+
+@st.composite
+def _report_pairs(draw: st.DrawFn) -> tuple[Report, Report]:
+    """(previous, report): a finite previous report (the checker keeps only plausible ones) and
+    a next one whose step straddles every threshold of the checks; now and then one value of
+    it is not finite."""
+    previous = Report(
+        'v',
+        draw(st.floats(0.0, 100.0)),
+        draw(st.floats(-2000.0, 2000.0)),
+        draw(st.floats(-2000.0, 2000.0)),
+        draw(st.floats(0.0, 75.0)),
+        draw(st.floats(-math.pi, math.pi)),
+        draw(st.floats(-15.0, 15.0)),
+    )
+    dt = draw(_near(0.1, 0.3) | st.floats(-1.0, 6.0))
+    speed = draw(_near(previous.speed_mps, 6.0) | st.floats(-2.0, 80.0))
+    direction = draw(_near(previous.heading_rad, 1.5))
+    distance = draw(_near(speed * dt, 12.0) | st.floats(0.0, abs(speed * dt) + 1.0))
+    values = [
+        previous.time_s + dt,
+        previous.x_m + distance * math.cos(direction),
+        previous.y_m + distance * math.sin(direction),
+        speed,
+        draw(_near(previous.heading_rad, 1.0)),
+        draw(_near(0.0, 14.0)),
+    ]
+    if draw(st.integers(0, 7)) == 0:
+        values[draw(st.integers(0, 5))] = draw(st.sampled_from([math.nan, math.inf, -math.inf]))
+    return previous, Report('v', *values)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pair=_report_pairs(),
+    receiver=st.none() | st.tuples(st.floats(-3000.0, 3000.0), st.floats(-3000.0, 3000.0)),
+)
+def test_fast_check_agrees_with_the_detailed_checks(
+    pair: tuple[Report, Report], receiver: tuple[float, float] | None
+) -> None:
+    """``quiet`` (the per-message path) says plausible exactly when the detailed checks
+    (which name the reasons) find nothing, alone and against the previous report."""
+    previous, report = pair
+    config = MisbehaviourConfig()
+    alone = check_alone(report, receiver, config)
+    assert quiet(report, None, receiver, config) is (not alone)
+    if not any(reason is R.NON_FINITE for reason, _ in alone):
+        alone += check_pair(previous, report, config)
+    assert quiet(report, previous, receiver, config) is (not alone), alone

@@ -9,6 +9,7 @@ from security_pki import Pki, make_pki
 
 from v2x_nodes.security import asn1spec
 from v2x_nodes.security.algorithms import Algorithm, RawSignature
+from v2x_nodes.security.certificates import CertificateInfo
 from v2x_nodes.security.errors import DecodeError, UnsupportedError
 from v2x_nodes.security.secured_message import (
     SignerKind,
@@ -17,7 +18,9 @@ from v2x_nodes.security.secured_message import (
     encode_signature,
     encode_signer_certificates,
     encode_signer_digest,
+    parse_common,
     parse_signed,
+    parse_signed_general,
 )
 
 _EE = {a: make_pki(a).ee.certificate for a in Algorithm}
@@ -111,6 +114,80 @@ def test_build_equals_asn1tools_and_parses_back(
         assert msg.signer_kind is SignerKind.CERTIFICATE and msg.certificates == (cert,)
     else:
         assert msg.signer_kind is SignerKind.DIGEST and msg.signer_digest == digest
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    algorithm=st.sampled_from(list(Algorithm)),
+    signature_algorithm=st.sampled_from(list(Algorithm)),
+    payload=st.binary(max_size=140),
+    psid=st.integers(0, 2**40),
+    generation=st.integers(0, 2**64 - 1),
+    expiry=st.none() | st.integers(0, 2**64 - 1),
+    p2pcd=st.none() | st.binary(min_size=3, max_size=3),
+    by_certificate=st.booleans(),
+    digest=st.binary(min_size=8, max_size=8),
+    r=_bytes32,
+    s=_bytes32,
+    cut=st.integers(0, 250),
+    flip=st.none() | st.tuples(st.integers(0, 250), st.integers(1, 255)),
+)
+def test_fixed_offset_parse_equals_the_general_parse(
+    algorithm: Algorithm,
+    signature_algorithm: Algorithm,
+    payload: bytes,
+    psid: int,
+    generation: int,
+    expiry: int | None,
+    p2pcd: bytes | None,
+    by_certificate: bool,
+    digest: bytes,
+    r: bytes,
+    s: bytes,
+    cut: int,
+    flip: tuple[int, int] | None,
+) -> None:
+    """The fast parse of the common forms (digest or known certificate as signer, short
+    payload, psid and generation time only) gives the general parser's message for exactly
+    those forms, and None (leaving the verdict to the general parser) for every other form,
+    an unknown certificate, a truncation or a flipped byte."""
+    tbs = build_tbs(payload, psid, generation, expiry, p2pcd)
+    cert = _EE[algorithm]
+    signer = (
+        encode_signer_certificates([cert.raw]) if by_certificate else encode_signer_digest(digest)
+    )
+    data = assemble(
+        algorithm, tbs, signer, encode_signature(signature_algorithm, RawSignature(r, s))
+    )
+
+    def known(buffer: bytes, pos: int) -> CertificateInfo | None:
+        return cert if buffer[pos : pos + len(cert.raw)] == cert.raw else None
+
+    common = (
+        algorithm is signature_algorithm
+        and expiry is None
+        and p2pcd is None
+        and len(payload) < 128
+        and psid < 2**32
+    )
+    fast = parse_common(data, known)
+    assert (fast is not None) is common
+    assert fast is None or fast == parse_signed_general(data, known)
+    if by_certificate:
+        assert parse_common(data) is None  # the certificate is not known: the general parser's
+    variants = [data[:cut]]
+    if flip is not None and flip[0] < len(data):
+        changed = bytearray(data)
+        changed[flip[0]] ^= flip[1]
+        variants.append(bytes(changed))
+    for variant in variants:
+        fast = parse_common(variant, known)
+        try:
+            general = parse_signed_general(variant, known)
+        except DecodeError:
+            assert fast is None
+        else:
+            assert fast is None or fast == general
 
 
 _location = st.fixed_dictionaries(

@@ -46,3 +46,25 @@ def test_time64_round_trip_to_the_microsecond(posix_ns: int) -> None:
 @given(st.integers(EPOCH_2004_POSIX_S, 4_000_000_000))
 def test_time32_round_trip(posix_s: int) -> None:
     assert posix_s_from_time32(time32_from_posix_s(posix_s)) == posix_s
+
+
+_LAST_LEAP_S = 1_483_228_800  # 2017-01-01T00:00:00Z
+
+
+@given(
+    st.integers(EPOCH_2004_POSIX_S * 10**9, 4_000_000_000 * 10**9)
+    | st.integers((_LAST_LEAP_S - 20) * 10**9, (_LAST_LEAP_S + 20) * 10**9)
+)
+def test_constant_offset_after_the_last_leap_second_equals_the_table(posix_ns: int) -> None:
+    """The per-message shortcut (no table look-up after the last leap second) gives what the
+    leap-second table gives, both ways, around the last leap second too."""
+    posix_s = posix_ns // 10**9
+    by_table = (posix_ns - EPOCH_2004_POSIX_S * 10**9) // 1000 + leap_seconds_since_2004(
+        posix_s
+    ) * 10**6
+    assert time64_from_posix_ns(posix_ns) == by_table
+    approx_s = EPOCH_2004_POSIX_S + by_table // 10**6
+    leaps = leap_seconds_since_2004(approx_s - leap_seconds_since_2004(approx_s))
+    assert posix_ns_from_time64(by_table) == (
+        (by_table - leaps * 10**6) * 1000 + EPOCH_2004_POSIX_S * 10**9
+    )

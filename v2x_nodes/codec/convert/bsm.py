@@ -16,18 +16,20 @@ from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import (
     SOURCE_V2X,
+    TRUST_UNVERIFIED,
     VEHICLE_CLASS_OF,
     class_from_vehicle_class,
     covariance,
     heading_variance,
     id_bytes,
-    make_participant,
     motion_confidence,
+    participant_classes,
     position_confidence,
     position_variance,
     speed_variance,
 )
 from v2x_nodes.codec.errors import ConversionError
+from v2x_nodes.codec.offsets import enu
 from v2x_nodes.codec.schema import enum_index, enum_names
 from v2x_runtime import messages as m
 
@@ -276,36 +278,53 @@ def participant_from_bsm(
 ) -> Any:
     """A Participant (source V2X, trust unverified) describing a BSM's sender.
 
-    ``id`` is the low 32 bits of the temporary id, ``source_id`` its 16-digit hex.
+    ``id`` is the low 32 bits of the temporary id, ``source_id`` its 16-digit hex. Built
+    positionally, without ``make_participant``'s keyword plumbing: every received BSM comes
+    here (the tests hold it to the ``make_participant`` form).
     """
     pos = value['pos']
     motion = value.get('motionCfd')
-    pos_var = position_variance(value.get('posConfidence'))
     accuracy = value.get('posAccuracy')
     if accuracy and accuracy['semiMajor'] != 255:
         pos_var = _semi_axis_from_wire(accuracy['semiMajor']) ** 2
-    size = value['size']
+    else:
+        pos_var = position_variance(value.get('posConfidence'))
     speed = units.speed_from_wire(value['speed'])
     if value['transmission'] == 'reverseGears' and math.isfinite(speed):
         speed = -speed
+    yaw = units.heading_from_wire(value['heading'])
+    lat = units.lat_from_wire(pos['lat'])
+    lon = units.lon_from_wire(pos['long'])
+    alt = units.elevation_from_wire(pos.get('elevation'))
+    if origin is not None:
+        x, y, z = enu(origin, lat, lon, alt)
+    else:
+        x = y = z = math.nan
+    if math.isfinite(speed) and math.isfinite(yaw):
+        vx, vy = speed * math.cos(yaw), speed * math.sin(yaw)
+    else:
+        vx = vy = math.nan
     ident = bytes(value['id'])
-    return make_participant(
-        stamp_ns=units.ns_from_dsecond(value['secMark'], ref_ns) or ref_ns,
-        frame_id=frame_id,
-        ident=int.from_bytes(ident[4:], 'big'),
-        participant_class=class_from_vehicle_class(value['vehicleClass']['classification']),
-        source=SOURCE_V2X,
-        source_id=ident.hex(),
-        lat=units.lat_from_wire(pos['lat']),
-        lon=units.lon_from_wire(pos['long']),
-        alt=units.elevation_from_wire(pos.get('elevation')),
-        yaw=units.heading_from_wire(value['heading']),
-        speed=speed,
-        size=(size['length'] / 100.0, size['width'] / 100.0, size.get('height', 0) * 0.05),
-        cov=covariance(pos_var, speed_variance(motion)),
-        heading_var=heading_variance(motion),
-        confidence=1.0,
-        origin=origin,
+    size = value['size']
+    sec, nanosec = divmod(units.ns_from_dsecond(value['secMark'], ref_ns) or ref_ns, 1_000_000_000)
+    participant, header, time, point, vector = participant_classes()
+    return participant(
+        header(time(sec, nanosec), frame_id),
+        int.from_bytes(ident[4:], 'big'),
+        class_from_vehicle_class(value['vehicleClass']['classification']),
+        SOURCE_V2X,
+        ident.hex(),
+        TRUST_UNVERIFIED,
+        point(x, y, z),
+        lat,
+        lon,
+        alt,
+        yaw,
+        vector(vx, vy, 0.0),
+        vector(size['length'] / 100.0, size['width'] / 100.0, size.get('height', 0) * 0.05),
+        covariance(pos_var, speed_variance(motion)),
+        heading_variance(motion),
+        1.0,
     )
 
 
