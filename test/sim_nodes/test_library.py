@@ -20,13 +20,7 @@ from sim_nodes.scenarios import list_scenarios, load_scenario
 from sim_nodes.scenarios.requirements import missing_applications
 
 SLOW_GROUPS = ('applications/', 'rsu_events/', 'perf/', 'perception/')
-KNOWN_FAILURES = {
-    'applications/vrucw_turning_into_pedestrian_benign': (
-        'false VRUCW (~100 messages) and FCW (~30) to the yielding right-turners: the '
-        'pedestrian reaches them by RSM now, and the prediction does not yet know that a '
-        'turner yields at the crosswalk'
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _cases() -> list:
