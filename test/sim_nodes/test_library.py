@@ -22,9 +22,11 @@ from sim_nodes.scenarios.requirements import missing_applications
 SLOW_GROUPS = ('applications/', 'rsu_events/', 'perf/', 'perception/')
 KNOWN_FAILURES = {
     'applications/vrucw_turning_into_pedestrian_benign': (
-        'false VRUCW (~100 messages) and FCW (~30) to the yielding right-turners: the '
-        'pedestrian reaches them by RSM now, and the prediction does not yet know that a '
-        'turner yields at the crosswalk'
+        'VRUCW to both yielding right-turners (~50 messages, was 129 with FCW): turner_1 drives '
+        'on at the crosswalk edge ahead of the walker while its own fused position lags 2-3 m '
+        'towards the walker in the turn (positioning); turner_2 yields later and harder than '
+        'the rule expects (1 s + 2 m/s2, the simulated driver brakes when the walker is within '
+        '2 m of its path)'
     ),
 }
 

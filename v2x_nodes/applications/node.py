@@ -12,8 +12,9 @@ Topics: in `localization/odometry` (nav_msgs/Odometry, map frame), `localization
 (SpeedAdvice), `control/command` (ControlCommand, source 'v2x', only with
 `send_brake_commands`). Parameters: the common ones below, and per application
 `<app>_<name>` (e.g. `fcw_ttc_warning_s`); see docs/applications.md.
-Counters: stale_targets, untrusted_targets, off_map_targets, rejects missing_fields,
-out_of_order, bad_odometry, bad_status; no_ego_state (cycles without fresh own state).
+Counters: stale_targets, untrusted_targets, uncertain_velocity_targets, off_map_targets,
+self_in_roadside, rejects missing_fields, out_of_order, bad_odometry, bad_status;
+no_ego_state (cycles without fresh own state).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class ApplicationNode(Component):
                                'seen in at least min_seen messages'),
             min_seen=p('min_seen', 2, 'Messages a target needs with require_verified',
                        range=(1, 20)),
+            max_speed_sigma_mps=p('max_speed_sigma_mps', 1.5, 'Targets whose reported velocity '
+                                  'is less certain (1 sigma) are not used: a roadside track '
+                                  'still converging, m/s', range=(0.1, 50.0)),
         )  # fmt: skip
         prediction = Prediction(
             horizon_s=p('horizon_s', 6.0, 'Prediction horizon, s', range=(1.0, 15.0)),

@@ -62,7 +62,8 @@ ICW = AppSpec('ICW', 'Intersection collision warning', safety.icw,
 LTA = AppSpec('LTA', 'Left turn assist', safety.lta,
               (_p_min_speed(0.5), _p_range(200.0),
                *_p_ttc(4.0, 2.0, 'as ICW: oncoming traffic crossing the turn path'), _LAT,
-               *_p_gap(1.0)), clear_margin=0.5, margin_unit='s')  # fmt: skip
+               *_p_gap(1.0), _STOP_DECEL, _SPAT_AGE),
+              clear_margin=0.5, margin_unit='s', inputs=('targets', 'spat'))  # fmt: skip
 _BLIND = Param(
     'blind_zone_length_m',
     3.0,
@@ -110,7 +111,15 @@ CLW = AppSpec('CLW', 'Control loss warning', safety.clw,
 VRUCW = AppSpec('VRUCW', 'Vulnerable road user collision warning', safety.vrucw,
                 (_p_min_speed(1.0), _p_range(150.0),
                  *_p_ttc(3.5, 1.5, 'FCW timing + 0.5 s for less predictable road users'),
-                 _LAT, *_p_gap(0.5)), clear_margin=0.5, margin_unit='s')  # fmt: skip
+                 _LAT, *_p_gap(0.5),
+                 Param('reaction_time_s', 1.0, 'Driver reaction before braking for a walker on a '
+                       'crosswalk ahead, s', (0.0, 3.0)),
+                 Param('yield_decel_mps2', 2.0, 'The driver is expected to yield to a walker on a '
+                       'crosswalk ahead while stopping before it needs no more than this after '
+                       'the reaction time, m/s² (as RLVW: 1-1.5 m/s² is how drivers brake for '
+                       'a stop)', (0.5, 8.0)),
+                 _SPAT_AGE),
+                clear_margin=0.5, margin_unit='s', inputs=('targets', 'spat'))  # fmt: skip
 EVW = AppSpec('EVW', 'Emergency vehicle warning', safety.evw,
               (_p_range(300.0),
                Param('time_to_reach_s', 20.0, 'Raise when the emergency vehicle reaches us within '

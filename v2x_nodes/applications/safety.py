@@ -12,9 +12,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from v2x_nodes.applications.collision import time_to_collision
+from v2x_nodes.applications.collision import predicted, time_to_collision
 from v2x_nodes.applications.hysteresis import Finding
-from v2x_nodes.applications.kinematics import CollisionParams, member, wrap
+from v2x_nodes.applications.kinematics import (
+    CollisionParams,
+    EgoTrack,
+    FloatArray,
+    first_collision,
+    member,
+    wrap,
+)
 from v2x_nodes.applications.scene import Rel, Scene
 from v2x_nodes.applications.spec import (
     LEVEL_CAUTION,
@@ -23,7 +30,15 @@ from v2x_nodes.applications.spec import (
     Params,
 )
 from v2x_nodes.applications.targets import CLASS_EMERGENCY, CLASS_PEDESTRIAN, VRU_CLASSES, Origin
-from v2x_nodes.applications.traffic_rules import expected_to_stop, waiting
+from v2x_nodes.applications.traffic_rules import (
+    crosswalk_ahead,
+    drive_on_track,
+    ego_yields,
+    expected_to_stop,
+    on_carriageway,
+    straight_green,
+    waiting,
+)
 from v2x_nodes.applications.turning import lta_conflict_ttc, path_heading_change
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
@@ -99,13 +114,20 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
     if not (scene.path_turn == 'left' or (scene.ego.turn == LEFT_SIDE and bends)):
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
+
+    def stops(i: np.ndarray) -> np.ndarray:  # an oncoming car that stops at its red: no conflict
+        return expected_to_stop(scene, i, stop_decel_mps2=p['stop_decel_mps2'],
+                                spat_max_age_s=p['spat_max_age_s'])  # fmt: skip
+
     found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
-                     growth_lat=p['lateral_growth_mps'])  # fmt: skip
+                     growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
     # the host slows into the turn: also the conflict point with its arrival bounded
     t = scene.targets
     ttc = lta_conflict_ttc(scene.path_xy, scene.ego.speed, scene.x[idx], scene.y[idx],
                            t.course[idx], t.speed[idx], float(scene.track.t_s[-1]),
                            p['time_gap_s'])  # fmt: skip
+    near = np.flatnonzero(ttc - p['ttc_warning_s'] <= p['clear_margin'])
+    ttc[near[stops(idx[near])]] = np.inf
     margin = ttc - p['ttc_warning_s']
     level = np.where(ttc <= p['ttc_critical_s'], LEVEL_CRITICAL, LEVEL_WARNING)
     extra = _findings('LTA', scene, idx, margin, level, ttc, p['clear_margin'],
@@ -118,13 +140,59 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
 
 
 def vrucw(scene: Scene, p: Params) -> list[Finding]:
-    """Vulnerable road users (pedestrian, cyclist, motorcycle) on a collision course."""
+    """Vulnerable road users (pedestrian, cyclist, motorcycle) on a collision course.
+
+    At a crosswalk the rules of the road decide who goes (``traffic_rules``): the driver is
+    expected to yield to a walker on a crosswalk ahead while stopping before it needs no
+    more than ``yield_decel_mps2`` after ``reaction_time_s`` (the warning comes when that
+    is no longer possible); a driver slowing for a turn is predicted to drive on at the
+    turn's speed, not to creep onto the crosswalk; and a walker waiting off the carriageway
+    at a crosswalk across our straight-on green faces red and keeps waiting."""
     if scene.ego.speed < p['min_speed_mps']:
         return []
     mask = scene.eligible & member(scene.targets.cls, VRU_CLASSES)
     idx = np.flatnonzero(mask & (scene.distance <= p['range_m']) & (scene.lon > -2.0))
+
+    def by_the_rules(i: np.ndarray) -> np.ndarray:
+        at, edge = crosswalk_ahead(scene, i)
+        yields = ego_yields(scene, edge, reaction_s=p['reaction_time_s'],
+                            yield_decel_mps2=p['yield_decel_mps2'])  # fmt: skip
+        waits = at >= 0
+        if waits.any() and scene.lanes is not None:
+            waits &= ~on_carriageway(scene.lanes, scene.x[i], scene.y[i])
+            waits &= straight_green(scene, p['spat_max_age_s'], float(scene.track.t_s[-1]))
+        veto = yields | waits
+        on = (at >= 0) & (edge > 0.0) & ~veto  # not yielding: does it drive on clear of them?
+        if on.any():
+            track = drive_on_track(scene)
+            if track is not scene.track:
+                cp = CollisionParams(lat_margin_m=p['lateral_margin_m'],
+                                     lat_growth_mps=p['lateral_growth_mps'],
+                                     time_gap_s=p['time_gap_s'])  # fmt: skip
+                veto[on] = ~np.isfinite(_ttc_on(scene, i[on], cp, track))
+        return veto
+
     return _ttc_app('VRUCW', scene, p, idx, p['time_gap_s'], 'Vulnerable road user ahead',
-                    growth_lat=p['lateral_growth_mps'])  # fmt: skip
+                    growth_lat=p['lateral_growth_mps'], veto=by_the_rules)  # fmt: skip
+
+
+def _ttc_on(scene: Scene, idx: np.ndarray, cp: CollisionParams, track: EgoTrack) -> FloatArray:
+    """First collision of targets ``idx`` (all within the cycle's prediction) with another
+    own prediction ``track``."""
+    rows, tx, ty, tc = predicted(scene)
+    r = rows[idx]
+    ok = r >= 0
+    out = np.full(len(idx), np.inf)
+    if not ok.any():
+        return out
+    r = r[ok]
+    t = scene.targets
+    speed = np.broadcast_to(t.speed[idx[ok]][:, None], tx[r].shape)
+    out[ok], _ = first_collision(track, ego_length_m=scene.ego.length,
+                                 ego_width_m=scene.ego.width, tx=tx[r], ty=ty[r], tcourse=tc[r],
+                                 tspeed=speed, length_m=t.length[idx[ok]],
+                                 width_m=t.width[idx[ok]], params=cp)  # fmt: skip
+    return out
 
 
 def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -40,6 +40,11 @@ ONCOMING_RAD = math.radians(135.0)
 # turn): another vehicle there would overlap our body.
 SELF_LON_M = 4.0
 SELF_LAT_M = 1.5
+# Or one moving with our velocity whose centre is nearer than a lane width to ours: in and
+# after a turn our own position estimate lags by 2-3 m (RSM reports where we really are),
+# outside the box above, but another vehicle that close would be beside us in our lane.
+SELF_NEAR_M = 3.0
+SELF_DV_MPS = 2.0
 
 
 class Rel(IntEnum):
@@ -236,12 +241,16 @@ class World:
         rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
         vru = member(t.cls, VRU_CLASSES)
         eligible = t.usable.copy()
+        age = max(now_ns - e.stamp_ns, 0) * 1e-9  # our position moved on since the odometry
+        vex, vey = e.speed * math.cos(e.yaw), e.speed * math.sin(e.yaw)
+        near = np.hypot(x - e.x - vex * age, y - e.y - vey * age) < SELF_NEAR_M
+        same_v = np.hypot(t.speed * np.cos(t.course) - vex, t.speed * np.sin(t.course) - vey)
         itself = (
             (t.origin == Origin.ROADSIDE)
             & ~vru
-            & (np.abs(lon) < SELF_LON_M)
-            & (np.abs(lat) < SELF_LAT_M)
-        )
+            & (((np.abs(lon) < SELF_LON_M) & (np.abs(lat) < SELF_LAT_M))
+               | (near & (same_v < SELF_DV_MPS)))
+        )  # fmt: skip
         if itself.any():
             diag.count('self_in_roadside', int(itself.sum()))
             eligible &= ~itself

@@ -90,7 +90,8 @@ class Targets:
     still_s: FloatArray  # how long it has been reported slower than STILL_MPS (0: moving)
     seen: np.ndarray
     origin: np.ndarray
-    usable: BoolArray  # passes the trust / repetition filter
+    usable: BoolArray  # passes the trust / repetition / velocity-certainty filter
+    speed_var: FloatArray  # variance of the reported velocity, m²/s² (-1: not reported)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -102,7 +103,8 @@ class Targets:
 
 
 _SELECTABLE = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
-               'cls', 'trust', 'age_s', 'still_s', 'seen', 'origin', 'usable')  # fmt: skip
+               'cls', 'trust', 'age_s', 'still_s', 'seen', 'origin', 'usable',
+               'speed_var')  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,13 @@ class FilterConfig:
     expire_s: float = 5.0  # rows not refreshed this long are dropped
     require_verified: bool = False  # only TRUST_VERIFIED targets seen in >= min_seen reports
     min_seen: int = 2
+    # a report whose velocity is less certain than this (a roadside track still converging
+    # from rest: its first second reports a few m/s for a car at 10 m/s) is not used
+    max_speed_sigma_mps: float = 1.5
 
 
-_FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width')
+_FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
+               'speed_var')  # fmt: skip
 _INT_COLS = ('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns', 'used')
 
 
@@ -223,6 +229,9 @@ class TargetTable:
         self._trust[i] = int(p.trust)
         self._origin[i] = origin
         self._stamp_ns[i] = stamp_ns
+        cov = p.covariance  # [x, y, vx, vy] row-major: vx at 10, vy at 15; -1 unknown
+        var = max(cov[10], cov[15])
+        self._speed_var[i] = -1.0 if math.isnan(var) else var  # NaN: not reported
         still = self._still_ns
         if speed >= STILL_MPS:
             still[i] = 0
@@ -264,6 +273,10 @@ class TargetTable:
         untrusted = int((~usable).sum())
         if untrusted:
             diag.count('untrusted_targets', untrusted)
+        uncertain = f['speed_var'] > cfg.max_speed_sigma_mps**2
+        if uncertain.any():
+            diag.count('uncertain_velocity_targets', int(uncertain.sum()))
+            usable &= ~uncertain
         keys = self._keys
         return Targets(
             keys=[keys[i] for i in idx.tolist()], **f, cls=ints['cls'], trust=trust,

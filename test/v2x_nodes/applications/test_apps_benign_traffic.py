@@ -22,12 +22,6 @@ MAX_MESSAGES = 30
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason='3 episodes since the simulated RSU sends RSM (VRUCW to a yielding right-turner, '
-    'as in the VRUCW benign twin; FCW and LTA once each): the prediction does not yet know '
-    'that a turner yields at the crosswalk',
-)
 def test_default_scenario_raises_almost_no_false_alarms(tmp_path):
     result = run_scenario('default', out_dir=tmp_path, progress=False, duration_s=DURATION_S)
     warn = result.metrics['warnings']
