@@ -143,9 +143,10 @@ def first_collision(
 ) -> tuple[FloatArray, FloatArray]:
     """Time of the first footprint overlap per target (inf: none) and the distance then.
 
-    ``tx``/``ty``/``tcourse``/``tspeed`` are (N, K) predictions at ``ego.t_s``. The target
-    box is stretched along its course by ``time_gap_s`` × its speed on both sides, which
-    turns the overlap test into "both reach the conflict zone within time_gap_s".
+    ``tx``/``ty``/``tcourse`` are (N, K) predictions at ``ego.t_s``, ``tspeed`` (N, K) or
+    (N, 1). The target box is stretched along its course by ``time_gap_s`` × its speed on
+    both sides, which turns the overlap test into "both reach the conflict zone within
+    time_gap_s".
     """
     dx = tx - ego.x_m[None, :]
     dy = ty - ego.y_m[None, :]
