@@ -118,6 +118,16 @@ _INT_COLS = ('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns', 'used')
 # One pending report: 7 floats (x, y, vx, vy, heading, size x, size y) and 7 integers
 # (class, trust, stamp sec, stamp nanosec, the array's stamp, origin, its row or -1: new).
 _PF, _PI = 7, 7
+_SPEED, _HEADING, _ACCEL, _YAW_RATE = (_FLOAT_COLS.index(n) for n in
+                                        ('speed', 'heading', 'accel', 'yaw_rate'))  # fmt: skip
+_SEEN, _STAMP, _STILL, _USED = (_INT_COLS.index(n) for n in
+                                ('seen', 'stamp_ns', 'still_ns', 'used'))  # fmt: skip
+# the columns a report sets, in the order of the flush's stacked new values
+_SET_F = np.array([_FLOAT_COLS.index(n) for n in ('x', 'y', 'speed', 'course', 'heading',
+                                                  'length', 'width')])[:, None]  # fmt: skip
+_SET_SPEED, _SET_HEADING = 2, 4
+_SET_I = np.array([_INT_COLS.index(n) for n in ('cls', 'trust', 'origin', 'stamp_ns')])[:, None]
+_SET_STAMP = 3
 _N_CLASSES = 256  # participant_class is a uint8
 _DEFAULT_LENGTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[0] for c in range(_N_CLASSES)])
 _DEFAULT_WIDTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[1] for c in range(_N_CLASSES)])
@@ -139,8 +149,8 @@ class TargetTable:
         self._keys: list[str] = []
         self._free: list[int] = []
         self._n = 0  # slots in use or free: the columns' filled length
-        self._cols: dict[str, np.ndarray] = {n: np.zeros(16) for n in _FLOAT_COLS}
-        self._cols.update({n: np.zeros(16, dtype=np.int64) for n in _INT_COLS})
+        self._f = np.zeros((len(_FLOAT_COLS), 16))  # one row per column, one column per slot
+        self._i = np.zeros((len(_INT_COLS), 16), dtype=np.int64)
         self._pending_keys: list[tuple[int, str, int]] = []
         self._pending_f = array('d')
         self._pending_i = array('q')
@@ -149,22 +159,19 @@ class TargetTable:
         return len(self._slot)
 
     def _new_slot(self, key: tuple[int, str, int], label: str) -> int:
-        cols = self._cols
         if self._free:
             i = self._free.pop()
             self._keys[i] = label
-            for c in cols.values():
-                c[i] = 0
+            self._f[:, i] = 0.0
+            self._i[:, i] = 0
         else:
             i = self._n
             self._n += 1
             self._keys.append(label)
-            if i == len(cols['x']):
-                for name, c in cols.items():
-                    grown = np.zeros(2 * len(c), dtype=c.dtype)
-                    grown[:i] = c
-                    cols[name] = grown
-        cols['used'][i] = 1
+            if i == self._f.shape[1]:
+                self._f = np.concatenate((self._f, np.zeros_like(self._f)), axis=1)
+                self._i = np.concatenate((self._i, np.zeros_like(self._i)), axis=1)
+        self._i[_USED, i] = 1
         self._slot[key] = i
         return i
 
@@ -231,9 +238,9 @@ class TargetTable:
         sized = (size_x > 0) & (size_y > 0)
         length = np.where(sized, size_x, _DEFAULT_LENGTH[dflt])
         width = np.where(sized, size_y, _DEFAULT_WIDTH[dflt])
-        fields = {'x': x, 'y': y, 'speed': speed, 'course': course, 'heading': heading,
-                  'length': length, 'width': width, 'cls': cls, 'trust': ints[:, 1],
-                  'stamp_ns': stamp, 'origin': ints[:, 5]}  # fmt: skip
+        # the new values of the columns a report sets, in the table's row order
+        nf = np.stack((x, y, speed, course, heading, length, width))
+        ni = np.stack((cls, ints[:, 1], ints[:, 5], stamp))
         # rounds: the k-th report of each row since the last flush goes in round k
         if len(slots) < 2 or np.bincount(slots).max() == 1:
             rounds = [np.arange(len(slots))]
@@ -245,16 +252,16 @@ class TargetTable:
             rank[order] = np.arange(len(ss)) - np.repeat(start, np.diff(np.r_[start, len(ss)]))
             rounds = [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
         for sel in rounds:
-            self._apply(slots[sel], rows[sel], first[sel], fields, diag)
+            self._apply(slots[sel], rows[sel], first[sel], nf, ni, diag)
 
-    def _apply(
-        self, s: np.ndarray, r: np.ndarray, new: np.ndarray, fields: dict[str, np.ndarray],
+    def _apply(  # noqa: PLR0917 (one round of the flush, its arrays as they are)
+        self, s: np.ndarray, r: np.ndarray, new: np.ndarray, nf: np.ndarray, ni: np.ndarray,
         diag: Counter,
     ) -> None:  # fmt: skip
         """One round of updates: slots ``s`` (distinct) from reports ``r``."""
-        c = self._cols
-        stamp = fields['stamp_ns'][r]
-        dt = (stamp - c['stamp_ns'][s]) * 1e-9
+        f, ints = self._f, self._i
+        stamp = ni[_SET_STAMP, r]
+        dt = (stamp - ints[_STAMP, s]) * 1e-9
         old = ~new
         repeated = old & (dt == 0.0)  # the same report again (v2x_rx republishes it)
         n_rep = int(repeated.sum())
@@ -264,24 +271,25 @@ class TargetTable:
         for i in s[late].tolist():
             diag.reject('out_of_order', f'participant {self._keys[i]}: stamp older than the last')
         take = new | (dt > 0.0)
-        s, r, dt, old = s[take], r[take], dt[take], old[take]
-        speed, heading = fields['speed'][r], fields['heading'][r]
+        if not take.all():
+            s, r, dt, old = s[take], r[take], dt[take], old[take]
+        speed, heading = nf[_SET_SPEED, r], nf[_SET_HEADING, r]
         deriv = old & (dt >= MIN_DT_S) & (dt <= MAX_DT_S)
         if deriv.any():
             sd, dtd = s[deriv], dt[deriv]
-            acc, rate = c['accel'], c['yaw_rate']
-            acc[sd] += ACCEL_SMOOTHING * ((speed[deriv] - c['speed'][sd]) / dtd - acc[sd])
-            turn = _wrap_np(heading[deriv] - c['heading'][sd]) / dtd
+            acc, rate = f[_ACCEL], f[_YAW_RATE]
+            acc[sd] += ACCEL_SMOOTHING * ((speed[deriv] - f[_SPEED, sd]) / dtd - acc[sd])
+            turn = _wrap_np(heading[deriv] - f[_HEADING, sd]) / dtd
             rate[sd] += ACCEL_SMOOTHING * (turn - rate[sd])
         gone = s[old & (dt > MAX_DT_S)]
-        c['accel'][gone] = 0.0
-        c['yaw_rate'][gone] = 0.0
-        for name, col in fields.items():
-            c[name][s] = col[r]
-        still = c['still_ns']
-        still[s] = np.where(speed >= STILL_MPS, 0, np.where(still[s] != 0, still[s],
-                                                            fields['stamp_ns'][r]))  # fmt: skip
-        c['seen'][s] += 1
+        f[_ACCEL, gone] = 0.0
+        f[_YAW_RATE, gone] = 0.0
+        f[_SET_F, s[None, :]] = nf[:, r]
+        still = ints[_STILL, s]
+        ints[_STILL, s] = np.where(speed >= STILL_MPS, 0, np.where(still != 0, still,
+                                                                   ni[_SET_STAMP, r]))  # fmt: skip
+        ints[_SET_I, s[None, :]] = ni[:, r]
+        ints[_SEEN, s] += 1
 
     def _reject(  # noqa: PLR0917 (the flush's columns, passed on as they are)
         self, bad: np.ndarray, keys: list[tuple[int, str, int]], finite: np.ndarray,
@@ -304,26 +312,26 @@ class TargetTable:
         cfg = self.config
         expire_ns = now_ns - round(cfg.expire_s * 1e9)
         fresh_ns = now_ns - round(cfg.max_age_s * 1e9)
-        cols = self._cols
         n = self._n
-        used = cols['used'][:n] > 0
-        stamp = cols['stamp_ns'][:n]
+        used = self._i[_USED, :n] > 0
+        stamp = self._i[_STAMP, :n]
         expired = np.flatnonzero(used & (stamp < expire_ns))
         if len(expired):
             gone = set(expired.tolist())
             for key in [k for k, i in self._slot.items() if i in gone]:
                 del self._slot[key]
             for i in gone:
-                cols['used'][i] = 0
+                self._i[_USED, i] = 0
                 self._free.append(i)
-            used = cols['used'][:n] > 0
+            used = self._i[_USED, :n] > 0
         fresh = used & (stamp >= fresh_ns)
         idx = np.flatnonzero(fresh)
         stale = int(used.sum()) - len(idx)
         if stale:
             diag.count('stale_targets', stale)
-        f = {name: cols[name][idx] for name in _FLOAT_COLS}
-        ints = {name: cols[name][idx] for name in _INT_COLS}
+        fcols, icols = self._f[:, idx], self._i[:, idx]  # one gather each; rows are columns
+        f = dict(zip(_FLOAT_COLS, fcols, strict=True))
+        ints = dict(zip(_INT_COLS, icols, strict=True))
         st, still = ints['stamp_ns'], ints['still_ns']
         trust, seen = ints['trust'], ints['seen']
         usable = trust != TRUST_MISBEHAVING
