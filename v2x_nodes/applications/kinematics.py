@@ -10,6 +10,7 @@ sample time, with margins that grow with the prediction horizon (the uncertainty
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,10 +25,23 @@ def wrap(angle_rad: FloatArray | float) -> FloatArray:
     return (np.asarray(angle_rad, dtype=float) + np.pi) % (2.0 * np.pi) - np.pi
 
 
+_CODES = 256  # member(): codes of one byte (classes, relations) have a cached table
+
+
+@lru_cache(maxsize=128)
+def _member_table(allowed: tuple[int, ...]) -> BoolArray:
+    table = np.zeros(_CODES + 1, dtype=bool)  # the last entry stands for every larger code
+    table[list(allowed)] = True
+    table.flags.writeable = False
+    return table
+
+
 def member(values: np.ndarray, allowed: tuple[int, ...]) -> BoolArray:
     """``np.isin`` for small non-negative codes (classes, relations) by table lookup: isin
     sorts, which costs more than the whole membership test for a few hundred targets."""
-    table = np.zeros(max(max(allowed, default=0), int(values.max(initial=0))) + 1, dtype=bool)
+    if max(allowed, default=0) < _CODES:
+        return _member_table(tuple(allowed))[np.minimum(values, _CODES)]
+    table = np.zeros(max(*allowed, int(values.max(initial=0))) + 1, dtype=bool)
     table[list(allowed)] = True
     return table[values]
 
@@ -143,19 +157,35 @@ def first_collision(
 ) -> tuple[FloatArray, FloatArray]:
     """Time of the first footprint overlap per target (inf: none) and the distance then.
 
-    ``tx``/``ty``/``tcourse``/``tspeed`` are (N, K) predictions at ``ego.t_s``. The target
-    box is stretched along its course by ``time_gap_s`` × its speed on both sides, which
-    turns the overlap test into "both reach the conflict zone within time_gap_s".
+    ``tx``/``ty``/``tcourse`` are (N, K) predictions at ``ego.t_s``, ``tspeed`` (N, K) or
+    (N, 1). The target box is stretched along its course by ``time_gap_s`` × its speed on
+    both sides, which turns the overlap test into "both reach the conflict zone within
+    time_gap_s".
     """
     dx = tx - ego.x_m[None, :]
     dy = ty - ego.y_m[None, :]
+    stretched = length_m[:, None] + 2.0 * params.time_gap_s * tspeed
+    t = ego.t_s[None, :]
+    # The boxes can only overlap where the centres are closer than the largest limits (a
+    # half extent is at most half the diagonal, whatever the headings): the exact test
+    # below runs only on the targets that come that close at some sample.
+    diag = 0.5 * np.hypot(stretched, width_m[:, None])
+    reach_lon = (0.5 * ego_length_m + params.lon_margin_m) + params.lon_growth_mps * t + diag
+    reach_lat = (0.5 * ego_width_m + params.lat_margin_m) + params.lat_growth_mps * t + diag
+    bound = (reach_lon * reach_lon + reach_lat * reach_lat) * (1.0 + 1e-9)  # + rounding
+    near = np.flatnonzero((dx * dx + dy * dy <= bound).any(axis=1))
+    ttc = np.full(len(dx), np.inf)
+    dist = np.full(len(dx), np.nan)
+    if not len(near):
+        return ttc, dist
+    if len(near) < len(dx):
+        dx, dy, tcourse = dx[near], dy[near], tcourse[near]
+        stretched, width_m = stretched[near], width_m[near]
     ch = np.cos(ego.heading_rad)[None, :]
     sh = np.sin(ego.heading_rad)[None, :]
     lon = dx * ch + dy * sh
     lat = -dx * sh + dy * ch
-    stretched = length_m[:, None] + 2.0 * params.time_gap_s * tspeed
     hl, hw = footprint_half_extents(stretched, width_m[:, None], tcourse - ego.heading_rad)
-    t = ego.t_s[None, :]
     lon_lim = 0.5 * ego_length_m + hl + params.lon_margin_m + params.lon_growth_mps * t
     lat_lim = 0.5 * ego_width_m + hw + params.lat_margin_m + params.lat_growth_mps * t
     # separation > 0 while the boxes are apart; the first crossing of 0 is interpolated
@@ -170,9 +200,9 @@ def first_collision(
     with np.errstate(divide='ignore', invalid='ignore'):
         frac = np.where((k > 0) & (s0 > s1), s0 / (s0 - s1), 1.0)
     t_hit = np.where(k > 0, ego.t_s[prev] + frac * (t_hit - ego.t_s[prev]), t_hit)
-    ttc = np.where(any_hit, t_hit, np.inf)
-    dist0 = np.hypot(dx[:, 0], dy[:, 0])
-    return ttc, np.where(any_hit, dist0, np.nan)
+    ttc[near] = np.where(any_hit, t_hit, np.inf)
+    dist[near] = np.where(any_hit, np.hypot(dx[:, 0], dy[:, 0]), np.nan)
+    return ttc, dist
 
 
 def ttc_1d(gap_m: FloatArray, closing_speed_mps: FloatArray) -> FloatArray:

@@ -22,6 +22,9 @@ HEADING_WEIGHT_M = 4.0  # metres of distance one unit of (1 - cos dheading) is w
 OFF_MAP_TOLERANCE_M = 1.5  # beyond half the lane width + this, a point is off the lanes
 
 
+SIDE_NONE, SIDE_SAME, SIDE_LEFT, SIDE_RIGHT = 0, 1, 2, 3
+
+
 @dataclass(frozen=True)
 class LaneSets:
     """Lanelet keys around the ego vehicle: its own lane (behind and ahead) and neighbours."""
@@ -29,6 +32,13 @@ class LaneSets:
     same: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    all_keys: np.ndarray  # every lanelet key of the map, sorted
+    side: np.ndarray  # SIDE_* per entry of ``all_keys``: a lookup instead of set tests
+
+    def side_of(self, keys: np.ndarray) -> np.ndarray:
+        """SIDE_* of each lanelet key (SIDE_NONE for 0 and unknown keys)."""
+        i = np.minimum(np.searchsorted(self.all_keys, keys), len(self.all_keys) - 1)
+        return np.where(self.all_keys[i] == keys, self.side[i], SIDE_NONE)
 
 
 class LaneIndex:
@@ -50,6 +60,7 @@ class LaneIndex:
         self.half_width = np.concatenate(half)
         self.tree = cKDTree(self.points)
         self._sets: dict[tuple[int, ...], LaneSets] = {}
+        self.all_keys = np.array(sorted(hd.lanelets), dtype=np.int64)
         self.by_id: dict[int, list[int]] = {}
         for k, ll in hd.lanelets.items():
             self.by_id.setdefault(ll.id, []).append(k)
@@ -142,10 +153,12 @@ class LaneIndex:
                     frontier.append((p, d + self.map.lanelets[p].length_m))
         left = {routing.left[k] for k in same if k in routing.left}
         right = {routing.right[k] for k in same if k in routing.right}
-        sets = LaneSets(
-            np.fromiter(same, np.int64),
-            np.fromiter(left - same, np.int64),
-            np.fromiter(right - same, np.int64),
-        )
+        same_a = np.fromiter(same, np.int64)
+        left_a = np.fromiter(left - same, np.int64)
+        right_a = np.fromiter(right - same, np.int64)
+        side = np.zeros(len(self.all_keys), dtype=np.int64)
+        for keys, code in ((same_a, SIDE_SAME), (left_a, SIDE_LEFT), (right_a, SIDE_RIGHT)):
+            side[np.isin(self.all_keys, keys)] = code  # left of one lane, right of another: right
+        sets = LaneSets(same_a, left_a, right_a, self.all_keys, side)
         self._sets[tuple(path)] = sets
         return sets

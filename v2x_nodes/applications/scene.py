@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from v2x_nodes.applications.kinematics import EgoTrack, FloatArray, ego_along_path, member, wrap
-from v2x_nodes.applications.lanes import LaneIndex
+from v2x_nodes.applications.lanes import SIDE_LEFT, SIDE_NONE, SIDE_RIGHT, SIDE_SAME, LaneIndex
 from v2x_nodes.applications.targets import (
     VRU_CLASSES,
     Counter,
@@ -54,6 +54,10 @@ class Rel(IntEnum):
     RIGHT = 3
     ONCOMING = 4
     CROSSING = 5
+
+
+_REL_OF_SIDE = np.zeros(4, dtype=np.int64)
+_REL_OF_SIDE[[SIDE_SAME, SIDE_LEFT, SIDE_RIGHT]] = Rel.SAME, Rel.LEFT, Rel.RIGHT
 
 
 @dataclass
@@ -262,14 +266,11 @@ class World:
                 diag.count('off_map_targets', int(off.sum()))
             eligible &= ~off
             if keys:
-                sets = self.lanes.lane_sets(keys)
+                side = self.lanes.lane_sets(keys).side_of(key)
                 known = same_dir & (key != 0)
-                rel[known & np.isin(key, sets.same)] = Rel.SAME
-                rel[known & np.isin(key, sets.left)] = Rel.LEFT
-                rel[known & np.isin(key, sets.right)] = Rel.RIGHT
+                rel = np.where(known, np.where(side == SIDE_NONE, rel, _REL_OF_SIDE[side]), rel)
                 # On a known lane that is none of these: not beside us after all.
-                other = known & ~np.isin(key, np.concatenate((sets.same, sets.left, sets.right)))
-                rel[other & (np.abs(lat) > half)] = Rel.OTHER
+                rel[known & (side == SIDE_NONE) & (np.abs(lat) > half)] = Rel.OTHER
         accel = min(max(e.accel, -9.0), 2.0) if now_ns - self.status_ns < 1_000_000_000 else 0.0
         # the own state is as old as its odometry: predict from then, report from now
         age_s = max(now_ns - e.stamp_ns, 0) * 1e-9

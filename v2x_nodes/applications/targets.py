@@ -121,19 +121,33 @@ class FilterConfig:
 _FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
                'speed_var')  # fmt: skip
 _INT_COLS = ('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns', 'used')
-
-
-def _wrap(a: float) -> float:
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
+# One pending report: 9 floats (x, y, vx, vy, heading, size x, size y, the vx and vy
+# variances of its covariance) and 7 integers (class, trust, stamp sec, stamp nanosec, the
+# array's stamp, origin, its row or -1: new).
+_PF, _PI = 9, 7
+_SPEED, _HEADING, _ACCEL, _YAW_RATE = (_FLOAT_COLS.index(n) for n in
+                                        ('speed', 'heading', 'accel', 'yaw_rate'))  # fmt: skip
+_SEEN, _STAMP, _STILL, _USED = (_INT_COLS.index(n) for n in
+                                ('seen', 'stamp_ns', 'still_ns', 'used'))  # fmt: skip
+# the columns a report sets, in the order of the flush's stacked new values
+_SET_F = np.array([_FLOAT_COLS.index(n) for n in (
+    'x', 'y', 'speed', 'course', 'heading', 'length', 'width', 'speed_var')])[:, None]  # fmt: skip
+_SET_SPEED, _SET_HEADING = 2, 4
+_SET_I = np.array([_INT_COLS.index(n) for n in ('cls', 'trust', 'origin', 'stamp_ns')])[:, None]
+_SET_STAMP = 3
+_N_CLASSES = 256  # participant_class is a uint8
+_DEFAULT_LENGTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[0] for c in range(_N_CLASSES)])
+_DEFAULT_WIDTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[1] for c in range(_N_CLASSES)])
 
 
 class TargetTable:
     """Rows of target state keyed by origin, source and participant id.
 
-    The rows are slots in typed columns (``array.array``: an update sets a dozen C values,
-    as cheap as setting Python attributes) that the cycle's ``snapshot`` views as numpy
-    arrays without converting each value: the hot paths are one Python update per report
-    and one vectorised gather per cycle. Freed slots are reused.
+    Receiving a ParticipantArray only copies each participant's fields into flat pending
+    buffers (``array.array``); ``flush`` (at the start of every cycle) checks and applies
+    them all at once with numpy, in arrival order per row (a row reported twice since the
+    last flush is updated twice, in order). Rows are slots in numpy columns that
+    ``snapshot`` gathers; freed slots are reused. Bad reports are counted at the flush.
     """
 
     def __init__(self, config: FilterConfig) -> None:
@@ -141,10 +155,12 @@ class TargetTable:
         self._slot: dict[tuple[int, str, int], int] = {}
         self._keys: list[str] = []
         self._free: list[int] = []
-        for name in _FLOAT_COLS:
-            setattr(self, f'_{name}', array('d'))
-        for name in _INT_COLS:
-            setattr(self, f'_{name}', array('q'))
+        self._n = 0  # slots in use or free: the columns' filled length
+        self._f = np.zeros((len(_FLOAT_COLS), 16))  # one row per column, one column per slot
+        self._i = np.zeros((len(_INT_COLS), 16), dtype=np.int64)
+        self._pending_keys: list[tuple[int, str, int]] = []
+        self._pending_f = array('d')
+        self._pending_i = array('q')
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -153,118 +169,179 @@ class TargetTable:
         if self._free:
             i = self._free.pop()
             self._keys[i] = label
-            for name in _FLOAT_COLS:
-                getattr(self, f'_{name}')[i] = 0.0
-            for name in _INT_COLS:
-                getattr(self, f'_{name}')[i] = 0
+            self._f[:, i] = 0.0
+            self._i[:, i] = 0
         else:
-            i = len(self._keys)
+            i = self._n
+            self._n += 1
             self._keys.append(label)
-            for name in _FLOAT_COLS:
-                getattr(self, f'_{name}').append(0.0)
-            for name in _INT_COLS:
-                getattr(self, f'_{name}').append(0)
-        self._used[i] = 1
+            if i == self._f.shape[1]:
+                self._f = np.concatenate((self._f, np.zeros_like(self._f)), axis=1)
+                self._i = np.concatenate((self._i, np.zeros_like(self._i)), axis=1)
+        self._i[_USED, i] = 1
         self._slot[key] = i
         return i
 
     def ingest(self, msg: Any, origin: Origin, diag: Counter) -> None:
-        """Update the rows from one ParticipantArray; bad participants are counted."""
+        """Queue the reports of one ParticipantArray for the next ``flush``."""
         array_ns = m.to_ns(msg.header.stamp)
-        update = self.update
+        o = int(origin)
+        keys, fl, ints = self._pending_keys, self._pending_f, self._pending_i
+        slot_of = self._slot.get  # valid until the flush: rows expire only after it
         for p in msg.participants:
-            update(p, origin, array_ns, diag)
+            try:
+                pos, vel, size, st = p.position, p.velocity, p.size, p.header.stamp
+                cov = p.covariance  # [x, y, vx, vy] row-major: vx at 10, vy at 15
+                key = (o, p.source_id, p.id)
+                f = (pos.x, pos.y, vel.x, vel.y, p.heading_rad, size.x, size.y, cov[10], cov[15])
+                i = (p.participant_class, p.trust, st.sec, st.nanosec, array_ns, o,
+                     slot_of(key, -1))  # fmt: skip
+                fl.extend(f)
+                ints.extend(i)
+            except (AttributeError, TypeError, OverflowError) as err:  # not a number
+                del fl[_PF * len(keys) :], ints[_PI * len(keys) :]  # extend may stop halfway
+                diag.reject('missing_fields', f'participant: {err}')
+                continue
+            keys.append(key)
 
-    def update(self, p: Any, origin: Origin, array_ns: int, diag: Counter) -> None:
-        pos, vel = p.position, p.velocity
-        x, y, vx, vy = pos.x, pos.y, vel.x, vel.y
-        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(vx)
-                and math.isfinite(vy)):  # fmt: skip
-            diag.reject('missing_fields', f'participant {p.source_id}:{p.id}: non-finite state')
+    def flush(self, diag: Counter) -> None:
+        """Apply the queued reports: bad ones are counted, repeated ones skipped."""
+        keys = self._pending_keys
+        n = len(keys)
+        if not n:
             return
-        speed = math.hypot(vx, vy)
-        if abs(x) > MAX_COORD_M or abs(y) > MAX_COORD_M or speed > MAX_SPEED_MPS:
-            diag.reject('implausible', f'participant {p.source_id}:{p.id}: ({x:.6g}, {y:.6g}) '
-                        f'at {speed:.6g} m/s')  # fmt: skip
-            return
-        st = p.header.stamp
-        stamp_ns = st.sec * 1_000_000_000 + st.nanosec or array_ns
-        if stamp_ns <= 0:
-            diag.reject('missing_fields', f'participant {p.source_id}:{p.id}: no stamp')
-            return
-        key = (int(origin), p.source_id, int(p.id))
-        i = self._slot.get(key)
-        heading = p.heading_rad if math.isfinite(p.heading_rad) else math.atan2(vy, vx)
-        course = math.atan2(vy, vx) if speed > 0.5 else heading
-        accel_col, rate_col = self._accel, self._yaw_rate
-        if i is None:
-            i = self._new_slot(key, f'{p.source_id or origin.name.lower()}:{p.id}')
+        fl = np.frombuffer(self._pending_f, dtype=np.float64).reshape(n, _PF).copy()
+        ints = np.frombuffer(self._pending_i, dtype=np.int64).reshape(n, _PI).copy()
+        self._pending_keys, self._pending_f, self._pending_i = [], array('d'), array('q')
+        x, y, vx, vy, heading, size_x, size_y, var_vx, var_vy = fl.T
+        with np.errstate(invalid='ignore', over='ignore'):
+            finite = np.isfinite(x) & np.isfinite(y) & np.isfinite(vx) & np.isfinite(vy)
+            speed = np.hypot(vx, vy)
+            plausible = ((np.abs(x) <= MAX_COORD_M) & (np.abs(y) <= MAX_COORD_M)
+                         & (speed <= MAX_SPEED_MPS))  # fmt: skip
+        stamp = ints[:, 2] * 1_000_000_000 + ints[:, 3]
+        stamp = np.where(stamp != 0, stamp, ints[:, 4])
+        good = finite & plausible & (stamp > 0)
+        if not good.all():
+            self._reject(np.flatnonzero(~good), keys, finite, plausible, fl, speed, diag)
+        # a new key gets its slot at its first good report, in arrival order
+        rows = np.flatnonzero(good)
+        slots = ints[rows, 6]  # looked up at ingest (-1: new then)
+        first = slots < 0
+        slot_of = self._slot.get
+        for j in np.flatnonzero(first).tolist():
+            key = keys[int(rows[j])]
+            i = slot_of(key)
+            if i is None:
+                i = self._new_slot(key, f'{key[1] or Origin(key[0]).name.lower()}:{key[2]}')
+            else:  # a second report of a row new in this flush
+                first[j] = False
+            slots[j] = i
+        course_new = np.arctan2(vy, vx)
+        heading = np.where(np.isfinite(heading), heading, course_new)
+        course = np.where(speed > 0.5, course_new, heading)
+        cls = ints[:, 0]
+        known = (cls >= 0) & (cls < _N_CLASSES)
+        dflt = np.where(known, cls, 0)
+        sized = (size_x > 0) & (size_y > 0)
+        length = np.where(sized, size_x, _DEFAULT_LENGTH[dflt])
+        width = np.where(sized, size_y, _DEFAULT_WIDTH[dflt])
+        # the new values of the columns a report sets, in the table's row order
+        speed_var = np.fmax(var_vx, var_vy)  # -1: unknown
+        speed_var[np.isnan(speed_var)] = -1.0  # NaN: not reported
+        nf = np.stack((x, y, speed, course, heading, length, width, speed_var))
+        ni = np.stack((cls, ints[:, 1], ints[:, 5], stamp))
+        # rounds: the k-th report of each row since the last flush goes in round k
+        if len(slots) < 2 or np.bincount(slots).max() == 1:
+            rounds = [np.arange(len(slots))]
         else:
-            dt = (stamp_ns - self._stamp_ns[i]) * 1e-9
-            if dt == 0.0:  # the same report again (v2x_rx republishes the latest state)
-                diag.count('repeated_reports')
-                return
-            if dt < 0.0:
-                diag.reject('out_of_order', f'participant {self._keys[i]}: stamp older than '
-                            'the last')  # fmt: skip
-                return
-            if MIN_DT_S <= dt <= MAX_DT_S:
-                accel_col[i] += ACCEL_SMOOTHING * ((speed - self._speed[i]) / dt - accel_col[i])
-                rate = _wrap(heading - self._heading[i]) / dt
-                rate_col[i] += ACCEL_SMOOTHING * (rate - rate_col[i])
-            elif dt > MAX_DT_S:
-                accel_col[i] = rate_col[i] = 0.0
-        cls = int(p.participant_class)
-        size = p.size
-        self._x[i] = x
-        self._y[i] = y
-        self._speed[i] = speed
-        self._course[i] = course
-        self._heading[i] = heading
-        if size.x > 0 and size.y > 0:
-            self._length[i], self._width[i] = size.x, size.y
-        else:
-            self._length[i], self._width[i] = DEFAULT_SIZE_M.get(cls, DEFAULT_SIZE_M[0])
-        self._cls[i] = cls
-        self._trust[i] = int(p.trust)
-        self._origin[i] = origin
-        self._stamp_ns[i] = stamp_ns
-        cov = p.covariance  # [x, y, vx, vy] row-major: vx at 10, vy at 15; -1 unknown
-        var = max(cov[10], cov[15])
-        self._speed_var[i] = -1.0 if math.isnan(var) else var  # NaN: not reported
-        still = self._still_ns
-        if speed >= STILL_MPS:
-            still[i] = 0
-        elif not still[i]:
-            still[i] = stamp_ns
-        self._seen[i] += 1
+            order = np.argsort(slots, kind='stable')
+            ss = slots[order]
+            start = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+            rank = np.empty(len(ss), dtype=np.int64)
+            rank[order] = np.arange(len(ss)) - np.repeat(start, np.diff(np.r_[start, len(ss)]))
+            rounds = [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
+        for sel in rounds:
+            self._apply(slots[sel], rows[sel], first[sel], nf, ni, diag)
 
-    def _col(self, name: str, dtype: type) -> np.ndarray:
-        return np.frombuffer(getattr(self, f'_{name}'), dtype=dtype)
+    def _apply(  # noqa: PLR0917 (one round of the flush, its arrays as they are)
+        self, s: np.ndarray, r: np.ndarray, new: np.ndarray, nf: np.ndarray, ni: np.ndarray,
+        diag: Counter,
+    ) -> None:  # fmt: skip
+        """One round of updates: slots ``s`` (distinct) from reports ``r``."""
+        f, ints = self._f, self._i
+        stamp = ni[_SET_STAMP, r]
+        dt = (stamp - ints[_STAMP, s]) * 1e-9
+        old = ~new
+        repeated = old & (dt == 0.0)  # the same report again (v2x_rx republishes it)
+        n_rep = int(repeated.sum())
+        if n_rep:
+            diag.count('repeated_reports', n_rep)
+        late = old & (dt < 0.0)
+        for i in s[late].tolist():
+            diag.reject('out_of_order', f'participant {self._keys[i]}: stamp older than the last')
+        take = new | (dt > 0.0)
+        if not take.all():
+            s, r, dt, old = s[take], r[take], dt[take], old[take]
+        speed, heading = nf[_SET_SPEED, r], nf[_SET_HEADING, r]
+        deriv = old & (dt >= MIN_DT_S) & (dt <= MAX_DT_S)
+        if deriv.any():
+            sd, dtd = s[deriv], dt[deriv]
+            acc, rate = f[_ACCEL], f[_YAW_RATE]
+            acc[sd] += ACCEL_SMOOTHING * ((speed[deriv] - f[_SPEED, sd]) / dtd - acc[sd])
+            turn = _wrap_np(heading[deriv] - f[_HEADING, sd]) / dtd
+            rate[sd] += ACCEL_SMOOTHING * (turn - rate[sd])
+        gone = s[old & (dt > MAX_DT_S)]
+        f[_ACCEL, gone] = 0.0
+        f[_YAW_RATE, gone] = 0.0
+        f[_SET_F, s[None, :]] = nf[:, r]
+        still = ints[_STILL, s]
+        ints[_STILL, s] = np.where(speed >= STILL_MPS, 0, np.where(still != 0, still,
+                                                                   ni[_SET_STAMP, r]))  # fmt: skip
+        ints[_SET_I, s[None, :]] = ni[:, r]
+        ints[_SEEN, s] += 1
+
+    def _reject(  # noqa: PLR0917 (the flush's columns, passed on as they are)
+        self, bad: np.ndarray, keys: list[tuple[int, str, int]], finite: np.ndarray,
+        plausible: np.ndarray, fl: np.ndarray, speed: np.ndarray, diag: Counter,
+    ) -> None:  # fmt: skip
+        for r in bad.tolist():
+            who = f'participant {keys[r][1]}:{keys[r][2]}'
+            if not finite[r]:
+                diag.reject('missing_fields', f'{who}: non-finite state')
+            elif not plausible[r]:
+                diag.reject('implausible', f'{who}: ({fl[r, 0]:.6g}, {fl[r, 1]:.6g}) '
+                            f'at {speed[r]:.6g} m/s')  # fmt: skip
+            else:
+                diag.reject('missing_fields', f'{who}: no stamp')
 
     def snapshot(self, now_ns: int, diag: Counter) -> Targets:
-        """The targets to evaluate now; forgets expired rows, counts stale/untrusted ones."""
+        """The targets to evaluate now (after ``flush``); forgets expired rows, counts
+        stale/untrusted ones."""
+        self.flush(diag)
         cfg = self.config
         expire_ns = now_ns - round(cfg.expire_s * 1e9)
         fresh_ns = now_ns - round(cfg.max_age_s * 1e9)
-        used = self._col('used', np.int64) > 0
-        stamp = self._col('stamp_ns', np.int64)
+        n = self._n
+        used = self._i[_USED, :n] > 0
+        stamp = self._i[_STAMP, :n]
         expired = np.flatnonzero(used & (stamp < expire_ns))
         if len(expired):
-            gone = {int(i) for i in expired}
+            gone = set(expired.tolist())
             for key in [k for k, i in self._slot.items() if i in gone]:
                 del self._slot[key]
             for i in gone:
-                self._used[i] = 0
+                self._i[_USED, i] = 0
                 self._free.append(i)
-            used = self._col('used', np.int64) > 0
+            used = self._i[_USED, :n] > 0
         fresh = used & (stamp >= fresh_ns)
         idx = np.flatnonzero(fresh)
         stale = int(used.sum()) - len(idx)
         if stale:
             diag.count('stale_targets', stale)
-        f = {n: self._col(n, np.float64)[idx] for n in _FLOAT_COLS}
-        ints = {n: self._col(n, np.int64)[idx] for n in _INT_COLS}
+        fcols, icols = self._f[:, idx], self._i[:, idx]  # one gather each; rows are columns
+        f = dict(zip(_FLOAT_COLS, fcols, strict=True))
+        ints = dict(zip(_INT_COLS, icols, strict=True))
         st, still = ints['stamp_ns'], ints['still_ns']
         trust, seen = ints['trust'], ints['seen']
         usable = trust != TRUST_MISBEHAVING
@@ -283,6 +360,10 @@ class TargetTable:
             age_s=(now_ns - st) * 1e-9, still_s=np.where(still > 0, (st - still) * 1e-9, 0.0),
             seen=seen, origin=ints['origin'], usable=usable,
         )  # fmt: skip
+
+
+def _wrap_np(a: np.ndarray) -> np.ndarray:
+    return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
 def extrapolate(t: Targets) -> tuple[FloatArray, FloatArray]:
