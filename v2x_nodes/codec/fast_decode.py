@@ -186,17 +186,16 @@ def _bit_string(w: _Writer, node: uper.BitString, target: str, depth: int) -> No
     # the bits left-aligned in whole bytes: what asn1tools' read_bits returns
     w.emit(depth, f'{bits} = (v >> (n - p - {size})) & ((1 << {size}) - 1)')
     w.emit(depth, f'p += {size}')
-    w.emit(depth, f'{target} = (({bits} << (-{size} % 8)).to_bytes(({size} + 7) // 8), {size})')
+    left_aligned = f'({bits} << (-{size} % 8)).to_bytes(({size} + 7) // 8, BIG)'
+    w.emit(depth, f'{target} = ({left_aligned}, {size})')
 
 
 def _octet_string(w: _Writer, node: uper.OctetString, target: str, depth: int) -> None:
     size = w.name('s')
     if not _length(w, node, size, depth):
         return
-    w.emit(
-        depth,
-        f'{target} = ((v >> (n - p - 8 * {size})) & ((1 << (8 * {size})) - 1)).to_bytes({size})',
-    )
+    octets = f'(v >> (n - p - 8 * {size})) & ((1 << (8 * {size})) - 1)'
+    w.emit(depth, f'{target} = ({octets}).to_bytes({size}, BIG)')
     w.emit(depth, f'p += 8 * {size}')
 
 
@@ -242,7 +241,7 @@ def source_of(choice: uper.Choice, alternative: str) -> tuple[str, dict[str, Any
     w = _Writer()
     w.emit(0, 'def decode(data):')
     w.emit(1, 'n = 8 * len(data)')
-    w.emit(1, "v = int.from_bytes(data, 'big')")
+    w.emit(1, 'v = int.from_bytes(data, BIG)')
     w.emit(1, 'p = 0')
     _choice(w, choice, 'r', 1, only=alternative)
     w.emit(1, 'return r, p')
@@ -256,6 +255,6 @@ def build(choice: uper.Choice, alternative: str) -> FastDecoder:
     (or ``ValueError`` past the end of the data) where asn1tools must decide.
     """
     source, consts = source_of(choice, alternative)
-    namespace: dict[str, Any] = {'UnsupportedError': UnsupportedError, **consts}
+    namespace: dict[str, Any] = {'UnsupportedError': UnsupportedError, 'BIG': 'big', **consts}
     exec(compile(source, f'<fast_decode {choice.name}.{alternative}>', 'exec'), namespace)
     return namespace['decode']

@@ -191,14 +191,16 @@ def encode_frame(kind: MessageKind, value: dict[str, Any]) -> bytes:
     return encode(FRAME_TYPE, (EXT_ALTERNATIVE, ext))
 
 
-_FAST_FRAME: list[FastDecoder] = []
+_FAST_FRAME: list[tuple[FastDecoder, Any]] = []
 
 
-def _fast_frame() -> FastDecoder:
-    """The generated decoder of a MessageFrame carrying a BSM (``fast_decode``), built once."""
+def _fast_frame() -> tuple[FastDecoder, Any]:
+    """The generated decoder of a MessageFrame carrying a BSM (``fast_decode``) and the
+    frame's pruned post-decode checks, built once."""
     if not _FAST_FRAME:
-        choice = load_schema().uper._types[FRAME_TYPE]._type
-        _FAST_FRAME.append(build(choice, FRAME_ALTERNATIVES[MessageKind.BSM]))
+        compiled = load_schema().uper._types[FRAME_TYPE]
+        decoder = build(compiled._type, FRAME_ALTERNATIVES[MessageKind.BSM])
+        _FAST_FRAME.append((decoder, _checks(FRAME_TYPE, compiled)))
     return _FAST_FRAME[0]
 
 
@@ -206,9 +208,10 @@ def _decode_fast_bsm(data: bytes) -> Frame | None:
     """A BSM frame through the generated decoder, with the same post-decode checks and
     trailing-byte rule as ``decode``; None where asn1tools must decide (other messages,
     extensions, truncated or broken input): it then gives the value or the error text."""
+    decoder, check = _FAST_FRAME[0] if _FAST_FRAME else _fast_frame()
     try:
-        value, used_bits = _fast_frame()(data)
-        _checks(FRAME_TYPE, load_schema().uper._types[FRAME_TYPE])(value)
+        value, used_bits = decoder(data)
+        check(value)
     except Exception:
         return None
     if len(data) > max(1, (used_bits + 7) // 8):
