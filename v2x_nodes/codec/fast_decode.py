@@ -1,0 +1,260 @@
+"""A specialised UPER decoder for one alternative of a CHOICE, generated from asn1tools' tree.
+
+asn1tools decodes by walking its compiled type objects and reading each field from a string of
+'0'/'1' characters: ~55 us for a BSM MessageFrame, the largest share of the receive path. At
+start this module walks the same compiled UPER tree (``asn1tools.codecs.uper`` classes) and
+writes straight-line Python for it: the whole frame is one ``int`` (``int.from_bytes``), each
+field one shift and mask, each SEQUENCE's presence bitmap one read. The source is ``exec``-ed
+once. Nothing of the layout is written by hand, so it follows the .asn files.
+
+It only covers the common case and says so: an extension bit set (SEQUENCE, CHOICE, INTEGER,
+ENUMERATED, SIZE), an enumeration index or CHOICE index the root does not have, a node kind it
+does not know (strings, open types, unconstrained numbers...), or running out of bits raise
+``UnsupportedError`` (reading past the end makes a negative shift, a ``ValueError``); the caller
+then decodes with asn1tools, which gives the value or the error text. Constraint checks are
+not done here: the caller runs the same ``per_checks`` on the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asn1tools.codecs import per, uper
+
+
+class UnsupportedError(Exception):
+    """This input (or type) is outside what the generated decoder covers: use asn1tools."""
+
+
+FastDecoder = Callable[[bytes], tuple[Any, int]]
+
+_INDENT = '    '
+
+
+class _Writer:
+    """Collects the generated lines, constants and fresh local names."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: dict[str, Any] = {}
+        self._count = 0
+        self._active: set[int] = set()
+
+    def name(self, stem: str) -> str:
+        self._count += 1
+        return f'{stem}{self._count}'
+
+    def const(self, value: Any) -> str:
+        key = self.name('K')
+        self.consts[key] = value
+        return key
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append(_INDENT * depth + line)
+
+    def read(self, depth: int, target: str, bits: int) -> None:
+        """``target`` = the next ``bits`` bits as an unsigned number (ValueError past the end)."""
+        if bits == 0:
+            self.emit(depth, f'{target} = 0')
+            return
+        self.emit(depth, f'{target} = (v >> (n - p - {bits})) & {(1 << bits) - 1}')
+        self.emit(depth, f'p += {bits}')
+
+    def unsupported(self, depth: int) -> None:
+        self.emit(depth, 'raise UnsupportedError')
+
+    def ext_bit(self, depth: int) -> None:
+        """An extension bit that must be 0 (set: additions, left to asn1tools)."""
+        bit = self.name('e')
+        self.read(depth, bit, 1)
+        self.emit(depth, f'if {bit}:')
+        self.unsupported(depth + 1)
+
+
+def _node(w: _Writer, node: Any, target: str, depth: int) -> None:
+    """Emit code that leaves the decoded value of ``node`` in the local ``target``."""
+    if id(node) in w._active:  # a recursive type: not unrolled
+        w.unsupported(depth)
+        w.emit(depth, f'{target} = None')
+        return
+    w._active.add(id(node))
+    try:
+        _dispatch(w, node, target, depth)
+    finally:
+        w._active.discard(id(node))
+
+
+def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
+    if isinstance(node, per.Sequence):
+        _sequence(w, node, target, depth)
+    elif isinstance(node, uper.Integer):
+        _integer(w, node, target, depth)
+    elif isinstance(node, per.Enumerated):
+        _enumerated(w, node, target, depth)
+    elif isinstance(node, per.Boolean):
+        w.read(depth, target, 1)
+        w.emit(depth, f'{target} = bool({target})')
+    elif isinstance(node, per.Null):
+        w.emit(depth, f'{target} = None')
+    elif isinstance(node, uper.BitString):
+        _bit_string(w, node, target, depth)
+    elif isinstance(node, uper.OctetString):
+        _octet_string(w, node, target, depth)
+    elif isinstance(node, uper.SequenceOf):
+        _sequence_of(w, node, target, depth)
+    elif isinstance(node, uper.Choice):
+        _choice(w, node, target, depth)
+    else:  # strings, open types, SET, REAL, times...: asn1tools decodes those
+        w.unsupported(depth)
+        w.emit(depth, f'{target} = None')
+
+
+def _sequence(w: _Writer, node: per.Sequence, target: str, depth: int) -> None:
+    if node.additions is not None:
+        w.ext_bit(depth)
+    present: dict[int, str] = {}
+    if node.optionals:
+        bitmap = w.name('o')
+        count = len(node.optionals)
+        w.read(depth, bitmap, count)
+        for i, member in enumerate(node.optionals):
+            present[id(member)] = f'{bitmap} & {1 << (count - 1 - i)}'
+    w.emit(depth, f'{target} = {{}}')
+    for member in node.root_members:
+        value = w.name('m')
+        key = repr(member.name)
+        if id(member) in present:
+            w.emit(depth, f'if {present[id(member)]}:')
+            _node(w, member, value, depth + 1)
+            w.emit(depth + 1, f'{target}[{key}] = {value}')
+            if member.has_default():
+                w.emit(depth, 'else:')
+                w.emit(depth + 1, f'{target}[{key}] = {w.const(member.default)}')
+        else:
+            _node(w, member, value, depth)
+            w.emit(depth, f'{target}[{key}] = {value}')
+
+
+def _integer(w: _Writer, node: uper.Integer, target: str, depth: int) -> None:
+    if node.number_of_bits is None:  # semi-/unconstrained: a length determinant, left to asn1tools
+        w.unsupported(depth)
+        w.emit(depth, f'{target} = None')
+        return
+    if node.has_extension_marker:
+        w.ext_bit(depth)
+    w.read(depth, target, node.number_of_bits)
+    if node.minimum:
+        w.emit(depth, f'{target} += {node.minimum}')
+
+
+def _enumerated(w: _Writer, node: per.Enumerated, target: str, depth: int) -> None:
+    if node.additions_index_to_data is not None:
+        w.ext_bit(depth)
+    index = w.name('i')
+    w.read(depth, index, node.root_number_of_bits)
+    table = [node.root_index_to_data.get(i) for i in range(1 << node.root_number_of_bits)]
+    missing = [i for i, item in enumerate(table) if i not in node.root_index_to_data]
+    if missing:
+        w.emit(depth, f'if {index} in {w.const(frozenset(missing))}:')
+        w.unsupported(depth + 1)
+    w.emit(depth, f'{target} = {w.const(tuple(table))}[{index}]')
+
+
+def _length(w: _Writer, node: Any, target: str, depth: int) -> bool:
+    """The SIZE of a string or list in ``target``; False where the node is not covered."""
+    if node.number_of_bits is None:  # unbounded: a length determinant, left to asn1tools
+        w.unsupported(depth)
+        w.emit(depth, f'{target} = None')
+        return False
+    if node.has_extension_marker:
+        w.ext_bit(depth)
+    if node.minimum != node.maximum:
+        w.read(depth, target, node.number_of_bits)
+        if node.minimum:
+            w.emit(depth, f'{target} += {node.minimum}')
+    else:
+        w.emit(depth, f'{target} = {node.minimum}')
+    return True
+
+
+def _bit_string(w: _Writer, node: uper.BitString, target: str, depth: int) -> None:
+    size = w.name('s')
+    if not _length(w, node, size, depth):
+        return
+    bits = w.name('b')
+    # the bits left-aligned in whole bytes: what asn1tools' read_bits returns
+    w.emit(depth, f'{bits} = (v >> (n - p - {size})) & ((1 << {size}) - 1)')
+    w.emit(depth, f'p += {size}')
+    left_aligned = f'({bits} << (-{size} % 8)).to_bytes(({size} + 7) // 8, BIG)'
+    w.emit(depth, f'{target} = ({left_aligned}, {size})')
+
+
+def _octet_string(w: _Writer, node: uper.OctetString, target: str, depth: int) -> None:
+    size = w.name('s')
+    if not _length(w, node, size, depth):
+        return
+    octets = f'(v >> (n - p - 8 * {size})) & ((1 << (8 * {size})) - 1)'
+    w.emit(depth, f'{target} = ({octets}).to_bytes({size}, BIG)')
+    w.emit(depth, f'p += 8 * {size}')
+
+
+def _sequence_of(w: _Writer, node: uper.SequenceOf, target: str, depth: int) -> None:
+    size = w.name('s')
+    if not _length(w, node, size, depth):
+        return
+    item = w.name('x')
+    w.emit(depth, f'{target} = []')
+    w.emit(depth, f'for _ in range({size}):')
+    _node(w, node.element_type, item, depth + 1)
+    w.emit(depth + 1, f'{target}.append({item})')
+
+
+def _choice(w: _Writer, node: uper.Choice, target: str, depth: int, only: str | None = None):
+    if node.number_of_indefinite_bits is not None:
+        w.unsupported(depth)
+        w.emit(depth, f'{target} = None')
+        return
+    if node.additions_index_to_member is not None:
+        w.ext_bit(depth)
+    index = w.name('c')
+    if len(node.root_index_to_member) > 1:
+        w.read(depth, index, node.root_number_of_bits)
+    else:
+        w.emit(depth, f'{index} = 0')
+    keyword = 'if'
+    for i, member in sorted(node.root_index_to_member.items()):
+        if only is not None and member.name != only:
+            continue
+        value = w.name('a')
+        w.emit(depth, f'{keyword} {index} == {i}:')
+        _node(w, member, value, depth + 1)
+        w.emit(depth + 1, f'{target} = ({member.name!r}, {value})')
+        keyword = 'elif'
+    w.emit(depth, 'else:' if keyword == 'elif' else 'if True:')
+    w.unsupported(depth + 1)
+
+
+def source_of(choice: uper.Choice, alternative: str) -> tuple[str, dict[str, Any]]:
+    """Python source of ``decode(data) -> ((alternative, value), bits used)`` and its
+    constants, for ``choice`` (an asn1tools UPER CHOICE) carrying ``alternative``."""
+    w = _Writer()
+    w.emit(0, 'def decode(data):')
+    w.emit(1, 'n = 8 * len(data)')
+    w.emit(1, 'v = int.from_bytes(data, BIG)')
+    w.emit(1, 'p = 0')
+    _choice(w, choice, 'r', 1, only=alternative)
+    w.emit(1, 'return r, p')
+    return '\n'.join(w.lines) + '\n', w.consts
+
+
+def build(choice: uper.Choice, alternative: str) -> FastDecoder:
+    """The generated decoder of ``alternative`` of ``choice``.
+
+    It returns the asn1tools value and the number of bits read; it raises ``UnsupportedError``
+    (or ``ValueError`` past the end of the data) where asn1tools must decide.
+    """
+    source, consts = source_of(choice, alternative)
+    namespace: dict[str, Any] = {'UnsupportedError': UnsupportedError, 'BIG': 'big', **consts}
+    exec(compile(source, f'<fast_decode {choice.name}.{alternative}>', 'exec'), namespace)
+    return namespace['decode']
