@@ -6,7 +6,7 @@ adds two fixed seeds, so each hazard is checked at three seeds in CI. The seed d
 sensor, GNSS/IMU and channel noise and the random background traffic (ICW, RLVW, LTA), not
 the scripted hazard. CI cost: all runs at both seeds would take ~7.7 min CPU, over the ~4 min
 budget, so the warned scenarios run at both extra seeds and the benign twins at the first one
-only (~5.9 min CPU; docs/applications.md, "Seeds", has seeds 1-5 for every pair).
+only (measured: 328 s CPU; docs/applications.md, "Seeds", has seeds 1-5 for every pair).
 
 Scenarios in test_library's KNOWN_FAILURES are strict xfails here too, with its reason: when
 that entry goes, this test runs them like the others.
