@@ -16,20 +16,18 @@ from geo import LocalFrame
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert.common import (
     SOURCE_V2X,
-    TRUST_UNVERIFIED,
     VEHICLE_CLASS_OF,
     class_from_vehicle_class,
     covariance,
     heading_variance,
     id_bytes,
+    make_participant,
     motion_confidence,
-    participant_classes,
     position_confidence,
     position_variance,
     speed_variance,
 )
 from v2x_nodes.codec.errors import ConversionError
-from v2x_nodes.codec.offsets import enu
 from v2x_nodes.codec.schema import enum_index, enum_names
 from v2x_runtime import messages as m
 
@@ -278,9 +276,8 @@ def participant_from_bsm(
 ) -> Any:
     """A Participant (source V2X, trust unverified) describing a BSM's sender.
 
-    ``id`` is the low 32 bits of the temporary id, ``source_id`` its 16-digit hex. Built
-    positionally, without ``make_participant``'s keyword plumbing: every received BSM comes
-    here (the tests hold it to the ``make_participant`` form).
+    ``id`` is the low 32 bits of the temporary id, ``source_id`` its 16-digit hex. Every
+    received BSM comes here, so ``make_participant`` is called positionally.
     """
     pos = value['pos']
     motion = value.get('motionCfd')
@@ -292,39 +289,25 @@ def participant_from_bsm(
     speed = units.speed_from_wire(value['speed'])
     if value['transmission'] == 'reverseGears' and math.isfinite(speed):
         speed = -speed
-    yaw = units.heading_from_wire(value['heading'])
-    lat = units.lat_from_wire(pos['lat'])
-    lon = units.lon_from_wire(pos['long'])
-    alt = units.elevation_from_wire(pos.get('elevation'))
-    if origin is not None:
-        x, y, z = enu(origin, lat, lon, alt)
-    else:
-        x = y = z = math.nan
-    if math.isfinite(speed) and math.isfinite(yaw):
-        vx, vy = speed * math.cos(yaw), speed * math.sin(yaw)
-    else:
-        vx = vy = math.nan
     ident = bytes(value['id'])
     size = value['size']
-    sec, nanosec = divmod(units.ns_from_dsecond(value['secMark'], ref_ns) or ref_ns, 1_000_000_000)
-    participant, header, time, point, vector = participant_classes()
-    return participant(
-        header(time(sec, nanosec), frame_id),
+    return make_participant(
+        units.ns_from_dsecond(value['secMark'], ref_ns) or ref_ns,
+        frame_id,
         int.from_bytes(ident[4:], 'big'),
         class_from_vehicle_class(value['vehicleClass']['classification']),
         SOURCE_V2X,
         ident.hex(),
-        TRUST_UNVERIFIED,
-        point(x, y, z),
-        lat,
-        lon,
-        alt,
-        yaw,
-        vector(vx, vy, 0.0),
-        vector(size['length'] / 100.0, size['width'] / 100.0, size.get('height', 0) * 0.05),
+        units.lat_from_wire(pos['lat']),
+        units.lon_from_wire(pos['long']),
+        units.elevation_from_wire(pos.get('elevation')),
+        units.heading_from_wire(value['heading']),
+        speed,
+        (size['length'] / 100.0, size['width'] / 100.0, size.get('height', 0) * 0.05),
         covariance(pos_var, speed_variance(motion)),
         heading_variance(motion),
         1.0,
+        origin,
     )
 
 

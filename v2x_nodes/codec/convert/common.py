@@ -386,8 +386,7 @@ def participant_from_wire(
     )
 
 
-def make_participant(
-    *,
+def make_participant(  # noqa: PLR0917 (positional on the BSM receive path)
     stamp_ns: int,
     frame_id: str,
     ident: int,
@@ -406,7 +405,8 @@ def make_participant(
     origin: LocalFrame | None,
     trust: int = TRUST_UNVERIFIED,
 ) -> Any:
-    """A Participant built directly (no defaults pass: this sits on the decode hot path)."""
+    """A Participant built directly (no defaults pass: this sits on the decode hot path; the
+    BSM path calls it positionally)."""
     if origin is not None:
         x, y, z = enu(origin, lat, lon, alt)
     else:
