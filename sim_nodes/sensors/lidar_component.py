@@ -67,16 +67,9 @@ class RoadsideLidars(Component):
             if rsu.lidar is None:
                 continue
             cfg = rsu.lidar
-            layout = BeamLayout(
-                cfg.rings,
-                cfg.azimuth_steps,
-                cfg.vertical_fov_deg,
-                cfg.min_range_m,
-                cfg.max_range_m,
-                cfg.range_noise_m,
-                cfg.dropout,
+            caster = LidarCaster(
+                np.array(rsu.position_m), cfg.yaw_rad, BeamLayout.of(cfg), self.static
             )
-            caster = LidarCaster(np.array(rsu.position_m), cfg.yaw_rad, layout, self.static)
             pub = ctx.create_publisher(
                 f'/{rsu.name}/lidar/points', 'sensor_msgs/msg/PointCloud2', QOS_SENSOR
             )

@@ -11,9 +11,13 @@ incidence angle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import open3d as o3d
+
+if TYPE_CHECKING:
+    from sim_nodes.scenarios.schema import LidarConfig
 
 # unit box corners (x, y, z in [-0.5, 0.5]) and its 12 outward triangles
 _CORNERS = np.array(
@@ -48,6 +52,19 @@ class BeamLayout:
     max_range_m: float = 120.0
     range_noise_m: float = 0.02
     dropout: float = 0.0
+
+    @classmethod
+    def of(cls, cfg: LidarConfig) -> BeamLayout:
+        """The beams a scenario's lidar (roadside or onboard) is configured with."""
+        return cls(
+            cfg.rings,
+            cfg.azimuth_steps,
+            cfg.vertical_fov_deg,
+            cfg.min_range_m,
+            cfg.max_range_m,
+            cfg.range_noise_m,
+            cfg.dropout,
+        )
 
     def directions(self) -> np.ndarray:
         """(rings * azimuth_steps, 3) unit vectors in the sensor frame."""

@@ -43,16 +43,7 @@ class OnboardLidar:
 
     @classmethod
     def from_config(cls, vehicle: str, cfg: LidarConfig) -> OnboardLidar:
-        layout = BeamLayout(
-            cfg.rings,
-            cfg.azimuth_steps,
-            cfg.vertical_fov_deg,
-            cfg.min_range_m,
-            cfg.max_range_m,
-            cfg.range_noise_m,
-            cfg.dropout,
-        )
-        return cls(vehicle, layout, cfg.mount_height_m)
+        return cls(vehicle, BeamLayout.of(cfg), cfg.mount_height_m)
 
 
 class MovingCaster:
