@@ -15,7 +15,6 @@ for the ``min_seen`` rule.
 
 from __future__ import annotations
 
-import math
 from array import array
 from dataclasses import dataclass
 from enum import IntEnum
@@ -23,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from v2x_nodes.applications.kinematics import BoolArray, FloatArray, travelled
+from v2x_nodes.applications.kinematics import BoolArray, FloatArray, travelled, wrap
 from v2x_runtime import messages as m
 
 CLASS_CAR = 1
@@ -289,7 +288,7 @@ class TargetTable:
             sd, dtd = s[deriv], dt[deriv]
             acc, rate = f[_ACCEL], f[_YAW_RATE]
             acc[sd] += ACCEL_SMOOTHING * ((speed[deriv] - f[_SPEED, sd]) / dtd - acc[sd])
-            turn = _wrap_np(heading[deriv] - f[_HEADING, sd]) / dtd
+            turn = wrap(heading[deriv] - f[_HEADING, sd]) / dtd
             rate[sd] += ACCEL_SMOOTHING * (turn - rate[sd])
         gone = s[old & (dt > MAX_DT_S)]
         f[_ACCEL, gone] = 0.0
@@ -360,10 +359,6 @@ class TargetTable:
             age_s=(now_ns - st) * 1e-9, still_s=np.where(still > 0, (st - still) * 1e-9, 0.0),
             seen=seen, origin=ints['origin'], usable=usable,
         )  # fmt: skip
-
-
-def _wrap_np(a: np.ndarray) -> np.ndarray:
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
 def extrapolate(t: Targets) -> tuple[FloatArray, FloatArray]:
