@@ -136,6 +136,13 @@ class LidarDetector(Component):
                         'Updates remembered before counts are halved',
                         range=(1, 30_000),
                     ),
+                    range_tolerance_m=p(
+                        'background_range_tolerance_m',
+                        0.1,
+                        'A point within this of background along its beam is background '
+                        '(~3-5 sigma of the range noise; 0: off)',
+                        range=(0.0, 5.0),
+                    ),
                 ),
                 ground=GroundConfig(
                     cell_m=p('ground_cell_m', 1.0, 'Ground grid cell (m)', range=(0.1, 10.0)),
