@@ -29,6 +29,7 @@ from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
 from perception_nodes.lidar.merging import MergeConfig, merge_vehicle_pieces
 from perception_nodes.lidar.roi import RegionOfInterest
+from perception_nodes.lidar.structure import EdgeOnRule, edge_on_surfaces
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class PipelineConfig:
     slender_footprint_m: float = 0.3
     max_slender_height_m: float = 2.5
     face_rule: FaceRule | None = field(default_factory=FaceRule)
+    # a thin line of points along the line of sight is a wall met at grazing incidence
+    edge_on: EdgeOnRule | None = field(default_factory=EdgeOnRule)
 
     def __post_init__(self) -> None:
         if self.ego_box_m is not None:
@@ -183,6 +186,11 @@ class DetectionPipeline:
             & (boxes.height_m >= cfg.min_box_height_m)
             & ~slender
         )
+        edge_on = np.zeros(len(boxes), dtype=bool)
+        if cfg.edge_on is not None:
+            edge_on = edge_on_surfaces(boxes, cfg.edge_on) & sane
+            sane &= ~edge_on
+        counts['edge_on'] = int(np.count_nonzero(edge_on))
         counts['static_dropped'] = int(np.count_nonzero(~sane))
         if not sane.all():
             boxes = boxes.select(sane)
