@@ -77,35 +77,39 @@ class ClassThresholds:
             )
 
 
-def _membership(value: np.ndarray, lo: float, hi: float, softness: float) -> np.ndarray:
-    ramp = softness * max(hi - lo, 0.2)
-    below = np.clip(1.0 - (lo - value) / ramp, 0.0, 1.0)
-    above = np.clip(1.0 - (value - hi) / ramp, 0.0, 1.0)
-    return np.minimum(below, above)
+def _class_table(thresholds: ClassThresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class and dimension (C, 3, 1): lower and upper core bounds and the ramp width."""
+    lo = np.array(
+        [[r.length_m[0], r.width_m[0], r.height_m[0]] for r in thresholds.ranges.values()]
+    )
+    hi = np.array(
+        [[r.length_m[1], r.width_m[1], r.height_m[1]] for r in thresholds.ranges.values()]
+    )
+    ramp = thresholds.softness * np.maximum(hi - lo, 0.2)
+    return lo[..., None], hi[..., None], ramp[..., None]
 
 
 def classify_boxes(
     length_m: np.ndarray, width_m: np.ndarray, height_m: np.ndarray, thresholds: ClassThresholds
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Class (int array of ObjectClass values) and confidence (0..1) for each box."""
-    classes = list(thresholds.ranges)
+    """Class (int array of ObjectClass values) and confidence (0..1) for each box.
+
+    All classes and dimensions in one (C, 3, K) pass: a frame holds a handful of boxes, so
+    the cost is the count of numpy calls, not their size.
+    """
     n = len(length_m)
-    scores = np.zeros((len(classes), n))
-    for i, cls in enumerate(classes):
-        r = thresholds.ranges[cls]
-        s = thresholds.softness
-        scores[i] = (
-            _membership(length_m, *r.length_m, s)
-            * _membership(width_m, *r.width_m, s)
-            * _membership(height_m, *r.height_m, s)
-        )
     if n == 0:
         return np.zeros(0, np.uint8), np.zeros(0, np.float32)
+    lo, hi, ramp = _class_table(thresholds)
+    dims = np.stack([length_m, width_m, height_m])[None]  # (1, 3, K)
+    # min(1 - (lo - v) / ramp, 1 - (v - hi) / ramp) clipped to [0, 1]: _membership per cell
+    member = 1.0 - np.maximum(lo - dims, dims - hi) / ramp
+    np.clip(member, 0.0, 1.0, out=member)
+    scores = member.prod(axis=1)  # (C, K)
     best = np.argmax(scores, axis=0)
     conf = scores[best, np.arange(n)]
-    codes = np.array([int(c) for c in classes], dtype=np.uint8)[best]
-    unknown = conf < thresholds.min_confidence
-    codes[unknown] = ObjectClass.UNKNOWN
+    codes = np.array([int(c) for c in thresholds.ranges], dtype=np.uint8)[best]
+    codes[conf < thresholds.min_confidence] = ObjectClass.UNKNOWN
     return codes, conf.astype(np.float32)
 
 

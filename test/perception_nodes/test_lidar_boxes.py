@@ -133,6 +133,36 @@ def test_classes_by_shape(size, expected):
         assert conf[0] >= ClassThresholds().min_confidence
 
 
+def _trapezoid(value, lo, hi, softness):
+    """One class's membership of one dimension, as the classes are defined (scalar)."""
+    ramp = softness * max(hi - lo, 0.2)
+    return max(0.0, min(1.0, 1.0 - (lo - value) / ramp, 1.0 - (value - hi) / ramp))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0.0, 25.0), st.floats(0.0, 4.0), st.floats(0.0, 5.0)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_classes_of_a_batch_are_the_best_product_of_memberships(sizes):
+    th = ClassThresholds()
+    cls, conf = classify_boxes(*(np.array(col) for col in zip(*sizes, strict=True)), th)
+    for (length, width, height), got_cls, got_conf in zip(sizes, cls, conf, strict=True):
+        scores = {
+            c: _trapezoid(length, *r.length_m, th.softness)
+            * _trapezoid(width, *r.width_m, th.softness)
+            * _trapezoid(height, *r.height_m, th.softness)
+            for c, r in th.ranges.items()
+        }
+        best = max(scores, key=scores.get)  # first of equals, as argmax
+        assert got_conf == pytest.approx(scores[best], abs=1e-6)
+        expected = best if scores[best] >= th.min_confidence else ObjectClass.UNKNOWN
+        assert ObjectClass(int(got_cls)) is expected
+
+
 def test_class_confidence_falls_off_outside_the_core_range():
     lengths = np.array([4.5, 5.9, 6.3])
     _, conf = classify_boxes(lengths, np.full(3, 1.8), np.full(3, 1.5), ClassThresholds())

@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from perception_nodes.lidar.background import BackgroundConfig, BackgroundModel
 from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
@@ -198,6 +201,59 @@ def test_cluster_partition_does_not_depend_on_point_order(seed, n_blobs):
     keep = labels >= 0
     assert (same[np.ix_(keep, keep)] == same_p[np.ix_(keep, keep)]).all()
     assert ((labels >= 0) == (labels_p[np.argsort(perm)] >= 0)).all()
+
+
+def _whole_grid_clusters(xy, config):
+    """The labelling the column-compacted grid replaced: every one of the 720 columns labelled,
+    the seam joined through a sparse graph."""
+    n_az = int(np.ceil(360.0 / config.azimuth_step_deg))
+    ia = np.floor((np.arctan2(xy[:, 1], xy[:, 0]) + np.pi) * (n_az / (2 * np.pi))).astype(int)
+    ia = np.clip(ia, 0, n_az - 1)
+    ir = config.range_index(np.hypot(xy[:, 0], xy[:, 1]))
+    pad = config.dilation_steps
+    ir = ir - (int(ir.min()) - pad)
+    grid = np.zeros((int(ir.max()) + pad + 1, n_az), dtype=bool)
+    grid[ir, ia] = True
+    for _ in range(config.dilation_steps):
+        g = grid.copy()
+        g[1:] |= grid[:-1]
+        g[:-1] |= grid[1:]
+        grid = g | np.roll(g, 1, axis=1) | np.roll(g, -1, axis=1)
+    cells, n = ndimage.label(grid, structure=np.ones((3, 3), bool))
+    wrap = (cells[:, 0] > 0) & (cells[:, -1] > 0)
+    a = np.concatenate([cells[wrap, 0], np.arange(n + 1)])
+    b = np.concatenate([cells[wrap, -1], np.arange(n + 1)])
+    _, comp = connected_components(coo_matrix((np.ones(a.size), (a, b))), directed=False)
+    _, comp = np.unique(comp[1:], return_inverse=True)
+    labels = np.concatenate([[-1], comp])[cells[ir, ia]]
+    counts = np.bincount(labels, minlength=int(comp.max()) + 1)
+    keep = counts >= config.min_points
+    remap = np.full(counts.size, -1)
+    remap[keep] = np.arange(int(keep.sum()))
+    return remap[labels], int(keep.sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    n_blobs=st.integers(1, 8),
+    at_seam=st.booleans(),
+    dilation=st.integers(0, 2),
+    min_points=st.integers(1, 6),
+)
+def test_clusters_are_those_of_the_whole_grid(seed, n_blobs, at_seam, dilation, min_points):
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-40, 40, (n_blobs, 2))
+    if at_seam:  # around -x, where the azimuth wraps
+        centres = np.column_stack([-rng.uniform(2, 40, n_blobs), rng.normal(0, 0.5, n_blobs)])
+    pts = np.vstack(
+        [c + rng.normal(0, rng.uniform(0.1, 1.5), (int(rng.integers(1, 40)), 2)) for c in centres]
+    )
+    config = ClusterConfig(dilation_steps=dilation, min_points=min_points)
+    labels, n = cluster_points(pts, config)
+    ref_labels, ref_n = _whole_grid_clusters(pts, config)
+    assert n == ref_n
+    assert labels.tolist() == ref_labels.tolist()
 
 
 @settings(max_examples=30, deadline=None)
