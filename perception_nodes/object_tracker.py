@@ -166,12 +166,13 @@ class ObjectTracker(Component):
         for detail in bad:
             diag.reject('nonfinite_participant', detail)
         try:
-            self.tracker.step(stamp_ns / 1e9, det)
+            tracks = self.tracker.step(stamp_ns / 1e9, det)
         except TrackingError as err:
             diag.reject(err.reason, str(err))
             return
         diag.count('received')
-        tracks = self.tracker.tracks(stamp_ns / 1e9, include_tentative=self.publish_tentative)
+        if self.publish_tentative:  # step returns the confirmed and lost ones
+            tracks = self.tracker.tracks(stamp_ns / 1e9, include_tentative=True)
         diag.set_value('tracks', len(tracks))
         diag.observe('latency_s', (self.ctx.now_ns() - stamp_ns) / 1e9)
         sources = {p.source for p in msg.participants}

@@ -195,7 +195,9 @@ class MultiObjectTracker:
             mu[rows] = mu_u
         self.mu = mu
         self._bookkeep(stamp_s, det, rows, cols)
-        self._birth(stamp_s, det, np.setdiff1d(np.arange(len(det)), cols), r)
+        free = np.ones(len(det), dtype=bool)
+        free[cols] = False  # a mask: setdiff1d sorts, ~40 us a frame for nothing
+        self._birth(stamp_s, det, np.flatnonzero(free), r)
         self._prune(stamp_s)
         return self.tracks(stamp_s)
 
