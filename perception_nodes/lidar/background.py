@@ -164,26 +164,31 @@ class BackgroundModel:
         if self.updates == 0:
             return np.ones(xyz_m.shape[0], dtype=bool)
         threshold = max(1, int(np.ceil(self.config.occupied_fraction * self.updates)))
-        fg = ~self._explained(xyz_m, threshold)
+        flat, inside = self._flat(xyz_m)
+        fg = ~self._explained(flat, inside, threshold)
         tol = self.config.range_tolerance_m
         if tol > 0.0:
             idx = np.flatnonzero(fg)  # usually a few % of the points
             pts = xyz_m[idx]
+            own = flat[idx]
             rng = np.sqrt(np.einsum('ij,ij->i', pts, pts))
             step = (tol / np.maximum(rng, tol)).astype(pts.dtype)[:, None]
-            along = self._explained(pts * (1.0 - step), threshold)
-            along |= self._explained(pts * (1.0 + step), threshold)
+            along = np.zeros(idx.size, dtype=bool)
+            for shifted in (pts * (1.0 - step), pts * (1.0 + step)):
+                f, ins = self._flat(shifted)
+                # the grid reads are cache misses: skip shifts that stay in the point's voxel
+                ins &= f != own
+                along |= self._explained(f, ins, threshold)
             fg[idx[along]] = False
         return fg
 
-    def _explained(self, xyz_m: np.ndarray, threshold: int) -> np.ndarray:
-        """True where the point's voxel, or the one above or below, is background."""
-        flat, inside = self._flat(xyz_m)
+    def _explained(self, flat: np.ndarray, inside: np.ndarray, threshold: int) -> np.ndarray:
+        """True where a point's voxel (``_flat``), or the one above or below, is background."""
         idx = np.flatnonzero(inside)  # index arrays: cheaper than boolean masks here
         f = flat[idx]
         bg = self.hits[f] >= threshold
         bg |= self.hits[f - 1] >= threshold
         bg |= self.hits[f + 1] >= threshold
-        out = np.zeros(xyz_m.shape[0], dtype=bool)
+        out = np.zeros(flat.shape[0], dtype=bool)
         out[idx[bg]] = True
         return out
