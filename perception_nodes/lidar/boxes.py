@@ -117,12 +117,15 @@ def fit_boxes(
 
     # the angle search runs on at most SEARCH_POINTS points per cluster (an even stride);
     # the extents at the chosen angle use every point
-    rank = np.arange(lab.size) - starts[lab]
-    stride = np.maximum(1, -(-counts // SEARCH_POINTS))
-    sub = rank % stride[lab] == 0
-    xs, ys, ls = x[sub], y[sub], lab[sub]
-    counts_s = np.bincount(ls, minlength=n_clusters)
-    starts_s = np.concatenate([[0], np.cumsum(counts_s)[:-1]])
+    if counts.max() <= SEARCH_POINTS:  # every point searched: no subsample to build
+        xs, ys, ls, starts_s = x, y, lab, starts
+    else:
+        rank = np.arange(lab.size) - starts[lab]
+        stride = np.maximum(1, -(-counts // SEARCH_POINTS))
+        sub = rank % stride[lab] == 0
+        xs, ys, ls = x[sub], y[sub], lab[sub]
+        counts_s = np.bincount(ls, minlength=n_clusters)
+        starts_s = np.concatenate([[0], np.cumsum(counts_s)[:-1]])
     coarse = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
     u, v = _rotate(xs[None], ys[None], np.cos(coarse)[:, None], np.sin(coarse)[:, None])
     umin, umax, vmin, vmax, score = _extents(u, v, starts_s, ls)

@@ -21,6 +21,12 @@ TYPICAL_SIZE_M: dict[ObjectClass, tuple[float, float]] = {
     ObjectClass.PEDESTRIAN: (0.6, 0.55),
 }
 
+_N_CODES = max(int(c) for c in ObjectClass) + 1
+_TYPICAL_L = np.zeros(_N_CODES)
+_TYPICAL_W = np.zeros(_N_CODES)
+for _cls, (_length, _width) in TYPICAL_SIZE_M.items():
+    _TYPICAL_L[_cls], _TYPICAL_W[_cls] = _length, _width
+
 
 def complete_boxes(
     boxes: Boxes, class_id: np.ndarray, sensor_xy_m: tuple[float, float] = (0.0, 0.0)
@@ -28,11 +34,8 @@ def complete_boxes(
     """Boxes with length/width raised to the typical size of their class (unknown untouched)."""
     if len(boxes) == 0:
         return boxes
-    typical_l = np.zeros(len(boxes))
-    typical_w = np.zeros(len(boxes))
-    for cls, (length, width) in TYPICAL_SIZE_M.items():
-        sel = class_id == cls
-        typical_l[sel], typical_w[sel] = length, width
+    typical_l = np.take(_TYPICAL_L, class_id, mode='clip')  # one lookup, no mask per class
+    typical_w = np.take(_TYPICAL_W, class_id, mode='clip')
     # a vehicle seen end-on is about as long as wide: its hidden length runs away from the
     # sensor, so make the more radial box axis the length axis before growing
     length, width, yaw = boxes.length_m.copy(), boxes.width_m.copy(), boxes.yaw_rad.copy()
