@@ -1,7 +1,8 @@
 """Gated global nearest neighbour: distance pre-gate, Mahalanobis gate, Hungarian on the rest.
 
-Only track/detection pairs within ``max_m`` of each other (found with a k-d tree) are scored,
-so the cost of gating grows with the pairs that matter, not with tracks x detections.
+Only track/detection pairs within ``max_m`` of each other (found with a k-d tree, or a distance
+matrix when there are few of both) are scored, so the cost of gating grows with the pairs that
+matter, not with tracks x detections.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from scipy.spatial import cKDTree
 
 _INFEASIBLE = 1e9
 _EMPTY = np.zeros(0, dtype=np.int64)
+# below this many track x detection pairs a distance matrix beats building two k-d trees
+_BRUTE_PAIRS = 1024
 
 
 def candidate_pairs(
@@ -20,6 +23,10 @@ def candidate_pairs(
     """(track index, detection index) of every pair closer than ``max_m``."""
     if track_xy.shape[0] == 0 or det_xy.shape[0] == 0:
         return _EMPTY, _EMPTY
+    if track_xy.shape[0] * det_xy.shape[0] <= _BRUTE_PAIRS:  # two k-d trees cost ~40 us
+        d = track_xy[:, None, :] - det_xy[None, :, :]
+        ti, dj = np.nonzero(np.einsum('tdk,tdk->td', d, d) <= max_m * max_m)
+        return ti.astype(np.int64), dj.astype(np.int64)
     close = cKDTree(track_xy).sparse_distance_matrix(cKDTree(det_xy), max_m, output_type='ndarray')
     return close['i'].astype(np.int64), close['j'].astype(np.int64)
 

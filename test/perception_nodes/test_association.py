@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 
 from perception_nodes.tracking.association import assign, candidate_pairs, mahalanobis_pairs
 
@@ -69,3 +70,16 @@ def test_assignment_equals_dense_hungarian(seed, n_t, n_d):
     got = cost[rows, cols].sum()
     assert rows.size == good.sum()
     assert got == pytest.approx(dense)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), n_t=st.integers(1, 60), n_d=st.integers(1, 60))
+def test_candidate_pairs_are_those_a_kd_tree_finds(seed, n_t, n_d):
+    """Few tracks and detections take a distance matrix, many two k-d trees: same pairs."""
+    rng = np.random.default_rng(seed)
+    tracks, dets = rng.uniform(-30, 30, (n_t, 2)), rng.uniform(-30, 30, (n_d, 2))
+    ti, dj = candidate_pairs(tracks, dets, 6.0)
+    ref = cKDTree(tracks).sparse_distance_matrix(cKDTree(dets), 6.0, output_type='ndarray')
+    assert sorted(zip(ti.tolist(), dj.tolist(), strict=True)) == sorted(
+        zip(ref['i'].tolist(), ref['j'].tolist(), strict=True)
+    )
