@@ -56,13 +56,15 @@ def test_fit_recovers_full_box(cx, cy, length, ratio, yaw, seed):
 @settings(max_examples=60, deadline=None)
 @given(yaw=st.floats(-np.pi, np.pi), seed=st.integers(0, 2**16))
 def test_fit_l_shape_two_sides_with_noise(yaw, seed):
-    """Only two sides visible, 3 cm noise: yaw within 3 degrees; min/max extents widen by the
-    noise tails on both sides (up to ~8 sigma over 300 points) and a 1 degree tilt of the
-    fine angle step adds length * sin(1 deg) = 0.08 m to the width: sizes within 0.4 m."""
+    """Only two sides visible, 3 cm noise: yaw within 5 degrees (over 3,000 random cases the
+    error had p99 1.9 and max 4.1 degrees, 0.17 % above 3: a 3 degree bound failed about one
+    CI run in ten); min/max extents widen by the noise tails on both sides (up to ~8 sigma over
+    300 points) and a 1 degree tilt of the fine angle step adds length * sin(1 deg) = 0.08 m to
+    the width: sizes within 0.4 m."""
     rng = np.random.default_rng(seed)
     pts = _perimeter_points(rng, 20.0, 5.0, 4.5, 1.8, yaw, 300, sides=(0, 1), noise=0.03)
     boxes = fit_boxes(pts, np.zeros(len(pts), dtype=np.int64), 1, np.zeros(len(pts)))
-    assert _yaw_error(boxes.yaw_rad[0], yaw) < np.deg2rad(3.0)
+    assert _yaw_error(boxes.yaw_rad[0], yaw) < np.deg2rad(5.0)
     assert boxes.length_m[0] == pytest.approx(4.5, abs=0.4)
     assert boxes.width_m[0] == pytest.approx(1.8, abs=0.4)
 
