@@ -8,6 +8,16 @@ Topic out: ``v2x/tx`` (V2xFrame), built by the same ``v2x_nodes.tx.framer`` as
 temporary id and the pseudonym certificate must change at the same instant, which only the
 component that owns both can guarantee.
 Parameters: below and ``declare_framer`` (``pseudonym_count`` selects the certificate pool).
+
+Sending is driven by the inputs, not by a timer: a new fix (the BSM's position) that arrives
+at least ``1 / rate_hz`` (less ``SEND_SLACK_NS``) after the previous BSM is sent as soon as
+the odometry (secMark, heading, speed, yaw rate) has reached the fix's instant: at once when
+the odometry came first (the localization publishes both per estimate, odometry first: 50 Hz
+on a car, one per sensor step in the simulator), else on the odometry that follows. So a BSM
+carries the newest state the moment it exists, never repeats a secMark (receivers flag that
+as ``time_not_increasing``), and no event runs while there is nothing to send (a 10 ms
+gating tick ran 100 times a second in every vehicle, spawned or not). A fix stream slower
+than ``rate_hz`` gives BSMs at the fix rate.
 """
 
 from __future__ import annotations
@@ -33,8 +43,9 @@ from vehicle_nodes.bsm.path_history import (
 )
 
 NS_PER_S = 1_000_000_000
-TICK_S = 0.01
-TICK_NS = 10_000_000
+# A BSM may leave this much before its period is over, so that inputs on a grid of the period
+# (50 Hz state, 10 Hz BSM) or arriving a little early (ROS delivery jitter) keep the rate.
+SEND_SLACK_NS = 5_000_000
 _COVARIANCE_UNKNOWN = 0  # NavSatFix.COVARIANCE_TYPE_UNKNOWN
 
 
@@ -132,9 +143,9 @@ class BsmGenerator(Component):
         ctx.create_subscription(
             'vehicle/status', 'v2x_stack/msg/VehicleStatus', self.on_status, QOS_SENSOR
         )
-        # A fine tick gates the sends, so that rate_hz can change while running.
-        ctx.create_timer(TICK_S, self.on_tick)
         self.last_sent_ns: int | None = None
+        self._sent_odom_ns = -1  # the secMark source of the last BSM (the next needs a newer)
+        self._fix_pending = False  # a fix arrived while a BSM was due: sent once odometry is there
         self.odometry: Any = None
         self.fix: Any = None
         self.status: Any = None
@@ -158,6 +169,7 @@ class BsmGenerator(Component):
         self.yaw_rates.append((stamp, float(twist.angular.z)))
         while self.yaw_rates and stamp - self.yaw_rates[0][0] > NS_PER_S:
             self.yaw_rates.popleft()
+        self.send_if_due()
 
     def on_fix(self, fix: Any) -> None:
         if int(fix.status.status) < 0 or not (
@@ -166,6 +178,8 @@ class BsmGenerator(Component):
             self.ctx.diagnostics.count('skipped.no_fix')
             return
         self.fix = fix
+        self._fix_pending = True
+        self.send_if_due()
 
     def on_status(self, status: Any) -> None:
         self.status = status
@@ -188,21 +202,36 @@ class BsmGenerator(Component):
     def set_rate(self, rate_hz: float) -> None:
         self.rate_hz = rate_hz
 
-    def on_tick(self) -> None:
+    def send_if_due(self) -> None:
+        """Send a BSM for the pending fix if the period is over and the odometry has reached
+        the fix's instant (see the module docstring).
+
+        Called on every odometry and fix. Waiting for the odometry of a fix's instant, or for
+        the next fix, is normal and not counted; a BSM due with a state older than
+        ``max_input_age_s`` is (``skipped.stale_state``; e.g. the fix stopped while the
+        odometry goes on), and so is one due without any state (``skipped.no_state``).
+        """
         now = self.ctx.now_ns()
-        period_ns = round(NS_PER_S / self.rate_hz)
-        if self.last_sent_ns is not None and now - self.last_sent_ns < period_ns - TICK_NS // 2:
+        last = self.last_sent_ns
+        if last is not None and now < last:  # the clock went back (a replay restarted): anew
+            last = self.last_sent_ns = None
+            self._sent_odom_ns = -1
+        if last is not None and now - last < round(NS_PER_S / self.rate_hz) - SEND_SLACK_NS:
+            self._fix_pending = False  # too early for this fix: the next one will do
             return
         diag = self.ctx.diagnostics
         odom, fix = self.odometry, self.fix
         if odom is None or fix is None:
             diag.count('skipped.no_state')
             return
-        if now - m.to_ns(odom.header.stamp) > self.max_input_age_ns or (
-            now - m.to_ns(fix.header.stamp) > self.max_input_age_ns
-        ):
+        odom_ns, fix_ns = m.to_ns(odom.header.stamp), m.to_ns(fix.header.stamp)
+        if now - odom_ns > self.max_input_age_ns or now - fix_ns > self.max_input_age_ns:
             diag.count('skipped.stale_state')
+            self._fix_pending = False
             return
+        if not self._fix_pending or odom_ns < fix_ns or odom_ns <= self._sent_odom_ns:
+            return  # waiting for the next fix, or for the odometry of this one
+        self._fix_pending = False  # this fix is used (or refused below, counted once)
         if self.id_since_ns is None or (
             self.id_change_period_ns and now - self.id_since_ns >= self.id_change_period_ns
         ):
@@ -218,6 +247,7 @@ class BsmGenerator(Component):
             return
         self.pub.publish(frame)
         self.last_sent_ns = now
+        self._sent_odom_ns = odom_ns
         diag.count('sent.bsm')
 
     def state(self, msg_count: int) -> cv.OwnVehicleState:
