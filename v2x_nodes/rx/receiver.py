@@ -130,6 +130,12 @@ class V2xReceiver(Component):
             ctx.declare_parameter('origin_alt_m', 0.0, 'map origin height', range=(-400, 9000)),
         )
         self.frame_id = ctx.declare_parameter('frame_id', 'map', 'Frame of the typed outputs')
+        self.publish_verified = ctx.declare_parameter(
+            'publish_verified',
+            True,
+            'Publish every accepted frame on v2x/verified (a log; off where v2x/rx is recorded '
+            'anyway, as in the simulator)',
+        )
         self.origin = LocalFrame(*origin)
         self._settings = (self.frame_id, *origin)  # what a shared conversion depends on
         psids = declare_psids(ctx)
@@ -211,7 +217,8 @@ class V2xReceiver(Component):
             self.table_changed = True
         else:
             output()
-        self.pub_verified.publish(self._verified(frame, accepted))
+        if self.publish_verified:
+            self.pub_verified.publish(self._verified(frame, accepted))
 
     # --- conversion -----------------------------------------------------------------------
     def _convert(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
@@ -409,9 +416,8 @@ class V2xReceiver(Component):
             return
         self.table_changed = False
         self.ctx.diagnostics.set_value('remote_vehicles', len(self.senders))
-        self.pub_vehicles.publish(
-            m.new(
-                PARTICIPANT_ARRAY,
+        self.pub_vehicles.publish(  # built directly: m.new's default filling costs more
+            self._array_cls(
                 header=m.header(now, self.frame_id),
                 participants=[p for _, p in self.senders.values()],
             )
