@@ -9,15 +9,20 @@ temporary id and the pseudonym certificate must change at the same instant, whic
 component that owns both can guarantee.
 Parameters: below and ``declare_framer`` (``pseudonym_count`` selects the certificate pool).
 
-Sending is driven by the inputs, not by a timer: a new fix (the BSM's position) that arrives
-at least ``1 / rate_hz`` (less ``SEND_SLACK_NS``) after the previous BSM is sent as soon as
-the odometry (secMark, heading, speed, yaw rate) has reached the fix's instant: at once when
-the odometry came first (the localization publishes both per estimate, odometry first: 50 Hz
-on a car, one per sensor step in the simulator), else on the odometry that follows. So a BSM
-carries the newest state the moment it exists, never repeats a secMark (receivers flag that
-as ``time_not_increasing``), and no event runs while there is nothing to send (a 10 ms
-gating tick ran 100 times a second in every vehicle, spawned or not). A fix stream slower
-than ``rate_hz`` gives BSMs at the fix rate.
+Sending is driven by the inputs, not by a timer. The localization publishes, per estimate,
+the odometry (secMark, heading, speed, yaw rate), then the fused fix (position; NO_FIX while
+it dead-reckons): 50 Hz on a car, once per sensor step in the simulator. Once a period
+(``1 / rate_hz`` less ``SEND_SLACK_NS``) has passed since the previous BSM, the next one goes
+out when an instant is complete: its fix message (valid or not) has arrived and the odometry
+has reached it, whichever of the two came last (topics are not ordered between each other
+under ROS), or an odometry arrives while the fix stream is a whole instant behind (stopped, or
+slower than the odometry). It carries the newest odometry and the newest valid fix while both
+are younger than ``max_input_age_s``: as the 10 ms gating tick did before, a car that
+dead-reckons keeps sending its last fix for that long. What differs from the tick: a BSM
+leaves the moment its state exists, not at the next tick; when all inputs stop, the BSMs stop
+with them (the tick repeated the last odometry, and so its secMark, which receivers flag as
+``time_not_increasing``); no event runs while there is nothing to send (the tick ran 100 times
+a second in every vehicle, spawned or not).
 """
 
 from __future__ import annotations
@@ -145,7 +150,9 @@ class BsmGenerator(Component):
         )
         self.last_sent_ns: int | None = None
         self._sent_odom_ns = -1  # the secMark source of the last BSM (the next needs a newer)
-        self._fix_pending = False  # a fix arrived while a BSM was due: sent once odometry is there
+        self._odom_ns = -1  # stamp of the latest odometry
+        self._fix_seen_ns = -1  # stamp of the latest fix message, valid or not
+        self._fix_pending = False  # a fix message arrived while a BSM was due, not sent yet
         self.odometry: Any = None
         self.fix: Any = None
         self.status: Any = None
@@ -164,20 +171,25 @@ class BsmGenerator(Component):
             self.ctx.diagnostics.reject('non_finite_odometry', f'odometry at {stamp} ns')
             return
         self.odometry = odom
+        fix_behind = self._fix_seen_ns < self._odom_ns  # no fix came for the previous instant
+        self._odom_ns = stamp
         speed = math.hypot(twist.linear.x, twist.linear.y)
         self.history.add(Crumb(stamp, pos.x, pos.y, pos.z, speed))
         self.yaw_rates.append((stamp, float(twist.angular.z)))
         while self.yaw_rates and stamp - self.yaw_rates[0][0] > NS_PER_S:
             self.yaw_rates.popleft()
-        self.send_if_due()
+        self.send_if_due(fix_behind)
 
     def on_fix(self, fix: Any) -> None:
+        """A fused fix; one without a position (NO_FIX: dead reckoning) still completes its
+        instant, sent with the last valid fix while that is fresh."""
+        self._fix_seen_ns = m.to_ns(fix.header.stamp)
         if int(fix.status.status) < 0 or not (
             math.isfinite(fix.latitude) and math.isfinite(fix.longitude)
         ):
             self.ctx.diagnostics.count('skipped.no_fix')
-            return
-        self.fix = fix
+        else:
+            self.fix = fix
         self._fix_pending = True
         self.send_if_due()
 
@@ -202,14 +214,14 @@ class BsmGenerator(Component):
     def set_rate(self, rate_hz: float) -> None:
         self.rate_hz = rate_hz
 
-    def send_if_due(self) -> None:
-        """Send a BSM for the pending fix if the period is over and the odometry has reached
-        the fix's instant (see the module docstring).
+    def send_if_due(self, fix_behind: bool = False) -> None:
+        """Send a BSM if the period is over and an instant is complete (module docstring);
+        ``fix_behind``: called for an odometry while no fix came for the previous instant.
 
-        Called on every odometry and fix. Waiting for the odometry of a fix's instant, or for
-        the next fix, is normal and not counted; a BSM due with a state older than
-        ``max_input_age_s`` is (``skipped.stale_state``; e.g. the fix stopped while the
-        odometry goes on), and so is one due without any state (``skipped.no_state``).
+        Called on every odometry and fix. Waiting for the other input of an instant is normal
+        and not counted; a BSM due with a state older than ``max_input_age_s`` is
+        (``skipped.stale_state``; e.g. the fix stopped or dead-reckons while the odometry goes
+        on), and so is one due without any state (``skipped.no_state``).
         """
         now = self.ctx.now_ns()
         last = self.last_sent_ns
@@ -229,9 +241,10 @@ class BsmGenerator(Component):
             diag.count('skipped.stale_state')
             self._fix_pending = False
             return
-        if not self._fix_pending or odom_ns < fix_ns or odom_ns <= self._sent_odom_ns:
-            return  # waiting for the next fix, or for the odometry of this one
-        self._fix_pending = False  # this fix is used (or refused below, counted once)
+        complete = fix_behind or (self._fix_pending and odom_ns >= self._fix_seen_ns)
+        if not complete or odom_ns <= self._sent_odom_ns:
+            return  # waiting for the other input of this instant
+        self._fix_pending = False  # this instant is used (or refused below, counted once)
         if self.id_since_ns is None or (
             self.id_change_period_ns and now - self.id_since_ns >= self.id_change_period_ns
         ):

@@ -32,11 +32,16 @@ def pose_at(t_s: float) -> tuple[float, float, float]:
 
 
 def inputs(
-    rt: EmbeddedRuntime, duration_s: float, fix_until_s: float = math.inf, fix_first: bool = False
+    rt: EmbeddedRuntime,
+    duration_s: float,
+    fix_until_s: float = math.inf,
+    fix_first: bool = False,
+    no_fix_from_s: float = math.inf,
 ) -> None:
-    """Odometry and fix (until ``fix_until_s``) at 20 Hz, each fix right after the odometry of
-    its instant as the localization publishes them (before it with ``fix_first``), vehicle
-    status at 10 Hz, injected on the simulated clock."""
+    """Odometry and fix (until ``fix_until_s``; NO_FIX from ``no_fix_from_s``, as the fused
+    fix while the filter dead-reckons) at 20 Hz, each fix right after the odometry of its
+    instant as the localization publishes them (before it with ``fix_first``), vehicle status
+    at 10 Hz, injected on the simulated clock."""
     for k in range(round(duration_s * 20)):
         t = k * 0.05
         stamp = NOW_NS + round(t * 1e9)
@@ -62,6 +67,8 @@ def inputs(
             position_covariance=cov,
             position_covariance_type=2,
         )
+        if t >= no_fix_from_s:
+            fix.status.status = -1
         if t < fix_until_s:
             rt.publish('/localization/fix', fix, at_ns=stamp)
         if fix_first:
@@ -176,19 +183,40 @@ def test_rate_is_a_parameter_and_stale_state_sends_nothing() -> None:
     assert secmarks == sorted(set(secmarks))
 
 
-def test_a_stale_fix_stops_the_bsms_and_is_counted() -> None:
-    """The odometry goes on, the fix stops at 1 s: BSMs stop at once (no new fix), and each
-    due BSM is counted as skipped.stale_state once the fix is older than max_input_age_s."""
+@pytest.mark.parametrize('case', ['fix_stops', 'no_fix'])
+def test_a_lost_fix_is_used_while_fresh_then_counted_stale(case) -> None:
+    """The odometry goes on, the fix stops at 1 s (or turns NO_FIX: the filter dead-reckons):
+    BSMs go on with the newest odometry and the last valid fix until that is older than
+    max_input_age_s (0.5 s), as under the 10 ms tick, then each due BSM is counted as
+    skipped.stale_state."""
     rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
     gen = rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
     out = []
     rt.subscribe('/v2x/tx', FRAME, out.append)
-    inputs(rt, 3.0, fix_until_s=1.0)
+    if case == 'fix_stops':
+        inputs(rt, 3.0, fix_until_s=1.0)
+    else:
+        inputs(rt, 3.0, no_fix_from_s=1.0)
     rt.run(duration_s=3.0)
     rt.close()
-    assert len(out) == 10
-    # odometry at 20 Hz from 1.5 s (fix 0.5 s old) to 2.95 s: 30 arrivals, a BSM due at each
-    assert gen.ctx.diagnostics.counters['skipped.stale_state'] == 30
+    stamps = [round((m.to_ns(f.header.stamp) - NOW_NS) / 1e6) for f in out]
+    # a stopped stream is noticed one odometry later (no timer): 1.05 s, not 1.0 s
+    after = (
+        [1050, 1150, 1250, 1350, 1450] if case == 'fix_stops' else [1000, 1100, 1200, 1300, 1400]
+    )
+    assert stamps == [100 * k for k in range(10)] + after
+    values = [uper.decode_frame(bytes(f.payload)).value for f in out]
+    assert len({v['secMark'] for v in values}) == len(values)  # the odometry's, each new
+    last_fix = FRAME_ENU.geodetic_of(*pose_at(0.95)[:2], 0.0)  # the last valid fix, 0.95 s
+    for v in values[10:]:
+        assert units.lat_from_wire(v['pos']['lat']) == pytest.approx(last_fix[0], abs=1e-7)
+        assert units.lon_from_wire(v['pos']['long']) == pytest.approx(last_fix[1], abs=1e-7)
+    counters = gen.ctx.diagnostics.counters
+    # due at every input once the last valid fix (0.95 s) is 0.5 s old, to 2.95 s: the
+    # odometry from 1.55 s (1.5 s is 50 ms after the last BSM); odometry and NO_FIX fixes
+    # from 1.5 s
+    assert counters['skipped.stale_state'] == (29 if case == 'fix_stops' else 60)
+    assert counters.get('skipped.no_fix', 0) == (0 if case == 'fix_stops' else 40)
 
 
 def test_fix_before_odometry_waits_for_the_odometry_of_its_instant() -> None:
