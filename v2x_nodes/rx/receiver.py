@@ -75,7 +75,8 @@ def _trusted(participant: Any, trust: int) -> Any:
 def _with_trust(output: Any, trust: int) -> Any:
     """A fresh conversion's Participant, or ParticipantArray's participants, set to ``trust``
     (before it is shared)."""
-    for p in getattr(output, 'participants', None) or (output,):
+    participants = getattr(output, 'participants', None)
+    for p in participants if participants is not None else (output,):
         p.trust = trust
     return output
 
