@@ -90,7 +90,12 @@ class WarningArbiter(Component):
 
     def on_tick(self) -> None:
         now = self.ctx.now_ns()
-        decision = self.arbiter.step(now)
+        arbiter = self.arbiter
+        if not arbiter.candidates and arbiter.shown is None and not self._republish_due(now):
+            # Nothing to show, expire or log, and the none-state already published with its
+            # diagnostics by the tick that emptied the arbiter: ``step`` would change nothing.
+            return
+        decision = arbiter.step(now)
         diag = self.ctx.diagnostics
         for cand in decision.expired:
             diag.count(f'expired.{cand.application}')
@@ -111,14 +116,16 @@ class WarningArbiter(Component):
         active = decision.active
         diag.set_value('active', _describe(active))
         diag.set_value('candidates', len(self.arbiter.candidates))
-        due = self.last_publish_ns is None or (
-            self.republish_ns > 0 and now - self.last_publish_ns >= self.republish_ns
-        )
-        if decision.changed or due:
+        if decision.changed or self._republish_due(now):
             if decision.changed and active is not None:
                 diag.count(f'shown.{active.application}')
             self.pub.publish(self._active_message(active, now))
             self.last_publish_ns = now
+
+    def _republish_due(self, now_ns: int) -> bool:
+        return self.last_publish_ns is None or (
+            self.republish_ns > 0 and now_ns - self.last_publish_ns >= self.republish_ns
+        )
 
     @staticmethod
     def _active_message(active: Candidate | None, now_ns: int) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx.pipeline import Accepted, ReceivePipeline, Rejected, RxSecurity
+from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SHARED
 from v2x_nodes.security import MessageVerifier, SecurityError, SecurityStatus, VerifyConfig
 from v2x_nodes.security.misbehaviour import (
     PLAUSIBLE,
@@ -60,6 +62,23 @@ _TRUST_OF = {
 _NO_BYTES = np.empty(0, np.uint8)
 _NO_BYTES.flags.writeable = False  # the shared empty ``secured`` of unsigned frames
 _ACCEPTED_KEY = {kind: f'accepted.{kind.name.lower()}' for kind in MessageKind}  # no per-frame f''
+
+
+def _trusted(participant: Any, trust: int) -> Any:
+    """``participant`` with ``trust``: itself when it has it, else a copy (outputs shared
+    between receivers are never changed, ``shared.py``)."""
+    if participant.trust == trust:
+        return participant
+    return replace(participant, trust=trust)
+
+
+def _with_trust(output: Any, trust: int) -> Any:
+    """A fresh conversion's Participant, or ParticipantArray's participants, set to ``trust``
+    (before it is shared)."""
+    participants = getattr(output, 'participants', None)
+    for p in participants if participants is not None else (output,):
+        p.trust = trust
+    return output
 
 
 class V2xReceiver(Component):
@@ -112,7 +131,14 @@ class V2xReceiver(Component):
             ctx.declare_parameter('origin_alt_m', 0.0, 'map origin height', range=(-400, 9000)),
         )
         self.frame_id = ctx.declare_parameter('frame_id', 'map', 'Frame of the typed outputs')
+        self.publish_verified = ctx.declare_parameter(
+            'publish_verified',
+            True,
+            'Publish every accepted frame on v2x/verified (a log; off where v2x/rx is recorded '
+            'anyway, as in the simulator)',
+        )
         self.origin = LocalFrame(*origin)
+        self._settings = (self.frame_id, *origin)  # what a shared conversion depends on
         psids = declare_psids(ctx)
         verifier = None
         if mode is not RxSecurity.NONE:
@@ -133,6 +159,7 @@ class V2xReceiver(Component):
         self.known_signers: OrderedDict[bytes, None] = OrderedDict()  # LRU of confirmed certs
         self.last_misbehaviour = ''
         self._frame_cls = m.msg_class(V2X_FRAME)
+        self._array_cls = m.msg_class(PARTICIPANT_ARRAY)
         self.table_changed = False
         self.pub_vehicles = ctx.create_publisher(
             'v2x/remote_vehicles', PARTICIPANT_ARRAY, QOS_SENSOR
@@ -191,20 +218,33 @@ class V2xReceiver(Component):
             self.table_changed = True
         else:
             output()
-        self.pub_verified.publish(self._verified(frame, accepted))
+        if self.publish_verified:
+            self.pub_verified.publish(self._verified(frame, accepted))
 
     # --- conversion -----------------------------------------------------------------------
     def _convert(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
         """The typed output of an accepted frame, or why it is refused after decoding."""
         kind, value = acc.kind, acc.value
+        frame_id, origin = self.frame_id, self.origin
         if kind in (MessageKind.RSM, MessageKind.SSM):
             acc = self._confirm_if_needed(acc, now)
             if isinstance(acc, Rejected):
                 return acc
-            convert = (
-                cv.participants_from_rsm if kind is MessageKind.RSM else cv.participants_from_ssm
-            )
-            array = convert(value, now, frame_id=self.frame_id, origin=self.origin)
+            trust = _TRUST_OF[acc.status]
+            if kind is MessageKind.RSM:
+                array = self._shared(
+                    acc,
+                    trust,
+                    now,
+                    lambda ref: _with_trust(
+                        cv.participants_from_rsm(value, ref, frame_id=frame_id, origin=origin),
+                        trust,
+                    ),
+                )
+            else:
+                array = _with_trust(
+                    cv.participants_from_ssm(value, now, frame_id=frame_id, origin=origin), trust
+                )
             kept = []
             for p in array.participants:
                 problem = self._check_participant(p, now)
@@ -215,27 +255,40 @@ class V2xReceiver(Component):
                     if self.drop_misbehaving:
                         self.ctx.diagnostics.count('dropped_participant.misbehaviour')
                         continue
-                    p.trust = TRUST_MISBEHAVING
-                else:
-                    p.trust = _TRUST_OF[acc.status]
+                    kept.append(_trusted(p, TRUST_MISBEHAVING))
+                    continue
                 kept.append(p)
             if not kept:
                 return Rejected(
                     'empty', f'{kind.name}: no participant left (dropped_participant.*)'
                 )
-            array.participants = kept
-            return acc, lambda: self.pub_roadside.publish(array)
+            out = self._array_cls(header=array.header, participants=kept)  # ours, not shared
+            return acc, lambda: self.pub_roadside.publish(out)
         acc = self._confirm_if_needed(acc, now)
         if isinstance(acc, Rejected):
             return acc
         if kind is MessageKind.SPAT:
-            states = cv.intersections_from_spat(value, now)
+            states = self._shared(acc, 0, now, lambda ref: cv.intersections_from_spat(value, ref))
             return acc, lambda: [self.pub_spat.publish(s) for s in states]
         if kind is MessageKind.MAP:
-            maps = cv.intersections_from_map(value, now, frame_id=self.frame_id, origin=self.origin)
+            maps = self._shared(
+                acc,
+                0,
+                now,
+                lambda ref: cv.intersections_from_map(value, ref, frame_id=frame_id, origin=origin),
+                within_ns=MOY_REUSE_WITHIN_NS,
+            )
             return acc, lambda: [self.pub_map.publish(x) for x in maps]
         events = cv.events_from_rsi(value, now, frame_id=self.frame_id, origin=self.origin)
         return acc, lambda: self.pub_events.publish(events)
+
+    def _shared(
+        self, acc: Accepted, trust: int, now: int, convert: Any, within_ns: int = REUSE_WITHIN_NS
+    ) -> Any:
+        """``convert(now)``, or the same output another receiver of this process converted
+        (``shared.py``): keyed by the frame, the trust given and this receiver's frame and
+        origin."""
+        return SHARED.get((acc.kind, acc.frame, trust, self._settings), now, convert, within_ns)
 
     def _check_participant(self, p: Any, now: int) -> Rejected | None:
         if not (math.isfinite(p.position.x) and math.isfinite(p.position.y)):
@@ -303,7 +356,16 @@ class V2xReceiver(Component):
         nearly every frame). Verify-on-demand checks the signature, as SAE J2945/1 practises
         it, of a signer's first message and of senders within ``confirm_range_m`` (the ones an
         application may act on); the others stay TRUST_UNVERIFIED."""
-        p = cv.participant_from_bsm(acc.value, now, frame_id=self.frame_id, origin=self.origin)
+        value, frame_id, origin = acc.value, self.frame_id, self.origin
+        trust = _TRUST_OF[acc.status]
+        p = self._shared(
+            acc,
+            trust,
+            now,
+            lambda ref: _with_trust(
+                cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
+            ),
+        )
         position, stamp = p.position, p.header.stamp
         x, y = position.x, position.y
         if not (math.isfinite(x) and math.isfinite(y)):
@@ -335,12 +397,12 @@ class V2xReceiver(Component):
         )
         outcome = self.checker.check(report, own)
         if outcome is PLAUSIBLE or outcome.ok:
-            p.trust = _TRUST_OF[acc.status]
+            p = _trusted(p, _TRUST_OF[acc.status])  # a copy if confirmed above
         else:
             self._flag(p.source_id, outcome)
             if self.drop_misbehaving:
                 return Rejected('misbehaviour', self.last_misbehaviour)
-            p.trust = TRUST_MISBEHAVING
+            p = _trusted(p, TRUST_MISBEHAVING)
         return acc, p
 
     # --- outputs --------------------------------------------------------------------------
@@ -355,9 +417,8 @@ class V2xReceiver(Component):
             return
         self.table_changed = False
         self.ctx.diagnostics.set_value('remote_vehicles', len(self.senders))
-        self.pub_vehicles.publish(
-            m.new(
-                PARTICIPANT_ARRAY,
+        self.pub_vehicles.publish(  # built directly: m.new's default filling costs more
+            self._array_cls(
                 header=m.header(now, self.frame_id),
                 participants=[p for _, p in self.senders.values()],
             )

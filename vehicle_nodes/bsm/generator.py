@@ -8,6 +8,21 @@ Topic out: ``v2x/tx`` (V2xFrame), built by the same ``v2x_nodes.tx.framer`` as
 temporary id and the pseudonym certificate must change at the same instant, which only the
 component that owns both can guarantee.
 Parameters: below and ``declare_framer`` (``pseudonym_count`` selects the certificate pool).
+
+Sending is driven by the inputs, not by a timer. The localization publishes, per estimate,
+the odometry (secMark, heading, speed, yaw rate), then the fused fix (position; NO_FIX while
+it dead-reckons): 50 Hz on a car, once per sensor step in the simulator. Once a period
+(``1 / rate_hz`` less ``SEND_SLACK_NS``) has passed since the previous BSM, the next one goes
+out when an instant is complete: its fix message (valid or not) has arrived and the odometry
+has reached it, whichever of the two came last (topics are not ordered between each other
+under ROS), or an odometry arrives while the fix stream is a whole instant behind (stopped, or
+slower than the odometry). It carries the newest odometry and the newest valid fix while both
+are younger than ``max_input_age_s``: as the 10 ms gating tick did before, a car that
+dead-reckons keeps sending its last fix for that long. What differs from the tick: a BSM
+leaves the moment its state exists, not at the next tick; when all inputs stop, the BSMs stop
+with them (the tick repeated the last odometry, and so its secMark, which receivers flag as
+``time_not_increasing``); no event runs while there is nothing to send (the tick ran 100 times
+a second in every vehicle, spawned or not).
 """
 
 from __future__ import annotations
@@ -33,8 +48,9 @@ from vehicle_nodes.bsm.path_history import (
 )
 
 NS_PER_S = 1_000_000_000
-TICK_S = 0.01
-TICK_NS = 10_000_000
+# A BSM may leave this much before its period is over, so that inputs on a grid of the period
+# (50 Hz state, 10 Hz BSM) or arriving a little early (ROS delivery jitter) keep the rate.
+SEND_SLACK_NS = 5_000_000
 _COVARIANCE_UNKNOWN = 0  # NavSatFix.COVARIANCE_TYPE_UNKNOWN
 
 
@@ -132,9 +148,11 @@ class BsmGenerator(Component):
         ctx.create_subscription(
             'vehicle/status', 'v2x_stack/msg/VehicleStatus', self.on_status, QOS_SENSOR
         )
-        # A fine tick gates the sends, so that rate_hz can change while running.
-        ctx.create_timer(TICK_S, self.on_tick)
         self.last_sent_ns: int | None = None
+        self._sent_odom_ns = -1  # the secMark source of the last BSM (the next needs a newer)
+        self._odom_ns = -1  # stamp of the latest odometry
+        self._fix_seen_ns = -1  # stamp of the latest fix message, valid or not
+        self._fix_pending = False  # a fix message arrived while a BSM was due, not sent yet
         self.odometry: Any = None
         self.fix: Any = None
         self.status: Any = None
@@ -153,19 +171,27 @@ class BsmGenerator(Component):
             self.ctx.diagnostics.reject('non_finite_odometry', f'odometry at {stamp} ns')
             return
         self.odometry = odom
+        fix_behind = self._fix_seen_ns < self._odom_ns  # no fix came for the previous instant
+        self._odom_ns = stamp
         speed = math.hypot(twist.linear.x, twist.linear.y)
         self.history.add(Crumb(stamp, pos.x, pos.y, pos.z, speed))
         self.yaw_rates.append((stamp, float(twist.angular.z)))
         while self.yaw_rates and stamp - self.yaw_rates[0][0] > NS_PER_S:
             self.yaw_rates.popleft()
+        self.send_if_due(fix_behind)
 
     def on_fix(self, fix: Any) -> None:
+        """A fused fix; one without a position (NO_FIX: dead reckoning) still completes its
+        instant, sent with the last valid fix while that is fresh."""
+        self._fix_seen_ns = m.to_ns(fix.header.stamp)
         if int(fix.status.status) < 0 or not (
             math.isfinite(fix.latitude) and math.isfinite(fix.longitude)
         ):
             self.ctx.diagnostics.count('skipped.no_fix')
-            return
-        self.fix = fix
+        else:
+            self.fix = fix
+        self._fix_pending = True
+        self.send_if_due()
 
     def on_status(self, status: Any) -> None:
         self.status = status
@@ -188,21 +214,37 @@ class BsmGenerator(Component):
     def set_rate(self, rate_hz: float) -> None:
         self.rate_hz = rate_hz
 
-    def on_tick(self) -> None:
+    def send_if_due(self, fix_behind: bool = False) -> None:
+        """Send a BSM if the period is over and an instant is complete (module docstring);
+        ``fix_behind``: called for an odometry while no fix came for the previous instant.
+
+        Called on every odometry and fix. Waiting for the other input of an instant is normal
+        and not counted; a BSM due with a state older than ``max_input_age_s`` is
+        (``skipped.stale_state``; e.g. the fix stopped or dead-reckons while the odometry goes
+        on), and so is one due without any state (``skipped.no_state``).
+        """
         now = self.ctx.now_ns()
-        period_ns = round(NS_PER_S / self.rate_hz)
-        if self.last_sent_ns is not None and now - self.last_sent_ns < period_ns - TICK_NS // 2:
+        last = self.last_sent_ns
+        if last is not None and now < last:  # the clock went back (a replay restarted): anew
+            last = self.last_sent_ns = None
+            self._sent_odom_ns = -1
+        if last is not None and now - last < round(NS_PER_S / self.rate_hz) - SEND_SLACK_NS:
+            self._fix_pending = False  # too early for this fix: the next one will do
             return
         diag = self.ctx.diagnostics
         odom, fix = self.odometry, self.fix
         if odom is None or fix is None:
             diag.count('skipped.no_state')
             return
-        if now - m.to_ns(odom.header.stamp) > self.max_input_age_ns or (
-            now - m.to_ns(fix.header.stamp) > self.max_input_age_ns
-        ):
+        odom_ns, fix_ns = m.to_ns(odom.header.stamp), m.to_ns(fix.header.stamp)
+        if now - odom_ns > self.max_input_age_ns or now - fix_ns > self.max_input_age_ns:
             diag.count('skipped.stale_state')
+            self._fix_pending = False
             return
+        complete = fix_behind or (self._fix_pending and odom_ns >= self._fix_seen_ns)
+        if not complete or odom_ns <= self._sent_odom_ns:
+            return  # waiting for the other input of this instant
+        self._fix_pending = False  # this instant is used (or refused below, counted once)
         if self.id_since_ns is None or (
             self.id_change_period_ns and now - self.id_since_ns >= self.id_change_period_ns
         ):
@@ -218,6 +260,7 @@ class BsmGenerator(Component):
             return
         self.pub.publish(frame)
         self.last_sent_ns = now
+        self._sent_odom_ns = odom_ns
         diag.count('sent.bsm')
 
     def state(self, msg_count: int) -> cv.OwnVehicleState:

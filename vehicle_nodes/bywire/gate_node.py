@@ -18,6 +18,7 @@ from vehicle_nodes.bywire.limits import Limits
 from vehicle_nodes.bywire.values import GateState, Rejection
 
 NS_PER_S = 1_000_000_000
+_CYCLES_KEY = {state: f'cycles.{state.value}' for state in GateState}  # no f'' per cycle
 
 
 class CommandGate(Component):
@@ -125,5 +126,5 @@ class CommandGate(Component):
         if out.state is not self._last_state:
             self._last_state = out.state
             diag.set_value('state', out.state.value)
-        diag.count(f'cycles.{out.state.value}')
+        diag.count(_CYCLES_KEY[out.state])
         self.pub.publish(gated_to_msg(out))

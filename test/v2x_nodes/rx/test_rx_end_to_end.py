@@ -116,3 +116,30 @@ def test_every_message_type_crosses_two_stacks(tmp_path, algorithm) -> None:
         assert (len(f.secured) > len(f.payload)) if algorithm else len(f.secured) == 0
     counters = stacks.car_rx.ctx.diagnostics.counters
     assert not any(k.startswith('rejected.') for k in counters), counters
+
+
+def test_the_verified_log_can_be_switched_off() -> None:
+    """publish_verified: false (the simulator's cars): the typed output, no v2x/verified."""
+    from v2x_link_fixtures import NOW_NS, frame, origin_parameters
+
+    from v2x_nodes.codec import convert as cv
+    from v2x_nodes.codec import uper
+    from v2x_nodes.rx import V2xReceiver
+    from v2x_runtime.embedded import EmbeddedRuntime
+
+    data = uper.encode_frame(
+        uper.MessageKind.BSM, cv.bsm_from_participant(participant(7, 5.0, 5.0))
+    )
+    for publish in (True, False):
+        rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+        rt.add_component(
+            V2xReceiver,
+            name='v2x_rx',
+            parameters={**origin_parameters(), 'publish_verified': publish},
+        )
+        vehicles = _probe(rt, '/v2x/remote_vehicles', ARRAY)
+        verified = _probe(rt, '/v2x/verified', 'v2x_stack/msg/V2xFrame')
+        rt.publish('/v2x/rx', frame(data, NOW_NS))
+        rt.run(duration_s=0.2)
+        rt.close()
+        assert len(vehicles) == 1 and len(verified) == int(publish)

@@ -31,8 +31,17 @@ def pose_at(t_s: float) -> tuple[float, float, float]:
     return RADIUS_M * math.sin(angle), RADIUS_M - RADIUS_M * math.cos(angle), angle
 
 
-def inputs(rt: EmbeddedRuntime, duration_s: float) -> None:
-    """Odometry and fix at 20 Hz, vehicle status at 10 Hz, injected on the simulated clock."""
+def inputs(
+    rt: EmbeddedRuntime,
+    duration_s: float,
+    fix_until_s: float = math.inf,
+    fix_first: bool = False,
+    no_fix_from_s: float = math.inf,
+) -> None:
+    """Odometry and fix (until ``fix_until_s``; NO_FIX from ``no_fix_from_s``, as the fused
+    fix while the filter dead-reckons) at 20 Hz, each fix right after the odometry of its
+    instant as the localization publishes them (before it with ``fix_first``), vehicle status
+    at 10 Hz, injected on the simulated clock."""
     for k in range(round(duration_s * 20)):
         t = k * 0.05
         stamp = NOW_NS + round(t * 1e9)
@@ -44,7 +53,8 @@ def inputs(rt: EmbeddedRuntime, duration_s: float) -> None:
         odom.pose.pose.orientation.w = math.cos(yaw / 2)
         odom.twist.twist.linear.x = SPEED_MPS
         odom.twist.twist.angular.z = SPEED_MPS / RADIUS_M
-        rt.publish('/localization/odometry', odom, at_ns=stamp)
+        if not fix_first:
+            rt.publish('/localization/odometry', odom, at_ns=stamp)
         lat, lon, alt = FRAME_ENU.geodetic_of(x, y, 0.0)
         cov = np.zeros(9)
         cov[[0, 4, 8]] = [0.04, 0.01, 0.09]
@@ -57,7 +67,12 @@ def inputs(rt: EmbeddedRuntime, duration_s: float) -> None:
             position_covariance=cov,
             position_covariance_type=2,
         )
-        rt.publish('/localization/fix', fix, at_ns=stamp)
+        if t >= no_fix_from_s:
+            fix.status.status = -1
+        if t < fix_until_s:
+            rt.publish('/localization/fix', fix, at_ns=stamp)
+        if fix_first:
+            rt.publish('/localization/odometry', odom, at_ns=stamp)
         if k % 2 == 0:
             status = m.new(
                 'v2x_stack/msg/VehicleStatus',
@@ -148,20 +163,90 @@ def test_rate_is_a_parameter_and_stale_state_sends_nothing() -> None:
     rt.run(duration_s=2.0)
     rt.close()
     stamps = [m.to_ns(f.header.stamp) - NOW_NS for f in out]
-    assert len([t for t in stamps if t < 2 * 10**9]) in (19, 20)
-    # the first tick (10 ms) sent the first BSM: the last 10 Hz one left at 1.91 s
+    assert len([t for t in stamps if t < 2 * 10**9]) == 20
+    # sent with the inputs (20 Hz): 10 Hz from 0 s, the last one at 2.0 s (a run includes the
+    # events at its end), then 2 Hz
     assert [t for t in stamps if t >= 2 * 10**9] == [
-        2_410_000_000 + k * 500_000_000 for k in range(4)
+        2_000_000_000 + k * 500_000_000 for k in range(4)
     ]
+    # inputs stop after 1 s: so do the BSMs (one per new state; a repeat of the last state
+    # would carry its secMark again, which receivers flag as time_not_increasing)
     rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
-    gen = rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
-    inputs(rt, 1.0)  # inputs stop after 1 s: BSMs stop 0.5 s later
+    rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
+    inputs(rt, 1.0)
     out = []
     rt.subscribe('/v2x/tx', FRAME, out.append)
     rt.run(duration_s=3.0)
     rt.close()
-    assert 14 <= len(out) <= 16
-    assert gen.ctx.diagnostics.counters['skipped.stale_state'] >= 14
+    assert len(out) == 10
+    secmarks = [uper.decode_frame(bytes(f.payload)).value['secMark'] for f in out]
+    assert secmarks == sorted(set(secmarks))
+
+
+@pytest.mark.parametrize('case', ['fix_stops', 'no_fix'])
+def test_a_lost_fix_is_used_while_fresh_then_counted_stale(case) -> None:
+    """The odometry goes on, the fix stops at 1 s (or turns NO_FIX: the filter dead-reckons):
+    BSMs go on with the newest odometry and the last valid fix until that is older than
+    max_input_age_s (0.5 s), as under the 10 ms tick, then each due BSM is counted as
+    skipped.stale_state."""
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    gen = rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
+    out = []
+    rt.subscribe('/v2x/tx', FRAME, out.append)
+    if case == 'fix_stops':
+        inputs(rt, 3.0, fix_until_s=1.0)
+    else:
+        inputs(rt, 3.0, no_fix_from_s=1.0)
+    rt.run(duration_s=3.0)
+    rt.close()
+    stamps = [round((m.to_ns(f.header.stamp) - NOW_NS) / 1e6) for f in out]
+    # a stopped stream is noticed one odometry later (no timer): 1.05 s, not 1.0 s
+    after = (
+        [1050, 1150, 1250, 1350, 1450] if case == 'fix_stops' else [1000, 1100, 1200, 1300, 1400]
+    )
+    assert stamps == [100 * k for k in range(10)] + after
+    values = [uper.decode_frame(bytes(f.payload)).value for f in out]
+    assert len({v['secMark'] for v in values}) == len(values)  # the odometry's, each new
+    last_fix = FRAME_ENU.geodetic_of(*pose_at(0.95)[:2], 0.0)  # the last valid fix, 0.95 s
+    for v in values[10:]:
+        assert units.lat_from_wire(v['pos']['lat']) == pytest.approx(last_fix[0], abs=1e-7)
+        assert units.lon_from_wire(v['pos']['long']) == pytest.approx(last_fix[1], abs=1e-7)
+    counters = gen.ctx.diagnostics.counters
+    # due at every input once the last valid fix (0.95 s) is 0.5 s old, to 2.95 s: the
+    # odometry from 1.55 s (1.5 s is 50 ms after the last BSM); odometry and NO_FIX fixes
+    # from 1.5 s
+    assert counters['skipped.stale_state'] == (29 if case == 'fix_stops' else 60)
+    assert counters.get('skipped.no_fix', 0) == (0 if case == 'fix_stops' else 40)
+
+
+def test_fix_before_odometry_waits_for_the_odometry_of_its_instant() -> None:
+    """Topics are not ordered between each other under ROS: a fix that comes before the
+    odometry of its instant is sent with that odometry, not with the previous one."""
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
+    out = []
+    rt.subscribe('/v2x/tx', FRAME, out.append)
+    inputs(rt, 2.0, fix_first=True)
+    rt.run(duration_s=2.0)
+    rt.close()
+    assert len(out) == 20
+    for frame in out:
+        state = cv.state_from_bsm(uper.decode_frame(bytes(frame.payload)).value, NOW_NS)
+        x, y, _ = pose_at((state.stamp_ns - NOW_NS) / 1e9)
+        lat, lon, _ = FRAME_ENU.geodetic_of(x, y, 0.0)
+        assert state.lat_deg == pytest.approx(lat, abs=1e-7)
+        assert state.lon_deg == pytest.approx(lon, abs=1e-7)
+        assert m.to_ns(frame.header.stamp) == state.stamp_ns  # sent at its instant
+
+
+def test_no_bsm_event_without_inputs() -> None:
+    """Nothing to send, nothing runs: the generator has no timer (an unspawned vehicle's stack
+    costs no event)."""
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    rt.add_component(BsmGenerator, name='bsm', parameters=origin_parameters())
+    rt.run(duration_s=5.0)
+    assert rt.events_run == 0
+    rt.close()
 
 
 def test_temporary_id_changes_with_the_pseudonym_certificate(tmp_path) -> None:

@@ -1,0 +1,163 @@
+"""Conversions shared between the receivers of a process (v2x_nodes/rx/shared.py): a shared
+output is the output a fresh conversion at the receiver's own time gives (same CDR), at the
+half-minute edges of the DSecond resolution and with unavailable stamps too; and receivers
+that judge a shared sender differently each publish their own trust."""
+
+from __future__ import annotations
+
+import pytest
+from v2x_link_fixtures import (
+    NOW_NS,
+    ORIGIN,
+    frame,
+    intersection_map,
+    intersection_state,
+    origin_parameters,
+    participant,
+)
+
+from geo import LocalFrame
+from v2x_nodes.codec import convert as cv
+from v2x_nodes.codec import uper
+from v2x_nodes.codec.offsets import GeoPoint
+from v2x_nodes.codec.uper import MessageKind
+from v2x_nodes.rx import V2xReceiver
+from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SharedOutputs
+from v2x_runtime import messages as m
+from v2x_runtime.embedded import EmbeddedRuntime
+
+ARRAY = 'v2x_stack/msg/ParticipantArray'
+MS = 1_000_000
+S = 1_000_000_000
+ORIGIN_FRAME = LocalFrame(*ORIGIN)
+TRUST_UNKNOWN, TRUST_MISBEHAVING = 0, 3
+
+
+def _bsm(stamp_ns: int, **changes) -> bytes:
+    value = cv.bsm_from_participant(participant(0x51, 10.0, 20.0, stamp_ns=stamp_ns), 3)
+    value.update(changes)
+    return uper.encode_frame(MessageKind.BSM, value)
+
+
+def _rsm(stamp_ns: int) -> bytes:
+    objects = [participant(k, -8.0 * k, 5.0 * k, stamp_ns=stamp_ns - k * 30 * MS) for k in (1, 2)]
+    array = m.new(ARRAY, header=m.header(stamp_ns, 'map'), participants=objects)
+    ref = GeoPoint.from_degrees(*ORIGIN)
+    value = cv.rsm_from_participants(array, rsu_id='00000000000000a1', ref=ref)
+    return uper.encode_frame(MessageKind.RSM, value)
+
+
+def _spat(stamp_ns: int) -> bytes:
+    return uper.encode_frame(
+        MessageKind.SPAT, cv.spat_from_intersections([intersection_state(stamp_ns)])
+    )
+
+
+def _map(stamp_ns: int) -> bytes:
+    return uper.encode_frame(
+        MessageKind.MAP, cv.map_from_intersections([intersection_map(stamp_ns)])
+    )
+
+
+CONVERT = {
+    MessageKind.BSM: lambda v, ref: cv.participant_from_bsm(v, ref, origin=ORIGIN_FRAME),
+    MessageKind.RSM: lambda v, ref: cv.participants_from_rsm(v, ref, origin=ORIGIN_FRAME),
+    MessageKind.SPAT: cv.intersections_from_spat,
+    MessageKind.MAP: lambda v, ref: cv.intersections_from_map(v, ref, origin=ORIGIN_FRAME),
+}
+# receive times after the sender's stamp: the channel's latencies, then around the half
+# minute where a DSecond resolves to the other minute, and before the stamp
+OFFSETS_NS = [
+    20 * MS, 20 * MS, 21 * MS, 140 * MS, 5 * S, 28 * S, 28_999 * MS, 29 * S, 29_999 * MS,
+    30 * S, 30_001 * MS, 31 * S, 59 * S, -1 * S, -29_500 * MS, -30 * S, -31 * S, 20 * MS,
+]  # fmt: skip
+
+
+def _cdr(output) -> list[bytes]:
+    return [m.serialize(x) for x in (output if isinstance(output, list) else [output])]
+
+
+@pytest.mark.parametrize(
+    ('kind', 'make'),
+    [
+        (MessageKind.BSM, _bsm),
+        (MessageKind.RSM, _rsm),
+        (MessageKind.SPAT, _spat),
+        (MessageKind.MAP, _map),
+    ],
+)
+@pytest.mark.parametrize('sent_offset_ns', [0, 12_345 * MS, 59_900 * MS])
+def test_a_shared_output_is_the_fresh_conversion(kind, make, sent_offset_ns) -> None:
+    stamp = NOW_NS - NOW_NS % (60 * S) + sent_offset_ns  # also just before a minute turns
+    value = uper.decode_frame(make(stamp)).value
+    shared = SharedOutputs()
+    convert = CONVERT[kind]
+    within = MOY_REUSE_WITHIN_NS if kind is MessageKind.MAP else REUSE_WITHIN_NS
+    for offset in OFFSETS_NS:
+        ref = stamp + offset
+        got = shared.get('frame', ref, lambda r, v=value: convert(v, r), within)
+        assert _cdr(got) == _cdr(convert(value, ref)), offset
+    assert shared.hits >= 6  # the near receive times were served from the first conversion
+    if kind is MessageKind.MAP:
+        # a MinuteOfTheYear resolves alike across half a year: one conversion served them all
+        assert shared.misses == 1
+        far = stamp + 200 * 86_400 * S  # the far side of the year: converted again
+        got = shared.get('frame', far, lambda r: convert(value, r), within)
+        assert _cdr(got) == _cdr(convert(value, far)) and shared.misses == 2
+    else:
+        assert shared.misses >= 2  # the far ones were converted again
+
+
+def test_an_unavailable_stamp_is_never_shared() -> None:
+    """secMark 65535 (unavailable): the participant is stamped with the receive time itself,
+    which differs per receiver."""
+    value = uper.decode_frame(_bsm(NOW_NS, secMark=65535)).value
+    shared = SharedOutputs()
+    for offset in (20 * MS, 21 * MS, 40 * MS, 40 * MS):
+        got = shared.get('frame', NOW_NS + offset, lambda r: cv.participant_from_bsm(value, r))
+        assert m.to_ns(got.header.stamp) == NOW_NS + offset
+    assert shared.hits == 1  # only the same receive time again
+
+
+def test_bounded_lru() -> None:
+    shared = SharedOutputs(maxsize=2)
+    value = uper.decode_frame(_bsm(NOW_NS)).value
+    for key in ('a', 'b', 'a', 'c', 'b'):
+        shared.get(key, NOW_NS, lambda r: cv.participant_from_bsm(value, r))
+    assert (shared.hits, shared.misses) == (1, 4)  # 'b' was the least recently used
+
+
+def _receiver(rt: EmbeddedRuntime, name: str, east_m: float) -> list:
+    rt.add_component(
+        V2xReceiver,
+        name='v2x_rx',
+        namespace=f'/{name}',
+        parameters={**origin_parameters(), 'drop_misbehaving': False, 'max_range_m': 1000.0},
+    )
+    odom = m.new('nav_msgs/msg/Odometry', header=m.header(rt.now_ns(), 'map'))
+    odom.pose.pose.position.x = east_m
+    rt.publish(f'/{name}/localization/odometry', odom)
+    got: list = []
+    rt.subscribe(f'/{name}/v2x/remote_vehicles', ARRAY, got.append)
+    return got
+
+
+def test_receivers_share_a_sender_but_not_their_trust() -> None:
+    """Two receivers hear the same BSM: the near one publishes the shared participant, the
+    one beyond radio range flags it (TRUST_MISBEHAVING) on a copy of its own."""
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    near = _receiver(rt, 'near', 0.0)
+    far = _receiver(rt, 'far', 5000.0)
+    rt.start()
+    data = _bsm(NOW_NS)
+    rt.publish('/near/v2x/rx', frame(data, NOW_NS))
+    rt.run(duration_s=0.02)
+    rt.publish('/far/v2x/rx', frame(data, rt.now_ns()))
+    rt.run(duration_s=0.2)
+    rt.close()
+    (mine,) = near[-1].participants
+    (theirs,) = far[-1].participants
+    assert mine.trust == TRUST_UNKNOWN and theirs.trust == TRUST_MISBEHAVING
+    assert m.serialize(mine) != m.serialize(theirs)
+    theirs.trust = mine.trust
+    assert m.serialize(mine) == m.serialize(theirs)  # the same participant otherwise
