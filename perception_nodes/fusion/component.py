@@ -30,6 +30,7 @@ from perception_nodes.fusion.intersection import FusionMethod
 from perception_nodes.fusion.reports import (
     TRUST_MISBEHAVING,
     TRUST_UNVERIFIED,
+    CovarianceCache,
     CovariancePriors,
     ObjectReport,
     SourceKind,
@@ -132,6 +133,7 @@ class CooperativeFusion(Component):
                 range=(0.01, 100.0),
             ),
         )
+        self._covariances = CovarianceCache(self.priors)
         limits = StoreLimits(
             max_age_s=p(
                 'max_age_s', 0.5, 'Older reports are refused / expire (s)', range=(0.01, 10.0)
@@ -301,7 +303,13 @@ class CooperativeFusion(Component):
             if unverified.any():
                 scale = np.where(unverified, self.unverified_cov_scale, 1.0)
         converted = reports_from_participants(
-            kept, kind, self.priors, array_ns, cov_scale=scale, position_var_m2=sigma * sigma
+            kept,
+            kind,
+            self.priors,
+            array_ns,
+            cov_scale=scale,
+            position_var_m2=sigma * sigma,
+            cache=self._covariances,
         )
         out = []
         for ev in events:

@@ -20,6 +20,7 @@ from v2x_runtime import messages as m
 PARTICIPANT = 'v2x_stack/msg/Participant'
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
 POINT = 'geometry_msgs/msg/Point'
+POSE = 'geometry_msgs/msg/Pose'
 VECTOR3 = 'geometry_msgs/msg/Vector3'
 SOURCE_SELF, SOURCE_LIDAR, SOURCE_FUSED = 1, 6, 7
 MARKER_TEXT = 9
@@ -96,34 +97,52 @@ def fused_to_msg(objects: Sequence[FusedObject], stamp_ns: int, frame_id: str) -
 
 
 def fused_markers(msg: Any, *, lifetime_s: float = 0.3) -> Any:
-    """Boxes and velocity arrows (the tracker's markers) plus a label 'id: sources' each."""
+    """Boxes and velocity arrows (the tracker's markers) plus a label 'id: sources' each.
+
+    The labels are built with the message classes directly, every field given, and share
+    their constant parts (orientation, scale, colour, lifetime, the empty texture and mesh)
+    within the array: ``m.new`` filling the defaults of a Marker was half the cost.
+    """
     out = participant_markers(msg, namespace='fused', lifetime_s=lifetime_s)
     sec = int(lifetime_s)
     life = m.new(
         'builtin_interfaces/msg/Duration', sec=sec, nanosec=round((lifetime_s - sec) * 1e9)
     )
+    marker, pose, point = m.msg_class(MARKER), m.msg_class(POSE), m.msg_class(POINT)
+    header = msg.header
+    orientation = m.new('geometry_msgs/msg/Quaternion')
+    scale = _vec(0.0, 0.0, 0.8)
+    color = m.new('std_msgs/msg/ColorRGBA', r=1.0, g=1.0, b=1.0, a=0.9)
+    texture = m.new('sensor_msgs/msg/CompressedImage')
+    mesh = m.new('visualization_msgs/msg/MeshFile')
     for p in msg.participants:
-        pose = m.new(
-            'geometry_msgs/msg/Pose',
-            position=m.new(
-                'geometry_msgs/msg/Point',
-                x=p.position.x,
-                y=p.position.y,
-                z=p.position.z + max(p.size.z, 1.0) + 0.5,
-            ),
-        )
+        position, size = p.position, p.size
         out.markers.append(
-            m.new(
-                MARKER,
-                header=msg.header,
+            marker(
+                header=header,
                 ns='fused_label',
                 id=int(p.id),
                 type=MARKER_TEXT,
-                pose=pose,
-                scale=_vec(0.0, 0.0, 0.8),
-                color=m.new('std_msgs/msg/ColorRGBA', r=1.0, g=1.0, b=1.0, a=0.9),
-                text=f'{p.id}: {p.source_id}',
+                action=0,
+                pose=pose(
+                    position=point(
+                        x=position.x, y=position.y, z=position.z + max(size.z, 1.0) + 0.5
+                    ),
+                    orientation=orientation,
+                ),
+                scale=scale,
+                color=color,
                 lifetime=life,
+                frame_locked=False,
+                points=[],
+                colors=[],
+                texture_resource='',
+                texture=texture,
+                uv_coordinates=[],
+                text=f'{p.id}: {p.source_id}',
+                mesh_resource='',
+                mesh_file=mesh,
+                mesh_use_embedded_materials=False,
             )
         )
     return m.new(MARKER_ARRAY, markers=out.markers)
