@@ -65,7 +65,7 @@ def gated_costs(a: Estimates, b: Estimates, *, gate_chi2: float, gate_max_m: flo
 
 def assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Optimal feasible pairs (rows, cols) of a gated cost matrix."""
-    if cost.size == 0:
+    if cost.size == 0 or cost.min() >= INFEASIBLE:  # nothing inside the gates
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     rows, cols = linear_sum_assignment(cost)
     good = cost[rows, cols] < INFEASIBLE

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -71,12 +72,12 @@ class ObjectReport:
     confidence: float
     trust: int
 
-    @property
+    @cached_property  # set once in the instance's __dict__ (not a field: no effect on ==)
     def key(self) -> tuple[int, str, int]:
         """Identity of the object at its source."""
         return (int(self.kind), self.source_id, self.object_id)
 
-    @property
+    @cached_property
     def group(self) -> tuple[int, str]:
         """Association group: reports of one group are distinct objects, never merged.
 
