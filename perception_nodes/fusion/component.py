@@ -349,18 +349,22 @@ class CooperativeFusion(Component):
         now = self.ctx.now_ns()
         diag.count('expired', self.store.expire(now))
         fused = self.engine.fuse(self.store.reports(), now)
-        if self.ego_radius_m > 0.0:
+        if self.ego_radius_m > 0.0 and not fused:
+            if self.poses.covers(now):
+                diag.count('ego_suppressed', 0)
+        elif self.ego_radius_m > 0.0:
             try:
                 ego = self.poses.lookup(now)
             except TransformError:
                 ego = None
             if ego is not None:
                 r2 = self.ego_radius_m**2
-                keep = [
-                    o
-                    for o in fused
-                    if (o.state[0] - ego.x_m) ** 2 + (o.state[1] - ego.y_m) ** 2 > r2
-                ]
+                ex, ey = ego.x_m, ego.y_m
+                keep = []
+                for o in fused:
+                    x, y = o.state[:2].tolist()
+                    if (x - ex) ** 2 + (y - ey) ** 2 > r2:
+                        keep.append(o)
                 diag.count('ego_suppressed', len(fused) - len(keep))
                 fused = keep
         diag.observe('fused_objects', len(fused))

@@ -30,6 +30,9 @@ POINT = 'geometry_msgs/msg/Point'
 POSE = 'geometry_msgs/msg/Pose'
 QUATERNION = 'geometry_msgs/msg/Quaternion'
 COLOR = 'std_msgs/msg/ColorRGBA'
+IMAGE = 'sensor_msgs/msg/CompressedImage'
+MESH = 'visualization_msgs/msg/MeshFile'
+DURATION = 'builtin_interfaces/msg/Duration'
 VECTOR3 = 'geometry_msgs/msg/Vector3'
 SOURCE_SELF, SOURCE_LIDAR, SOURCE_FUSED = 1, 6, 7
 MARKER_TEXT = 9
@@ -118,15 +121,15 @@ class _Markers:
     def __init__(self, header: Any, lifetime_s: float) -> None:
         self.header = header
         sec = int(lifetime_s)
-        self.life = m.new(
-            'builtin_interfaces/msg/Duration', sec=sec, nanosec=round((lifetime_s - sec) * 1e9)
-        )
+        self.life = m.msg_class(DURATION)(sec=sec, nanosec=round((lifetime_s - sec) * 1e9))
         self.marker = m.msg_class(MARKER)
         self.pose, self.point = m.msg_class(POSE), m.msg_class(POINT)
         self.vec, self.quat = m.msg_class(VECTOR3), m.msg_class(QUATERNION)
         self.rgba = m.msg_class(COLOR)
-        self.texture = m.new('sensor_msgs/msg/CompressedImage')
-        self.mesh = m.new('visualization_msgs/msg/MeshFile')
+        self.texture = m.msg_class(IMAGE)(
+            header=m.header(0), format='', data=np.zeros(0, dtype=np.uint8)
+        )
+        self.mesh = m.msg_class(MESH)(filename='', data=np.zeros(0, dtype=np.uint8))
         self.colours: dict[int, Any] = {}
 
     def colour(self, participant_class: int) -> Any:
@@ -191,16 +194,17 @@ def fused_markers(msg: Any, *, lifetime_s: float = 0.3) -> Any:
             ),
             scale=zero,
             color=make.rgba(r=0.0, g=0.0, b=0.0, a=0.0),
-            lifetime=m.new('builtin_interfaces/msg/Duration'),
+            lifetime=m.msg_class(DURATION)(sec=0, nanosec=0),
             action=MARKER_DELETEALL,
         )
     ]
+    array = m.msg_class(MARKER_ARRAY)
     if not msg.participants:
-        return m.new(MARKER_ARRAY, markers=markers)
+        return array(markers=markers)
     labels = []
     label_scale = make.vec(x=0.0, y=0.0, z=0.8)
     label_colour = make.rgba(r=1.0, g=1.0, b=1.0, a=0.9)
-    no_turn = m.new(QUATERNION)
+    no_turn = make.quat(x=0.0, y=0.0, z=0.0, w=0.0)
     for p in msg.participants:
         position, size, velocity = p.position, p.size, p.velocity
         pid = int(p.id)
@@ -229,7 +233,7 @@ def fused_markers(msg: Any, *, lifetime_s: float = 0.3) -> Any:
                 text=f'{p.id}: {p.source_id}',
             )
         )
-    return m.new(MARKER_ARRAY, markers=markers + labels)
+    return array(markers=markers + labels)
 
 
 def reports_to_msg(reports: Sequence[ObjectReport], stamp_ns: int, frame_id: str) -> Any:
