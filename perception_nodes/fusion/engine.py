@@ -16,6 +16,7 @@ from perception_nodes.fusion.errors import FusionConfigError
 from perception_nodes.fusion.identity import IdentityKeeper, MemberKey
 from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
 from perception_nodes.fusion.motion import predict_cv
+from perception_nodes.fusion.records import assemble
 from perception_nodes.fusion.reports import (
     TRUST_UNKNOWN,
     TRUST_UNVERIFIED,
@@ -190,18 +191,19 @@ class FusionEngine:
             if len(mem) == 1:  # most objects: one source, its attributes as they are
                 r = reports[mem[0]]
                 out.append(
-                    FusedObject(
-                        ids[k],
-                        state,
-                        cov,
-                        (report_keys[mem[0]],),
-                        _KIND_SETS[r.kind],
-                        r.participant_class,
-                        r.size_m,
-                        r.heading_rad,
-                        r.heading_variance,
-                        r.confidence,
-                        _SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
+                    assemble(
+                        FusedObject,
+                        fused_id=ids[k],
+                        state=state,
+                        cov=cov,
+                        members=(report_keys[mem[0]],),
+                        kinds=_KIND_SETS[r.kind],
+                        participant_class=r.participant_class,
+                        size_m=r.size_m,
+                        heading_rad=r.heading_rad,
+                        heading_variance=r.heading_variance,
+                        confidence=r.confidence,
+                        trust=_SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
                     )
                 )
                 continue

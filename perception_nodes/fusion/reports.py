@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from perception_nodes.fusion.errors import ObjectInputError
+from perception_nodes.fusion.records import assemble
 from v2x_runtime import messages as m
 
 TRUST_UNKNOWN, TRUST_VERIFIED, TRUST_UNVERIFIED, TRUST_MISBEHAVING = 0, 1, 2, 3
@@ -278,7 +279,8 @@ def reports_from_participants(
         size = (float(p.size.x), float(p.size.y), float(p.size.z))
         conf = float(p.confidence)
         out.append(
-            ObjectReport(
+            assemble(
+                ObjectReport,
                 kind=kind,
                 source_id=str(p.source_id),
                 object_id=int(p.id),

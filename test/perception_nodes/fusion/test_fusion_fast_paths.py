@@ -6,9 +6,11 @@ views, the gating on candidate pairs only, the batched inverse, the markers buil
 message classes, the pose buffer's coverage test, and the trust fast path of the component.
 """
 
+import dataclasses
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -300,3 +302,20 @@ def test_component_trust_fast_path_matches_the_per_participant_rules():
             continue
         assert np.array_equal(r.cov, ruled[key].cov) and np.array_equal(r.state, ruled[key].state)
     assert plain['counters']['unverified_downweighted'] == 2
+
+
+def test_assembled_records_are_the_constructed_ones():
+    """Reports and fused objects from the hot loops (made by ``assemble``) equal what their
+    constructors make from the same values: every field set, nothing else, still frozen."""
+    parts = [_part(i, _ROWS[0], x=10.0 * i) for i in range(3)]
+    reports = reports_from_participants(parts, SourceKind.V2V, PRIORS, 5)
+    fused = FusionEngine(FusionConfig()).fuse(reports, 7 * NS)
+    for made in [*reports, *fused]:
+        cls = type(made)
+        names = [f.name for f in dataclasses.fields(cls)]
+        built = cls(**{n: getattr(made, n) for n in names})
+        cached = {'key', 'group'}  # ObjectReport's cached properties, once used
+        assert [k for k in vars(made) if k not in cached] == names == list(vars(built))
+        assert repr(made) == repr(built)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.confidence = 0.0
