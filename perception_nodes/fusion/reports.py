@@ -186,7 +186,8 @@ class CovarianceCache:
         missing = [k for k in dict.fromkeys(keys) if k not in rows]
         if missing:
             if len(rows) + len(missing) > self.max_rows:
-                rows.clear()
+                rows.clear()  # and this array's rows that were kept go with the rest
+                missing = list(dict.fromkeys(keys))
             covs, errors = usable_covariances(
                 np.frombuffer(b''.join(k[0] for k in missing), dtype=float).reshape(-1, 16),
                 self.priors,
