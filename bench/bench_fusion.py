@@ -3,6 +3,12 @@
 the same cost matrices, measured in the same run. Also: the three fusion rules, and the whole
 component cycle (reports → ParticipantArray + MarkerArray).
 
+Then the component against itself as it was on main before the CPU work of issue #5
+(``FUSION_BASELINE``, loaded from git by ``baseline_source``): the scripted evaluation scene
+(three sources, 10 Hz cycles, odometry at 50 Hz) delivered to both, message for message, with
+the covariances as sent (continuous) and quantised to a few coded accuracies as an RSM or BSM
+carries them; CPU per callback kind and the published bytes compared.
+
 Then the sizes of the default scenario (a car's fusion sees a handful of objects per source):
 the input of one ParticipantArray converted at once against one participant at a time (the
 former path), and a 12-report cycle with ω bisected on Python floats against the vectorised
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +29,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baseline_source import baseline_module
 
 import perception_nodes.fusion.engine as engine_module
 from perception_nodes.fusion import intersection
@@ -37,6 +47,7 @@ from perception_nodes.fusion.reports import (
     reports_from_participants,
 )
 from perception_nodes.fusion.store import Admission
+from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
 NS = 1_000_000_000
@@ -188,6 +199,105 @@ def bench_small(rng: np.random.Generator) -> None:
     )
 
 
+# main before the fusion's CPU work of issue #5
+FUSION_BASELINE = '7ce9752'
+_FUSION_MODULES = (
+    'reports', 'association', 'intersection', 'motion', 'identity', 'engine', 'store', 'frames',
+    'conversions', 'component',
+)  # fmt: skip
+
+
+def baseline_component() -> type | None:
+    """CooperativeFusion as it was at FUSION_BASELINE, on its own modules of then."""
+    redirect: dict[str, str] = {}
+    module = None
+    for name in _FUSION_MODULES:
+        path = f'perception_nodes/fusion/{name}.py'
+        module = baseline_module(path, FUSION_BASELINE, redirect)
+        if module is None:
+            return None
+        redirect[f'perception_nodes.fusion.{name}'] = module.__name__
+    return module.CooperativeFusion if module is not None else None
+
+
+def _quantised(reports: list[ObjectReport]) -> list[ObjectReport]:
+    """The reports with diagonal covariances rounded to 0.1 m / 0.1 m/s steps of std: the few
+    coded accuracies an RSM or a BSM carries."""
+    out = []
+    for r in reports:
+        sd = np.maximum(np.round(np.sqrt(np.diag(r.cov)), 1), 0.1)
+        out.append(replace(r, cov=np.diag(sd * sd)))
+    return out
+
+
+def bench_component_vs_baseline(duration_s: float = 20.0) -> None:
+    from perception_nodes.fusion import evaluation
+    from perception_nodes.fusion.synthetic import Scene
+
+    old = baseline_component()
+    if old is None:
+        print(f'component vs {FUSION_BASELINE}: git or the commit not at hand, skipped')
+        return
+    scene = Scene.scripted()
+    msgs = evaluation.deliveries(scene, evaluation.sources_for(False).values(), duration_s, 1)
+    events: list[tuple[int, str, Any]] = []
+    for t in np.arange(0.0, duration_s, 0.02):
+        events.append((round(t * NS), 'odom', evaluation.odometry_msg(scene, float(t))))
+    for k in range(1, int(duration_s * 10)):
+        events.append((k * NS // 10, 'cycle', None))
+    print(
+        f'component, the scripted scene ({duration_s:g} s, {len(msgs)} input arrays): '
+        f'process CPU s, {FUSION_BASELINE} (before) vs now, same messages'
+    )
+    for label, quantise in (('covariances as sent', False), ('quantised covariances', True)):
+        arrays = [
+            (d.arrival_ns, 'obj', (d.kind, reports_to_msg(
+                _quantised(d.reports) if quantise else d.reports, d.stamp_ns, 'map'
+            )))
+            for d in msgs
+        ]  # fmt: skip
+        ordered = sorted(events + arrays, key=lambda e: (e[0], e[1] != 'odom'))
+        cpu, out = {}, {}
+        for name, cls in (('before', old), ('now', CooperativeFusion)):
+            cpu[name], out[name] = _drive(cls, ordered)
+        same = out['before'] == out['now']
+        b, n = sum(cpu['before'].values()), sum(cpu['now'].values())
+        parts = '  '.join(
+            f'{k} {cpu["before"][k]:.3f} -> {cpu["now"][k]:.3f}' for k in cpu['before']
+        )
+        print(
+            f'  {label}: {b:.3f} -> {n:.3f} s ({n / b:.2f}x; {parts}); published bytes '
+            f'{"identical" if same else "DIFFERENT"} ({len(out["now"])} messages)'
+        )
+        assert same
+
+
+def _drive(cls: type, events: list[tuple[int, str, Any]]) -> tuple[dict[str, float], list[bytes]]:
+    """Every callback of ``events`` on a fresh ``cls`` at its time; CPU per kind, outputs."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    node = rt.add_component(cls, name='fusion')
+    published: list[Any] = []
+
+    class Capture:
+        def publish(self, msg: Any) -> None:
+            published.append(msg)
+
+    node.pub = node.markers = Capture()
+    kinds = sys.modules[cls.__module__].SourceKind  # the baseline has its own enum
+    cpu = {'cycle': 0.0, 'obj': 0.0, 'odom': 0.0}
+    for t, what, payload in events:
+        rt._now_ns = t  # the runtime's clock, set as its loop would
+        begin = time.process_time()
+        if what == 'cycle':
+            node.on_cycle()
+        elif what == 'obj':
+            node.on_objects(payload[1], kinds(int(payload[0])))
+        else:
+            node.on_odometry(payload)
+        cpu[what] += time.process_time() - begin
+    return cpu, [m.serialize(x) for x in published]
+
+
 def main() -> None:
     reports = scene(np.random.default_rng(1))
     print(
@@ -215,6 +325,7 @@ def main() -> None:
         f'p50 {c50:6.2f}  p99 {c99:6.2f}'
     )
     bench_small(np.random.default_rng(2))
+    bench_component_vs_baseline()
 
 
 if __name__ == '__main__':

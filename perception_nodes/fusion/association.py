@@ -45,17 +45,16 @@ def gated_costs(a: Estimates, b: Estimates, *, gate_chi2: float, gate_max_m: flo
         return cost
     # Euclidean gate first, on the whole matrix; the Mahalanobis terms only for the pairs
     # inside it (in a real scene most pairs are far apart)
-    dx = xb[None, :, 0] - xa[:, None, 0]
-    dy = xb[None, :, 1] - xa[:, None, 1]
+    d = xb[None, :, :2] - xa[:, None, :2]  # (A, B, 2): B's position minus A's
+    dx, dy = d[:, :, 0], d[:, :, 1]
     ri, ci = np.nonzero(dx * dx + dy * dy <= gate_max_m * gate_max_m)
     if len(ri) == 0:
         return cost
-    pa_i, pb_j = pa[ri], pb[ci]
-    sxx = pa_i[:, 0, 0] + pb_j[:, 0, 0]
-    sxy = pa_i[:, 0, 1] + pb_j[:, 0, 1]
-    syy = pa_i[:, 1, 1] + pb_j[:, 1, 1]
+    s = pa[ri, :2, :2] + pb[ci, :2, :2]  # S = Pa + Pb over (x, y), per candidate pair
+    sxx, sxy, syy = s[:, 0, 0], s[:, 0, 1], s[:, 1, 1]
     det = np.maximum(sxx * syy - sxy * sxy, 1e-12)
-    ex, ey = dx[ri, ci], dy[ri, ci]
+    e = d[ri, ci]
+    ex, ey = e[:, 0], e[:, 1]
     d2 = (syy * ex * ex - 2.0 * sxy * ex * ey + sxx * ey * ey) / det
     g1, g2 = ga[ri], gb[ci]
     ok = (d2 <= gate_chi2) & ((g1 == g2) | (g1 == 0) | (g2 == 0))
@@ -65,7 +64,7 @@ def gated_costs(a: Estimates, b: Estimates, *, gate_chi2: float, gate_max_m: flo
 
 def assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Optimal feasible pairs (rows, cols) of a gated cost matrix."""
-    if cost.size == 0:
+    if cost.size == 0 or cost.min() >= INFEASIBLE:  # nothing inside the gates
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     rows, cols = linear_sum_assignment(cost)
     good = cost[rows, cols] < INFEASIBLE

@@ -30,6 +30,7 @@ from perception_nodes.fusion.intersection import FusionMethod
 from perception_nodes.fusion.reports import (
     TRUST_MISBEHAVING,
     TRUST_UNVERIFIED,
+    CovarianceCache,
     CovariancePriors,
     ObjectReport,
     SourceKind,
@@ -41,6 +42,7 @@ from v2x_runtime import QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
 
 ODOMETRY = 'nav_msgs/msg/Odometry'
+_NAMES = {kind: kind.name.lower() for kind in SourceKind}
 _TOPICS = {
     SourceKind.ONBOARD: 'perception/objects',
     SourceKind.ROADSIDE: 'v2x/roadside_participants',
@@ -132,6 +134,7 @@ class CooperativeFusion(Component):
                 range=(0.01, 100.0),
             ),
         )
+        self._covariances = CovarianceCache(self.priors)
         limits = StoreLimits(
             max_age_s=p(
                 'max_age_s', 0.5, 'Older reports are refused / expire (s)', range=(0.01, 10.0)
@@ -214,7 +217,8 @@ class CooperativeFusion(Component):
     def on_objects(self, msg: Any, kind: SourceKind) -> None:
         diag = self.ctx.diagnostics
         now = self.ctx.now_ns()
-        diag.count(f'received.{kind.name.lower()}')
+        name = _NAMES[kind]
+        diag.count(f'received.{name}')
         frame = msg.header.frame_id
         array_ns = m.to_ns(msg.header.stamp)
         if frame not in (self.map_frame, self.base_frame) or (
@@ -242,11 +246,11 @@ class CooperativeFusion(Component):
                 diag.count('accepted')
                 diag.observe('latency_s', (now - r.stamp_ns) * 1e-9)
             elif outcome is Admission.REPEATED:  # the stored report again: benign
-                diag.count(f'repeated.{kind.name.lower()}')
+                diag.count(f'repeated.{name}')
             else:
                 diag.reject(
                     outcome.value,
-                    f'{kind.name.lower()} {r.source_id or "-"}/'
+                    f'{name} {r.source_id or "-"}/'
                     f'{r.object_id} stamped {r.stamp_ns} ns at {now} ns',
                 )
         if complete:
@@ -256,16 +260,22 @@ class CooperativeFusion(Component):
 
     def _reports(self, msg: Any, kind: SourceKind, array_ns: int) -> list[ObjectReport]:
         diag = self.ctx.diagnostics
-        sigma = self.sender_sigma_m[kind]
         now = self.ctx.now_ns()
-        name = kind.name.lower()
-        downweight = self.unverified_policy == 'downweight'
+        name = _NAMES[kind]
+        parts = msg.participants
+        trusts = [p.trust for p in parts]
+        if (
+            not self._banned
+            and TRUST_MISBEHAVING not in trusts
+            and (self.unverified_policy != 'exclude' or TRUST_UNVERIFIED not in trusts)
+        ):  # the common case: no trust rule drops anything
+            return self._converted(parts, trusts, list(range(len(parts))), kind, array_ns)
         # pass 1, in message order: the trust rules (a ban holds for the rest of the array);
         # rejections wait in ``events`` so that they are reported in message order with the
         # conversion's below
         events: list[tuple[str, str] | int] = []  # (reason, text) or index into ``kept``
         kept: list[Any] = []
-        for part in msg.participants:
+        for part in parts:
             # who is held responsible: a BSM sender describes itself (the sender is banned);
             # an RSU's flagged participant is one implausible track among its many (only that
             # object is banned: one track jumping after lost RSMs must not blind the vehicle
@@ -293,15 +303,28 @@ class CooperativeFusion(Component):
                 continue
             events.append(len(kept))
             kept.append(part)
-        # pass 2: every kept participant checked and converted at once
+        return self._converted(kept, [p.trust for p in kept], events, kind, array_ns)
+
+    def _converted(
+        self, kept: list[Any], trusts: list[int], events: list[Any], kind: SourceKind, array_ns: int
+    ) -> list[ObjectReport]:
+        """Pass 2 of ``_reports``: every kept participant checked and converted at once;
+        ``events`` in message order: an index into ``kept`` or a rejection (reason, text)."""
+        diag = self.ctx.diagnostics
+        sigma = self.sender_sigma_m[kind]
         scale = None
-        unverified = np.zeros(len(kept), dtype=bool)
-        if downweight:
-            unverified = np.array([p.trust == TRUST_UNVERIFIED for p in kept], dtype=bool)
-            if unverified.any():
-                scale = np.where(unverified, self.unverified_cov_scale, 1.0)
+        unverified = [False] * len(kept)
+        if self.unverified_policy == 'downweight' and TRUST_UNVERIFIED in trusts:
+            unverified = [t == TRUST_UNVERIFIED for t in trusts]
+            scale = np.where(unverified, self.unverified_cov_scale, 1.0)
         converted = reports_from_participants(
-            kept, kind, self.priors, array_ns, cov_scale=scale, position_var_m2=sigma * sigma
+            kept,
+            kind,
+            self.priors,
+            array_ns,
+            cov_scale=scale,
+            position_var_m2=sigma * sigma,
+            cache=self._covariances,
         )
         out = []
         for ev in events:
@@ -341,18 +364,22 @@ class CooperativeFusion(Component):
         now = self.ctx.now_ns()
         diag.count('expired', self.store.expire(now))
         fused = self.engine.fuse(self.store.reports(), now)
-        if self.ego_radius_m > 0.0:
+        if self.ego_radius_m > 0.0 and not fused:
+            if self.poses.covers(now):
+                diag.count('ego_suppressed', 0)
+        elif self.ego_radius_m > 0.0:
             try:
                 ego = self.poses.lookup(now)
             except TransformError:
                 ego = None
             if ego is not None:
                 r2 = self.ego_radius_m**2
-                keep = [
-                    o
-                    for o in fused
-                    if (o.state[0] - ego.x_m) ** 2 + (o.state[1] - ego.y_m) ** 2 > r2
-                ]
+                ex, ey = ego.x_m, ego.y_m
+                keep = []
+                for o in fused:
+                    x, y = o.state[:2].tolist()
+                    if (x - ex) ** 2 + (y - ey) ** 2 > r2:
+                        keep.append(o)
                 diag.count('ego_suppressed', len(fused) - len(keep))
                 fused = keep
         diag.observe('fused_objects', len(fused))

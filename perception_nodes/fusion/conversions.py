@@ -14,12 +14,25 @@ import numpy as np
 
 from perception_nodes.fusion.engine import FusedObject
 from perception_nodes.fusion.reports import ObjectReport, SourceKind
-from perception_nodes.participants import MARKER, MARKER_ARRAY, participant_markers
+from perception_nodes.participants import (
+    CLASS_COLOURS,
+    MARKER,
+    MARKER_ARRAY,
+    MARKER_ARROW,
+    MARKER_CUBE,
+    MARKER_DELETEALL,
+)
 from v2x_runtime import messages as m
 
 PARTICIPANT = 'v2x_stack/msg/Participant'
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
 POINT = 'geometry_msgs/msg/Point'
+POSE = 'geometry_msgs/msg/Pose'
+QUATERNION = 'geometry_msgs/msg/Quaternion'
+COLOR = 'std_msgs/msg/ColorRGBA'
+IMAGE = 'sensor_msgs/msg/CompressedImage'
+MESH = 'visualization_msgs/msg/MeshFile'
+DURATION = 'builtin_interfaces/msg/Duration'
 VECTOR3 = 'geometry_msgs/msg/Vector3'
 SOURCE_SELF, SOURCE_LIDAR, SOURCE_FUSED = 1, 6, 7
 MARKER_TEXT = 9
@@ -95,38 +108,132 @@ def fused_to_msg(objects: Sequence[FusedObject], stamp_ns: int, frame_id: str) -
     return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
 
 
-def fused_markers(msg: Any, *, lifetime_s: float = 0.3) -> Any:
-    """Boxes and velocity arrows (the tracker's markers) plus a label 'id: sources' each."""
-    out = participant_markers(msg, namespace='fused', lifetime_s=lifetime_s)
-    sec = int(lifetime_s)
-    life = m.new(
-        'builtin_interfaces/msg/Duration', sec=sec, nanosec=round((lifetime_s - sec) * 1e9)
-    )
-    for p in msg.participants:
-        pose = m.new(
-            'geometry_msgs/msg/Pose',
-            position=m.new(
-                'geometry_msgs/msg/Point',
-                x=p.position.x,
-                y=p.position.y,
-                z=p.position.z + max(p.size.z, 1.0) + 0.5,
-            ),
+class _Markers:
+    """Markers of one MarkerArray, built with the message classes directly, every field given.
+
+    ``m.new`` fills a Marker's defaults one nested message at a time (about 70 µs a marker);
+    here the parts that are the same for every marker of the array (header, lifetime, the
+    empty texture and mesh, a class's colour) are made once and shared: a message is never
+    changed once built. The result serialises exactly as ``participant_markers`` plus labels
+    built with ``m.new`` (tested).
+    """
+
+    def __init__(self, header: Any, lifetime_s: float) -> None:
+        self.header = header
+        sec = int(lifetime_s)
+        self.life = m.msg_class(DURATION)(sec=sec, nanosec=round((lifetime_s - sec) * 1e9))
+        self.marker = m.msg_class(MARKER)
+        self.pose, self.point = m.msg_class(POSE), m.msg_class(POINT)
+        self.vec, self.quat = m.msg_class(VECTOR3), m.msg_class(QUATERNION)
+        self.rgba = m.msg_class(COLOR)
+        self.texture = m.msg_class(IMAGE)(
+            header=m.header(0), format='', data=np.zeros(0, dtype=np.uint8)
         )
-        out.markers.append(
-            m.new(
-                MARKER,
-                header=msg.header,
-                ns='fused_label',
-                id=int(p.id),
-                type=MARKER_TEXT,
-                pose=pose,
-                scale=_vec(0.0, 0.0, 0.8),
-                color=m.new('std_msgs/msg/ColorRGBA', r=1.0, g=1.0, b=1.0, a=0.9),
+        self.mesh = m.msg_class(MESH)(filename='', data=np.zeros(0, dtype=np.uint8))
+        self.colours: dict[int, Any] = {}
+
+    def colour(self, participant_class: int) -> Any:
+        out = self.colours.get(participant_class)
+        if out is None:
+            r, g, b = CLASS_COLOURS.get(participant_class, CLASS_COLOURS[0])
+            out = self.colours[participant_class] = self.rgba(r=r, g=g, b=b, a=0.6)
+        return out
+
+    def yaw(self, yaw_rad: float) -> Any:
+        return self.quat(x=0.0, y=0.0, z=math.sin(yaw_rad / 2), w=math.cos(yaw_rad / 2))
+
+    def __call__(
+        self,
+        ns: str,
+        marker_id: int,
+        marker_type: int,
+        *,
+        pose: Any,
+        scale: Any,
+        color: Any,
+        text: str = '',
+        lifetime: Any = None,
+        action: int = 0,
+    ) -> Any:
+        return self.marker(
+            header=self.header,
+            ns=ns,
+            id=marker_id,
+            type=marker_type,
+            action=action,
+            pose=pose,
+            scale=scale,
+            color=color,
+            lifetime=self.life if lifetime is None else lifetime,
+            frame_locked=False,
+            points=[],
+            colors=[],
+            texture_resource='',
+            texture=self.texture,
+            uv_coordinates=[],
+            text=text,
+            mesh_resource='',
+            mesh_file=self.mesh,
+            mesh_use_embedded_materials=False,
+        )
+
+
+def fused_markers(msg: Any, *, lifetime_s: float = 0.3) -> Any:
+    """The tracker's markers (``participant_markers``: a box coloured by class, a velocity
+    arrow above 0.5 m/s) plus a text label 'id: sources' per object."""
+    make = _Markers(msg.header, lifetime_s)
+    zero = make.vec(x=0.0, y=0.0, z=0.0)
+    markers = [  # every field but the action at its default, as m.new would make it
+        make(
+            'fused',
+            0,
+            0,
+            pose=make.pose(
+                position=make.point(x=0.0, y=0.0, z=0.0),
+                orientation=make.quat(x=0.0, y=0.0, z=0.0, w=0.0),
+            ),
+            scale=zero,
+            color=make.rgba(r=0.0, g=0.0, b=0.0, a=0.0),
+            lifetime=m.msg_class(DURATION)(sec=0, nanosec=0),
+            action=MARKER_DELETEALL,
+        )
+    ]
+    array = m.msg_class(MARKER_ARRAY)
+    if not msg.participants:
+        return array(markers=markers)
+    labels = []
+    label_scale = make.vec(x=0.0, y=0.0, z=0.8)
+    label_colour = make.rgba(r=1.0, g=1.0, b=1.0, a=0.9)
+    no_turn = make.quat(x=0.0, y=0.0, z=0.0, w=0.0)
+    for p in msg.participants:
+        position, size, velocity = p.position, p.size, p.velocity
+        pid = int(p.id)
+        colour = make.colour(int(p.participant_class))
+        box = make.vec(x=max(size.x, 0.1), y=max(size.y, 0.1), z=max(size.z, 0.1))
+        pose = make.pose(position=position, orientation=make.yaw(p.heading_rad))
+        markers.append(make('fused', 2 * pid, MARKER_CUBE, pose=pose, scale=box, color=colour))
+        speed = math.hypot(velocity.x, velocity.y)
+        if speed > 0.5:
+            arrow = make.pose(
+                position=position, orientation=make.yaw(math.atan2(velocity.y, velocity.x))
+            )
+            scale = make.vec(x=speed, y=0.2, z=0.2)
+            markers.append(
+                make('fused', 2 * pid + 1, MARKER_ARROW, pose=arrow, scale=scale, color=colour)
+            )
+        above = make.point(x=position.x, y=position.y, z=position.z + max(size.z, 1.0) + 0.5)
+        labels.append(
+            make(
+                'fused_label',
+                pid,
+                MARKER_TEXT,
+                pose=make.pose(position=above, orientation=no_turn),
+                scale=label_scale,
+                color=label_colour,
                 text=f'{p.id}: {p.source_id}',
-                lifetime=life,
             )
         )
-    return m.new(MARKER_ARRAY, markers=out.markers)
+    return array(markers=markers + labels)
 
 
 def reports_to_msg(reports: Sequence[ObjectReport], stamp_ns: int, frame_id: str) -> Any:

@@ -16,6 +16,7 @@ from perception_nodes.fusion.errors import FusionConfigError
 from perception_nodes.fusion.identity import IdentityKeeper, MemberKey
 from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
 from perception_nodes.fusion.motion import predict_cv
+from perception_nodes.fusion.records import assemble
 from perception_nodes.fusion.reports import (
     TRUST_UNKNOWN,
     TRUST_UNVERIFIED,
@@ -60,6 +61,12 @@ class FusedObject:
 
 
 _SINGLE_TRUST = {TRUST_VERIFIED: TRUST_VERIFIED, TRUST_UNVERIFIED: TRUST_UNVERIFIED}
+_KIND_SETS = {kind: frozenset((kind,)) for kind in SourceKind}
+_NO_STATES, _NO_COVS, _NO_GROUPS = (
+    np.zeros((0, 4)),
+    np.zeros((0, 4, 4)),
+    np.zeros(0, dtype=np.int64),
+)
 
 
 def _fused_trust(trusts: list[int]) -> int:
@@ -121,68 +128,88 @@ class FusionEngine:
 
     def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
         """One cycle over every live report; returns the fused objects at ``now_ns``."""
+        if not reports:  # nothing to fuse: only the id bookkeeping moves on
+            self.ids.assign([], _NO_STATES, _NO_COVS, _NO_GROUPS, now_ns)
+            return []
         cfg = self.config
         classes = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
         xs, ps = self._align(reports, classes, now_ns)
         by_group: dict[tuple[int, str], list[int]] = {}
         for i, r in enumerate(reports):
             by_group.setdefault(r.group, []).append(i)
-        fx = np.zeros((0, 4))
-        fp = np.zeros((0, 4, 4))
-        fg = np.zeros(0, dtype=np.int64)
-        members: list[list[int]] = []
+        # rows in group order, each group a slice; the fused list so far is ``alive`` (rows in
+        # the order the groups added them) and a row paired with one of it is merged into it:
+        # the same list as growing it group by group, without a copy per group
+        order = [i for g in sorted(by_group) for i in by_group[g]]
+        if order != list(range(len(reports))):
+            sx, sp, sg = xs[order], ps[order], classes[order]
+        else:
+            sx, sp, sg = xs, ps, classes
+        row_members = [[i] for i in order]
+        sharp: list[float] = []  # position variance of each report, once any is merged
+        alive: list[int] = []
+        start = 0
         for group in sorted(by_group):
-            members_of = by_group[group]
-            idx = np.array(members_of)
-            gx, gp, gg = xs[idx], ps[idx], classes[idx]
-            if len(fx):
+            end = start + len(by_group[group])
+            if alive:
+                if len(alive) == start:  # nothing merged yet: the rows before this group
+                    fx, fp, fg = sx[:start], sp[:start], sg[:start]
+                else:
+                    fx, fp, fg = sx[alive], sp[alive], sg[alive]
+                gx, gp, gg = sx[start:end], sp[start:end], sg[start:end]
                 cost = gated_costs(
                     (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
                 )
                 rows, cols = assign(cost)
+                if len(rows):
+                    if not sharp:  # before the first merge writes over ps (sp may be ps)
+                        sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
+                    nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
+                    target = np.array(alive)[rows]
+                    sx[target], sp[target] = nx, npp
+                    sg[target] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
+                    for r, c in zip(target.tolist(), cols.tolist(), strict=True):
+                        row_members[r].extend(row_members[start + c])
+                    paired = set(cols.tolist())
+                    alive.extend(start + c for c in range(end - start) if c not in paired)
+                else:
+                    alive.extend(range(start, end))
             else:  # the first group: nothing to associate with
-                rows = cols = np.zeros(0, dtype=np.int64)
-            if len(rows):
-                nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
-                fx[rows], fp[rows] = nx, npp
-                fg[rows] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
-                for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-                    members[r].append(members_of[c])
-            unpaired = np.ones(len(idx), dtype=bool)
-            unpaired[cols] = False
-            new = np.flatnonzero(unpaired)
-            fx = np.concatenate([fx, gx[new]])
-            fp = np.concatenate([fp, gp[new]])
-            fg = np.concatenate([fg, gg[new]])
-            members.extend([[members_of[c]] for c in new.tolist()])
+                alive.extend(range(start, end))
+            start = end
+        if len(alive) != len(order):
+            fx, fp, fg = sx[alive], sp[alive], sg[alive]
+        else:
+            fx, fp, fg = sx, sp, sg
+        members = [row_members[r] for r in alive]
         report_keys = [r.key for r in reports]
         keys = [[report_keys[i] for i in mem] for mem in members]
         ids = self.ids.assign(keys, fx, fp, fg, now_ns)
-        sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
         out = []
         # rows as views, made in one go (as fx[k], fp[k] would make them one by one)
         for k, (mem, state, cov) in enumerate(zip(members, list(fx), list(fp), strict=True)):
             if len(mem) == 1:  # most objects: one source, its attributes as they are
                 r = reports[mem[0]]
                 out.append(
-                    FusedObject(
-                        ids[k],
-                        state,
-                        cov,
-                        (report_keys[mem[0]],),
-                        frozenset((r.kind,)),
-                        r.participant_class,
-                        r.size_m,
-                        r.heading_rad,
-                        r.heading_variance,
-                        r.confidence,
-                        _SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
+                    assemble(
+                        FusedObject,
+                        fused_id=ids[k],
+                        state=state,
+                        cov=cov,
+                        members=(report_keys[mem[0]],),
+                        kinds=_KIND_SETS[r.kind],
+                        participant_class=r.participant_class,
+                        size_m=r.size_m,
+                        heading_rad=r.heading_rad,
+                        heading_variance=r.heading_variance,
+                        confidence=r.confidence,
+                        trust=_SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
                     )
                 )
                 continue
             reps = [reports[i] for i in mem]
-            order = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
-            attrs = _attributes(reps, order)
+            order_k = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
+            attrs = _attributes(reps, order_k)
             miss = 1.0
             for r in reps:
                 miss *= 1.0 - r.confidence

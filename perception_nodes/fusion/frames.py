@@ -100,14 +100,23 @@ class PoseBuffer:
         cut = bisect.bisect_left(self._stamps, self._stamps[-1] - self.horizon_ns)
         del self._stamps[:cut], self._poses[:cut]
 
+    def _nearest(self, stamp_ns: int) -> tuple[int, int]:
+        """Index of the pose nearest ``stamp_ns`` (the earlier on a tie) and its gap, ns."""
+        stamps = self._stamps
+        i = bisect.bisect_left(stamps, stamp_ns)
+        if i == len(stamps) or (i > 0 and stamp_ns - stamps[i - 1] <= stamps[i] - stamp_ns):
+            i -= 1
+        return i, abs(stamps[i] - stamp_ns)
+
+    def covers(self, stamp_ns: int) -> bool:
+        """Whether ``lookup(stamp_ns)`` finds a pose (without making it)."""
+        return bool(self._stamps) and self._nearest(stamp_ns)[1] <= self.max_gap_ns
+
     def lookup(self, stamp_ns: int) -> EgoPose:
         """Raises TransformError when no pose lies within ``max_gap_s`` of ``stamp_ns``."""
         if not self._stamps:
             raise TransformError('no odometry received yet')
-        i = bisect.bisect_left(self._stamps, stamp_ns)
-        near = [j for j in (i - 1, i) if 0 <= j < len(self._stamps)]
-        j = min(near, key=lambda k: abs(self._stamps[k] - stamp_ns))
-        gap = abs(self._stamps[j] - stamp_ns)
+        j, gap = self._nearest(stamp_ns)
         if gap > self.max_gap_ns:
             raise TransformError(
                 f'no odometry within {self.max_gap_ns * 1e-9:.3f} s of {stamp_ns} ns '

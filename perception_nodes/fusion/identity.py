@@ -10,7 +10,7 @@ new id. Lost ids are remembered for ``hold_s`` for that purpose only, never outp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,8 +20,7 @@ from perception_nodes.fusion.motion import predict_cv
 MemberKey = tuple[int, str, int]
 
 
-@dataclass
-class _Known:
+class _Known(NamedTuple):  # a tuple: one per fused object per cycle
     state: np.ndarray
     cov: np.ndarray
     group: int
@@ -62,6 +61,11 @@ class IdentityKeeper:
         votes: list[tuple[int, int, int]] = []  # (-overlap, fused id, cluster)
         owner = self._owner
         for c, keys in enumerate(members):
+            if len(keys) == 1:  # most clusters: one source object, one vote at most
+                fid = owner.get(keys[0])
+                if fid is not None:
+                    votes.append((-1, fid, c))
+                continue
             counts: dict[int, int] = {}
             for k in keys:
                 fid = owner.get(k)
@@ -75,29 +79,55 @@ class IdentityKeeper:
                 taken.add(fid)
         # 2. re-identify the rest against lost ids, by gated optimal assignment
         free = [c for c in range(n) if ids[c] is None]
-        lost = [fid for fid in self._known if fid not in taken]
-        if free and lost:
-            ks = [self._known[f] for f in lost]
-            dt = np.array([(now_ns - k.stamp_ns) * 1e-9 for k in ks])
-            kx, kp = predict_cv(
-                np.array([k.state for k in ks]), np.array([k.cov for k in ks]), dt, 1.0
-            )
-            cost = gated_costs(
-                (kx, kp, np.array([k.group for k in ks])),
-                (states[free], covs[free], groups[free]),
-                gate_chi2=self.gate_chi2,
-                gate_max_m=self.gate_max_m,
-            )
-            for r, c in zip(*assign(cost), strict=True):
-                ids[free[c]] = lost[r]
-                taken.add(lost[r])
+        if free:
+            lost = [fid for fid in self._known if fid not in taken]
+            if lost:
+                self._reidentify(
+                    free=free,
+                    lost=lost,
+                    ids=ids,
+                    taken=taken,
+                    states=states,
+                    covs=covs,
+                    groups=groups,
+                    now_ns=now_ns,
+                )
         out = [i if i is not None else self._new_id() for i in ids]
-        states, covs = states.copy(), covs.copy()
         # 3. remember this cycle; forget ids lost for longer than hold_s
         self._owner = {k: fid for fid, keys in zip(out, members, strict=True) for k in keys}
-        for fid, state, cov, group in zip(out, states, covs, groups.tolist(), strict=True):
-            self._known[fid] = _Known(state, cov, group, now_ns)
+        if n:
+            known = self._known
+            for fid, state, cov, group in zip(
+                out, list(states.copy()), list(covs.copy()), groups.tolist(), strict=True
+            ):
+                known[fid] = _Known(state, cov, group, now_ns)
         limit = now_ns - self.hold_ns
         for fid in [f for f, k in self._known.items() if k.stamp_ns < limit]:
             del self._known[fid]
         return out
+
+    def _reidentify(
+        self,
+        *,
+        free: list[int],
+        lost: list[int],
+        ids: list[int | None],
+        taken: set[int],
+        states: np.ndarray,
+        covs: np.ndarray,
+        groups: np.ndarray,
+        now_ns: int,
+    ) -> None:
+        """Clusters ``free`` take ``lost`` ids within the gate (one optimal assignment)."""
+        ks = [self._known[f] for f in lost]
+        dt = np.array([(now_ns - k.stamp_ns) * 1e-9 for k in ks])
+        kx, kp = predict_cv(np.array([k.state for k in ks]), np.array([k.cov for k in ks]), dt, 1.0)
+        cost = gated_costs(
+            (kx, kp, np.array([k.group for k in ks])),
+            (states[free], covs[free], groups[free]),
+            gate_chi2=self.gate_chi2,
+            gate_max_m=self.gate_max_m,
+        )
+        for r, c in zip(*assign(cost), strict=True):
+            ids[free[c]] = lost[r]
+            taken.add(lost[r])

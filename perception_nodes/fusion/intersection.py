@@ -114,8 +114,8 @@ def fuse_pairs(
     k = a.shape[0]
     if k == 0:
         return a.copy(), pa.copy(), np.zeros(0)
-    ia = np.linalg.inv(pa)
-    ib = np.linalg.inv(pb)
+    inverses = np.linalg.inv(np.concatenate((pa, pb)))  # one call: each matrix on its own
+    ia, ib = inverses[:k], inverses[k:]
     if method is FusionMethod.INDEPENDENT:
         info = ia + ib
         wa = ia

@@ -21,10 +21,9 @@ def predict_cv(
     """
     n = x.shape[0]
     dt = np.asarray(dt_s, dtype=float).reshape(n)
-    q = np.broadcast_to(np.asarray(accel_sigma_mps2, dtype=float) ** 2, (n,))
+    q = np.asarray(accel_sigma_mps2, dtype=float) ** 2  # (N,) or one for all
     xp = x.copy()
-    xp[:, 0] += dt * x[:, 2]
-    xp[:, 1] += dt * x[:, 3]
+    xp[:, :2] += dt[:, None] * x[:, 2:]
     # F P F^T for F = [[I, dt I], [0, I]] written out per block (no (N,4,4) matmuls)
     pp = p.copy()
     d = dt[:, None, None]
@@ -34,9 +33,8 @@ def predict_cv(
     q11 = q * adt**3 / 3.0
     q12 = q * adt**2 / 2.0
     q22 = q * adt
-    for i in range(2):
-        pp[:, i, i] += q11
-        pp[:, i, i + 2] += q12
-        pp[:, i + 2, i] += q12
-        pp[:, i + 2, i + 2] += q22
+    # the same Q block [[q11, q12], [q12, q22]] on (x, vx) and on (y, vy): strided views
+    block = np.stack((q11, q12, q12, q22), axis=1).reshape(n, 2, 2)
+    pp[:, 0::2, 0::2] += block
+    pp[:, 1::2, 1::2] += block
     return xp, pp

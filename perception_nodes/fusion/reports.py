@@ -11,11 +11,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from perception_nodes.fusion.errors import ObjectInputError
+from perception_nodes.fusion.records import assemble
 from v2x_runtime import messages as m
 
 TRUST_UNKNOWN, TRUST_VERIFIED, TRUST_UNVERIFIED, TRUST_MISBEHAVING = 0, 1, 2, 3
@@ -71,12 +73,12 @@ class ObjectReport:
     confidence: float
     trust: int
 
-    @property
+    @cached_property  # set once in the instance's __dict__ (not a field: no effect on ==)
     def key(self) -> tuple[int, str, int]:
         """Identity of the object at its source."""
         return (int(self.kind), self.source_id, self.object_id)
 
-    @property
+    @cached_property
     def group(self) -> tuple[int, str]:
         """Association group: reports of one group are distinct objects, never merged.
 
@@ -145,6 +147,65 @@ def usable_covariances(
     return cov, errors
 
 
+class CovarianceCache:
+    """The covariances of ``reports_from_participants`` remembered by their input.
+
+    Senders quantise their accuracies (an RSM or a BSM carries a few coded values that the
+    codec turns back into a covariance), so a handful of distinct rows repeat across thousands
+    of reports: 8 distinct rows in 18 000 reports of the 100-vehicle scenario. The result for
+    a row depends only on the row, the priors, the scale and the sender variance, so the
+    remembered one is the same, bit for bit (computed by the same batched code on first
+    sight). Remembered arrays are read-only: reports share them. At most ``max_rows`` are kept
+    (all forgotten when full: a sender with continuous covariances then costs one batched
+    check per array, as without the cache).
+    """
+
+    def __init__(self, priors: CovariancePriors, max_rows: int = 512) -> None:
+        self.priors = priors
+        self.max_rows = max_rows
+        self._rows: dict[tuple[bytes, float, float], tuple[np.ndarray, str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def usable(
+        self,
+        raw: Sequence[Any],
+        cov_scale: np.ndarray | None = None,
+        position_var_m2: float = 0.0,
+    ) -> tuple[list[np.ndarray], list[str | None]]:
+        """Per row of ``raw`` (16 or 4x4 values): the usable covariance, times its
+        ``cov_scale``, plus ``position_var_m2`` on the position variances; and None or why
+        the row is refused (as ``usable_covariances``)."""
+        rows = self._rows
+        scales = [1.0] * len(raw) if cov_scale is None else cov_scale.tolist()
+        keys = [
+            (np.asarray(r, dtype=float).tobytes(), k, position_var_m2)
+            for r, k in zip(raw, scales, strict=True)
+        ]
+        missing = [k for k in dict.fromkeys(keys) if k not in rows]
+        if missing:
+            if len(rows) + len(missing) > self.max_rows:
+                rows.clear()  # and this array's rows that were kept go with the rest
+                missing = list(dict.fromkeys(keys))
+            covs, errors = usable_covariances(
+                np.frombuffer(b''.join(k[0] for k in missing), dtype=float).reshape(-1, 16),
+                self.priors,
+            )
+            # the same operations as reports_from_participants applies to a whole batch
+            scale = np.array([k[1] for k in missing])
+            scaled = np.flatnonzero(scale != 1.0)
+            covs[scaled] = covs[scaled] * scale[scaled, None, None]
+            if position_var_m2 > 0.0:
+                covs[:, 0, 0] += position_var_m2
+                covs[:, 1, 1] += position_var_m2
+            covs.flags.writeable = False
+            for k, c, e in zip(missing, covs, errors, strict=True):
+                rows[k] = (c, e)
+        found = [rows[k] for k in keys]
+        return [c for c, _ in found], [e for _, e in found]
+
+
 def usable_covariance(raw: np.ndarray, priors: CovariancePriors, where: str) -> np.ndarray:
     """The 4x4 covariance with unknown (negative diagonal) blocks replaced by priors.
 
@@ -165,40 +226,53 @@ def reports_from_participants(
     *,
     cov_scale: np.ndarray | None = None,
     position_var_m2: float = 0.0,
+    cache: CovarianceCache | None = None,
 ) -> list[ObjectReport | ObjectInputError]:
     """``report_from_participant`` for a whole array: a report or the error, per participant.
 
     The checks run on all rows at once. ``cov_scale`` (per participant) multiplies and
     ``position_var_m2`` is then added to the position variances of the usable covariance
-    (the component's down-weighting and sender error).
+    (the component's down-weighting and sender error). ``cache`` (made with the same
+    ``priors``) remembers the checked covariances of rows seen before.
     """
     n = len(parts)
     if n == 0:
         return []
     name = kind.name.lower()
-    states = np.array(
-        [(p.position.x, p.position.y, p.velocity.x, p.velocity.y) for p in parts], dtype=float
-    ).reshape(n, 4)
-    covs, cov_errors = usable_covariances(np.array([p.covariance for p in parts]), priors)
-    if cov_scale is not None:
-        scaled = np.flatnonzero(cov_scale != 1.0)
-        covs[scaled] = covs[scaled] * cov_scale[scaled, None, None]
-    if position_var_m2 > 0.0:
-        covs[:, 0, 0] += position_var_m2
-        covs[:, 1, 1] += position_var_m2
-    finite = np.isfinite(states).all(axis=1)
-    huge = np.zeros(n, dtype=bool)
-    huge[finite] = np.abs(states[finite]).max(axis=1) > MAX_STATE
+    values = [(p.position.x, p.position.y, p.velocity.x, p.velocity.y) for p in parts]
+    states = np.array(values, dtype=float).reshape(n, 4)
+    covs: Sequence[np.ndarray]
+    if cache is not None:
+        covs, cov_errors = cache.usable([p.covariance for p in parts], cov_scale, position_var_m2)
+    else:
+        stacked, cov_errors = usable_covariances(np.array([p.covariance for p in parts]), priors)
+        if cov_scale is not None:
+            scaled = np.flatnonzero(cov_scale != 1.0)
+            stacked[scaled] = stacked[scaled] * cov_scale[scaled, None, None]
+        if position_var_m2 > 0.0:
+            stacked[:, 0, 0] += position_var_m2
+            stacked[:, 1, 1] += position_var_m2
+        covs = list(stacked)  # rows as views made in one go (as stacked[i] one by one)
+    # finite and in range (NaN and inf fail ``<=`` too); the reason only for refused rows
+    good = [
+        abs(x) <= MAX_STATE
+        and abs(y) <= MAX_STATE
+        and abs(vx) <= MAX_STATE
+        and abs(vy) <= MAX_STATE
+        for x, y, vx, vy in values
+    ]
     out: list[ObjectReport | ObjectInputError] = []
-    for i, p in enumerate(parts):
-        if not finite[i] or huge[i] or cov_errors[i] is not None:
+    for p, ok, cov_error, state, cov in zip(
+        parts, good, cov_errors, list(states), covs, strict=True
+    ):
+        if not ok or cov_error is not None:
             where = f'{name} {p.source_id or "-"}/{p.id}'
-            if not finite[i]:
-                text = f'non-finite position/velocity {states[i].tolist()}'
-            elif huge[i]:
-                text = f'position/velocity beyond {MAX_STATE:g} {states[i].tolist()}'
+            if not np.isfinite(state).all():
+                text = f'non-finite position/velocity {state.tolist()}'
+            elif not ok:
+                text = f'position/velocity beyond {MAX_STATE:g} {state.tolist()}'
             else:
-                text = str(cov_errors[i])
+                text = str(cov_error)
             out.append(ObjectInputError(f'{where}: {text}'))
             continue
         heading = float(p.heading_rad)
@@ -206,13 +280,14 @@ def reports_from_participants(
         size = (float(p.size.x), float(p.size.y), float(p.size.z))
         conf = float(p.confidence)
         out.append(
-            ObjectReport(
+            assemble(
+                ObjectReport,
                 kind=kind,
                 source_id=str(p.source_id),
                 object_id=int(p.id),
                 stamp_ns=int(m.to_ns(p.header.stamp) or default_stamp_ns),
-                state=states[i],
-                cov=covs[i],
+                state=state,
+                cov=cov,
                 participant_class=int(p.participant_class),
                 size_m=size if _valid_size(size) else _NO_SIZE,
                 heading_rad=heading if math.isfinite(heading) else math.nan,

@@ -42,6 +42,8 @@ class ReportStore:
 
     def __init__(self, limits: StoreLimits) -> None:
         self.limits = limits
+        self._max_age_ns = limits.max_age_s * 1e9  # floats, compared as before
+        self._future_ns = limits.future_tolerance_s * 1e9
         self._reports: dict[tuple[int, str, int], ObjectReport] = {}
 
     def __len__(self) -> int:
@@ -49,9 +51,9 @@ class ReportStore:
 
     def admit(self, report: ObjectReport, now_ns: int) -> Admission:
         age_ns = now_ns - report.stamp_ns
-        if age_ns > self.limits.max_age_s * 1e9:
+        if age_ns > self._max_age_ns:
             return Admission.STALE
-        if -age_ns > self.limits.future_tolerance_s * 1e9:
+        if -age_ns > self._future_ns:
             return Admission.FUTURE
         old = self._reports.get(report.key)
         if old is not None and report.stamp_ns <= old.stamp_ns:

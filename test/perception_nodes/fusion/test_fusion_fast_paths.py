@@ -1,0 +1,323 @@
+"""The fusion's fast paths give the same bits as the plain formulations they replace.
+
+Each test holds the plain formulation (the former code, or np.linalg / m.new) next to the fast
+one on generated input: the covariance cache, the constant-velocity prediction through strided
+views, the gating on candidate pairs only, the batched inverse, the markers built with the
+message classes, the pose buffer's coverage test, and the trust fast path of the component.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perception_nodes.fusion.association import INFEASIBLE, gated_costs, position_distances
+from perception_nodes.fusion.component import CooperativeFusion
+from perception_nodes.fusion.conversions import fused_markers, fused_to_msg
+from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+from perception_nodes.fusion.frames import EgoPose, PoseBuffer
+from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
+from perception_nodes.fusion.motion import predict_cv
+from perception_nodes.fusion.reports import (
+    TRUST_UNVERIFIED,
+    CovarianceCache,
+    CovariancePriors,
+    ObjectReport,
+    SourceKind,
+    reports_from_participants,
+    usable_covariances,
+)
+from perception_nodes.participants import participant_markers
+from v2x_runtime import messages as m
+from v2x_runtime.embedded import EmbeddedRuntime
+
+PRIORS = CovariancePriors(position_sigma_m=1.0, velocity_sigma_mps=5.0)
+NS = 1_000_000_000
+
+# a few quantised accuracies (as a codec makes them) plus unknown blocks and broken rows
+_ROWS = [
+    np.diag([0.04, 0.04, 0.25, 0.25]).ravel(),
+    np.diag([-1.0, -1.0, 0.5, 0.5]).ravel(),
+    np.diag([0.3, 0.3, -1.0, -1.0]).ravel(),
+    np.zeros(16),
+    np.array([1.0, 2.0, 0, 0, 2.0, 1.0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]),  # not PSD
+    np.full(16, math.nan),
+    np.diag([1e11, 1.0, 1.0, 1.0]).ravel(),
+]
+
+
+def _part(i: int, cov: np.ndarray, trust: int = 0, x: float = 1.0) -> object:
+    return m.new(
+        'v2x_stack/msg/Participant',
+        header=m.header(7 * NS, 'map'),
+        id=i,
+        source_id='rsu1',
+        participant_class=1,
+        position=m.new('geometry_msgs/msg/Point', x=x, y=-2.0),
+        velocity=m.new('geometry_msgs/msg/Vector3', x=3.0, y=0.5),
+        covariance=np.asarray(cov, dtype=float),
+        trust=trust,
+        confidence=0.7,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    picks=st.lists(st.integers(0, len(_ROWS) - 1), min_size=1, max_size=12),
+    scales=st.lists(st.sampled_from([1.0, 4.0]), min_size=12, max_size=12),
+    var=st.sampled_from([0.0, 0.09, 0.25]),
+    max_rows=st.integers(1, 8),
+)
+def test_covariance_cache_gives_the_batched_check_bit_for_bit(picks, scales, var, max_rows):
+    cache = CovarianceCache(PRIORS, max_rows=max_rows)
+    calls = [picks, picks, picks[: len(picks) // 2], [*picks[::-1], 1, 2, 3]]
+    biggest = 0
+    for call in calls:  # first sight, remembered, partly known (or forgotten when full)
+        raw = [_ROWS[i] for i in call]
+        scale = np.array((scales * 2)[: len(raw)])
+        covs, errors = cache.usable(raw, scale, var)
+        biggest = max(biggest, len(set(zip(call, scale.tolist(), strict=True))))
+        assert len(cache) <= max(max_rows, biggest)  # one array's rows are kept whole
+        plain, plain_errors = usable_covariances(np.array(raw), PRIORS)
+        scaled = np.flatnonzero(scale != 1.0)
+        plain[scaled] = plain[scaled] * scale[scaled, None, None]
+        if var > 0:
+            plain[:, 0, 0] += var
+            plain[:, 1, 1] += var
+        assert errors == plain_errors
+        for c, p, e in zip(covs, plain, errors, strict=True):
+            assert e is not None or np.array_equal(c, p)
+            assert not c.flags.writeable  # shared by reports: nobody may change it
+
+
+def test_reports_are_the_same_with_and_without_the_cache():
+    parts = [_part(i, _ROWS[i % len(_ROWS)], trust=i % 3) for i in range(14)]
+    parts.append(_part(99, _ROWS[0], x=math.inf))
+    parts.append(_part(98, _ROWS[0], x=2e7))
+    scale = np.where([p.trust == TRUST_UNVERIFIED for p in parts], 4.0, 1.0)
+    cache = CovarianceCache(PRIORS)
+    for _ in range(2):
+        fast = reports_from_participants(
+            parts,
+            SourceKind.ROADSIDE,
+            PRIORS,
+            5,
+            cov_scale=scale,
+            position_var_m2=0.09,
+            cache=cache,
+        )
+        plain = reports_from_participants(
+            parts, SourceKind.ROADSIDE, PRIORS, 5, cov_scale=scale, position_var_m2=0.09
+        )
+        for a, b in zip(fast, plain, strict=True):
+            if isinstance(b, ObjectReport):
+                assert isinstance(a, ObjectReport) and a.key == b.key
+                assert np.array_equal(a.state, b.state) and np.array_equal(a.cov, b.cov)
+            else:
+                assert str(a) == str(b)
+
+
+def _predict_plain(x, p, dt_s, accel):
+    """predict_cv as first written: one statement per entry of Q."""
+    n = x.shape[0]
+    dt = np.asarray(dt_s, dtype=float).reshape(n)
+    q = np.broadcast_to(np.asarray(accel, dtype=float) ** 2, (n,))
+    xp = x.copy()
+    xp[:, 0] += dt * x[:, 2]
+    xp[:, 1] += dt * x[:, 3]
+    pp = p.copy()
+    d = dt[:, None, None]
+    pp[:, :2, :] += d * p[:, 2:, :]
+    pp[:, :, :2] += d * pp[:, :, 2:]
+    adt = np.abs(dt)
+    q11, q12, q22 = q * adt**3 / 3.0, q * adt**2 / 2.0, q * adt
+    for i in range(2):
+        pp[:, i, i] += q11
+        pp[:, i, i + 2] += q12
+        pp[:, i + 2, i] += q12
+        pp[:, i + 2, i + 2] += q22
+    return xp, pp
+
+
+def _random_covs(rng, n):
+    a = rng.normal(size=(n, 4, 4))
+    return a @ np.swapaxes(a, 1, 2) + 0.01 * np.eye(4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 12), seed=st.integers(0, 2**31), per_object=st.booleans())
+def test_prediction_through_strided_views_is_the_plain_one(n, seed, per_object):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=50, size=(n, 4))
+    p = _random_covs(rng, n)
+    dt = rng.uniform(-0.5, 1.0, size=n)
+    accel = rng.uniform(0.1, 3.0, size=n) if per_object else 2.0
+    fast = predict_cv(x, p, dt, accel)
+    plain = _predict_plain(x, p, dt, accel)
+    assert np.array_equal(fast[0], plain[0]) and np.array_equal(fast[1], plain[1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(na=st.integers(0, 9), nb=st.integers(0, 9), seed=st.integers(0, 2**31))
+def test_gating_on_candidate_pairs_is_the_full_matrix(na, nb, seed):
+    rng = np.random.default_rng(seed)
+    xa, xb = rng.uniform(-8, 8, size=(na, 4)), rng.uniform(-8, 8, size=(nb, 4))
+    pa, pb = _random_covs(rng, na), _random_covs(rng, nb)
+    ga, gb = rng.integers(0, 3, size=na), rng.integers(0, 3, size=nb)
+    cost = gated_costs((xa, pa, ga), (xb, pb, gb), gate_chi2=13.8, gate_max_m=6.0)
+    d2, logdet = position_distances(xa, pa, xb, pb)
+    dx = xb[None, :, 0] - xa[:, None, 0]
+    dy = xb[None, :, 1] - xa[:, None, 1]
+    classes = (ga[:, None] == gb[None, :]) | (ga[:, None] == 0) | (gb[None, :] == 0)
+    ok = (dx * dx + dy * dy <= 36.0) & (d2 <= 13.8) & classes
+    assert np.array_equal(cost, np.where(ok, d2 + logdet, INFEASIBLE))
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(1, 10), seed=st.integers(0, 2**31))
+def test_one_batched_inverse_is_two(k, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(k, 4)), rng.normal(size=(k, 4))
+    pa, pb = _random_covs(rng, k), _random_covs(rng, k)
+    x, p, _ = fuse_pairs(a, pa, b, pb, FusionMethod.INDEPENDENT)
+    ia, ib = np.linalg.inv(pa), np.linalg.inv(pb)
+    plain_p = np.linalg.inv(ia + ib)
+    plain_p = 0.5 * (plain_p + np.swapaxes(plain_p, -1, -2))
+    assert np.array_equal(p, plain_p)
+    plain_x = np.einsum(
+        'kij,kj->ki', plain_p, np.einsum('kij,kj->ki', ia, a) + np.einsum('kij,kj->ki', ib, b)
+    )
+    assert np.array_equal(x, plain_x)
+
+
+def _labels_plain(msg, lifetime_s):
+    """fused_markers as first written: participant_markers plus labels made with m.new."""
+    out = participant_markers(msg, namespace='fused', lifetime_s=lifetime_s)
+    sec = int(lifetime_s)
+    life = m.new(
+        'builtin_interfaces/msg/Duration', sec=sec, nanosec=round((lifetime_s - sec) * 1e9)
+    )
+    for p in msg.participants:
+        position = m.new(
+            'geometry_msgs/msg/Point',
+            x=p.position.x,
+            y=p.position.y,
+            z=p.position.z + max(p.size.z, 1.0) + 0.5,
+        )
+        out.markers.append(
+            m.new(
+                'visualization_msgs/msg/Marker',
+                header=msg.header,
+                ns='fused_label',
+                id=int(p.id),
+                type=9,
+                pose=m.new('geometry_msgs/msg/Pose', position=position),
+                scale=m.new('geometry_msgs/msg/Vector3', z=0.8),
+                color=m.new('std_msgs/msg/ColorRGBA', r=1.0, g=1.0, b=1.0, a=0.9),
+                text=f'{p.id}: {p.source_id}',
+                lifetime=life,
+            )
+        )
+    return m.new('visualization_msgs/msg/MarkerArray', markers=out.markers)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 8), seed=st.integers(0, 2**31), lifetime=st.sampled_from([0.3, 1.0]))
+def test_markers_built_with_the_classes_serialise_as_with_m_new(n, seed, lifetime):
+    rng = np.random.default_rng(seed)
+    reports = [
+        ObjectReport(
+            SourceKind(int(rng.integers(0, 3))),
+            'rsu1',
+            i + 1,
+            5 * NS,
+            np.concatenate([rng.uniform(-50, 50, 2), rng.normal(0, 2, 2)]),
+            np.eye(4) * 0.2,
+            int(rng.integers(0, 8)),
+            (float(rng.uniform(0, 5)), 1.8, float(rng.choice([0.0, 1.5, 3.0]))),
+            float(rng.choice([math.nan, 0.3])),
+            0.01,
+            0.9,
+            1,
+        )
+        for i in range(n)
+    ]
+    fused = FusionEngine(FusionConfig()).fuse(reports, 5 * NS)
+    msg = fused_to_msg(fused, 5 * NS, 'map')
+    fast = fused_markers(msg, lifetime_s=lifetime)
+    assert m.serialize(fast) == m.serialize(_labels_plain(msg, lifetime))
+
+
+def _pose(stamp_ns):
+    x = stamp_ns * 1e-9  # each pose its own place: which one was taken shows
+    return EgoPose(stamp_ns, x, 2.0 * x, 0.1, 5.0, 0.0, 0.01, np.eye(3) * 1e-4, np.eye(2) * 1e-4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stamps=st.lists(st.integers(0, 3 * NS), max_size=6, unique=True),
+    query=st.integers(-NS, 4 * NS),
+)
+def test_pose_buffer_covers_exactly_where_lookup_finds_a_pose(stamps, query):
+    buf = PoseBuffer(horizon_s=10.0, max_gap_s=0.25)
+    for s in stamps:
+        buf.add(_pose(s))
+    try:
+        found = buf.lookup(query)
+    except Exception:
+        found = None
+    assert buf.covers(query) == (found is not None)
+    if found is not None:  # the nearest pose, the earlier one on a tie
+        nearest = min(sorted(stamps), key=lambda s: abs(s - query))
+        want = _pose(nearest).at(query)
+        assert (found.x_m, found.y_m, found.yaw_rad) == (want.x_m, want.y_m, want.yaw_rad)
+
+
+def test_component_trust_fast_path_matches_the_per_participant_rules():
+    """Arrays with nothing to drop take the fast path; the same array with one misbehaving
+    participant takes the rules: the remaining reports are converted the same way."""
+    parts = [_part(i, _ROWS[i % 3], trust=(0, 1, 2)[i % 3], x=10.0 * i) for i in range(6)]
+    stores = []
+    for flagged in (False, True):
+        rt = EmbeddedRuntime(diagnostics_period_s=0, start_ns=7 * NS)
+        node = rt.add_component(CooperativeFusion, name='fusion')
+        arr = list(parts)
+        if flagged:
+            arr.append(_part(50, _ROWS[0], trust=3, x=500.0))
+        node.on_objects(
+            m.new(
+                'v2x_stack/msg/ParticipantArray', header=m.header(7 * NS, 'map'), participants=arr
+            ),
+            SourceKind.V2V,
+        )
+        stores.append(
+            {r.key: r for r in node.store.reports()}
+            | {'counters': dict(node.ctx.diagnostics.counters)}
+        )
+    plain, ruled = stores
+    assert ruled['counters']['rejected.misbehaving'] == 1
+    for key, r in plain.items():
+        if key == 'counters':
+            continue
+        assert np.array_equal(r.cov, ruled[key].cov) and np.array_equal(r.state, ruled[key].state)
+    assert plain['counters']['unverified_downweighted'] == 2
+
+
+def test_assembled_records_are_the_constructed_ones():
+    """Reports and fused objects from the hot loops (made by ``assemble``) equal what their
+    constructors make from the same values: every field set, nothing else, still frozen."""
+    parts = [_part(i, _ROWS[0], x=10.0 * i) for i in range(3)]
+    reports = reports_from_participants(parts, SourceKind.V2V, PRIORS, 5)
+    fused = FusionEngine(FusionConfig()).fuse(reports, 7 * NS)
+    for made in [*reports, *fused]:
+        cls = type(made)
+        names = [f.name for f in dataclasses.fields(cls)]
+        built = cls(**{n: getattr(made, n) for n in names})
+        cached = {'key', 'group'}  # ObjectReport's cached properties, once used
+        assert [k for k in vars(made) if k not in cached] == names == list(vars(built))
+        assert repr(made) == repr(built)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.confidence = 0.0
