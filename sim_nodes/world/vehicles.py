@@ -20,6 +20,8 @@ from sim_nodes.world.lane_change import LaneChanges
 from sim_nodes.world.lanes import LaneNetwork, route_path
 from sim_nodes.world.manoeuvres import SKID_DECEL_MPS2, Manoeuvres
 
+# the kinematic bicycle's wheelbase as a share of the length, axles symmetric about the centre
+WHEELBASE_SHARE = 0.6
 GREEN_CODES = np.array([int(Light.PROTECTED_GREEN), int(Light.PERMISSIVE_GREEN)])
 _FAR = 1.0e4
 
@@ -79,7 +81,7 @@ class VehicleFleet:
         self.length = f([s.length_m for s in specs], dtype=float)
         self.width = f([s.width_m for s in specs], dtype=float)
         self.height = f([s.height_m for s in specs], dtype=float)
-        self.wheelbase = 0.6 * self.length
+        self.wheelbase = WHEELBASE_SHARE * self.length
         self.v0 = f([s.speed_mps for s in specs], dtype=float)
         self.headway = f([s.headway_s for s in specs], dtype=float)
         self.min_gap = f([s.min_gap_m for s in specs], dtype=float)
