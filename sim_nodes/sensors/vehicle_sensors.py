@@ -19,7 +19,9 @@ previous sample), i.e. the heading and speed differences of the two truths over 
 apart; the localizer (vehicle_nodes.fusion.localizer) applies it to that period. At a shared
 instant the IMU (and vehicle status) is published before the GNSS epoch, so a fix is fused
 after the motion up to its own stamp. A vehicle's first truth gives no IMU sample (no
-period yet). Wheel speed, GNSS position and Doppler velocity are instantaneous, at the stamp.
+period yet). Wheel speed, GNSS position and Doppler velocity are instantaneous, at the stamp;
+the Doppler velocity is the antenna's (the car's centre; in a turn it slides sideways at the
+yaw rate × its distance from the rear axle, which the world moves along the heading).
 Parameters: scenario, sets, seed.
 """
 
@@ -213,10 +215,13 @@ class VehicleSensors(Component):
         self.ctx.diagnostics.count('outage_epochs', int((~available & seen).sum()))
         if ok.size == 0:
             return
-        # the antenna (at the centre) moves with the rear axle plus yaw rate × the axle's
-        # distance, sideways: Doppler measures that, not the velocity along the heading
+        # the antenna (at the centre) of a rolling car moves with the rear axle plus yaw rate
+        # × the axle's distance, sideways: Doppler measures that, not the velocity along the
+        # heading. A skidding car's truth velocity (off its heading) is the centre's already.
         tr = self.truth[ok]
-        side = self.yaw_rate[ok] * tr[:, 8]
+        off = np.arctan2(tr[:, 7], tr[:, 6]) - tr[:, 3]
+        rolling = np.abs((off + np.pi) % (2 * np.pi) - np.pi) < 0.01
+        side = np.where(rolling, self.yaw_rate[ok] * tr[:, 8], 0.0)
         vel = tr[:, 6:8] + side[:, None] * np.column_stack([-np.sin(tr[:, 3]), np.cos(tr[:, 3])])
         pos = tr[:, :3] + err[ok]
         lat, lon, h = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
