@@ -191,10 +191,12 @@ def _pedestrian(scenario: Scenario, network: LaneNetwork, i: int) -> PedestrianS
         u = (b - a) / np.linalg.norm(b - a)
         path = np.array([a - u * KERB_APPROACH_M, a, b, b + u * KERB_APPROACH_M])
         wait, key = KERB_APPROACH_M, keys.get((cw.intersection_id, cw.signal_group), 0)
+        crossing_width = cw.width_m
     else:
         path = np.array(p.path, dtype=float)
         path = path[::-1] if p.reverse else path
         wait, key = -1.0, 0
+        crossing_width = 0.0
     klass = {**WALKER_CLASSES, **VEHICLE_CLASSES}[p.walker_class]
     size = (0.5, 0.5, 1.75) if klass == WALKER_CLASSES['pedestrian'] else (1.8, 0.6, 1.7)
     if p.walker_class in VEHICLE_CLASSES:  # a scripted vehicle along the path (wrong way...)
@@ -210,6 +212,7 @@ def _pedestrian(scenario: Scenario, network: LaneNetwork, i: int) -> PedestrianS
         obey_signals=p.obey_signals,
         participant_class=klass,
         size_m=size,
+        crossing_width_m=crossing_width,
     )
 
 

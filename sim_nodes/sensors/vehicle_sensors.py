@@ -9,8 +9,19 @@ origin ``gnss.origin_deg``), ``/<v>/localization/gnss/velocity``
 (v2x_stack/msg/VehicleStatus, imu.rate_hz, wheel speed with noise and scale error; the
 indicators of ``/sim/vehicle_lights``, brake lights when decelerating; mode MANUAL, or for
 ``by_wire`` vehicles STANDBY, AUTONOMOUS while ``/<v>/control/gated_command`` enables it).
-Accelerations and yaw rate come from successive ground-truth samples (zero-order hold between
-them); IMU noise is white plus a constant bias drawn per vehicle.
+IMU noise is white plus a constant bias drawn per vehicle.
+
+Timing: the sensors sample the ground truth when it arrives (each world step), at most at
+their rates (``imu.rate_hz``, ``gnss.rate_hz``), so every sample is stamped with the instant
+of the truth it comes from. An IMU sample has a real IMU's integration semantics: its yaw
+rate and accelerations are the means over the period that ends at its stamp (since the
+previous sample), i.e. the heading and speed differences of the two truths over their time
+apart; the localizer (vehicle_nodes.fusion.localizer) applies it to that period. At a shared
+instant the IMU (and vehicle status) is published before the GNSS epoch, so a fix is fused
+after the motion up to its own stamp. A vehicle's first truth gives no IMU sample (no
+period yet). Wheel speed, GNSS position and Doppler velocity are instantaneous, at the stamp;
+the Doppler velocity is the antenna's (the car's centre; in a turn it slides sideways at the
+yaw rate × its distance from the rear axle, which the world moves along the heading).
 Parameters: scenario, sets, seed.
 """
 
@@ -25,6 +36,7 @@ from sim_nodes.msg_template import Template
 from sim_nodes.scenarios.shared import declare_scenario_parameters
 from sim_nodes.sensors.gnss_model import GnssErrorModel
 from sim_nodes.world.component import GROUND_TRUTH, VEHICLE_LIGHTS
+from sim_nodes.world.vehicles import WHEELBASE_SHARE
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 from vehicle_nodes.bywire.convert import gated_from_msg
@@ -52,9 +64,13 @@ class VehicleSensors(Component):
         self.imu_cfg = sc.imu
         self.accel_bias = ctx.random.normal(0.0, sc.imu.accel_bias_mps2, (n, 3))
         self.gyro_bias = ctx.random.normal(0.0, sc.imu.gyro_bias_radps, (n, 3))
-        # truth per vehicle: x, y, z, yaw, speed, accel, yaw_rate, seen (1/0), vx, vy
-        self.truth = np.zeros((n, 10))
-        self.truth_t = np.full(n, -np.inf)
+        # truth per vehicle: x, y, z, yaw, speed, seen (1/0), vx, vy (of the rear axle, which
+        # the world's kinematic bicycle moves along the heading), rear axle behind the centre
+        self.truth = np.zeros((n, 9))
+        self.yaw_rate = np.zeros(n)  # of the last IMU period (true, no noise)
+        # per vehicle the truth at its previous IMU sample: t (-inf: none yet), yaw, speed
+        self.imu_ref_t = np.full(n, -np.inf)
+        self.imu_ref = np.zeros((n, 2))
         self.fix_pubs = [
             ctx.create_publisher(
                 f'/{v}/localization/gnss/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR
@@ -133,14 +149,15 @@ class VehicleSensors(Component):
         )
         self._gnss_frames = [f'{v}/gnss' for v in self.names]
         self._body_frames = [f'{v}/base_link' for v in self.names]
-        if n:
-            self.gnss_dt = 1.0 / sc.gnss.rate_hz
-            self.imu_dt = 1.0 / sc.imu.rate_hz
-            ctx.create_timer(self.gnss_dt, self.on_gnss)
-            ctx.create_timer(self.imu_dt, self.on_imu)
+        # sample periods (ns) and the next instants due (set by the first truth)
+        self.gnss_period_ns = round(1e9 / sc.gnss.rate_hz)
+        self.imu_period_ns = round(1e9 / sc.imu.rate_hz)
+        self.next_gnss_ns: int | None = None
+        self.next_imu_ns: int | None = None
+        self.last_gnss_ns: int | None = None
 
     def on_truth(self, msg: Any) -> None:
-        t = m.to_ns(msg.header.stamp) / 1e9
+        now = m.to_ns(msg.header.stamp)
         live = np.zeros(len(self.names), bool)
         for p in msg.participants:
             i = self.index.get(p.source_id)
@@ -148,15 +165,28 @@ class VehicleSensors(Component):
                 continue
             live[i] = True
             speed = float(np.hypot(p.velocity.x, p.velocity.y))
-            row = self.truth[i]
-            dt = t - self.truth_t[i]
-            if row[7] and 0 < dt < 1.0:
-                dyaw = (p.heading_rad - row[3] + np.pi) % (2 * np.pi) - np.pi
-                row[5], row[6] = (speed - row[4]) / dt, dyaw / dt
-            row[:5] = p.position.x, p.position.y, 0.0, p.heading_rad, speed
-            row[7:10] = 1.0, p.velocity.x, p.velocity.y
-            self.truth_t[i] = t
-        self.truth[~live, 7] = 0.0
+            self.truth[i] = (p.position.x, p.position.y, 0.0, p.heading_rad, speed, 1.0,
+                             p.velocity.x, p.velocity.y,
+                             0.5 * WHEELBASE_SHARE * p.size.x)  # fmt: skip
+        self.truth[~live, 5] = 0.0
+        self.imu_ref_t[~live] = -np.inf
+        self.yaw_rate[~live] = 0.0
+        if not self.names:
+            return
+        if self.next_imu_ns is None or self.next_gnss_ns is None:
+            # the first truth starts the sensors' clocks (as timers started with the world)
+            self.next_imu_ns = now + self.imu_period_ns
+            self.next_gnss_ns = now + self.gnss_period_ns
+            self.imu_ref_t[live] = now / 1e9
+            self.imu_ref[live] = self.truth[live][:, [3, 4]]
+            return
+        # IMU before GNSS at a shared instant: the fix comes after the motion up to it
+        if now >= self.next_imu_ns:
+            self.next_imu_ns = _next_due(self.next_imu_ns, self.imu_period_ns, now)
+            self.on_imu(now)
+        if now >= self.next_gnss_ns:
+            self.next_gnss_ns = _next_due(self.next_gnss_ns, self.gnss_period_ns, now)
+            self.on_gnss(now)
 
     def on_gated(self, i: int, msg: Any) -> None:
         try:
@@ -174,19 +204,29 @@ class VehicleSensors(Component):
             return
         self.lights = data[self._light_rows]
 
-    def on_gnss(self) -> None:
-        now = self.ctx.now_ns()
-        err, available = self.gnss.sample(now / 1e9, self.gnss_dt)
-        ok = np.flatnonzero(available & (self.truth[:, 7] > 0))
+    def on_gnss(self, now: int) -> None:
+        """One GNSS epoch at ``now`` (the truth's instant): position and Doppler velocity."""
+        dt = (now - self.last_gnss_ns) / 1e9 if self.last_gnss_ns is not None else (
+            self.gnss_period_ns / 1e9)  # fmt: skip
+        self.last_gnss_ns = now
+        err, available = self.gnss.sample(now / 1e9, dt)
+        seen = self.truth[:, 5] > 0
+        ok = np.flatnonzero(available & seen)
+        self.ctx.diagnostics.count('outage_epochs', int((~available & seen).sum()))
         if ok.size == 0:
             return
-        # the truth sample may be one world step old: move it to now along its velocity
-        age = (now / 1e9 - self.truth_t[ok])[:, None]
-        vel = np.column_stack([self.truth[ok, 8], self.truth[ok, 9], np.zeros(ok.size)])
-        pos = self.truth[ok, :3] + vel * age + err[ok]
+        # the antenna (at the centre) of a rolling car moves with the rear axle plus yaw rate
+        # × the axle's distance, sideways: Doppler measures that, not the velocity along the
+        # heading. A skidding car's truth velocity (off its heading) is the centre's already.
+        tr = self.truth[ok]
+        off = np.arctan2(tr[:, 7], tr[:, 6]) - tr[:, 3]
+        rolling = np.abs((off + np.pi) % (2 * np.pi) - np.pi) < 0.01
+        side = np.where(rolling, self.yaw_rate[ok] * tr[:, 8], 0.0)
+        vel = tr[:, 6:8] + side[:, None] * np.column_stack([-np.sin(tr[:, 3]), np.cos(tr[:, 3])])
+        pos = tr[:, :3] + err[ok]
         lat, lon, h = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
         speed_noise = self.ctx.random.normal(0.0, DOPPLER_SIGMA_MPS, (ok.size, 2))
-        vel_l = (vel[:, :2] + speed_noise).tolist()
+        vel_l = (vel + speed_noise).tolist()
         for j, (i, la, lo, al) in enumerate(
             zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True)
         ):
@@ -201,9 +241,6 @@ class VehicleSensors(Component):
             self.fix_pubs[i].publish(fix)
             self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
         self.ctx.diagnostics.count('fixes', ok.size)
-        self.ctx.diagnostics.count(
-            'outage_epochs', int((~available & (self.truth[:, 7] > 0)).sum())
-        )
 
     def _velocity(self, now: int, frame: str, v: list[float]) -> Any:
         stamped, with_cov, twist, vec = self._twist_cls
@@ -216,18 +253,28 @@ class VehicleSensors(Component):
             ),
         )
 
-    def on_imu(self) -> None:
-        now = self.ctx.now_ns()
-        live = np.flatnonzero(self.truth[:, 7] > 0)
+    def on_imu(self, now: int) -> None:
+        """One IMU sample (and vehicle status) at ``now`` per vehicle with a previous sample:
+        the mean yaw rate and accelerations over the period since then."""
+        t = now / 1e9
+        seen = self.truth[:, 5] > 0
+        live = np.flatnonzero(seen & np.isfinite(self.imu_ref_t) & (self.imu_ref_t < t))
+        tr = self.truth[live]
+        period = t - self.imu_ref_t[live]
+        ref_yaw, ref_speed = self.imu_ref[live, 0], self.imu_ref[live, 1]
+        self.imu_ref_t[seen] = t  # every vehicle seen now starts its next period here
+        self.imu_ref[seen] = self.truth[seen][:, [3, 4]]
         if live.size == 0:
             return
         cfg, rng = self.imu_cfg, self.ctx.random
-        tr = self.truth[live]
-        accel, yaw_rate = tr[:, 5], tr[:, 6]
-        # the truth sample may be one world step old (as for GNSS): speed moved on to now
-        age = now / 1e9 - self.truth_t[live]
-        speed = np.maximum(tr[:, 4] + accel * age, 0.0)
-        acc = np.column_stack([accel, speed * yaw_rate, np.full(live.size, GRAVITY_MPS2)])
+        dyaw = (tr[:, 3] - ref_yaw + np.pi) % (2 * np.pi) - np.pi
+        yaw_rate = dyaw / period
+        self.yaw_rate[live] = yaw_rate
+        speed = tr[:, 4]
+        accel = (speed - ref_speed) / period
+        # centripetal: speed x yaw rate, with the period's mean speed
+        lateral = 0.5 * (speed + ref_speed) * yaw_rate
+        acc = np.column_stack([accel, lateral, np.full(live.size, GRAVITY_MPS2)])
         acc += self.accel_bias[live] + rng.normal(0.0, cfg.accel_noise_mps2, acc.shape)
         gyro = np.column_stack([np.zeros(live.size), np.zeros(live.size), yaw_rate])
         gyro += self.gyro_bias[live] + rng.normal(0.0, cfg.gyro_noise_radps, gyro.shape)
@@ -260,3 +307,9 @@ class VehicleSensors(Component):
                     mode=self.modes[i],
                 )
             )
+
+
+def _next_due(due_ns: int, period_ns: int, now_ns: int) -> int:
+    """The first instant of the sample grid after ``now_ns`` (a sample is taken at most once
+    per period; when the truth comes less often, at each truth)."""
+    return due_ns + period_ns * ((now_ns - due_ns) // period_ns + 1)

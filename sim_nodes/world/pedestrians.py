@@ -25,6 +25,7 @@ class PedestrianSpec:
     obey_signals: bool = True
     participant_class: int = 5  # Participant.CLASS_PEDESTRIAN (4 = cyclist)
     size_m: tuple[float, float, float] = (0.5, 0.5, 1.75)
+    crossing_width_m: float = 4.0  # of the crosswalk (when ``wait_at_m`` >= 0)
 
 
 class Crowd:
@@ -47,6 +48,9 @@ class Crowd:
         self.key = f([s.signal_key for s in specs], dtype=np.int64)
         self.obey = f([s.obey_signals for s in specs], dtype=bool)
         self.spawn_s = f([s.spawn_s for s in specs], dtype=float)
+        # a crosswalk walker's path: kerb approach, crossing, the same beyond the far kerb
+        self.far_kerb = self.route_length - self.wait_at
+        self.crossing_half = f([0.5 * s.crossing_width_m for s in specs], dtype=float)
         self.klass = f([s.participant_class for s in specs], dtype=np.uint8)
         self.active = np.zeros(n, dtype=bool)
         self.done = np.zeros(n, dtype=bool)
@@ -94,3 +98,19 @@ class Crowd:
                 radius,
             ]
         )
+
+    def crossings(self, behind_m: float = 2.0) -> np.ndarray:
+        """(W, 5) for the walkers crossing at a crosswalk (on it, or stepping onto it, and
+        moving): the rest of their way over it as a segment from ``behind_m`` behind them to
+        the far kerb (x0, y0, x1, y1), and the crosswalk's half width (m). A driver yields
+        while this segment crosses the own path; a walker waiting at the kerb is not in it."""
+        act = np.flatnonzero(self.active & (self.wait_at >= 0))
+        s = self.s[act]
+        crossing = (s >= self.wait_at[act] - 1.0) & (s < self.far_kerb[act]) & (self.v[act] > 0.05)
+        act = act[crossing]
+        if act.size == 0:
+            return np.zeros((0, 5))
+        end, _ = self.paths.at(act, self.far_kerb[act])
+        c, sn = np.cos(self.yaw[act]), np.sin(self.yaw[act])
+        return np.column_stack([self.x[act] - c * behind_m, self.y[act] - sn * behind_m,
+                                end[:, 0], end[:, 1], self.crossing_half[act]])  # fmt: skip

@@ -20,6 +20,8 @@ from sim_nodes.world.lane_change import LaneChanges
 from sim_nodes.world.lanes import LaneNetwork, route_path
 from sim_nodes.world.manoeuvres import SKID_DECEL_MPS2, Manoeuvres
 
+# the kinematic bicycle's wheelbase as a share of the length, axles symmetric about the centre
+WHEELBASE_SHARE = 0.6
 GREEN_CODES = np.array([int(Light.PROTECTED_GREEN), int(Light.PERMISSIVE_GREEN)])
 _FAR = 1.0e4
 
@@ -61,6 +63,7 @@ class VehicleFleet:
     """State of every vehicle of a scenario, spawned or not."""
 
     MAX_DECEL = 8.0
+    YIELD_MAX_DECEL = 4.0  # firm: a driver brakes this hard for a walker stepping out
 
     def __init__(
         self,
@@ -79,7 +82,7 @@ class VehicleFleet:
         self.length = f([s.length_m for s in specs], dtype=float)
         self.width = f([s.width_m for s in specs], dtype=float)
         self.height = f([s.height_m for s in specs], dtype=float)
-        self.wheelbase = 0.6 * self.length
+        self.wheelbase = WHEELBASE_SHARE * self.length
         self.v0 = f([s.speed_mps for s in specs], dtype=float)
         self.headway = f([s.headway_s for s in specs], dtype=float)
         self.min_gap = f([s.min_gap_m for s in specs], dtype=float)
@@ -158,10 +161,12 @@ class VehicleFleet:
 
     # --- one step ---------------------------------------------------------------------
     def step(
-        self, t_s: float, dt: float, signal_lights: np.ndarray, peds: np.ndarray
-    ) -> list[tuple[int, int]]:
+        self, t_s: float, dt: float, signal_lights: np.ndarray, peds: np.ndarray,
+        crossings: np.ndarray | None = None,
+    ) -> list[tuple[int, int]]:  # fmt: skip
         """Advance ``dt`` seconds. ``signal_lights[key]`` is the Light code of each signal key,
-        ``peds`` the pedestrians as (x, y, predicted x, predicted y, radius) rows.
+        ``peds`` the pedestrians as (x, y, predicted x, predicted y, radius) rows,
+        ``crossings`` the walkers crossing at crosswalks (``Crowd.crossings``).
 
         Returns (vehicle, route lane index) for every signalised lane entered on red.
         """
@@ -181,6 +186,8 @@ class VehicleFleet:
         lead_v = np.where(use_stop, 0.0, lead_v)
         if peds.size:
             ped_gap = self._pedestrians(act, front, peds)
+            if crossings is not None and len(crossings):
+                ped_gap = np.minimum(ped_gap, self._crosswalks(act, front, crossings))
             use_ped = ped_gap < gap
             gap = np.where(use_ped, ped_gap, gap)
             lead_v = np.where(use_ped, 0.0, lead_v)
@@ -281,6 +288,41 @@ class VehicleFleet:
         near &= (gap > -1.0) & (gap < 40.0)
         blocked = np.where(near, np.maximum(gap, 0.0) + self.min_gap[rows][:, None] - 1.0, _FAR)
         out[pos] = blocked.min(axis=1)
+        return out
+
+    def _crosswalks(self, act: np.ndarray, front: np.ndarray, crossings: np.ndarray) -> np.ndarray:
+        """Yielding at crosswalks, as an attentive driver does (and the law asks: Road Traffic
+        Safety Law of the PRC art. 47): for a walker crossing whose remaining way over the
+        crosswalk crosses the own path ahead, stop before the crosswalk's near edge, unless
+        that needs more than ``YIELD_MAX_DECEL`` (then drive on; ``_pedestrians`` still
+        brakes for a walker in the way). The gap (IDM obstacle) to that stop, else far."""
+        rows = act[self.yields[act]]
+        out = np.full(act.size, _FAR)
+        if rows.size == 0:
+            return out
+        pts, s_pts = self.paths.points[rows], self.paths.s[rows]  # (B, K, 2), (B, K)
+        p0 = pts[:, :-1, None, :]  # (B, K-1, 1, 2)
+        seg = pts[:, 1:, None, :] - p0
+        a = crossings[None, None, :, 0:2]  # (1, 1, W, 2)
+        d = crossings[None, None, :, 2:4] - a
+        den = seg[..., 0] * d[..., 1] - seg[..., 1] * d[..., 0]  # (B, K-1, W)
+        w = a - p0
+        with np.errstate(divide='ignore', invalid='ignore'):
+            t = (w[..., 0] * d[..., 1] - w[..., 1] * d[..., 0]) / den  # along the path segment
+            r = (w[..., 0] * seg[..., 1] - w[..., 1] * seg[..., 0]) / den  # along the walker's
+            seg_len = np.hypot(seg[..., 0], seg[..., 1])
+            sin = np.abs(den) / np.maximum(seg_len * np.hypot(d[..., 0], d[..., 1]), 1e-12)
+        hit = (np.abs(den) > 1e-9) & (t >= 0) & (t <= 1) & (r >= 0) & (r <= 1)
+        s_cross = s_pts[:, :-1, None] + np.where(hit, t, 0.0) * seg_len
+        edge = s_cross - crossings[None, None, :, 4] / np.maximum(sin, 0.5)
+        pos = np.searchsorted(act, rows)
+        gap = edge - front[pos][:, None, None]
+        v = self.v[rows][:, None, None]
+        can_stop = gap >= v * v / (2.0 * self.YIELD_MAX_DECEL) - 0.5
+        gap = np.where(hit & (gap >= 0.0) & (gap < 60.0) & can_stop, gap, _FAR)
+        best = gap.min(axis=(1, 2))
+        # IDM keeps min_gap to its obstacle: stop half a metre before the edge
+        out[pos] = np.where(best < _FAR, best + self.min_gap[rows] - 0.5, _FAR)
         return out
 
     def _idm(

@@ -84,7 +84,9 @@ class World:
         self.lights = self.light_codes(self.t_s)
         self.fleet.spawn(self.t_s)
         self.crowd.step(self.t_s, dt, self.lights)
-        for i, lane in self.fleet.step(self.t_s, dt, self.lights, self.crowd.obstacles()):
+        crowd = self.crowd
+        for i, lane in self.fleet.step(self.t_s, dt, self.lights, crowd.obstacles(),
+                                       crowd.crossings()):  # fmt: skip
             spec = self.vehicle_specs[i]
             self.events.append(
                 WorldEvent(self.t_s, 'red_light_violation', (spec.name,), spec.route[lane])

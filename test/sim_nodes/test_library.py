@@ -20,15 +20,7 @@ from sim_nodes.scenarios import list_scenarios, load_scenario
 from sim_nodes.scenarios.requirements import missing_applications
 
 SLOW_GROUPS = ('applications/', 'rsu_events/', 'perf/', 'perception/')
-KNOWN_FAILURES = {
-    'applications/vrucw_turning_into_pedestrian_benign': (
-        'VRUCW to both yielding right-turners (~50 messages, was 129 with FCW): turner_1 drives '
-        'on at the crosswalk edge ahead of the walker while its own fused position lags 2-3 m '
-        'towards the walker in the turn (positioning); turner_2 yields later and harder than '
-        'the rule expects (1 s + 2 m/s2, the simulated driver brakes when the walker is within '
-        '2 m of its path)'
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _cases() -> list:

@@ -153,3 +153,34 @@ def test_application_scenarios_make_their_hazard_and_the_twin_stays_clean(name):
         while world.t_s < built.scenario.duration_s:
             world.step(built.scenario.step_s)
         assert [(e.kind, e.actors) for e in world.events] == expected, scenario
+
+
+def test_drivers_yield_at_the_crosswalk_before_its_edge_and_go_once_the_walker_passed():
+    """The VRUCW twin: turner_1 turns right across the east crosswalk while ped_green_2 walks
+    over it towards its lane. An attentive driver brakes comfortably from afar, stops before
+    the crosswalk's near edge, waits and drives on once the walker has cleared its path (as
+    VRUCW expects: stopping needs <= 2 m/s2 after 1 s, so no warning)."""
+    built = build_scenario(load_scenario('applications/vrucw_turning_into_pedestrian_benign'))
+    world = built.world()
+    fleet, crowd = world.fleet, world.crowd
+    i = [v.name for v in built.vehicles].index('turner_1')
+    k = [p.name for p in built.pedestrians].index('ped_green_2')
+    cw = built.network.crosswalks['east']
+    near_edge_x = float(cw.path[0, 0]) - 0.5 * cw.width_m  # the crosswalk runs north-south
+    decel, stopped_at, entered = [], None, None
+    while world.t_s < 32.0:
+        world.step(0.1)
+        if not fleet.active[i]:
+            continue
+        front_x = fleet.x[i] + np.cos(fleet.yaw[i]) * fleet.length[i] / 2
+        decel.append(-fleet.accel[i])
+        if stopped_at is None and fleet.v[i] < 0.3 and fleet.y[i] > -12.0:
+            stopped_at = (world.t_s, front_x)
+        if entered is None and front_x > near_edge_x:
+            entered = (world.t_s, crowd.y[k])
+    assert world.events == []
+    assert stopped_at is not None and stopped_at[1] < near_edge_x  # waited before the edge
+    assert entered is not None and entered[0] > stopped_at[0]
+    # the walker (southbound) had left the turner's lane (y -3.5 .. -7) when it went on
+    assert entered[1] < -7.0
+    assert max(decel) <= 2.5  # comfortable: the driver saw the walker in time

@@ -1,11 +1,15 @@
 """A planar extended Kalman filter for GNSS + IMU + wheel-speed fusion.
 
 State (REP 103, map frame ENU): ``[x_m, y_m, yaw_rad, speed_mps, gyro_bias_radps,
-accel_bias_mps2]`` of ``base_link``. The IMU's yaw rate and longitudinal acceleration drive
-the prediction (strapdown on the plane: the vehicle moves along its heading, no side slip);
-GNSS position and velocity are measured at the antenna, offset by the lever arm; wheel
-speed and GNSS heading are direct measurements. Every update is gated by the chi-square
-test on its normalised innovation; covariance updates use the Joseph form.
+accel_bias_mps2]`` of the rear axle's centre, the point of a car that moves along its
+heading without side slip (``base_link`` lies ``rear_axle_m`` ahead of it; in a turn any
+other point also moves sideways, at yaw rate × its distance from the axle: 1 m/s for 1.4 m
+at 0.7 rad/s, 2 m of position error over a right-angle turn if left out). The IMU's yaw rate
+and longitudinal acceleration drive the prediction (strapdown on the plane); GNSS position
+and velocity are measured at the antenna, offset by the lever arm (from base_link, plus
+``rear_axle_m``); wheel speed (the rear axle's) and GNSS heading are direct measurements.
+Every update is gated by the chi-square test on its normalised innovation; covariance
+updates use the Joseph form.
 
 Per step the work is a handful of fixed-size numpy operations on preallocated arrays: the
 Jacobian F is one buffer with six entries rewritten, the process noise a diagonal add, and
@@ -54,6 +58,7 @@ class FilterConfig:
     accel_bias_walk_mps2_per_sqrt_s: float = 5e-4
     position_walk_m_per_sqrt_s: float = 0.001  # what the planar model leaves out
     lever_arm_m: tuple[float, float] = (0.0, 0.0)  # antenna in base_link (x fwd, y left)
+    rear_axle_m: float = 0.0  # base_link ahead of the rear axle (0: base_link on the axle)
     gate_probability: float = 0.999
     initial_gyro_bias_sigma_radps: float = 0.02
     initial_accel_bias_sigma_mps2: float = 0.2
@@ -67,6 +72,9 @@ class FilterConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0.0):
                 raise ConfigError(f'FilterConfig.{name} must be finite and > 0, got {value}')
+        if not (math.isfinite(self.rear_axle_m) and abs(self.rear_axle_m) <= 20.0):
+            raise ConfigError(f'FilterConfig.rear_axle_m must be within ±20 m, got '
+                              f'{self.rear_axle_m}')  # fmt: skip
         if not 0.5 < self.gate_probability < 1.0:
             raise ConfigError(
                 'FilterConfig.gate_probability must be within (0.5, 1), '
@@ -98,7 +106,9 @@ class PlanarEkf:
         self.x = np.zeros(N)
         self.P = np.eye(N)
         self.yaw_rate_radps = 0.0  # last bias-corrected yaw rate
-        self._lever = np.asarray(self.cfg.lever_arm_m, dtype=float)
+        # the antenna from the state's point (the rear axle)
+        lx, ly = self.cfg.lever_arm_m
+        self._lever = np.array([lx + self.cfg.rear_axle_m, ly], dtype=float)
         # the chi-square quantile (what scipy.stats.chi2.ppf computes, without importing it)
         self._gates = {d: float(chdtri(d, 1.0 - self.cfg.gate_probability)) for d in (1, 2)}
         dt_imu = 1.0 / self.cfg.imu_rate_hz
@@ -209,6 +219,29 @@ class PlanarEkf:
 
     def antenna_position(self) -> FloatArray:
         return self.x[:2] + _rot(self.x[S.YAW]) @ self._lever
+
+    def base_link(self) -> tuple[FloatArray, FloatArray]:
+        """The state and its covariance with x, y moved to base_link (``rear_axle_m`` ahead
+        of the rear axle along the heading)."""
+        d = self.cfg.rear_axle_m
+        if d == 0.0:
+            return self.x.copy(), self.P.copy()
+        c, s = math.cos(self.x[S.YAW]), math.sin(self.x[S.YAW])
+        x = self.x.copy()
+        x[0] += c * d
+        x[1] += s * d
+        J = np.eye(N)  # noqa: N806
+        J[0, 2], J[1, 2] = -s * d, c * d
+        return x, J @ self.P @ J.T
+
+    def initialise_at_base_link(
+        self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,
+        sigmas: tuple[float, float, float, float],
+    ) -> None:  # fmt: skip
+        """``initialise`` from base_link's position (the rear axle lies behind it)."""
+        d = self.cfg.rear_axle_m
+        self.initialise(x_m - math.cos(yaw_rad) * d, y_m - math.sin(yaw_rad) * d, yaw_rad,
+                        speed_mps, sigmas)  # fmt: skip
 
     def update_position(
         self, z_xy_m: FloatArray, cov_m2: FloatArray, *, gate: bool = True

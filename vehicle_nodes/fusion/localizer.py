@@ -1,8 +1,12 @@
 """Measurement handling around the EKF: time order, alignment, fix types, outages, jumps.
 
-The IMU clocks the filter: each measurement first propagates the state to its stamp with
-the last IMU sample (zero-order hold; the VehicleStatus yaw rate and acceleration stand in
-when the IMU is silent), then updates it. Until a heading is known (GNSS heading, GNSS
+The IMU clocks the filter. An IMU sample has a real IMU's integration semantics: its yaw
+rate and acceleration are the means over the period that ends at its stamp, so the sample
+propagates the state over that period (from the filter's time to its stamp); a measurement
+between two samples propagates with the latest sample (zero-order hold: the best guess
+until the next sample tells what the period really held). The VehicleStatus yaw rate and
+acceleration stand in when the IMU is silent. Each measurement first propagates the state
+to its stamp, then updates it. Until a heading is known (GNSS heading, GNSS
 velocity above ``align_min_speed_mps``, or two fixes far enough apart) the filter is not
 aligned and holds no state. GNSS positions are weighted by their covariance, floored per
 fix type so a receiver cannot claim more than its fix type allows; without a covariance the
@@ -109,9 +113,10 @@ class Localizer:
     def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
         """Yaw rate, acceleration and, for stand-ins, their (larger) noise densities."""
         gap = self.cfg.max_imu_gap_s
-        if self._imu is not None and t - self._imu[0] <= gap:
+        # |t - stamp|: a sample also covers the period before its stamp (see on_imu)
+        if self._imu is not None and abs(t - self._imu[0]) <= gap:
             return self._imu[1], self._imu[2], None
-        if self._status is not None and t - self._status[0] <= gap:
+        if self._status is not None and abs(t - self._status[0]) <= gap:
             return self._status[1], self._status[2], STATUS_INPUT_PSD
         return 0.0, 0.0, NO_INPUT_PSD
 
@@ -135,11 +140,14 @@ class Localizer:
 
     # -- measurements ---------------------------------------------------------------------
     def on_imu(self, t_s: float, gyro_z_radps: float, accel_x_mps2: float) -> Outcome:
+        """A sample: the mean yaw rate and acceleration over the period ending at ``t_s``."""
         if not (math.isfinite(gyro_z_radps) and math.isfinite(accel_x_mps2) and math.isfinite(t_s)):
             return Outcome.NOT_FINITE
-        if not self._advance(t_s):
+        if self.t_s is not None and t_s - self.t_s < -self.cfg.stale_tolerance_s:
             return Outcome.STALE
+        # taken before the prediction: the sample describes the period up to its own stamp
         self._imu = (t_s, gyro_z_radps, accel_x_mps2)
+        self._advance(t_s)
         if self.aligned and self.standstill:
             self.ekf.update_yaw_rate_at_rest(gyro_z_radps, self.cfg.filter.gyro_noise_radps)
             self.ekf.update_accel_at_rest(accel_x_mps2, self.cfg.filter.accel_noise_mps2)
@@ -309,8 +317,9 @@ class Localizer:
             speed_mps = self._speed[1] if self._speed is not None else 0.0
         speed = speed_mps
         pos_sigma = math.sqrt(max(float(np.max(np.diag(cov))), 1e-6))
-        self.ekf.initialise(float(base[0]), float(base[1]), yaw, speed,
-                            (pos_sigma, pos_sigma, min(yaw_sigma, math.pi), 1.0))  # fmt: skip
+        self.ekf.initialise_at_base_link(float(base[0]), float(base[1]), yaw, speed,
+                                         (pos_sigma, pos_sigma, min(yaw_sigma, math.pi),
+                                          1.0))  # fmt: skip
         self.aligned = True
         self._last_accept_t = self.t_s if self.t_s is not None else -math.inf
 
@@ -325,11 +334,11 @@ class Localizer:
         """The current state (at ``t_s``), or None before alignment."""
         if not self.aligned or self.t_s is None:
             return None
-        x = self.ekf.x
+        x, cov = self.ekf.base_link()
         return Estimate(
             t_s=self.t_s, x_m=float(x[S.X]), y_m=float(x[S.Y]), yaw_rad=float(x[S.YAW]),
             speed_mps=float(x[S.V]), yaw_rate_radps=self.ekf.yaw_rate_radps,
             gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),
-            covariance=self.ekf.P.copy(), gnss_age_s=self.t_s - self._last_accept_t,
+            covariance=cov, gnss_age_s=self.t_s - self._last_accept_t,
             dead_reckoning=self.t_s - self._last_accept_t > self.cfg.gnss_timeout_s,
         )  # fmt: skip

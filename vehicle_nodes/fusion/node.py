@@ -51,6 +51,8 @@ class LocalizationFilter(Component):
         fcfg = FilterConfig(
             lever_arm_m=(p('lever_arm_x_m', 0.0, 'Antenna ahead of base_link', range=(-20.0, 20.0)),
                          p('lever_arm_y_m', 0.0, 'Antenna left of base_link', range=(-5.0, 5.0))),
+            rear_axle_m=p('rear_axle_m', 0.0, 'base_link ahead of the rear axle (the point '
+                          'that moves without side slip)', range=(-20.0, 20.0)),
             gyro_noise_radps=p('gyro_noise_radps', 0.005, 'Yaw-rate noise σ per IMU sample',
                                range=(1e-6, 1.0)),
             accel_noise_mps2=p('accel_noise_mps2', 0.05, 'Acceleration noise σ per IMU sample',

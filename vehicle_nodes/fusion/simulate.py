@@ -1,7 +1,8 @@
 """Simulated drives with ground truth and sensor streams, for tests and benchmarks.
 
-The truth is integrated at the IMU rate from a yaw-rate and acceleration profile; sensors
-add white noise and constant biases; GNSS can drop out over windows and jump at chosen
+The truth is integrated at the IMU rate from a yaw-rate and acceleration profile; each IMU
+sample is the mean over the period ending at its stamp (as a real IMU's); sensors add white
+noise and constant biases; GNSS can drop out over windows and jump at chosen
 epochs. Everything is drawn from one seeded generator.
 """
 
@@ -66,8 +67,12 @@ def simulate(duration_s: float, speed_mps: float, model: SensorModel, seed: int)
     x = np.concatenate(([0.0], np.cumsum(step[:-1] * np.cos(ym[:-1]))))
     y = np.concatenate(([0.0], np.cumsum(step[:-1] * np.sin(ym[:-1]))))
     truth = np.column_stack((x, y, yaw, speed))
-    gyro = yaw_rate + model.gyro_bias_radps + rng.normal(0, model.gyro_noise_radps, t.size)
-    acc = accel + model.accel_bias_mps2 + rng.normal(0, model.accel_noise_mps2, t.size)
+    # An IMU sample is the mean over the period ending at its stamp (a real IMU integrates):
+    # the truth moved with rate[k-1] from t[k-1] to t[k] (the first sample: its own).
+    held_rate = np.concatenate((yaw_rate[:1], yaw_rate[:-1]))
+    held_accel = np.concatenate((accel[:1], accel[:-1]))
+    gyro = held_rate + model.gyro_bias_radps + rng.normal(0, model.gyro_noise_radps, t.size)
+    acc = held_accel + model.accel_bias_mps2 + rng.normal(0, model.accel_noise_mps2, t.size)
 
     every_wheel = round(model.imu_rate_hz / model.wheel_rate_hz)
     wi = np.arange(0, t.size, every_wheel)
