@@ -91,3 +91,29 @@ def test_v2x_frame_round_trip(payload, rssi):
     )
     back = m.deserialize(m.serialize(frame), 'v2x_stack/msg/V2xFrame')
     assert back.payload.tobytes() == payload and back.rssi_dbm == rssi
+
+
+def test_new_builds_what_the_dataclass_constructor_builds():
+    """new() fills the instance dict directly; it must equal the class's own construction."""
+    import dataclasses
+
+    store = m.typestore()
+    for msgtype in sorted(store.types):
+        made = m.new(msgtype)
+        cls = m.msg_class(msgtype)
+        reference = cls(**{name: getattr(made, name) for name, _ in store.fielddefs[msgtype][1]})
+        assert type(made) is cls
+        assert vars(made).keys() == vars(reference).keys(), msgtype
+        for field in dataclasses.fields(cls):
+            if field.default is not dataclasses.MISSING:  # constants and __msgtype__
+                assert getattr(made, field.name) == field.default, (msgtype, field.name)
+        assert m.serialize(made) == m.serialize(reference), msgtype
+
+
+def test_new_makes_fresh_mutable_defaults():
+    first, second = m.new('visualization_msgs/msg/Marker'), m.new('visualization_msgs/msg/Marker')
+    first.points.append(m.new('geometry_msgs/msg/Point', x=1.0))
+    first.header.frame_id = 'map'
+    assert second.points == [] and second.header.frame_id == ''
+    assert first.texture.data is not second.texture.data
+    assert first.pose is not second.pose
