@@ -146,7 +146,8 @@ class LaneIndex:
             n = len(self.points)
             table = self._stops[horizon_m] = (np.full(n, np.nan), np.full(n, None, dtype=object))
         dist, light = table
-        for g in np.unique(samples[np.isnan(dist[samples])]).tolist():
+        todo = samples[np.isnan(dist[samples])]
+        for g in np.unique(todo).tolist() if len(todo) else ():
             ahead = self.map.next_stop_line(int(self.owner[g]), float(self.sample_s[g]),
                                             horizon_m=horizon_m)  # fmt: skip
             dist[g], light[g] = ahead.distance_m, ahead.light
