@@ -15,7 +15,15 @@ import numpy as np
 import pytest
 
 from v2x_nodes.applications import ApplicationSuite
-from v2x_nodes.applications.kinematics import member, time_to_reach
+from v2x_nodes.applications.collision import time_to_collision
+from v2x_nodes.applications.kinematics import (
+    CollisionParams,
+    EgoTrack,
+    first_collision,
+    member,
+    predict_ctra,
+    time_to_reach,
+)
 from v2x_nodes.applications.lanes import LaneIndex
 from v2x_nodes.applications.scene import Scene
 from v2x_nodes.applications.signals import find_phase, is_red_at
@@ -98,7 +106,7 @@ def ref_waiting(scene: Scene, idx: np.ndarray, gap: float, slow_mps: float) -> n
     return out
 
 
-def ref_lta_conflict_ttc(path_xy, ego_speed, x, y, course, speed, horizon_s, gap_s):  # noqa: PLR0917
+def ref_lta_conflict_ttc(path_xy, ego_speed, x, y, course, speed, horizon_s, gap_s):
     reach = np.maximum(speed, 0.1) * horizon_s
     s_ego, r = conflict_times(path_xy, x, y, course, reach)
     t_rv = r / np.maximum(speed, 0.1)
@@ -109,8 +117,31 @@ def ref_lta_conflict_ttc(path_xy, ego_speed, x, y, course, speed, horizon_s, gap
     return np.where(overlap, t_rv, np.inf)
 
 
+def ref_ttc_on(scene: Scene, idx: np.ndarray, cp: CollisionParams, track: EgoTrack):
+    """VRUCW's search against another own track: every target that can reach us predicted,
+    the rows of ``idx`` searched."""
+    t = scene.targets
+    reach = (scene.ego.speed + t.speed) * float(scene.track.t_s[-1]) + 10.0 + 0.5 * t.length
+    near = np.flatnonzero(scene.distance <= reach)
+    rows = np.full(len(t), -1)
+    rows[near] = np.arange(len(near))
+    tx, ty, tc = predict_ctra(scene.x[near], scene.y[near], course_rad=t.course[near],
+                              speed_mps=t.speed[near], accel_mps2=t.accel[near],
+                              yaw_rate_radps=t.yaw_rate[near], t_s=scene.track.t_s)  # fmt: skip
+    r = rows[idx]
+    ok = r >= 0
+    out = np.full(len(idx), np.inf)
+    r = r[ok]
+    speed = np.broadcast_to(t.speed[idx[ok]][:, None], tx[r].shape)
+    out[ok], _ = first_collision(track, ego_length_m=scene.ego.length,
+                                 ego_width_m=scene.ego.width, tx=tx[r], ty=ty[r], tcourse=tc[r],
+                                 tspeed=speed, length_m=t.length[idx[ok]],
+                                 width_m=t.width[idx[ok]], params=cp)  # fmt: skip
+    return out
+
+
 # --- random scenes of the example intersection -----------------------------------------
-def _participant(t_ns: int, pid: int, x: float, y: float, yaw: float, v: float, cls: int):  # noqa: PLR0917
+def _participant(t_ns: int, pid: int, x: float, y: float, yaw: float, v: float, cls: int):
     return m.new('v2x_stack/msg/Participant', header=m.header(t_ns, 'map'), id=pid,
                  participant_class=cls, source_id=f'{pid:08x}', trust=1,
                  position=m.new('geometry_msgs/msg/Point', x=x, y=y), heading_rad=yaw,
@@ -249,3 +280,19 @@ def test_lta_conflict_search_on_the_cut_path(scenes: list[Scene]) -> None:
         args = (path, 8.0, x, y, course, speed, 6.0, 1.0)
         assert np.array_equal(lta_conflict_ttc(*args), ref_lta_conflict_ttc(*args))
     assert found > 0
+
+
+def test_search_against_another_track_predicts_only_the_asked(scenes: list[Scene]) -> None:
+    cp = CollisionParams(lat_margin_m=0.3, lat_growth_mps=0.3, time_gap_s=0.5)
+    hits = 0
+    for scene in scenes:
+        tr = scene.track
+        for slow in (1.0, 0.5):  # the own car braking along the same path
+            track = EgoTrack(tr.t_s, tr.x_m[0] + slow * (tr.x_m - tr.x_m[0]),
+                             tr.y_m[0] + slow * (tr.y_m - tr.y_m[0]), tr.heading_rad,
+                             slow * tr.s_m)  # fmt: skip
+            idx = np.flatnonzero(scene.distance < 60.0)
+            got = time_to_collision(scene, idx, cp, track=track)
+            assert np.array_equal(got, ref_ttc_on(scene, idx, cp, track))
+            hits += int(np.isfinite(got).sum())
+    assert hits > 0
