@@ -83,27 +83,21 @@ def ref_expected_to_stop(scene: Scene, idx: np.ndarray, stop_decel: float, max_a
 
 
 def ref_waiting(scene: Scene, idx: np.ndarray, gap: float, slow_mps: float) -> np.ndarray:
-    out = np.zeros(len(idx), dtype=bool)
+    """The queue rule written recursively: a slow vehicle waits when it is held at its stop
+    line or the next slow vehicle ahead in its lane, within the gap, waits."""
     t = scene.targets
     slow = np.flatnonzero((t.speed <= slow_mps) & ~member(t.cls, VRU_CLASSES))
-    lon, lat = scene.lon[slow], scene.lat[slow]
     half = 0.5 * scene.ego.lane_width
 
-    def held_at_line(i: int) -> bool:
-        return float(ref_stop_line_distances(scene, np.array([i]))[0][0]) <= gap
+    def waits(i: int) -> bool:
+        if float(ref_stop_line_distances(scene, np.array([i]))[0][0]) <= gap:
+            return True
+        ahead = scene.lon[slow] - scene.lon[i]
+        beside = np.abs(scene.lat[slow] - scene.lat[i]) < half
+        near = (ahead > 0.0) & (ahead <= gap) & beside
+        return bool(near.any()) and waits(int(slow[near][np.argmin(ahead[near])]))
 
-    for j, i in enumerate(idx):
-        cur = int(i)
-        for _ in range(len(slow) + 1):
-            if held_at_line(cur):
-                out[j] = True
-                break
-            ahead = lon - float(scene.lon[cur])
-            near = (ahead > 0.0) & (ahead <= gap) & (np.abs(lat - scene.lat[cur]) < half)
-            if not near.any():
-                break
-            cur = int(slow[near][np.argmin(ahead[near])])
-    return out
+    return np.array([waits(int(i)) for i in idx], dtype=bool)
 
 
 def ref_lta_conflict_ttc(path_xy, ego_speed, x, y, course, speed, horizon_s, gap_s):
