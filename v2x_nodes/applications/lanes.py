@@ -146,8 +146,7 @@ class LaneIndex:
             n = len(self.points)
             table = self._stops[horizon_m] = (np.full(n, np.nan), np.full(n, None, dtype=object))
         dist, light = table
-        todo = samples[np.isnan(dist[samples])]
-        for g in np.unique(todo).tolist() if len(todo) else ():
+        for g in dict.fromkeys(samples[np.isnan(dist[samples])].tolist()):  # (each once)
             ahead = self.map.next_stop_line(int(self.owner[g]), float(self.sample_s[g]),
                                             horizon_m=horizon_m)  # fmt: skip
             dist[g], light[g] = ahead.distance_m, ahead.light

@@ -53,9 +53,8 @@ def stop_line_distances(scene: Scene, idx: np.ndarray) -> tuple[np.ndarray, list
         n = len(scene.targets)
         cached = scene.cache['stop_lines'] = (np.full(n, np.nan), np.full(n, None, dtype=object))
     dist, light = cached
-    need = idx[np.isnan(dist[idx])]
+    need = idx[np.isnan(dist[idx])]  # (a target asked twice is computed twice, the same)
     if len(need):
-        need = np.unique(need)
         key = scene.lane_key[need]
         on = key != 0
         dist[need[~on]] = math.inf
