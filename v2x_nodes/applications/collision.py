@@ -14,6 +14,7 @@ import numpy as np
 from v2x_nodes.applications.kinematics import (
     BoolArray,
     CollisionParams,
+    EgoTrack,
     FloatArray,
     first_collision,
     predict_ctra,
@@ -22,8 +23,10 @@ from v2x_nodes.applications.scene import Scene
 
 
 def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
-                      *, use_accel: bool = True, use_turn: bool = True) -> FloatArray:  # fmt: skip
-    """First predicted footprint overlap (s from now, inf: none) of targets ``idx``."""
+                      *, use_accel: bool = True, use_turn: bool = True,
+                      track: EgoTrack | None = None) -> FloatArray:  # fmt: skip
+    """First predicted footprint overlap (s from now, inf: none) of targets ``idx`` with the
+    ego prediction ``track`` (default: the scene's)."""
     if len(idx) == 0:
         return np.zeros(0)
     near = _reachable(scene)[idx]
@@ -31,28 +34,16 @@ def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
         ttc = np.full(len(idx), np.inf)
         if near.any():
             ttc[near] = time_to_collision(scene, idx[near], params, use_accel=use_accel,
-                                          use_turn=use_turn)  # fmt: skip
+                                          use_turn=use_turn, track=track)  # fmt: skip
         return ttc
     tx, ty, tc = _predict(scene, idx, use_accel, use_turn)
     t = scene.targets
-    ttc, _ = first_collision(scene.track, ego_length_m=scene.ego.length,
-                             ego_width_m=scene.ego.width, tx=tx, ty=ty, tcourse=tc,
-                             tspeed=t.speed[idx][:, None], length_m=t.length[idx],
-                             width_m=t.width[idx], params=params)  # fmt: skip
+    ttc, _ = first_collision(scene.track if track is None else track,
+                             ego_length_m=scene.ego.length, ego_width_m=scene.ego.width, tx=tx,
+                             ty=ty, tcourse=tc, tspeed=t.speed[idx][:, None],
+                             length_m=t.length[idx], width_m=t.width[idx],
+                             params=params)  # fmt: skip
     return ttc
-
-
-def predicted(
-    scene: Scene, *, use_accel: bool = True, use_turn: bool = True
-) -> tuple[np.ndarray, FloatArray, FloatArray, FloatArray]:
-    """The CTRA prediction of every target that can reach us within the horizon: row per
-    target (-1: too far, not predicted) and positions / course (rows, K) at the ego track's
-    times."""
-    reachable = _reachable(scene)
-    near = np.flatnonzero(reachable)
-    rows = np.full(len(reachable), -1, dtype=np.int64)
-    rows[near] = np.arange(len(near))
-    return (rows, *_predict(scene, near, use_accel, use_turn))
 
 
 def _predict(scene: Scene, idx: np.ndarray, use_accel: bool,

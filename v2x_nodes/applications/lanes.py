@@ -56,6 +56,7 @@ class LaneIndex:
             half.append(0.5 * ll.width_m)
         self.points = np.concatenate(pts)
         self.owner = np.concatenate(owner)
+        self.sample_s = np.concatenate([ll.s_m for ll in hd.lanelets.values() if ll.drivable])
         self.heading = np.concatenate(heading)
         self.half_width = np.concatenate(half)
         self.tree = cKDTree(self.points)
@@ -64,6 +65,15 @@ class LaneIndex:
         self.by_id: dict[int, list[int]] = {}
         for k, ll in hd.lanelets.items():
             self.by_id.setdefault(ll.id, []).append(k)
+        # each drivable lanelet's slice of ``points``, per entry of ``all_keys`` (count 0:
+        # not drivable), for ``nearest_samples``
+        count = {int(k): n for k, n in zip(*np.unique(self.owner, return_counts=True), strict=True)}
+        self._count = np.array([count.get(int(k), 0) for k in self.all_keys], dtype=np.int64)
+        first = {int(k): int(i) for k, i in zip(*np.unique(self.owner, return_index=True),
+                                                 strict=True)}  # fmt: skip
+        self._first = np.array([first.get(int(k), 0) for k in self.all_keys], dtype=np.int64)
+        # per horizon: the next stop line from each sample (NaN: not asked yet) and its light
+        self._stops: dict[float, tuple[FloatArray, np.ndarray]] = {}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
@@ -103,6 +113,44 @@ class LaneIndex:
         ll = self.map.lanelets[key]
         i = int(np.argmin(np.hypot(ll.centre_xy[:, 0] - x, ll.centre_xy[:, 1] - y)))
         return float(ll.s_m[i])
+
+    def nearest_samples(self, keys: np.ndarray, x: FloatArray, y: FloatArray) -> np.ndarray:
+        """Per point: the index in ``points`` of the nearest centre-line sample of its lanelet
+        ``keys`` (drivable), the first on ties: ``project`` for many points at once (every
+        point against its own lanelet's samples, in one flat array)."""
+        if not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        row = np.searchsorted(self.all_keys, keys)
+        first, count = self._first[row], self._count[row]
+        start = np.cumsum(count) - count  # each point's run in the flat array
+        total = int(start[-1] + count[-1])
+        g = np.repeat(first - start, count) + np.arange(total)  # sample of each flat entry
+        who = np.repeat(np.arange(len(keys)), count)
+        d = np.hypot(self.points[g, 0] - x[who], self.points[g, 1] - y[who])
+        best = np.minimum.reduceat(d, start)
+        hits = np.flatnonzero(d == np.repeat(best, count))
+        # the first hit at or after each run's start is in the run when its minimum is finite
+        out = g[hits[np.minimum(np.searchsorted(hits, start), len(hits) - 1)]] if len(
+            hits) else first.copy()  # fmt: skip
+        bad = ~np.isfinite(best)  # NaN or inf in a run: argmin's answer, one by one
+        for j in np.flatnonzero(bad).tolist():
+            out[j] = first[j] + int(np.argmin(d[start[j] : start[j] + count[j]]))
+        return out
+
+    def stop_lines(self, samples: np.ndarray, horizon_m: float) -> tuple[FloatArray, np.ndarray]:
+        """The map's next stop line (distance, inf: none within ``horizon_m``; its traffic
+        light or None) from each centre-line sample: ``HdMap.next_stop_line`` at the
+        sample's lanelet and arc length, asked once per sample and kept."""
+        table = self._stops.get(horizon_m)
+        if table is None:
+            n = len(self.points)
+            table = self._stops[horizon_m] = (np.full(n, np.nan), np.full(n, None, dtype=object))
+        dist, light = table
+        for g in dict.fromkeys(samples[np.isnan(dist[samples])].tolist()):  # (each once)
+            ahead = self.map.next_stop_line(int(self.owner[g]), float(self.sample_s[g]),
+                                            horizon_m=horizon_m)  # fmt: skip
+            dist[g], light[g] = ahead.distance_m, ahead.light
+        return dist[samples], light[samples]
 
     def next_key(self, key: int, turn: str) -> int:
         """The successor to follow: the one turning as indicated, else straight, else first."""

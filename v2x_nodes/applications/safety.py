@@ -12,13 +12,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from v2x_nodes.applications.collision import predicted, time_to_collision
+from v2x_nodes.applications.collision import time_to_collision
 from v2x_nodes.applications.hysteresis import Finding
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
     EgoTrack,
     FloatArray,
-    first_collision,
     member,
     wrap,
 )
@@ -52,9 +51,12 @@ def _findings(  # noqa: PLR0917 (one row of results, read positionally at every 
 ) -> list[Finding]:  # fmt: skip
     """Findings for the targets whose margin is within the hysteresis band."""
     keep = np.flatnonzero(margin <= clear)
-    dist = scene.distance
-    return [Finding(app, scene.targets.keys[idx[j]], float(margin[j]), int(level[j]),
-                    float(ttc[j]), float(dist[idx[j]]), text) for j in keep]  # fmt: skip
+    if not len(keep):
+        return []
+    keys, rows = scene.targets.keys, idx[keep]
+    return [Finding(app, keys[i], mg, lv, tt, d, text) for i, mg, lv, tt, d in zip(
+        rows.tolist(), margin[keep].tolist(), level[keep].tolist(), ttc[keep].tolist(),
+        scene.distance[rows].tolist(), strict=True)]  # fmt: skip
 
 
 def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...]) -> np.ndarray:
@@ -177,22 +179,8 @@ def vrucw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def _ttc_on(scene: Scene, idx: np.ndarray, cp: CollisionParams, track: EgoTrack) -> FloatArray:
-    """First collision of targets ``idx`` (all within the cycle's prediction) with another
-    own prediction ``track``."""
-    rows, tx, ty, tc = predicted(scene)
-    r = rows[idx]
-    ok = r >= 0
-    out = np.full(len(idx), np.inf)
-    if not ok.any():
-        return out
-    r = r[ok]
-    t = scene.targets
-    speed = np.broadcast_to(t.speed[idx[ok]][:, None], tx[r].shape)
-    out[ok], _ = first_collision(track, ego_length_m=scene.ego.length,
-                                 ego_width_m=scene.ego.width, tx=tx[r], ty=ty[r], tcourse=tc[r],
-                                 tspeed=speed, length_m=t.length[idx[ok]],
-                                 width_m=t.width[idx[ok]], params=cp)  # fmt: skip
-    return out
+    """First collision of targets ``idx`` with another own prediction ``track``."""
+    return time_to_collision(scene, idx, cp, track=track)
 
 
 def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -39,20 +39,29 @@ MAX_STOP_LINE_M = 150.0  # stop lines farther ahead of a target do not matter th
 
 def stop_line_distances(scene: Scene, idx: np.ndarray) -> tuple[np.ndarray, list]:
     """Distance along its lanes from each target ``idx`` to the next stop line (inf: none,
-    or no map) and that stop line's traffic light (None: none / stop sign)."""
-    dist = np.full(len(idx), math.inf)
-    lights: list = [None] * len(idx)
+    or no map) and that stop line's traffic light (None: none / stop sign).
+
+    Each target is projected onto its lanelet (its nearest centre-line sample) and the stop
+    line ahead of that sample comes from the map once per sample (``LaneIndex.stop_lines``);
+    ICW, LTA and AVW ask about overlapping targets, so a cycle computes each target once
+    (``scene.cache``)."""
     lanes = scene.lanes
     if lanes is None:
-        return dist, lights
-    for j, i in enumerate(idx):
-        key = int(scene.lane_key[i])
-        if not key:
-            continue
-        s = lanes.project(key, float(scene.x[i]), float(scene.y[i]))
-        ahead = lanes.map.next_stop_line(key, s, horizon_m=MAX_STOP_LINE_M)
-        dist[j], lights[j] = ahead.distance_m, ahead.light
-    return dist, lights
+        return np.full(len(idx), math.inf), [None] * len(idx)
+    cached = scene.cache.get('stop_lines')
+    if cached is None:
+        n = len(scene.targets)
+        cached = scene.cache['stop_lines'] = (np.full(n, np.nan), np.full(n, None, dtype=object))
+    dist, light = cached
+    need = idx[np.isnan(dist[idx])]  # (a target asked twice is computed twice, the same)
+    if len(need):
+        key = scene.lane_key[need]
+        on = key != 0
+        dist[need[~on]] = math.inf
+        need = need[on]
+        samples = lanes.nearest_samples(key[on], scene.x[need], scene.y[need])
+        dist[need], light[need] = lanes.stop_lines(samples, MAX_STOP_LINE_M)
+    return dist[idx], light[idx].tolist()
 
 
 def expected_to_stop(
@@ -65,17 +74,24 @@ def expected_to_stop(
         return out
     t = scene.targets
     dist, lights = stop_line_distances(scene, idx)
-    for j, i in enumerate(idx):
-        light, d = lights[j], float(dist[j])
-        if light is None or not math.isfinite(d) or light.signal_group <= 0:
-            continue
+    cand = [j for j, light in enumerate(lights)
+            if light is not None and light.signal_group > 0 and math.isfinite(dist[j])]  # fmt: skip
+    if not cand:
+        return out
+    ci = idx[cand]
+    speed, accel = t.speed[ci], t.accel[ci]
+    arrival = time_to_reach(dist[cand], speed, np.maximum(accel, 0.0))
+    phases: dict[tuple[int, int], Any] = {}  # the same signal group for many targets
+    for j, d, v, a, t_arr in zip(cand, dist[cand].tolist(), speed.tolist(), accel.tolist(),
+                                 arrival.tolist(), strict=True):  # fmt: skip
+        light = lights[j]
         inter = light.intersection_id if light.intersection_id >= 0 else scene.ego.intersection_id
-        ph = find_phase(scene.spat, inter, light.signal_group, scene.now_ns, spat_max_age_s)
-        if ph is None:
-            continue
-        v, a = float(t.speed[i]), float(t.accel[i])
-        arrival = float(time_to_reach(d, v, max(a, 0.0)))
-        if not math.isfinite(arrival) or not is_red_at(ph, arrival):
+        group = (inter, light.signal_group)
+        if group not in phases:
+            phases[group] = find_phase(scene.spat, inter, light.signal_group, scene.now_ns,
+                                       spat_max_age_s)  # fmt: skip
+        ph = phases[group]
+        if ph is None or not math.isfinite(t_arr) or not is_red_at(ph, t_arr):
             continue
         need = v * v / (2.0 * max(d, 0.1))
         out[j] = need <= stop_decel_mps2 or -a >= need
@@ -93,16 +109,15 @@ def waiting(scene: Scene, idx: np.ndarray, *, queue_gap_m: float, slow_mps: floa
     slow = np.flatnonzero((t.speed <= slow_mps) & ~member(t.cls, VRU_CLASSES))
     lon, lat = scene.lon[slow], scene.lat[slow]
     half = 0.5 * scene.ego.lane_width
-    at_line: dict[int, bool] = {}
+    if scene.lanes is None:  # geometry only: the own lane's stop line
+        to_line = scene.ego.stop_line_m - scene.lon
+    else:  # every target the queue walk below may visit, at once
+        visit = np.concatenate((idx, slow))
+        to_line = np.full(len(t), math.inf)
+        to_line[visit] = stop_line_distances(scene, visit)[0]
 
     def held_at_line(i: int) -> bool:
-        if i not in at_line:
-            if scene.lanes is None:  # geometry only: the own lane's stop line
-                d = scene.ego.stop_line_m - float(scene.lon[i])
-            else:
-                d = float(stop_line_distances(scene, np.array([i]))[0][0])
-            at_line[i] = d <= queue_gap_m
-        return at_line[i]
+        return bool(to_line[i] <= queue_gap_m)
 
     for j, i in enumerate(idx):
         cur = int(i)

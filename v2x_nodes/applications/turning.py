@@ -51,8 +51,8 @@ def conflict_times(
     with np.errstate(divide='ignore', invalid='ignore'):
         t = (wx * u[:, None, 1] - wy * u[:, None, 0]) / den
         r = (wx * d[None, :, 1] - wy * d[None, :, 0]) / den
-    ok = (np.abs(den) > 1e-9) & (t >= 0) & (t <= 1) & (r >= 0) & (r <= reach_m[:, None])
-    s_ego = np.where(ok, s0[None, :] + t * seg_len[None, :], np.inf)
+        ok = (np.abs(den) > 1e-9) & (t >= 0) & (t <= 1) & (r >= 0) & (r <= reach_m[:, None])
+        s_ego = np.where(ok, s0[None, :] + t * seg_len[None, :], np.inf)  # (NaN: not ok)
     first = np.argmin(s_ego, axis=1)
     rows = np.arange(len(x))
     return s_ego[rows, first], np.where(ok[rows, first], r[rows, first], np.inf)
@@ -65,10 +65,22 @@ def lta_conflict_ttc(  # noqa: PLR0917
     """Time for each oncoming target to reach the own turn path where the host may be then
     (its arrival between the current speed and half of it, widened by ``gap_s``); inf else."""
     reach = np.maximum(speed, 0.1) * horizon_s
+    v = max(ego_speed, 0.1)
+    # A target reaches its crossing within the horizon, and the host must be there by then
+    # plus the gap at the current speed: crossings farther along the path cannot overlap,
+    # so the path is searched only up to there (its first crossing, if nearer, is the same).
+    path_xy = path_xy[: _within(path_xy, v * (horizon_s + gap_s) * (1.0 + 1e-9) + 1e-6) + 1]
     s_ego, r = conflict_times(path_xy, x, y, course, reach)
     t_rv = r / np.maximum(speed, 0.1)
-    v = max(ego_speed, 0.1)
     t_fast = s_ego / v
     t_slow = s_ego / max(0.5 * v, min(v, MIN_TURN_SPEED_MPS))
     overlap = (t_rv + gap_s >= t_fast) & (t_rv - gap_s <= t_slow) & np.isfinite(s_ego)
     return np.where(overlap, t_rv, np.inf)
+
+
+def _within(path_xy: np.ndarray, length_m: float) -> int:
+    """Index of the last path vertex that starts a segment within ``length_m`` of arc (every
+    segment from there on starts beyond it); at least 1, the whole path when it is shorter."""
+    seg_len = np.hypot(*np.diff(path_xy, axis=0).T)
+    s0 = np.concatenate(([0.0], np.cumsum(seg_len)[:-1]))  # conflict_times' segment starts
+    return max(int(np.searchsorted(s0, length_m, side='right')), 1)
