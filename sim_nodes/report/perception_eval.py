@@ -155,6 +155,7 @@ class PerceptionProbe:
         self.topics: list[str] = []
         self._truth: dict[str, np.ndarray] | None = None
         self._truth_t = 0.0
+        self._truth_rows: dict[str, list[int]] = {}
         self._obj_ids: dict[tuple[str, str, str, int], int] = {}
 
     # --- wiring -----------------------------------------------------------------------------
@@ -185,6 +186,12 @@ class PerceptionProbe:
             'xy': np.array([[p.position.x, p.position.y] for p in ps], float).reshape(-1, 2),
             'vel': np.array([[p.velocity.x, p.velocity.y] for p in ps], float).reshape(-1, 2),
         }
+        # rows of each name: scoring looks its vehicle up 10 times a second per car (an
+        # object-array comparison over every road user each time)
+        index: dict[str, list[int]] = {}
+        for i, p in enumerate(ps):
+            index.setdefault(p.source_id, []).append(i)
+        self._truth_rows = index
 
     def on_source(self, vehicle: str, source: str, msg: Any) -> None:
         if msg.header.frame_id not in MAP_FRAMES:
@@ -202,9 +209,12 @@ class PerceptionProbe:
         parts = list(v.latest.get(source, {}).values())
         if not parts:
             return _Objects()
-        rows = np.vstack([p.rows for p in parts])
-        ids = [i for p in parts for i in p.ids]
-        labels = [lab for p in parts for lab in p.labels]
+        if len(parts) == 1:  # every source but the roadside one (one list per RSU)
+            rows, ids, labels = parts[0].rows, parts[0].ids, parts[0].labels
+        else:
+            rows = np.vstack([p.rows for p in parts])
+            ids = [i for p in parts for i in p.ids]
+            labels = [lab for p in parts for lab in p.labels]
         age = t - rows[:, 4]
         keep = (age <= self.config.max_age_s) & np.isfinite(rows[:, 0]) & np.isfinite(rows[:, 1])
         rows = rows[keep].copy()
@@ -219,8 +229,8 @@ class PerceptionProbe:
         if truth is None:
             return
         names = truth['names']
-        me = np.flatnonzero(names == vehicle)
-        if me.size == 0:
+        me = self._truth_rows.get(vehicle)
+        if not me:
             return
         cfg = self.config
         lag = t - self._truth_t  # the truth is at most one world step old: bring it to t
@@ -228,7 +238,9 @@ class PerceptionProbe:
         moved = {'names': names, 'xy': gt_xy}
         ego = gt_xy[me[0]]
         d_gt = np.hypot(*(gt_xy - ego).T)
-        sel = np.flatnonzero((d_gt <= cfg.radius_m) & (names != vehicle))
+        others = np.ones(len(names), bool)
+        others[me] = False
+        sel = np.flatnonzero((d_gt <= cfg.radius_m) & others)
         v = self.vehicles[vehicle]
         for source in v.sources:
             if source not in v.latest:  # scored from its first list on (a car without a
