@@ -91,7 +91,12 @@ class BagRecorder:
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, message: Any
     ) -> None:
         """``write`` for a topic the caller knows is wanted (the runtime asks once per topic)."""
-        self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
+        connection = self._connections.get(topic)
+        if connection is None or self._writer is None:  # a new topic, or closed: write_raw
+            self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
+            return
+        self._writer.write(connection, stamp_ns, m.serialize(message))  # hot: every message
+        self.count += 1
 
     def write_raw(
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, data: bytes

@@ -140,17 +140,18 @@ class Diagnostics:
 
     def to_status(self, hardware_id: str = '') -> Any:
         level, message = self.level, self.message
-        if level == OK and self.rejected_total():
-            level, message = WARN, f'{self.rejected_total()} inputs rejected'
+        if level == OK:
+            rejected = self.rejected_total()
+            if rejected:
+                level, message = WARN, f'{rejected} inputs rejected'
+        key_value = m.msg_class('diagnostic_msgs/msg/KeyValue')  # both fields given: no defaults
         return m.new(
             'diagnostic_msgs/msg/DiagnosticStatus',
             level=level,
             name=self.name,
             message=message,
             hardware_id=hardware_id,
-            values=[
-                m.new('diagnostic_msgs/msg/KeyValue', key=k, value=v) for k, v in self.key_values()
-            ],
+            values=[key_value(key=k, value=v) for k, v in self.key_values()],
         )
 
 

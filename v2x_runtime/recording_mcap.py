@@ -130,9 +130,11 @@ class McapBagWriter:
         return connection.id
 
     def write(self, connection_id: int, stamp_ns: int, data: bytes) -> None:
-        chunk = self._chunk
-        chunk.start = min(chunk.start, stamp_ns)
-        chunk.end = max(chunk.end, stamp_ns)
+        chunk = self._chunk  # hot: every recorded message (comparisons, not min/max calls)
+        if stamp_ns < chunk.start:  # noqa: PLR1730
+            chunk.start = stamp_ns
+        if stamp_ns > chunk.end:  # noqa: PLR1730
+            chunk.end = stamp_ns
         chunk.index[connection_id] += (stamp_ns, chunk.size)
         chunk.parts.append(
             _MESSAGE.pack(0x05, 22 + len(data), connection_id, 0, stamp_ns, stamp_ns)

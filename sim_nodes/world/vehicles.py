@@ -141,8 +141,10 @@ class VehicleFleet:
     # --- spawning ---------------------------------------------------------------------
     def spawn(self, t_s: float) -> None:
         due = np.flatnonzero(~self.active & ~self.done & (self.spawn_s <= t_s))
-        for i in due:
-            pos, heading = self.paths.at(np.array([i]), np.array([self.s[i]]))
+        if due.size:  # entry poses of every due vehicle at once (blocked ones retry each step)
+            entry, entry_heading = self.paths.at(due, self.s[due])
+        for k, i in enumerate(due):
+            pos, heading = entry[k : k + 1], entry_heading[k : k + 1]
             if self.active.any():
                 d = np.hypot(self.x[self.active] - pos[0, 0], self.y[self.active] - pos[0, 1])
                 clear = float(d.min()) - self.length[i]
