@@ -217,12 +217,16 @@ class PerceptionProbe:
             labels = [lab for p in parts for lab in p.labels]
         age = t - rows[:, 4]
         keep = (age <= self.config.max_age_s) & np.isfinite(rows[:, 0]) & np.isfinite(rows[:, 1])
-        rows = rows[keep].copy()
-        dt = np.clip(age[keep], 0.0, None)
-        moving = np.isfinite(rows[:, 2:4]).all(axis=1)
-        rows[moving, :2] += rows[moving, 2:4] * dt[moving, None]
         idx = np.flatnonzero(keep)
-        return _Objects(rows, [ids[i] for i in idx], [labels[i] for i in idx])
+        rows = np.take(rows, idx, axis=0)  # a copy (a boolean row mask is ~20x slower)
+        dt = np.maximum(age[idx], 0.0)
+        moving = np.isfinite(rows[:, 2:4]).all(axis=1)
+        if moving.all():
+            rows[:, :2] += rows[:, 2:4] * dt[:, None]
+        else:
+            rows[moving, :2] += rows[moving, 2:4] * dt[moving, None]
+        idx_list = idx.tolist()
+        return _Objects(rows, [ids[i] for i in idx_list], [labels[i] for i in idx_list])
 
     def score(self, vehicle: str, t: float) -> None:
         truth = self._truth
@@ -280,28 +284,37 @@ class PerceptionProbe:
         cfg = self.config
         score = v.scores[source]
         score.instants += 1
-        rows = objs.rows[keep]
-        dist = np.linalg.norm(gt_xy[:, None, :] - rows[None, :, :2], axis=-1)
+        rows = np.take(objs.rows, keep, axis=0)
+        diff = gt_xy[:, None, :] - rows[None, :, :2]
+        dist = np.sqrt(np.add.reduce(diff * diff, axis=-1))  # np.linalg.norm's own formula
         matches: list[tuple[int, int]] = []
         if dist.size:
             cost = np.where(dist <= cfg.gate_m, dist, 1e6)
             r, c = linear_sum_assignment(cost)
-            matches = [(i, j) for i, j in zip(r, c, strict=True) if cost[i, j] < 1e6]
+            matches = [(i, j) for i, j in zip(r.tolist(), c.tolist(), strict=True)]
+            matches = [(i, j) for i, j in matches if cost[i, j] < 1e6]
         unmatched = np.ones(len(rows), bool)
         unmatched[[j for _, j in matches]] = False
         inside = d_obj[keep] <= cfg.radius_m
         score.tp += len(matches)
         score.fn += len(gt_xy) - len(matches)
         score.fp += int(np.count_nonzero(unmatched & inside))
-        for i, j in matches:
-            score.pos_sq += float(dist[i, j] ** 2)
-            if np.isfinite(rows[j, 2:4]).all():
-                score.vel_sq += float(np.sum((rows[j, 2:4] - gt_vel[i]) ** 2))
-                score.vel_n += 1
-        if matches:  # other objects of this source within the gate of a match: duplicates
-            near = dist[[i for i, _ in matches]] <= cfg.gate_m
+        if matches:
+            # per match, in order, as one array each (the same float operations)
+            mi, mj = [i for i, _ in matches], [j for _, j in matches]
+            pos_sq = (dist[mi, mj] ** 2).tolist()
+            vel = rows[mj, 2:4]
+            finite = np.isfinite(vel).all(axis=1).tolist()
+            vel_sq = np.sum((vel - gt_vel[mi]) ** 2, axis=1).tolist()
+            for k in range(len(matches)):
+                score.pos_sq += pos_sq[k]
+                if finite[k]:
+                    score.vel_sq += vel_sq[k]
+                    score.vel_n += 1
+            # other objects of this source within the gate of a match: duplicates
+            near = dist[mi] <= cfg.gate_m
             score.duplicates += int(np.count_nonzero(near & unmatched))
-        ids = [self._id(vehicle, source, *objs.ids[k]) for k in keep]
+        ids = [self._id(vehicle, source, *objs.ids[k]) for k in keep.tolist()]
         gt_ids = [self._id(vehicle, '', str(n), 0) for n in gt_names]
         score.frames.append(Frame(gt_ids, gt_xy, ids, rows[:, :2]))
 
