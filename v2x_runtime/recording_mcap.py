@@ -236,10 +236,15 @@ class McapBagWriter:
         if self._chunk.parts:
             self._close_chunk()
         info = self.metadata()
-        text = dump_yaml({'rosbag2_bagfile_information': info})
+        inner = dump_yaml(info)  # ~0.1 s for 225 topics: made once, nested for metadata.yaml
+        lines = inner.splitlines(keepends=True)
+        if all(line.strip() for line in lines):  # PyYAML nests a block mapping by 2 spaces
+            text = 'rosbag2_bagfile_information:\n' + ''.join('  ' + line for line in lines)
+        else:
+            text = dump_yaml({'rosbag2_bagfile_information': info})
         out = self._out
         metadata_start = out.tell()
-        serialized = _string('serialized_metadata') + _string(dump_yaml(info).strip())
+        serialized = _string('serialized_metadata') + _string(inner.strip())
         out.write(_record(0x0C, _string('rosbag2') + _U32.pack(len(serialized)) + serialized))
         metadata_end = out.tell()
         out.write(_record(0x0F, _U32.pack(0)))  # data end, no CRC
