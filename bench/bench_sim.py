@@ -179,6 +179,16 @@ def print_breakdown(case: str, r: dict) -> None:
                 f'  {row[label]:<28} {1000 * row["cpu_s"] * per_s:>12.1f} '
                 f'{100 * (row["share"] or 0):>5.1f}% {row["calls"]:>7} {row["instances"]:>5}'
             )
+    # the frame around the stacks: the simulator's components, the report's probes, the
+    # recorder and diagnostics timer (<runtime>) and the run loop's own dispatch
+    frame = {r['namespace']: r['cpu_s'] for r in cpu['by_namespace']}
+    parts = {name: frame.get(name, 0.0) for name in ('/sim', '<observer>', '<runtime>')}
+    parts['dispatch'] = cpu.get('unaccounted_s', 0.0)
+    print(
+        f'  frame around the stacks: {1000 * sum(parts.values()) * per_s:.1f} ms/sim s ('
+        + ', '.join(f'{k} {1000 * v * per_s:.1f}' for k, v in parts.items())
+        + ')'
+    )
 
 
 def main_recording(duration_s: float) -> None:

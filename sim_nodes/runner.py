@@ -9,6 +9,7 @@ the report (the runtime keeps going without that handler's work).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import shutil
@@ -335,6 +336,9 @@ def _run(
 
     start, cpu_start = time.perf_counter(), time.process_time()
     interrupted = False
+    # The set-up's objects (typestore, maps, stacks, scenes: ~250 000) live through the run:
+    # frozen, the collector's full passes skip them (one took ~0.2 s, a few per dense run)
+    gc.freeze()
     try:
         with _stop_on_sigint(runtime):
             runtime.run(duration_s=sim_s, progress=update)
@@ -342,6 +346,7 @@ def _run(
     except KeyboardInterrupt:  # a second Ctrl-C, or not in the main thread
         interrupted = True
     finally:
+        gc.unfreeze()
         bar.close()
     if interrupted:
         print(f'{name}: interrupted, closing the bag and writing a partial report', file=sys.stderr)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,13 @@ def _rosbag_qos(qos: QosProfile) -> Qos:
     )
 
 
+@cache
+def _schema(msgtype: str) -> tuple[str, str]:
+    """A type's ros2msg text and RIHS01 hash: ~4 ms to make, once per type instead of once per
+    connection (225 connections of 20 types in a 100-vehicle run)."""
+    return m.msgdef(msgtype), m.typestore().hash_rihs01(msgtype)
+
+
 class BagRecorder:
     """Writes messages to a new rosbag2 directory with one MCAP file.
 
@@ -83,7 +91,12 @@ class BagRecorder:
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, message: Any
     ) -> None:
         """``write`` for a topic the caller knows is wanted (the runtime asks once per topic)."""
-        self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
+        connection = self._connections.get(topic)
+        if connection is None or self._writer is None:  # a new topic, or closed: write_raw
+            self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
+            return
+        self._writer.write(connection, stamp_ns, m.serialize(message))  # hot: every message
+        self.count += 1
 
     def write_raw(
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, data: bytes
@@ -92,12 +105,12 @@ class BagRecorder:
         if self._writer is None:
             raise BagError(f'{self.path}: bag already closed')
         if connection is None:
-            store = m.typestore()
+            msgdef, digest = _schema(msgtype)
             connection = self._writer.add_connection(
                 topic,
                 msgtype,
-                msgdef=m.msgdef(msgtype),
-                digest=store.hash_rihs01(msgtype),
+                msgdef=msgdef,
+                digest=digest,
                 qos=dump_qos_v9([_rosbag_qos(qos)]),
             )
             self._connections[topic] = connection

@@ -7,6 +7,7 @@ Every component gets one ``Diagnostics``; the runtime turns it into a ``Diagnost
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,22 @@ import numpy as np
 from v2x_runtime import messages as m
 
 OK, WARN, ERROR, STALE = 0, 1, 2, 3  # diagnostic_msgs/DiagnosticStatus levels
+_QUANTILES = (0.5, 0.99)  # p50, p99: np.asarray([50, 99]) / 100, the same floats
+
+
+def _linear_quantile(ordered: np.ndarray, q: float) -> float:
+    """``np.percentile(data, 100 * q)`` (method 'linear') of finite data already sorted, with
+    numpy's own arithmetic (its ``_lerp``), so the same float; np.percentile's argument
+    handling costs ~70 µs a call, ~1000 windows a second in a 100-vehicle run."""
+    n = len(ordered)
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return float(ordered[-1])
+    low = math.floor(virtual)
+    a, b = float(ordered[low]), float(ordered[low + 1])
+    t = virtual - low
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
 class ThrottledLogger:
@@ -108,8 +125,11 @@ class Diagnostics:
         pairs = [(k, str(v)) for k, v in sorted(self.counters.items())]
         for name, window in sorted(self.samples.items()):
             if window:
-                data = np.fromiter(window, dtype=float)
-                p50, p99 = np.percentile(data, [50, 99])
+                data = np.sort(np.fromiter(window, dtype=float))
+                if np.isfinite(data[-1]) and np.isfinite(data[0]):
+                    p50, p99 = (_linear_quantile(data, q) for q in _QUANTILES)
+                else:  # NaN sorts last: numpy's own rules for NaN and inf
+                    p50, p99 = np.percentile(data, [50, 99])
                 pairs += [
                     (f'{name}.p50', f'{p50:.6g}'),
                     (f'{name}.p99', f'{p99:.6g}'),
@@ -120,17 +140,18 @@ class Diagnostics:
 
     def to_status(self, hardware_id: str = '') -> Any:
         level, message = self.level, self.message
-        if level == OK and self.rejected_total():
-            level, message = WARN, f'{self.rejected_total()} inputs rejected'
+        if level == OK:
+            rejected = self.rejected_total()
+            if rejected:
+                level, message = WARN, f'{rejected} inputs rejected'
+        key_value = m.msg_class('diagnostic_msgs/msg/KeyValue')  # both fields given: no defaults
         return m.new(
             'diagnostic_msgs/msg/DiagnosticStatus',
             level=level,
             name=self.name,
             message=message,
             hardware_id=hardware_id,
-            values=[
-                m.new('diagnostic_msgs/msg/KeyValue', key=k, value=v) for k, v in self.key_values()
-            ],
+            values=[key_value(key=k, value=v) for k, v in self.key_values()],
         )
 
 

@@ -56,8 +56,12 @@ class ChannelModel:
         return float(np.clip(c.cbr_loss_slope * (cbr - c.cbr_threshold), 0.0, 1.0))
 
     def latency_s(self, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
+        return self.latency_from_normal(rng.standard_normal(n))
+
+    def latency_from_normal(self, z: np.ndarray | float) -> np.ndarray:
+        """Latencies from standard normal draws (one per link, each from its own stream)."""
         c = self.cfg
-        return np.exp(np.log(c.latency_ms / 1000.0) + c.latency_sigma * rng.standard_normal(n))
+        return np.exp(np.log(c.latency_ms / 1000.0) + c.latency_sigma * np.asarray(z))
 
     @staticmethod
     def rssi_dbm(distance_m: np.ndarray, obstructed: np.ndarray) -> np.ndarray:
@@ -68,20 +72,37 @@ class ChannelModel:
 
 def obstructed(src: np.ndarray, dsts: np.ndarray, buildings: Sequence[np.ndarray]) -> np.ndarray:
     """Whether the segment src→dst crosses any building footprint edge, for each dst (M, 2)."""
-    out = np.zeros(len(dsts), bool)
-    if not buildings or len(dsts) == 0:
-        return out
-    edges_a = np.vstack([b for b in buildings])
-    edges_b = np.vstack([np.roll(b, -1, axis=0) for b in buildings])
+    return Footprints(buildings).obstructed(src, dsts)
+
+
+class Footprints:
+    """The buildings' footprint edges, stacked once (the channel asks for every frame sent:
+    stacking and rolling the polygons each time was half the cost of a broadcast)."""
+
+    def __init__(self, buildings: Sequence[np.ndarray]) -> None:
+        self.empty = not buildings
+        if self.empty:
+            return
+        edges_a = np.vstack([b for b in buildings])
+        edges_b = np.vstack([np.roll(b, -1, axis=0) for b in buildings])
+        self.q, self.s = edges_a[None], (edges_b - edges_a)[None]  # (1, E, 2)
+
+    def obstructed(self, src: np.ndarray, dsts: np.ndarray) -> np.ndarray:
+        """Whether the segment src→dst crosses any footprint edge, for each dst (M, 2)."""
+        if self.empty or len(dsts) == 0:
+            return np.zeros(len(dsts), bool)
+        return _crossing(src, dsts, self.q, self.s)
+
+
+def _crossing(src: np.ndarray, dsts: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.ndarray:
     p, r = src[None, None, :], (dsts - src)[:, None, :]  # (M, 1, 2)
-    q, s = edges_a[None], (edges_b - edges_a)[None]  # (1, E, 2)
     denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
     qp = q - p
     with np.errstate(divide='ignore', invalid='ignore'):
         t = (qp[..., 0] * s[..., 1] - qp[..., 1] * s[..., 0]) / denom
         u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
     hit = (np.abs(denom) > 1e-12) & (t > 0) & (t < 1) & (u >= 0) & (u <= 1)
-    return hit.any(axis=1) | out
+    return hit.any(axis=1)
 
 
 class LinkRandom:

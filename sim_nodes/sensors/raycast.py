@@ -225,8 +225,8 @@ class LidarCaster:
 
         ``boxes`` = (centres, yaws, sizes) of the actors, ``walker`` marks pedestrians.
         """
-        xyzi = self.static_xyzi.copy()
         keep = self.static_keep.copy()
+        sel = np.zeros(0, np.int64)  # rays whose actor hit is nearer than the static return
         if len(boxes[0]):
             verts, tris = box_meshes(*boxes)
             cand = self.candidate_rays(verts)
@@ -241,13 +241,25 @@ class LidarCaster:
                 refl = np.where(walker[box], REFLECTIVITY['walker'], REFLECTIVITY['vehicle'])
                 normals = hits['primitive_normals'].numpy()[nearer]
                 cos_inc = np.abs((normals * self.world_dirs[sel]).sum(axis=1))
-                xyzi[sel, :3] = self.local_dirs[sel] * t_sel[:, None]
-                xyzi[sel, 3] = refl * (0.3 + 0.7 * cos_inc)
+                hit_xyzi = np.empty((len(sel), 4), np.float32)
+                hit_xyzi[:, :3] = self.local_dirs[sel] * t_sel[:, None]
+                hit_xyzi[:, 3] = refl * (0.3 + 0.7 * cos_inc)
                 keep[sel] = self._in_range(t_sel)
         lay = self.layout
         if lay.dropout > 0:
             keep &= rng.random(len(keep), dtype=np.float32) >= lay.dropout
+        # the returns kept: the static rows by np.take (a boolean row mask costs ~1 ms a scan
+        # here, np.take 0.05; no copy of the whole static scan), the actor hits put over theirs
+        # (``sel`` is sorted); the noise is drawn for every ray (the stream stays the same) and
+        # added to the kept rows only: the same float32 sums
+        rows = np.flatnonzero(keep)
+        points = np.take(self.static_xyzi, rows, axis=0)
+        if sel.size:
+            kept = keep[sel]
+            points[np.searchsorted(rows, sel[kept])] = hit_xyzi[kept]
         if lay.range_noise_m > 0:  # along the beam: the intensity column of dirs4 is 0
-            noise = rng.standard_normal(len(keep), dtype=np.float32) * np.float32(lay.range_noise_m)
-            xyzi += self.dirs4 * noise[:, None]
-        return xyzi[keep]
+            noise = rng.standard_normal(len(keep), dtype=np.float32)[rows]
+            points += (
+                np.take(self.dirs4, rows, axis=0) * (noise * np.float32(lay.range_noise_m))[:, None]
+            )
+        return points

@@ -144,20 +144,36 @@ class VehicleFleet:
     # --- spawning ---------------------------------------------------------------------
     def spawn(self, t_s: float) -> None:
         due = np.flatnonzero(~self.active & ~self.done & (self.spawn_s <= t_s))
-        for i in due:
-            pos, heading = self.paths.at(np.array([i]), np.array([self.s[i]]))
-            if self.active.any():
-                d = np.hypot(self.x[self.active] - pos[0, 0], self.y[self.active] - pos[0, 1])
-                clear = float(d.min()) - self.length[i]
-            else:
-                clear = _FAR
+        if due.size:
+            self._enter(due)
+        self.lane_index = self.current_lane_index()
+
+    def _enter(self, due: np.ndarray) -> None:
+        """Put the due vehicles on the road, in order, where their entry is clear. Blocked
+        ones retry every step (dozens in a dense scenario): the entry poses and the distances
+        to the vehicles already on the road are computed at once, those that enter in this
+        call are added one by one (the same hypot and min as one vehicle at a time)."""
+        entry, entry_heading = self.paths.at(due, self.s[due])
+        on_road = np.flatnonzero(self.active)
+        dist = np.hypot(
+            self.x[on_road][None, :] - entry[:, 0:1], self.y[on_road][None, :] - entry[:, 1:2]
+        )
+        entered: list[int] = []
+        for k, i in enumerate(due.tolist()):
+            d = dist[k]
+            if entered:
+                new = np.array(entered)
+                d = np.concatenate(
+                    [d, np.hypot(self.x[new] - entry[k, 0], self.y[new] - entry[k, 1])]
+                )
+            clear = float(d.min()) - self.length[i] if d.size else _FAR
             if clear < self.min_gap[i] + 1.0:
                 continue  # entry blocked: try again next step
             speed = min(self.v0[i], np.sqrt(max(0.0, 2 * self.b_comf[i] * (clear - 5.0))))
             self.active[i] = True
-            self.x[i], self.y[i], self.yaw[i] = pos[0, 0], pos[0, 1], heading[0]
+            self.x[i], self.y[i], self.yaw[i] = entry[k, 0], entry[k, 1], entry_heading[k]
             self.v[i] = speed
-        self.lane_index = self.current_lane_index()
+            entered.append(i)
 
     # --- one step ---------------------------------------------------------------------
     def step(

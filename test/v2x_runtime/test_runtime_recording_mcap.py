@@ -76,3 +76,19 @@ def test_an_empty_bag_is_complete(tmp_path):
     (mcap_file,) = (tmp_path / 'empty').glob('*.mcap')
     with mcap_file.open('rb') as stream:
         assert make_reader(stream).get_summary().statistics.message_count == 0
+
+
+def test_metadata_yaml_is_pyyamls_own_nested_dump(tmp_path):
+    """metadata.yaml is made from the one dump of the record's metadata, nested by hand:
+    the text PyYAML gives for the nested mapping, byte for byte."""
+    from v2x_runtime.recording_mcap import dump_yaml
+
+    rec = BagRecorder(tmp_path / 'bag')
+    writer = rec._writer  # its metadata after close: what the file must say
+    for i in range(20):
+        fix = m.new(FIX, header=m.header(i * 10_000_000, 'gnss'))
+        rec.write(f'/car_{i % 7}/localization/gnss/fix', FIX, BEST_EFFORT, i * 10_000_000, fix)
+    rec.close()
+    expected = dump_yaml({'rosbag2_bagfile_information': writer.metadata()})
+    assert (tmp_path / 'bag' / 'metadata.yaml').read_text() == expected
+    assert yaml.safe_load(expected)['rosbag2_bagfile_information']['message_count'] == 20
