@@ -127,7 +127,7 @@ def _factory(msgtype: str) -> Callable[..., Any]:
     shared = {f.name: f.default for f in fields_of(cls) if f.default is not MISSING}
     shared.update({n: d() for n, d in defaults.items() if d in (int, float, str, bool)})
     factories = tuple((n, d) for n, d in defaults.items() if n not in shared)
-    names = frozenset(defaults)
+    names = _field_name_set(msgtype)
     allocate = object.__new__
 
     def make(**values: Any) -> Any:
@@ -150,6 +150,24 @@ def _factory(msgtype: str) -> Callable[..., Any]:
 def new(msgtype: str, **fields: Any) -> Any:
     """A ``msgtype`` message; every field not given gets its default (0, '', empty, nested)."""
     return _factory(msgtype)(**fields)
+
+
+def replace(message: Any, **changes: Any) -> Any:
+    """A shallow copy of ``message`` with ``changes``: what ``dataclasses.replace`` makes, without
+    re-running ``__init__`` over every field and constant (~5 µs for a V2xFrame)."""
+    if not _field_name_set(message.__msgtype__).issuperset(changes):
+        unknown = changes.keys() - _field_name_set(message.__msgtype__)
+        raise MessageError(f'{message.__msgtype__} has no field(s) {sorted(unknown)}')
+    copy = object.__new__(type(message))
+    state = copy.__dict__
+    state.update(message.__dict__)
+    state.update(changes)
+    return copy
+
+
+@cache
+def _field_name_set(msgtype: str) -> frozenset[str]:
+    return frozenset(name for name, _ in typestore().fielddefs[msgtype][1])
 
 
 def field_names(msgtype: str) -> list[str]:

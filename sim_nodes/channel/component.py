@@ -151,12 +151,12 @@ class RadioChannel(Component):
             if name not in self.positions:
                 self.ctx.diagnostics.count('receiver_gone')
                 continue
-            # the sent frame with the reception's header, RSSI and status (a dict copy:
-            # dataclasses.replace re-runs __init__ over every field, ~5 us a frame)
-            rx = object.__new__(type(frame))
-            rx.__dict__.update(frame.__dict__)
-            rx.header = m.header(now, frame.header.frame_id)
-            rx.rssi_dbm = rssi
-            rx.security_status = 3 if len(frame.secured) else 0  # UNVERIFIED if signed, or NONE
+            # the sent frame with the reception's header, RSSI and status
+            rx = m.replace(
+                frame,
+                header=m.header(now, frame.header.frame_id),
+                rssi_dbm=rssi,
+                security_status=3 if len(frame.secured) else 0,  # UNVERIFIED if signed, or NONE
+            )
             self.rx_pubs[name].publish(rx)
             self.ctx.diagnostics.count('delivered')

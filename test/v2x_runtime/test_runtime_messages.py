@@ -1,5 +1,6 @@
 """The message layer: project types from msg/, defaults, CDR round trips, errors."""
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -117,3 +118,12 @@ def test_new_makes_fresh_mutable_defaults():
     assert second.points == [] and second.header.frame_id == ''
     assert first.texture.data is not second.texture.data
     assert first.pose is not second.pose
+
+
+def test_replace_is_a_shallow_copy_with_changes():
+    frame = m.new('v2x_stack/msg/V2xFrame', psid=32, header=m.header(5, 'map'))
+    copy = m.replace(frame, rssi_dbm=-70.0)
+    assert copy == dataclasses.replace(frame, rssi_dbm=-70.0)
+    assert frame.rssi_dbm == 0.0 and copy is not frame and copy.header is frame.header
+    with pytest.raises(MessageError, match='no field'):
+        m.replace(frame, rssi=1.0)

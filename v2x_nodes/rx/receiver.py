@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,7 @@ def _trusted(participant: Any, trust: int) -> Any:
     between receivers are never changed, ``shared.py``)."""
     if participant.trust == trust:
         return participant
-    return replace(participant, trust=trust)
+    return m.replace(participant, trust=trust)
 
 
 def _with_trust(output: Any, trust: int) -> Any:

@@ -12,7 +12,6 @@ Anything that cannot be sent is counted as ``rejected.<reason>`` and the node go
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from geo import LocalFrame
@@ -47,8 +46,8 @@ _NO_STAMP = m.stamp(0)
 
 def map_content(item: Any) -> bytes:
     """An IntersectionMap's bytes with its stamp zeroed: what the map says, not when."""
-    header = dataclasses.replace(item.header, stamp=_NO_STAMP)
-    return m.serialize(dataclasses.replace(item, header=header))
+    header = m.replace(item.header, stamp=_NO_STAMP)
+    return m.serialize(m.replace(item, header=header))
 
 
 def station_id_parameter(ctx: ComponentContext) -> str:
