@@ -79,23 +79,6 @@ class _Flattener:
         return f'{cls_name}({", ".join(args)})'
 
 
-def _runs(leaves: list[_Leaf]) -> list[list[_Leaf]]:
-    """Group consecutive primitives of one size (one struct call each); others stand alone."""
-    groups: list[list[_Leaf]] = []
-    for leaf in leaves:
-        last = groups[-1] if groups else None
-        if (
-            leaf.kind == 'prim'
-            and last
-            and last[0].kind == 'prim'
-            and _FORMATS[last[0].base][1] == _FORMATS[leaf.base][1]
-        ):
-            last.append(leaf)
-        else:
-            groups.append([leaf])
-    return groups
-
-
 def _first_alignment(store: Typestore, msgtype: str) -> int:
     """Alignment of a message's first field (what array elements are aligned to)."""
     leaves = _Flattener(store)

@@ -108,14 +108,10 @@ class FusionEngine:
             hold_s=config.id_hold_s, gate_chi2=config.gate_chi2, gate_max_m=config.gate_max_m
         )
 
-    def align(self, reports: list[ObjectReport], now_ns: int) -> tuple[np.ndarray, np.ndarray]:
-        """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity)."""
-        groups = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
-        return self._align(reports, groups, now_ns)
-
     def _align(
         self, reports: list[ObjectReport], groups: np.ndarray, now_ns: int
     ) -> tuple[np.ndarray, np.ndarray]:
+        """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity)."""
         if not reports:
             return np.zeros((0, 4)), np.zeros((0, 4, 4))
         x = np.array([r.state for r in reports])

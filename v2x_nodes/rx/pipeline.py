@@ -57,7 +57,6 @@ class Accepted:
     kind: MessageKind
     value: dict[str, Any]
     frame: bytes  # the UPER MessageFrame
-    wire: bytes  # what was received (the SPDU when signed, else the frame)
     status: SecurityStatus
     psid: int = 0
     signer_id: bytes | None = None
@@ -101,7 +100,7 @@ class ReceivePipeline:
         """Check and decode ``data`` (received at ``now_ns``)."""
         if self.mode is RxSecurity.NONE:
             return self._decode(
-                data, data, status=SecurityStatus.NONE, psid=0, signer_id=None, outcome=None
+                data, status=SecurityStatus.NONE, psid=0, signer_id=None, outcome=None
             )
         assert self.verifier is not None
         outcome = self.verifier.verify(data, now_ns, check_signature=self.mode is RxSecurity.VERIFY)
@@ -117,7 +116,6 @@ class ReceivePipeline:
         status = SecurityStatus.VERIFIED if outcome.signature_checked else SecurityStatus.UNVERIFIED
         result = self._decode(
             outcome.payload,
-            data,
             status=status,
             psid=outcome.psid,
             signer_id=outcome.signer_id,
@@ -143,7 +141,6 @@ class ReceivePipeline:
             accepted.kind,
             accepted.value,
             accepted.frame,
-            accepted.wire,
             outcome.status,
             accepted.psid,
             accepted.signer_id,
@@ -153,7 +150,6 @@ class ReceivePipeline:
     @staticmethod
     def _decode(
         frame: bytes,
-        wire: bytes,
         *,
         status: SecurityStatus,
         psid: int,
@@ -164,4 +160,4 @@ class ReceivePipeline:
             decoded = _decode_frame(frame)
         except DecodeError as err:
             return Rejected(decode_reason(err), str(err))
-        return Accepted(decoded.kind, decoded.value, frame, wire, status, psid, signer_id, outcome)
+        return Accepted(decoded.kind, decoded.value, frame, status, psid, signer_id, outcome)
