@@ -126,6 +126,7 @@ class _EmbeddedPublisher(Publisher):
         # hot (every message of every component): Publisher.publish's check, one call less
         if getattr(message, '__msgtype__', None) != self.msgtype:
             super().publish(message)  # raises the shared error
+            return
         self._runtime._deliver(self._info, message)
 
     def _send(self, message: Any) -> None:

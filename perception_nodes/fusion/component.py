@@ -264,6 +264,8 @@ class CooperativeFusion(Component):
         name = _NAMES[kind]
         parts = msg.participants
         trusts = [p.trust for p in parts]
+        if self._banned:  # expired bans go: they no longer match, and keep the fast path off
+            self._banned = {who: until for who, until in self._banned.items() if until >= now}
         if (
             not self._banned
             and TRUST_MISBEHAVING not in trusts

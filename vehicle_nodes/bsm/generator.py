@@ -236,7 +236,7 @@ class BsmGenerator(Component):
         if odom is None or fix is None:
             diag.count('skipped.no_state')
             return
-        odom_ns, fix_ns = m.to_ns(odom.header.stamp), m.to_ns(fix.header.stamp)
+        odom_ns, fix_ns = self._odom_ns, m.to_ns(fix.header.stamp)
         if now - odom_ns > self.max_input_age_ns or now - fix_ns > self.max_input_age_ns:
             diag.count('skipped.stale_state')
             self._fix_pending = False
