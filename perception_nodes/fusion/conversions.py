@@ -111,11 +111,12 @@ def fused_to_msg(objects: Sequence[FusedObject], stamp_ns: int, frame_id: str) -
 class _Markers:
     """Markers of one MarkerArray, built with the message classes directly, every field given.
 
-    ``m.new`` fills a Marker's defaults one nested message at a time (about 70 µs a marker);
-    here the parts that are the same for every marker of the array (header, lifetime, the
-    empty texture and mesh, a class's colour) are made once and shared: a message is never
-    changed once built. The result serialises exactly as ``participant_markers`` plus labels
-    built with ``m.new`` (tested).
+    ``m.new`` makes a Marker's nested defaults afresh for every marker; here the parts that are
+    the same for every marker of the array (header, lifetime, the empty texture and mesh, a
+    class's colour) are made once and shared: a message is never changed once built. With 15
+    objects (45 markers) 280-370 µs against 810-920 µs for the same array made with ``m.new``.
+    The result serialises exactly as ``participant_markers`` plus labels built with ``m.new``
+    (tested).
     """
 
     def __init__(self, header: Any, lifetime_s: float) -> None:
