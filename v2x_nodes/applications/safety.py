@@ -94,17 +94,22 @@ def fcw(scene: Scene, p: Params) -> list[Finding]:
     return _ttc_app('FCW', scene, p, idx, 0.0, 'Forward collision risk: brake')
 
 
-def icw(scene: Scene, p: Params) -> list[Finding]:
-    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
-    One that faces red and can still stop comfortably is predicted to stop (not a conflict)."""
-    idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
+def _stops_at_red(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]:
+    """The veto of ICW and LTA: which of the targets ``i`` face red and can still stop."""
 
     def stops(i: np.ndarray) -> np.ndarray:
         return expected_to_stop(scene, i, stop_decel_mps2=p['stop_decel_mps2'],
                                 spat_max_age_s=p['spat_max_age_s'])  # fmt: skip
 
+    return stops
+
+
+def icw(scene: Scene, p: Params) -> list[Finding]:
+    """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
+    One that faces red and can still stop comfortably is predicted to stop (not a conflict)."""
+    idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
     return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
-                    growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
+                    growth_lat=p['lateral_growth_mps'], veto=_stops_at_red(scene, p))  # fmt: skip
 
 
 def lta(scene: Scene, p: Params) -> list[Finding]:
@@ -116,11 +121,7 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
     if not (scene.path_turn == 'left' or (scene.ego.turn == LEFT_SIDE and bends)):
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
-
-    def stops(i: np.ndarray) -> np.ndarray:  # an oncoming car that stops at its red: no conflict
-        return expected_to_stop(scene, i, stop_decel_mps2=p['stop_decel_mps2'],
-                                spat_max_age_s=p['spat_max_age_s'])  # fmt: skip
-
+    stops = _stops_at_red(scene, p)  # an oncoming car that stops at its red: no conflict
     found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
                      growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
     # the host slows into the turn: also the conflict point with its arrival bounded

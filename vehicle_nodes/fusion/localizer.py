@@ -120,14 +120,18 @@ class Localizer:
             return self._status[1], self._status[2], STATUS_INPUT_PSD
         return 0.0, 0.0, NO_INPUT_PSD
 
+    def _stale(self, t: float) -> bool:
+        """``t`` is older than the filter by more than the tolerance."""
+        return self.t_s is not None and t - self.t_s < -self.cfg.stale_tolerance_s
+
     def _advance(self, t: float) -> bool:
         """Predict to ``t``; False when ``t`` is older than the filter by the tolerance."""
         if self.t_s is None:
             self.t_s = t
             return True
-        dt = t - self.t_s
-        if dt < -self.cfg.stale_tolerance_s:
+        if self._stale(t):
             return False
+        dt = t - self.t_s
         if dt > 0.0:
             if self.aligned:
                 gyro, accel, psd = self._inputs(self.t_s)
@@ -143,7 +147,7 @@ class Localizer:
         """A sample: the mean yaw rate and acceleration over the period ending at ``t_s``."""
         if not (math.isfinite(gyro_z_radps) and math.isfinite(accel_x_mps2) and math.isfinite(t_s)):
             return Outcome.NOT_FINITE
-        if self.t_s is not None and t_s - self.t_s < -self.cfg.stale_tolerance_s:
+        if self._stale(t_s):
             return Outcome.STALE
         # taken before the prediction: the sample describes the period up to its own stamp
         self._imu = (t_s, gyro_z_radps, accel_x_mps2)
