@@ -283,7 +283,7 @@ def _recorded_topics(
     runtime: EmbeddedRuntime, record_lidar: bool, record_internal: bool = False
 ) -> list[str]:
     topics = set(runtime.topics)
-    topics |= {ctx.resolve('diagnostics') for ctx in runtime.contexts}
+    topics |= {ctx.diagnostics_topic for ctx in runtime.contexts}
     if not record_lidar:
         topics = {t for t in topics if not t.endswith('/lidar/points')}
     if not record_internal:

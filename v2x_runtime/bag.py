@@ -83,20 +83,14 @@ class BagRecorder:
         return self.topics is None or topic in self.topics
 
     def write(self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, message: Any) -> None:
-        if not self.wants(topic):
-            return
-        self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
+        if self.wants(topic):
+            self.write_message(topic, msgtype, qos, stamp_ns, message)
 
     def write_message(
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, message: Any
     ) -> None:
         """``write`` for a topic the caller knows is wanted (the runtime asks once per topic)."""
-        connection = self._connections.get(topic)
-        if connection is None or self._writer is None:  # a new topic, or closed: write_raw
-            self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
-            return
-        self._writer.write(connection, stamp_ns, m.serialize(message))  # hot: every message
-        self.count += 1
+        self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
 
     def write_raw(
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, data: bytes

@@ -158,7 +158,7 @@ class _Context(ComponentContext):
         self.random = np.random.default_rng([runtime.seed, zlib.crc32(self.full_name.encode())])
         self.component: Component | None = None
         self.account = CpuAccount(self.full_name, '?', self.namespace)
-        self.diagnostics_topic: str | None = None
+        self.diagnostics_topic = self.resolve(DIAGNOSTICS_TOPIC)  # where its status is published
 
     def _bind_parameter(self, spec: ParameterSpec, value: ParameterValue) -> Any:
         self.values[spec.name] = value
@@ -466,10 +466,7 @@ class EmbeddedRuntime:
     def _publish_diagnostics(self) -> None:
         by_topic: dict[str, list[Any]] = defaultdict(list)
         for ctx in self.contexts:
-            topic = ctx.diagnostics_topic
-            if topic is None:  # resolved once: ~400 contexts a second in a dense run
-                topic = ctx.diagnostics_topic = ctx.resolve(DIAGNOSTICS_TOPIC)
-            by_topic[topic].append(ctx.diagnostics.to_status())
+            by_topic[ctx.diagnostics_topic].append(ctx.diagnostics.to_status())
         for topic, statuses in by_topic.items():
             self.publish(topic, diagnostic_array(self._now_ns, statuses))
 
