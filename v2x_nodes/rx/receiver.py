@@ -29,7 +29,6 @@ from v2x_nodes.rx.pipeline import Accepted, ReceivePipeline, Rejected, RxSecurit
 from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SHARED
 from v2x_nodes.security import MessageVerifier, SecurityError, SecurityStatus, VerifyConfig
 from v2x_nodes.security.misbehaviour import (
-    PLAUSIBLE,
     MisbehaviourChecker,
     MisbehaviourConfig,
     MisbehaviourOutcome,
@@ -69,6 +68,20 @@ def _trusted(participant: Any, trust: int) -> Any:
     if participant.trust == trust:
         return participant
     return m.replace(participant, trust=trust)
+
+
+def _report(sender: str, p: Any, stamp_ns: int) -> Report:
+    """What the misbehaviour checker judges of a Participant (unknown speed and heading: 0)."""
+    speed = math.hypot(p.velocity.x, p.velocity.y)
+    heading = p.heading_rad
+    return Report(
+        sender,
+        stamp_ns / NS_PER_S,
+        float(p.position.x),
+        float(p.position.y),
+        speed if math.isfinite(speed) else 0.0,
+        heading if math.isfinite(heading) else 0.0,
+    )
 
 
 def _with_trust(output: Any, trust: int) -> Any:
@@ -223,12 +236,12 @@ class V2xReceiver(Component):
     # --- conversion -----------------------------------------------------------------------
     def _convert(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
         """The typed output of an accepted frame, or why it is refused after decoding."""
+        acc = self._confirm_if_needed(acc, now)  # every kind but BSM is used: its signature too
+        if isinstance(acc, Rejected):
+            return acc
         kind, value = acc.kind, acc.value
         frame_id, origin = self.frame_id, self.origin
         if kind in (MessageKind.RSM, MessageKind.SSM):
-            acc = self._confirm_if_needed(acc, now)
-            if isinstance(acc, Rejected):
-                return acc
             trust = _TRUST_OF[acc.status]
             if kind is MessageKind.RSM:
                 array = self._shared(
@@ -263,9 +276,6 @@ class V2xReceiver(Component):
                 )
             out = self._array_cls(header=array.header, participants=kept)  # ours, not shared
             return acc, lambda: self.pub_roadside.publish(out)
-        acc = self._confirm_if_needed(acc, now)
-        if isinstance(acc, Rejected):
-            return acc
         if kind is MessageKind.SPAT:
             states = self._shared(acc, 0, now, lambda ref: cv.intersections_from_spat(value, ref))
             return acc, lambda: [self.pub_spat.publish(s) for s in states]
@@ -301,17 +311,8 @@ class V2xReceiver(Component):
 
     def _plausible(self, sender: str, p: Any, now: int) -> bool:
         """Run the misbehaviour checker; count each flag as ``misbehaviour.<reason>``."""
-        speed = math.hypot(p.velocity.x, p.velocity.y)
-        heading = p.heading_rad if math.isfinite(p.heading_rad) else 0.0
         stamp = p.header.stamp
-        report = Report(
-            sender,
-            (stamp.sec * NS_PER_S + stamp.nanosec) / NS_PER_S,
-            float(p.position.x),
-            float(p.position.y),
-            speed if math.isfinite(speed) else 0.0,
-            heading,
-        )
+        report = _report(sender, p, stamp.sec * NS_PER_S + stamp.nanosec)
         outcome = self.checker.check(report, self.own_xy)
         if outcome.ok:
             return True
@@ -351,8 +352,8 @@ class V2xReceiver(Component):
 
     def _vehicle(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
         """A BSM: (the accepted frame, its sender as a Participant) or why it is refused; the
-        steps of ``_check_participant`` and ``_plausible`` for one sender, inline (this runs for
-        nearly every frame). Verify-on-demand checks the signature, as SAE J2945/1 practises
+        checks of ``_check_participant`` and ``_plausible``, with the signature confirmed
+        between them where needed. Verify-on-demand checks the signature, as SAE J2945/1 practises
         it, of a signer's first message and of senders within ``confirm_range_m`` (the ones an
         application may act on); the others stay TRUST_UNVERIFIED."""
         value, frame_id, origin = acc.value, self.frame_id, self.origin
@@ -365,15 +366,12 @@ class V2xReceiver(Component):
                 cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
             ),
         )
-        position, stamp = p.position, p.header.stamp
-        x, y = position.x, position.y
-        if not (math.isfinite(x) and math.isfinite(y)):
-            return Rejected('no_position', f'participant {p.source_id}/{p.id}: position unknown')
+        problem = self._check_participant(p, now)
+        if problem is not None:
+            return problem
+        x, y = p.position.x, p.position.y
+        stamp = p.header.stamp
         stamp_ns = stamp.sec * NS_PER_S + stamp.nanosec
-        if now - stamp_ns > self.max_age_ns or stamp_ns - now > self.max_future_ns:
-            return Rejected(
-                'stale', f'participant {p.source_id}/{p.id}: {(now - stamp_ns) / 1e9:.3f} s old'
-            )
         own = self.own_xy
         if acc.status is SecurityStatus.UNVERIFIED and (
             acc.signer_id not in self.known_signers
@@ -383,19 +381,8 @@ class V2xReceiver(Component):
             if confirmed.__class__ is Rejected:
                 return confirmed
             acc = confirmed  # type: ignore[assignment]
-        velocity = p.velocity
-        speed = math.hypot(velocity.x, velocity.y)
-        heading = p.heading_rad
-        report = Report(
-            p.source_id,
-            stamp_ns / NS_PER_S,
-            float(x),
-            float(y),
-            speed if math.isfinite(speed) else 0.0,
-            heading if math.isfinite(heading) else 0.0,
-        )
-        outcome = self.checker.check(report, own)
-        if outcome is PLAUSIBLE or outcome.ok:
+        outcome = self.checker.check(_report(p.source_id, p, stamp_ns), own)
+        if outcome.ok:
             p = _trusted(p, _TRUST_OF[acc.status])  # a copy if confirmed above
         else:
             self._flag(p.source_id, outcome)
