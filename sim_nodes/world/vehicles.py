@@ -19,6 +19,7 @@ from sim_nodes.world.batch import PolylineBatch
 from sim_nodes.world.lane_change import LaneChanges
 from sim_nodes.world.lanes import LaneNetwork, route_path
 from sim_nodes.world.manoeuvres import SKID_DECEL_MPS2, Manoeuvres
+from vehicle_nodes.hdmap.geometry import segment_crossings
 
 # the kinematic bicycle's wheelbase as a share of the length, axles symmetric about the centre
 WHEELBASE_SHARE = 0.6
@@ -317,18 +318,11 @@ class VehicleFleet:
         if rows.size == 0:
             return out
         pts, s_pts = self.paths.points[rows], self.paths.s[rows]  # (B, K, 2), (B, K)
-        p0 = pts[:, :-1, None, :]  # (B, K-1, 1, 2)
-        seg = pts[:, 1:, None, :] - p0
+        p0 = pts[:, :-1, None, :]  # (B, K-1, 1, 2): path segments against walkers' ways (W)
         a = crossings[None, None, :, 0:2]  # (1, 1, W, 2)
-        d = crossings[None, None, :, 2:4] - a
-        den = seg[..., 0] * d[..., 1] - seg[..., 1] * d[..., 0]  # (B, K-1, W)
-        w = a - p0
-        with np.errstate(divide='ignore', invalid='ignore'):
-            t = (w[..., 0] * d[..., 1] - w[..., 1] * d[..., 0]) / den  # along the path segment
-            r = (w[..., 0] * seg[..., 1] - w[..., 1] * seg[..., 0]) / den  # along the walker's
-            seg_len = np.hypot(seg[..., 0], seg[..., 1])
-            sin = np.abs(den) / np.maximum(seg_len * np.hypot(d[..., 0], d[..., 1]), 1e-12)
-        hit = (np.abs(den) > 1e-9) & (t >= 0) & (t <= 1) & (r >= 0) & (r <= 1)
+        hit, t, sin, seg_len = segment_crossings(
+            p0, pts[:, 1:, None, :] - p0, a, crossings[None, None, :, 2:4] - a
+        )
         s_cross = s_pts[:, :-1, None] + np.where(hit, t, 0.0) * seg_len
         edge = s_cross - crossings[None, None, :, 4] / np.maximum(sin, 0.5)
         pos = np.searchsorted(act, rows)

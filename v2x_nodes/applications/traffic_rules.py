@@ -33,6 +33,7 @@ from v2x_nodes.applications.lanes import LaneIndex
 from v2x_nodes.applications.scene import Scene
 from v2x_nodes.applications.signals import GREEN, find_phase, is_red_at
 from v2x_nodes.applications.targets import VRU_CLASSES
+from vehicle_nodes.hdmap.geometry import segment_crossings
 
 MAX_STOP_LINE_M = 150.0  # stop lines farther ahead of a target do not matter this cycle
 
@@ -209,22 +210,10 @@ def path_crossings(cw: Crosswalks, path_xy: FloatArray) -> tuple[FloatArray, Flo
     s_cross, sin_cross = np.full(n, math.inf), np.ones(n)
     if not n or len(path_xy) < 2:
         return s_cross, sin_cross
-    p0, p1 = path_xy[:-1], path_xy[1:]
-    seg = p1 - p0  # (P, 2)
-    seg_len = np.hypot(seg[:, 0], seg[:, 1])
-    s0 = np.concatenate(([0.0], np.cumsum(seg_len)[:-1]))
-    d = cw.b - cw.a  # (S, 2)
-    den = seg[:, None, 0] * d[None, :, 1] - seg[:, None, 1] * d[None, :, 0]  # (P, S)
-    wx = cw.a[None, :, 0] - p0[:, None, 0]
-    wy = cw.a[None, :, 1] - p0[:, None, 1]
-    with np.errstate(divide='ignore', invalid='ignore'):
-        t = (wx * d[None, :, 1] - wy * d[None, :, 0]) / den  # along the path segment
-        r = (wx * seg[:, None, 1] - wy * seg[:, None, 0]) / den  # along the crosswalk segment
-    ok = (np.abs(den) > 1e-9) & (t >= 0) & (t <= 1) & (r >= 0) & (r <= 1)
-    s = np.where(ok, s0[:, None] + t * seg_len[:, None], np.inf)  # (P, S)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        sin = np.abs(den) / np.maximum(seg_len[:, None] * np.hypot(d[:, 0], d[:, 1])[None, :],
-                                       1e-12)  # fmt: skip
+    p0 = path_xy[:-1, None, :]  # (P, 1, 2): path segments against crosswalk segments (S)
+    ok, t, sin, seg_len = segment_crossings(p0, path_xy[1:, None, :] - p0, cw.a, cw.b - cw.a)
+    s0 = np.concatenate(([0.0], np.cumsum(seg_len[:, 0])[:-1]))
+    s = np.where(ok, s0[:, None] + t * seg_len, np.inf)  # (P, S)
     for c in range(n):
         cols = np.flatnonzero(cw.owner == c)
         sub = s[:, cols]

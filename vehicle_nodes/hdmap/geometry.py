@@ -48,6 +48,23 @@ def segment_headings(points: FloatArray) -> FloatArray:
     return np.arctan2(d[:, 1], d[:, 0])
 
 
+def segment_crossings(
+    p0: FloatArray, seg: FloatArray, a: FloatArray, d: FloatArray
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray, FloatArray]:
+    """Where segments ``p0 + t seg`` cross segments ``a + r d`` (arrays of any shapes that
+    broadcast, x and y on the last axis): the crossing mask (both 0 <= t, r <= 1, not
+    parallel), ``t``, |sin| of the crossing angle and the first segments' lengths."""
+    den = seg[..., 0] * d[..., 1] - seg[..., 1] * d[..., 0]
+    wx, wy = a[..., 0] - p0[..., 0], a[..., 1] - p0[..., 1]
+    seg_len = np.hypot(seg[..., 0], seg[..., 1])
+    with np.errstate(divide='ignore', invalid='ignore'):
+        t = (wx * d[..., 1] - wy * d[..., 0]) / den  # along the first segment
+        r = (wx * seg[..., 1] - wy * seg[..., 0]) / den  # along the second
+        sin = np.abs(den) / np.maximum(seg_len * np.hypot(d[..., 0], d[..., 1]), 1e-12)
+    hit = (np.abs(den) > 1e-9) & (t >= 0) & (t <= 1) & (r >= 0) & (r <= 1)
+    return hit, t, sin, seg_len
+
+
 def wrap_angle(angle_rad: FloatArray | float) -> FloatArray | float:
     """Angle(s) wrapped to [-pi, pi)."""
     return (np.asarray(angle_rad) + np.pi) % (2.0 * np.pi) - np.pi
