@@ -47,6 +47,11 @@ class Boxes:
             self.centroid_m[keep],
         )
 
+    def sight_angle(self, sensor_xy_m: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+        """(K,) angle from the line of sight (sensor to centre) to each box's long axis, rad."""
+        rel = self.center_m[:, :2] - np.asarray(sensor_xy_m)
+        return self.yaw_rad - np.arctan2(rel[:, 1], rel[:, 0])
+
     def bev(self) -> np.ndarray:
         """(K, 5) rows of cx, cy, length, width, yaw."""
         return np.column_stack(

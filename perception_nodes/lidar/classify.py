@@ -137,11 +137,8 @@ def vehicle_faces(
     if len(boxes) == 0:
         return np.zeros(0, dtype=bool)
     length_m, width_m, height_m = boxes.length_m, boxes.width_m, boxes.height_m
-    rel = boxes.center_m[:, :2] - np.asarray(sensor_xy_m)
-    bearing = np.arctan2(rel[:, 1], rel[:, 0])
-    yaw_rad = boxes.yaw_rad
     # the long axis (the face) across the line of sight: |cos| of their angle near 0
-    across = np.abs(np.cos(yaw_rad - bearing)) <= np.sin(rule.max_angle_rad)
+    across = np.abs(np.cos(boxes.sight_angle(sensor_xy_m))) <= np.sin(rule.max_angle_rad)
     shape = (
         (length_m >= rule.width_m[0])
         & (length_m <= rule.width_m[1])

@@ -42,8 +42,6 @@ def edge_on_surfaces(
     """Mask of boxes that are a thin line of points along the line of sight."""
     if len(boxes) == 0:
         return np.zeros(0, dtype=bool)
-    rel = boxes.center_m[:, :2] - np.asarray(sensor_xy_m)
-    bearing = np.arctan2(rel[:, 1], rel[:, 0])
-    radial = np.abs(np.sin(boxes.yaw_rad - bearing)) <= np.sin(rule.max_angle_rad)
+    radial = np.abs(np.sin(boxes.sight_angle(sensor_xy_m))) <= np.sin(rule.max_angle_rad)
     thin = (boxes.width_m <= rule.max_width_m) & (boxes.length_m >= rule.min_length_m)
     return radial & thin
