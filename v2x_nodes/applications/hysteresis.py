@@ -40,6 +40,8 @@ class Hysteresis:
 
     def update(self, now_ns: int, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         """Feed one cycle's findings; returns (raised or still raised, just cleared)."""
+        if not findings and not self.active:  # (most applications, most cycles)
+            return [], []
         seen: set[str] = set()
         for f in findings:
             seen.add(f.target)

@@ -9,6 +9,7 @@ sample time, with margins that grow with the prediction horizon (the uncertainty
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,6 +61,15 @@ def travelled(speed_mps: FloatArray, accel_mps2: FloatArray, t_s: FloatArray) ->
     return np.maximum(v * te + 0.5 * a * te * te, 0.0)
 
 
+def travelled_along(speed_mps: float, accel_mps2: float, t_s: FloatArray) -> FloatArray:
+    """``travelled`` of one vehicle (the own one along its path): the stop time in plain
+    floats, the same numbers without the 0-d array operations."""
+    v = max(speed_mps, 0.0)
+    t_stop = v / -accel_mps2 if accel_mps2 < 0.0 else math.inf
+    te = np.minimum(t_s, t_stop)
+    return np.maximum(v * te + 0.5 * accel_mps2 * te * te, 0.0)
+
+
 def predict_ctra(
     x_m: FloatArray,
     y_m: FloatArray,
@@ -105,17 +115,19 @@ def ego_along_path(
 
     Beyond the path's end the last segment's direction is extended.
     """
-    s = travelled(np.asarray(speed_mps), np.asarray(accel_mps2), t_s)
-    seg = np.diff(path_xy, axis=0)
+    s = travelled_along(float(speed_mps), float(accel_mps2), t_s)
+    start = path_xy[:-1]
+    seg = path_xy[1:] - start
     seg_len = np.hypot(seg[:, 0], seg[:, 1])
     keep = seg_len > 1e-9
-    seg, seg_len = seg[keep], seg_len[keep]
+    if not keep.all():
+        seg, seg_len, start = seg[keep], seg_len[keep], start[keep]
     if len(seg) == 0:
         raise ValueError('ego path needs two distinct points')
     table = np.concatenate(([0.0], np.cumsum(seg_len)))
-    i = np.clip(np.searchsorted(table, s, side='right') - 1, 0, len(seg) - 1)
+    # s >= 0 = table[0]: the segment index is >= 0 (NaN sorts last: the last segment)
+    i = np.minimum(np.searchsorted(table, s, side='right') - 1, len(seg) - 1)
     u = (s - table[i]) / seg_len[i]
-    start = path_xy[:-1][keep]
     x = start[i, 0] + u * seg[i, 0]
     y = start[i, 1] + u * seg[i, 1]
     heading = np.arctan2(seg[i, 1], seg[i, 0])

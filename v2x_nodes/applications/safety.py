@@ -60,10 +60,17 @@ def _findings(  # noqa: PLR0917 (one row of results, read positionally at every 
 
 
 def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...]) -> np.ndarray:
+    """Eligible targets of relations ``rel`` and ``classes`` within the range, ascending.
+    The candidates before the range are found once a cycle per (rel, classes): FCW and EBW,
+    BSW and LCW, LTA and DNPW ask the same."""
     if scene.ego.speed < p['min_speed_mps']:
         return np.zeros(0, dtype=np.int64)
-    mask = scene.eligible & member(scene.rel, rel) & member(scene.targets.cls, classes)
-    return np.flatnonzero(mask & (scene.distance <= p['range_m']))
+    key = ('base', rel, classes)
+    cand = scene.cache.get(key)
+    if cand is None:
+        mask = scene.eligible & member(scene.rel, rel) & member(scene.targets.cls, classes)
+        cand = scene.cache[key] = np.flatnonzero(mask)
+    return cand[scene.distance[cand] <= p['range_m']]
 
 
 def _ttc_app(  # noqa: PLR0917
@@ -76,12 +83,15 @@ def _ttc_app(  # noqa: PLR0917
     horizon = float(scene.track.t_s[-1])
     reach = (scene.ego.speed + scene.targets.speed[idx]) * horizon + 10.0
     idx = idx[scene.distance[idx] <= reach]
+    if not len(idx):  # (most cycles of most applications: nothing to search)
+        return []
     cp = CollisionParams(lat_margin_m=p['lateral_margin_m'], lat_growth_mps=growth_lat,
                          time_gap_s=gap_s)  # fmt: skip
     ttc = time_to_collision(scene, idx, cp)
     if veto is not None:
         near = np.flatnonzero(ttc - p['ttc_warning_s'] <= p['clear_margin'])
-        ttc[near[veto(idx[near])]] = np.inf
+        if len(near):
+            ttc[near[veto(idx[near])]] = np.inf
     margin = ttc - p['ttc_warning_s']
     level = np.where(ttc <= p['ttc_critical_s'], LEVEL_CRITICAL, LEVEL_WARNING)
     return _findings(app, scene, idx, margin, level, ttc, p['clear_margin'], text)
@@ -117,10 +127,12 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
     path of an oncoming vehicle."""
     # a left turn ahead: the map says so, or the indicator is on and the path bends (maps
     # without turn_direction); the indicator alone may mean an overtake (DNPW)
-    bends = path_heading_change(scene.path_xy, max(scene.ego.speed * 6.0, 60.0)) > TURN_RAD
-    if not (scene.path_turn == 'left' or (scene.ego.turn == LEFT_SIDE and bends)):
+    if not (scene.path_turn == 'left' or (scene.ego.turn == LEFT_SIDE and path_heading_change(
+            scene.path_xy, max(scene.ego.speed * 6.0, 60.0)) > TURN_RAD)):  # fmt: skip
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
+    if not len(idx):
+        return []
     stops = _stops_at_red(scene, p)  # an oncoming car that stops at its red: no conflict
     found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
                      growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
@@ -155,6 +167,8 @@ def vrucw(scene: Scene, p: Params) -> list[Finding]:
         return []
     mask = scene.eligible & member(scene.targets.cls, VRU_CLASSES)
     idx = np.flatnonzero(mask & (scene.distance <= p['range_m']) & (scene.lon > -2.0))
+    if not len(idx):
+        return []
 
     def by_the_rules(i: np.ndarray) -> np.ndarray:
         at, edge = crosswalk_ahead(scene, i)
@@ -205,6 +219,8 @@ def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def bsw(scene: Scene, p: Params) -> list[Finding]:
     """Blind spot: a vehicle in the adjacent lane beside or just behind (margin in m)."""
     idx, zone_margin, ttc = _adjacent(scene, p)
+    if not len(idx):
+        return []
     return _findings('BSW', scene, idx, zone_margin, np.full(len(idx), LEVEL_CAUTION), ttc,
                      p['clear_margin'], 'Vehicle in the blind spot')  # fmt: skip
 
@@ -215,6 +231,8 @@ def lcw(scene: Scene, p: Params) -> list[Finding]:
     if scene.ego.turn not in (LEFT_SIDE, RIGHT_SIDE):
         return []
     idx, zone_margin, ttc = _adjacent(scene, p)
+    if not len(idx):
+        return []
     side = np.where(scene.rel[idx] == Rel.LEFT, LEFT_SIDE, RIGHT_SIDE)
     margin = np.where(side == scene.ego.turn, np.minimum(ttc - p['ttc_warning_s'], zone_margin),
                       np.inf)  # fmt: skip
@@ -233,6 +251,8 @@ def dnpw(scene: Scene, p: Params) -> list[Finding]:
     if path_heading_change(scene.path_xy, reach) > TURN_RAD:
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
+    if not len(idx):
+        return []
     half = 0.5 * scene.ego.lane_width
     lat = scene.lat[idx]
     idx = idx[(lat >= half) & (lat <= 3.0 * half + 1.0) & (scene.lon[idx] > 0.0)]
@@ -247,6 +267,8 @@ def ebw(scene: Scene, p: Params) -> list[Finding]:
     """Emergency brake: a vehicle ahead in the own lane decelerates harder than the limit."""
     idx = _base(scene, p, (Rel.SAME,), VEHICLES)
     idx = idx[scene.lon[idx] > 0.0]
+    if not len(idx):
+        return []
     a = scene.targets.accel[idx]
     margin = a - p['decel_threshold_mps2']
     ttc = np.full(len(idx), np.inf)
@@ -259,6 +281,8 @@ def avw(scene: Scene, p: Params) -> list[Finding]:
     crawled) for ``min_still_s`` without a reason: not waiting at a stop line or in a queue
     that reaches one. A car slowing to a stop in front of us is not abnormal yet."""
     idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT), VEHICLES)
+    if not len(idx):
+        return []
     t = scene.targets
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] <= p['slow_speed_mps'])
               & (t.still_s[idx] >= p['min_still_s']) & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
@@ -282,6 +306,8 @@ def clw(scene: Scene, p: Params) -> list[Finding]:
     t = scene.targets
     idx = idx[t.origin[idx] == Origin.REMOTE_VEHICLE]
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] >= p['min_target_speed_mps'])]
+    if not len(idx):
+        return []
     slip = np.abs(wrap(t.course[idx] - t.heading[idx]))
     rate = np.abs(t.yaw_rate[idx])
     excess = np.maximum(slip - np.radians(p['sideslip_deg']), rate - p['yaw_rate_radps'])
@@ -305,6 +331,8 @@ def evw(scene: Scene, p: Params) -> list[Finding]:
     t = scene.targets
     mask = scene.eligible & (t.cls == CLASS_EMERGENCY) & (scene.distance <= p['range_m'])
     idx = np.flatnonzero(mask)
+    if not len(idx):
+        return []
     rx, ry = scene.x[idx] - scene.ego.x, scene.y[idx] - scene.ego.y
     vx = t.speed[idx] * np.cos(t.course[idx]) - scene.ego.speed * np.cos(scene.heading)
     vy = t.speed[idx] * np.sin(t.course[idx]) - scene.ego.speed * np.sin(scene.heading)

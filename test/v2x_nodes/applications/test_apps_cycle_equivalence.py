@@ -19,10 +19,12 @@ from v2x_nodes.applications.collision import time_to_collision
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
     EgoTrack,
+    ego_along_path,
     first_collision,
     member,
     predict_ctra,
     time_to_reach,
+    travelled,
 )
 from v2x_nodes.applications.lanes import LaneIndex
 from v2x_nodes.applications.scene import Scene
@@ -132,6 +134,36 @@ def ref_ttc_on(scene: Scene, idx: np.ndarray, cp: CollisionParams, track: EgoTra
                                  tspeed=speed, length_m=t.length[idx[ok]],
                                  width_m=t.width[idx[ok]], params=cp)  # fmt: skip
     return out
+
+
+def ref_ego_along_path(path_xy, speed_mps, accel_mps2, t_s) -> EgoTrack:
+    s = travelled(np.asarray(speed_mps), np.asarray(accel_mps2), t_s)
+    seg = np.diff(path_xy, axis=0)
+    seg_len = np.hypot(seg[:, 0], seg[:, 1])
+    keep = seg_len > 1e-9
+    seg, seg_len = seg[keep], seg_len[keep]
+    table = np.concatenate(([0.0], np.cumsum(seg_len)))
+    i = np.clip(np.searchsorted(table, s, side='right') - 1, 0, len(seg) - 1)
+    u = (s - table[i]) / seg_len[i]
+    start = path_xy[:-1][keep]
+    return EgoTrack(np.asarray(t_s, float), start[i, 0] + u * seg[i, 0],
+                    start[i, 1] + u * seg[i, 1], np.arctan2(seg[i, 1], seg[i, 0]), s)  # fmt: skip
+
+
+def test_ego_along_path_is_the_array_version() -> None:
+    """The own prediction's scalar stop time and single clip give the same track."""
+    rng = np.random.default_rng(5)
+    t = np.arange(0.1, 6.0001, 0.1) + 0.037
+    for _ in range(300):
+        path = np.cumsum(rng.normal(0, 4, (int(rng.integers(2, 40)), 2)), axis=0)
+        path[rng.random(len(path)) < 0.1] = path[0]  # repeated vertices: zero-length segments
+        if not (np.hypot(*np.diff(path, axis=0).T) > 1e-9).any():
+            continue
+        v = float(rng.choice([0.0, rng.uniform(0, 40)]))
+        a = float(rng.choice([0.0, -9.0, 2.0, rng.uniform(-9, 2)]))
+        got, want = ego_along_path(path, v, a, t), ref_ego_along_path(path, v, a, t)
+        for name in ('t_s', 'x_m', 'y_m', 'heading_rad', 's_m'):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), name
 
 
 # --- random scenes of the example intersection -----------------------------------------
