@@ -34,8 +34,8 @@ from perception_nodes.fusion.reports import (
     CovariancePriors,
     ObjectReport,
     SourceKind,
-    reports_from_participants,
 )
+from perception_nodes.fusion.shared import SHARED_REPORTS
 from perception_nodes.fusion.store import Admission, ReportStore, StoreLimits
 from perception_nodes.participants import MARKER_ARRAY
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext, ParameterError
@@ -314,17 +314,18 @@ class CooperativeFusion(Component):
         ``events`` in message order: an index into ``kept`` or a rejection (reason, text)."""
         diag = self.ctx.diagnostics
         sigma = self.sender_sigma_m[kind]
-        scale = None
+        scales = None
         unverified = [False] * len(kept)
         if self.unverified_policy == 'downweight' and TRUST_UNVERIFIED in trusts:
             unverified = [t == TRUST_UNVERIFIED for t in trusts]
-            scale = np.where(unverified, self.unverified_cov_scale, 1.0)
-        converted = reports_from_participants(
+            factor = self.unverified_cov_scale
+            scales = [factor if u else 1.0 for u in unverified]
+        converted = SHARED_REPORTS.convert(  # the reports of messages seen before: shared
             kept,
             kind,
             self.priors,
             array_ns,
-            cov_scale=scale,
+            scales=scales,
             position_var_m2=sigma * sigma,
             cache=self._covariances,
         )

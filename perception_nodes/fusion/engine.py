@@ -23,7 +23,6 @@ from perception_nodes.fusion.reports import (
     TRUST_VERIFIED,
     ObjectReport,
     SourceKind,
-    class_group,
 )
 
 
@@ -60,8 +59,7 @@ class FusedObject:
     trust: int
 
 
-_SINGLE_TRUST = {TRUST_VERIFIED: TRUST_VERIFIED, TRUST_UNVERIFIED: TRUST_UNVERIFIED}
-_KIND_SETS = {kind: frozenset((kind,)) for kind in SourceKind}
+new_object = object.__new__
 _NO_STATES, _NO_COVS, _NO_GROUPS = (
     np.zeros((0, 4)),
     np.zeros((0, 4, 4)),
@@ -128,7 +126,7 @@ class FusionEngine:
             self.ids.assign([], _NO_STATES, _NO_COVS, _NO_GROUPS, now_ns)
             return []
         cfg = self.config
-        classes = np.array([class_group(r.participant_class) for r in reports], dtype=np.int64)
+        classes = np.array([r.class_group for r in reports], dtype=np.int64)
         xs, ps = self._align(reports, classes, now_ns)
         by_group: dict[tuple[int, str], list[int]] = {}
         for i, r in enumerate(reports):
@@ -185,23 +183,11 @@ class FusionEngine:
         # rows as views, made in one go (as fx[k], fp[k] would make them one by one)
         for k, (mem, state, cov) in enumerate(zip(members, list(fx), list(fp), strict=True)):
             if len(mem) == 1:  # most objects: one source, its attributes as they are
-                r = reports[mem[0]]
-                out.append(
-                    assemble(
-                        FusedObject,
-                        fused_id=ids[k],
-                        state=state,
-                        cov=cov,
-                        members=(report_keys[mem[0]],),
-                        kinds=_KIND_SETS[r.kind],
-                        participant_class=r.participant_class,
-                        size_m=r.size_m,
-                        heading_rad=r.heading_rad,
-                        heading_variance=r.heading_variance,
-                        confidence=r.confidence,
-                        trust=_SINGLE_TRUST.get(r.trust, TRUST_UNKNOWN),
-                    )
-                )
+                obj = new_object(FusedObject)  # records.assemble, inline: every field in order
+                fields = obj.__dict__
+                fields['fused_id'], fields['state'], fields['cov'] = ids[k], state, cov
+                fields.update(reports[mem[0]].one_source)
+                out.append(obj)
                 continue
             reps = [reports[i] for i in mem]
             order_k = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
@@ -210,16 +196,21 @@ class FusionEngine:
             for r in reps:
                 miss *= 1.0 - r.confidence
             conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
+            cls, size, heading, heading_var = attrs
             out.append(
-                FusedObject(
-                    ids[k],
-                    state,
-                    cov,
-                    tuple(keys[k]),
-                    frozenset(r.kind for r in reps),
-                    *attrs,
-                    conf,
-                    trust,
+                assemble(
+                    FusedObject,
+                    fused_id=ids[k],
+                    state=state,
+                    cov=cov,
+                    members=tuple(keys[k]),
+                    kinds=frozenset(r.kind for r in reps),
+                    participant_class=cls,
+                    size_m=size,
+                    heading_rad=heading,
+                    heading_variance=heading_var,
+                    confidence=conf,
+                    trust=trust,
                 )
             )
         return out

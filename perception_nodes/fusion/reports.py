@@ -46,6 +46,9 @@ def class_group(participant_class: int) -> int:
     return 0
 
 
+_KIND_SETS = {kind: frozenset((kind,)) for kind in SourceKind}
+
+
 @dataclass(frozen=True)
 class CovariancePriors:
     """Variances used where a report says 'unknown', and floors against overconfidence."""
@@ -86,6 +89,29 @@ class ObjectReport:
         themselves, so all V2V reports form one group.
         """
         return (int(self.kind), self.source_id if self.kind is SourceKind.ROADSIDE else '')
+
+    @cached_property
+    def class_group(self) -> int:
+        """``class_group`` of the participant class."""
+        return class_group(self.participant_class)
+
+    @cached_property
+    def one_source(self) -> dict[str, Any]:
+        """The fields a fused object seen by this report alone takes from it, in field order
+        (``engine.FusedObject`` after its id, state and covariance): shared by every cycle and
+        every fusion that fuses this report."""
+        return {
+            'members': (self.key,),
+            'kinds': _KIND_SETS[self.kind],
+            'participant_class': self.participant_class,
+            'size_m': self.size_m,
+            'heading_rad': self.heading_rad,
+            'heading_variance': self.heading_variance,
+            'confidence': self.confidence,
+            'trust': self.trust
+            if self.trust in (TRUST_VERIFIED, TRUST_UNVERIFIED)
+            else TRUST_UNKNOWN,
+        }
 
 
 def usable_covariances(
@@ -239,6 +265,7 @@ def reports_from_participants(
     if n == 0:
         return []
     name = kind.name.lower()
+    key_kind, roadside = int(kind), kind is SourceKind.ROADSIDE
     values = [(p.position.x, p.position.y, p.velocity.x, p.velocity.y) for p in parts]
     states = np.array(values, dtype=float).reshape(n, 4)
     covs: Sequence[np.ndarray]
@@ -279,12 +306,13 @@ def reports_from_participants(
         hvar = float(p.heading_variance)
         size = (float(p.size.x), float(p.size.y), float(p.size.z))
         conf = float(p.confidence)
+        source_id, object_id = str(p.source_id), int(p.id)
         out.append(
             assemble(
                 ObjectReport,
                 kind=kind,
-                source_id=str(p.source_id),
-                object_id=int(p.id),
+                source_id=source_id,
+                object_id=object_id,
                 stamp_ns=int(m.to_ns(p.header.stamp) or default_stamp_ns),
                 state=state,
                 cov=cov,
@@ -294,6 +322,9 @@ def reports_from_participants(
                 heading_variance=hvar if math.isfinite(hvar) else -1.0,
                 confidence=conf if math.isfinite(conf) and 0.0 <= conf <= 1.0 else 0.5,
                 trust=int(p.trust),
+                # the cached properties' values, set with the fields (as their first read would)
+                key=(key_kind, source_id, object_id),
+                group=(key_kind, source_id if roadside else ''),
             )
         )
     return out

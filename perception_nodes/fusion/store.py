@@ -56,6 +56,8 @@ class ReportStore:
         if -age_ns > self._future_ns:
             return Admission.FUTURE
         old = self._reports.get(report.key)
+        if old is report:  # the same object again (shared conversions, ``shared.py``)
+            return Admission.REPEATED
         if old is not None and report.stamp_ns <= old.stamp_ns:
             if report.stamp_ns < old.stamp_ns:
                 return Admission.OUT_OF_ORDER

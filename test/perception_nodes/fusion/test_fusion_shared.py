@@ -1,0 +1,179 @@
+"""Reports shared by a process's fusions (``fusion/shared.py``) are the reports each would make.
+
+The cache hands out the report made the first time a Participant message was converted: it
+must equal a fresh conversion whatever the settings, hand the same object only to the same
+message and settings, follow the array stamp only for a participant stamped 0, and two
+components of one runtime fed the same messages must publish what each publishes alone.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perception_nodes.fusion.component import CooperativeFusion
+from perception_nodes.fusion.errors import ObjectInputError
+from perception_nodes.fusion.reports import (
+    CovarianceCache,
+    CovariancePriors,
+    ObjectReport,
+    SourceKind,
+    reports_from_participants,
+)
+from perception_nodes.fusion.shared import SHARED_REPORTS, SharedReports
+from v2x_runtime import messages as m
+from v2x_runtime.embedded import EmbeddedRuntime
+
+PRIORS = CovariancePriors(position_sigma_m=1.0, velocity_sigma_mps=5.0)
+NS = 1_000_000_000
+_COVS = [
+    np.diag([0.04, 0.04, 0.25, 0.25]).ravel(),
+    np.diag([-1.0, -1.0, 0.5, 0.5]).ravel(),
+    np.full(16, math.nan),
+]
+
+
+def _part(i: int, *, stamp_ns: int = 7 * NS, cov: int = 0, x: float = 1.0, trust: int = 0):
+    return m.new(
+        'v2x_stack/msg/Participant',
+        header=m.header(stamp_ns, 'map'),
+        id=i,
+        source_id=f'src{i % 3}',
+        participant_class=1 + i % 5,
+        position=m.new('geometry_msgs/msg/Point', x=x, y=-2.0 * i),
+        velocity=m.new('geometry_msgs/msg/Vector3', x=3.0, y=0.5),
+        covariance=np.asarray(_COVS[cov], dtype=float),
+        confidence=0.7,
+        trust=trust,
+    )
+
+
+def _same(a, b) -> bool:
+    if isinstance(b, ObjectInputError):
+        return isinstance(a, ObjectInputError) and str(a) == str(b)
+    return isinstance(a, ObjectReport) and _fields(a) == _fields(b)
+
+
+def _fields(r: ObjectReport) -> tuple:
+    """Every field, the arrays as bytes (a dataclass's == cannot compare arrays)."""
+    return tuple(
+        v.tobytes() if isinstance(v, np.ndarray) else v
+        for v in (getattr(r, f.name) for f in dataclasses.fields(r))
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    picks=st.lists(st.integers(0, 7), min_size=1, max_size=10),
+    kind=st.sampled_from(list(SourceKind)),
+    scaled=st.lists(st.booleans(), min_size=10, max_size=10),
+    var=st.sampled_from([0.0, 0.09, 0.25]),
+    array_ns=st.integers(1, 20 * NS),
+)
+def test_shared_reports_are_fresh_conversions(picks, kind, scaled, var, array_ns):
+    pool = [
+        _part(0),
+        _part(1, cov=1),
+        _part(2, cov=2),  # refused: NaN covariance
+        _part(3, x=math.inf),  # refused: non-finite position
+        _part(4, stamp_ns=0),  # takes the array's stamp
+        _part(5, trust=2),
+        _part(6, stamp_ns=0, cov=1),
+        _part(7, x=2e7),  # refused: beyond the map
+    ]
+    shared = SharedReports()
+    parts = [pool[i] for i in picks]
+    scales = [4.0 if s else 1.0 for s in scaled[: len(parts)]]
+    for stamp in (array_ns, array_ns, array_ns + 1):  # first sight, seen, another array stamp
+        got = shared.convert(
+            parts,
+            kind,
+            PRIORS,
+            stamp,
+            scales=scales,
+            position_var_m2=var,
+            cache=CovarianceCache(PRIORS),
+        )
+        plain = reports_from_participants(
+            parts, kind, PRIORS, stamp, cov_scale=np.array(scales), position_var_m2=var
+        )
+        assert len(got) == len(plain)
+        for a, b in zip(got, plain, strict=True):
+            assert _same(a, b)
+
+
+def test_the_same_message_and_settings_get_the_same_object():
+    shared = SharedReports()
+    p, q = _part(1), _part(1)  # equal content, another message
+    (a,) = shared.convert([p], SourceKind.V2V, PRIORS, 5)
+    (b,) = shared.convert([p], SourceKind.V2V, PRIORS, 6)  # stamped: the array's does not count
+    (c,) = shared.convert([q], SourceKind.V2V, PRIORS, 5)
+    (d,) = shared.convert([p], SourceKind.V2V, PRIORS, 5, position_var_m2=0.25)
+    (e,) = shared.convert([p], SourceKind.V2V, PRIORS, 5, scales=[4.0])
+    (f,) = shared.convert([p], SourceKind.ROADSIDE, PRIORS, 5)
+    assert a is b
+    assert c is not a and _fields(c) == _fields(a)
+    assert d is not a and d.cov[0, 0] == a.cov[0, 0] + 0.25
+    assert e is not a and e.cov[2, 2] == 4.0 * a.cov[2, 2]
+    assert f is not a and f.kind is SourceKind.ROADSIDE
+    z = _part(2, stamp_ns=0)
+    (g,) = shared.convert([z], SourceKind.V2V, PRIORS, 5)
+    (h,) = shared.convert([z], SourceKind.V2V, PRIORS, 9)
+    assert (g.stamp_ns, h.stamp_ns) == (5, 9)
+    assert shared.hits == 1
+
+
+def test_bounded_oldest_first():
+    shared = SharedReports(max_entries=4)
+    parts = [_part(i) for i in range(6)]
+    for p in parts:
+        shared.convert([p], SourceKind.V2V, PRIORS, 5)
+    assert len(shared) == 4
+    shared.convert(parts[-1:], SourceKind.V2V, PRIORS, 5)
+    assert shared.hits == 1
+    shared.convert(parts[:1], SourceKind.V2V, PRIORS, 5)  # forgotten: converted again
+    assert shared.hits == 1 and shared.misses == 7
+
+
+def _array(parts, stamp_ns):
+    return m.new(
+        'v2x_stack/msg/ParticipantArray', header=m.header(stamp_ns, 'map'), participants=parts
+    )
+
+
+def _run(names, arrays):
+    """Components ``names`` in one runtime, every array delivered to each at its time."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    nodes = [rt.add_component(CooperativeFusion, name='fusion', namespace=n) for n in names]
+    out: dict[str, list[bytes]] = {n: [] for n in names}
+    for n in names:
+        rt.subscribe(f'/{n}/perception/fused_objects', 'v2x_stack/msg/ParticipantArray',
+                     lambda msg, n=n: out[n].append(bytes(m.serialize(msg))))  # fmt: skip
+    for t, topic, msg in arrays:
+        rt.run(until_ns=t)
+        for n in names:
+            rt.publish(f'/{n}/{topic}', msg)
+    rt.run(until_ns=arrays[-1][0] + NS)
+    return out, [dict(node.ctx.diagnostics.counters) for node in nodes]
+
+
+def test_two_fusions_sharing_messages_publish_what_each_does_alone():
+    arrays = []
+    table = [_part(i, stamp_ns=0) for i in range(3)]  # a republished table of senders
+    for k in range(1, 30):
+        t = k * NS // 10
+        moved = _part(10, stamp_ns=t, x=1.0 + 0.5 * k)
+        table[k % 3] = _part(k % 3, stamp_ns=t, x=2.0 * k)
+        arrays.append((t, 'v2x/remote_vehicles', _array([*table, moved], t)))
+        arrays.append(
+            (t + 3, 'v2x/roadside_participants', _array([_part(20 + k % 2, stamp_ns=t)], t))
+        )
+    SHARED_REPORTS.clear()
+    together, diag_together = _run(['a', 'b'], arrays)
+    SHARED_REPORTS.clear()
+    alone, diag_alone = _run(['a'], arrays)
+    assert together['a'] == together['b'] == alone['a']
+    assert diag_together[0] == diag_together[1] == diag_alone[0]
+    assert diag_alone[0]['repeated.v2v'] > 0 and together['a']
