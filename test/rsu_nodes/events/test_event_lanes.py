@@ -14,9 +14,9 @@ from rsu_nodes.events.codes import EventKind
 from rsu_nodes.events.hysteresis import EventBook
 from rsu_nodes.events.lanes import ALIGNED_RAD, OPPOSED_RAD, LaneIndex
 from rsu_nodes.events.rules import Candidate
-from vehicle_nodes.hdmap.geometry import project, wrap_angle
 from sim_nodes.world.four_arm import build_four_arm
 from sim_nodes.world.lanelet2_export import write_lanelet2
+from vehicle_nodes.hdmap.geometry import project, wrap_angle
 from vehicle_nodes.hdmap.loader import load_map
 
 MAP = Path(__file__).resolve().parents[3] / 'config' / 'maps' / 'intersection.osm'
@@ -96,6 +96,38 @@ def test_crosswalk_flags_equal_the_per_point_projection(sim_index, rows):
     flags = [f.in_crosswalk for f in sim_index.locate_many(xy, yaw)]
     assert flags == [naive_in_crosswalk(sim_index, x, y) for x, y in xy.tolist()]
     assert flags[-2]  # the centre line is on it
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-80, 80), st.floats(-80, 80), st.floats(-math.pi, math.pi)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_stop_distances_equal_the_projection_on_the_own_lane(sim_index, rows):
+    """Every object on an approach lane: the arc length ``project`` gives on that lane, bit for
+    bit (all objects and lanes now go through one masked pass)."""
+    xy = np.array([(x, y) for x, y, _ in rows])
+    fixes = sim_index.locate_many(xy, np.array([a for _, _, a in rows]))
+    for (x, y), fix in zip(xy.tolist(), fixes, strict=True):
+        if fix.approach < 0:
+            assert math.isnan(fix.stop_dist_m)
+            continue
+        pts, s_table = sim_index.approaches_lane(fix.approach, fix.lane_id)
+        assert fix.stop_dist_m == project(pts, s_table, x, y).s_m
+
+
+def test_approach_lanes_are_found(sim_index):
+    """The property above holds for something: a car 20 m up each approach's first lane."""
+    for ap in sim_index.approaches:
+        pts, _ = next(iter(ap.lanes.values()))
+        d = (pts[1] - pts[0]) / np.hypot(*(pts[1] - pts[0]))
+        xy = (pts[0] + 20.0 * d)[None]
+        fix = sim_index.locate_many(xy, np.array([np.arctan2(-d[1], -d[0])]))[0]
+        assert fix.approach == ap.arm and fix.lane_id in ap.lanes
+        assert abs(fix.stop_dist_m - 20.0) < 0.5
 
 
 @settings(max_examples=150, deadline=None)
