@@ -85,7 +85,6 @@ def _record_dtype(fields: Any, point_step: int, big_endian: bool) -> np.dtype:
 
 
 _DTYPES: dict[tuple[Any, ...], np.dtype] = {}
-_PACKED = {name: (np.dtype('<f4'), 4 * i) for i, name in enumerate(_XYZ)}
 
 
 def _cached_dtype(fields: Any, point_step: int, big_endian: bool) -> np.dtype:
@@ -102,12 +101,6 @@ def _cached_dtype(fields: Any, point_step: int, big_endian: bool) -> np.dtype:
         if len(_DTYPES) < 64:  # a handful of layouts in practice; never grow without bound
             _DTYPES[key] = dtype
     return dtype
-
-
-def _packed_xyz(dtype: np.dtype) -> bool:
-    """x, y, z little-endian float32 at offsets 0, 4 and 8 (the usual driver layout)."""
-    fields = dtype.fields
-    return fields is not None and all(fields[name][:2] == _PACKED[name] for name in _XYZ)
 
 
 def cloud_from_msg(msg: Any, *, max_points: int) -> Cloud:
@@ -144,15 +137,11 @@ def cloud_from_msg(msg: Any, *, max_points: int) -> Cloud:
     else:  # padded rows: view each row, then flatten (one copy)
         rows = data[: row_step * height].reshape(height, row_step)[:, : width * point_step]
         records = np.frombuffer(np.ascontiguousarray(rows), dtype=dtype, count=n_points)
-    if _packed_xyz(dtype):  # x, y, z float32 little-endian at 0, 4, 8
-        # one copy of the three leading floats of every record, not three strided ones
-        floats = records.view(np.uint8).reshape(n_points, point_step)[:, :12]
-        xyz = np.ascontiguousarray(floats).view('<f4').reshape(n_points, 3)
-    else:
-        xyz = np.empty((n_points, 3), np.float32)
-        xyz[:, 0] = records['x']
-        xyz[:, 1] = records['y']
-        xyz[:, 2] = records['z']
+    # three strided field copies: 5x faster than one copy of the 12 leading bytes per record
+    xyz = np.empty((n_points, 3), np.float32)
+    xyz[:, 0] = records['x']
+    xyz[:, 1] = records['y']
+    xyz[:, 2] = records['z']
     if 'intensity' in dtype.names:
         intensity = records['intensity'].astype(np.float32)
     else:

@@ -124,9 +124,9 @@ def test_round_trip_property(points):
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(*[st.floats(-1e4, 1e4, width=32)] * 3), max_size=60), st.booleans())
-def test_packed_layout_reads_as_the_field_by_field_layout(points, padded):
-    """The one-copy read of x, y, z at offsets 0, 4, 8 equals the per-field read of the same
-    points stored z, y, x (another layout), padded rows or not."""
+def test_two_layouts_of_the_same_points_read_alike(points, padded):
+    """x, y, z at offsets 0, 4, 8 read as the same points stored z, y, x (another layout, so
+    another cached record dtype), padded rows or not."""
     xyz = np.array(points, np.float32).reshape(-1, 3)
     n = len(xyz)
     row_pad = 8 if padded else 0
