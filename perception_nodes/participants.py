@@ -18,6 +18,8 @@ from v2x_runtime import messages as m
 
 PARTICIPANT = 'v2x_stack/msg/Participant'
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
+POINT = 'geometry_msgs/msg/Point'
+VECTOR3 = 'geometry_msgs/msg/Vector3'
 MARKER = 'visualization_msgs/msg/Marker'
 MARKER_ARRAY = 'visualization_msgs/msg/MarkerArray'
 SOURCE_LIDAR = 6
@@ -83,34 +85,46 @@ def detections_to_msg(
     """
     header = m.header(stamp_ns, frame_id)
     b = det.boxes
-    parts = []
-    for k in range(len(b)):
-        x, y, z = (float(v) for v in b.center_m[k])
+    point, vector = m.msg_class(POINT), m.msg_class(VECTOR3)
+    centres = b.center_m.tolist()  # Python floats in one call, not float() per value
+    variances = []
+    for x, y, _ in centres:
         std = position_std_m + position_std_per_m * math.hypot(x, y)
-        cov = np.diag([std * std, std * std, -1.0, -1.0]).ravel()
-        parts.append(
-            m.new(
-                PARTICIPANT,
-                header=header,
-                id=k + 1,
-                participant_class=int(det.class_id[k]),
-                source=SOURCE_LIDAR,
-                position=m.new('geometry_msgs/msg/Point', x=x, y=y, z=z),
-                latitude_deg=math.nan,
-                longitude_deg=math.nan,
-                altitude_m=math.nan,
-                heading_rad=float(b.yaw_rad[k]),
-                size=m.new(
-                    'geometry_msgs/msg/Vector3',
-                    x=float(b.length_m[k]),
-                    y=float(b.width_m[k]),
-                    z=float(b.height_m[k]),
-                ),
-                covariance=cov,
-                heading_variance=-1.0,  # box yaw: ambiguous by pi
-                confidence=float(det.confidence[k]),
+        variances.append(std * std)
+    cov = np.zeros((len(centres), 16))  # each row: diag(var, var, -1, -1)
+    cov[:, 0] = cov[:, 5] = variances
+    cov[:, 10] = cov[:, 15] = -1.0
+    parts = [
+        m.new(
+            PARTICIPANT,
+            header=header,
+            id=k + 1,
+            participant_class=cls,
+            source=SOURCE_LIDAR,
+            position=point(x=x, y=y, z=z),
+            latitude_deg=math.nan,
+            longitude_deg=math.nan,
+            altitude_m=math.nan,
+            heading_rad=yaw,
+            velocity=vector(x=0.0, y=0.0, z=0.0),
+            size=vector(x=length, y=width, z=height),
+            covariance=cov[k],
+            heading_variance=-1.0,  # box yaw: ambiguous by pi
+            confidence=conf,
+        )
+        for k, ((x, y, z), cls, yaw, length, width, height, conf) in enumerate(
+            zip(
+                centres,
+                det.class_id.tolist(),
+                b.yaw_rad.tolist(),
+                b.length_m.tolist(),
+                b.width_m.tolist(),
+                b.height_m.tolist(),
+                det.confidence.tolist(),
+                strict=True,
             )
         )
+    ]
     return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
 
 
@@ -130,8 +144,8 @@ def detection_set_from_msg(msg: Any) -> tuple[DetectionSet, list[str]]:
         if not m.finite(*vals):
             bad.append(f'participant {p.id}: non-finite position/size/heading {vals}')
             continue
-        cov = np.asarray(p.covariance, dtype=np.float64)
-        var = 0.5 * (cov[0] + cov[5]) if cov.size == 16 else -1.0  # mean of var(x), var(y)
+        cov = p.covariance
+        var = 0.5 * (float(cov[0]) + float(cov[5])) if len(cov) == 16 else -1.0  # var(x), var(y)
         rows.append((*vals, p.participant_class, p.confidence, var))
     arr = np.array(rows, dtype=np.float64).reshape(-1, 10)
     det = DetectionSet(
@@ -155,6 +169,7 @@ def tracks_to_msg(
 ) -> Any:
     """Tracks as Participants with velocity, [x, y, vx, vy] covariance and heading variance."""
     header = m.header(stamp_ns, frame_id)
+    point, vector = m.msg_class(POINT), m.msg_class(VECTOR3)
     parts = []
     for t in tracks:
         existence = 1.0 if t.status is TrackStatus.CONFIRMED else 0.5
@@ -166,13 +181,13 @@ def tracks_to_msg(
                 participant_class=t.object_class,
                 source=source,
                 source_id=source_id,
-                position=m.new('geometry_msgs/msg/Point', x=t.x_m, y=t.y_m, z=t.z_m),
+                position=point(x=t.x_m, y=t.y_m, z=t.z_m),
                 latitude_deg=math.nan,
                 longitude_deg=math.nan,
                 altitude_m=math.nan,
                 heading_rad=t.heading_rad,
-                velocity=m.new('geometry_msgs/msg/Vector3', x=t.vx_mps, y=t.vy_mps, z=0.0),
-                size=m.new('geometry_msgs/msg/Vector3', x=t.length_m, y=t.width_m, z=t.height_m),
+                velocity=vector(x=t.vx_mps, y=t.vy_mps, z=0.0),
+                size=vector(x=t.length_m, y=t.width_m, z=t.height_m),
                 covariance=np.asarray(t.covariance, dtype=np.float64).ravel().copy(),
                 heading_variance=t.heading_variance,
                 confidence=float(existence * t.class_confidence),

@@ -18,6 +18,12 @@ FINE_STEPS = 13
 CLOSENESS_FLOOR_M = 0.05
 TIE_FRACTION = 0.98
 SEARCH_POINTS = 96
+# the search angles and their cosines and sines: the same every frame, built once
+_COARSE = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
+_COARSE_COS, _COARSE_SIN = np.cos(_COARSE)[:, None], np.sin(_COARSE)[:, None]
+_STEP = 0.5 * np.pi / COARSE_STEPS
+_OFFSETS = np.linspace(-_STEP, _STEP, FINE_STEPS)
+_OFFSETS_COS, _OFFSETS_SIN = np.cos(_OFFSETS)[:, None], np.sin(_OFFSETS)[:, None]
 
 
 @dataclass(frozen=True)
@@ -108,11 +114,11 @@ def fit_boxes(
     if n_clusters == 0:
         z = np.zeros(0)
         return Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
-    keep = labels >= 0
-    order = np.argsort(labels[keep], kind='stable')
-    pts = xyz_m[keep][order].astype(np.float64)
-    lab = labels[keep][order]
-    gz = ground_z_m[keep][order]
+    kept = np.flatnonzero(labels >= 0)
+    rows = kept[np.argsort(labels[kept], kind='stable')]  # one gather per array, not two
+    pts = xyz_m[rows].astype(np.float64)
+    lab = labels[rows]
+    gz = ground_z_m[rows]
     counts = np.bincount(lab, minlength=n_clusters)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     # centre each cluster on its mean for numerical comfort
@@ -131,18 +137,15 @@ def fit_boxes(
         xs, ys, ls = x[sub], y[sub], lab[sub]
         counts_s = np.bincount(ls, minlength=n_clusters)
         starts_s = np.concatenate([[0], np.cumsum(counts_s)[:-1]])
-    coarse = np.arange(COARSE_STEPS) * (0.5 * np.pi / COARSE_STEPS)
-    u, v = _rotate(xs[None], ys[None], np.cos(coarse)[:, None], np.sin(coarse)[:, None])
+    u, v = _rotate(xs[None], ys[None], _COARSE_COS, _COARSE_SIN)
     umin, umax, vmin, vmax, score = _extents(u, v, starts_s, ls)
-    best = coarse[_pick(score, (umax - umin) * (vmax - vmin))]
-    step = 0.5 * np.pi / COARSE_STEPS
-    offsets = np.linspace(-step, step, FINE_STEPS)
+    best = _COARSE[_pick(score, (umax - umin) * (vmax - vmin))]
     # each fine angle is best + offset: rotate once by best (per point), then by the offset
     # (a scalar per row) — no trigonometry or gathers per point and angle
     u0, v0 = _rotate(xs, ys, np.cos(best)[ls], np.sin(best)[ls])
-    u, v = _rotate(u0[None], v0[None], np.cos(offsets)[:, None], np.sin(offsets)[:, None])
+    u, v = _rotate(u0[None], v0[None], _OFFSETS_COS, _OFFSETS_SIN)
     umin, umax, vmin, vmax, score = _extents(u, v, starts_s, ls)
-    theta = best[None, :] + offsets[:, None]  # (fine, K)
+    theta = best[None, :] + _OFFSETS[:, None]  # (fine, K)
     th = theta[_pick(score, (umax - umin) * (vmax - vmin)), np.arange(n_clusters)]
     u, v = _rotate(x, y, np.cos(th)[lab], np.sin(th)[lab])
     umin, umax, vmin, vmax, _ = _extents(u, v, starts, lab)

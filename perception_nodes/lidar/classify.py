@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -76,17 +77,18 @@ class ClassThresholds:
                 f'class min_confidence: expected [0, 1), got {self.min_confidence}'
             )
 
-
-def _class_table(thresholds: ClassThresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per class and dimension (C, 3, 1): lower and upper core bounds and the ramp width."""
-    lo = np.array(
-        [[r.length_m[0], r.width_m[0], r.height_m[0]] for r in thresholds.ranges.values()]
-    )
-    hi = np.array(
-        [[r.length_m[1], r.width_m[1], r.height_m[1]] for r in thresholds.ranges.values()]
-    )
-    ramp = thresholds.softness * np.maximum(hi - lo, 0.2)
-    return lo[..., None], hi[..., None], ramp[..., None]
+    @cached_property
+    def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per class and dimension (C, 3, 1): lower and upper core bounds and the ramp width;
+        and the class codes (C,). Built on first use, not per frame (frozen: read-only)."""
+        lo = np.array([[r.length_m[0], r.width_m[0], r.height_m[0]] for r in self.ranges.values()])
+        hi = np.array([[r.length_m[1], r.width_m[1], r.height_m[1]] for r in self.ranges.values()])
+        ramp = self.softness * np.maximum(hi - lo, 0.2)
+        codes = np.array([int(c) for c in self.ranges], dtype=np.uint8)
+        tables = (lo[..., None], hi[..., None], ramp[..., None], codes)
+        for array in tables:
+            array.flags.writeable = False
+        return tables
 
 
 def classify_boxes(
@@ -100,7 +102,7 @@ def classify_boxes(
     n = len(length_m)
     if n == 0:
         return np.zeros(0, np.uint8), np.zeros(0, np.float32)
-    lo, hi, ramp = _class_table(thresholds)
+    lo, hi, ramp, class_codes = thresholds.table
     dims = np.stack([length_m, width_m, height_m])[None]  # (1, 3, K)
     # min(1 - (lo - v) / ramp, 1 - (v - hi) / ramp) clipped to [0, 1]: _membership per cell
     member = 1.0 - np.maximum(lo - dims, dims - hi) / ramp
@@ -108,7 +110,7 @@ def classify_boxes(
     scores = member.prod(axis=1)  # (C, K)
     best = np.argmax(scores, axis=0)
     conf = scores[best, np.arange(n)]
-    codes = np.array([int(c) for c in thresholds.ranges], dtype=np.uint8)[best]
+    codes = class_codes[best]
     codes[conf < thresholds.min_confidence] = ObjectClass.UNKNOWN
     return codes, conf.astype(np.float32)
 

@@ -73,10 +73,12 @@ def _dilate(grid: np.ndarray, steps: int) -> np.ndarray:
     return grid
 
 
-def _join_pairs(n_labels: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Components 0..C-1 of labels 1..n_labels joined pairwise, numbered by their smallest
-    label. The seam holds a few pairs (one per row at most): a union-find over them costs
-    microseconds, a sparse graph and ``connected_components`` a few hundred."""
+def join_pairs(n_labels: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Components 0..C-1 of labels 1..n_labels joined pairwise (label a[k] with b[k]),
+    numbered by their smallest label: ``scipy.sparse.csgraph.connected_components``' numbering.
+    The pairs are few (the azimuth seam: one per row at most; vehicle pieces: a handful a
+    frame): a union-find over them costs microseconds, a sparse graph and
+    ``connected_components`` a few hundred."""
     root = list(range(n_labels + 1))
 
     def find(i: int) -> int:
@@ -127,7 +129,7 @@ def cluster_points(xy_m: np.ndarray, config: ClusterConfig) -> tuple[np.ndarray,
     else:
         wrap = np.zeros(1, dtype=bool)
     if wrap.any():
-        comp = _join_pairs(n_labels, first[wrap], last[wrap])
+        comp = join_pairs(n_labels, first[wrap], last[wrap])
         cell_comp = np.concatenate([[-1], comp])
         labels = cell_comp[point_labels]
         n_labels = int(comp.max()) + 1

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from perception_nodes.lidar.boxes import fit_boxes
+from perception_nodes.lidar.clustering import join_pairs
 
 
 @dataclass(frozen=True)
@@ -79,11 +78,9 @@ def merge_vehicle_pieces(
         & (box.width_m <= config.max_width_m)
         & (box.height_m <= config.max_height_m)
     )
-    pairs_a, pairs_b = ci[fits].tolist(), cj[fits].tolist()
-    if not pairs_a:
+    if not fits.any():
         return labels, n_clusters
-    graph = coo_matrix((np.ones(len(pairs_a)), (pairs_a, pairs_b)), shape=(n_clusters, n_clusters))
-    n_new, comp = connected_components(graph, directed=False)
+    comp = join_pairs(n_clusters, ci[fits] + 1, cj[fits] + 1)  # clusters 0.. as labels 1..
     out = labels.copy()
     out[keep] = comp[lab]
-    return out, int(n_new)
+    return out, int(comp.max()) + 1

@@ -10,6 +10,7 @@ index 0 is CV, 1 is CT. Measurements are positions ``(x, y)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -83,6 +84,28 @@ def _accel_noise(dt: float, sigma: float) -> np.ndarray:
     return sigma * sigma * (g @ g.T)
 
 
+@lru_cache(maxsize=64)
+def _models(dt: float, params: ImmParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CV transition matrix and the CV and CT process noises for a step of ``dt``: a sensor
+    runs at a fixed rate, so they are built once per step length, not per frame."""
+    f_cv = np.eye(N_STATE)
+    f_cv[0, 2] = f_cv[1, 3] = dt
+    q_cv = _accel_noise(dt, params.accel_cv_mps2)
+    q_cv[4, 4] = params.omega_cv_rps2**2 * dt
+    q_ct = _accel_noise(dt, params.accel_ct_mps2)
+    q_ct[4, 4] = params.omega_ct_rps2**2 * dt
+    for array in (f_cv, q_cv, q_ct):
+        array.flags.writeable = False
+    return f_cv, q_cv, q_ct
+
+
+@lru_cache(maxsize=64)
+def _transition(dt: float, params: ImmParams) -> np.ndarray:
+    trans = params.transition(dt)
+    trans.flags.writeable = False
+    return trans
+
+
 def init_state(
     xy_m: np.ndarray,
     pos_var_m2: np.ndarray,
@@ -109,7 +132,7 @@ def predict(
     """IMM mixing then each model's prediction; returns (x, P, predicted mode probabilities)."""
     if x.shape[0] == 0:
         return x, p, mu
-    trans = params.transition(dt_s)
+    trans = _transition(float(dt_s), params)
     c = mu @ trans  # (T, 2): predicted mode probabilities
     mix = mu[:, :, None] * trans[None, :, :] / np.maximum(c[:, None, :], 1e-12)  # [t, i, j]
     x0 = np.einsum('tij,tia->tja', mix, x)
@@ -117,12 +140,7 @@ def predict(
     p0 = np.einsum('tij,tiab->tjab', mix, p) + np.einsum('tij,tija,tijb->tjab', mix, d, d)
 
     dt = float(dt_s)
-    f_cv = np.eye(N_STATE)
-    f_cv[0, 2] = f_cv[1, 3] = dt
-    q_cv = _accel_noise(dt, params.accel_cv_mps2)
-    q_cv[4, 4] = params.omega_cv_rps2**2 * dt
-    q_ct = _accel_noise(dt, params.accel_ct_mps2)
-    q_ct[4, 4] = params.omega_ct_rps2**2 * dt
+    f_cv, q_cv, q_ct = _models(dt, params)
 
     xp = np.empty_like(x0)
     pp = np.empty_like(p0)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from vehicle_nodes.hdmap.errors import ExportError
 from vehicle_nodes.hdmap.export import export_intersection
-from vehicle_nodes.hdmap.geometry import arc_length, project
+from vehicle_nodes.hdmap.geometry import arc_length
 from vehicle_nodes.hdmap.lanemap import HdMap
 
 ALIGNED_RAD = math.radians(90.0)  # within this of a lane's direction: driving with it
@@ -52,12 +53,44 @@ class LaneFix:
 OFF_ROAD = LaneFix(False, False, False, math.nan, False, -1, -1, math.nan)
 
 
+class Polylines:
+    """The segments of several polylines in one table (built once), so that the feet of many
+    points on all of them take one pass; ``owner`` is each segment's polyline, ``starts`` the
+    first segment of each. A zero-length segment's squared length becomes 1 (``floor_len2``
+    None, as ``hdmap.geometry.project`` does) or at least ``floor_len2``."""
+
+    def __init__(self, polylines: list[np.ndarray], *, floor_len2: float | None) -> None:
+        empty = np.zeros((0, 2))
+        self.a = np.concatenate([p[:-1] for p in polylines] or [empty])
+        self.d = np.concatenate([np.diff(p, axis=0) for p in polylines] or [empty])
+        len2 = np.einsum('ij,ij->i', self.d, self.d)
+        if floor_len2 is None:
+            self.len2 = np.where(len2 > 0.0, len2, 1.0)
+        else:
+            self.len2 = np.maximum(len2, floor_len2)
+        self.length = np.sqrt(self.len2)
+        counts = [len(p) - 1 for p in polylines]
+        self.owner = np.repeat(np.arange(len(polylines)), counts)
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+
+    def feet(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Squared distance from each point (k, 2) to the foot on each segment and the foot's
+        parameter t in [0, 1] along it, both (k, segments)."""
+        p = xy[:, None, :] - self.a[None, :, :]
+        t = np.clip(np.einsum('ksj,sj->ks', p, self.d) / self.len2, 0.0, 1.0)
+        foot = p - t[..., None] * self.d[None]
+        return np.einsum('ksj,ksj->ks', foot, foot), t
+
+
 class LaneIndex:
     def __init__(self, hd: HdMap, intersection_id: int = 1) -> None:
         self.hd = hd
         drivable = [ll for ll in hd.lanelets.values() if ll.drivable]
         self.search_m = max((float(np.max(ll.width_m)) / 2 for ll in drivable), default=2.0) + 1.5
         self.crosswalks = [ll for ll in hd.lanelets.values() if ll.subtype == 'crosswalk']
+        # a point within half its widest width of a crosswalk's centre line is on it
+        self._crossings = Polylines([cw.centre_xy for cw in self.crosswalks], floor_len2=None)
+        self._crossing_half_m = np.array([float(np.max(cw.width_m)) / 2 for cw in self.crosswalks])
         self.approaches: list[Approach] = []
         self.approach_of: dict[int, tuple[int, int]] = {}  # lanelet id → (arm, lane id)
         try:
@@ -85,6 +118,14 @@ class LaneIndex:
                 )
         self._build_segments()
 
+    def _build_stop_lines(self) -> None:
+        """Every approach lane's segments in one table, for one pass over all objects."""
+        keys = [(ap.arm, lane_id) for ap in self.approaches for lane_id in ap.lanes]
+        lanes = [self.approaches_lane(arm, lane_id) for arm, lane_id in keys]
+        self._stop_lines = Polylines([pts for pts, _ in lanes], floor_len2=1e-12)
+        self._stop_s = np.concatenate([s[:-1] for _, s in lanes] or [np.zeros(0)])
+        self._stop_line_of = {key: k for k, key in enumerate(keys)}
+
     def _build_segments(self) -> None:
         """Every drivable centre-line segment, for one vectorised lookup of all objects."""
         drivable = [ll for ll in self.hd.lanelets.values() if ll.drivable]
@@ -109,6 +150,7 @@ class LaneIndex:
         self.owner_arm = np.array([h[0] for h in hits], int)
         self.owner_lane = np.array([h[1] for h in hits], int)
         self.reach_m = self.search_m + float(np.sqrt(self.seg_len2.max())) / 2.0
+        self._build_stop_lines()
 
     def locate_many(self, xy: np.ndarray, yaw_rad: np.ndarray) -> list[LaneFix]:
         """The lane situation of each point (n, 2) moving (or facing) along ``yaw_rad``."""
@@ -118,7 +160,7 @@ class LaneIndex:
         lists = self.tree.query_ball_point(xy, self.reach_m)
         counts = np.fromiter((len(c) for c in lists), int, n)
         obj = np.repeat(np.arange(n), counts)
-        seg = np.fromiter((j for c in lists for j in c), int, int(counts.sum()))
+        seg = np.fromiter(chain.from_iterable(lists), int, int(counts.sum()))
         p = xy[obj] - self.seg_a[seg]
         dv = self.seg_d[seg]
         t = np.clip(np.einsum('ij,ij->i', p, dv) / self.seg_len2[seg], 0.0, 1.0)
@@ -147,8 +189,11 @@ class LaneIndex:
         # The first aligned approach lanelet of each object, if any (vectorised).
         arm_of = self.owner_arm[self.seg_owner[seg]]
         hit = aligned_hit & (arm_of >= 0)
-        hit_obj, first = np.unique(obj[hit], return_index=True)
-        hit_seg = seg[hit][first]
+        # obj is sorted (by the lexsort above): the first of each run, as np.unique's index
+        hit_obj = obj[hit]
+        first = np.ones(hit_obj.size, bool)
+        first[1:] = hit_obj[1:] != hit_obj[:-1]
+        hit_obj, hit_seg = hit_obj[first], seg[hit][first]
         approach = {
             int(o): (
                 int(self.owner_arm[self.seg_owner[sg]]),
@@ -157,13 +202,10 @@ class LaneIndex:
             for o, sg in zip(hit_obj, hit_seg, strict=True)
         }
         stops = self._stop_distances(xy, approach)
+        in_crosswalk = self._in_crosswalk(xy).tolist()
         out = []
         for i in range(n):
-            x, y = float(xy[i, 0]), float(xy[i, 1])
-            crosswalk = bool(self.crosswalks) and any(
-                project(cw.centre_xy, cw.s_m, x, y).distance_m <= float(np.max(cw.width_m)) / 2
-                for cw in self.crosswalks
-            )
+            crosswalk = in_crosswalk[i]
             if not on_road[i]:
                 out.append(LaneFix(False, False, False, math.nan, crosswalk, -1, -1, math.nan))
                 continue
@@ -185,26 +227,31 @@ class LaneIndex:
             )
         return out
 
+    def _in_crosswalk(self, xy: np.ndarray) -> np.ndarray:
+        """Whether each point lies on a crosswalk: within half its widest width of its centre
+        line (the distance ``project`` gives, bit for bit, for all points and crosswalks in one
+        pass; one ``project`` per point and crosswalk was most of the detector's time)."""
+        if not self.crosswalks:
+            return np.zeros(len(xy), dtype=bool)
+        dist2, _ = self._crossings.feet(xy)
+        nearest = np.minimum.reduceat(dist2, self._crossings.starts, axis=1)
+        return (np.sqrt(nearest) <= self._crossing_half_m).any(axis=1)
+
     def _stop_distances(
         self, xy: np.ndarray, approach: dict[int, tuple[int, int]]
     ) -> dict[int, float]:
-        """Arc length from the stop line of each object's approach lane, one pass per lane."""
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, key in approach.items():
-            groups.setdefault(key, []).append(i)
-        out: dict[int, float] = {}
-        for (arm, lane_id), idx in groups.items():
-            pts, s_table = self.approaches_lane(arm, lane_id)
-            a, d = pts[:-1], np.diff(pts, axis=0)
-            len2 = np.maximum(np.einsum('ij,ij->i', d, d), 1e-12)
-            p = xy[idx][:, None, :] - a[None, :, :]  # (k, segments, 2)
-            t = np.clip(np.einsum('ksj,sj->ks', p, d) / len2, 0.0, 1.0)
-            foot = p - t[..., None] * d[None]
-            best = np.argmin(np.einsum('ksj,ksj->ks', foot, foot), axis=1)
-            rows = np.arange(len(idx))
-            s = s_table[best] + t[rows, best] * np.sqrt(len2[best])
-            out.update(zip(idx, s.tolist(), strict=True))
-        return out
+        """Arc length from the stop line of each object's approach lane (its nearest foot point
+        on that lane), all objects in one pass over the approach lanes' segments."""
+        if not approach:
+            return {}
+        idx = list(approach)
+        lines = self._stop_lines
+        lane = np.array([self._stop_line_of[approach[i]] for i in idx])
+        dist2, t = lines.feet(xy[idx])
+        own = lines.owner[None, :] == lane[:, None]
+        best = np.argmin(np.where(own, dist2, np.inf), axis=1)
+        s = self._stop_s[best] + t[np.arange(len(idx)), best] * lines.length[best]
+        return dict(zip(idx, s.tolist(), strict=True))
 
     def locate(self, x: float, y: float, motion_yaw_rad: float) -> LaneFix:
         return self.locate_many(np.array([[x, y]]), np.array([motion_yaw_rad]))[0]

@@ -122,7 +122,8 @@ def queues(
                 half = objs.length_m[i] / 2 if objs.length_m[i] > 0 else 2.5
                 front = dist + half
                 queue_m = max(queue_m, front)
-        mean = float(np.mean(speed[members])) if members else math.nan
+        # np.mean's own sum and division, without its ~10 us of dispatch per approach
+        mean = float(np.add.reduce(speed[members])) / len(members) if members else math.nan
         stats.append(ApproachStats(ap.arm, len(members), mean, queue_m))
     return queued, stats
 

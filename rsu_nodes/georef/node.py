@@ -24,6 +24,8 @@ from v2x_runtime import messages as m
 
 ARRAY = 'v2x_stack/msg/ParticipantArray'
 PARTICIPANT = 'v2x_stack/msg/Participant'
+POINT = 'geometry_msgs/msg/Point'
+VECTOR3 = 'geometry_msgs/msg/Vector3'
 MAX_ABS_M = 1e5  # a sensor-frame position beyond this is no roadside detection
 MAX_SPEED_MPS = 1e3  # a faster velocity is passed on as unknown (NaN)
 
@@ -31,16 +33,16 @@ MAX_SPEED_MPS = 1e3  # a faster velocity is passed on as unknown (NaN)
 def participant_arrays(participants: list[Any]) -> dict[str, np.ndarray]:
     """Stack the numeric fields of a participant list into (n, ...) arrays."""
     n = len(participants)
-    pos = np.empty((n, 3))
-    vel = np.empty((n, 3))
-    yaw = np.empty(n)
-    cov = np.empty((n, 16))
-    for i, p in enumerate(participants):
-        pos[i] = (p.position.x, p.position.y, p.position.z)
-        vel[i] = (p.velocity.x, p.velocity.y, p.velocity.z)
-        yaw[i] = p.heading_rad
-        cov[i] = p.covariance
-    return {'pos': pos, 'vel': vel, 'yaw': yaw, 'cov': cov.reshape(n, 4, 4)}
+    pos = np.array([(p.position.x, p.position.y, p.position.z) for p in participants])
+    vel = np.array([(p.velocity.x, p.velocity.y, p.velocity.z) for p in participants])
+    yaw = np.array([p.heading_rad for p in participants], dtype=np.float64)
+    cov = np.array([p.covariance for p in participants], dtype=np.float64)
+    return {
+        'pos': pos.reshape(n, 3).astype(np.float64, copy=False),
+        'vel': vel.reshape(n, 3).astype(np.float64, copy=False),
+        'yaw': yaw,
+        'cov': cov.reshape(n, 4, 4),
+    }
 
 
 class Georeferencer(Component):
@@ -104,14 +106,18 @@ class Georeferencer(Component):
 
     def transform(self, msg: Any) -> Any:
         """The map-frame array of a sensor-frame array (finite objects only)."""
-        arrays = participant_arrays(list(msg.participants))
+        participants = list(msg.participants)
+        arrays = participant_arrays(participants)
         finite = np.isfinite(arrays['pos']).all(axis=1)  # NaN velocity = unknown, passed on
-        in_range = (np.abs(np.nan_to_num(arrays['pos'])) <= MAX_ABS_M).all(axis=1)
+        if finite.all():  # the usual case: nan_to_num would change nothing
+            in_range = (np.abs(arrays['pos']) <= MAX_ABS_M).all(axis=1)
+        else:
+            in_range = (np.abs(np.nan_to_num(arrays['pos'])) <= MAX_ABS_M).all(axis=1)
         for i in np.flatnonzero(~finite):
-            pid = msg.participants[i].id
+            pid = participants[i].id
             self.ctx.diagnostics.reject('nan_position', f'participant {pid}: {arrays["pos"][i]}')
         for i in np.flatnonzero(finite & ~in_range):
-            pid = msg.participants[i].id
+            pid = participants[i].id
             self.ctx.diagnostics.reject('out_of_range', f'participant {pid}: {arrays["pos"][i]}')
         good = finite & in_range
         idx = np.flatnonzero(good)
@@ -123,35 +129,52 @@ class Georeferencer(Component):
             vel_in = np.where(wild[:, None], np.nan, vel_in)
         vel = self.pose.vectors_to_map(vel_in)
         yaw_in = arrays['yaw'][idx]
-        yaw = np.where(np.isfinite(yaw_in), self.pose.yaw_to_map(np.nan_to_num(yaw_in)), np.nan)
-        cov = self.pose.covariance_to_map(arrays['cov'][idx]).reshape(-1, 16)
+        yaw_ok = np.isfinite(yaw_in)
+        if yaw_ok.all():
+            yaw = self.pose.yaw_to_map(yaw_in)
+        else:
+            yaw = np.where(yaw_ok, self.pose.yaw_to_map(np.nan_to_num(yaw_in)), np.nan)
+        cov = self.pose.covariance_to_map(arrays['cov'][idx]).reshape(-1, 16)  # a new array
         lat, lon, alt = self.frame.to_geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
         yaw_var = self.pose.yaw_sigma_rad**2
+        point, vector = m.msg_class(POINT), m.msg_class(VECTOR3)
+        headers: dict[int, Any] = {}  # one per stamp: the objects of an array share theirs
         out = []
-        for k, i in enumerate(idx):
-            p = msg.participants[i]
+        for k, (i, (x, y, z), (vx, vy, vz), la, lo, al, hd) in enumerate(
+            zip(
+                idx.tolist(),
+                pos.tolist(),
+                vel.tolist(),
+                lat.tolist(),
+                lon.tolist(),
+                alt.tolist(),
+                yaw.tolist(),
+                strict=True,
+            )
+        ):
+            p = participants[i]
             hv = p.heading_variance
+            stamp = m.to_ns(p.header.stamp)
+            header = headers.get(stamp)
+            if header is None:
+                header = headers[stamp] = m.header(stamp, self.map_frame)
             out.append(
                 m.new(
                     PARTICIPANT,
-                    header=m.header(m.to_ns(p.header.stamp), self.map_frame),
+                    header=header,
                     id=p.id,
                     participant_class=p.participant_class,
                     source=p.source,
                     source_id=p.source_id,
                     trust=p.trust,
-                    position=m.new(
-                        'geometry_msgs/msg/Point', x=pos[k, 0], y=pos[k, 1], z=pos[k, 2]
-                    ),
-                    latitude_deg=float(lat[k]),
-                    longitude_deg=float(lon[k]),
-                    altitude_m=float(alt[k]),
-                    heading_rad=float(yaw[k]),
-                    velocity=m.new(
-                        'geometry_msgs/msg/Vector3', x=vel[k, 0], y=vel[k, 1], z=vel[k, 2]
-                    ),
+                    position=point(x=x, y=y, z=z),
+                    latitude_deg=la,
+                    longitude_deg=lo,
+                    altitude_m=al,
+                    heading_rad=hd,
+                    velocity=vector(x=vx, y=vy, z=vz),
                     size=p.size,
-                    covariance=cov[k].copy(),
+                    covariance=cov[k],
                     heading_variance=hv + yaw_var if hv >= 0 and math.isfinite(hv) else -1.0,
                     confidence=p.confidence,
                 )

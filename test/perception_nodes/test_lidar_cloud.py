@@ -122,6 +122,28 @@ def test_round_trip_property(points):
     np.testing.assert_array_equal(cloud.intensity, arr[:, 3])
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(*[st.floats(-1e4, 1e4, width=32)] * 3), max_size=60), st.booleans())
+def test_two_layouts_of_the_same_points_read_alike(points, padded):
+    """x, y, z at offsets 0, 4, 8 read as the same points stored z, y, x (another layout, so
+    another cached record dtype), padded rows or not."""
+    xyz = np.array(points, np.float32).reshape(-1, 3)
+    n = len(xyz)
+    row_pad = 8 if padded else 0
+
+    def cloud(order):
+        data = np.zeros(n * 16 + row_pad, np.uint8)
+        rec = data[: n * 16].view('<f4').reshape(n, 4)
+        rec[:, :3] = xyz[:, order]
+        fields = [_field(name, 4 * order.index(k)) for k, name in enumerate('xyz')]
+        msg = m.new(PC2, height=1, width=n, point_step=16, row_step=16 * n + row_pad,
+                    data=data, fields=fields)  # fmt: skip
+        return cloud_from_msg(msg, max_points=1000).xyz_m
+
+    np.testing.assert_array_equal(cloud([0, 1, 2]), cloud([2, 1, 0]))
+    np.testing.assert_array_equal(cloud([0, 1, 2]), xyz[np.isfinite(xyz).all(axis=1)])
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     data=st.binary(max_size=200),

@@ -1,7 +1,12 @@
 """Merging split vehicle pieces: ring lines of one far car join, a queue and people do not."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from perception_nodes.lidar.clustering import join_pairs
 from perception_nodes.lidar.merging import MergeConfig, merge_vehicle_pieces
 
 
@@ -50,3 +55,17 @@ def test_noise_labels_stay_noise():
     labels = np.concatenate([np.zeros(len(face), dtype=np.int64), [-1]])
     out, n = merge_vehicle_pieces(xyz, labels, 1, np.zeros(len(xyz)), MergeConfig())
     assert n == 1 and out[-1] == -1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=40))
+def test_join_pairs_numbers_components_as_scipy_does(n, pairs):
+    """The union-find that replaced the sparse graph gives scipy's labels, value for value."""
+    pairs = [(i % n, j % n) for i, j in pairs]
+    a = np.array([i for i, _ in pairs], dtype=np.int64)
+    b = np.array([j for _, j in pairs], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(pairs)), (a, b)), shape=(n, n))
+    n_ref, ref = connected_components(graph, directed=False)
+    comp = join_pairs(n, a + 1, b + 1)
+    assert comp.tolist() == ref.tolist()
+    assert int(comp.max()) + 1 == n_ref

@@ -5,13 +5,17 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from geo import LocalFrame
 from rsu_nodes.events.codes import EventKind
 from rsu_nodes.events.hysteresis import EventBook
 from rsu_nodes.events.lanes import ALIGNED_RAD, OPPOSED_RAD, LaneIndex
 from rsu_nodes.events.rules import Candidate
+from sim_nodes.world.four_arm import build_four_arm
+from sim_nodes.world.lanelet2_export import write_lanelet2
 from vehicle_nodes.hdmap.geometry import project, wrap_angle
 from vehicle_nodes.hdmap.loader import load_map
 
@@ -53,6 +57,77 @@ def test_locate_matches_the_naive_projection(x, y, yaw):
         assert not fix.opposed
     if fix.approach >= 0:
         assert fix.stop_dist_m >= 0.0
+
+
+@pytest.fixture(scope='module')
+def sim_index(tmp_path_factory):
+    """The simulator's four-arm junction: it has crosswalks (the example map has none)."""
+    path = tmp_path_factory.mktemp('map') / 'map.osm'
+    write_lanelet2(build_four_arm(), path, LocalFrame(31.2304, 121.4737, 10.0))
+    return LaneIndex(load_map(path), 1)
+
+
+def naive_in_crosswalk(index: LaneIndex, x: float, y: float) -> bool:
+    """The per-point rule the vectorised one replaced: one projection per crosswalk."""
+    return any(
+        project(cw.centre_xy, cw.s_m, x, y).distance_m <= float(np.max(cw.width_m)) / 2
+        for cw in index.crosswalks
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-40, 40), st.floats(-40, 40), st.floats(-math.pi, math.pi)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_crosswalk_flags_equal_the_per_point_projection(sim_index, rows):
+    """Bit for bit, including a point exactly on a crosswalk's edge."""
+    cw = sim_index.crosswalks[0]
+    half = float(np.max(cw.width_m)) / 2
+    edge = [(float(cw.centre_xy[1, 0]), float(cw.centre_xy[1, 1]), 0.0)]
+    d = cw.centre_xy[2] - cw.centre_xy[1]
+    normal = np.array([-d[1], d[0]]) / np.hypot(d[0], d[1])
+    edge.append((*(cw.centre_xy[1] + half * normal).tolist(), 0.0))
+    xy = np.array([(x, y) for x, y, _ in rows + edge])
+    yaw = np.array([a for _, _, a in rows + edge])
+    flags = [f.in_crosswalk for f in sim_index.locate_many(xy, yaw)]
+    assert flags == [naive_in_crosswalk(sim_index, x, y) for x, y in xy.tolist()]
+    assert flags[-2]  # the centre line is on it
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-80, 80), st.floats(-80, 80), st.floats(-math.pi, math.pi)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_stop_distances_equal_the_projection_on_the_own_lane(sim_index, rows):
+    """Every object on an approach lane: the arc length ``project`` gives on that lane, bit for
+    bit (all objects and lanes now go through one masked pass)."""
+    xy = np.array([(x, y) for x, y, _ in rows])
+    fixes = sim_index.locate_many(xy, np.array([a for _, _, a in rows]))
+    for (x, y), fix in zip(xy.tolist(), fixes, strict=True):
+        if fix.approach < 0:
+            assert math.isnan(fix.stop_dist_m)
+            continue
+        pts, s_table = sim_index.approaches_lane(fix.approach, fix.lane_id)
+        assert fix.stop_dist_m == project(pts, s_table, x, y).s_m
+
+
+def test_approach_lanes_are_found(sim_index):
+    """The property above holds for something: a car 20 m up each approach's first lane."""
+    for ap in sim_index.approaches:
+        pts, _ = next(iter(ap.lanes.values()))
+        d = (pts[1] - pts[0]) / np.hypot(*(pts[1] - pts[0]))
+        xy = (pts[0] + 20.0 * d)[None]
+        fix = sim_index.locate_many(xy, np.array([np.arctan2(-d[1], -d[0])]))[0]
+        assert fix.approach == ap.arm and fix.lane_id in ap.lanes
+        assert abs(fix.stop_dist_m - 20.0) < 0.5
 
 
 @settings(max_examples=150, deadline=None)
