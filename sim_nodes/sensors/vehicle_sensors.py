@@ -36,6 +36,7 @@ from sim_nodes.msg_template import Template
 from sim_nodes.scenarios.shared import declare_scenario_parameters
 from sim_nodes.sensors.gnss_model import GnssErrorModel
 from sim_nodes.world.component import GROUND_TRUTH, VEHICLE_LIGHTS
+from sim_nodes.world.truth_msgs import participants_arrays
 from sim_nodes.world.vehicles import WHEELBASE_SHARE
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
@@ -158,16 +159,21 @@ class VehicleSensors(Component):
 
     def on_truth(self, msg: Any) -> None:
         now = m.to_ns(msg.header.stamp)
+        truth = participants_arrays(msg)
+        rows = [self.index.get(name) for name in truth['names'].tolist()]
+        mine = [j for j, i in enumerate(rows) if i is not None]
+        ids = [rows[j] for j in mine]
         live = np.zeros(len(self.names), bool)
-        for p in msg.participants:
-            i = self.index.get(p.source_id)
-            if i is None:
-                continue
-            live[i] = True
-            speed = float(np.hypot(p.velocity.x, p.velocity.y))
-            self.truth[i] = (p.position.x, p.position.y, 0.0, p.heading_rad, speed, 1.0,
-                             p.velocity.x, p.velocity.y,
-                             0.5 * WHEELBASE_SHARE * p.size.x)  # fmt: skip
+        live[ids] = True
+        vel, size = truth['vel'][mine], truth['size'][mine]
+        tr = self.truth
+        tr[ids, 0:2] = truth['xyz'][mine, 0:2]
+        tr[ids, 2] = 0.0
+        tr[ids, 3] = truth['yaw'][mine]
+        tr[ids, 4] = np.hypot(vel[:, 0], vel[:, 1])
+        tr[ids, 5] = 1.0
+        tr[ids, 6:8] = vel
+        tr[ids, 8] = 0.5 * WHEELBASE_SHARE * size[:, 0]
         self.truth[~live, 5] = 0.0
         self.imu_ref_t[~live] = -np.inf
         self.yaw_rate[~live] = 0.0
