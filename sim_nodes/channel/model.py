@@ -40,6 +40,7 @@ OBSTRUCTION_DB = 20.0
 class ChannelModel:
     def __init__(self, cfg: ChannelConfig) -> None:
         self.cfg = cfg
+        self._log_median = np.log(cfg.latency_ms / 1000.0)  # of the latency, ln s
 
     def pdr(self, distance_m: np.ndarray, obstructed: np.ndarray | bool = False) -> np.ndarray:
         """Delivery probability of one packet over each link (before congestion)."""
@@ -60,8 +61,7 @@ class ChannelModel:
 
     def latency_from_normal(self, z: np.ndarray | float) -> np.ndarray:
         """Latencies from standard normal draws (one per link, each from its own stream)."""
-        c = self.cfg
-        return np.exp(np.log(c.latency_ms / 1000.0) + c.latency_sigma * np.asarray(z))
+        return np.exp(self._log_median + self.cfg.latency_sigma * np.asarray(z))
 
     @staticmethod
     def rssi_dbm(distance_m: np.ndarray, obstructed: np.ndarray) -> np.ndarray:
