@@ -73,6 +73,7 @@ class RadioChannel(Component):
         self.present = self.fixed.copy()
         self._present = self.present.tolist()  # the same, for per-delivery checks
         self._table: LinkTable | None = None  # of the current positions (None: not yet)
+        self._reach: dict[int, Reach] = {}  # per sender, at the current positions
         self._streams: list[list[np.random.Generator | None]] = [[None] * n for _ in range(n)]
         self._pairs: list[list[list[int] | None]] = [[None] * n for _ in range(n)]
         self.rx_pubs = [
@@ -108,6 +109,7 @@ class RadioChannel(Component):
         self.present = present
         self._present = present.tolist()
         self._table = None
+        self._reach = {}
 
     def channel_busy_ratio(self, now_ns: int) -> float:
         window = round(self.model.cfg.cbr_window_s * 1e9)
@@ -131,25 +133,21 @@ class RadioChannel(Component):
         self.recent_tx.append(now)
         cbr = self.channel_busy_ratio(now)
         diag.set_value('channel_busy_ratio', round(cbr, 3))
-        table = self._table
-        if table is None:
-            table = self._table = LinkTable.of(self.model, self.footprints, self.xy)
-        # the receivers in range, in node order: each link draws from its own stream, a
-        # uniform (delivered?) then a normal (latency); the arithmetic runs once per broadcast
-        reach = self.present & table.in_range[sender]
-        reach[sender] = False
-        near = np.flatnonzero(reach).tolist()
+        reach = self._reach.get(sender)
+        if reach is None:
+            reach = self._reach[sender] = self._reach_of(sender)
+        near, dists, rssis = reach.receivers, reach.distance, reach.rssi
         if not near:
             return
-        p = table.pdr[sender, near] * (1.0 - self.model.congestion_loss(cbr))
-        uniform, normal = [], []
-        for j in near:
+        # each link in range draws from its own stream, a uniform (delivered?) then a normal
+        # (latency), in node order; the exponential runs once per broadcast
+        factor = 1.0 - self.model.congestion_loss(cbr)
+        delivered, normal = [], []
+        for j, pdr in zip(near, reach.pdr, strict=True):
             rng = self._stream(sender, j)
-            uniform.append(rng.random())
+            delivered.append(rng.random() < pdr * factor)
             normal.append(rng.standard_normal())
-        delivered = (np.array(uniform) < p).tolist()
         latencies = self.model.latency_from_normal(np.array(normal)).tolist()
-        dists, rssis = table.distance[sender, near].tolist(), table.rssi[sender, near].tolist()
         stats, queue, pairs = self.stats, self.queue, self._pairs[sender]
         samples, room = stats.samples, 200_000 - len(stats.samples)
         if room > 0:
@@ -174,6 +172,21 @@ class RadioChannel(Component):
             heapq.heappush(queue, (now + round(latency * 1e9), self.seq, j, frame, rssis[k]))
         if lost:
             diag.count('lost', lost)
+
+    def _reach_of(self, sender: int) -> Reach:
+        """The receivers of ``sender`` now (in the world, in range; node order), their links."""
+        table = self._table
+        if table is None:
+            table = self._table = LinkTable.of(self.model, self.footprints, self.xy)
+        reach = self.present & table.in_range[sender]
+        reach[sender] = False
+        near = np.flatnonzero(reach)
+        return Reach(
+            near.tolist(),
+            table.distance[sender, near].tolist(),
+            table.pdr[sender, near].tolist(),
+            table.rssi[sender, near].tolist(),
+        )
 
     def on_tick(self) -> None:
         queue = self.queue
@@ -200,6 +213,17 @@ class RadioChannel(Component):
             )
             pubs[j].publish(rx)
             diag.count('delivered')
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One sender's receivers at one set of positions, with their links (plain lists: a
+    frame's per-link work is Python)."""
+
+    receivers: list[int]
+    distance: list[float]
+    pdr: list[float]  # before congestion
+    rssi: list[float]
 
 
 @dataclass(frozen=True)
