@@ -21,6 +21,7 @@ import numpy as np
 from sim_nodes.channel.model import ChannelModel, Footprints, LinkRandom
 from sim_nodes.scenarios.shared import declare_scenario_parameters
 from sim_nodes.world.component import GROUND_TRUTH
+from sim_nodes.world.truth_msgs import participants_arrays
 from v2x_runtime import QOS_RELIABLE, QOS_SENSOR, Component, ComponentContext
 from v2x_runtime import messages as m
 
@@ -39,7 +40,14 @@ class LinkStats:
 
 
 class RadioChannel(Component):
-    """Delivers every node's transmissions to the others through the channel model."""
+    """Delivers every node's transmissions to the others through the channel model.
+
+    The nodes' positions change only with the truth (each world step) while frames are sent
+    many times a step: distance, obstruction, delivery probability before congestion and
+    RSSI of every directed link are computed for all links at once, at the first frame after
+    each truth, and a frame reads its sender's row (the same numbers, element by element, as
+    computing its own links).
+    """
 
     def __init__(self, ctx: ComponentContext) -> None:
         super().__init__(ctx)
@@ -52,26 +60,37 @@ class RadioChannel(Component):
         self.links = LinkRandom(sc.seed)
         self.buildings = self.built.network.buildings
         self.footprints = Footprints(self.buildings)
-        self.positions: dict[str, np.ndarray] = {
-            r.name: np.array(r.position_m[:2]) for r in sc.rsus
-        }
-        self.fixed = set(self.positions)
         self.nodes = self.built.connected() + [r.name for r in sc.rsus]
-        self.rx_pubs = {
-            n: ctx.create_publisher(f'/{n}/v2x/rx', 'v2x_stack/msg/V2xFrame', QOS_RELIABLE)
-            for n in self.nodes
-        }
-        for n in self.nodes:
+        self.index = {n: i for i, n in enumerate(self.nodes)}
+        n = len(self.nodes)
+        # every node's position (m, map frame) and whether it is in the world now; the RSUs
+        # stand where the scenario puts them, always
+        self.xy = np.zeros((n, 2))
+        self.fixed = np.zeros(n, bool)
+        for r in sc.rsus:
+            self.xy[self.index[r.name]] = r.position_m[:2]
+            self.fixed[self.index[r.name]] = True
+        self.present = self.fixed.copy()
+        self._present = self.present.tolist()  # the same, for per-delivery checks
+        self._table: LinkTable | None = None  # of the current positions (None: not yet)
+        self._reach: dict[int, Reach] = {}  # per sender, at the current positions
+        self._streams: list[list[np.random.Generator | None]] = [[None] * n for _ in range(n)]
+        self._pairs: list[list[list[int] | None]] = [[None] * n for _ in range(n)]
+        self.rx_pubs = [
+            ctx.create_publisher(f'/{name}/v2x/rx', 'v2x_stack/msg/V2xFrame', QOS_RELIABLE)
+            for name in self.nodes
+        ]
+        for i, name in enumerate(self.nodes):
             ctx.create_subscription(
-                f'/{n}/v2x/tx',
+                f'/{name}/v2x/tx',
                 'v2x_stack/msg/V2xFrame',
-                lambda msg, n=n: self.on_tx(n, msg),
+                lambda msg, i=i: self.on_tx(i, msg),
                 QOS_RELIABLE,
             )
         ctx.create_subscription(
             GROUND_TRUTH, 'v2x_stack/msg/ParticipantArray', self.on_truth, QOS_SENSOR
         )
-        self.queue: list[tuple[int, int, str, Any]] = []
+        self.queue: list[tuple[int, int, int, Any, float]] = []
         self.seq = 0
         self.recent_tx: deque[int] = deque()
         self.stats = LinkStats()
@@ -79,12 +98,18 @@ class RadioChannel(Component):
             ctx.create_timer(tick_s, self.on_tick)
 
     def on_truth(self, msg: Any) -> None:
-        present = {n: self.positions[n] for n in self.fixed}
-        wanted = set(self.nodes)
-        for p in msg.participants:
-            if p.source_id in wanted:
-                present[p.source_id] = np.array([p.position.x, p.position.y])
-        self.positions = present
+        truth = participants_arrays(msg)
+        found = [(self.index.get(name), j) for j, name in enumerate(truth['names'].tolist())]
+        rows = [(i, j) for i, j in found if i is not None and not self.fixed[i]]
+        present = self.fixed.copy()
+        if rows:
+            mine, theirs = (list(c) for c in zip(*rows, strict=True))
+            self.xy[mine] = truth['xyz'][theirs, :2]
+            present[mine] = True
+        self.present = present
+        self._present = present.tolist()
+        self._table = None
+        self._reach = {}
 
     def channel_busy_ratio(self, now_ns: int) -> float:
         window = round(self.model.cfg.cbr_window_s * 1e9)
@@ -92,71 +117,133 @@ class RadioChannel(Component):
             self.recent_tx.popleft()
         return len(self.recent_tx) / self.model.cfg.cbr_capacity
 
-    def on_tx(self, sender: str, frame: Any) -> None:
+    def _stream(self, src: int, dst: int) -> np.random.Generator:
+        rng = self._streams[src][dst]
+        if rng is None:
+            rng = self._streams[src][dst] = self.links(self.nodes[src], self.nodes[dst])
+        return rng
+
+    def on_tx(self, sender: int, frame: Any) -> None:
         now = self.ctx.now_ns()
-        src = self.positions.get(sender)
-        if src is None:
-            self.ctx.diagnostics.count('sender_absent')
+        diag = self.ctx.diagnostics
+        if not self._present[sender]:
+            diag.count('sender_absent')
             return
-        self.ctx.diagnostics.count('transmitted')
+        diag.count('transmitted')
         self.recent_tx.append(now)
         cbr = self.channel_busy_ratio(now)
-        self.ctx.diagnostics.set_value('channel_busy_ratio', round(cbr, 3))
-        receivers = [n for n in self.nodes if n != sender and n in self.positions]
-        if not receivers:
-            return
-        dst = np.array([self.positions[n] for n in receivers])
-        dist = np.linalg.norm(dst - src, axis=1)
-        blocked = self.footprints.obstructed(src, dst)
-        p = self.model.pdr(dist, blocked) * (1.0 - self.model.congestion_loss(cbr))
-        rssi = self.model.rssi_dbm(dist, blocked)
-        # each link in range draws from its own stream, a uniform (delivered?) then a normal
-        # (latency), in the receivers' order; the arithmetic then runs once per broadcast
-        near = np.flatnonzero(~(dist > self.model.cfg.max_range_m)).tolist()
+        diag.set_value('channel_busy_ratio', round(cbr, 3))
+        reach = self._reach.get(sender)
+        if reach is None:
+            reach = self._reach[sender] = self._reach_of(sender)
+        near, dists, rssis = reach.receivers, reach.distance, reach.rssi
         if not near:
             return
-        uniform, normal = [], []
-        for j in near:
-            rng = self.links(sender, receivers[j])
-            uniform.append(rng.random())
+        # each link in range draws from its own stream, a uniform (delivered?) then a normal
+        # (latency), in node order; the exponential runs once per broadcast
+        factor = 1.0 - self.model.congestion_loss(cbr)
+        delivered, normal = [], []
+        for j, pdr in zip(near, reach.pdr, strict=True):
+            rng = self._stream(sender, j)
+            delivered.append(rng.random() < pdr * factor)
             normal.append(rng.standard_normal())
-        delivered = (np.array(uniform) < p[near]).tolist()
         latencies = self.model.latency_from_normal(np.array(normal)).tolist()
-        dists, rssis = dist[near].tolist(), rssi[near].tolist()
-        stats, diag, queue = self.stats, self.ctx.diagnostics, self.queue
-        by_pair = stats.by_pair
+        stats, queue, pairs = self.stats, self.queue, self._pairs[sender]
+        samples, room = stats.samples, 200_000 - len(stats.samples)
+        if room > 0:
+            samples.extend(zip(dists[:room], delivered[:room], strict=False))
+        stats.attempts += len(near)
+        lost = 0
         for k, j in enumerate(near):
-            name, ok, latency = receivers[j], delivered[k], latencies[k]
-            pair = by_pair.get((sender, name))
+            pair = pairs[j]
             if pair is None:
-                pair = by_pair[sender, name] = [0, 0]
+                pair = pairs[j] = stats.by_pair.setdefault((self.nodes[sender], self.nodes[j]),
+                                                           [0, 0])  # fmt: skip
             pair[0] += 1
-            stats.attempts += 1
-            if len(stats.samples) < 200_000:
-                stats.samples.append((dists[k], ok))
-            if not ok:
-                diag.count('lost')
+            if not delivered[k]:
+                lost += 1
                 continue
+            latency = latencies[k]
             pair[1] += 1
             stats.delivered += 1
             stats.latencies_s.append(latency)
             diag.observe('latency_s', latency)
             self.seq += 1
-            heapq.heappush(queue, (now + round(latency * 1e9), self.seq, name, (frame, rssis[k])))
+            heapq.heappush(queue, (now + round(latency * 1e9), self.seq, j, frame, rssis[k]))
+        if lost:
+            diag.count('lost', lost)
+
+    def _reach_of(self, sender: int) -> Reach:
+        """The receivers of ``sender`` now (in the world, in range; node order), their links."""
+        table = self._table
+        if table is None:
+            table = self._table = LinkTable.of(self.model, self.footprints, self.xy)
+        reach = self.present & table.in_range[sender]
+        reach[sender] = False
+        near = np.flatnonzero(reach)
+        return Reach(
+            near.tolist(),
+            table.distance[sender, near].tolist(),
+            table.pdr[sender, near].tolist(),
+            table.rssi[sender, near].tolist(),
+        )
 
     def on_tick(self) -> None:
+        queue = self.queue
+        if not queue:
+            return
         now = self.ctx.now_ns()
-        while self.queue and self.queue[0][0] <= now:
-            _, _, name, (frame, rssi) = heapq.heappop(self.queue)
-            if name not in self.positions:
-                self.ctx.diagnostics.count('receiver_gone')
+        headers: dict[str, Any] = {}  # one reception header per sender frame at this instant
+        present, pubs, diag = self._present, self.rx_pubs, self.ctx.diagnostics
+        while queue and queue[0][0] <= now:
+            _, _, j, frame, rssi = heapq.heappop(queue)
+            if not present[j]:
+                diag.count('receiver_gone')
                 continue
+            frame_id = frame.header.frame_id
+            header = headers.get(frame_id)
+            if header is None:
+                header = headers[frame_id] = m.header(now, frame_id)
             # the sent frame with the reception's header, RSSI and status
             rx = m.replace(
                 frame,
-                header=m.header(now, frame.header.frame_id),
+                header=header,
                 rssi_dbm=rssi,
                 security_status=3 if len(frame.secured) else 0,  # UNVERIFIED if signed, or NONE
             )
-            self.rx_pubs[name].publish(rx)
-            self.ctx.diagnostics.count('delivered')
+            pubs[j].publish(rx)
+            diag.count('delivered')
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One sender's receivers at one set of positions, with their links (plain lists: a
+    frame's per-link work is Python)."""
+
+    receivers: list[int]
+    distance: list[float]
+    pdr: list[float]  # before congestion
+    rssi: list[float]
+
+
+@dataclass(frozen=True)
+class LinkTable:
+    """Every directed link (row: sender, column: receiver) at one set of positions."""
+
+    distance: np.ndarray  # (N, N) m
+    in_range: np.ndarray  # (N, N) bool: not beyond max_range_m
+    pdr: np.ndarray  # (N, N) delivery probability before congestion
+    rssi: np.ndarray  # (N, N) dBm
+
+    @classmethod
+    def of(cls, model: ChannelModel, footprints: Footprints, xy: np.ndarray) -> LinkTable:
+        delta = xy[None, :, :] - xy[:, None, :]  # receiver - sender
+        # as np.linalg.norm(..., axis=1) computes it: the square root of x² + y²
+        distance = np.sqrt((delta * delta).sum(axis=-1))
+        blocked = footprints.obstructed_all(xy)
+        return cls(
+            distance,
+            ~(distance > model.cfg.max_range_m),
+            model.pdr(distance, blocked),
+            model.rssi_dbm(distance, blocked),
+        )

@@ -22,6 +22,11 @@ POINT_STEP = 16
 WALKER_CLASSES = (4, 5)
 
 
+def walkers(klass: np.ndarray) -> np.ndarray:
+    """Which participant classes are walkers (cyclist, pedestrian): their lidar reflectivity."""
+    return (klass == WALKER_CLASSES[0]) | (klass == WALKER_CLASSES[1])  # np.isin: ~30 us
+
+
 def point_cloud(points: np.ndarray, stamp_ns: int, frame_id: str) -> Any:
     """PointCloud2 (x, y, z, intensity float32, little endian, one row) from (P, 4) float32."""
     field = m.msg_class('sensor_msgs/msg/PointField')
@@ -88,7 +93,7 @@ class RoadsideLidars(Component):
             walker = np.zeros(0, bool)
         else:
             boxes = (truth['xyz'], truth['yaw'], truth['size'])
-            walker = np.isin(truth['klass'], WALKER_CLASSES)
+            walker = walkers(truth['klass'])
         points = caster.scan(boxes, walker, self.ctx.random)
         pub.publish(point_cloud(points, self.ctx.now_ns(), f'{name}_lidar'))
         self.ctx.diagnostics.count('scans')

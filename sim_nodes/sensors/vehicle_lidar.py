@@ -24,7 +24,7 @@ import open3d as o3d
 
 from sim_nodes.scenarios.schema import LidarConfig
 from sim_nodes.scenarios.shared import declare_scenario_parameters
-from sim_nodes.sensors.lidar_component import WALKER_CLASSES, point_cloud, static_scene
+from sim_nodes.sensors.lidar_component import point_cloud, static_scene, walkers
 from sim_nodes.sensors.raycast import REFLECTIVITY, BeamLayout, StaticScene, box_meshes
 from sim_nodes.world.component import GROUND_TRUTH
 from sim_nodes.world.truth_msgs import participants_arrays
@@ -139,7 +139,7 @@ class VehicleLidars(Component):
         i = int(me[0])
         others = np.arange(len(truth['names'])) != i
         boxes = (truth['xyz'][others], truth['yaw'][others], truth['size'][others])
-        walker = np.isin(truth['klass'][others], WALKER_CLASSES)
+        walker = walkers(truth['klass'][others])
         pose = (float(truth['xyz'][i, 0]), float(truth['xyz'][i, 1]), float(truth['yaw'][i]))
         points = caster.scan(pose, boxes, walker, self.ctx.random)
         pub.publish(point_cloud(points, self.ctx.now_ns(), SENSOR_FRAME))

@@ -141,6 +141,7 @@ class VehicleSensors(Component):
         twist_cov[[0, 7, 14]] = DOPPLER_SIGMA_MPS**2
         twist_cov[[21, 28, 35]] = -1.0  # angular velocity not measured
         self._twist_cov = twist_cov
+        self._no_rotation = m.new('geometry_msgs/msg/Vector3')  # shared: messages are immutable
         self._twist_cls = (
             m.msg_class('geometry_msgs/msg/TwistWithCovarianceStamped'),
             m.msg_class('geometry_msgs/msg/TwistWithCovariance'),
@@ -230,8 +231,9 @@ class VehicleSensors(Component):
         for j, (i, la, lo, al) in enumerate(
             zip(ok, lat.tolist(), lon.tolist(), h.tolist(), strict=True)
         ):
+            header = m.header(now, self._gnss_frames[i])  # the epoch's: fix and velocity
             fix = self._fix_tpl(
-                header=m.header(now, self._gnss_frames[i]),
+                header=header,
                 latitude=la,
                 longitude=lo,
                 altitude=al,
@@ -239,16 +241,15 @@ class VehicleSensors(Component):
             # a receiver's epoch: position first, then velocity (GGA before VTG/RMC); a
             # filter that aligns on the velocity then pairs it with this epoch's fix
             self.fix_pubs[i].publish(fix)
-            self.vel_pubs[i].publish(self._velocity(now, self._gnss_frames[i], vel_l[j]))
+            self.vel_pubs[i].publish(self._velocity(header, vel_l[j]))
         self.ctx.diagnostics.count('fixes', ok.size)
 
-    def _velocity(self, now: int, frame: str, v: list[float]) -> Any:
+    def _velocity(self, header: Any, v: list[float]) -> Any:
         stamped, with_cov, twist, vec = self._twist_cls
-        zero = vec(x=0.0, y=0.0, z=0.0)
         return stamped(
-            header=m.header(now, frame),
+            header=header,
             twist=with_cov(
-                twist=twist(linear=vec(x=v[0], y=v[1], z=0.0), angular=zero),
+                twist=twist(linear=vec(x=v[0], y=v[1], z=0.0), angular=self._no_rotation),
                 covariance=self._twist_cov,
             ),
         )
@@ -285,6 +286,7 @@ class VehicleSensors(Component):
         steer = np.arctan2(WHEELBASE_M * yaw_rate, np.maximum(speed, 0.5))
         vec = m.msg_class('geometry_msgs/msg/Vector3')
         acc_l, gyro_l = acc.tolist(), gyro.tolist()
+        status_header = m.header(now, 'base_link')  # one for every vehicle's status
         for j, i in enumerate(live):
             a, g = acc_l[j], gyro_l[j]
             self.imu_pubs[i].publish(
@@ -297,7 +299,7 @@ class VehicleSensors(Component):
             braking = bool(accel[j] < -0.5)
             self.status_pubs[i].publish(
                 self._status_tpl(
-                    header=m.header(now, 'base_link'),
+                    header=status_header,
                     speed_mps=float(wheel[j]),
                     acceleration_mps2=float(accel[j]),
                     yaw_rate_radps=float(yaw_rate[j]),

@@ -48,32 +48,37 @@ def _pose(x: float, y: float, z: float, yaw: float) -> Any:
 
 def _points(xy: np.ndarray, z: float = 0.05) -> list[Any]:
     point = m.msg_class('geometry_msgs/msg/Point')
-    return [point(x=float(p[0]), y=float(p[1]), z=z) for p in xy]
+    return [point(x=p[0], y=p[1], z=z) for p in np.asarray(xy, dtype=float).tolist()]
 
 
 @cache
 def _template() -> Template:
-    return Template(m.new('visualization_msgs/msg/Marker'))
-
-
-def _marker(stamp_ns: int, ns: str, mid: int, kind: int, **fields: Any) -> Any:
-    """A Marker; the unused nested defaults (texture, mesh) are shared, messages are immutable."""
-    fields.setdefault('pose', _pose(0.0, 0.0, 0.0, 0.0))
-    fields.setdefault('scale', m.msg_class('geometry_msgs/msg/Vector3')(x=1.0, y=1.0, z=1.0))
-    fields.setdefault('points', [])
-    return _template()(
-        header=m.header(stamp_ns, 'map'), ns=ns, id=mid, type=kind, action=0, **fields
+    """A Marker whose unused nested parts (pose, scale, texture, mesh) are shared defaults:
+    published messages are immutable."""
+    return Template(
+        m.new(
+            'visualization_msgs/msg/Marker',
+            pose=_pose(0.0, 0.0, 0.0, 0.0),
+            scale=m.msg_class('geometry_msgs/msg/Vector3')(x=1.0, y=1.0, z=1.0),
+        )
     )
+
+
+def _marker(header: Any, ns: str, mid: int, kind: int, **fields: Any) -> Any:
+    """A Marker in ``header`` (one shared by every marker of an array)."""
+    fields.setdefault('points', [])
+    return _template()(header=header, ns=ns, id=mid, type=kind, action=0, **fields)
 
 
 def map_markers(network: LaneNetwork, stamp_ns: int) -> Any:
     vec = m.msg_class('geometry_msgs/msg/Vector3')
+    header = m.header(stamp_ns, 'map')
     out = []
     for i, lane in enumerate(sorted(network.lanes.values(), key=lambda lane: lane.id)):
         grey = (0.5, 0.5, 0.5) if lane.signal_group == 0 else (0.35, 0.35, 0.6)
         out.append(
             _marker(
-                stamp_ns,
+                header,
                 'lanes',
                 i,
                 LINE_STRIP,
@@ -85,7 +90,7 @@ def map_markers(network: LaneNetwork, stamp_ns: int) -> Any:
     for i, cw in enumerate(sorted(network.crosswalks.values(), key=lambda c: c.id)):
         out.append(
             _marker(
-                stamp_ns,
+                header,
                 'crosswalks',
                 i,
                 LINE_STRIP,
@@ -100,7 +105,7 @@ def map_markers(network: LaneNetwork, stamp_ns: int) -> Any:
         c = (lo + hi) / 2
         out.append(
             _marker(
-                stamp_ns,
+                header,
                 'buildings',
                 i,
                 CUBE,
@@ -117,34 +122,42 @@ def actor_markers(
 ) -> Any:
     """A DELETEALL first, then one cube per actor, labels for connected ones, signal heads."""
     vec = m.msg_class('geometry_msgs/msg/Vector3')
-    out = [m.new('visualization_msgs/msg/Marker', header=m.header(stamp_ns, 'map'), action=3)]
-    for i, name in enumerate(snap.names):
-        x, y, z = (float(v) for v in snap.xyz[i])
-        rgb = CLASS_COLOURS.get(int(snap.klass[i]), (0.7, 0.7, 0.7))
-        if name in connected:
-            rgb = (0.1, 0.9, 0.9)
-        size = snap.size[i]
+    header = m.header(stamp_ns, 'map')
+    out = [m.new('visualization_msgs/msg/Marker', header=header, action=3)]
+    label_colour = _colour((1.0, 1.0, 1.0))
+    rows = zip(
+        snap.names,
+        snap.ids.tolist(),
+        snap.klass.tolist(),
+        snap.xyz.tolist(),
+        snap.yaw.tolist(),
+        snap.size.tolist(),
+        strict=True,
+    )
+    for name, ident, klass, (x, y, z), yaw, (sl, sw, sh) in rows:
+        linked = name in connected
+        rgb = (0.1, 0.9, 0.9) if linked else CLASS_COLOURS.get(klass, (0.7, 0.7, 0.7))
         out.append(
             _marker(
-                stamp_ns,
+                header,
                 'actors',
-                int(snap.ids[i]),
+                ident,
                 CUBE,
-                pose=_pose(x, y, z, float(snap.yaw[i])),
-                scale=vec(x=float(size[0]), y=float(size[1]), z=float(size[2])),
+                pose=_pose(x, y, z, yaw),
+                scale=vec(x=sl, y=sw, z=sh),
                 color=_colour(rgb, 0.9),
             )
         )
-        if name in connected:
+        if linked:
             out.append(
                 _marker(
-                    stamp_ns,
+                    header,
                     'labels',
-                    int(snap.ids[i]),
+                    ident,
                     TEXT,
                     pose=_pose(x, y, z + 2.0, 0.0),
                     scale=vec(x=0.0, y=0.0, z=1.5),
-                    color=_colour((1.0, 1.0, 1.0)),
+                    color=label_colour,
                     text=name,
                 )
             )
@@ -152,7 +165,7 @@ def actor_markers(
         xy = np.array([h[0] for h in stop_lights])
         out.append(
             _marker(
-                stamp_ns,
+                header,
                 'signals',
                 0,
                 SPHERE_LIST,

@@ -23,7 +23,9 @@ from vehicle_nodes.hdmap.geometry import segment_crossings
 
 # the kinematic bicycle's wheelbase as a share of the length, axles symmetric about the centre
 WHEELBASE_SHARE = 0.6
-GREEN_CODES = np.array([int(Light.PROTECTED_GREEN), int(Light.PERMISSIVE_GREEN)])
+# green (a vehicle may pass the stop line) by Light code: one table look-up a step (np.isin
+# costs ~30 us a call)
+GREEN_BY_CODE = np.array([Light(code).is_green for code in range(max(Light) + 1)])
 _FAR = 1.0e4
 
 
@@ -274,7 +276,7 @@ class VehicleFleet:
         rows = np.arange(act.size)
         dist = np.where(has, self.route_start[act, r] - front, _FAR)
         light = lights[self.route_key[act, r]]
-        green = np.isin(light, GREEN_CODES) | np.isin(light, [int(Light.FLASHING_GREEN)])
+        green = GREEN_BY_CODE[light]
         v = self.v[act]
         comfy = dist >= v**2 / (2 * self.b_comf[act]) - 1.0
         possible = dist >= v**2 / (2 * self.MAX_DECEL) - 0.5

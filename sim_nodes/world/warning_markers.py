@@ -62,14 +62,15 @@ class WarningMarkers(Component):
         now = self.ctx.now_ns()
         self.active = {k: v for k, v in self.active.items() if v[1] >= now}
         vec = m.msg_class('geometry_msgs/msg/Vector3')
-        out = [m.new('visualization_msgs/msg/Marker', header=m.header(now, 'map'), action=3)]
+        header = m.header(now, 'map')
+        out = [m.new('visualization_msgs/msg/Marker', header=header, action=3)]
         for n, ((vehicle, app), (level, _)) in enumerate(sorted(self.active.items())):
             pos = self.positions.get(vehicle)
             if pos is None:
                 continue
             out.append(
                 _marker(
-                    now,
+                    header,
                     'warnings',
                     n,
                     TEXT,

@@ -1,0 +1,85 @@
+"""The simulator's fast paths give what the plain computations give, bit for bit: the radio
+channel's per-truth link tables against each frame's own links, the ground truth's kept
+columns against reading the message back, and the lidar's column-wise noise against the
+beam directions."""
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim_nodes.channel.component import LinkTable
+from sim_nodes.channel.model import ChannelModel, Footprints
+from sim_nodes.scenarios import build_scenario, load_scenario
+from sim_nodes.scenarios.schema import ChannelConfig
+from sim_nodes.sensors.raycast import BeamLayout, LidarCaster, StaticScene
+from sim_nodes.world.truth_msgs import ground_truth, participants_arrays
+from v2x_runtime import messages as m
+
+BUILDINGS = [
+    np.array([[20.0, 20.0], [60.0, 20.0], [60.0, 60.0], [20.0, 60.0]]),
+    np.array([[-80.0, 10.0], [-30.0, 10.0], [-30.0, 50.0], [-80.0, 50.0]]),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-900, 900), st.floats(-900, 900)), min_size=1, max_size=12),
+    st.booleans(),
+)
+def test_link_table_rows_equal_each_frames_own_links(nodes, with_buildings):
+    xy = np.array(nodes, dtype=float)
+    model = ChannelModel(ChannelConfig(extra_loss=0.05))
+    footprints = Footprints(BUILDINGS if with_buildings else [])
+    table = LinkTable.of(model, footprints, xy)
+    for s in range(len(xy)):
+        others = np.arange(len(xy)) != s
+        dst = xy[others]
+        dist = np.linalg.norm(dst - xy[s], axis=1)  # what a frame computed for itself
+        blocked = footprints.obstructed(xy[s], dst)
+        np.testing.assert_array_equal(table.distance[s, others], dist)
+        np.testing.assert_array_equal(table.pdr[s, others], model.pdr(dist, blocked))
+        np.testing.assert_array_equal(table.rssi[s, others], model.rssi_dbm(dist, blocked))
+        np.testing.assert_array_equal(table.in_range[s, others], ~(dist > model.cfg.max_range_m))
+
+
+def _plain_participants(msg):
+    """The ParticipantArray's columns read field by field (a truth from another process)."""
+    return participants_arrays(m.deserialize(m.serialize(msg), msg.__msgtype__))
+
+
+def test_truth_columns_equal_the_message_read_back():
+    built = build_scenario(load_scenario('default'))
+    world = built.world()
+    for step in range(150):
+        world.step(built.scenario.step_s)
+        msg = ground_truth(world.snapshot(), step * 100_000_000)
+        kept, plain = participants_arrays(msg), _plain_participants(msg)
+        assert kept.keys() == plain.keys()
+        for key, column in kept.items():
+            assert column.dtype == plain[key].dtype and column.shape == plain[key].shape, key
+            np.testing.assert_array_equal(column, plain[key])
+            assert not column.flags.writeable  # shared by every reader
+        first = msg.participants[0]
+        assert first.source_id == kept['names'][0] and first.confidence == 1.0
+        assert np.isnan(first.latitude_deg) and not first.covariance.any()
+
+
+def test_lidar_noise_runs_along_each_beam():
+    static = StaticScene(100.0, [BUILDINGS[0]], 10.0)
+    layout = BeamLayout(rings=8, azimuth_steps=512, range_noise_m=0.05, max_range_m=90.0)
+    caster = LidarCaster(np.array([0.0, 0.0, 2.0]), 0.4, layout, static)
+    boxes = (np.array([[8.0, 3.0, 0.75], [-5.0, -9.0, 0.9]]), np.array([0.3, 2.0]),
+             np.array([[4.6, 1.9, 1.5], [0.5, 0.5, 1.8]]))  # fmt: skip
+    walker = np.array([False, True])
+    noisy = caster.scan(boxes, walker, np.random.default_rng(3))
+    caster.layout = dataclasses.replace(layout, range_noise_m=0.0)
+    clean = caster.scan(boxes, walker, np.random.default_rng(3))
+    assert noisy.shape == clean.shape and noisy.dtype == np.float32
+    np.testing.assert_array_equal(noisy[:, 3], clean[:, 3])  # intensity carries no noise
+    rng = clean[:, :3] / np.linalg.norm(clean[:, :3], axis=1, keepdims=True)
+    delta = noisy[:, :3] - clean[:, :3]
+    along = (delta * rng).sum(axis=1)
+    np.testing.assert_allclose(delta, along[:, None] * rng, atol=2e-5)  # along the beam
+    assert 0.04 < np.std(along) < 0.06
