@@ -21,7 +21,7 @@ import heapq
 import logging
 import time
 import zlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +210,10 @@ class EmbeddedRuntime:
         self._now_ns = start_ns
         self._start_ns = start_ns
         self._queue: list[_Event] = []
+        # deliveries of messages published at the current time: a FIFO (their time is now
+        # and their seq grows), merged with the heap by (time, seq) as they are run; a heap
+        # push and pop each cost ~1 us more, for the ~2/3 of all events that are deliveries
+        self._now_queue: deque[_Event] = deque()
         self._seq = 0
         self.topics: dict[str, _Topic] = {}
         self.contexts: list[_Context] = []
@@ -352,10 +356,10 @@ class EmbeddedRuntime:
                     self._current_account.busy_s -= spent
         subscriptions = info.subscriptions
         if subscriptions:
-            now, queue, seq, push = self._now_ns, self._queue, self._seq, heapq.heappush
+            now, append, seq = self._now_ns, self._now_queue.append, self._seq
             for sub in subscriptions:
                 seq += 1
-                push(queue, (now, seq, sub.callback, message, sub.owner, sub.account))
+                append((now, seq, sub.callback, message, sub.owner, sub.account))
             self._seq = seq
 
     def _schedule(
@@ -394,6 +398,7 @@ class EmbeddedRuntime:
         next_progress_ns = begin_ns
         step_ns = max(1, (until_ns - begin_ns) // 100)
         queue, pop, clock, no_arg = self._queue, heapq.heappop, perf_counter, _NO_ARG
+        now_queue, pop_now = self._now_queue, self._now_queue.popleft
         pace = self.real_time_factor
         if progress is None:
             next_progress_ns = until_ns + 1  # never
@@ -402,8 +407,16 @@ class EmbeddedRuntime:
         try:
             # hot: once per event (~15 000 a simulated second in a 100-vehicle run); locals
             # instead of attributes, the event's time on its owner's account
-            while queue and queue[0][0] <= until_ns and not self.stop_requested:
-                when_ns, _, action, arg, owner, account = pop(queue)
+            while not self.stop_requested:
+                if now_queue:  # deliveries at now, unless the heap holds an earlier event
+                    if queue and queue[0] < now_queue[0]:  # (time, seq): seq is unique
+                        when_ns, _, action, arg, owner, account = pop(queue)
+                    else:
+                        when_ns, _, action, arg, owner, account = pop_now()
+                elif queue and queue[0][0] <= until_ns:
+                    when_ns, _, action, arg, owner, account = pop(queue)
+                else:
+                    break
                 if when_ns > self._now_ns:  # noqa: PLR1730 (a call per event less than max())
                     self._now_ns = when_ns
                 if pace:
