@@ -57,6 +57,39 @@ def test_events_run_by_time_then_by_order_scheduled():
     ]
 
 
+def test_a_message_is_delivered_after_the_events_queued_for_its_instant():
+    """Deliveries at now (the runtime's FIFO) and timers (its heap) run by (time, seq): a
+    message published at t reaches its subscribers after the timers already due at t and
+    before those that fire at t but were queued later; a delivery's own publication goes
+    after every delivery queued before it."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    order = []
+
+    class Chain(Component):
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            self.out = ctx.create_publisher('first', WARNING, QOS_RELIABLE)
+            self.relay = ctx.create_publisher('second', WARNING, QOS_RELIABLE)
+            ctx.create_subscription('first', WARNING, self.on_first, QOS_RELIABLE)
+            ctx.create_timer(0.5, self.tick)
+            ctx.create_timer(0.5, lambda: order.append(('late timer', ctx.now_ns())))
+
+        def tick(self):
+            order.append(('tick', self.ctx.now_ns()))
+            self.out.publish(m.new(WARNING, text='one'))
+
+        def on_first(self, msg):
+            order.append(('first', self.ctx.now_ns()))
+            self.relay.publish(m.new(WARNING, text='two'))
+
+    rt.add_component(Chain, name='chain')
+    rt.subscribe('/first', WARNING, lambda msg: order.append(('observer first', rt.now_ns())))
+    rt.subscribe('/second', WARNING, lambda msg: order.append(('observer second', rt.now_ns())))
+    rt.run(duration_s=1.0)
+    one = ['tick', 'late timer', 'first', 'observer first', 'observer second']
+    assert order == [(what, t) for t in (500_000_000, 1_000_000_000) for what in one]
+
+
 def test_message_reaches_subscriber_in_namespace_with_remapping():
     rt = EmbeddedRuntime(diagnostics_period_s=0)
     rt.add_component(
