@@ -237,3 +237,47 @@ def test_publishing_the_wrong_type_on_a_publisher_is_an_error():
     rt.add_component(Liar, name='liar')
     with pytest.raises(Exception, match='publishing v2x_stack/msg/ParticipantArray on /x'):
         rt.run(duration_s=0.2)
+
+
+def test_a_timer_can_be_canceled_reset_and_used_as_a_one_shot():
+    """rclpy's cancel/reset: a canceled timer stops (even a firing due at the same instant),
+    a reset one fires one period after the reset; a one-shot cancels itself; a timer made
+    with autostart=False waits for its first reset."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    fired = []
+
+    class Idle(Component):
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            self.tick = ctx.create_timer(0.1, lambda: fired.append(('tick', ctx.now_ns())))
+            self.once = ctx.create_timer(0.25, self.on_once, autostart=False)
+            ctx.create_timer(0.3, self.control)
+            self.calls = 0
+
+        def on_once(self):
+            fired.append(('once', self.ctx.now_ns()))
+            self.once.cancel()
+
+        def control(self):
+            self.calls += 1
+            if self.calls == 1:  # at 0.3 s, queued before the tick due at 0.3 s: it is dropped
+                self.tick.cancel()
+                self.once.reset()
+            elif self.calls == 2:  # at 0.6 s: reset, cancel, reset: ticks again from 0.7 s
+                self.tick.reset()
+                self.tick.cancel()
+                self.tick.reset()
+
+    comp = rt.add_component(Idle, name='idle')
+    assert comp.once.is_canceled() and not comp.tick.is_canceled()
+    rt.run(duration_s=0.9)
+    ms = [(what, round(t / 1e6)) for what, t in fired]
+    assert ms == [
+        ('tick', 100),
+        ('tick', 200),
+        ('once', 550),
+        ('tick', 700),
+        ('tick', 800),
+        ('tick', 900),
+    ]
+    assert comp.once.is_canceled() and not comp.tick.is_canceled()
