@@ -72,15 +72,20 @@ class LaneTruth:
         self._segments: dict[str, _Segments] = {}
 
     def lanelets_at(self, vehicle: str, x_m: float, y_m: float) -> set[int]:
-        """Every route lane's distance from the point in one pass over the stacked segments
-        (the same float operations per segment as one lane at a time)."""
+        ids, near = self.near(vehicle, np.array([x_m]), np.array([y_m]))
+        return {int(lanelet) for lanelet in ids[near[0]]}
+
+    def near(self, vehicle: str, x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lanelet id of each route lane, and for each point (row) whether it is on that
+        lane: every lane's distance from every point in one pass over the stacked segments
+        (the same float operations per point and segment as one lane at a time)."""
         lanes = self.routes.get(vehicle)
         if not lanes:
-            return set()
+            return np.zeros(0, int), np.zeros((len(x_m), 0), bool)
         seg = self._segments.get(vehicle)
         if seg is None:
             seg = self._segments[vehicle] = _segments(self.network, lanes, self.lanelet_ids)
-        t = np.clip(((x_m - seg.a0) * seg.ab0 + (y_m - seg.a1) * seg.ab1) / seg.length_sq, 0, 1)
-        d = np.hypot(seg.a0 + t * seg.ab0 - x_m, seg.a1 + t * seg.ab1 - y_m)
-        near = np.minimum.reduceat(d, seg.starts) <= seg.limits
-        return {lanelet for lanelet, hit in zip(seg.lanelets, near.tolist(), strict=True) if hit}
+        x, y = x_m[:, None], y_m[:, None]
+        t = np.clip(((x - seg.a0) * seg.ab0 + (y - seg.a1) * seg.ab1) / seg.length_sq, 0, 1)
+        d = np.hypot(seg.a0 + t * seg.ab0 - x, seg.a1 + t * seg.ab1 - y)
+        return np.array(seg.lanelets), np.minimum.reduceat(d, seg.starts, axis=1) <= seg.limits

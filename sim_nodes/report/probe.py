@@ -105,9 +105,9 @@ class Probe:
     topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     lane_truth: LaneTruth | None = None
     sensor_poses: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-    lane_epochs: int = 0  # matcher outputs with a known true lane
-    lane_hits: int = 0  # ... on one of the true lanelets
-    lane_off_map: int = 0
+    # the matcher's outputs (vehicle, true x, y at the stamp, lanelet id), scored when read
+    _lanes: list[tuple[str, float, float, int]] = field(default_factory=list)
+    _lane_counts: list[int] = field(default_factory=lambda: [0, 0, 0])
     e2e_latency_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     rsu_events: RsuEventLog = field(default_factory=RsuEventLog)
     _rsu_tx: dict[bytes, tuple[float, int]] = field(default_factory=dict)
@@ -164,12 +164,39 @@ class Probe:
         truth = self.truth_at(vehicle, m.to_ns(msg.header.stamp) / 1e9)
         if truth is None:
             return
-        true_lanes = self.lane_truth.lanelets_at(vehicle, *truth)
-        if not true_lanes:
-            return
-        self.lane_epochs += 1
-        self.lane_hits += int(msg.lanelet_id in true_lanes)
-        self.lane_off_map += int(msg.lanelet_id < 0)
+        self._lanes.append((vehicle, *truth, int(msg.lanelet_id)))
+
+    @property
+    def lane_epochs(self) -> int:
+        """Matcher outputs with a known true lane."""
+        return self._lane_scores()[0]
+
+    @property
+    def lane_hits(self) -> int:
+        """... on one of the true lanelets."""
+        return self._lane_scores()[1]
+
+    @property
+    def lane_off_map(self) -> int:
+        return self._lane_scores()[2]
+
+    def _lane_scores(self) -> list[int]:
+        """The matcher's outputs so far scored per vehicle in one array pass each."""
+        pending, self._lanes = self._lanes, []
+        by_vehicle: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+        for vehicle, x, y, lanelet in pending:
+            by_vehicle[vehicle].append((x, y, lanelet))
+        for vehicle, rows in by_vehicle.items():
+            assert self.lane_truth is not None
+            xs, ys, got = (np.array(column) for column in zip(*rows, strict=True))
+            ids, near = self.lane_truth.near(vehicle, xs.astype(float), ys.astype(float))
+            known = near.any(axis=1)
+            hit = (near & (ids[None, :] == got[:, None])).any(axis=1)
+            counts = self._lane_counts
+            counts[0] += int(np.count_nonzero(known))
+            counts[1] += int(np.count_nonzero(hit & known))
+            counts[2] += int(np.count_nonzero((got < 0) & known))
+        return self._lane_counts
 
     def on_rsu_tx(self, msg: Any) -> None:
         t = m.to_ns(msg.header.stamp) / 1e9

@@ -52,3 +52,17 @@ def test_stacked_segments_give_the_per_lane_answer(lane_truth, data):
 
 def test_an_unknown_vehicle_has_no_lane(lane_truth):
     assert lane_truth.lanelets_at('nobody', 0.0, 0.0) == set()
+
+
+def test_many_points_at_once_give_each_point_s_lanes(lane_truth):
+    """``near`` over a batch of points (the probe scores a run's matcher outputs in one pass
+    per vehicle) answers each point as the one-lane-at-a-time distance does."""
+    rng = np.random.default_rng(7)
+    for vehicle in sorted(lane_truth.routes)[:6]:
+        points = np.concatenate(
+            [lane_truth.network.lanes[lid].centreline for lid in lane_truth.routes[vehicle]]
+        )
+        xy = points[rng.integers(0, len(points), 200)] + rng.uniform(-4.0, 4.0, (200, 2))
+        ids, near = lane_truth.near(vehicle, xy[:, 0].copy(), xy[:, 1].copy())
+        for (x, y), row in zip(xy.tolist(), near, strict=True):
+            assert {int(i) for i in ids[row]} == _per_lane(lane_truth, vehicle, x, y)
