@@ -1,6 +1,6 @@
 """The component API and the runtimes that host components (embedded, and ROS 2 via rclpy)."""
 
-from v2x_runtime.component import Component, ComponentContext, Publisher
+from v2x_runtime.component import Component, ComponentContext, Publisher, Timer
 from v2x_runtime.errors import (
     BagError,
     MessageError,
@@ -22,5 +22,6 @@ __all__ = [
     'Publisher',
     'QosProfile',
     'RuntimeLayerError',
+    'Timer',
     'TopologyError',
 ]

@@ -61,6 +61,24 @@ class Publisher(abc.ABC):
         """Hand a message of the declared type to the runtime."""
 
 
+class Timer(abc.ABC):
+    """A timer a component made (``ctx.create_timer``): rclpy's ``cancel``/``reset`` so an
+    idle component stops ticking and re-arms when work arrives. ``reset`` starts a fresh
+    period from now (rclpy: a reset timer fires one period after the reset), canceled or
+    not; a one-shot is a timer whose callback cancels it."""
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """No firing until ``reset`` (a firing already due at this instant is dropped)."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Fire one period from now, then every period (also after ``cancel``)."""
+
+    @abc.abstractmethod
+    def is_canceled(self) -> bool: ...
+
+
 class ComponentContext(abc.ABC):
     """What a component may use of its runtime. Both runtimes implement every method."""
 
@@ -129,7 +147,11 @@ class ComponentContext(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    def create_timer(self, period_s: float, callback: Callable[[], None]) -> None: ...
+    def create_timer(
+        self, period_s: float, callback: Callable[[], None], *, autostart: bool = True
+    ) -> Timer:
+        """A periodic timer on the runtime's clock, first firing one period from now;
+        ``autostart=False`` makes it canceled until ``reset`` (as rclpy's ``autostart``)."""
 
     @abc.abstractmethod
     def now_ns(self) -> int:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim_nodes.report.checks import perception_checks
 from sim_nodes.report.perception_eval import EvalConfig, PerceptionProbe, source_kinds
@@ -248,3 +251,35 @@ def test_the_html_report_has_a_table_per_source():
     assert text.index('<td>onboard</td>') < text.index('<td>fused</td>')
     assert '<th>IDF1</th>' in text and '<td>1.0</td>' in text
     assert _perception_table(None) == []
+
+
+def _solver_matches(dist, gate):
+    """The assignment as the probe made it before its shortcut: always the solver."""
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.where(dist <= gate, dist, 1e6)
+    r, c = linear_sum_assignment(cost)
+    return [(i, j) for i, j in zip(r.tolist(), c.tolist(), strict=True) if cost[i, j] < 1e6]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 7),
+    st.integers(0, 7),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.5, 30.0),
+)
+def test_assign_equals_the_solver(n_truth, n_objects, seed, spread):
+    """Random road users and objects (sparse and crowded): the shortcut for disjoint gate
+    entries gives the solver's matches in the solver's order."""
+    from sim_nodes.report.perception_eval import _assign
+
+    rng = np.random.default_rng(seed)
+    gt = rng.uniform(-spread, spread, (n_truth, 2))
+    objs = rng.uniform(-spread, spread, (n_objects, 2))
+    diff = gt[:, None, :] - objs[None, :, :]
+    dist = np.sqrt(np.add.reduce(diff * diff, axis=-1))
+    matches, disjoint = _assign(dist, dist <= 2.0)
+    assert matches == _solver_matches(dist, 2.0)
+    gated = dist <= 2.0
+    assert disjoint == bool((gated.sum(axis=1) <= 1).all() and (gated.sum(axis=0) <= 1).all())

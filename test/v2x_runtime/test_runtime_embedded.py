@@ -57,6 +57,39 @@ def test_events_run_by_time_then_by_order_scheduled():
     ]
 
 
+def test_a_message_is_delivered_after_the_events_queued_for_its_instant():
+    """Deliveries at now (the runtime's FIFO) and timers (its heap) run by (time, seq): a
+    message published at t reaches its subscribers after the timers already due at t and
+    before those that fire at t but were queued later; a delivery's own publication goes
+    after every delivery queued before it."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    order = []
+
+    class Chain(Component):
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            self.out = ctx.create_publisher('first', WARNING, QOS_RELIABLE)
+            self.relay = ctx.create_publisher('second', WARNING, QOS_RELIABLE)
+            ctx.create_subscription('first', WARNING, self.on_first, QOS_RELIABLE)
+            ctx.create_timer(0.5, self.tick)
+            ctx.create_timer(0.5, lambda: order.append(('late timer', ctx.now_ns())))
+
+        def tick(self):
+            order.append(('tick', self.ctx.now_ns()))
+            self.out.publish(m.new(WARNING, text='one'))
+
+        def on_first(self, msg):
+            order.append(('first', self.ctx.now_ns()))
+            self.relay.publish(m.new(WARNING, text='two'))
+
+    rt.add_component(Chain, name='chain')
+    rt.subscribe('/first', WARNING, lambda msg: order.append(('observer first', rt.now_ns())))
+    rt.subscribe('/second', WARNING, lambda msg: order.append(('observer second', rt.now_ns())))
+    rt.run(duration_s=1.0)
+    one = ['tick', 'late timer', 'first', 'observer first', 'observer second']
+    assert order == [(what, t) for t in (500_000_000, 1_000_000_000) for what in one]
+
+
 def test_message_reaches_subscriber_in_namespace_with_remapping():
     rt = EmbeddedRuntime(diagnostics_period_s=0)
     rt.add_component(
@@ -204,3 +237,47 @@ def test_publishing_the_wrong_type_on_a_publisher_is_an_error():
     rt.add_component(Liar, name='liar')
     with pytest.raises(Exception, match='publishing v2x_stack/msg/ParticipantArray on /x'):
         rt.run(duration_s=0.2)
+
+
+def test_a_timer_can_be_canceled_reset_and_used_as_a_one_shot():
+    """rclpy's cancel/reset: a canceled timer stops (even a firing due at the same instant),
+    a reset one fires one period after the reset; a one-shot cancels itself; a timer made
+    with autostart=False waits for its first reset."""
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    fired = []
+
+    class Idle(Component):
+        def __init__(self, ctx):
+            super().__init__(ctx)
+            self.tick = ctx.create_timer(0.1, lambda: fired.append(('tick', ctx.now_ns())))
+            self.once = ctx.create_timer(0.25, self.on_once, autostart=False)
+            ctx.create_timer(0.3, self.control)
+            self.calls = 0
+
+        def on_once(self):
+            fired.append(('once', self.ctx.now_ns()))
+            self.once.cancel()
+
+        def control(self):
+            self.calls += 1
+            if self.calls == 1:  # at 0.3 s, queued before the tick due at 0.3 s: it is dropped
+                self.tick.cancel()
+                self.once.reset()
+            elif self.calls == 2:  # at 0.6 s: reset, cancel, reset: ticks again from 0.7 s
+                self.tick.reset()
+                self.tick.cancel()
+                self.tick.reset()
+
+    comp = rt.add_component(Idle, name='idle')
+    assert comp.once.is_canceled() and not comp.tick.is_canceled()
+    rt.run(duration_s=0.9)
+    ms = [(what, round(t / 1e6)) for what, t in fired]
+    assert ms == [
+        ('tick', 100),
+        ('tick', 200),
+        ('once', 550),
+        ('tick', 700),
+        ('tick', 800),
+        ('tick', 900),
+    ]
+    assert comp.once.is_canceled() and not comp.tick.is_canceled()

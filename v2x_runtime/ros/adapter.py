@@ -28,7 +28,14 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from v2x_runtime import messages as m
-from v2x_runtime.component import Callback, Component, ComponentContext, Endpoint, Publisher
+from v2x_runtime.component import (
+    Callback,
+    Component,
+    ComponentContext,
+    Endpoint,
+    Publisher,
+    Timer,
+)
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger, diagnostic_array
 from v2x_runtime.errors import MessageError, ParameterError
 from v2x_runtime.parameters import ParameterSpec, ParameterValue
@@ -50,6 +57,23 @@ class RosPublisher(Publisher):
 
     def _send(self, message: Any) -> None:
         self._pub.publish(m.serialize(message))
+
+
+class _RosTimer(Timer):
+    """An rclpy timer as the component API's Timer (rcl's cancel and reset: a reset timer
+    fires one period after the reset, canceled or not)."""
+
+    def __init__(self, timer: Any) -> None:
+        self._timer = timer
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def reset(self) -> None:
+        self._timer.reset()
+
+    def is_canceled(self) -> bool:
+        return bool(self._timer.is_canceled())
 
 
 class HandlerGate:
@@ -184,10 +208,15 @@ class RosContext(ComponentContext):
         )
         self.endpoints.append(Endpoint(resolved, msgtype, qos, publisher=False))
 
-    def create_timer(self, period_s: float, callback: Callable[[], None]) -> None:
+    def create_timer(
+        self, period_s: float, callback: Callable[[], None], *, autostart: bool = True
+    ) -> Timer:
         if not period_s > 0:
             raise ParameterError(f'{self.full_name}: timer period must be > 0 s, got {period_s}')
-        self.node.create_timer(period_s, lambda: self.guarded(callback))
+        timer = self.node.create_timer(period_s, lambda: self.guarded(callback))
+        if not autostart:
+            timer.cancel()
+        return _RosTimer(timer)
 
     def now_ns(self) -> int:
         return int(self.node.get_clock().now().nanoseconds)

@@ -192,3 +192,35 @@ def test_log_levels_map_to_rcutils_severities(ros_context: Any) -> None:
     assert not python_logger.propagate
     assert [type(h) for h in python_logger.handlers] == [RclpyHandler]
     host.destroy()
+
+
+class _Ticker(Component):
+    """Counts its 20 ms timer's firings; the test cancels and resets the timer."""
+
+    def __init__(self, ctx: ComponentContext) -> None:
+        super().__init__(ctx)
+        self.fired = 0
+        self.timer = ctx.create_timer(0.02, self.on_tick)
+        self.held = ctx.create_timer(0.02, self.on_tick, autostart=False)
+
+    def on_tick(self) -> None:
+        self.fired += 1
+
+
+def test_component_timers_cancel_and_reset_as_rclpy_timers(ros_context: Any, probe: Probe) -> None:
+    from v2x_runtime.ros import ComponentNode
+
+    host = ComponentNode(_Ticker, name='ticker', namespace='/timers', context=ros_context)
+    ticker = host.component
+    assert isinstance(ticker, _Ticker)
+    assert ticker.held.is_canceled() and not ticker.timer.is_canceled()
+    probe.executor.add_node(host.node)
+    probe.spin_until(lambda: ticker.fired >= 2, START_TIMEOUT_S, 'the timer to fire')
+    ticker.timer.cancel()
+    assert ticker.timer.is_canceled()
+    ticker.held.reset()
+    assert not ticker.held.is_canceled()
+    before = ticker.fired
+    probe.spin_until(lambda: ticker.fired >= before + 2, START_TIMEOUT_S, 'the reset timer')
+    probe.executor.remove_node(host.node)
+    host.destroy()
