@@ -150,3 +150,17 @@ def test_a_bit_string_beyond_its_root_size_raises_as_in_asn1tools() -> None:
 def test_an_empty_encoding_is_empty_bytes() -> None:
     spec = asn1tools.compile_string('E DEFINITIONS ::= BEGIN Z ::= SEQUENCE { n NULL } END', 'uper')
     assert build(spec._types['Z']._type)({'n': None}) == bytes(spec.encode('Z', {'n': None}))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=QUIET)
+@given(for_type('BasicSafetyMessage'), for_type('SPAT'))
+def test_a_frame_encoder_builds_each_alternative_on_first_use(bsm, spat) -> None:
+    """The MessageFrame's encoder is built per alternative (a car sends only BSMs); one built
+    for an alternative refuses another (LookupError: the caller then uses asn1tools)."""
+    spec = load_schema().uper
+    encoder = build(spec._types['MessageFrame']._type)
+    frame = ('bsmFrame', bsm)
+    assert encoder(frame) == spec.encode('MessageFrame', frame)
+    assert set(encoder.encoders) == {'bsmFrame'}
+    with pytest.raises(LookupError):
+        encoder.encoders['bsmFrame'](('spatFrame', spat))
