@@ -148,6 +148,10 @@ def row(name: str, ours: float, base: float | None, unit: str, same: str) -> Non
     )
 
 
+# main at the start of session 5 (issue 5's CPU cut: cheaper EKF algebra, same bits)
+SESSION5_BASELINE = '27d0e57'
+
+
 def bench_car_stack(maps: Path) -> None:
     """Per-call CPU of each per-car hot path, ours against the baseline commit's."""
     print(f'per-car stack, CPU per call (best of 3), baseline = {CARPERF_BASELINE} in this run')
@@ -241,6 +245,20 @@ def bench_car_stack(maps: Path) -> None:
         diff = float(np.max(np.abs(results['ours'].error_m - results['base'].error_m)))
         same = f'position error differs by at most {diff:.1e} m'
     row('localisation filter (replay)', ours, base, 'input', same or '')
+    # against main at the start of session 5 (the EKF's numpy wrappers trimmed): same bits
+    s5_ekf = baseline_module('vehicle_nodes/fusion/ekf.py', SESSION5_BASELINE)
+    s5_loc = s5_ekf and baseline_module(
+        'vehicle_nodes/fusion/localizer.py',
+        SESSION5_BASELINE,
+        redirect={'vehicle_nodes.fusion.ekf': s5_ekf.__name__},
+    )
+    base = same = None
+    if s5_loc is not None:
+        base = cpu_per_call(run_filter('s5', s5_loc.Localizer, s5_loc.LocalizerConfig,
+                                       s5_ekf.FilterConfig))  # fmt: skip
+        identical = np.array_equal(results['ours'].error_m, results['s5'].error_m)
+        same = 'identical errors' if identical else 'ERRORS DIFFER'
+    row(f'  the same, baseline {SESSION5_BASELINE}', ours, base, 'input', same or '')
 
     # BSM path history: a 40 s straight (long pending run) then 30 s of curve, 10 Hz crumbs
     crumbs, t, x, y, yaw = [], 0, 0.0, 0.0, 0.0

@@ -17,6 +17,7 @@ from typing import Any
 from asn1tools.codecs import ConstraintsError, ErrorWithLocation, OutOfDataError
 from asn1tools.codecs import uper as _uper
 
+from v2x_nodes.codec import fast_encode
 from v2x_nodes.codec.encode_checks import fast_check
 from v2x_nodes.codec.errors import DecodeError, EncodeError
 from v2x_nodes.codec.fast_decode import FastDecoder, build
@@ -82,15 +83,16 @@ def _split(type_name: str, err: Exception) -> tuple[str, str, int | None]:
     return type_name, f'{type(err).__name__}: {text}', offset
 
 
-_FAST_CHECKS: dict[str, Any] = {}
+_FAST_ENCODERS: dict[str, tuple[Any, Any]] = {}
 
 
-def _fast_checks(type_name: str, compiled: Any) -> Any:
-    """The one-pass type and constraint check of ``type_name`` (``encode_checks``)."""
-    check = _FAST_CHECKS.get(type_name)
-    if check is None:
-        check = _FAST_CHECKS[type_name] = fast_check(compiled)
-    return check
+def _fast_encoder(type_name: str, compiled: Any) -> tuple[Any, Any]:
+    """The one-pass type and constraint check of ``type_name`` (``encode_checks``) and its
+    generated encoder (``fast_encode``), built once."""
+    pair = _FAST_ENCODERS.get(type_name)
+    if pair is None:
+        pair = _FAST_ENCODERS[type_name] = (fast_check(compiled), fast_encode.build(compiled._type))
+    return pair
 
 
 def encode(type_name: str, value: Any) -> bytes:
@@ -102,9 +104,10 @@ def encode(type_name: str, value: Any) -> bytes:
     compiled = spec.types.get(type_name)
     if compiled is None:
         raise EncodeError(type_name, '', f'unknown type (known: {", ".join(sorted(spec.types))})')
+    check, fast = _FAST_ENCODERS.get(type_name) or _fast_encoder(type_name, compiled)
     try:
-        _fast_checks(type_name, compiled)(value)
-        return bytes(compiled.encode(value))  # what spec.encode does once both checks pass
+        check(value)
+        return fast(value)  # spec.encode's bytes once both checks pass
     except Exception:
         pass  # a value the fast check doubts: asn1tools' own checks give the verdict and text
     try:

@@ -45,7 +45,7 @@ class S(enum.IntEnum):
 
 N = len(S)
 _EYE = np.eye(N)
-_DIAG = np.diag_indices(N)
+_DIAG = slice(None, None, N + 1)  # the diagonal of a flat (ravelled) N×N matrix
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,8 @@ class PlanarEkf:
                             cfg.accel_bias_walk_mps2_per_sqrt_s**2])  # fmt: skip
         self._q_inputs = np.empty(N)
         self._F = np.eye(N)
+        self._J = np.eye(N)  # base_link's Jacobian: identity but for two entries
+        self._H2 = np.zeros((2, N))  # the position/velocity Jacobians: rewritten in full
 
     def initialise(
         self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,
@@ -172,7 +174,7 @@ class PlanarEkf:
             q[:] = self._q
             q[2], q[3] = input_psd
         P = F @ self.P @ F.T  # noqa: N806
-        P[_DIAG] += q * dt_s
+        P.ravel()[_DIAG] += q * dt_s  # a view: matmul gives a C-contiguous array
         self.P = P
         self.yaw_rate_radps = w
 
@@ -192,8 +194,9 @@ class PlanarEkf:
         K = p / S_  # noqa: N806
         self.x = self.x + K * r
         self.x[S.YAW] = _wrap(self.x[S.YAW])
-        Kp = np.outer(K, p)  # noqa: N806
-        P = P - Kp - Kp.T + S_ * np.outer(K, K)  # noqa: N806
+        Kc = K[:, None]  # noqa: N806  (np.outer's own product, without its wrapper)
+        Kp = Kc * p[None, :]  # noqa: N806
+        P = P - Kp - Kp.T + S_ * (Kc * K[None, :])  # noqa: N806
         self.P = 0.5 * (P + P.T)
         return UpdateResult(True, nis, bound)
 
@@ -202,9 +205,10 @@ class PlanarEkf:
         S_ = H @ PHt + R  # noqa: N806
         if len(r) == 1:
             S_inv = 1.0 / S_  # noqa: N806
-        else:  # 2×2: the closed form beats a general inverse
-            det = S_[0, 0] * S_[1, 1] - S_[0, 1] * S_[1, 0]
-            S_inv = np.array([[S_[1, 1], -S_[0, 1]], [-S_[1, 0], S_[0, 0]]]) / det  # noqa: N806
+        else:  # 2×2: the closed form beats a general inverse (on floats: the same IEEE ops)
+            (s00, s01), (s10, s11) = S_.tolist()
+            det = s00 * s11 - s01 * s10
+            S_inv = np.array([[s11 / det, -s01 / det], [-s10 / det, s00 / det]])  # noqa: N806
         nis = float(r @ S_inv @ r)
         bound = self._gates[len(r)]
         if gate and not nis <= bound:
@@ -230,7 +234,7 @@ class PlanarEkf:
         x = self.x.copy()
         x[0] += c * d
         x[1] += s * d
-        J = np.eye(N)  # noqa: N806
+        J = self._J  # noqa: N806
         J[0, 2], J[1, 2] = -s * d, c * d
         return x, J @ self.P @ J.T
 
@@ -250,7 +254,8 @@ class PlanarEkf:
         yaw = self.x[S.YAW]
         lx, ly = self._lever
         c, s = math.cos(yaw), math.sin(yaw)
-        H = np.zeros((2, N))  # noqa: N806
+        H = self._H2  # noqa: N806
+        H.fill(0.0)
         H[0, 0] = H[1, 1] = 1.0
         H[0, 2] = -s * lx - c * ly
         H[1, 2] = c * lx - s * ly
@@ -266,7 +271,8 @@ class PlanarEkf:
         body = np.array([v - w * ly, w * lx])
         rot = _rot(yaw)
         drot = np.array([[-math.sin(yaw), -math.cos(yaw)], [math.cos(yaw), -math.sin(yaw)]])
-        H = np.zeros((2, N))  # noqa: N806
+        H = self._H2  # noqa: N806
+        H.fill(0.0)
         H[:, 2] = drot @ body
         H[:, 3] = rot[:, 0]
         H[:, 4] = rot @ np.array([ly, -lx])

@@ -45,6 +45,8 @@ DEFAULT_SIGMA_M = {FixKind.SINGLE: 3.0, FixKind.DGNSS: 0.8, FixKind.RTK_FLOAT: 0
 # yaw rate and acceleration are coarser; with nothing at all, the vehicle may turn and brake.
 STATUS_INPUT_PSD = (0.02**2, 0.5**2)
 NO_INPUT_PSD = (0.1**2, 2.0**2)
+# Added to a GNSS velocity covariance: the floor of its weight.
+_VELOCITY_FLOOR = np.eye(2) * 1e-4
 
 
 class Outcome(enum.Enum):
@@ -210,7 +212,7 @@ class Localizer:
     def on_gnss_velocity(self, t_s: float, v_enu_mps: FloatArray, cov: FloatArray) -> Outcome:
         v = np.asarray(v_enu_mps, float)
         cov = np.asarray(cov, float)
-        if not (np.all(np.isfinite(v)) and np.all(np.isfinite(cov)) and math.isfinite(t_s)):
+        if not (np.isfinite(v).all() and np.isfinite(cov).all() and math.isfinite(t_s)):
             return Outcome.NOT_FINITE
         if not self._advance(t_s):
             return Outcome.STALE
@@ -224,7 +226,7 @@ class Localizer:
                 self._align(xy_now, cov_fix, heading, sigma, speed_mps=speed)
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
-        res = self.ekf.update_velocity(v, cov + np.eye(2) * 1e-4)
+        res = self.ekf.update_velocity(v, cov + _VELOCITY_FLOOR)
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_gnss_position(
@@ -234,7 +236,7 @@ class Localizer:
         if kind == FixKind.NO_FIX:
             return Outcome.NO_FIX
         xy = np.asarray(xy_m, float)
-        if not (np.all(np.isfinite(xy)) and math.isfinite(t_s)):
+        if not (np.isfinite(xy).all() and math.isfinite(t_s)):
             return Outcome.NOT_FINITE
         cov = self._weight(cov_m2, kind)
         if cov is None:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # np.clip's own ufunc, without its wrappers
 from scipy.spatial import cKDTree
 from scipy.special import log_ndtr
 
@@ -145,7 +146,7 @@ class _Window:
             return None
         dx, dy = self.dx, self.dy
         px, py = x - self.ax, y - self.ay
-        t = np.clip((px * dx + py * dy) / self.len2, 0.0, 1.0)
+        t = _clip((px * dx + py * dy) / self.len2, 0.0, 1.0)
         fx, fy = px - t * dx, py - t * dy
         dist2 = fx * fx + fy * fy
         owner = self.owner
