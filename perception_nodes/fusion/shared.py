@@ -106,3 +106,42 @@ class SharedReports:
 
 # The one instance of a process: every fusion in it shares the conversions.
 SHARED_REPORTS = SharedReports()
+
+
+class CycleMemo:
+    """Per-report work of a fusion cycle at one time, shared by the process's engines.
+
+    Every vehicle's fusion cycles at the same instants (10 Hz timers from the start) and,
+    with ``SHARED_REPORTS``, holds the same report objects for the same roadside objects and
+    BSM senders: each engine predicted those reports to the cycle time, and fused the same
+    pairs (a sender's BSM with the roadside track of that sender) that other engines had
+    fused a moment before. A prediction depends only on the report, the time and the
+    manoeuvre noise; a fused pair only on its two reports, aligned so, and the method; rows
+    and pairs are computed independently of the others in their batch (``predict_cv`` is
+    element-wise, ``fuse_pairs`` row by row: tested), so the remembered result is the one
+    the engine would compute. Entries hold their reports (their ``id`` stays theirs) and are
+    kept for the two latest cycle times only.
+    """
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.misses = 0
+        self._tables: dict[tuple[Any, ...], dict[Any, tuple[Any, ...]]] = {}
+
+    def table(self, now_ns: int, settings: tuple[Any, ...]) -> dict[Any, tuple[Any, ...]]:
+        """The entries of cycle time ``now_ns`` under ``settings`` (engine configuration)."""
+        key = (now_ns, settings)
+        table = self._tables.get(key)
+        if table is None:
+            if len(self._tables) >= 2:  # keep the latest: cycles move forward in time
+                for old in sorted(self._tables, key=lambda k: k[0])[:-1]:
+                    del self._tables[old]
+            table = self._tables[key] = {}
+        return table
+
+    def clear(self) -> None:
+        self._tables.clear()
+
+
+# The one instance of a process.
+CYCLE_MEMO = CycleMemo()
