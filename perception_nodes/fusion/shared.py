@@ -41,10 +41,11 @@ class SharedReports:
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
-        self._entries: dict[tuple[Any, ...], tuple[Any, Converted]] = {}
+        # (kind, priors, sender variance) -> (message id, factor, fallback stamp) -> entry
+        self._entries: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, Converted]]] = {}
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(e) for e in self._entries.values())
 
     def convert(
         self,
@@ -60,7 +61,10 @@ class SharedReports:
         """What ``reports_from_participants(parts, kind, priors, default_stamp_ns,
         cov_scale=scales, position_var_m2=..., cache=...)`` returns, the reports of messages
         seen before as the objects made then."""
-        entries = self._entries
+        settings = (kind, priors, position_var_m2)  # hashed once per array, not per entry
+        entries = self._entries.get(settings)
+        if entries is None:
+            entries = self._entries[settings] = {}
         out: list[Converted | None] = [None] * len(parts)
         keys = []
         missing = []
@@ -68,10 +72,7 @@ class SharedReports:
             stamp = p.header.stamp
             key = (
                 id(p),
-                kind,
-                priors,
                 1.0 if scales is None else scales[i],
-                position_var_m2,
                 # only a participant stamped 0 takes the array's stamp
                 None if stamp.sec or stamp.nanosec else default_stamp_ns,
             )
@@ -96,7 +97,7 @@ class SharedReports:
             for i, key, r in zip(missing, keys, made, strict=True):
                 out[i] = r
                 entries[key] = (parts[i], r)
-            while len(entries) > self.max_entries:
+            while len(entries) > self.max_entries:  # per settings: one set in a simulation
                 entries.pop(next(iter(entries)), None)
         return out  # type: ignore[return-value]
 
