@@ -121,7 +121,8 @@ class CycleMemo:
     and pairs are computed independently of the others in their batch (``predict_cv`` is
     element-wise, ``fuse_pairs`` row by row: tested), so the remembered result is the one
     the engine would compute. Entries hold their reports (their ``id`` stays theirs) and are
-    kept for the two latest cycle times only.
+    kept for the two latest cycle times only. Under threads (the ROS container's executor) two
+    engines may compute the same entry at once: both store equal results.
     """
 
     def __init__(self) -> None:
@@ -136,7 +137,7 @@ class CycleMemo:
         if table is None:
             if len(self._tables) >= 2:  # keep the latest: cycles move forward in time
                 for old in sorted(self._tables, key=lambda k: k[0])[:-1]:
-                    del self._tables[old]
+                    self._tables.pop(old, None)  # another thread may have dropped it
             table = self._tables[key] = {}
         return table
 
