@@ -207,17 +207,104 @@ _FUSION_MODULES = (
 )  # fmt: skip
 
 
-def baseline_component() -> type | None:
-    """CooperativeFusion as it was at FUSION_BASELINE, on its own modules of then."""
+# main before the process-wide sharing of session 5 (reports per message, rows and pairs per
+# cycle time, odometry poses)
+SHARING_BASELINE = '27d0e57'
+
+
+def baseline_component(commit: str = FUSION_BASELINE) -> type | None:
+    """CooperativeFusion as it was at ``commit``, on its own modules of then."""
     redirect: dict[str, str] = {}
     module = None
-    for name in _FUSION_MODULES:
+    names = _FUSION_MODULES if commit == FUSION_BASELINE else ('records', *_FUSION_MODULES)
+    for name in names:
         path = f'perception_nodes/fusion/{name}.py'
-        module = baseline_module(path, FUSION_BASELINE, redirect)
+        module = baseline_module(path, commit, redirect)
         if module is None:
             return None
         redirect[f'perception_nodes.fusion.{name}'] = module.__name__
     return module.CooperativeFusion if module is not None else None
+
+
+def bench_process_sharing(vehicles: int = 8, duration_s: float = 20.0) -> None:
+    """``vehicles`` fusions in one process, as in the simulator: every message (the scripted
+    scene's arrays, a BSM table republished every cycle, the odometry) delivered to each,
+    their cycles at the same instants. Before the sharing (SHARING_BASELINE) vs now."""
+    from perception_nodes.fusion import evaluation
+    from perception_nodes.fusion.synthetic import Scene
+
+    old = baseline_component(SHARING_BASELINE)
+    if old is None:
+        print(f'process sharing vs {SHARING_BASELINE}: git or the commit not at hand, skipped')
+        return
+    scene = Scene.scripted()
+    msgs = evaluation.deliveries(scene, evaluation.sources_for(False).values(), duration_s, 1)
+    events: list[tuple[int, str, Any]] = []
+    for t in np.arange(0.0, duration_s, 0.02):
+        events.append((round(t * NS), 'odom', evaluation.odometry_msg(scene, float(t))))
+    for k in range(1, int(duration_s * 10)):
+        events.append((k * NS // 10, 'cycle', None))
+    table: dict[int, Any] = {}  # the receiver's BSM table: senders' latest, republished
+    for d in sorted(msgs, key=lambda d: d.arrival_ns):
+        msg = reports_to_msg(d.reports, d.stamp_ns, 'map')
+        if d.kind is SourceKind.V2V:
+            for p in msg.participants:
+                table[p.id] = p
+            msg = m.new(
+                'v2x_stack/msg/ParticipantArray',
+                header=m.header(d.arrival_ns, 'map'),
+                participants=list(table.values()),
+            )
+        events.append((d.arrival_ns, 'obj', (d.kind, msg)))
+    ordered = sorted(events, key=lambda e: (e[0], e[1] != 'odom'))
+    cpu, out = {}, {}
+    for name, cls in (('before', old), ('now', CooperativeFusion)):
+        cpu[name], out[name] = _drive_many(cls, ordered, vehicles)
+    same = all(o == out['before'][0] for o in out['before'] + out['now'])
+    b, n = cpu['before'], cpu['now']
+    print(
+        f'{vehicles} fusions in one process, the scripted scene ({duration_s:g} s, same messages '
+        f'to each): process CPU {SHARING_BASELINE} (before) {b:.3f} s, now {n:.3f} s '
+        f'({n / b:.2f}x); published bytes {"identical" if same else "DIFFERENT"}'
+    )
+    assert same
+
+
+def _drive_many(cls: type, events: list[tuple[int, str, Any]], count: int) -> tuple[float, list]:
+    """``_drive`` with ``count`` fresh components of ``cls`` in one runtime, each callback on
+    each in turn; total CPU and every component's outputs."""
+    from perception_nodes.fusion import frames, shared
+
+    shared.SHARED_REPORTS.clear()
+    shared.CYCLE_MEMO.clear()
+    frames._LAST[0] = None
+    rt = EmbeddedRuntime(diagnostics_period_s=0)
+    nodes = [rt.add_component(cls, name='fusion', namespace=f'car{i}') for i in range(count)]
+    published: list[list[bytes]] = [[] for _ in nodes]
+
+    class Capture:
+        def __init__(self, into: list[bytes]) -> None:
+            self.into = into
+
+        def publish(self, msg: Any) -> None:
+            self.into.append(msg)
+
+    for node, into in zip(nodes, published, strict=True):
+        node.pub = node.markers = Capture(into)
+    kinds = sys.modules[cls.__module__].SourceKind
+    cpu = 0.0
+    for t, what, payload in events:
+        rt._now_ns = t
+        begin = time.process_time()
+        for node in nodes:
+            if what == 'cycle':
+                node.on_cycle()
+            elif what == 'obj':
+                node.on_objects(payload[1], kinds(int(payload[0])))
+            else:
+                node.on_odometry(payload)
+        cpu += time.process_time() - begin
+    return cpu, [[m.serialize(x) for x in p] for p in published]
 
 
 def _quantised(reports: list[ObjectReport]) -> list[ObjectReport]:
@@ -326,6 +413,7 @@ def main() -> None:
     )
     bench_small(np.random.default_rng(2))
     bench_component_vs_baseline()
+    bench_process_sharing()
 
 
 if __name__ == '__main__':

@@ -6,6 +6,8 @@ component with synthetic sources and in the round-trip tests).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -73,36 +75,70 @@ def _participant(header: Any, **fields: Any) -> Any:
     )
 
 
+# Fields of the classes the hot loops construct positionally (half the cost of keywords), in
+# their message definition's order; ``positional`` checks it when a class is first used.
+_POSITIONAL = {
+    PARTICIPANT: (
+        'header', 'id', 'participant_class', 'source', 'source_id', 'trust', 'position',
+        'latitude_deg', 'longitude_deg', 'altitude_m', 'heading_rad', 'velocity', 'size',
+        'covariance', 'heading_variance', 'confidence',
+    ),
+    POINT: ('x', 'y', 'z'),
+    VECTOR3: ('x', 'y', 'z'),
+    QUATERNION: ('x', 'y', 'z', 'w'),
+    POSE: ('position', 'orientation'),
+    COLOR: ('r', 'g', 'b', 'a'),
+    MARKER: (
+        'header', 'ns', 'id', 'type', 'action', 'pose', 'scale', 'color', 'lifetime',
+        'frame_locked', 'points', 'colors', 'texture_resource', 'texture', 'uv_coordinates',
+        'text', 'mesh_resource', 'mesh_file', 'mesh_use_embedded_materials',
+    ),
+}  # fmt: skip
+
+
+@functools.cache
+def positional(msgtype: str) -> Any:
+    """The message class of ``msgtype``, checked to take the fields of ``_POSITIONAL`` first,
+    in that order (so that positional arguments land in the fields they are meant for)."""
+    cls = m.msg_class(msgtype)
+    names = _POSITIONAL[msgtype]
+    got = tuple(f.name for f in dataclasses.fields(cls))[: len(names)]
+    if got != names:
+        raise TypeError(f'{msgtype}: fields {got}, the positional construction expects {names}')
+    return cls
+
+
 def fused_to_msg(objects: Sequence[FusedObject], stamp_ns: int, frame_id: str) -> Any:
     """The fused objects as a ParticipantArray (source SOURCE_FUSED, covariance filled).
 
-    Built with the message classes directly (every field given): this runs every cycle for
-    hundreds of objects.
+    Built with the message classes directly (every field given, positionally): this runs
+    every cycle for hundreds of objects.
     """
     header = m.header(stamp_ns, frame_id)
-    part, point, vec = m.msg_class(PARTICIPANT), m.msg_class(POINT), m.msg_class(VECTOR3)
+    part, point, vec = positional(PARTICIPANT), positional(POINT), positional(VECTOR3)
     nan = math.nan
     parts = []
     for o in objects:
         x, y, vx, vy = o.state.tolist()
+        size = o.size_m
         parts.append(
             part(
-                header=header,
-                id=o.fused_id,
-                participant_class=o.participant_class,
-                source=SOURCE_FUSED,
-                source_id=sources_label(o),
-                trust=o.trust,
-                position=point(x=x, y=y, z=0.0),
-                latitude_deg=nan,
-                longitude_deg=nan,
-                altitude_m=nan,
-                heading_rad=float(o.heading_rad),
-                velocity=vec(x=vx, y=vy, z=0.0),
-                size=vec(x=o.size_m[0], y=o.size_m[1], z=o.size_m[2]),
-                covariance=np.asarray(o.cov, dtype=np.float64).ravel(),
-                heading_variance=float(o.heading_variance),
-                confidence=float(o.confidence),
+                header,
+                o.fused_id,
+                o.participant_class,
+                SOURCE_FUSED,
+                sources_label(o),
+                o.trust,
+                point(x, y, 0.0),
+                nan,
+                nan,
+                nan,
+                float(o.heading_rad),
+                vec(vx, vy, 0.0),
+                vec(size[0], size[1], size[2]),
+                np.asarray(o.cov, dtype=np.float64).ravel(),
+                float(o.heading_variance),
+                float(o.confidence),
             )
         )
     return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
@@ -123,10 +159,10 @@ class _Markers:
         self.header = header
         sec = int(lifetime_s)
         self.life = m.msg_class(DURATION)(sec=sec, nanosec=round((lifetime_s - sec) * 1e9))
-        self.marker = m.msg_class(MARKER)
-        self.pose, self.point = m.msg_class(POSE), m.msg_class(POINT)
-        self.vec, self.quat = m.msg_class(VECTOR3), m.msg_class(QUATERNION)
-        self.rgba = m.msg_class(COLOR)
+        self.marker = positional(MARKER)
+        self.pose, self.point = positional(POSE), positional(POINT)
+        self.vec, self.quat = positional(VECTOR3), positional(QUATERNION)
+        self.rgba = positional(COLOR)
         self.texture = m.msg_class(IMAGE)(
             header=m.header(0), format='', data=np.zeros(0, dtype=np.uint8)
         )
@@ -141,7 +177,7 @@ class _Markers:
         return out
 
     def yaw(self, yaw_rad: float) -> Any:
-        return self.quat(x=0.0, y=0.0, z=math.sin(yaw_rad / 2), w=math.cos(yaw_rad / 2))
+        return self.quat(0.0, 0.0, math.sin(yaw_rad / 2), math.cos(yaw_rad / 2))
 
     def __call__(
         self,
@@ -156,26 +192,26 @@ class _Markers:
         lifetime: Any = None,
         action: int = 0,
     ) -> Any:
-        return self.marker(
-            header=self.header,
-            ns=ns,
-            id=marker_id,
-            type=marker_type,
-            action=action,
-            pose=pose,
-            scale=scale,
-            color=color,
-            lifetime=self.life if lifetime is None else lifetime,
-            frame_locked=False,
-            points=[],
-            colors=[],
-            texture_resource='',
-            texture=self.texture,
-            uv_coordinates=[],
-            text=text,
-            mesh_resource='',
-            mesh_file=self.mesh,
-            mesh_use_embedded_materials=False,
+        return self.marker(  # every field, positionally (``positional``)
+            self.header,
+            ns,
+            marker_id,
+            marker_type,
+            action,
+            pose,
+            scale,
+            color,
+            self.life if lifetime is None else lifetime,
+            False,
+            [],
+            [],
+            '',
+            self.texture,
+            [],
+            text,
+            '',
+            self.mesh,
+            False,
         )
 
 
@@ -210,25 +246,23 @@ def fused_markers(msg: Any, *, lifetime_s: float = 0.3) -> Any:
         position, size, velocity = p.position, p.size, p.velocity
         pid = int(p.id)
         colour = make.colour(int(p.participant_class))
-        box = make.vec(x=max(size.x, 0.1), y=max(size.y, 0.1), z=max(size.z, 0.1))
-        pose = make.pose(position=position, orientation=make.yaw(p.heading_rad))
+        box = make.vec(max(size.x, 0.1), max(size.y, 0.1), max(size.z, 0.1))
+        pose = make.pose(position, make.yaw(p.heading_rad))
         markers.append(make('fused', 2 * pid, MARKER_CUBE, pose=pose, scale=box, color=colour))
         speed = math.hypot(velocity.x, velocity.y)
         if speed > 0.5:
-            arrow = make.pose(
-                position=position, orientation=make.yaw(math.atan2(velocity.y, velocity.x))
-            )
-            scale = make.vec(x=speed, y=0.2, z=0.2)
+            arrow = make.pose(position, make.yaw(math.atan2(velocity.y, velocity.x)))
+            scale = make.vec(speed, 0.2, 0.2)
             markers.append(
                 make('fused', 2 * pid + 1, MARKER_ARROW, pose=arrow, scale=scale, color=colour)
             )
-        above = make.point(x=position.x, y=position.y, z=position.z + max(size.z, 1.0) + 0.5)
+        above = make.point(position.x, position.y, position.z + max(size.z, 1.0) + 0.5)
         labels.append(
             make(
                 'fused_label',
                 pid,
                 MARKER_TEXT,
-                pose=make.pose(position=above, orientation=no_turn),
+                pose=make.pose(above, no_turn),
                 scale=label_scale,
                 color=label_colour,
                 text=f'{p.id}: {p.source_id}',

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from perception_nodes.fusion.reports import (
     ObjectReport,
     SourceKind,
 )
+from perception_nodes.fusion.shared import CYCLE_MEMO
 
 
 @dataclass(frozen=True)
@@ -102,23 +104,83 @@ class FusionEngine:
 
     def __init__(self, config: FusionConfig) -> None:
         self.config = config
+        # what an aligned row or a fused pair depends on besides its reports and the time
+        self._memo_settings = (
+            config.accel_sigma_vru_mps2,
+            config.accel_sigma_vehicle_mps2,
+            config.method,
+        )
         self.ids = IdentityKeeper(
             hold_s=config.id_hold_s, gate_chi2=config.gate_chi2, gate_max_m=config.gate_max_m
         )
 
     def _align(
-        self, reports: list[ObjectReport], groups: np.ndarray, now_ns: int
+        self, reports: list[ObjectReport], groups: np.ndarray, memo: dict[Any, Any], now_ns: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity)."""
+        """States and covariances of ``reports`` predicted to ``now_ns`` (constant velocity);
+        rows another engine predicted at this time are taken from ``memo`` (``shared.py``)."""
         if not reports:
             return np.zeros((0, 4)), np.zeros((0, 4, 4))
-        x = np.array([r.state for r in reports])
-        p = np.array([r.cov for r in reports])
-        dt = np.array([(now_ns - r.stamp_ns) * 1e-9 for r in reports])
-        acc = np.where(
-            groups == 2, self.config.accel_sigma_vru_mps2, self.config.accel_sigma_vehicle_mps2
-        )
-        return predict_cv(x, p, dt, acc)
+        found = [memo.get(id(r)) for r in reports]
+        missing = [
+            i
+            for i, (e, r) in enumerate(zip(found, reports, strict=True))
+            if e is None or e[0] is not r
+        ]
+        if missing:
+            CYCLE_MEMO.misses += len(missing)
+            todo = [reports[i] for i in missing]
+            x = np.array([r.state for r in todo])
+            p = np.array([r.cov for r in todo])
+            dt = np.array([(now_ns - r.stamp_ns) * 1e-9 for r in todo])
+            acc = np.where(
+                groups[missing] == 2,
+                self.config.accel_sigma_vru_mps2,
+                self.config.accel_sigma_vehicle_mps2,
+            )
+            xp, pp = predict_cv(x, p, dt, acc)
+            for i, r, xr, pr in zip(missing, todo, list(xp), list(pp), strict=True):
+                found[i] = memo[id(r)] = (r, xr, pr)
+            if len(missing) == len(reports):
+                return xp.copy(), pp.copy()  # the memo's rows are views of these
+        CYCLE_MEMO.hits += len(reports) - len(missing)
+        return np.array([e[1] for e in found]), np.array([e[2] for e in found])
+
+    def _fuse_pairs(
+        self,
+        ra: list[ObjectReport | None],
+        rb: list[ObjectReport],
+        a: tuple[np.ndarray, np.ndarray],
+        b: tuple[np.ndarray, np.ndarray],
+        memo: dict[Any, Any],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``fuse_pairs`` of rows ``a`` with rows ``b``; a pair of two reports as aligned
+        (``ra[k]`` None: row k of ``a`` is already a fusion) is taken from ``memo`` when
+        another engine fused it at this time."""
+        found = [
+            None if x is None else memo.get((id(x), id(y))) for x, y in zip(ra, rb, strict=True)
+        ]
+        missing = [
+            k for k, e in enumerate(found) if e is None or e[0] is not ra[k] or e[1] is not rb[k]
+        ]
+        method = self.config.method
+        if len(missing) == len(found):
+            nx, npp, _ = fuse_pairs(a[0], a[1], b[0], b[1], method)
+        elif missing:
+            nx, npp, _ = fuse_pairs(
+                a[0][missing], a[1][missing], b[0][missing], b[1][missing], method
+            )
+        if missing:
+            CYCLE_MEMO.misses += len(missing)
+            for k, xr, pr in zip(missing, list(nx), list(npp), strict=True):
+                e = (ra[k], rb[k], xr, pr)
+                if ra[k] is not None:
+                    memo[(id(ra[k]), id(rb[k]))] = e
+                found[k] = e
+            if len(missing) == len(found):
+                return nx, npp
+        CYCLE_MEMO.hits += len(found) - len(missing)
+        return np.array([e[2] for e in found]), np.array([e[3] for e in found])
 
     def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
         """One cycle over every live report; returns the fused objects at ``now_ns``."""
@@ -127,7 +189,8 @@ class FusionEngine:
             return []
         cfg = self.config
         classes = np.array([r.class_group for r in reports], dtype=np.int64)
-        xs, ps = self._align(reports, classes, now_ns)
+        memo = CYCLE_MEMO.table(now_ns, self._memo_settings)
+        xs, ps = self._align(reports, classes, memo, now_ns)
         by_group: dict[tuple[int, str], list[int]] = {}
         for i, r in enumerate(reports):
             by_group.setdefault(r.group, []).append(i)
@@ -158,8 +221,18 @@ class FusionEngine:
                 if len(rows):
                     if not sharp:  # before the first merge writes over ps (sp may be ps)
                         sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
-                    nx, npp, _ = fuse_pairs(fx[rows], fp[rows], gx[cols], gp[cols], cfg.method)
                     target = np.array(alive)[rows]
+                    pristine = [  # rows of the fused list that are one report as aligned
+                        reports[order[t]] if len(row_members[t]) == 1 else None
+                        for t in target.tolist()
+                    ]
+                    nx, npp = self._fuse_pairs(
+                        pristine,
+                        [reports[order[start + c]] for c in cols.tolist()],
+                        (fx[rows], fp[rows]),
+                        (gx[cols], gp[cols]),
+                        memo,
+                    )
                     sx[target], sp[target] = nx, npp
                     sg[target] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
                     for r, c in zip(target.tolist(), cols.tolist(), strict=True):

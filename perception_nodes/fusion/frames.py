@@ -56,12 +56,27 @@ def _clean_var(v: float, floor: float) -> float:
     return v if math.isfinite(v) and v > 0.0 else floor
 
 
+_POSE_IX = np.ix_([0, 1, 5], [0, 1, 5])  # x, y, yaw of the 6x6 pose covariance
+_LAST: list[tuple[Any, EgoPose] | None] = [None]  # the latest message and its pose
+
+
 def pose_from_odometry(msg: Any) -> EgoPose:
     """EgoPose from nav_msgs/msg/Odometry (pose in its frame, twist in the child frame).
 
     Raises ObjectInputError on non-finite values. Unset (zero or negative) variances get a
-    small floor so that the result stays positive definite.
+    small floor so that the result stays positive definite. The pose of the latest message
+    is remembered: a vehicle's fusion and ego-motion compensation get the same message one
+    after the other (messages are never changed once published; the pose is frozen).
     """
+    last = _LAST[0]  # one tuple: read and replaced whole (threads)
+    if last is not None and last[0] is msg:
+        return last[1]
+    pose = _pose_from_odometry(msg)
+    _LAST[0] = (msg, pose)
+    return pose
+
+
+def _pose_from_odometry(msg: Any) -> EgoPose:
     pose, twist = msg.pose.pose, msg.twist.twist
     q = pose.orientation
     yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
@@ -70,8 +85,7 @@ def pose_from_odometry(msg: Any) -> EgoPose:
         raise ObjectInputError(f'odometry at {m.to_ns(msg.header.stamp)} ns: non-finite {vals}')
     pc = np.asarray(msg.pose.covariance, dtype=float).reshape(6, 6)
     tc = np.asarray(msg.twist.covariance, dtype=float).reshape(6, 6)
-    idx = [0, 1, 5]
-    pose_cov = pc[np.ix_(idx, idx)].copy()
+    pose_cov = pc[_POSE_IX]  # a new array (advanced indexing)
     vel_cov = tc[:2, :2].copy()
     for i, floor in enumerate((1e-6, 1e-6, 1e-8)):
         pose_cov[i, i] = _clean_var(pose_cov[i, i], floor)

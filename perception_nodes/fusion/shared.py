@@ -41,10 +41,11 @@ class SharedReports:
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
-        self._entries: dict[tuple[Any, ...], tuple[Any, Converted]] = {}
+        # (kind, priors, sender variance) -> (message id, factor, fallback stamp) -> entry
+        self._entries: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, Converted]]] = {}
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(e) for e in self._entries.values())
 
     def convert(
         self,
@@ -60,7 +61,10 @@ class SharedReports:
         """What ``reports_from_participants(parts, kind, priors, default_stamp_ns,
         cov_scale=scales, position_var_m2=..., cache=...)`` returns, the reports of messages
         seen before as the objects made then."""
-        entries = self._entries
+        settings = (kind, priors, position_var_m2)  # hashed once per array, not per entry
+        entries = self._entries.get(settings)
+        if entries is None:
+            entries = self._entries[settings] = {}
         out: list[Converted | None] = [None] * len(parts)
         keys = []
         missing = []
@@ -68,10 +72,7 @@ class SharedReports:
             stamp = p.header.stamp
             key = (
                 id(p),
-                kind,
-                priors,
                 1.0 if scales is None else scales[i],
-                position_var_m2,
                 # only a participant stamped 0 takes the array's stamp
                 None if stamp.sec or stamp.nanosec else default_stamp_ns,
             )
@@ -96,7 +97,7 @@ class SharedReports:
             for i, key, r in zip(missing, keys, made, strict=True):
                 out[i] = r
                 entries[key] = (parts[i], r)
-            while len(entries) > self.max_entries:
+            while len(entries) > self.max_entries:  # per settings: one set in a simulation
                 entries.pop(next(iter(entries)), None)
         return out  # type: ignore[return-value]
 
@@ -106,3 +107,43 @@ class SharedReports:
 
 # The one instance of a process: every fusion in it shares the conversions.
 SHARED_REPORTS = SharedReports()
+
+
+class CycleMemo:
+    """Per-report work of a fusion cycle at one time, shared by the process's engines.
+
+    Every vehicle's fusion cycles at the same instants (10 Hz timers from the start) and,
+    with ``SHARED_REPORTS``, holds the same report objects for the same roadside objects and
+    BSM senders: each engine predicted those reports to the cycle time, and fused the same
+    pairs (a sender's BSM with the roadside track of that sender) that other engines had
+    fused a moment before. A prediction depends only on the report, the time and the
+    manoeuvre noise; a fused pair only on its two reports, aligned so, and the method; rows
+    and pairs are computed independently of the others in their batch (``predict_cv`` is
+    element-wise, ``fuse_pairs`` row by row: tested), so the remembered result is the one
+    the engine would compute. Entries hold their reports (their ``id`` stays theirs) and are
+    kept for the two latest cycle times only. Under threads (the ROS container's executor) two
+    engines may compute the same entry at once: both store equal results.
+    """
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.misses = 0
+        self._tables: dict[tuple[Any, ...], dict[Any, tuple[Any, ...]]] = {}
+
+    def table(self, now_ns: int, settings: tuple[Any, ...]) -> dict[Any, tuple[Any, ...]]:
+        """The entries of cycle time ``now_ns`` under ``settings`` (engine configuration)."""
+        key = (now_ns, settings)
+        table = self._tables.get(key)
+        if table is None:
+            if len(self._tables) >= 2:  # keep the latest: cycles move forward in time
+                for old in sorted(self._tables, key=lambda k: k[0])[:-1]:
+                    self._tables.pop(old, None)  # another thread may have dropped it
+            table = self._tables[key] = {}
+        return table
+
+    def clear(self) -> None:
+        self._tables.clear()
+
+
+# The one instance of a process.
+CYCLE_MEMO = CycleMemo()

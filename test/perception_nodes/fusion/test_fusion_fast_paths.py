@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from perception_nodes.fusion.association import INFEASIBLE, gated_costs, position_distances
 from perception_nodes.fusion.component import CooperativeFusion
-from perception_nodes.fusion.conversions import fused_markers, fused_to_msg
+from perception_nodes.fusion.conversions import fused_markers, fused_to_msg, sources_label
 from perception_nodes.fusion.engine import FusionConfig, FusionEngine
 from perception_nodes.fusion.frames import EgoPose, PoseBuffer
 from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
@@ -224,6 +224,38 @@ def _labels_plain(msg, lifetime_s):
     return m.new('visualization_msgs/msg/MarkerArray', markers=out.markers)
 
 
+def _fused_plain(objects, stamp_ns, frame_id):
+    """fused_to_msg written with m.new and keywords (it constructs positionally)."""
+    header = m.header(stamp_ns, frame_id)
+    parts = []
+    for o in objects:
+        x, y, vx, vy = o.state.tolist()
+        parts.append(
+            m.new(
+                'v2x_stack/msg/Participant',
+                header=header,
+                id=o.fused_id,
+                participant_class=o.participant_class,
+                source=7,
+                source_id=sources_label(o),
+                trust=o.trust,
+                position=m.new('geometry_msgs/msg/Point', x=x, y=y),
+                latitude_deg=math.nan,
+                longitude_deg=math.nan,
+                altitude_m=math.nan,
+                heading_rad=float(o.heading_rad),
+                velocity=m.new('geometry_msgs/msg/Vector3', x=vx, y=vy),
+                size=m.new(
+                    'geometry_msgs/msg/Vector3', x=o.size_m[0], y=o.size_m[1], z=o.size_m[2]
+                ),
+                covariance=o.cov.ravel(),
+                heading_variance=float(o.heading_variance),
+                confidence=float(o.confidence),
+            )
+        )
+    return m.new('v2x_stack/msg/ParticipantArray', header=header, participants=parts)
+
+
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(0, 8), seed=st.integers(0, 2**31), lifetime=st.sampled_from([0.3, 1.0]))
 def test_markers_built_with_the_classes_serialise_as_with_m_new(n, seed, lifetime):
@@ -247,6 +279,7 @@ def test_markers_built_with_the_classes_serialise_as_with_m_new(n, seed, lifetim
     ]
     fused = FusionEngine(FusionConfig()).fuse(reports, 5 * NS)
     msg = fused_to_msg(fused, 5 * NS, 'map')
+    assert m.serialize(msg) == m.serialize(_fused_plain(fused, 5 * NS, 'map'))
     fast = fused_markers(msg, lifetime_s=lifetime)
     assert m.serialize(fast) == m.serialize(_labels_plain(msg, lifetime))
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perception_nodes.fusion import frames
 from perception_nodes.fusion.errors import ObjectInputError, TransformError
 from perception_nodes.fusion.frames import EgoPose, PoseBuffer, body_to_map, pose_from_odometry
 from v2x_runtime import messages as m
@@ -90,6 +91,21 @@ def test_odometry_parsing_and_unset_covariance_floor():
     bad[1] = math.inf
     with pytest.raises(ObjectInputError, match='covariance'):
         pose_from_odometry(_odom(5, cov=bad))
+
+
+def test_the_pose_of_the_latest_message_is_remembered_for_that_message_only():
+    cov = np.zeros(36)
+    cov[0], cov[7], cov[35], cov[5] = 0.04, 0.09, 0.001, 0.002
+    msg = _odom(5, cov=cov)
+    first = pose_from_odometry(msg)
+    assert pose_from_odometry(msg) is first  # fusion and ego motion: the same message
+    again = pose_from_odometry(_odom(5, cov=cov))  # equal content, another message
+    assert again is not first
+    for a, b in ((first, again), (first, frames._pose_from_odometry(msg))):
+        assert a.__dict__.keys() == b.__dict__.keys()
+        for k, v in a.__dict__.items():
+            assert np.array_equal(v, getattr(b, k)), k
+    assert first.pose_cov.tolist() == [[0.04, 0.0, 0.002], [0.0, 0.09, 0.0], [0.0, 0.0, 0.001]]
 
 
 def test_pose_buffer_nearest_moved_by_twist_and_gap_errors():
