@@ -213,6 +213,7 @@ def run_scenario(
         log_file.close()
     world = runtime.components['/sim/world']
     channel = runtime.components['/sim/radio_channel']
+    scoring_start = time.process_time()  # the probes score what they kept once the run is over
     metrics = compute_metrics(
         scenario=scenario,
         built=built,
@@ -232,6 +233,7 @@ def run_scenario(
         runtime.cpu_accounts(), loop_cpu_s=runtime.loop_cpu_s, loop_wall_s=runtime.loop_wall_s
     )
     metrics['cooperative_perception'] = perception.metrics()
+    metrics['timing']['scoring_cpu_s'] = round(time.process_time() - scoring_start, 3)
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]
     (out / MARKER).write_text(json.dumps(metrics, indent=2, sort_keys=True) + '\n')
