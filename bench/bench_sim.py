@@ -93,6 +93,7 @@ def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
         'bag_mb': round(bag_mb, 1),
         'collisions': m['collisions']['count'],
         'cpu': m['timing']['cpu'],
+        'scoring_cpu_s': m['timing'].get('scoring_cpu_s', 0.0),
     }
 
 
@@ -188,6 +189,12 @@ def print_breakdown(case: str, r: dict) -> None:
         f'  frame around the stacks: {1000 * sum(parts.values()) * per_s:.1f} ms/sim s ('
         + ', '.join(f'{k} {1000 * v * per_s:.1f}' for k, v in parts.items())
         + ')'
+    )
+    # the probes score what they kept after the loop (metrics.json timing.scoring_cpu_s)
+    scoring = r.get('scoring_cpu_s', 0.0)
+    print(
+        f'  + the probes scoring after the run: {1000 * scoring * per_s:.1f} ms/sim s '
+        f'(frame with it {1000 * (sum(parts.values()) + scoring) * per_s:.1f})'
     )
 
 

@@ -213,25 +213,28 @@ def run_scenario(
         log_file.close()
     world = runtime.components['/sim/world']
     channel = runtime.components['/sim/radio_channel']
-    metrics = compute_metrics(
-        scenario=scenario,
-        built=built,
-        probe=probe,
-        events=world.world.events,
-        channel=channel.stats,
-        simulated_s=runtime.now_ns() / 1e9,
-        wall_s=wall_s,
-        cpu_s=cpu_s,
-        interrupted=interrupted,
-        failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
-        stacks=stack_report,
-        stops=world.world.stops,
-    )
-    metrics['log'] = {'file': LOG_FILE, 'lines': dict(sorted(log_file.counts.items()))}
-    metrics['timing']['cpu'] = cpu_summary(
-        runtime.cpu_accounts(), loop_cpu_s=runtime.loop_cpu_s, loop_wall_s=runtime.loop_wall_s
-    )
-    metrics['cooperative_perception'] = perception.metrics()
+    scoring_start = time.process_time()  # the probes score what they kept once the run is over
+    with _collector_settled():  # the probes' records are kept until the report
+        metrics = compute_metrics(
+            scenario=scenario,
+            built=built,
+            probe=probe,
+            events=world.world.events,
+            channel=channel.stats,
+            simulated_s=runtime.now_ns() / 1e9,
+            wall_s=wall_s,
+            cpu_s=cpu_s,
+            interrupted=interrupted,
+            failures=sorted(failures.by_component.values(), key=lambda f: f['component']),
+            stacks=stack_report,
+            stops=world.world.stops,
+        )
+        metrics['log'] = {'file': LOG_FILE, 'lines': dict(sorted(log_file.counts.items()))}
+        metrics['timing']['cpu'] = cpu_summary(
+            runtime.cpu_accounts(), loop_cpu_s=runtime.loop_cpu_s, loop_wall_s=runtime.loop_wall_s
+        )
+        metrics['cooperative_perception'] = perception.metrics()
+    metrics['timing']['scoring_cpu_s'] = round(time.process_time() - scoring_start, 3)
     checks = evaluate(scenario.expect, metrics)
     metrics['checks'] = [c.__dict__ for c in checks]
     (out / MARKER).write_text(json.dumps(metrics, indent=2, sort_keys=True) + '\n')
@@ -341,24 +344,32 @@ def _run(
 
     start, cpu_start = time.perf_counter(), time.process_time()
     interrupted = False
-    # The set-up's objects (typestore, maps, stacks, scenes: ~250 000) live through the run:
-    # frozen, the collector's full passes skip them (one took ~0.2 s, a few per dense run)
-    gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*RUN_GC_THRESHOLDS)
     try:
-        with _stop_on_sigint(runtime):
+        with _collector_settled(), _stop_on_sigint(runtime):
             runtime.run(duration_s=sim_s, progress=update)
         interrupted = runtime.stop_requested
     except KeyboardInterrupt:  # a second Ctrl-C, or not in the main thread
         interrupted = True
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
         bar.close()
     if interrupted:
         print(f'{name}: interrupted, closing the bag and writing a partial report', file=sys.stderr)
     return interrupted, time.perf_counter() - start, time.process_time() - cpu_start
+
+
+@contextlib.contextmanager
+def _collector_settled() -> Iterator[None]:
+    """What lives now stays through the block (the set-up's ~250 000 objects for the run; the
+    run's records for the scoring after it): frozen, the collector's full passes skip it (one
+    took ~0.2 s), and its passes are rarer (``RUN_GC_THRESHOLDS``)."""
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*RUN_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 @contextlib.contextmanager

@@ -45,6 +45,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from sim_nodes.report.mot_metrics import Frame, evaluate_mot
+from sim_nodes.report.perception_batch import score_instants
 from v2x_runtime import messages as m
 
 PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
@@ -153,6 +154,7 @@ class _Truth:
     names: list[str]
     xy: np.ndarray
     vel: np.ndarray
+    all_xy: np.ndarray  # every road user brought to the instant (for the named targets)
     ids: list[int] | None = None
     _vel: list[list[float]] | None = None
 
@@ -163,22 +165,50 @@ class _Truth:
 
 
 def _assign(dist: np.ndarray, gated: np.ndarray) -> tuple[list[tuple[int, int]], bool]:
-    """Matches (truth row, object row) in row order: the Hungarian assignment on ``dist``
-    with the entries outside the gate priced at 1e6, those priced entries dropped; and
-    whether no row and no column holds two entries inside the gate.
+    """Matches (truth row, object row) in row order where no row and no column holds two
+    entries inside the gate (most instants), and whether that is so (else: ``_assign_rest``).
 
-    Where none does (most instants), those entries are the answer without the solver: a
-    solution without one of them would cost about 1e6 more, and they are disjoint, so every
-    optimum holds them all and nothing else inside the gate; ``np.nonzero`` lists them in
-    row order, as the solver's rows come.
+    Those entries are then the answer of the Hungarian assignment on ``dist`` with the
+    entries outside the gate priced at 1e6 (priced ones dropped): a solution without one of
+    them would cost about 1e6 more, and they are disjoint, so every optimum holds them all and
+    nothing else inside the gate; ``np.nonzero`` lists them in row order, as the solver's rows
+    come.
     """
     r, c = np.nonzero(gated)
     rows, cols = r.tolist(), c.tolist()
     if len(set(rows)) == len(rows) and len(set(cols)) == len(cols):
         return list(zip(rows, cols, strict=True)), True
+    return [], False
+
+
+def _assign_rest(dist: np.ndarray, gated: np.ndarray) -> tuple[list[tuple[int, int]], int]:
+    """The solver's matches (entries outside the gate priced at 1e6 and dropped) and the
+    duplicates: unmatched entries inside the gate of a matched road user."""
     cost = np.where(gated, dist, 1e6)
     r, c = linear_sum_assignment(cost)
-    return [(i, j) for i, j in zip(r.tolist(), c.tolist(), strict=True) if gated[i, j]], False
+    matches = [(i, j) for i, j in zip(r.tolist(), c.tolist(), strict=True) if gated[i, j]]
+    if not matches:
+        return matches, 0
+    unmatched = np.ones(dist.shape[1], bool)
+    unmatched[[j for _, j in matches]] = False
+    return matches, int(np.count_nonzero(gated[[i for i, _ in matches]] & unmatched))
+
+
+def _truth_at(instant: _Instant, cfg: EvalConfig) -> tuple[_Truth, np.ndarray] | None:
+    """The road users scored at a fused output (within ``radius_m`` of the vehicle, itself
+    excluded, all brought to the instant) and the vehicle's own position; None when the
+    vehicle is not in the truth."""
+    me, truth = instant.rows, instant.truth
+    if not me:
+        return None
+    lag = instant.t - instant.truth_t  # the truth is at most one world step old: bring it to t
+    gt_xy = truth['xy'] + truth['vel'] * lag
+    ego = gt_xy[me[0]]
+    d_gt = np.hypot(*(gt_xy - ego).T)
+    others = d_gt <= cfg.radius_m
+    others[me] = False
+    sel = np.flatnonzero(others)
+    return _Truth(truth['names'][sel].tolist(), gt_xy[sel], truth['vel'][sel], gt_xy), ego
 
 
 def _joined(masks: list[np.ndarray | None], sizes: list[int]) -> np.ndarray | None:
@@ -295,8 +325,11 @@ class PerceptionProbe:
     def scored(self) -> None:
         """Score the fused outputs received so far, in the order they came."""
         pending, self._pending = self._pending, []
-        for instant in pending:
-            self.score(instant)
+        if self.targets:  # the named road users are followed instant by instant
+            for instant in pending:
+                self.score(instant)
+        else:
+            score_instants(self, pending)
 
     # --- scoring ----------------------------------------------------------------------------
     def _current(self, parts: list[_Objects], t: float) -> _Objects:
@@ -339,21 +372,13 @@ class PerceptionProbe:
         return _Objects(out, [ids[i] for i in idx_list], [labels[i] for i in idx_list])
 
     def score(self, instant: _Instant) -> None:
-        vehicle, t, truth, me = instant.vehicle, instant.t, instant.truth, instant.rows
-        if not me:
+        """Score one fused output (``scored`` does them all at once when no target is named)."""
+        at = _truth_at(instant, self.config)
+        if at is None:
             return
-        names = truth['names']
-        cfg = self.config
-        lag = t - instant.truth_t  # the truth is at most one world step old: bring it to t
-        gt_xy = truth['xy'] + truth['vel'] * lag
-        moved = {'names': names, 'xy': gt_xy}
-        ego = gt_xy[me[0]]
-        d_gt = np.hypot(*(gt_xy - ego).T)
-        others = d_gt <= cfg.radius_m
-        others[me] = False
-        sel = np.flatnonzero(others)
-        # the road users scored: the same for every source of this instant
-        gt = _Truth(names[sel].tolist(), gt_xy[sel], truth['vel'][sel])
+        gt, ego = at
+        vehicle, t, cfg = instant.vehicle, instant.t, self.config
+        moved = {'names': instant.truth['names'], 'xy': gt.all_xy}
         v = self.vehicles[vehicle]
         for source in v.sources:
             parts = instant.latest.get(source)
@@ -388,6 +413,9 @@ class PerceptionProbe:
         dist = np.sqrt(np.add.reduce(diff * diff, axis=-1))  # np.linalg.norm's own formula
         gated = dist <= cfg.gate_m
         matches, disjoint = _assign(dist, gated)
+        duplicates = 0
+        if not disjoint:
+            matches, duplicates = _assign_rest(dist, gated)
         n_matched = len(matches)
         score.tp += n_matched
         score.fn += len(gt_xy) - n_matched
@@ -405,12 +433,7 @@ class PerceptionProbe:
                     gvx, gvy = gt_vel[i]
                     score.vel_sq += (vx - gvx) * (vx - gvx) + (vy - gvy) * (vy - gvy)
                     score.vel_n += 1
-            if not disjoint:  # other objects of this source within the gate of a match
-                unmatched = np.ones(len(rows), bool)
-                unmatched[[j for _, j in matches]] = False
-                score.duplicates += int(
-                    np.count_nonzero(gated[[i for i, _ in matches]] & unmatched)
-                )
+        score.duplicates += duplicates
         score.fp += fp
         obj_ids, ident = objs.ids, self._id
         ids = [ident(vehicle, source, *obj_ids[k]) for k in keep.tolist()]

@@ -48,6 +48,8 @@ def _interp(t: float, hist: list[tuple[float, float, float]]) -> tuple[float, fl
         return hist[-1][1], hist[-1][2]
     j = bisect_right(hist, t, key=lambda h: h[0]) - 1  # hist[j].t <= t < hist[j + 1].t
     (t0, x0, y0), (t1, x1, y1) = hist[j], hist[j + 1]
+    if t == t0:  # numpy takes the sample as it is (no 0 * inf where stamps nearly coincide)
+        return x0, y0
     return _lerp(t, t0, t1, x0, x1), _lerp(t, t0, t1, y0, y1)
 
 

@@ -272,14 +272,68 @@ def _solver_matches(dist, gate):
 def test_assign_equals_the_solver(n_truth, n_objects, seed, spread):
     """Random road users and objects (sparse and crowded): the shortcut for disjoint gate
     entries gives the solver's matches in the solver's order."""
-    from sim_nodes.report.perception_eval import _assign
+    from sim_nodes.report.perception_eval import _assign, _assign_rest
 
     rng = np.random.default_rng(seed)
     gt = rng.uniform(-spread, spread, (n_truth, 2))
     objs = rng.uniform(-spread, spread, (n_objects, 2))
     diff = gt[:, None, :] - objs[None, :, :]
     dist = np.sqrt(np.add.reduce(diff * diff, axis=-1))
-    matches, disjoint = _assign(dist, dist <= 2.0)
-    assert matches == _solver_matches(dist, 2.0)
     gated = dist <= 2.0
+    matches, disjoint = _assign(dist, gated)
     assert disjoint == bool((gated.sum(axis=1) <= 1).all() and (gated.sum(axis=0) <= 1).all())
+    if not disjoint:
+        matches, _ = _assign_rest(dist, gated)
+    assert matches == _solver_matches(dist, 2.0)
+
+
+def _frames(probe):
+    return [
+        (s, list(f.gt_ids), f.gt_xy.tolist(), list(f.track_ids), np.asarray(f.track_xy).tolist())
+        for v in probe.vehicles.values()
+        for s, score in v.scores.items()
+        for f in score.frames
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12))
+def test_scoring_in_arrays_equals_scoring_instant_by_instant(seed, crowd):
+    """Random road users and lists (near and far, crowded within a gate, stale, non-finite
+    positions and velocities, two RSUs' roadside lists, a vehicle leaving the truth): the
+    run's instants scored as arrays after the run give the counts, error sums and MOT frames
+    of scoring them one by one."""
+    rng = np.random.default_rng(seed)
+    sources = ['onboard', 'roadside', 'v2v', 'fused']
+    batch, single = probe_with(sources), probe_with(sources)
+    users = rng.uniform(-70.0, 70.0, (crowd, 2))
+    for k in range(15):
+        t = (k + 10) * 100_000_000
+        ego = [] if k == 7 else [participant('ego', 0.0, 0.0, 1.0)]  # ego out of the truth once
+        people = [
+            participant(f'u{i}', x, y, *rng.normal(0, 2, 2)) for i, (x, y) in enumerate(users)
+        ]
+        msgs = [array(ego + people, t)]
+        for source in sources:
+            for rsu in ('rsu1', 'rsu2') if source == 'roadside' else ('',):
+                n = int(rng.integers(0, crowd + 3))
+                near = users[rng.integers(0, crowd, n)] + rng.normal(0, 1.2, (n, 2))
+                values = np.column_stack([near, rng.normal(0, 3, (n, 2))])
+                values[rng.random((n, 4)) < 0.05] = np.nan
+                values[rng.random((n, 4)) < 0.02] = np.inf
+                stamps = t - rng.integers(0, 9, n) * 100_000_000  # some older than max_age_s
+                label = f'{rsu or source}'
+                parts = [
+                    participant(label, x, y, vx, vy, ident=int(i), stamp_ns=int(s))
+                    for i, ((x, y, vx, vy), s) in enumerate(zip(values, stamps, strict=True))
+                ]
+                msgs.append((source, array(parts, t)))
+        for probe in (batch, single):
+            probe.on_truth(msgs[0])
+            for source, msg in msgs[1:]:
+                probe.on_source('ego', source, msg)
+    pending, single._pending = single._pending, []
+    for instant in pending:
+        single.score(instant)
+    assert batch.metrics() == single.metrics()
+    assert _frames(batch) == _frames(single)

@@ -1,7 +1,7 @@
 """The probe's truth interpolation equals ``np.interp`` (it replaces it on the hot path)."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim_nodes.report.probe import _interp
@@ -14,6 +14,7 @@ finite = st.floats(-1e4, 1e4, allow_nan=False)
     st.floats(-1, 101),
     st.booleans(),
 )
+@example([(0.0, 0.0, 0.0), (5e-324, 0.0, 1.0)], 0.0, False)  # slope inf: numpy keeps the sample
 def test_interp_equals_numpy(samples, t, on_sample):
     hist = sorted(samples, key=lambda h: h[0])
     if on_sample:
