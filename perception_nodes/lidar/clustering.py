@@ -73,41 +73,6 @@ def _dilate(grid: np.ndarray, steps: int) -> np.ndarray:
     return grid
 
 
-def grown_columns(
-    occ: np.ndarray, ia: np.ndarray, steps: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The columns of the dilated grid worth labelling: ``(grown[:, cols], used, kept, cols)``.
-
-    Only the columns holding grown cells are labelled, each run of them followed by one empty
-    column that keeps it apart from the next: no 8-path crosses an empty column, so the
-    components are those of the whole grid, and as the cells keep their order in each row, so
-    do the label numbers. A frame of a few objects fills tens of the 720 columns, so with one
-    dilation step (the default) only those columns are dilated: a grown column is the vertical
-    dilation of the OR of its occupied neighbours (``ia``: each point's column), which equals
-    the column of ``_dilate`` over the whole grid.
-    """
-    n_az = occ.shape[1]
-    if steps != 1:
-        full = _dilate(occ, steps)
-        used = full.any(axis=0)
-    else:
-        occupied = np.zeros(n_az, dtype=bool)
-        occupied[ia] = True
-        used = occupied | np.roll(occupied, 1)
-        used |= np.roll(occupied, -1)
-    kept = used.copy()
-    kept[1:] |= used[:-1]
-    cols = np.flatnonzero(kept)
-    if steps != 1:
-        return full[:, cols], used, kept, cols
-    near = occ[:, cols] | occ[:, (cols - 1) % n_az]
-    near |= occ[:, (cols + 1) % n_az]
-    grown = near.copy()
-    grown[1:] |= near[:-1]
-    grown[:-1] |= near[1:]
-    return grown, used, kept, cols
-
-
 def join_pairs(n_labels: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Components 0..C-1 of labels 1..n_labels joined pairwise (label a[k] with b[k]),
     numbered by their smallest label: ``scipy.sparse.csgraph.connected_components``' numbering.
@@ -146,8 +111,16 @@ def cluster_points(xy_m: np.ndarray, config: ClusterConfig) -> tuple[np.ndarray,
     ir -= r_lo
     occ = np.zeros((int(ir.max()) + pad + 1, n_az), dtype=bool)
     occ[ir, ia] = True
-    grown, used, kept, _ = grown_columns(occ, ia, config.dilation_steps)
-    cell_labels, n_labels = ndimage.label(grown, structure=_EIGHT)
+    grown = _dilate(occ, config.dilation_steps)
+    # Only the columns holding grown cells are labelled, each run of them followed by one
+    # empty column that keeps it apart from the next: no 8-path crosses an empty column, so
+    # the components are those of the whole grid, and as the cells keep their order in each
+    # row, so do the label numbers. A frame of a few objects fills tens of the 720 columns.
+    used = grown.any(axis=0)
+    kept = used.copy()
+    kept[1:] |= used[:-1]
+    cols = np.flatnonzero(kept)
+    cell_labels, n_labels = ndimage.label(grown[:, cols], structure=_EIGHT)
     col_of = np.cumsum(kept) - 1
     point_labels = cell_labels[ir, col_of[ia]]
     if used[0] and used[-1]:  # both sides of the -pi/+pi seam: join what touches across it

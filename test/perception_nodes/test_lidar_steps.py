@@ -9,7 +9,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from perception_nodes.lidar.background import BackgroundConfig, BackgroundModel
-from perception_nodes.lidar.clustering import ClusterConfig, _dilate, cluster_points, grown_columns
+from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
 from perception_nodes.lidar.errors import LidarConfigError
 from perception_nodes.lidar.geometry import points_in_polygon
 from perception_nodes.lidar.grid import BevGrid
@@ -274,23 +274,3 @@ def test_rasterised_roi_agrees_with_the_exact_polygon_away_from_edges(seed):
     dist = np.sqrt(((pts[:, None, :2] - nearest) ** 2).sum(-1)).min(axis=1)
     far = dist > 0.15  # a cell diagonal
     assert (roi.mask(pts)[far] == exact[far]).all()
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.integers(1, 40),
-    st.integers(1, 60),
-    st.lists(st.tuples(st.integers(0, 39), st.integers(0, 59)), max_size=80),
-)
-def test_grown_columns_equal_the_whole_grid_dilation(n_rows, n_az, cells):
-    """One dilation step on the used columns only: the columns ``_dilate`` gives over the
-    whole grid (azimuth wrap included), and the same used/kept columns."""
-    occ = np.zeros((n_rows + 2, n_az), dtype=bool)
-    ir = np.array([r % n_rows + 1 for r, _ in cells], dtype=np.int64)
-    ia = np.array([a % n_az for _, a in cells], dtype=np.int64)
-    occ[ir, ia] = True
-    grown, used, kept, cols = grown_columns(occ, ia, 1)
-    full = _dilate(occ, 1)
-    np.testing.assert_array_equal(used, full.any(axis=0))
-    np.testing.assert_array_equal(grown, full[:, cols])
-    np.testing.assert_array_equal(cols, np.flatnonzero(kept))
