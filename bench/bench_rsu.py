@@ -16,7 +16,13 @@ Measured in one run:
   before the run (the UPER schema is compiled on first use, ~0.3–0.7 s, which otherwise
   lands on the first measured frame) followed by ``gc.freeze()`` (start-up objects leave the
   collector's generations, so later collections scan only per-frame garbage).
-Run: ``python bench/bench_rsu.py [--cycles N] [--e2e-frames N] [--no-warmup]``.
+- the simulator's RSU (``--sim-replay SECONDS``, 0 to skip): the default scenario runs for
+  that long recording the RSU's inputs (its lidar clouds, the signal states, V2X rx), then the
+  whole ``/rsu_1`` stack of this tree and of ``REPLAY_BASELINE`` (main before the session-5
+  RSU work, from git) replay them alternately, each in its own process (``rsu_replay.py``),
+  thread CPU per component; the two trees' outputs must be identical message for message.
+Run: ``python bench/bench_rsu.py [--cycles N] [--e2e-frames N] [--no-warmup]
+[--sim-replay SECONDS] [--replay-rounds N]``.
 """
 
 from __future__ import annotations
@@ -291,11 +297,95 @@ def bench_end_to_end(
     return latencies, counts
 
 
+# main before the session-5 cut of the simulator's RSU stack (event lookup, lidar tables,
+# message building)
+REPLAY_BASELINE = '27d0e57'
+REPLAY_WORKER = Path(__file__).resolve().parent / 'rsu_replay.py'
+
+
+def _bag_records(path: Path) -> list[tuple[str, int, bytes]]:
+    from v2x_runtime.bag import read_bag
+
+    return [(r.topic, r.stamp_ns, bytes(r.data)) for r in read_bag(path)]
+
+
+def bench_sim_replay(seconds: float, rounds: int) -> None:
+    """The /rsu_1 stack of this tree against REPLAY_BASELINE on the default scenario's own
+    recorded inputs: CPU per simulated second per component, and the outputs compared."""
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    from sim_nodes.runner import run_scenario
+
+    work = Path(tempfile.mkdtemp(prefix='bench_rsu_'))
+    try:
+        base_tree = work / 'baseline'
+        base_tree.mkdir()
+        archive = subprocess.run(
+            ['git', '-C', str(ROOT), 'archive', REPLAY_BASELINE],
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode != 0:
+            print(f'(git archive {REPLAY_BASELINE} failed: no baseline) ')
+            trees = {'ours': ROOT}
+        else:
+            subprocess.run(['tar', '-x', '-C', str(base_tree)], input=archive.stdout, check=True)
+            trees = {'ours': ROOT, REPLAY_BASELINE: base_tree}
+        begin = time.process_time()
+        run_scenario(
+            'default',
+            out_dir=work / 'inputs',
+            progress=False,
+            duration_s=seconds,
+            sets={'record_lidar': True},
+        )
+        print(f'\n== simulator RSU replay: default scenario, {seconds:.0f} s recorded '
+              f'({time.process_time() - begin:.0f} s CPU) ==')  # fmt: skip
+        cpu: dict[str, list[dict[str, list[float]]]] = {name: [] for name in trees}
+        for k in range(rounds):
+            for name, tree in trees.items():
+                out = work / f'out_{name}_{k}'
+                line = subprocess.run(
+                    [sys.executable, str(REPLAY_WORKER), str(tree), str(work / 'inputs' / 'bag'),
+                     str(seconds), str(out)],
+                    capture_output=True, text=True, check=True,
+                ).stdout.strip().splitlines()[-1]  # fmt: skip
+                cpu[name].append(json.loads(line))
+        kinds = sorted(cpu['ours'][0], key=lambda k: -cpu['ours'][0][k][0])
+        header = ''.join(f'{name:>22s}' for name in trees)
+        print(f'{"CPU ms / simulated s":22s}{header}   (min of {rounds} rounds)')
+        totals = {}
+        for kind in [*kinds, 'total']:
+            row = ''
+            for name in trees:
+                runs = [
+                    sum(v[0] for v in r.values()) if kind == 'total' else r[kind][0]
+                    for r in cpu[name]
+                ]
+                totals[(kind, name)] = min(runs) * 1e3 / seconds
+                row += f'{totals[(kind, name)]:22.1f}'
+            print(f'{kind:22s}{row}')
+        if len(trees) == 2:
+            ratio = totals[('total', REPLAY_BASELINE)] / totals[('total', 'ours')]
+            same = _bag_records(work / 'out_ours_0') == _bag_records(
+                work / f'out_{REPLAY_BASELINE}_0'
+            )
+            print(f'/rsu_1 total: {REPLAY_BASELINE} / ours = {ratio:.2f}x; '
+                  f'outputs identical: {same}')  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--cycles', type=int, default=600, help='10 Hz cycles (default 600 = 60 s)')
     ap.add_argument('--e2e-frames', type=int, default=60, help='end-to-end frames (0: skip)')
     ap.add_argument('--no-warmup', action='store_true', help='no codec warm-up, no gc.freeze')
+    ap.add_argument('--sim-replay', type=float, default=60.0, help='recorded s (0: skip)')
+    ap.add_argument('--replay-rounds', type=int, default=2, help='alternated replays per tree')
     args = ap.parse_args()
     load = ' '.join(f'{v:.1f}' for v in os.getloadavg())
     print(f'RSU benchmark: {N_OBJECTS} objects at 10 Hz, {args.cycles} cycles; '
@@ -314,6 +404,8 @@ def main() -> None:
         f'lane lookup: naive / ours = {n50 / o50:.1f}x; '
         f'whole cycle / bare georef = {p50 / pct(base["bare_georef"])[0]:.1f}x'
     )
+    if args.sim_replay > 0:
+        bench_sim_replay(args.sim_replay, args.replay_rounds)
     if args.e2e_frames:
         lat, counts = bench_end_to_end(args.e2e_frames, warmup=not args.no_warmup)
         if not lat:

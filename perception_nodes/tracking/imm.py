@@ -37,46 +37,76 @@ class ImmParams:
         return np.array([[1.0 - p, p], [p, 1.0 - p]])
 
 
-def _ct_move(s: np.ndarray, dt: float) -> np.ndarray:
-    """Coordinated-turn motion of states (..., 5); the small-omega limit is the CV motion."""
-    x, y, vx, vy, w = (s[..., i] for i in range(5))
+def _ct_terms(w: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """sin(w dt) / w, (1 - cos(w dt)) / w (their small-omega limits), cos(w dt), sin(w dt)."""
     wt = w * dt
     small = np.abs(wt) < 1e-6
     w_safe = np.where(small, 1.0, w)
     sin_w = np.where(small, dt, np.sin(wt) / w_safe)
     cos_w = np.where(small, 0.5 * w * dt * dt, (1.0 - np.cos(wt)) / w_safe)
-    c, s_ = np.cos(wt), np.sin(wt)
+    return sin_w, cos_w, np.cos(wt), np.sin(wt)
+
+
+def _ct_move_terms(
+    s: np.ndarray, dt: float
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``_ct_move`` and the ``_ct_terms`` it used."""
+    x, y, vx, vy, w = (s[..., i] for i in range(5))
+    terms = sin_w, cos_w, c, s_ = _ct_terms(w, dt)
     out = np.empty_like(s)
     out[..., 0] = x + sin_w * vx - cos_w * vy
     out[..., 1] = y + cos_w * vx + sin_w * vy
     out[..., 2] = c * vx - s_ * vy
     out[..., 3] = s_ * vx + c * vy
     out[..., 4] = w
-    return out
+    return out, terms
 
 
-def _ct_jacobian(s: np.ndarray, dt: float) -> np.ndarray:
-    """Jacobian of ``_ct_move`` at states (T, 5): linear in x..vy, numeric in omega."""
-    t = s.shape[0]
-    w = s[:, 4]
-    wt = w * dt
-    small = np.abs(wt) < 1e-6
-    w_safe = np.where(small, 1.0, w)
-    sin_w = np.where(small, dt, np.sin(wt) / w_safe)
-    cos_w = np.where(small, 0.5 * w * dt * dt, (1.0 - np.cos(wt)) / w_safe)
-    c, s_ = np.cos(wt), np.sin(wt)
-    jac = np.zeros((t, N_STATE, N_STATE))
+def _ct_move(s: np.ndarray, dt: float) -> np.ndarray:
+    """Coordinated-turn motion of states (..., 5); the small-omega limit is the CV motion."""
+    return _ct_move_terms(s, dt)[0]
+
+
+_OMEGA_EPS = 1e-4  # central difference step of the Jacobian's omega column
+
+
+def _ct_jacobian_of(
+    terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    moved_hi: np.ndarray,
+    moved_lo: np.ndarray,
+) -> np.ndarray:
+    """The Jacobian from the states' ``_ct_terms`` and their moves with omega +- eps."""
+    sin_w, cos_w, c, s_ = terms
+    jac = np.zeros((sin_w.shape[0], N_STATE, N_STATE))
     jac[:, 0, 0] = jac[:, 1, 1] = jac[:, 4, 4] = 1.0
     jac[:, 0, 2], jac[:, 0, 3] = sin_w, -cos_w
     jac[:, 1, 2], jac[:, 1, 3] = cos_w, sin_w
     jac[:, 2, 2], jac[:, 2, 3] = c, -s_
     jac[:, 3, 2], jac[:, 3, 3] = s_, c
-    eps = 1e-4
-    hi, lo = s.copy(), s.copy()
-    hi[:, 4] += eps
-    lo[:, 4] -= eps
-    jac[:, :4, 4] = ((_ct_move(hi, dt) - _ct_move(lo, dt))[:, :4]) / (2 * eps)
+    jac[:, :4, 4] = ((moved_hi - moved_lo)[:, :4]) / (2 * _OMEGA_EPS)
     return jac
+
+
+def _omega_shifted(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hi, lo = s.copy(), s.copy()
+    hi[:, 4] += _OMEGA_EPS
+    lo[:, 4] -= _OMEGA_EPS
+    return hi, lo
+
+
+def _ct_jacobian(s: np.ndarray, dt: float) -> np.ndarray:
+    """Jacobian of ``_ct_move`` at states (T, 5): linear in x..vy, numeric in omega."""
+    hi, lo = _omega_shifted(s)
+    return _ct_jacobian_of(_ct_terms(s[:, 4], dt), _ct_move(hi, dt), _ct_move(lo, dt))
+
+
+def _ct_predict(s: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """``_ct_move(s)`` and ``_ct_jacobian(s)`` with one move of the states and their two
+    omega-shifted copies stacked (the same element-wise arithmetic, a third of the calls)."""
+    t = s.shape[0]
+    moved, terms = _ct_move_terms(np.concatenate([s, *_omega_shifted(s)]), dt)
+    own = tuple(term[:t] for term in terms)
+    return moved[:t], _ct_jacobian_of(own, moved[t : 2 * t], moved[2 * t :])  # type: ignore[arg-type]
 
 
 def _accel_noise(dt: float, sigma: float) -> np.ndarray:
@@ -146,8 +176,7 @@ def predict(
     pp = np.empty_like(p0)
     xp[:, CV] = x0[:, CV] @ f_cv.T
     pp[:, CV] = f_cv @ p0[:, CV] @ f_cv.T + q_cv
-    jac = _ct_jacobian(x0[:, CT], dt)
-    xp[:, CT] = _ct_move(x0[:, CT], dt)
+    xp[:, CT], jac = _ct_predict(x0[:, CT], dt)
     pp[:, CT] = jac @ p0[:, CT] @ np.swapaxes(jac, 1, 2) + q_ct
     return xp, pp, c
 

@@ -97,29 +97,34 @@ def queues(
     """Indices of queued vehicles (and queued part-seen ones: unknown class behind a queued
     vehicle) and the statistics of every approach."""
     speed = objs.speed
+    speeds, classes, lengths = speed.tolist(), objs.cls.tolist(), objs.length_m.tolist()
+    by_arm: dict[int, list[int]] = {}  # one pass over the fixes, not one per approach
+    for i, f in enumerate(fixes):
+        if f.approach >= 0:
+            by_arm.setdefault(f.approach, []).append(i)
     queued: set[int] = set()
     stats = []
     for ap in index.approaches:
-        on_arm = [i for i, f in enumerate(fixes) if f.approach == ap.arm]
-        members = [i for i in on_arm if objs.cls[i] in VEHICLES]
-        chainable = [i for i in on_arm if objs.cls[i] in VEHICLES or objs.cls[i] == UNKNOWN]
+        on_arm = by_arm.get(ap.arm, [])
+        members = [i for i in on_arm if classes[i] in VEHICLES]
+        chainable = [i for i in on_arm if classes[i] in VEHICLES or classes[i] == UNKNOWN]
         queue_m = 0.0
         for lane_id in ap.lanes:
             slow = sorted(
                 (fixes[i].stop_dist_m, i)
                 for i in chainable
-                if fixes[i].lane_id == lane_id and speed[i] < th.queue_speed_mps
+                if fixes[i].lane_id == lane_id and speeds[i] < th.queue_speed_mps
             )
             front = 0.0
             vehicle_ahead = False
             for dist, i in slow:
                 if dist - front > th.queue_gap_m:
                     break
-                if objs.cls[i] == UNKNOWN and not vehicle_ahead:
+                if classes[i] == UNKNOWN and not vehicle_ahead:
                     continue  # first in the chain: nothing occludes it, so it may be debris
                 vehicle_ahead = True
                 queued.add(i)
-                half = objs.length_m[i] / 2 if objs.length_m[i] > 0 else 2.5
+                half = lengths[i] / 2 if lengths[i] > 0 else 2.5
                 front = dist + half
                 queue_m = max(queue_m, front)
         # np.mean's own sum and division, without its ~10 us of dispatch per approach

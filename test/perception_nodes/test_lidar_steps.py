@@ -9,7 +9,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from perception_nodes.lidar.background import BackgroundConfig, BackgroundModel
-from perception_nodes.lidar.clustering import ClusterConfig, cluster_points
+from perception_nodes.lidar.clustering import ClusterConfig, _dilate, cluster_points
 from perception_nodes.lidar.errors import LidarConfigError
 from perception_nodes.lidar.geometry import points_in_polygon
 from perception_nodes.lidar.grid import BevGrid
@@ -274,3 +274,24 @@ def test_rasterised_roi_agrees_with_the_exact_polygon_away_from_edges(seed):
     dist = np.sqrt(((pts[:, None, :2] - nearest) ** 2).sum(-1)).min(axis=1)
     far = dist > 0.15  # a cell diagonal
     assert (roi.mask(pts)[far] == exact[far]).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 40),
+    st.lists(st.tuples(st.integers(0, 29), st.integers(0, 39)), max_size=60),
+    st.integers(0, 3),
+)
+def test_dilation_equals_the_rolled_definition(n_rows, n_az, cells, steps):
+    """The 3x3 dilation with the azimuth wrap, as np.roll defines it, for any grid."""
+    grid = np.zeros((n_rows, n_az), dtype=bool)
+    for r, a in cells:
+        grid[r % n_rows, a % n_az] = True
+    ref = grid
+    for _ in range(steps):
+        g = ref.copy()
+        g[1:] |= ref[:-1]
+        g[:-1] |= ref[1:]
+        ref = g | np.roll(g, 1, axis=1) | np.roll(g, -1, axis=1)
+    np.testing.assert_array_equal(_dilate(grid, steps), ref)

@@ -278,3 +278,21 @@ def test_detection_variance_overrides_the_range_model():
     (c,) = fallback.tracks(0.0, include_tentative=True)
     expected = (TrackerConfig().position_std_m + TrackerConfig().position_std_per_m * 10.0) ** 2
     assert c.covariance[0, 0] == pytest.approx(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*[st.floats(-50, 50)] * 4, st.one_of(st.just(0.0), st.floats(-2, 2))),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from([0.05, 0.1, 0.5]),
+)
+def test_stacked_ct_prediction_equals_the_separate_moves(states, dt):
+    """The predict step moves the states and their omega-shifted copies in one stacked call:
+    the same values, bit for bit, as ``_ct_move`` and ``_ct_jacobian`` one by one."""
+    s = np.array(states)
+    moved, jac = imm._ct_predict(s, dt)
+    np.testing.assert_array_equal(moved, imm._ct_move(s, dt))
+    np.testing.assert_array_equal(jac, imm._ct_jacobian(s, dt))
