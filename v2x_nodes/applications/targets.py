@@ -423,7 +423,7 @@ class TargetTable:
             used = self._i[_USED, :n] > 0
         fresh = used & (stamp >= fresh_ns)
         idx = np.flatnonzero(fresh)
-        stale = int(used.sum()) - len(idx)
+        stale = len(self._slot) - len(idx)  # (the slots in use are the keyed ones)
         if stale:
             diag.count('stale_targets', stale)
         fcols, icols = self._f[:, idx], self._i[:, idx]  # one gather each; rows are columns
