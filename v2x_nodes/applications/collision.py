@@ -21,6 +21,8 @@ from v2x_nodes.applications.kinematics import (
 )
 from v2x_nodes.applications.scene import Scene
 
+SHARED_PREDICTION = 48  # up to this many reachable targets are predicted at once
+
 
 def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
                       *, use_accel: bool = True, use_turn: bool = True,
@@ -48,6 +50,26 @@ def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
 
 def _predict(scene: Scene, idx: np.ndarray, use_accel: bool,
              use_turn: bool) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
+    """CTRA predictions of targets ``idx`` (all reachable). With a few reachable targets
+    (a car's cycle) all of them are predicted once a scene and FCW, ICW, LTA and VRUCW take
+    their rows: one call instead of one per application, the same rows (the prediction is
+    row by row); with many, each application predicts only its own."""
+    if use_accel and use_turn:
+        shared = scene.cache.get('ctra')
+        if shared is None:
+            near = np.flatnonzero(_reachable(scene))
+            shared = scene.cache['ctra'] = (
+                (near, _ctra(scene, near, True, True)) if len(near) <= SHARED_PREDICTION else ()
+            )
+        if shared:
+            near, (x, y, course) = shared
+            rows = np.searchsorted(near, idx)  # idx are reachable: rows of ``near``
+            return x[rows], y[rows], course[rows]
+    return _ctra(scene, idx, use_accel, use_turn)
+
+
+def _ctra(scene: Scene, idx: np.ndarray, use_accel: bool,
+          use_turn: bool) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
     t = scene.targets
     accel = t.accel[idx] if use_accel else np.zeros(len(idx))
     rate = t.yaw_rate[idx] if use_turn else np.zeros(len(idx))

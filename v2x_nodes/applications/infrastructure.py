@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from v2x_nodes.applications.hysteresis import Finding
-from v2x_nodes.applications.kinematics import FloatArray, time_to_reach
+from v2x_nodes.applications.kinematics import FloatArray, time_to_reach_one
 from v2x_nodes.applications.scene import Scene
 from v2x_nodes.applications.signals import (
     find_phase,
@@ -200,7 +200,7 @@ def rlvw(scene: Scene, p: Params) -> list[Finding]:
         return []
     d = e.stop_line_m
     accel = e.accel
-    t_arr = float(time_to_reach(d, e.speed, max(accel, 0.0)))
+    t_arr = time_to_reach_one(d, e.speed, max(accel, 0.0))
     if not is_red_at(ph, t_arr):
         return []
     braking = accel <= -BRAKING_MPS2

@@ -267,3 +267,20 @@ def time_to_reach(
     t = np.where(disc < 0.0, np.inf, t_acc)
     t = np.where((np.abs(a) <= 1e-9) & (v <= 0.0), np.inf, t)
     return np.where(d <= 0.0, 0.0, t)
+
+
+def time_to_reach_one(distance_m: float, speed_mps: float, accel_mps2: float) -> float:
+    """``time_to_reach`` of one distance, in floats (the own car's: RLVW), the same number."""
+    d, v, a = distance_m, max(speed_mps, 0.0), accel_mps2
+    if d <= 0.0:
+        return 0.0
+    if abs(a) <= 1e-9 and v <= 0.0:
+        return math.inf
+    disc = v * v + 2.0 * a * d
+    if disc < 0.0:
+        return math.inf
+    if abs(a) > 1e-9:
+        return (-v + math.sqrt(max(disc, 0.0))) / a
+    if v == 0.0:  # (a NaN) numpy's quiet division by zero
+        return math.inf if d > 0.0 else math.nan
+    return d / v

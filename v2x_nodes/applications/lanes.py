@@ -74,6 +74,7 @@ class LaneIndex:
         self._first = np.array([first.get(int(k), 0) for k in self.all_keys], dtype=np.int64)
         # per horizon: the next stop line from each sample (NaN: not asked yet) and its light
         self._stops: dict[float, tuple[FloatArray, np.ndarray]] = {}
+        self._next: dict[tuple[int, str], int] = {}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
@@ -153,7 +154,14 @@ class LaneIndex:
         return dist[samples], light[samples]
 
     def next_key(self, key: int, turn: str) -> int:
-        """The successor to follow: the one turning as indicated, else straight, else first."""
+        """The successor to follow: the one turning as indicated, else straight, else first
+        (kept per lanelet and turn: the map does not change)."""
+        hit = self._next.get((key, turn))
+        if hit is None:
+            hit = self._next[key, turn] = self._follow(key, turn)
+        return hit
+
+    def _follow(self, key: int, turn: str) -> int:
         nxt = self.map.routing.following(key)
         if not nxt:
             return 0

@@ -201,6 +201,8 @@ def _ttc_on(scene: Scene, idx: np.ndarray, cp: CollisionParams, track: EgoTrack)
 def _adjacent(scene: Scene, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Targets in the adjacent lanes: indices, blind-zone margin (m, -1 inside), TTC (s)."""
     idx = _base(scene, p, (Rel.LEFT, Rel.RIGHT), VEHICLES)
+    if not len(idx):
+        return idx, np.zeros(0), np.zeros(0)
     e = scene.ego
     t = scene.targets
     lon = scene.lon[idx]

@@ -202,7 +202,7 @@ class World:
             d = path[-1] - path[-2] if len(path) > 1 else np.zeros(2)
             norm = float(np.hypot(*d))
             d = d / norm if norm > 1e-6 else np.array([math.cos(heading), math.sin(heading)])
-            path = np.vstack((path, path[-1] + d * length))  # straight on beyond the lanes
+            path = np.concatenate((path, (path[-1] + d * length)[None]))  # straight on beyond
             return path, keys, heading
         ahead = np.array(
             [[e.x, e.y], [e.x + length * math.cos(e.yaw), e.y + length * math.sin(e.yaw)]]

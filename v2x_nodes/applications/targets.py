@@ -15,6 +15,7 @@ for the ``min_seen`` rule.
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass
 from enum import IntEnum
@@ -137,6 +138,12 @@ _SET_STAMP = 3
 _N_CLASSES = 256  # participant_class is a uint8
 _DEFAULT_LENGTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[0] for c in range(_N_CLASSES)])
 _DEFAULT_WIDTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[1] for c in range(_N_CLASSES)])
+_DEFAULT_LENGTH_F, _DEFAULT_WIDTH_F = _DEFAULT_LENGTH.tolist(), _DEFAULT_WIDTH.tolist()
+_X, _Y, _COURSE, _LENGTH, _WIDTH, _SPEED_VAR = (_FLOAT_COLS.index(n) for n in (
+    'x', 'y', 'course', 'length', 'width', 'speed_var'))  # fmt: skip
+_CLS, _TRUST, _ORIGIN = (_INT_COLS.index(n) for n in ('cls', 'trust', 'origin'))
+_TWO_PI = 2.0 * math.pi  # kinematics.wrap's period, as it computes it
+isfinite, isnan = math.isfinite, math.isnan
 
 
 class TargetTable:
@@ -147,7 +154,15 @@ class TargetTable:
     them all at once with numpy, in arrival order per row (a row reported twice since the
     last flush is updated twice, in order). Rows are slots in numpy columns that
     ``snapshot`` gathers; freed slots are reused. Bad reports are counted at the flush.
+
+    A flush of at most ``few_reports`` (a car's cycle: a handful of neighbours) applies them
+    one by one in floats instead: some forty numpy calls on arrays of a few elements cost
+    more than the arithmetic. The same numbers either way (the speed and course still come
+    from numpy's hypot and arctan2, the rest is IEEE arithmetic in the same order), and the
+    same diagnostics in the same order; a test holds the two paths equal.
     """
+
+    few_reports = 32
 
     def __init__(self, config: FilterConfig) -> None:
         self.config = config
@@ -209,6 +224,9 @@ class TargetTable:
         n = len(keys)
         if not n:
             return
+        if n <= self.few_reports:
+            self._flush_few(diag)
+            return
         fl = np.frombuffer(self._pending_f, dtype=np.float64).reshape(n, _PF).copy()
         ints = np.frombuffer(self._pending_i, dtype=np.int64).reshape(n, _PI).copy()
         self._pending_keys, self._pending_f, self._pending_i = [], array('d'), array('q')
@@ -222,20 +240,13 @@ class TargetTable:
         stamp = np.where(stamp != 0, stamp, ints[:, 4])
         good = finite & plausible & (stamp > 0)
         if not good.all():
-            self._reject(np.flatnonzero(~good), keys, finite, plausible, fl, speed, diag)
+            self._reject(np.flatnonzero(~good).tolist(), keys, finite, plausible, fl, speed, diag)
         # a new key gets its slot at its first good report, in arrival order
         rows = np.flatnonzero(good)
         slots = ints[rows, 6]  # looked up at ingest (-1: new then)
         first = slots < 0
-        slot_of = self._slot.get
         for j in np.flatnonzero(first).tolist():
-            key = keys[int(rows[j])]
-            i = slot_of(key)
-            if i is None:
-                i = self._new_slot(key, f'{key[1] or Origin(key[0]).name.lower()}:{key[2]}')
-            else:  # a second report of a row new in this flush
-                first[j] = False
-            slots[j] = i
+            slots[j], first[j] = self._slot_for(keys[int(rows[j])])
         course_new = np.arctan2(vy, vx)
         heading = np.where(np.isfinite(heading), heading, course_new)
         course = np.where(speed > 0.5, course_new, heading)
@@ -277,8 +288,7 @@ class TargetTable:
         if n_rep:
             diag.count('repeated_reports', n_rep)
         late = old & (dt < 0.0)
-        for i in s[late].tolist():
-            diag.reject('out_of_order', f'participant {self._keys[i]}: stamp older than the last')
+        self._out_of_order(s[late].tolist(), diag)
         take = new | (dt > 0.0)
         if not take.all():
             s, r, dt, old = s[take], r[take], dt[take], old[take]
@@ -300,11 +310,89 @@ class TargetTable:
         ints[_SET_I, s[None, :]] = ni[:, r]
         ints[_SEEN, s] += 1
 
+    def _slot_for(self, key: tuple[int, str, int]) -> tuple[int, bool]:
+        """The slot of a report whose key had none at ingest, and whether it is new: a key
+        gets its slot at its first good report (a second one of the same flush finds it)."""
+        i = self._slot.get(key)
+        if i is None:
+            return self._new_slot(key, f'{key[1] or Origin(key[0]).name.lower()}:{key[2]}'), True
+        return i, False
+
+    def _out_of_order(self, slots: list[int], diag: Counter) -> None:
+        for i in slots:
+            diag.reject('out_of_order', f'participant {self._keys[i]}: stamp older than the last')
+
+    def _flush_few(self, diag: Counter) -> None:
+        """``flush`` of a few reports, one by one in floats (the vector path's rules, in
+        its order: bad reports rejected, new rows given slots, then the rounds)."""
+        keys, pf, pi = self._pending_keys, self._pending_f, self._pending_i
+        self._pending_keys, self._pending_f, self._pending_i = [], array('d'), array('q')
+        n = len(keys)
+        fl = np.frombuffer(pf, dtype=np.float64).reshape(n, _PF)
+        with np.errstate(invalid='ignore', over='ignore'):
+            speeds = np.hypot(fl[:, 2], fl[:, 3]).tolist()
+        courses = np.arctan2(fl[:, 3], fl[:, 2]).tolist()
+        finite, plausible, stamps = [], [], []
+        for r in range(n):
+            x, y, vx, vy = pf[_PF * r : _PF * r + 4]
+            finite.append(isfinite(x) and isfinite(y) and isfinite(vx) and isfinite(vy))
+            plausible.append(abs(x) <= MAX_COORD_M and abs(y) <= MAX_COORD_M
+                             and speeds[r] <= MAX_SPEED_MPS)  # fmt: skip
+            stamp = pi[_PI * r + 2] * 1_000_000_000 + pi[_PI * r + 3]
+            stamps.append(stamp if stamp != 0 else pi[_PI * r + 4])
+        good = [r for r in range(n) if finite[r] and plausible[r] and stamps[r] > 0]
+        if len(good) < n:
+            bad = sorted(set(range(n)) - set(good))
+            self._reject(bad, keys, finite, plausible, fl, speeds, diag)
+        if not good:
+            return
+        slots, new = [], []
+        for r in good:
+            i = pi[_PI * r + 6]
+            slot, first = (i, False) if i >= 0 else self._slot_for(keys[r])
+            slots.append(slot)
+            new.append(first)
+        # the touched rows as lists, updated in order, written back at once
+        cols = sorted(set(slots))
+        at = {i: j for j, i in enumerate(cols)}
+        rows_f = self._f[:, cols].T.tolist()
+        rows_i = self._i[:, cols].T.tolist()
+        # rounds: the k-th report of each row since the last flush goes in round k
+        rounds: list[list[int]] = []
+        times: dict[int, int] = {}
+        for j, i in enumerate(slots):
+            k = times.get(i, 0)
+            times[i] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append(j)
+        for members in rounds:
+            dts, n_rep, late = [], 0, []
+            for j in members:
+                dt = (stamps[good[j]] - rows_i[at[slots[j]]][_STAMP]) * 1e-9
+                dts.append(dt)
+                if not new[j] and dt <= 0.0:
+                    if dt == 0.0:
+                        n_rep += 1
+                    else:
+                        late.append(slots[j])
+            if n_rep:
+                diag.count('repeated_reports', n_rep)
+            self._out_of_order(late, diag)
+            for j, dt in zip(members, dts, strict=True):
+                if new[j] or dt > 0.0:
+                    r, row = good[j], at[slots[j]]
+                    _apply_one(rows_f[row], rows_i[row], pf[_PF * r : _PF * r + 9],
+                               pi[_PI * r : _PI * r + 7], speeds[r], courses[r], stamps[r],
+                               None if new[j] else dt)  # fmt: skip
+        self._f[:, cols] = np.array(rows_f).T
+        self._i[:, cols] = np.array(rows_i, dtype=np.int64).T
+
     def _reject(  # noqa: PLR0917 (the flush's columns, passed on as they are)
-        self, bad: np.ndarray, keys: list[tuple[int, str, int]], finite: np.ndarray,
-        plausible: np.ndarray, fl: np.ndarray, speed: np.ndarray, diag: Counter,
+        self, bad: list[int], keys: list[tuple[int, str, int]], finite: Any,
+        plausible: Any, fl: np.ndarray, speed: Any, diag: Counter,
     ) -> None:  # fmt: skip
-        for r in bad.tolist():
+        for r in bad:
             who = f'participant {keys[r][1]}:{keys[r][2]}'
             if not finite[r]:
                 diag.reject('missing_fields', f'{who}: non-finite state')
@@ -335,7 +423,7 @@ class TargetTable:
             used = self._i[_USED, :n] > 0
         fresh = used & (stamp >= fresh_ns)
         idx = np.flatnonzero(fresh)
-        stale = int(used.sum()) - len(idx)
+        stale = len(self._slot) - len(idx)  # (the slots in use are the keyed ones)
         if stale:
             diag.count('stale_targets', stale)
         fcols, icols = self._f[:, idx], self._i[:, idx]  # one gather each; rows are columns
@@ -359,6 +447,40 @@ class TargetTable:
             age_s=(now_ns - st) * 1e-9, still_s=np.where(still > 0, (st - still) * 1e-9, 0.0),
             seen=seen, origin=ints['origin'], usable=usable,
         )  # fmt: skip
+
+
+def _apply_one(  # noqa: PLR0917 (one report: its row, its fields, as the flush has them)
+    f: list[float], ints: list[int], fields: Any, codes: Any, speed: float, course_new: float,
+    stamp: int, dt: float | None,
+) -> None:  # fmt: skip
+    """``TargetTable._apply`` for one report of the few-reports flush, in floats: the row's
+    lists ``f``/``ints`` updated in place; ``dt`` since its last report (None: a new row)."""
+    heading = fields[4] if isfinite(fields[4]) else course_new
+    if dt is not None:
+        if MIN_DT_S <= dt <= MAX_DT_S:
+            acc = f[_ACCEL]
+            f[_ACCEL] = acc + ACCEL_SMOOTHING * ((speed - f[_SPEED]) / dt - acc)
+            turn = ((heading - f[_HEADING] + math.pi) % _TWO_PI - math.pi) / dt  # wrap()
+            rate = f[_YAW_RATE]
+            f[_YAW_RATE] = rate + ACCEL_SMOOTHING * (turn - rate)
+        elif dt > MAX_DT_S:
+            f[_ACCEL] = f[_YAW_RATE] = 0.0
+    cls = codes[0]
+    dflt = cls if 0 <= cls < _N_CLASSES else 0
+    size_x, size_y, var_vx, var_vy = fields[5:9]
+    sized = size_x > 0 and size_y > 0
+    var = var_vx if var_vx >= var_vy or isnan(var_vy) else var_vy  # np.fmax
+    f[_X], f[_Y], f[_SPEED], f[_HEADING] = fields[0], fields[1], speed, heading
+    f[_COURSE] = course_new if speed > 0.5 else heading
+    f[_LENGTH] = size_x if sized else _DEFAULT_LENGTH_F[dflt]
+    f[_WIDTH] = size_y if sized else _DEFAULT_WIDTH_F[dflt]
+    f[_SPEED_VAR] = -1.0 if isnan(var) else var
+    if speed >= STILL_MPS:
+        ints[_STILL] = 0
+    elif ints[_STILL] == 0:
+        ints[_STILL] = stamp
+    ints[_CLS], ints[_TRUST], ints[_ORIGIN], ints[_STAMP] = cls, codes[1], codes[5], stamp
+    ints[_SEEN] += 1
 
 
 def extrapolate(t: Targets) -> tuple[FloatArray, FloatArray]:

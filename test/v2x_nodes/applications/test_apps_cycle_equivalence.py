@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from v2x_nodes.applications import ApplicationSuite
+from v2x_nodes.applications import ApplicationSuite, collision
 from v2x_nodes.applications.collision import time_to_collision
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
@@ -321,4 +321,26 @@ def test_search_against_another_track_predicts_only_the_asked(scenes: list[Scene
             got = time_to_collision(scene, idx, cp, track=track)
             assert np.array_equal(got, ref_ttc_on(scene, idx, cp, track))
             hits += int(np.isfinite(got).sum())
+    assert hits > 0
+
+
+def test_one_shared_prediction_is_each_applications_own(
+    scenes: list[Scene], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All reachable targets predicted once a scene, or each search predicting its own
+    targets: the same collision times for the subsets FCW, ICW, LTA and VRUCW ask."""
+    cp = CollisionParams(lat_margin_m=0.3, lat_growth_mps=0.3, time_gap_s=1.0)
+    rng = np.random.default_rng(13)
+    hits = 0
+    for scene in scenes:
+        asks = [rng.choice(len(scene.targets), k, replace=False) for k in (1, 3, 10, 40)]
+        asks = [np.sort(a) for a in asks]
+        found = {}
+        for shared in (10**6, 0):
+            monkeypatch.setattr(collision, 'SHARED_PREDICTION', shared)
+            scene.cache.clear()
+            found[shared] = [time_to_collision(scene, a, cp) for a in asks]
+        for a, b in zip(found[10**6], found[0], strict=True):
+            assert a.tobytes() == b.tobytes()
+            hits += int(np.isfinite(a).sum())
     assert hits > 0

@@ -16,6 +16,7 @@ from v2x_nodes.applications.kinematics import (
     footprint_half_extents,
     predict_ctra,
     time_to_reach,
+    time_to_reach_one,
     travelled,
     ttc_1d,
     ttc_1d_accel,
@@ -43,6 +44,18 @@ def test_time_to_reach_inverts_travelled(d: float, v: float, a: float) -> None:
         assert a < 0 and v * v / (-2 * a) < d + 1e-6
     else:
         assert abs(float(travelled(np.array(v), np.array(a), np.array(t))) - d) < 1e-6 * max(d, 1)
+
+
+edge = st.sampled_from([0.0, -0.0, 1e-10, -1e-10, 1e-9, -1e-9, math.nan, math.inf, -math.inf])
+
+
+@given(st.one_of(st.floats(-10.0, 400.0), edge), st.one_of(st.floats(-1.0, 40.0), edge),
+       st.one_of(st.floats(-9.0, 3.0), edge))  # fmt: skip
+def test_time_to_reach_one_is_the_array_version(d: float, v: float, a: float) -> None:
+    with np.errstate(all='ignore'):
+        want = float(time_to_reach(d, v, a))
+    got = time_to_reach_one(d, v, a)
+    assert got == want or (math.isnan(got) and math.isnan(want))
 
 
 @given(st.floats(-math.pi, math.pi), speeds, st.floats(-100, 100), st.floats(-100, 100))
