@@ -83,6 +83,7 @@ class SignalPlan:
     intersection_id: int = 1
     _timeline: dict[int, list[tuple[float, float, Light]]] = field(default_factory=dict, init=False)
     _runs: dict[int, list[tuple[float, float]]] = field(default_factory=dict, init=False)
+    _cycle_s: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -98,12 +99,14 @@ class SignalPlan:
                     f'stages[{i}]: expected 0 <= ped_clearance_s <= green_s, got '
                     f'{stage.ped_clearance_s}'
                 )
+        # the world asks for lights every step: the cycle is summed once (stages are frozen)
+        self._cycle_s = sum(s.duration_s for s in self.stages)
         self._timeline = self._build_timeline()
         self._runs = {g: self._green_runs(iv) for g, iv in self._timeline.items()}
 
     @property
     def cycle_s(self) -> float:
-        return sum(s.duration_s for s in self.stages)
+        return self._cycle_s
 
     @property
     def groups(self) -> list[int]:
@@ -169,8 +172,9 @@ class SignalPlan:
 
     def _cycle_time(self, t_s: float) -> float:
         """Time into the cycle in [0, cycle); float modulo can round up to the cycle itself."""
-        tc = (t_s - self.offset_s) % self.cycle_s
-        return 0.0 if tc >= self.cycle_s else tc
+        cycle = self._cycle_s
+        tc = (t_s - self.offset_s) % cycle
+        return 0.0 if tc >= cycle else tc
 
     def light(self, t_s: float, group: int) -> Light:
         tc = self._cycle_time(t_s)
