@@ -22,6 +22,8 @@ from typing import Any
 
 from asn1tools.codecs import per, uper
 
+from v2x_nodes.codec.codegen import SourceWriter, compile_function
+
 
 class UnsupportedError(Exception):
     """This input (or type) is outside what the generated decoder covers: use asn1tools."""
@@ -29,29 +31,9 @@ class UnsupportedError(Exception):
 
 FastDecoder = Callable[[bytes], tuple[Any, int]]
 
-_INDENT = '    '
 
-
-class _Writer:
-    """Collects the generated lines, constants and fresh local names."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.consts: dict[str, Any] = {}
-        self._count = 0
-        self._active: set[int] = set()
-
-    def name(self, stem: str) -> str:
-        self._count += 1
-        return f'{stem}{self._count}'
-
-    def const(self, value: Any) -> str:
-        key = self.name('K')
-        self.consts[key] = value
-        return key
-
-    def emit(self, depth: int, line: str) -> None:
-        self.lines.append(_INDENT * depth + line)
+class _Writer(SourceWriter):
+    """A source writer with the decoder's reads."""
 
     def read(self, depth: int, target: str, bits: int) -> None:
         """``target`` = the next ``bits`` bits as an unsigned number (ValueError past the end)."""
@@ -64,6 +46,11 @@ class _Writer:
     def unsupported(self, depth: int) -> None:
         self.emit(depth, 'raise UnsupportedError')
 
+    def undecoded(self, depth: int, target: str) -> None:
+        """A node left to asn1tools (``target`` bound for the generated code's sake)."""
+        self.unsupported(depth)
+        self.emit(depth, f'{target} = None')
+
     def ext_bit(self, depth: int) -> None:
         """An extension bit that must be 0 (set: additions, left to asn1tools)."""
         bit = self.name('e')
@@ -74,15 +61,7 @@ class _Writer:
 
 def _node(w: _Writer, node: Any, target: str, depth: int) -> None:
     """Emit code that leaves the decoded value of ``node`` in the local ``target``."""
-    if id(node) in w._active:  # a recursive type: not unrolled
-        w.unsupported(depth)
-        w.emit(depth, f'{target} = None')
-        return
-    w._active.add(id(node))
-    try:
-        _dispatch(w, node, target, depth)
-    finally:
-        w._active.discard(id(node))
+    w.unrolled(node, lambda: _dispatch(w, node, target, depth), lambda: w.undecoded(depth, target))
 
 
 def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
@@ -106,8 +85,7 @@ def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
     elif isinstance(node, uper.Choice):
         _choice(w, node, target, depth)
     else:  # strings, open types, SET, REAL, times...: asn1tools decodes those
-        w.unsupported(depth)
-        w.emit(depth, f'{target} = None')
+        w.undecoded(depth, target)
 
 
 def _sequence(w: _Writer, node: per.Sequence, target: str, depth: int) -> None:
@@ -245,7 +223,7 @@ def source_of(choice: uper.Choice, alternative: str) -> tuple[str, dict[str, Any
     w.emit(1, 'p = 0')
     _choice(w, choice, 'r', 1, only=alternative)
     w.emit(1, 'return r, p')
-    return '\n'.join(w.lines) + '\n', w.consts
+    return w.source(), w.consts
 
 
 def build(choice: uper.Choice, alternative: str) -> FastDecoder:
@@ -255,6 +233,7 @@ def build(choice: uper.Choice, alternative: str) -> FastDecoder:
     (or ``ValueError`` past the end of the data) where asn1tools must decide.
     """
     source, consts = source_of(choice, alternative)
-    namespace: dict[str, Any] = {'UnsupportedError': UnsupportedError, 'BIG': 'big', **consts}
-    exec(compile(source, f'<fast_decode {choice.name}.{alternative}>', 'exec'), namespace)
-    return namespace['decode']
+    where = f'<fast_decode {choice.name}.{alternative}>'
+    return compile_function(
+        source, consts, where, 'decode', UnsupportedError=UnsupportedError, BIG='big'
+    )

@@ -24,9 +24,10 @@ from typing import Any
 
 from asn1tools.codecs import per, uper
 
+from v2x_nodes.codec.codegen import SourceWriter, compile_function
+
 FastEncoder = Callable[[Any], bytes]
 
-_INDENT = '    '
 _ABSENT = object()  # a member missing from a SEQUENCE's dict (None is NULL's value)
 
 
@@ -39,26 +40,8 @@ def delegate(acc: int, node: Any, value: Any) -> int:
     return (acc << encoder.number_of_bits) | encoder.value
 
 
-class _Writer:
-    """Collects the generated lines, constants and fresh local names."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.consts: dict[str, Any] = {}
-        self._count = 0
-        self._active: set[int] = set()
-
-    def name(self, stem: str) -> str:
-        self._count += 1
-        return f'{stem}{self._count}'
-
-    def const(self, value: Any) -> str:
-        key = self.name('K')
-        self.consts[key] = value
-        return key
-
-    def emit(self, depth: int, line: str) -> None:
-        self.lines.append(_INDENT * depth + line)
+class _Writer(SourceWriter):
+    """A source writer with the encoder's shifts and hand-offs."""
 
     def put(self, depth: int, bits: int, value: str) -> None:
         """Shift ``bits`` bits of ``value`` (an expression, 0 <= value < 2**bits) in."""
@@ -71,14 +54,11 @@ class _Writer:
 
 def _node(w: _Writer, node: Any, source: str, depth: int) -> None:
     """Emit code that shifts the encoding of ``node``'s value (in local ``source``) in."""
-    if id(node) in w._active:  # a recursive type: not unrolled
-        w.delegate(depth, node, source)
-        return
-    w._active.add(id(node))
-    try:
-        _dispatch(w, node, source, depth)
-    finally:
-        w._active.discard(id(node))
+    w.unrolled(
+        node,
+        lambda: _dispatch(w, node, source, depth),
+        lambda: w.delegate(depth, node, source),
+    )
 
 
 def _dispatch(w: _Writer, node: Any, source: str, depth: int) -> None:
@@ -263,7 +243,7 @@ def source_of(node: Any, alternative: str | None = None) -> tuple[str, dict[str,
     w.emit(0, 'def encode(value):')
     w.emit(1, 'a = 1')  # the sentinel
     if alternative is not None:
-        w._active.add(id(node))
+        w.active.add(id(node))
         _choice(w, node, 'value', 1, only=alternative)
     else:
         _node(w, node, 'value', 1)
@@ -271,15 +251,14 @@ def source_of(node: Any, alternative: str | None = None) -> tuple[str, dict[str,
     w.emit(1, 'pad = -n % 8')
     # the sentinel lands alone in an extra leading byte, dropped
     w.emit(1, 'return (a << pad).to_bytes((n + pad) // 8 + 1, BIG)[1:]')
-    return '\n'.join(w.lines) + '\n', w.consts
+    return w.source(), w.consts
 
 
 def _compile(node: Any, alternative: str | None = None) -> FastEncoder:
     source, consts = source_of(node, alternative)
-    namespace: dict[str, Any] = {'delegate': delegate, 'ABSENT': _ABSENT, 'BIG': 'big', **consts}
     where = node.name if alternative is None else f'{node.name}.{alternative}'
-    exec(compile(source, f'<fast_encode {where}>', 'exec'), namespace)
-    return namespace['encode']
+    globals_ = {'delegate': delegate, 'ABSENT': _ABSENT, 'BIG': 'big'}
+    return compile_function(source, consts, f'<fast_encode {where}>', 'encode', **globals_)
 
 
 class _ChoiceEncoder:
