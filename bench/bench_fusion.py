@@ -226,17 +226,12 @@ def baseline_component(commit: str = FUSION_BASELINE) -> type | None:
     return module.CooperativeFusion if module is not None else None
 
 
-def bench_process_sharing(vehicles: int = 8, duration_s: float = 20.0) -> None:
-    """``vehicles`` fusions in one process, as in the simulator: every message (the scripted
-    scene's arrays, a BSM table republished every cycle, the odometry) delivered to each,
-    their cycles at the same instants. Before the sharing (SHARING_BASELINE) vs now."""
+def scripted_inputs(duration_s: float) -> tuple[list, list[tuple[int, str, Any]]]:
+    """The scripted scene's deliveries from its sources, and the odometry (50 Hz) and cycle (10 Hz)
+    events the component benches feed next to them."""
     from perception_nodes.fusion import evaluation
     from perception_nodes.fusion.synthetic import Scene
 
-    old = baseline_component(SHARING_BASELINE)
-    if old is None:
-        print(f'process sharing vs {SHARING_BASELINE}: git or the commit not at hand, skipped')
-        return
     scene = Scene.scripted()
     msgs = evaluation.deliveries(scene, evaluation.sources_for(False).values(), duration_s, 1)
     events: list[tuple[int, str, Any]] = []
@@ -244,6 +239,19 @@ def bench_process_sharing(vehicles: int = 8, duration_s: float = 20.0) -> None:
         events.append((round(t * NS), 'odom', evaluation.odometry_msg(scene, float(t))))
     for k in range(1, int(duration_s * 10)):
         events.append((k * NS // 10, 'cycle', None))
+    return msgs, events
+
+
+def bench_process_sharing(vehicles: int = 8, duration_s: float = 20.0) -> None:
+    """``vehicles`` fusions in one process, as in the simulator: every message (the scripted
+    scene's arrays, a BSM table republished every cycle, the odometry) delivered to each,
+    their cycles at the same instants. Before the sharing (SHARING_BASELINE) vs now."""
+
+    old = baseline_component(SHARING_BASELINE)
+    if old is None:
+        print(f'process sharing vs {SHARING_BASELINE}: git or the commit not at hand, skipped')
+        return
+    msgs, events = scripted_inputs(duration_s)
     table: dict[int, Any] = {}  # the receiver's BSM table: senders' latest, republished
     for d in sorted(msgs, key=lambda d: d.arrival_ns):
         msg = reports_to_msg(d.reports, d.stamp_ns, 'map')
@@ -318,20 +326,12 @@ def _quantised(reports: list[ObjectReport]) -> list[ObjectReport]:
 
 
 def bench_component_vs_baseline(duration_s: float = 20.0) -> None:
-    from perception_nodes.fusion import evaluation
-    from perception_nodes.fusion.synthetic import Scene
 
     old = baseline_component()
     if old is None:
         print(f'component vs {FUSION_BASELINE}: git or the commit not at hand, skipped')
         return
-    scene = Scene.scripted()
-    msgs = evaluation.deliveries(scene, evaluation.sources_for(False).values(), duration_s, 1)
-    events: list[tuple[int, str, Any]] = []
-    for t in np.arange(0.0, duration_s, 0.02):
-        events.append((round(t * NS), 'odom', evaluation.odometry_msg(scene, float(t))))
-    for k in range(1, int(duration_s * 10)):
-        events.append((k * NS // 10, 'cycle', None))
+    msgs, events = scripted_inputs(duration_s)
     print(
         f'component, the scripted scene ({duration_s:g} s, {len(msgs)} input arrays): '
         f'process CPU s, {FUSION_BASELINE} (before) vs now, same messages'
