@@ -25,8 +25,11 @@ import yaml
 
 MAGIC = b'\x89MCAP0\r\n'
 CHUNK_BYTES = 1 << 20  # as rosbags: a chunk is closed past 1 MiB
+# the chunks' parts (~29k, ~7 MB in a 20 s default run) go through the file's buffer: 128 KiB
+# instead of 8 makes writing them ~12 ms of CPU instead of ~16 (fewer write calls)
 _DUMPER = getattr(yaml, 'CSafeDumper', yaml.SafeDumper)
 _MESSAGE = struct.Struct('<BQHIQQ')  # opcode, length, channel, sequence, log and publish time
+_MESSAGE_SIZE = _MESSAGE.size
 _U16 = struct.Struct('<H')
 _U32 = struct.Struct('<I')
 _U64 = struct.Struct('<Q')
@@ -58,10 +61,10 @@ class _Connection:
 @dataclass
 class _Chunk:
     """The records of the open chunk, as a list of parts: growing one bytearray costs a
-    reallocation (and page faults) per append here, ~30 µs for a 10 kB message."""
+    reallocation (and page faults) per append here, ~30 µs for a 10 kB message. The index
+    (per channel: log time, offset, ...) is all a message adds besides its parts; the chunk's
+    time range and the channels' counts come from it when the chunk is closed."""
 
-    start: int = 2**63 - 1
-    end: int = 0
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     index: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -82,7 +85,7 @@ class McapBagWriter:
         self.path = Path(path)
         self.path.mkdir(mode=0o755, parents=True, exist_ok=False)
         self.file_path = self.path / f'{self.path.name}.mcap'
-        self._out = self.file_path.open('xb')
+        self._out = self.file_path.open('xb', buffering=CHUNK_BYTES // 8)
         self._out.write(MAGIC + _record(0x01, _string('ros2') + _string(library)))
         self._schemas: dict[str, int] = {}
         self._schema_records: list[bytes] = []
@@ -130,24 +133,30 @@ class McapBagWriter:
         return connection.id
 
     def write(self, connection_id: int, stamp_ns: int, data: bytes) -> None:
-        chunk = self._chunk  # hot: every recorded message (comparisons, not min/max calls)
-        if stamp_ns < chunk.start:  # noqa: PLR1730
-            chunk.start = stamp_ns
-        if stamp_ns > chunk.end:  # noqa: PLR1730
-            chunk.end = stamp_ns
-        chunk.index[connection_id] += (stamp_ns, chunk.size)
-        chunk.parts.append(
-            _MESSAGE.pack(0x05, 22 + len(data), connection_id, 0, stamp_ns, stamp_ns)
-        )
-        chunk.parts.append(data)
-        chunk.size += _MESSAGE.size + len(data)
-        self.connections[connection_id - 1].count += 1
-        if chunk.size > CHUNK_BYTES:
+        chunk = self._chunk  # hot: every recorded message; the rest is done per chunk
+        size = chunk.size
+        chunk.index[connection_id] += (stamp_ns, size)
+        parts = chunk.parts
+        parts.append(_MESSAGE.pack(0x05, 22 + len(data), connection_id, 0, stamp_ns, stamp_ns))
+        parts.append(data)
+        size += _MESSAGE_SIZE + len(data)
+        chunk.size = size
+        if size > CHUNK_BYTES:
             self._close_chunk()
+
+    def _open_counts(self) -> None:
+        """Fold the open chunk's messages into the channels' counts (once per chunk)."""
+        for cid, entries in self._chunk.index.items():
+            self.connections[cid - 1].count += len(entries) // 2
 
     def _close_chunk(self) -> None:
         chunk, out = self._chunk, self._out
-        start, end = (chunk.start, chunk.end) if chunk.index else (0, 0)
+        if chunk.index:
+            start = min(min(entries[::2]) for entries in chunk.index.values())
+            end = max(max(entries[::2]) for entries in chunk.index.values())
+        else:
+            start, end = 0, 0
+        self._open_counts()
         size = chunk.size
         head = (
             struct.pack('<QQQI', start, end, size, 0) + _string('') + _U64.pack(size)
@@ -156,8 +165,7 @@ class McapBagWriter:
         # the parts go to the file one by one: joining them first would allocate (and fault
         # in) a fresh megabyte or two per chunk, ~13 ms a chunk on this kind of machine
         out.write(struct.pack('<BQ', 0x06, len(head) + size) + head)
-        for part in chunk.parts:
-            out.write(part)
+        out.writelines(chunk.parts)
         chunk_end = out.tell()
         offsets = []
         for cid, entries in chunk.index.items():
@@ -184,12 +192,13 @@ class McapBagWriter:
             )
         )
         if chunk.index:
-            self.start_ns = min(self.start_ns, chunk.start)
-            self.end_ns = max(self.end_ns, chunk.end)
+            self.start_ns = min(self.start_ns, start)
+            self.end_ns = max(self.end_ns, end)
         self._chunk = _Chunk()
 
     def metadata(self) -> dict[str, Any]:
-        """``rosbag2_bagfile_information`` (version 9) as rosbag2 writes it."""
+        """``rosbag2_bagfile_information`` (version 9) as rosbag2 writes it: counts and times
+        of the closed chunks (all of them after ``close``)."""
         count = sum(c.count for c in self.connections)
         start = self.start_ns if count else 0
         duration = max(0, self.end_ns - start) if count else 0
