@@ -340,7 +340,7 @@ def _gen_serialize(store: Typestore, msgtype: str) -> tuple[str, dict[str, Any]]
             if uniform is not None:  # fixed-size elements: the whole run is one pack
                 fmt, size, paths = uniform
                 values = ', '.join(f'item{p}' for p in paths)
-                src.add(f'if {items_expr}:')
+                src.add(f'if len({items_expr}):')
                 src.add(f'out += ZEROS[:(base - len(out)) & {size - 1}]', 2)
                 src.add(
                     f"out += repeat('{fmt}', len({items_expr}))"
