@@ -281,7 +281,7 @@ class World:
             ll = self.lanes.map.lanelets[k]
             if ll.turn_direction in ('left', 'right'):
                 return ll.turn_direction
-            covered += ll.length_m
+            covered += self.lanes.length[k]
             if covered > within_m:
                 break
         return ''

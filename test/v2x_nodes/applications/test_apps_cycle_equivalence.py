@@ -382,3 +382,15 @@ def test_relations_of_a_few_targets_are_the_array_version(scenes: list[Scene]) -
                             side.tolist())  # fmt: skip
         assert len(scene.rel) > FEW_TARGETS
         assert np.array_equal(np.array(got, dtype=np.int64), scene.rel)
+
+
+def test_path_xy_slice_is_the_mask() -> None:
+    """The first lanelet's samples beyond s + 0.5 m by searchsorted: the boolean mask's rows,
+    for every lanelet of the map and arcs on, between and beyond its samples."""
+    lanes = LaneIndex(load_map(MAP))
+    for key, ll in lanes.map.lanelets.items():
+        assert lanes.length[key] == ll.length_m
+        arcs = np.concatenate((ll.s_m, ll.s_m - 0.5, np.linspace(-5, ll.length_m + 5, 40)))
+        for s in arcs.tolist():
+            want = np.concatenate(([[1.0, 2.0]], ll.centre_xy[ll.s_m > s + 0.5]))
+            assert np.array_equal(lanes.path_xy([key], s, 1.0, 2.0), want)
