@@ -75,6 +75,9 @@ class LaneIndex:
         # per horizon: the next stop line from each sample (NaN: not asked yet) and its light
         self._stops: dict[float, tuple[FloatArray, np.ndarray]] = {}
         self._next: dict[tuple[int, str], int] = {}
+        # each lanelet's length as a float (``Lanelet.length_m`` reads a numpy scalar per ask;
+        # the ego path sums them every cycle)
+        self.length = {k: ll.length_m for k, ll in hd.lanelets.items()}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
@@ -174,19 +177,22 @@ class LaneIndex:
     def path_keys(self, key: int, s_m: float, length_m: float, turn: str) -> list[int]:
         """Lanelet keys from ``key`` on until ``length_m`` of path is covered."""
         keys = [key]
-        covered = self.map.lanelets[key].length_m - s_m
+        length = self.length
+        covered = length[key] - s_m
         while covered < length_m and len(keys) < 32:
             nxt = self.next_key(keys[-1], turn)
             if not nxt or nxt in keys:
                 break
             keys.append(nxt)
-            covered += self.map.lanelets[nxt].length_m
+            covered += length[nxt]
         return keys
 
     def path_xy(self, keys: list[int], s_m: float, x: float, y: float) -> FloatArray:
         """The centre line along ``keys`` from arc ``s_m`` of the first, starting at (x, y)."""
         first = self.map.lanelets[keys[0]]
-        parts = [np.array([[x, y]]), first.centre_xy[first.s_m > s_m + 0.5]]
+        # the samples beyond s_m + 0.5: a slice (the arc lengths ascend), not a mask's copy
+        i = int(np.searchsorted(first.s_m, s_m + 0.5, side='right'))
+        parts = [np.array([[x, y]]), first.centre_xy[i:]]
         parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
         return np.concatenate(parts)
 

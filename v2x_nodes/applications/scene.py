@@ -125,6 +125,69 @@ class Prediction:
     min_path_m: float = 60.0
 
 
+FEW_TARGETS = 48  # up to this many (a car's cycle): relations element by element
+
+
+def relations(
+    adpsi: FloatArray, lat: FloatArray, half: float, key: np.ndarray, side: np.ndarray | None
+) -> np.ndarray:
+    """``Rel`` per target from |course - heading|, lateral offset, lane half width and, where
+    the map knows the target's lane (``side``: SIDE_* of its lanelet key), the lane relation."""
+    rel = np.zeros(len(adpsi), dtype=np.int64)  # Rel.OTHER
+    same_dir = adpsi < SAME_DIRECTION_RAD
+    geo_same = same_dir & (np.abs(lat) < half)
+    rel[same_dir & (lat >= half) & (lat < 3 * half)] = Rel.LEFT
+    rel[same_dir & (lat <= -half) & (lat > -3 * half)] = Rel.RIGHT
+    rel[geo_same] = Rel.SAME
+    rel[adpsi > ONCOMING_RAD] = Rel.ONCOMING
+    rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
+    if side is not None:
+        known = same_dir & (key != 0)
+        rel = np.where(known, np.where(side == SIDE_NONE, rel, _REL_OF_SIDE[side]), rel)
+        # On a known lane that is none of these: not beside us after all.
+        rel[known & (side == SIDE_NONE) & (np.abs(lat) > half)] = Rel.OTHER
+    return rel
+
+
+_OTHER, _SAME, _LEFT, _RIGHT = int(Rel.OTHER), int(Rel.SAME), int(Rel.LEFT), int(Rel.RIGHT)
+_ONCOMING, _CROSSING = int(Rel.ONCOMING), int(Rel.CROSSING)
+_REL_OF_SIDE_LIST = [int(r) for r in _REL_OF_SIDE]
+
+
+def relations_few(
+    adpsi: list[float], lat: list[float], half: float, key: list[int] | None,
+    side: list[int] | None,
+) -> list[int]:  # fmt: skip
+    """``relations`` target by target in floats: the same comparisons of the same numbers
+    (NaN fails every one of them, as in the array version), without some twenty numpy calls
+    on arrays of a handful of elements."""
+    out = []
+    for i, a in enumerate(adpsi):
+        la = lat[i]
+        if a > ONCOMING_RAD:
+            r = _ONCOMING
+        elif a >= SAME_DIRECTION_RAD:  # and <= ONCOMING_RAD
+            r = _CROSSING
+        elif a < SAME_DIRECTION_RAD:
+            if abs(la) < half:
+                r = _SAME
+            elif la >= half and la < 3 * half:
+                r = _LEFT
+            elif la <= -half and la > -3 * half:
+                r = _RIGHT
+            else:
+                r = _OTHER
+            if side is not None and key is not None and key[i] != 0:
+                if side[i] != SIDE_NONE:
+                    r = _REL_OF_SIDE_LIST[side[i]]
+                elif abs(la) > half:
+                    r = _OTHER
+        else:  # NaN
+            r = _OTHER
+        out.append(r)
+    return out
+
+
 class World:
     """The latest inputs of the applications."""
 
@@ -218,7 +281,7 @@ class World:
             ll = self.lanes.map.lanelets[k]
             if ll.turn_direction in ('left', 'right'):
                 return ll.turn_direction
-            covered += ll.length_m
+            covered += self.lanes.length[k]
             if covered > within_m:
                 break
         return ''
@@ -234,31 +297,24 @@ class World:
         lat = -dx * sh + dy * ch
         dpsi = wrap(t.course - heading)
         adpsi = np.abs(dpsi)
-        rel = np.full(len(t), Rel.OTHER, dtype=np.int64)
-        same_dir = adpsi < SAME_DIRECTION_RAD
         half = 0.5 * e.lane_width
-        geo_same = same_dir & (np.abs(lat) < half)
-        rel[same_dir & (lat >= half) & (lat < 3 * half)] = Rel.LEFT
-        rel[same_dir & (lat <= -half) & (lat > -3 * half)] = Rel.RIGHT
-        rel[geo_same] = Rel.SAME
-        rel[adpsi > ONCOMING_RAD] = Rel.ONCOMING
-        rel[(adpsi >= SAME_DIRECTION_RAD) & (adpsi <= ONCOMING_RAD)] = Rel.CROSSING
         vru = member(t.cls, VRU_CLASSES)
         eligible = t.usable.copy()
-        age = max(now_ns - e.stamp_ns, 0) * 1e-9  # our position moved on since the odometry
-        vex, vey = e.speed * math.cos(e.yaw), e.speed * math.sin(e.yaw)
-        near = np.hypot(x - e.x - vex * age, y - e.y - vey * age) < SELF_NEAR_M
-        same_v = np.hypot(t.speed * np.cos(t.course) - vex, t.speed * np.sin(t.course) - vey)
-        itself = (
-            (t.origin == Origin.ROADSIDE)
-            & ~vru
-            & (((np.abs(lon) < SELF_LON_M) & (np.abs(lat) < SELF_LAT_M))
-               | (near & (same_v < SELF_DV_MPS)))
-        )  # fmt: skip
-        if itself.any():
-            diag.count('self_in_roadside', int(itself.sum()))
-            eligible &= ~itself
+        roadside = (t.origin == Origin.ROADSIDE) & ~vru
+        if roadside.any():  # else nothing can be ourselves: skip the velocity comparison
+            age = max(now_ns - e.stamp_ns, 0) * 1e-9  # our position moved on since the odometry
+            vex, vey = e.speed * math.cos(e.yaw), e.speed * math.sin(e.yaw)
+            near = np.hypot(x - e.x - vex * age, y - e.y - vey * age) < SELF_NEAR_M
+            same_v = np.hypot(t.speed * np.cos(t.course) - vex, t.speed * np.sin(t.course) - vey)
+            itself = roadside & (
+                ((np.abs(lon) < SELF_LON_M) & (np.abs(lat) < SELF_LAT_M))
+                | (near & (same_v < SELF_DV_MPS))
+            )
+            if itself.any():
+                diag.count('self_in_roadside', int(itself.sum()))
+                eligible &= ~itself
         key = np.zeros(len(t), dtype=np.int64)
+        side = None
         if self.lanes is not None and len(t):
             key, _ = self.lanes.match(x, y, t.course, ~vru)
             off = (key == 0) & ~vru
@@ -267,10 +323,17 @@ class World:
             eligible &= ~off
             if keys:
                 side = self.lanes.lane_sets(keys).side_of(key)
-                known = same_dir & (key != 0)
-                rel = np.where(known, np.where(side == SIDE_NONE, rel, _REL_OF_SIDE[side]), rel)
-                # On a known lane that is none of these: not beside us after all.
-                rel[known & (side == SIDE_NONE) & (np.abs(lat) > half)] = Rel.OTHER
+        if len(t) <= FEW_TARGETS:
+            rel = np.array(
+                relations_few(
+                    adpsi.tolist(), lat.tolist(), half,
+                    None if side is None else key.tolist(),
+                    None if side is None else side.tolist(),
+                ),
+                dtype=np.int64,
+            )  # fmt: skip
+        else:
+            rel = relations(adpsi, lat, half, key, side)
         accel = min(max(e.accel, -9.0), 2.0) if now_ns - self.status_ns < 1_000_000_000 else 0.0
         # the own state is as old as its odometry: predict from then, report from now
         age_s = max(now_ns - e.stamp_ns, 0) * 1e-9

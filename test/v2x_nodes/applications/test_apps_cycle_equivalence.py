@@ -27,7 +27,14 @@ from v2x_nodes.applications.kinematics import (
     travelled,
 )
 from v2x_nodes.applications.lanes import LaneIndex
-from v2x_nodes.applications.scene import Scene
+from v2x_nodes.applications.scene import (
+    FEW_TARGETS,
+    ONCOMING_RAD,
+    SAME_DIRECTION_RAD,
+    Scene,
+    relations,
+    relations_few,
+)
 from v2x_nodes.applications.signals import find_phase, is_red_at
 from v2x_nodes.applications.targets import VRU_CLASSES
 from v2x_nodes.applications.traffic_rules import (
@@ -344,3 +351,46 @@ def test_one_shared_prediction_is_each_applications_own(
             assert a.tobytes() == b.tobytes()
             hits += int(np.isfinite(a).sum())
     assert hits > 0
+
+
+def test_relations_of_a_few_targets_are_the_array_version(scenes: list[Scene]) -> None:
+    """Target by target in floats or in arrays: the same relation for every target,
+    thresholds hit exactly, NaN course or offset, off-map keys and every lane side."""
+    rng = np.random.default_rng(17)
+    marks = [SAME_DIRECTION_RAD, ONCOMING_RAD, math.pi, 0.0, math.nan]
+    for _ in range(3000):
+        n = int(rng.integers(0, 12))
+        half = float(rng.choice([1.75, rng.uniform(0.5, 3.0)]))
+        adpsi = np.abs(rng.uniform(-math.pi, math.pi, n))
+        lat = rng.uniform(-4 * half, 4 * half, n)
+        pick = rng.random(n) < 0.3
+        adpsi[pick] = rng.choice(marks, int(pick.sum()))
+        pick = rng.random(n) < 0.3
+        lat[pick] = rng.choice([half, -half, 3 * half, -3 * half, 0.0, math.nan], int(pick.sum()))
+        key = np.where(rng.random(n) < 0.3, 0, rng.integers(1, 50, n)).astype(np.int64)
+        side = rng.integers(0, 4, n) if rng.random() < 0.8 else None
+        want = relations(adpsi, lat, half, key, side)
+        got = relations_few(adpsi.tolist(), lat.tolist(), half,
+                            None if side is None else key.tolist(),
+                            None if side is None else side.tolist())  # fmt: skip
+        assert np.array_equal(np.array(got, dtype=np.int64), want)
+    for scene in scenes:  # the map's own keys and sides, more targets than FEW_TARGETS
+        half = 0.5 * scene.ego.lane_width
+        adpsi, lat = np.abs(scene.dpsi), scene.lat
+        side = scene.lanes.lane_sets(scene.path_keys).side_of(scene.lane_key)
+        got = relations_few(adpsi.tolist(), lat.tolist(), half, scene.lane_key.tolist(),
+                            side.tolist())  # fmt: skip
+        assert len(scene.rel) > FEW_TARGETS
+        assert np.array_equal(np.array(got, dtype=np.int64), scene.rel)
+
+
+def test_path_xy_slice_is_the_mask() -> None:
+    """The first lanelet's samples beyond s + 0.5 m by searchsorted: the boolean mask's rows,
+    for every lanelet of the map and arcs on, between and beyond its samples."""
+    lanes = LaneIndex(load_map(MAP))
+    for key, ll in lanes.map.lanelets.items():
+        assert lanes.length[key] == ll.length_m
+        arcs = np.concatenate((ll.s_m, ll.s_m - 0.5, np.linspace(-5, ll.length_m + 5, 40)))
+        for s in arcs.tolist():
+            want = np.concatenate(([[1.0, 2.0]], ll.centre_xy[ll.s_m > s + 0.5]))
+            assert np.array_equal(lanes.path_xy([key], s, 1.0, 2.0), want)
