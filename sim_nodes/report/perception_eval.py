@@ -253,6 +253,8 @@ class _Vehicle:
 class PerceptionProbe:
     """Subscribes to the sources of every car stack that fuses; scores at each fused output."""
 
+    max_pending = 1000  # fused outputs kept for scoring in one batch (~12 s of the default run)
+
     def __init__(self, config: EvalConfig | None = None, targets: Iterable[str] = ()) -> None:
         self.config = config or EvalConfig()
         self.targets = set(targets)
@@ -321,6 +323,8 @@ class PerceptionProbe:
                     {s: list(parts.values()) for s, parts in v.latest.items()},
                 )
             )
+            if len(self._pending) >= self.max_pending:
+                self.scored()  # a long run's memory stays bounded (every instant holds lists)
 
     def scored(self) -> None:
         """Score the fused outputs received so far, in the order they came."""

@@ -302,10 +302,11 @@ def test_scoring_in_arrays_equals_scoring_instant_by_instant(seed, crowd):
     """Random road users and lists (near and far, crowded within a gate, stale, non-finite
     positions and velocities, two RSUs' roadside lists, a vehicle leaving the truth): the
     run's instants scored as arrays after the run give the counts, error sums and MOT frames
-    of scoring them one by one."""
+    of scoring them one by one, and so do batches cut short by ``max_pending`` during it."""
     rng = np.random.default_rng(seed)
     sources = ['onboard', 'roadside', 'v2v', 'fused']
-    batch, single = probe_with(sources), probe_with(sources)
+    batch, single, chunked = probe_with(sources), probe_with(sources), probe_with(sources)
+    chunked.max_pending = 1 + seed % 4
     users = rng.uniform(-70.0, 70.0, (crowd, 2))
     for k in range(15):
         t = (k + 10) * 100_000_000
@@ -328,12 +329,12 @@ def test_scoring_in_arrays_equals_scoring_instant_by_instant(seed, crowd):
                     for i, ((x, y, vx, vy), s) in enumerate(zip(values, stamps, strict=True))
                 ]
                 msgs.append((source, array(parts, t)))
-        for probe in (batch, single):
+        for probe in (batch, single, chunked):
             probe.on_truth(msgs[0])
             for source, msg in msgs[1:]:
                 probe.on_source('ego', source, msg)
     pending, single._pending = single._pending, []
     for instant in pending:
         single.score(instant)
-    assert batch.metrics() == single.metrics()
-    assert _frames(batch) == _frames(single)
+    assert batch.metrics() == single.metrics() == chunked.metrics()
+    assert _frames(batch) == _frames(single) == _frames(chunked)
