@@ -107,7 +107,8 @@ def _crossing(p: np.ndarray, r: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.
     """Whether segments p→p+r cross edges q→q+s (broadcast, edges on the second-last axis)."""
     denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
     qp = q - p
-    with np.errstate(divide='ignore', invalid='ignore'):
+    # near-parallel pairs divide by a tiny denom (inf or overflow): the mask below drops them
+    with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
         t = (qp[..., 0] * s[..., 1] - qp[..., 1] * s[..., 0]) / denom
         u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
     hit = (np.abs(denom) > 1e-12) & (t > 0) & (t < 1) & (u >= 0) & (u <= 1)
