@@ -125,16 +125,7 @@ def actor_markers(
     header = m.header(stamp_ns, 'map')
     out = [m.new('visualization_msgs/msg/Marker', header=header, action=3)]
     label_colour = _colour((1.0, 1.0, 1.0))
-    rows = zip(
-        snap.names,
-        snap.ids.tolist(),
-        snap.klass.tolist(),
-        snap.xyz.tolist(),
-        snap.yaw.tolist(),
-        snap.size.tolist(),
-        strict=True,
-    )
-    for name, ident, klass, (x, y, z), yaw, (sl, sw, sh) in rows:
+    for name, ident, klass, (x, y, z), yaw, _velocity, (sl, sw, sh) in snap.rows:
         linked = name in connected
         rgb = (0.1, 0.9, 0.9) if linked else CLASS_COLOURS.get(klass, (0.7, 0.7, 0.7))
         out.append(

@@ -50,17 +50,7 @@ def ground_truth(snap: Snapshot, stamp_ns: int) -> Any:
     point_state = m.new('geometry_msgs/msg/Point').__dict__
     vector_state = m.new('geometry_msgs/msg/Vector3').__dict__
     out = []
-    rows = zip(
-        snap.names,
-        snap.ids.tolist(),
-        snap.klass.tolist(),
-        snap.xyz.tolist(),
-        snap.yaw.tolist(),
-        snap.vel.tolist(),
-        snap.size.tolist(),
-        strict=True,
-    )
-    for name, ident, klass, (x, y, z), yaw, (vx, vy), (sl, sw, sh) in rows:
+    for name, ident, klass, (x, y, z), yaw, (vx, vy), (sl, sw, sh) in snap.rows:
         # hot: every actor of every step; the dataclasses' __init__ is skipped (as in
         # messages.new): the states are the fields, nothing else
         position = allocate(point_cls)

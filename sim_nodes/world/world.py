@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +42,23 @@ class Snapshot:
     vel: np.ndarray  # (M, 2)
     size: np.ndarray  # (M, 3) length, width, height
     is_vehicle: np.ndarray
+
+    @cached_property
+    def rows(self) -> list[tuple[Any, ...]]:
+        """Each actor as Python values: (name, id, class, [x, y, z], yaw, [vx, vy], [length,
+        width, height]). The ground truth and the actor markers of a step both walk them."""
+        return list(
+            zip(
+                self.names,
+                self.ids.tolist(),
+                self.klass.tolist(),
+                self.xyz.tolist(),
+                self.yaw.tolist(),
+                self.vel.tolist(),
+                self.size.tolist(),
+                strict=True,
+            )
+        )
 
 
 @dataclass
