@@ -278,6 +278,26 @@ def bench_process_sharing(vehicles: int = 8, duration_s: float = 20.0) -> None:
     assert same
 
 
+class _Capture:
+    """Stands in for a component's publishers: keeps what it publishes."""
+
+    def __init__(self, into: list[Any]) -> None:
+        self.into = into
+
+    def publish(self, msg: Any) -> None:
+        self.into.append(msg)
+
+
+def _callback(node: Any, what: str, payload: Any, kinds: Any) -> None:
+    """Run the fusion callback an event of ``scripted_inputs`` stands for."""
+    if what == 'cycle':
+        node.on_cycle()
+    elif what == 'obj':
+        node.on_objects(payload[1], kinds(int(payload[0])))
+    else:
+        node.on_odometry(payload)
+
+
 def _drive_many(cls: type, events: list[tuple[int, str, Any]], count: int) -> tuple[float, list]:
     """``_drive`` with ``count`` fresh components of ``cls`` in one runtime, each callback on
     each in turn; total CPU and every component's outputs."""
@@ -288,29 +308,16 @@ def _drive_many(cls: type, events: list[tuple[int, str, Any]], count: int) -> tu
     frames._LAST[0] = None
     rt = EmbeddedRuntime(diagnostics_period_s=0)
     nodes = [rt.add_component(cls, name='fusion', namespace=f'car{i}') for i in range(count)]
-    published: list[list[bytes]] = [[] for _ in nodes]
-
-    class Capture:
-        def __init__(self, into: list[bytes]) -> None:
-            self.into = into
-
-        def publish(self, msg: Any) -> None:
-            self.into.append(msg)
-
+    published: list[list[Any]] = [[] for _ in nodes]
     for node, into in zip(nodes, published, strict=True):
-        node.pub = node.markers = Capture(into)
+        node.pub = node.markers = _Capture(into)
     kinds = sys.modules[cls.__module__].SourceKind
     cpu = 0.0
     for t, what, payload in events:
         rt._now_ns = t
         begin = time.process_time()
         for node in nodes:
-            if what == 'cycle':
-                node.on_cycle()
-            elif what == 'obj':
-                node.on_objects(payload[1], kinds(int(payload[0])))
-            else:
-                node.on_odometry(payload)
+            _callback(node, what, payload, kinds)
         cpu += time.process_time() - begin
     return cpu, [[m.serialize(x) for x in p] for p in published]
 
@@ -364,23 +371,13 @@ def _drive(cls: type, events: list[tuple[int, str, Any]]) -> tuple[dict[str, flo
     rt = EmbeddedRuntime(diagnostics_period_s=0)
     node = rt.add_component(cls, name='fusion')
     published: list[Any] = []
-
-    class Capture:
-        def publish(self, msg: Any) -> None:
-            published.append(msg)
-
-    node.pub = node.markers = Capture()
+    node.pub = node.markers = _Capture(published)
     kinds = sys.modules[cls.__module__].SourceKind  # the baseline has its own enum
     cpu = {'cycle': 0.0, 'obj': 0.0, 'odom': 0.0}
     for t, what, payload in events:
         rt._now_ns = t  # the runtime's clock, set as its loop would
         begin = time.process_time()
-        if what == 'cycle':
-            node.on_cycle()
-        elif what == 'obj':
-            node.on_objects(payload[1], kinds(int(payload[0])))
-        else:
-            node.on_odometry(payload)
+        _callback(node, what, payload, kinds)
         cpu[what] += time.process_time() - begin
     return cpu, [m.serialize(x) for x in published]
 
