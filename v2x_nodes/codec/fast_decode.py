@@ -9,10 +9,16 @@ once. Nothing of the layout is written by hand, so it follows the .asn files.
 
 It only covers the common case and says so: an extension bit set (SEQUENCE, CHOICE, INTEGER,
 ENUMERATED, SIZE), an enumeration index or CHOICE index the root does not have, a node kind it
-does not know (strings, open types, unconstrained numbers...), or running out of bits raise
-``UnsupportedError`` (reading past the end makes a negative shift, a ``ValueError``); the caller
-then decodes with asn1tools, which gives the value or the error text. Constraint checks are
-not done here: the caller runs the same ``per_checks`` on the value.
+does not know (open types, unconstrained numbers, non-ASCII strings...), or running out of bits
+raise ``UnsupportedError`` (reading past the end makes a negative shift, a ``ValueError``; a
+character code outside a string's alphabet a ``KeyError``); the caller then decodes with
+asn1tools, which gives the value or the error text. Constraint checks are not done here: the
+caller runs the same ``per_checks`` on the value.
+
+``ChoiceDecoder`` reads a root CHOICE's index and hands the frame to that alternative's
+decoder, generated on its first frame: the simulator's receivers get BSM, SPAT, RSM and MAP,
+which asn1tools' generic walk decoded in ~1-4 ms each (SPAT, RSM, MAP: most of the receivers'
+decode cost, since the BSM had its generated decoder already).
 """
 
 from __future__ import annotations
@@ -84,7 +90,13 @@ def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
         _sequence_of(w, node, target, depth)
     elif isinstance(node, uper.Choice):
         _choice(w, node, target, depth)
-    else:  # strings, open types, SET, REAL, times...: asn1tools decodes those
+    elif (
+        isinstance(node, uper.KnownMultiplierStringType)
+        and node.ENCODING == 'ascii'
+        and node.bits_per_character <= 8
+    ):
+        _string(w, node, target, depth)
+    else:  # open types, other strings, SET, REAL, times...: asn1tools decodes those
         w.undecoded(depth, target)
 
 
@@ -177,6 +189,26 @@ def _octet_string(w: _Writer, node: uper.OctetString, target: str, depth: int) -
     w.emit(depth, f'p += 8 * {size}')
 
 
+def _string(w: _Writer, node: uper.KnownMultiplierStringType, target: str, depth: int) -> None:
+    """IA5String, VisibleString, PrintableString, NumericString: ``bits_per_character`` bits
+    per character, an index into the permitted alphabet (asn1tools' ``decode``: the alphabet
+    maps the index to a code, one byte when <= 8 bits, decoded as ASCII)."""
+    size = w.name('s')
+    if not _length(w, node, size, depth):
+        return
+    bits = node.bits_per_character
+    chars: dict[int, str] = {}
+    for index, code in node.permitted_alphabet.decode_map.items():
+        if 0 <= index < 1 << bits and (code & 0xFF) < 0x80:
+            chars[index] = chr(code & 0xFF)
+    table, parts = w.const(chars), w.name('t')
+    w.emit(depth, f'{parts} = []')
+    w.emit(depth, f'for _ in range({size}):')
+    w.emit(depth + 1, f'{parts}.append({table}[(v >> (n - p - {bits})) & {(1 << bits) - 1}])')
+    w.emit(depth + 1, f'p += {bits}')
+    w.emit(depth, f"{target} = ''.join({parts})")
+
+
 def _sequence_of(w: _Writer, node: uper.SequenceOf, target: str, depth: int) -> None:
     size = w.name('s')
     if not _length(w, node, size, depth):
@@ -237,3 +269,45 @@ def build(choice: uper.Choice, alternative: str) -> FastDecoder:
     return compile_function(
         source, consts, where, 'decode', UnsupportedError=UnsupportedError, BIG='big'
     )
+
+
+class ChoiceDecoder:
+    """The generated decoders of a root CHOICE (the MessageFrame): reads the index and calls
+    that alternative's decoder (``build``), generated on its first frame; raises
+    ``UnsupportedError`` for an extension or an alternative not in ``alternatives``."""
+
+    def __init__(self, choice: uper.Choice, alternatives: Any) -> None:
+        wanted = set(alternatives)
+        self.choice = choice
+        self.ext = 1 if choice.additions_index_to_member is not None else 0
+        many = len(choice.root_index_to_member) > 1
+        self.bits = choice.root_number_of_bits if many else 0
+        self.names = {
+            i: member.name
+            for i, member in choice.root_index_to_member.items()
+            if member.name in wanted
+        }
+        self.decoders: dict[int, FastDecoder] = {}
+
+    def build_all(self) -> None:
+        """Generate every wanted alternative's decoder now (a few ms each)."""
+        for index, name in self.names.items():
+            if index not in self.decoders:
+                self.decoders[index] = build(self.choice, name)
+
+    def __call__(self, data: bytes) -> tuple[Any, int]:
+        need = self.ext + self.bits
+        size = (need + 7) // 8
+        if len(data) < size:
+            raise UnsupportedError
+        head = int.from_bytes(data[:size], 'big') >> (8 * size - need)
+        if head >> self.bits:  # the extension bit: an addition, asn1tools decides
+            raise UnsupportedError
+        index = head & ((1 << self.bits) - 1)
+        decoder = self.decoders.get(index)
+        if decoder is None:
+            name = self.names.get(index)
+            if name is None:
+                raise UnsupportedError
+            decoder = self.decoders[index] = build(self.choice, name)
+        return decoder(data)

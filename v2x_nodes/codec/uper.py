@@ -20,7 +20,7 @@ from asn1tools.codecs import uper as _uper
 from v2x_nodes.codec import fast_encode
 from v2x_nodes.codec.encode_checks import fast_check
 from v2x_nodes.codec.errors import DecodeError, EncodeError
-from v2x_nodes.codec.fast_decode import FastDecoder, build
+from v2x_nodes.codec.fast_decode import ChoiceDecoder
 from v2x_nodes.codec.per_checks import pruned_check
 from v2x_nodes.codec.schema import load_schema
 
@@ -194,22 +194,28 @@ def encode_frame(kind: MessageKind, value: dict[str, Any]) -> bytes:
     return encode(FRAME_TYPE, (EXT_ALTERNATIVE, ext))
 
 
-_FAST_FRAME: list[tuple[FastDecoder, Any]] = []
+_FAST_FRAME: list[tuple[ChoiceDecoder, Any]] = []
 
 
-def _fast_frame() -> tuple[FastDecoder, Any]:
-    """The generated decoder of a MessageFrame carrying a BSM (``fast_decode``) and the
-    frame's pruned post-decode checks, built once."""
+def _fast_frame() -> tuple[ChoiceDecoder, Any]:
+    """The generated decoders of a MessageFrame's root alternatives (``fast_decode``, each
+    built on its first frame) and the frame's pruned post-decode checks, built once."""
     if not _FAST_FRAME:
         compiled = load_schema().uper._types[FRAME_TYPE]
-        decoder = build(compiled._type, FRAME_ALTERNATIVES[MessageKind.BSM])
+        decoder = ChoiceDecoder(compiled._type, FRAME_ALTERNATIVES.values())
         _FAST_FRAME.append((decoder, _checks(FRAME_TYPE, compiled)))
     return _FAST_FRAME[0]
 
 
-def _decode_fast_bsm(data: bytes) -> Frame | None:
-    """A BSM frame through the generated decoder, with the same post-decode checks and
-    trailing-byte rule as ``decode``; None where asn1tools must decide (other messages,
+def build_frame_decoders() -> None:
+    """Generate the frame decoders now (~40 ms for all), not on the first frame of each kind:
+    a receiver calls this at start, off the latency path."""
+    _fast_frame()[0].build_all()
+
+
+def _decode_fast(data: bytes) -> Frame | None:
+    """A frame through the generated decoders, with the same post-decode checks and
+    trailing-byte rule as ``decode``; None where asn1tools must decide (the SSM extension,
     extensions, truncated or broken input): it then gives the value or the error text."""
     decoder, check = _FAST_FRAME[0] if _FAST_FRAME else _fast_frame()
     try:
@@ -219,17 +225,18 @@ def _decode_fast_bsm(data: bytes) -> Frame | None:
         return None
     if len(data) > max(1, (used_bits + 7) // 8):
         return None
-    return Frame(MessageKind.BSM, value[1])
+    return Frame(_KIND_OF_ALTERNATIVE[value[0]], value[1])
 
 
 def decode_frame(data: bytes) -> Frame:
     """The message inside a UPER MessageFrame (the SSM open type decoded as well).
 
-    A BSM goes through the generated decoder first (``fast_decode``, same values).
+    A root alternative (BSM, MAP, SPAT, RSI, RSM) goes through its generated decoder first
+    (``fast_decode``, same values).
 
     :raises DecodeError: malformed frame, unknown alternative or extension message id.
     """
-    frame = _decode_fast_bsm(data)
+    frame = _decode_fast(data)
     if frame is not None:
         return frame
     return decode_frame_asn1tools(data)

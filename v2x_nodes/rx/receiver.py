@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from geo import LocalFrame
-from v2x_nodes.codec import CodecError
+from v2x_nodes.codec import CodecError, uper
 from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
@@ -194,8 +194,10 @@ class V2xReceiver(Component):
         ctx.create_timer(1.0 / rate_hz, self.publish_vehicles)
 
     def start(self) -> None:
-        """Compile the ASN.1 schema now, not on the first frame (0.3-2 s on the latency path)."""
+        """Compile the ASN.1 schema and generate the frame decoders now, not on the first
+        frames (0.3-2 s on the latency path)."""
         load_schema()
+        uper.build_frame_decoders()
 
     # --- inputs -------------------------------------------------------------------------
     def on_odometry(self, odom: Any) -> None:
