@@ -269,6 +269,12 @@ class _ChoiceEncoder:
         self.node = node
         self.encoders: dict[Any, FastEncoder] = {}
 
+    def prepare(self, name: str) -> None:
+        """Generate alternative ``name``'s encoder now (a component's start), not on its first
+        value."""
+        if name not in self.encoders:
+            self.encoders[name] = _compile(self.node, name)
+
     def __call__(self, value: Any) -> bytes:
         name = value[0]
         encoder = self.encoders.get(name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from geo import LocalFrame
-from v2x_nodes.codec import CodecError
+from v2x_nodes.codec import CodecError, uper
 from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec.convert.rsm import MAX_PARTICIPANTS
 from v2x_nodes.codec.offsets import GeoPoint
@@ -131,8 +131,10 @@ class V2xTransmitter(Component):
         self.map_value_key: tuple[Any, ...] | None = None
 
     def start(self) -> None:
-        """Compile the ASN.1 schema now, not on the first frame (0.3-2 s on the latency path)."""
+        """Compile the ASN.1 schema and build the frame encoders now, not on the first frames
+        (0.3-2 s on the latency path)."""
         load_schema()
+        uper.build_frame_encoders(MessageKind)
 
     # --- sending --------------------------------------------------------------------
     def _send(self, kind: MessageKind, build: Any, source_id: str) -> bool:
