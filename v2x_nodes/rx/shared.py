@@ -53,9 +53,34 @@ def stamps_of(output: Any) -> tuple[int, ...]:
 
 @dataclass(slots=True)
 class _Entry:
+    """An output converted at ``ref_ns``; its stamps kept as what the reuse test needs: the
+    earliest and latest (None: no stamp) and whether one equals ``ref_ns``."""
+
     ref_ns: int
-    stamps: tuple[int, ...]
+    first: int | None
+    last: int | None
+    has_ref: bool
     output: Any
+
+
+def _entry(ref_ns: int, output: Any) -> _Entry:
+    stamps = stamps_of(output)
+    if not stamps:
+        return _Entry(ref_ns, None, None, False, output)
+    return _Entry(ref_ns, min(stamps), max(stamps), ref_ns in stamps, output)
+
+
+def _reusable(entry: _Entry, ref_ns: int, within_ns: int) -> bool:
+    """Every stamp ``s`` of the entry has ``s != entry.ref_ns`` and ``|s - ref_ns| <
+    within_ns``: tested on the earliest and latest stamp only (the same verdict as testing
+    each, in integers)."""
+    if ref_ns == entry.ref_ns:
+        return True
+    if entry.first is None:
+        return True
+    return (
+        not entry.has_ref and -within_ns < entry.first - ref_ns and entry.last - ref_ns < within_ns  # type: ignore[operator]
+    )
 
 
 class SharedOutputs:
@@ -80,17 +105,12 @@ class SharedOutputs:
         nothing is stored."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and (
-                ref_ns == entry.ref_ns
-                or all(
-                    s != entry.ref_ns and -within_ns < s - ref_ns < within_ns for s in entry.stamps
-                )
-            ):
+            if entry is not None and _reusable(entry, ref_ns, within_ns):
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry.output
         output = convert(ref_ns)
-        entry = _Entry(ref_ns, stamps_of(output), output)
+        entry = _entry(ref_ns, output)
         with self._lock:
             self.misses += 1
             self._entries[key] = entry

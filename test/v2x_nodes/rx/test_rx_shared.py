@@ -6,6 +6,8 @@ that judge a shared sender differently each publish their own trust."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from v2x_link_fixtures import (
     NOW_NS,
     ORIGIN,
@@ -22,7 +24,13 @@ from v2x_nodes.codec import uper
 from v2x_nodes.codec.offsets import GeoPoint
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx import V2xReceiver
-from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SharedOutputs
+from v2x_nodes.rx.shared import (
+    MOY_REUSE_WITHIN_NS,
+    REUSE_WITHIN_NS,
+    SharedOutputs,
+    _Entry,
+    _reusable,
+)
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
@@ -161,3 +169,30 @@ def test_receivers_share_a_sender_but_not_their_trust() -> None:
     assert m.serialize(mine) != m.serialize(theirs)
     theirs.trust = mine.trust
     assert m.serialize(mine) == m.serialize(theirs)  # the same participant otherwise
+
+
+def _per_stamp_rule(ref0: int, stamps: tuple[int, ...], ref: int, within: int) -> bool:
+    """The reuse rule as first written: every stamp tested on its own."""
+    return ref == ref0 or all(s != ref0 and -within < s - ref < within for s in stamps)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(-5, 5),
+    st.lists(st.integers(-8, 8), max_size=5),
+    st.integers(-8, 8),
+    st.integers(1, 6),
+)
+def test_reuse_test_on_first_and_last_stamp_equals_the_per_stamp_rule(
+    ref0: int, stamps: list[int], ref: int, within: int
+) -> None:
+    """``_reusable`` tests the earliest and latest stamp only: the same verdict as the rule
+    applied stamp by stamp (small integers reach every edge: equal, +-within, the ref)."""
+    entry = _entry_of(ref0, tuple(stamps))
+    assert _reusable(entry, ref, within) == _per_stamp_rule(ref0, tuple(stamps), ref, within)
+
+
+def _entry_of(ref0: int, stamps: tuple[int, ...]) -> _Entry:
+    if not stamps:
+        return _Entry(ref0, None, None, False, None)
+    return _Entry(ref0, min(stamps), max(stamps), ref0 in stamps, None)
