@@ -53,6 +53,9 @@ def chord_errors(xy: np.ndarray) -> np.ndarray:
     return np.abs(rel[:, 0] * chord[1] - rel[:, 1] * chord[0]) / length
 
 
+_FEW_POINTS = 24  # up to this many, the chord test in plain floats beats numpy's set-up
+
+
 class PathHistory:
     """Concise path history built incrementally from breadcrumbs (newest last)."""
 
@@ -96,13 +99,37 @@ class PathHistory:
         # a chord longer than the covered distance would leave no point to send once the
         # anchor falls out of it (a straight drive of 300-310 m): cap it at both limits
         too_far = chord > min(self.config.max_chord_m, self.config.max_distance_m)
-        too_bent = len(xy) > 2 and float(chord_errors(xy).max()) > self.config.allowable_error_m
+        too_bent = len(xy) > 2 and self._bent(xy)
         if (too_far or too_bent) and self.pending:
             self.concise.append(self.pending[-1])
             self.pending = [crumb]
             self._xy[1] = crumb.x_m, crumb.y_m
         else:
             self.pending.append(crumb)  # already in the buffer, after the others
+
+    def _bent(self, xy: np.ndarray) -> bool:
+        """Whether an inner point of ``xy`` lies farther than ``allowable_error_m`` from the
+        chord (``chord_errors(xy).max()`` above it). A few points (the usual case while
+        driving) are tested as Python floats, with the same operations in the same order as
+        the numpy expression, so the same distances; many (a stop) or a degenerate chord
+        take ``chord_errors``, and so does a NaN (numpy's max propagates it)."""
+        limit = self.config.allowable_error_m
+        if len(xy) > _FEW_POINTS:
+            return float(chord_errors(xy).max()) > limit
+        rows = xy.tolist()
+        sx, sy = rows[0]
+        ex, ey = rows[-1]
+        cx, cy = ex - sx, ey - sy
+        length = math.hypot(cx, cy)
+        if length < 1e-9:
+            return float(chord_errors(xy).max()) > limit
+        bent = False
+        for x, y in rows[1:-1]:
+            error = abs((x - sx) * cy - (y - sy) * cx) / length
+            if math.isnan(error):
+                return float(chord_errors(xy).max()) > limit
+            bent = bent or error > limit
+        return bent
 
     def points(self, now: Crumb) -> list[Crumb]:
         """Concise points to send with the current position ``now``, newest first: at most

@@ -150,3 +150,25 @@ def test_incremental_promotion_matches_the_rule_on_whole_lists(segments, speed) 
     for c in crumbs:
         ph.add(c)
     assert list(ph.concise) == reference_concise(crumbs, config)
+
+
+_COORD = st.one_of(
+    st.floats(-500.0, 500.0, allow_nan=False),
+    st.sampled_from([0.0, 1.0, 1.0 + 1e-12, -3.5, float('nan')]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(_COORD, _COORD), min_size=3, max_size=30),
+    st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+)
+def test_chord_test_in_floats_equals_the_numpy_chord_errors(points, limit) -> None:
+    """``PathHistory._bent`` (plain floats for a few points) gives the verdict of
+    ``chord_errors(xy).max() > limit`` on any points: degenerate chords, repeated and
+    near-equal points, NaN, and more points than the float path takes."""
+    xy = np.array(points, dtype=float)
+    history = PathHistory(PathHistoryConfig(allowable_error_m=limit))
+    with np.errstate(invalid='ignore'):
+        expected = bool(float(chord_errors(xy).max()) > limit)
+        assert history._bent(xy) == expected
