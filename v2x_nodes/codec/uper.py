@@ -18,7 +18,7 @@ from asn1tools.codecs import ConstraintsError, ErrorWithLocation, OutOfDataError
 from asn1tools.codecs import uper as _uper
 
 from v2x_nodes.codec import fast_encode
-from v2x_nodes.codec.encode_checks import fast_check
+from v2x_nodes.codec.encode_checks import generated_check
 from v2x_nodes.codec.errors import DecodeError, EncodeError
 from v2x_nodes.codec.fast_decode import ChoiceDecoder
 from v2x_nodes.codec.per_checks import pruned_check
@@ -87,11 +87,14 @@ _FAST_ENCODERS: dict[str, tuple[Any, Any]] = {}
 
 
 def _fast_encoder(type_name: str, compiled: Any) -> tuple[Any, Any]:
-    """The one-pass type and constraint check of ``type_name`` (``encode_checks``) and its
-    generated encoder (``fast_encode``), built once."""
+    """The one-pass type and constraint check of ``type_name`` (``encode_checks``, as
+    generated code) and its generated encoder (``fast_encode``), built once."""
     pair = _FAST_ENCODERS.get(type_name)
     if pair is None:
-        pair = _FAST_ENCODERS[type_name] = (fast_check(compiled), fast_encode.build(compiled._type))
+        pair = _FAST_ENCODERS[type_name] = (
+            generated_check(compiled),
+            fast_encode.build(compiled._type),
+        )
     return pair
 
 
@@ -198,9 +201,10 @@ def build_frame_encoders(kinds: Any) -> None:
     """Build the checks and generated encoders of frames carrying ``kinds`` now (a sender's
     start: ~10 ms per message type), not on the first frame of each."""
     spec = load_schema().uper
-    _, fast = _fast_encoder(FRAME_TYPE, spec.types[FRAME_TYPE])
+    check, fast = _fast_encoder(FRAME_TYPE, spec.types[FRAME_TYPE])
     for kind in kinds:
         if kind in FRAME_ALTERNATIVES:
+            check.prepare(FRAME_ALTERNATIVES[kind])
             fast.prepare(FRAME_ALTERNATIVES[kind])
         else:  # the inner message of the extension (the frame itself is asn1tools')
             _fast_encoder(TYPE_NAMES[kind], spec.types[TYPE_NAMES[kind]])
