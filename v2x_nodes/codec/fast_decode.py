@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from asn1tools.codecs import constraints_checker as cc
 from asn1tools.codecs import per, uper
 
+from v2x_nodes.codec import per_checks
 from v2x_nodes.codec.codegen import SourceWriter, compile_function
 
 
@@ -65,14 +67,40 @@ class _Writer(SourceWriter):
         self.unsupported(depth + 1)
 
 
-def _node(w: _Writer, node: Any, target: str, depth: int) -> None:
-    """Emit code that leaves the decoded value of ``node`` in the local ``target``."""
-    w.unrolled(node, lambda: _dispatch(w, node, target, depth), lambda: w.undecoded(depth, target))
+def _node(w: _Writer, node: Any, target: str, depth: int, checker: Any = None) -> None:
+    """Emit code that leaves the decoded value of ``node`` in the local ``target``, and that
+    raises ``UnsupportedError`` where the value breaks a constraint ``per_checks`` checks
+    (``checker``: asn1tools' constraint checker node of the value; None: nothing to check)."""
+    check = per_checks.build(checker, node) if checker is not None else None
+    inner = checker if check is not None and _descends(checker, node, check) else None
+    w.unrolled(
+        node,
+        lambda: _dispatch(w, node, target, depth, inner),
+        lambda: w.undecoded(depth, target),
+    )
+    if check is not None and inner is None:  # a leaf (or a subtree asn1tools checks whole)
+        if isinstance(checker, cc.Integer) and per_checks.only_upper(checker, node):
+            w.emit(depth, f'if {target} > {checker.maximum!r}:')
+            w.unsupported(depth + 1)
+        else:  # the same check, its error (any exception) hands the frame to asn1tools
+            w.emit(depth, f'{w.const(check)}({target})')
 
 
-def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
+def _descends(checker: Any, node: Any, check: Any) -> bool:
+    """Whether ``per_checks`` checks this container member by member (its members' checks
+    are then written into theirs), not with asn1tools' check of the whole value."""
+    if check == checker.encode:
+        return False
+    return (
+        (isinstance(checker, cc.Dict) and isinstance(node, per.Sequence))
+        or (isinstance(checker, cc.List) and isinstance(node, uper.SequenceOf))
+        or (isinstance(checker, cc.Choice) and isinstance(node, uper.Choice))
+    )
+
+
+def _dispatch(w: _Writer, node: Any, target: str, depth: int, checker: Any) -> None:
     if isinstance(node, per.Sequence):
-        _sequence(w, node, target, depth)
+        _sequence(w, node, target, depth, checker)
     elif isinstance(node, uper.Integer):
         _integer(w, node, target, depth)
     elif isinstance(node, per.Enumerated):
@@ -87,9 +115,9 @@ def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
     elif isinstance(node, uper.OctetString):
         _octet_string(w, node, target, depth)
     elif isinstance(node, uper.SequenceOf):
-        _sequence_of(w, node, target, depth)
+        _sequence_of(w, node, target, depth, checker)
     elif isinstance(node, uper.Choice):
-        _choice(w, node, target, depth)
+        _choice(w, node, target, depth, checker)
     elif (
         isinstance(node, uper.KnownMultiplierStringType)
         and node.ENCODING == 'ascii'
@@ -100,7 +128,8 @@ def _dispatch(w: _Writer, node: Any, target: str, depth: int) -> None:
         w.undecoded(depth, target)
 
 
-def _sequence(w: _Writer, node: per.Sequence, target: str, depth: int) -> None:
+def _sequence(w: _Writer, node: per.Sequence, target: str, depth: int, checker: Any) -> None:
+    checkers = {m.name: m for m in checker.members} if checker is not None else {}
     if node.additions is not None:
         w.ext_bit(depth)
     present: dict[int, str] = {}
@@ -114,16 +143,31 @@ def _sequence(w: _Writer, node: per.Sequence, target: str, depth: int) -> None:
     for member in node.root_members:
         value = w.name('m')
         key = repr(member.name)
+        member_checker = checkers.get(member.name)
         if id(member) in present:
             w.emit(depth, f'if {present[id(member)]}:')
-            _node(w, member, value, depth + 1)
+            _node(w, member, value, depth + 1, member_checker)
             w.emit(depth + 1, f'{target}[{key}] = {value}')
             if member.has_default():
                 w.emit(depth, 'else:')
+                if not _default_passes(member_checker, member):
+                    w.unsupported(depth + 1)
                 w.emit(depth + 1, f'{target}[{key}] = {w.const(member.default)}')
         else:
-            _node(w, member, value, depth)
+            _node(w, member, value, depth, member_checker)
             w.emit(depth, f'{target}[{key}] = {value}')
+
+
+def _default_passes(checker: Any, member: Any) -> bool:
+    """Whether the DEFAULT value filled in for an absent member passes its check."""
+    check = per_checks.build(checker, member) if checker is not None else None
+    if check is None:
+        return True
+    try:
+        check(member.default)
+    except Exception:
+        return False
+    return True
 
 
 def _integer(w: _Writer, node: uper.Integer, target: str, depth: int) -> None:
@@ -209,18 +253,31 @@ def _string(w: _Writer, node: uper.KnownMultiplierStringType, target: str, depth
     w.emit(depth, f"{target} = ''.join({parts})")
 
 
-def _sequence_of(w: _Writer, node: uper.SequenceOf, target: str, depth: int) -> None:
+def _sequence_of(w: _Writer, node: uper.SequenceOf, target: str, depth: int, checker: Any) -> None:
     size = w.name('s')
     if not _length(w, node, size, depth):
         return
+    if checker is not None and per_checks.size_needed(checker, node):
+        w.emit(depth, f'if not {w.const(checker.is_in_range)}({size}):')
+        w.unsupported(depth + 1)
     item = w.name('x')
+    element = checker.element_type if checker is not None else None
     w.emit(depth, f'{target} = []')
     w.emit(depth, f'for _ in range({size}):')
-    _node(w, node.element_type, item, depth + 1)
+    _node(w, node.element_type, item, depth + 1, element)
     w.emit(depth + 1, f'{target}.append({item})')
 
 
-def _choice(w: _Writer, node: uper.Choice, target: str, depth: int, only: str | None = None):
+def _choice(
+    w: _Writer,
+    node: uper.Choice,
+    target: str,
+    depth: int,
+    checker: Any,
+    *,
+    only: str | None = None,
+) -> None:
+    checkers = {m.name: m for m in checker.members} if checker is not None else {}
     if node.number_of_indefinite_bits is not None:
         w.unsupported(depth)
         w.emit(depth, f'{target} = None')
@@ -238,33 +295,49 @@ def _choice(w: _Writer, node: uper.Choice, target: str, depth: int, only: str | 
             continue
         value = w.name('a')
         w.emit(depth, f'{keyword} {index} == {i}:')
-        _node(w, member, value, depth + 1)
+        _node(w, member, value, depth + 1, checkers.get(member.name))
         w.emit(depth + 1, f'{target} = ({member.name!r}, {value})')
         keyword = 'elif'
     w.emit(depth, 'else:' if keyword == 'elif' else 'if True:')
     w.unsupported(depth + 1)
 
 
-def source_of(choice: uper.Choice, alternative: str) -> tuple[str, dict[str, Any]]:
+def source_of(
+    choice: uper.Choice, alternative: str, checker: Any = None
+) -> tuple[str, dict[str, Any]]:
     """Python source of ``decode(data) -> ((alternative, value), bits used)`` and its
-    constants, for ``choice`` (an asn1tools UPER CHOICE) carrying ``alternative``."""
+    constants, for ``choice`` (an asn1tools UPER CHOICE) carrying ``alternative``; with
+    ``checker`` (the CHOICE's constraint checker node), a value that breaks a constraint
+    ``per_checks`` checks raises ``UnsupportedError``."""
     w = _Writer()
     w.emit(0, 'def decode(data):')
     w.emit(1, 'n = 8 * len(data)')
     w.emit(1, 'v = int.from_bytes(data, BIG)')
     w.emit(1, 'p = 0')
-    _choice(w, choice, 'r', 1, only=alternative)
+    if checker is not None and not foldable(choice, checker):
+        raise ValueError(f'{choice.name}: its check is not per alternative')
+    check = per_checks.build(checker, choice) if checker is not None else None
+    _choice(w, choice, 'r', 1, checker if check is not None else None, only=alternative)
     w.emit(1, 'return r, p')
     return w.source(), w.consts
 
 
-def build(choice: uper.Choice, alternative: str) -> FastDecoder:
+def foldable(choice: uper.Choice, checker: Any) -> bool:
+    """Whether ``per_checks``' check of ``choice`` goes alternative by alternative (or has
+    nothing to check), so that the generated decoders can do it."""
+    check = per_checks.build(checker, choice)
+    return check is None or _descends(checker, choice, check)
+
+
+def build(choice: uper.Choice, alternative: str, checker: Any = None) -> FastDecoder:
     """The generated decoder of ``alternative`` of ``choice``.
 
     It returns the asn1tools value and the number of bits read; it raises ``UnsupportedError``
-    (or ``ValueError`` past the end of the data) where asn1tools must decide.
+    (or ``ValueError`` past the end of the data, ``KeyError`` outside a string's alphabet)
+    where asn1tools must decide. With ``checker`` (``foldable``), a value it returns passes
+    ``per_checks.pruned_check``: one that would not raises instead.
     """
-    source, consts = source_of(choice, alternative)
+    source, consts = source_of(choice, alternative, checker)
     where = f'<fast_decode {choice.name}.{alternative}>'
     return compile_function(
         source, consts, where, 'decode', UnsupportedError=UnsupportedError, BIG='big'
@@ -274,11 +347,16 @@ def build(choice: uper.Choice, alternative: str) -> FastDecoder:
 class ChoiceDecoder:
     """The generated decoders of a root CHOICE (the MessageFrame): reads the index and calls
     that alternative's decoder (``build``), generated on its first frame; raises
-    ``UnsupportedError`` for an extension or an alternative not in ``alternatives``."""
+    ``UnsupportedError`` for an extension or an alternative not in ``alternatives``. With
+    ``checker`` (asn1tools' constraint checker of the CHOICE), ``checked`` says whether the
+    values it returns pass ``per_checks.pruned_check`` (the checks written into the code);
+    if not, the caller checks them."""
 
-    def __init__(self, choice: uper.Choice, alternatives: Any) -> None:
+    def __init__(self, choice: uper.Choice, alternatives: Any, checker: Any = None) -> None:
         wanted = set(alternatives)
         self.choice = choice
+        self.checked = checker is not None and foldable(choice, checker)
+        self.checker = checker if self.checked else None
         self.ext = 1 if choice.additions_index_to_member is not None else 0
         many = len(choice.root_index_to_member) > 1
         self.bits = choice.root_number_of_bits if many else 0
@@ -293,7 +371,7 @@ class ChoiceDecoder:
         """Generate every wanted alternative's decoder now (a few ms each)."""
         for index, name in self.names.items():
             if index not in self.decoders:
-                self.decoders[index] = build(self.choice, name)
+                self.decoders[index] = build(self.choice, name, self.checker)
 
     def __call__(self, data: bytes) -> tuple[Any, int]:
         need = self.ext + self.bits
@@ -309,5 +387,5 @@ class ChoiceDecoder:
             name = self.names.get(index)
             if name is None:
                 raise UnsupportedError
-            decoder = self.decoders[index] = build(self.choice, name)
+            decoder = self.decoders[index] = build(self.choice, name, self.checker)
         return decoder(data)

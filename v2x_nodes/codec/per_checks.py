@@ -237,3 +237,9 @@ def _size_only(checker: cc.List) -> Check:
             )
 
     return check_size
+
+
+# What the generated decoder (``fast_decode``) needs to write these checks into its code.
+build = _build
+only_upper = _only_upper
+size_needed = _size_needed

@@ -215,11 +215,14 @@ _FAST_FRAME: list[tuple[ChoiceDecoder, Any]] = []
 
 def _fast_frame() -> tuple[ChoiceDecoder, Any]:
     """The generated decoders of a MessageFrame's root alternatives (``fast_decode``, each
-    built on its first frame) and the frame's pruned post-decode checks, built once."""
+    built on its first frame), built once, with the frame's pruned post-decode checks written
+    into them (else returned apart, to run on the value)."""
     if not _FAST_FRAME:
         compiled = load_schema().uper._types[FRAME_TYPE]
-        decoder = ChoiceDecoder(compiled._type, FRAME_ALTERNATIVES.values())
-        _FAST_FRAME.append((decoder, _checks(FRAME_TYPE, compiled)))
+        checker = compiled.constraints_checker._type
+        decoder = ChoiceDecoder(compiled._type, FRAME_ALTERNATIVES.values(), checker)
+        check = None if decoder.checked else _checks(FRAME_TYPE, compiled)
+        _FAST_FRAME.append((decoder, check))
     return _FAST_FRAME[0]
 
 
@@ -236,7 +239,8 @@ def _decode_fast(data: bytes) -> Frame | None:
     decoder, check = _FAST_FRAME[0] if _FAST_FRAME else _fast_frame()
     try:
         value, used_bits = decoder(data)
-        check(value)
+        if check is not None:  # not written into the generated code
+            check(value)
     except Exception:
         return None
     if len(data) > max(1, (used_bits + 7) // 8):

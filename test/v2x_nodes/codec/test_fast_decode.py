@@ -34,13 +34,21 @@ def _verdict(decoder, data: bytes) -> tuple[str, object]:
 
 
 def _same(data: bytes) -> str:
-    """Both paths on ``data``: asserts the same verdict and value; returns which path ran."""
+    """Both paths on ``data``: asserts the same verdict and value; returns which path ran
+    (``fallback-constraint``: well-formed bits, a value out of range, which the constraint
+    checks written into the generated decoder must have declined)."""
     fast = uper._decode_fast(data)
     reference = _verdict(uper.decode_frame_asn1tools, data)
     assert _verdict(uper.decode_frame, data) == reference, data.hex()
     if fast is not None:
         assert reference == ('accepted', (fast.kind, fast.value)), data.hex()
         return 'fast'
+    if reference[0] == 'rejected':
+        try:
+            uper.decode_frame_asn1tools(data)
+        except DecodeError as err:
+            if err.constraint:
+                return 'fallback-constraint'
     return 'fallback-' + reference[0]
 
 
@@ -115,8 +123,8 @@ def test_random_frames_get_the_same_verdict(data: bytes) -> None:
 
 def test_mutated_corpus_exercises_every_outcome() -> None:
     """Seeded corpus: the comparison above means something only if the generated decoders
-    accept some mutated frames and the fallback rejects others (the SSM extension gives the
-    accepted fallbacks)."""
+    accept some mutated frames and the fallback rejects others, some of them for a broken
+    constraint only (the SSM extension gives the accepted fallbacks)."""
     rng = np.random.default_rng(11)
     seeds: list[bytes] = []
 
@@ -148,15 +156,25 @@ def test_mutated_corpus_exercises_every_outcome() -> None:
             del buf[int(rng.integers(1, len(buf))) :]
         outcome = _same(bytes(buf))
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    assert set(outcomes) == {'fast', 'fallback-accepted', 'fallback-rejected'}, outcomes
+    assert set(outcomes) == {
+        'fast',
+        'fallback-accepted',
+        'fallback-rejected',
+        'fallback-constraint',
+    }, outcomes
 
 
 @pytest.mark.parametrize('alternative', sorted(uper.FRAME_ALTERNATIVES.values()))
-def test_generator_on_every_alternative_matches_asn1tools_or_declines(alternative: str) -> None:
+@pytest.mark.parametrize('checked', [False, True], ids=['unchecked', 'checks-written-in'])
+def test_generator_on_every_alternative_matches_asn1tools_or_declines(
+    alternative: str, checked: bool
+) -> None:
     """The generator is not BSM-specific: built for each root alternative of MessageFrame, it
-    gives asn1tools' value or raises ``UnsupportedError`` (open types), never another value."""
+    gives asn1tools' value or raises ``UnsupportedError`` (open types), never another value;
+    with the constraint checks written in as well."""
     compiled = load_schema().uper._types['MessageFrame']
-    decoder = build(compiled._type, alternative)
+    checker = compiled.constraints_checker._type if checked else None
+    decoder = build(compiled._type, alternative, checker)
     kind = {alt: k for k, alt in uper.FRAME_ALTERNATIVES.items()}[alternative]
     matched = 0
 
