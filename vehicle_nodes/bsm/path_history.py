@@ -53,9 +53,6 @@ def chord_errors(xy: np.ndarray) -> np.ndarray:
     return np.abs(rel[:, 0] * chord[1] - rel[:, 1] * chord[0]) / length
 
 
-_FEW_POINTS = 24  # up to this many, the chord test in plain floats beats numpy's set-up
-
-
 class PathHistory:
     """Concise path history built incrementally from breadcrumbs (newest last)."""
 
@@ -63,25 +60,37 @@ class PathHistory:
         self.config = config or PathHistoryConfig()
         self.concise: deque[Crumb] = deque()  # kept points, oldest first
         self.pending: list[Crumb] = []  # breadcrumbs since the last concise point
-        # anchor, pending..., (room for the next crumb): x, y rows, so the chord test of each
-        # new crumb is one vectorised pass over a view, not an array built from the list
-        self._xy = np.empty((64, 2))
+        # the pending crumbs' x, y less the anchor's (the last concise point), one row each,
+        # kept as they come: a new crumb's chord test is then one vectorised pass over a view
+        # (a straight drive keeps ~300 pending crumbs), not the offsets recomputed each time
+        self._rel = np.empty((64, 2))
 
     def clear(self) -> None:
         """Forget the track (a pseudonym change must not link old and new ids)."""
         self.concise.clear()
         self.pending.clear()
 
-    def _candidate_xy(self, anchor: Crumb, crumb: Crumb) -> np.ndarray:
-        """(anchor, *pending, crumb) as an (n, 2) view of the buffer."""
-        n = len(self.pending) + 2
-        if n > len(self._xy):
-            grown = np.empty((2 * n, 2))
-            grown[: n - 1] = self._xy[: n - 1]
-            self._xy = grown
-        self._xy[0] = anchor.x_m, anchor.y_m
-        self._xy[n - 1] = crumb.x_m, crumb.y_m
-        return self._xy[:n]
+    def _keep(self, row: int, crumb: Crumb, anchor: Crumb) -> None:
+        """Row ``row`` of the offsets: ``crumb`` from ``anchor``."""
+        if row >= len(self._rel):
+            grown = np.empty((2 * len(self._rel), 2))
+            grown[:row] = self._rel[:row]
+            self._rel = grown
+        self._rel[row] = crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m
+
+    def _bent(self, anchor: Crumb, crumb: Crumb) -> bool:
+        """Whether a pending crumb lies farther than ``allowable_error_m`` from the chord
+        anchor -> ``crumb``: ``chord_errors`` over (anchor, *pending, crumb), with the offsets
+        kept and the division by the chord length after the maximum (rounding is monotonic,
+        so the maximum of the quotients is the quotient of the maximum): the same verdict."""
+        rel = self._rel[: len(self.pending)]
+        cx, cy = crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m
+        length = math.hypot(cx, cy)
+        if length < 1e-9:  # degenerate chord (standing still): distances to the anchor
+            worst = float(np.hypot(rel[:, 0], rel[:, 1]).max())
+        else:
+            worst = float(np.abs(rel[:, 0] * cy - rel[:, 1] * cx).max()) / length
+        return worst > self.config.allowable_error_m
 
     def add(self, crumb: Crumb) -> None:
         """Add the newest position; promotes the previous crumb to a concise point when the
@@ -94,42 +103,19 @@ class PathHistory:
             self.pending and crumb.stamp_ns <= self.pending[-1].stamp_ns
         ):
             return  # not newer: ignored (the caller counts it)
-        xy = self._candidate_xy(anchor, crumb)
         chord = math.hypot(crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m)
         # a chord longer than the covered distance would leave no point to send once the
         # anchor falls out of it (a straight drive of 300-310 m): cap it at both limits
         too_far = chord > min(self.config.max_chord_m, self.config.max_distance_m)
-        too_bent = len(xy) > 2 and self._bent(xy)
+        too_bent = bool(self.pending) and self._bent(anchor, crumb)
         if (too_far or too_bent) and self.pending:
-            self.concise.append(self.pending[-1])
+            anchor = self.pending[-1]
+            self.concise.append(anchor)
             self.pending = [crumb]
-            self._xy[1] = crumb.x_m, crumb.y_m
+            self._keep(0, crumb, anchor)
         else:
-            self.pending.append(crumb)  # already in the buffer, after the others
-
-    def _bent(self, xy: np.ndarray) -> bool:
-        """Whether an inner point of ``xy`` lies farther than ``allowable_error_m`` from the
-        chord (``chord_errors(xy).max()`` above it). A few points (the usual case while
-        driving) are tested as Python floats, with the same operations in the same order as
-        the numpy expression, so the same distances; many (a stop) or a degenerate chord
-        take ``chord_errors``, and so does a NaN (numpy's max propagates it)."""
-        limit = self.config.allowable_error_m
-        if len(xy) > _FEW_POINTS:
-            return float(chord_errors(xy).max()) > limit
-        rows = xy.tolist()
-        sx, sy = rows[0]
-        ex, ey = rows[-1]
-        cx, cy = ex - sx, ey - sy
-        length = math.hypot(cx, cy)
-        if length < 1e-9:
-            return float(chord_errors(xy).max()) > limit
-        bent = False
-        for x, y in rows[1:-1]:
-            error = abs((x - sx) * cy - (y - sy) * cx) / length
-            if math.isnan(error):
-                return float(chord_errors(xy).max()) > limit
-            bent = bent or error > limit
-        return bent
+            self._keep(len(self.pending), crumb, anchor)
+            self.pending.append(crumb)
 
     def points(self, now: Crumb) -> list[Crumb]:
         """Concise points to send with the current position ``now``, newest first: at most

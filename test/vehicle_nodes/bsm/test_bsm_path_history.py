@@ -152,23 +152,58 @@ def test_incremental_promotion_matches_the_rule_on_whole_lists(segments, speed) 
     assert list(ph.concise) == reference_concise(crumbs, config)
 
 
-_COORD = st.one_of(
-    st.floats(-500.0, 500.0, allow_nan=False),
-    st.sampled_from([0.0, 1.0, 1.0 + 1e-12, -3.5, float('nan')]),
+def _reference_add(history: PathHistory, crumb: Crumb) -> None:
+    """``PathHistory.add`` as first written: the chord test by ``chord_errors`` over an array
+    of (anchor, *pending, crumb) built for each crumb."""
+    if not history.concise:
+        history.concise.append(crumb)
+        return
+    anchor = history.concise[-1]
+    if crumb.stamp_ns <= anchor.stamp_ns or (
+        history.pending and crumb.stamp_ns <= history.pending[-1].stamp_ns
+    ):
+        return
+    xy = np.array([(c.x_m, c.y_m) for c in (anchor, *history.pending, crumb)])
+    chord = math.hypot(crumb.x_m - anchor.x_m, crumb.y_m - anchor.y_m)
+    cfg = history.config
+    too_far = chord > min(cfg.max_chord_m, cfg.max_distance_m)
+    too_bent = len(xy) > 2 and float(chord_errors(xy).max()) > cfg.allowable_error_m
+    if (too_far or too_bent) and history.pending:
+        history.concise.append(history.pending[-1])
+        history.pending = [crumb]
+    else:
+        history.pending.append(crumb)
+
+
+_STEP = st.tuples(
+    st.sampled_from([0, 50_000_000, 100_000_000, 100_000_000, 1_000_000_000]),
+    st.one_of(st.floats(-30.0, 30.0), st.sampled_from([0.0, 0.0, 1e-12, 1.0])),
+    st.one_of(st.floats(-3.0, 3.0), st.sampled_from([0.0, 0.0, -1e-12, 0.5])),
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.tuples(_COORD, _COORD), min_size=3, max_size=30),
-    st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+    st.lists(_STEP, min_size=1, max_size=150),
+    st.sampled_from([0.2, 1.0, 2.5]),
+    st.integers(0, 3),
 )
-def test_chord_test_in_floats_equals_the_numpy_chord_errors(points, limit) -> None:
-    """``PathHistory._bent`` (plain floats for a few points) gives the verdict of
-    ``chord_errors(xy).max() > limit`` on any points: degenerate chords, repeated and
-    near-equal points, NaN, and more points than the float path takes."""
-    xy = np.array(points, dtype=float)
-    history = PathHistory(PathHistoryConfig(allowable_error_m=limit))
-    with np.errstate(invalid='ignore'):
-        expected = bool(float(chord_errors(xy).max()) > limit)
-        assert history._bent(xy) == expected
+def test_kept_offsets_give_the_concise_points_of_the_array_chord_test(
+    steps, allowable, clear_at
+) -> None:
+    """The kept offsets (and the division after the maximum) give the concise and pending
+    crumbs the ``chord_errors`` formulation gives, crumb by crumb: straight runs (many pending
+    crumbs), stops (degenerate chords), repeated stamps, long jumps, a clear() midway."""
+    config = PathHistoryConfig(allowable_error_m=allowable, max_distance_m=120.0)
+    new, old = PathHistory(config), PathHistory(config)
+    stamp, x, y = 0, 0.0, 0.0
+    for i, (dt, dx, dy) in enumerate(steps):
+        stamp, x, y = stamp + dt, x + dx, y + dy
+        if i == clear_at * 40:
+            new.clear()
+            old.clear()
+        crumb = Crumb(stamp, x, y, 0.0, 5.0)
+        new.add(crumb)
+        _reference_add(old, crumb)
+        assert list(new.concise) == list(old.concise)
+        assert new.pending == old.pending
