@@ -26,6 +26,16 @@ def _decode_frame(frame: bytes) -> uper.Frame:
     return uper.decode_frame(frame)
 
 
+@lru_cache(maxsize=1024)
+def _accepted_unsigned(frame: bytes) -> Accepted:
+    """The ``Accepted`` of a bare frame (security ``none``), memoised on the bytes like the
+    decode: every receiver of a broadcast frame gets the same one, which nobody changes
+    (``confirm`` makes a new one). Its ``frame`` is then one bytes object, whose hash the
+    shared conversions' keys reuse. Errors are not cached (re-raised)."""
+    decoded = _decode_frame(frame)
+    return Accepted(decoded.kind, decoded.value, frame, SecurityStatus.NONE, 0, None, None)
+
+
 class RxSecurity(enum.Enum):
     """What the receiver demands of a frame."""
 
@@ -99,9 +109,10 @@ class ReceivePipeline:
     def process(self, data: bytes, now_ns: int) -> Accepted | Rejected:
         """Check and decode ``data`` (received at ``now_ns``)."""
         if self.mode is RxSecurity.NONE:
-            return self._decode(
-                data, status=SecurityStatus.NONE, psid=0, signer_id=None, outcome=None
-            )
+            try:
+                return _accepted_unsigned(data)
+            except DecodeError as err:
+                return Rejected(decode_reason(err), str(err))
         assert self.verifier is not None
         outcome = self.verifier.verify(data, now_ns, check_signature=self.mode is RxSecurity.VERIFY)
         if outcome.reason is not VerifyReason.OK:
