@@ -121,7 +121,21 @@ def _listed(members: Any) -> list[Any]:
     return list(members.values()) if isinstance(members, dict) else list(members)
 
 
+_BUILT: dict[tuple[int, int], tuple[Any, Any, Check | None]] = {}
+
+
 def _build(checker: cc.Type, codec: Any) -> Check | None:
+    """``_build_node``, once per pair of nodes: the generated decoder (``fast_decode``) asks
+    for the check of every node of a tree, and each answer recurses into the subtree. The
+    pair is kept with its check, so an id is not reused while the entry lives."""
+    key = (id(checker), id(codec))
+    built = _BUILT.get(key)
+    if built is None or built[0] is not checker or built[1] is not codec:
+        built = _BUILT[key] = (checker, codec, _build_node(checker, codec))
+    return built[2]
+
+
+def _build_node(checker: cc.Type, codec: Any) -> Check | None:
     """The check of ``checker`` given the codec that decoded the value; None: cannot fail."""
     if isinstance(checker, _NEVER_FAIL):
         return None
