@@ -134,7 +134,12 @@ class V2xTransmitter(Component):
         """Compile the ASN.1 schema and build the frame encoders now, not on the first frames
         (0.3-2 s on the latency path)."""
         load_schema()
-        uper.build_frame_encoders(MessageKind)
+        kinds = [MessageKind.SPAT, MessageKind.MAP, MessageKind.RSI]  # (a BSM: on its first)
+        if self.participants_as in ('rsm', 'both'):
+            kinds.append(MessageKind.RSM)
+        if self.participants_as in ('ssm', 'both'):
+            kinds.append(MessageKind.SSM)  # ~75 ms: only where it is sent
+        uper.build_frame_encoders(kinds)
 
     # --- sending --------------------------------------------------------------------
     def _send(self, kind: MessageKind, build: Any, source_id: str) -> bool:
