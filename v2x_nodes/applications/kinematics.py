@@ -185,7 +185,7 @@ def first_collision(
     reach_lon = (0.5 * ego_length_m + params.lon_margin_m) + params.lon_growth_mps * t + diag
     reach_lat = (0.5 * ego_width_m + params.lat_margin_m) + params.lat_growth_mps * t + diag
     bound = (reach_lon * reach_lon + reach_lat * reach_lat) * (1.0 + 1e-9)  # + rounding
-    near = np.flatnonzero((dx * dx + dy * dy <= bound).any(axis=1))
+    near = (dx * dx + dy * dy <= bound).any(axis=1).nonzero()[0]
     ttc = np.full(len(dx), np.inf)
     dist = np.full(len(dx), np.nan)
     if not len(near):

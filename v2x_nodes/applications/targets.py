@@ -97,7 +97,7 @@ class Targets:
         return len(self.keys)
 
     def select(self, mask: BoolArray) -> Targets:
-        idx = np.flatnonzero(mask)
+        idx = mask.nonzero()[0]
         cols = {n: getattr(self, n)[idx] for n in _SELECTABLE}
         return Targets(keys=[self.keys[i] for i in idx], **cols)
 
@@ -240,12 +240,12 @@ class TargetTable:
         stamp = np.where(stamp != 0, stamp, ints[:, 4])
         good = finite & plausible & (stamp > 0)
         if not good.all():
-            self._reject(np.flatnonzero(~good).tolist(), keys, finite, plausible, fl, speed, diag)
+            self._reject((~good).nonzero()[0].tolist(), keys, finite, plausible, fl, speed, diag)
         # a new key gets its slot at its first good report, in arrival order
-        rows = np.flatnonzero(good)
+        rows = good.nonzero()[0]
         slots = ints[rows, 6]  # looked up at ingest (-1: new then)
         first = slots < 0
-        for j in np.flatnonzero(first).tolist():
+        for j in first.nonzero()[0].tolist():
             slots[j], first[j] = self._slot_for(keys[int(rows[j])])
         course_new = np.arctan2(vy, vx)
         heading = np.where(np.isfinite(heading), heading, course_new)
@@ -267,10 +267,10 @@ class TargetTable:
         else:
             order = np.argsort(slots, kind='stable')
             ss = slots[order]
-            start = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+            start = np.r_[True, ss[1:] != ss[:-1]].nonzero()[0]
             rank = np.empty(len(ss), dtype=np.int64)
             rank[order] = np.arange(len(ss)) - np.repeat(start, np.diff(np.r_[start, len(ss)]))
-            rounds = [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
+            rounds = [(rank == k).nonzero()[0] for k in range(int(rank.max()) + 1)]
         for sel in rounds:
             self._apply(slots[sel], rows[sel], first[sel], nf, ni, diag)
 
@@ -412,7 +412,7 @@ class TargetTable:
         n = self._n
         used = self._i[_USED, :n] > 0
         stamp = self._i[_STAMP, :n]
-        expired = np.flatnonzero(used & (stamp < expire_ns))
+        expired = (used & (stamp < expire_ns)).nonzero()[0]
         if len(expired):
             gone = set(expired.tolist())
             for key in [k for k, i in self._slot.items() if i in gone]:
@@ -422,7 +422,7 @@ class TargetTable:
                 self._free.append(i)
             used = self._i[_USED, :n] > 0
         fresh = used & (stamp >= fresh_ns)
-        idx = np.flatnonzero(fresh)
+        idx = fresh.nonzero()[0]
         stale = len(self._slot) - len(idx)  # (the slots in use are the keyed ones)
         if stale:
             diag.count('stale_targets', stale)
