@@ -37,11 +37,18 @@ def _member_table(allowed: tuple[int, ...]) -> BoolArray:
     return table
 
 
+_TABLES: dict[tuple[int, ...], BoolArray] = {}  # member()'s tables by the tuple asked
+
+
 def member(values: np.ndarray, allowed: tuple[int, ...]) -> BoolArray:
     """``np.isin`` for small non-negative codes (classes, relations) by table lookup: isin
     sorts, which costs more than the whole membership test for a few hundred targets."""
+    table = _TABLES.get(allowed)  # (a dozen calls a cycle: one dict look-up for the checks)
+    if table is not None:
+        return table[np.minimum(values, _CODES)]
     if max(allowed, default=0) < _CODES:
-        return _member_table(tuple(allowed))[np.minimum(values, _CODES)]
+        table = _TABLES[allowed] = _member_table(tuple(allowed))
+        return table[np.minimum(values, _CODES)]
     table = np.zeros(max(*allowed, int(values.max(initial=0))) + 1, dtype=bool)
     table[list(allowed)] = True
     return table[values]

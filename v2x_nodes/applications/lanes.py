@@ -99,6 +99,7 @@ class LaneIndex:
         # (x, y, course, use_heading) of a finite point -> (key, distance): ``match`` is
         # point by point, so a remembered answer is the one the tree would give again
         self._memo: dict[tuple[float, float, float, bool], tuple[int, float]] = {}
+        self._parts: dict[tuple[float, ...], tuple[FloatArray, FloatArray | None]] = {}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
@@ -241,12 +242,32 @@ class LaneIndex:
 
     def path_xy(self, keys: list[int], s_m: float, x: float, y: float) -> FloatArray:
         """The centre line along ``keys`` from arc ``s_m`` of the first, starting at (x, y)."""
-        first = self.map.lanelets[keys[0]]
-        # the samples beyond s_m + 0.5: a slice (the arc lengths ascend), not a mask's copy
-        i = int(np.searchsorted(first.s_m, s_m + 0.5, side='right'))
-        parts = [np.array([[x, y]]), first.centre_xy[i:]]
-        parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
-        return np.concatenate(parts)
+        return np.concatenate((np.array([[x, y]]), self.lane_part(keys, s_m)[0]))
+
+    def lane_part(self, keys: list[int], s_m: float) -> tuple[FloatArray, FloatArray | None]:
+        """``path_xy`` without its start: the centre-line samples along ``keys`` beyond arc
+        ``s_m`` + 0.5 m of the first, and the unit direction of their last step (None: fewer
+        than two samples or a zero step). Kept per (keys, s_m): the ego path asks every
+        cycle, ``s_m`` is a centre-line sample's arc length (``project``), and the lanes only
+        change a few times per lanelet."""
+        ask = (*keys, s_m)
+        hit = self._parts.get(ask)
+        if hit is None:
+            if len(self._parts) > 4096:
+                self._parts.clear()
+            first = self.map.lanelets[keys[0]]
+            # the samples beyond s_m + 0.5: a slice (the arc lengths ascend), not a mask's copy
+            i = int(np.searchsorted(first.s_m, s_m + 0.5, side='right'))
+            parts = [first.centre_xy[i:]]
+            parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
+            xy = np.concatenate(parts)
+            unit = None
+            if len(xy) > 1:
+                d = xy[-1] - xy[-2]
+                norm = float(np.hypot(*d))
+                unit = d / norm if norm > 1e-6 else None
+            hit = self._parts[ask] = (xy, unit)
+        return hit
 
     def lane_sets(self, path: list[int], behind_m: float = 100.0) -> LaneSets:
         """Own lane = the path plus its predecessors up to ``behind_m``; and their neighbours.

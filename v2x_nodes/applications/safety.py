@@ -68,8 +68,11 @@ def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...
     key = ('base', rel, classes)
     cand = scene.cache.get(key)
     if cand is None:
-        mask = scene.eligible & member(scene.rel, rel) & member(scene.targets.cls, classes)
-        cand = scene.cache[key] = mask.nonzero()[0]
+        of_class = scene.cache.get(('classes', classes))  # eligible ones: once a cycle
+        if of_class is None:
+            of_class = scene.cache['classes', classes] = scene.eligible & member(
+                scene.targets.cls, classes)  # fmt: skip
+        cand = scene.cache[key] = (of_class & member(scene.rel, rel)).nonzero()[0]
     return cand[scene.distance[cand] <= p['range_m']]
 
 

@@ -260,12 +260,18 @@ class World:
         if key:
             s = self.lanes.project(key, e.x, e.y) if self.lanes else 0.0
             keys = self.lanes.path_keys(key, s, length, e.turn)
-            path = self.lanes.path_xy(keys, s, e.x, e.y)
-            heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw
-            d = path[-1] - path[-2] if len(path) > 1 else np.zeros(2)
-            norm = float(np.hypot(*d))
-            d = d / norm if norm > 1e-6 else np.array([math.cos(heading), math.sin(heading)])
-            path = np.concatenate((path, (path[-1] + d * length)[None]))  # straight on beyond
+            lane, d = self.lanes.lane_part(keys, s)  # (the samples and their last step's
+            heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw  # direction)
+            start = np.array([[e.x, e.y]])
+            last = lane[-1] if len(lane) else start[0]
+            if len(lane) == 1:  # the last step is the one from us
+                d = last - start[0]
+                norm = float(np.hypot(*d))
+                d = d / norm if norm > 1e-6 else None
+            if d is None:
+                d = np.array([math.cos(heading), math.sin(heading)])
+            # straight on beyond
+            path = np.concatenate((start, lane, (last + d * length)[None]))
             return path, keys, heading
         ahead = np.array(
             [[e.x, e.y], [e.x + length * math.cos(e.yaw), e.y + length * math.sin(e.yaw)]]
