@@ -21,7 +21,6 @@ from vehicle_nodes.hdmap import HdMap
 NEAREST_SAMPLES = 6
 HEADING_WEIGHT_M = 4.0  # metres of distance one unit of (1 - cos dheading) is worth
 OFF_MAP_TOLERANCE_M = 1.5  # beyond half the lane width + this, a point is off the lanes
-MATCH_MEMO = 65_536  # remembered point matches; the memo starts over when it is full
 
 
 SIDE_NONE, SIDE_SAME, SIDE_LEFT, SIDE_RIGHT = 0, 1, 2, 3
@@ -47,9 +46,8 @@ class LaneIndex:
     """Vectorised point → lanelet lookup over a loaded ``HdMap``.
 
     ``LaneIndex.of(hd)`` gives one index per map in the process: in the simulator every
-    connected car's application suite loads the same (shared, read-only) map, and they all
-    see the same roadside participants and each other's BSMs at the same instants, so a point
-    one car matched is asked again by the next ones (``match`` remembers its answers).
+    connected car's application suite loads the same (shared, read-only) map, and the index's
+    tables (k-d tree, stop lines, successors, lane sets, ego-path parts) are built once.
     """
 
     _shared: ClassVar[dict[int, tuple[HdMap, LaneIndex]]] = {}
@@ -96,49 +94,15 @@ class LaneIndex:
         # each lanelet's length as a float (``Lanelet.length_m`` reads a numpy scalar per ask;
         # the ego path sums them every cycle)
         self.length = {k: ll.length_m for k, ll in hd.lanelets.items()}
-        # (x, y, course, use_heading) of a finite point -> (key, distance): ``match`` is
-        # point by point, so a remembered answer is the one the tree would give again
-        self._memo: dict[tuple[float, float, float, bool], tuple[int, float]] = {}
         self._parts: dict[tuple[float, ...], tuple[FloatArray, FloatArray | None]] = {}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
     ) -> tuple[np.ndarray, FloatArray]:
-        """Lanelet key per point (0 when off the lanes) and distance to its centre line.
-
-        Each point's answer depends on that point alone; those of points asked before (the
-        same coordinates, course and heading use) are remembered, the others are looked up
-        in one ``match_points`` call."""
+        """Lanelet key per point (0 when off the lanes) and distance to its centre line."""
         n = len(x)
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        memo = self._memo
-        asks = list(zip(x.tolist(), y.tolist(), course.tolist(), use_heading.tolist(),
-                        strict=True))  # fmt: skip
-        found = [memo.get(a) for a in asks]
-        miss = [i for i, f in enumerate(found) if f is None]
-        if miss:
-            if len(miss) == n:
-                key, d = self.match_points(x, y, course, use_heading)
-            else:
-                key, d = self.match_points(x[miss], y[miss], course[miss], use_heading[miss])
-            if len(memo) + len(miss) > MATCH_MEMO:
-                memo.clear()
-            for i, k, dist in zip(miss, key.tolist(), d.tolist(), strict=True):
-                found[i] = (k, dist)
-                a = asks[i]
-                if a[0] == a[0] and a[1] == a[1] and a[2] == a[2]:  # (NaN never matches)
-                    memo[a] = found[i]
-            if len(miss) == n:
-                return key, d
-        keys, dists = zip(*found, strict=True)
-        return np.array(keys, dtype=np.int64), np.array(dists)
-
-    def match_points(
-        self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
-    ) -> tuple[np.ndarray, FloatArray]:
-        """``match`` without the memo: the k-d tree look-up of every point."""
-        n = len(x)
         k = min(NEAREST_SAMPLES, len(self.points))
         xy = np.column_stack((x, y))
         xy[~np.isfinite(xy)] = 1e9  # far from every lane: off the map
