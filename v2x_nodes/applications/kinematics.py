@@ -116,9 +116,11 @@ class EgoTrack:
 
 
 def ego_along_path(
-    path_xy: FloatArray, speed_mps: float, accel_mps2: float, t_s: FloatArray
-) -> EgoTrack:
-    """Ego prediction along ``path_xy`` (M, 2), starting at its first point.
+    path_xy: FloatArray, speed_mps: float, accel_mps2: float, t_s: FloatArray,
+    report_t_s: FloatArray | None = None,
+) -> EgoTrack:  # fmt: skip
+    """Ego prediction along ``path_xy`` (M, 2), starting at its first point, at times ``t_s``
+    (the track's times are ``report_t_s`` when given: predicted from an older state).
 
     Beyond the path's end the last segment's direction is extended.
     """
@@ -138,7 +140,8 @@ def ego_along_path(
     x = start[i, 0] + u * seg[i, 0]
     y = start[i, 1] + u * seg[i, 1]
     heading = np.arctan2(seg[i, 1], seg[i, 0])
-    return EgoTrack(np.asarray(t_s, float), x, y, heading, s)
+    return EgoTrack(np.asarray(t_s if report_t_s is None else report_t_s, float), x, y, heading,
+                    s)  # fmt: skip
 
 
 def footprint_half_extents(
