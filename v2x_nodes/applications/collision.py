@@ -57,7 +57,7 @@ def _predict(scene: Scene, idx: np.ndarray, use_accel: bool,
     if use_accel and use_turn:
         shared = scene.cache.get('ctra')
         if shared is None:
-            near = np.flatnonzero(_reachable(scene))
+            near = _reachable(scene).nonzero()[0]
             shared = scene.cache['ctra'] = (
                 (near, _ctra(scene, near, True, True)) if len(near) <= SHARED_PREDICTION else ()
             )

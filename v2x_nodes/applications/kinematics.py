@@ -37,11 +37,18 @@ def _member_table(allowed: tuple[int, ...]) -> BoolArray:
     return table
 
 
+_TABLES: dict[tuple[int, ...], BoolArray] = {}  # member()'s tables by the tuple asked
+
+
 def member(values: np.ndarray, allowed: tuple[int, ...]) -> BoolArray:
     """``np.isin`` for small non-negative codes (classes, relations) by table lookup: isin
     sorts, which costs more than the whole membership test for a few hundred targets."""
+    table = _TABLES.get(allowed)  # (a dozen calls a cycle: one dict look-up for the checks)
+    if table is not None:
+        return table[np.minimum(values, _CODES)]
     if max(allowed, default=0) < _CODES:
-        return _member_table(tuple(allowed))[np.minimum(values, _CODES)]
+        table = _TABLES[allowed] = _member_table(tuple(allowed))
+        return table[np.minimum(values, _CODES)]
     table = np.zeros(max(*allowed, int(values.max(initial=0))) + 1, dtype=bool)
     table[list(allowed)] = True
     return table[values]
@@ -109,9 +116,11 @@ class EgoTrack:
 
 
 def ego_along_path(
-    path_xy: FloatArray, speed_mps: float, accel_mps2: float, t_s: FloatArray
-) -> EgoTrack:
-    """Ego prediction along ``path_xy`` (M, 2), starting at its first point.
+    path_xy: FloatArray, speed_mps: float, accel_mps2: float, t_s: FloatArray,
+    report_t_s: FloatArray | None = None,
+) -> EgoTrack:  # fmt: skip
+    """Ego prediction along ``path_xy`` (M, 2), starting at its first point, at times ``t_s``
+    (the track's times are ``report_t_s`` when given: predicted from an older state).
 
     Beyond the path's end the last segment's direction is extended.
     """
@@ -131,7 +140,8 @@ def ego_along_path(
     x = start[i, 0] + u * seg[i, 0]
     y = start[i, 1] + u * seg[i, 1]
     heading = np.arctan2(seg[i, 1], seg[i, 0])
-    return EgoTrack(np.asarray(t_s, float), x, y, heading, s)
+    return EgoTrack(np.asarray(t_s if report_t_s is None else report_t_s, float), x, y, heading,
+                    s)  # fmt: skip
 
 
 def footprint_half_extents(
@@ -185,7 +195,7 @@ def first_collision(
     reach_lon = (0.5 * ego_length_m + params.lon_margin_m) + params.lon_growth_mps * t + diag
     reach_lat = (0.5 * ego_width_m + params.lat_margin_m) + params.lat_growth_mps * t + diag
     bound = (reach_lon * reach_lon + reach_lat * reach_lat) * (1.0 + 1e-9)  # + rounding
-    near = np.flatnonzero((dx * dx + dy * dy <= bound).any(axis=1))
+    near = (dx * dx + dy * dy <= bound).any(axis=1).nonzero()[0]
     ttc = np.full(len(dx), np.inf)
     dist = np.full(len(dx), np.nan)
     if not len(near):

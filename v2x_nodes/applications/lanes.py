@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -42,7 +43,22 @@ class LaneSets:
 
 
 class LaneIndex:
-    """Vectorised point → lanelet lookup over a loaded ``HdMap``."""
+    """Vectorised point → lanelet lookup over a loaded ``HdMap``.
+
+    ``LaneIndex.of(hd)`` gives one index per map in the process: in the simulator every
+    connected car's application suite loads the same (shared, read-only) map, and the index's
+    tables (k-d tree, stop lines, successors, lane sets, ego-path parts) are built once.
+    """
+
+    _shared: ClassVar[dict[int, tuple[HdMap, LaneIndex]]] = {}
+
+    @classmethod
+    def of(cls, hd: HdMap) -> LaneIndex:
+        """The process's index of map ``hd`` (the map is read-only: so is its index)."""
+        hit = cls._shared.get(id(hd))
+        if hit is None or hit[0] is not hd:
+            hit = cls._shared[id(hd)] = (hd, cls(hd))
+        return hit[1]
 
     def __init__(self, hd: HdMap) -> None:
         self.map = hd
@@ -78,6 +94,7 @@ class LaneIndex:
         # each lanelet's length as a float (``Lanelet.length_m`` reads a numpy scalar per ask;
         # the ego path sums them every cycle)
         self.length = {k: ll.length_m for k, ll in hd.lanelets.items()}
+        self._parts: dict[tuple[float, ...], tuple[FloatArray, FloatArray | None]] = {}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
@@ -132,12 +149,12 @@ class LaneIndex:
         who = np.repeat(np.arange(len(keys)), count)
         d = np.hypot(self.points[g, 0] - x[who], self.points[g, 1] - y[who])
         best = np.minimum.reduceat(d, start)
-        hits = np.flatnonzero(d == np.repeat(best, count))
+        hits = (d == np.repeat(best, count)).nonzero()[0]
         # the first hit at or after each run's start is in the run when its minimum is finite
         out = g[hits[np.minimum(np.searchsorted(hits, start), len(hits) - 1)]] if len(
             hits) else first.copy()  # fmt: skip
         bad = ~np.isfinite(best)  # NaN or inf in a run: argmin's answer, one by one
-        for j in np.flatnonzero(bad).tolist():
+        for j in bad.nonzero()[0].tolist():
             out[j] = first[j] + int(np.argmin(d[start[j] : start[j] + count[j]]))
         return out
 
@@ -189,12 +206,32 @@ class LaneIndex:
 
     def path_xy(self, keys: list[int], s_m: float, x: float, y: float) -> FloatArray:
         """The centre line along ``keys`` from arc ``s_m`` of the first, starting at (x, y)."""
-        first = self.map.lanelets[keys[0]]
-        # the samples beyond s_m + 0.5: a slice (the arc lengths ascend), not a mask's copy
-        i = int(np.searchsorted(first.s_m, s_m + 0.5, side='right'))
-        parts = [np.array([[x, y]]), first.centre_xy[i:]]
-        parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
-        return np.concatenate(parts)
+        return np.concatenate((np.array([[x, y]]), self.lane_part(keys, s_m)[0]))
+
+    def lane_part(self, keys: list[int], s_m: float) -> tuple[FloatArray, FloatArray | None]:
+        """``path_xy`` without its start: the centre-line samples along ``keys`` beyond arc
+        ``s_m`` + 0.5 m of the first, and the unit direction of their last step (None: fewer
+        than two samples or a zero step). Kept per (keys, s_m): the ego path asks every
+        cycle, ``s_m`` is a centre-line sample's arc length (``project``), and the lanes only
+        change a few times per lanelet."""
+        ask = (*keys, s_m)
+        hit = self._parts.get(ask)
+        if hit is None:
+            if len(self._parts) > 4096:
+                self._parts.clear()
+            first = self.map.lanelets[keys[0]]
+            # the samples beyond s_m + 0.5: a slice (the arc lengths ascend), not a mask's copy
+            i = int(np.searchsorted(first.s_m, s_m + 0.5, side='right'))
+            parts = [first.centre_xy[i:]]
+            parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
+            xy = np.concatenate(parts)
+            unit = None
+            if len(xy) > 1:
+                d = xy[-1] - xy[-2]
+                norm = float(np.hypot(*d))
+                unit = d / norm if norm > 1e-6 else None
+            hit = self._parts[ask] = (xy, unit)
+        return hit
 
     def lane_sets(self, path: list[int], behind_m: float = 100.0) -> LaneSets:
         """Own lane = the path plus its predecessors up to ``behind_m``; and their neighbours.

@@ -43,7 +43,7 @@ def load_lanes(path: str, projection: str, origin: tuple[float, float, float]) -
         return None
     try:
         frame = LocalFrame(*origin) if projection == 'origin' else None
-        return LaneIndex(load_map(resource_path(path), frame))
+        return LaneIndex.of(load_map(resource_path(path), frame))
     except (HdMapError, GeoError, OSError) as err:
         raise ConfigError(f'parameter map_file={path!r}: cannot load the map: {err}') from err
 

@@ -50,7 +50,7 @@ def _findings(  # noqa: PLR0917 (one row of results, read positionally at every 
     ttc: np.ndarray, clear: float, text: str,
 ) -> list[Finding]:  # fmt: skip
     """Findings for the targets whose margin is within the hysteresis band."""
-    keep = np.flatnonzero(margin <= clear)
+    keep = (margin <= clear).nonzero()[0]
     if not len(keep):
         return []
     keys, rows = scene.targets.keys, idx[keep]
@@ -68,8 +68,11 @@ def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...
     key = ('base', rel, classes)
     cand = scene.cache.get(key)
     if cand is None:
-        mask = scene.eligible & member(scene.rel, rel) & member(scene.targets.cls, classes)
-        cand = scene.cache[key] = np.flatnonzero(mask)
+        of_class = scene.cache.get(('classes', classes))  # eligible ones: once a cycle
+        if of_class is None:
+            of_class = scene.cache['classes', classes] = scene.eligible & member(
+                scene.targets.cls, classes)  # fmt: skip
+        cand = scene.cache[key] = (of_class & member(scene.rel, rel)).nonzero()[0]
     return cand[scene.distance[cand] <= p['range_m']]
 
 
@@ -89,7 +92,7 @@ def _ttc_app(  # noqa: PLR0917
                          time_gap_s=gap_s)  # fmt: skip
     ttc = time_to_collision(scene, idx, cp)
     if veto is not None:
-        near = np.flatnonzero(ttc - p['ttc_warning_s'] <= p['clear_margin'])
+        near = (ttc - p['ttc_warning_s'] <= p['clear_margin']).nonzero()[0]
         if len(near):
             ttc[near[veto(idx[near])]] = np.inf
     margin = ttc - p['ttc_warning_s']
@@ -141,7 +144,7 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
     ttc = lta_conflict_ttc(scene.path_xy, scene.ego.speed, scene.x[idx], scene.y[idx],
                            t.course[idx], t.speed[idx], float(scene.track.t_s[-1]),
                            p['time_gap_s'])  # fmt: skip
-    near = np.flatnonzero(ttc - p['ttc_warning_s'] <= p['clear_margin'])
+    near = (ttc - p['ttc_warning_s'] <= p['clear_margin']).nonzero()[0]
     ttc[near[stops(idx[near])]] = np.inf
     margin = ttc - p['ttc_warning_s']
     level = np.where(ttc <= p['ttc_critical_s'], LEVEL_CRITICAL, LEVEL_WARNING)
@@ -166,7 +169,7 @@ def vrucw(scene: Scene, p: Params) -> list[Finding]:
     if scene.ego.speed < p['min_speed_mps']:
         return []
     mask = scene.eligible & member(scene.targets.cls, VRU_CLASSES)
-    idx = np.flatnonzero(mask & (scene.distance <= p['range_m']) & (scene.lon > -2.0))
+    idx = (mask & (scene.distance <= p['range_m']) & (scene.lon > -2.0)).nonzero()[0]
     if not len(idx):
         return []
 
@@ -332,7 +335,7 @@ def evw(scene: Scene, p: Params) -> list[Finding]:
         return []
     t = scene.targets
     mask = scene.eligible & (t.cls == CLASS_EMERGENCY) & (scene.distance <= p['range_m'])
-    idx = np.flatnonzero(mask)
+    idx = mask.nonzero()[0]
     if not len(idx):
         return []
     rx, ry = scene.x[idx] - scene.ego.x, scene.y[idx] - scene.ego.y
@@ -364,7 +367,7 @@ def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
     mask = (scene.eligible & member(scene.rel, (Rel.SAME, Rel.LEFT, Rel.RIGHT))
             & (scene.lon > 0.0) & (scene.lon <= p['range_m']) & (t.cls != CLASS_PEDESTRIAN)
             & (t.speed <= p['jam_speed_mps']))  # fmt: skip
-    idx = np.flatnonzero(mask)
+    idx = mask.nonzero()[0]
     if len(idx) < p['min_vehicles']:
         return []
     tail = float(np.min(scene.lon[idx]))

@@ -151,6 +151,7 @@ def relations(
 
 _OTHER, _SAME, _LEFT, _RIGHT = int(Rel.OTHER), int(Rel.SAME), int(Rel.LEFT), int(Rel.RIGHT)
 _ONCOMING, _CROSSING = int(Rel.ONCOMING), int(Rel.CROSSING)
+_ROADSIDE = int(Origin.ROADSIDE)  # (an enum member in an array comparison costs a look-up)
 _REL_OF_SIDE_LIST = [int(r) for r in _REL_OF_SIDE]
 
 
@@ -260,12 +261,18 @@ class World:
         if key:
             s = self.lanes.project(key, e.x, e.y) if self.lanes else 0.0
             keys = self.lanes.path_keys(key, s, length, e.turn)
-            path = self.lanes.path_xy(keys, s, e.x, e.y)
-            heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw
-            d = path[-1] - path[-2] if len(path) > 1 else np.zeros(2)
-            norm = float(np.hypot(*d))
-            d = d / norm if norm > 1e-6 else np.array([math.cos(heading), math.sin(heading)])
-            path = np.concatenate((path, (path[-1] + d * length)[None]))  # straight on beyond
+            lane, d = self.lanes.lane_part(keys, s)  # (the samples and their last step's
+            heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw  # direction)
+            start = np.array([[e.x, e.y]])
+            last = lane[-1] if len(lane) else start[0]
+            if len(lane) == 1:  # the last step is the one from us
+                d = last - start[0]
+                norm = float(np.hypot(*d))
+                d = d / norm if norm > 1e-6 else None
+            if d is None:
+                d = np.array([math.cos(heading), math.sin(heading)])
+            # straight on beyond
+            path = np.concatenate((start, lane, (last + d * length)[None]))
             return path, keys, heading
         ahead = np.array(
             [[e.x, e.y], [e.x + length * math.cos(e.yaw), e.y + length * math.sin(e.yaw)]]
@@ -300,8 +307,8 @@ class World:
         half = 0.5 * e.lane_width
         vru = member(t.cls, VRU_CLASSES)
         eligible = t.usable.copy()
-        roadside = (t.origin == Origin.ROADSIDE) & ~vru
-        if roadside.any():  # else nothing can be ourselves: skip the velocity comparison
+        roadside = (t.origin == _ROADSIDE) & ~vru
+        if np.count_nonzero(roadside):  # else nothing can be ourselves: skip the velocities
             age = max(now_ns - e.stamp_ns, 0) * 1e-9  # our position moved on since the odometry
             vex, vey = e.speed * math.cos(e.yaw), e.speed * math.sin(e.yaw)
             near = np.hypot(x - e.x - vex * age, y - e.y - vey * age) < SELF_NEAR_M
@@ -310,17 +317,19 @@ class World:
                 ((np.abs(lon) < SELF_LON_M) & (np.abs(lat) < SELF_LAT_M))
                 | (near & (same_v < SELF_DV_MPS))
             )
-            if itself.any():
-                diag.count('self_in_roadside', int(itself.sum()))
+            n_self = int(np.count_nonzero(itself))
+            if n_self:
+                diag.count('self_in_roadside', n_self)
                 eligible &= ~itself
         key = np.zeros(len(t), dtype=np.int64)
         side = None
         if self.lanes is not None and len(t):
             key, _ = self.lanes.match(x, y, t.course, ~vru)
             off = (key == 0) & ~vru
-            if off.any():
-                diag.count('off_map_targets', int(off.sum()))
-            eligible &= ~off
+            n_off = int(np.count_nonzero(off))
+            if n_off:
+                diag.count('off_map_targets', n_off)
+                eligible &= ~off
             if keys:
                 side = self.lanes.lane_sets(keys).side_of(key)
         if len(t) <= FEW_TARGETS:
@@ -337,8 +346,7 @@ class World:
         accel = min(max(e.accel, -9.0), 2.0) if now_ns - self.status_ns < 1_000_000_000 else 0.0
         # the own state is as old as its odometry: predict from then, report from now
         age_s = max(now_ns - e.stamp_ns, 0) * 1e-9
-        track = ego_along_path(path, e.speed, accel, self.t + age_s)
-        track = EgoTrack(self.t, track.x_m, track.y_m, track.heading_rad, track.s_m)
+        track = ego_along_path(path, e.speed, accel, self.t + age_s, report_t_s=self.t)
         return Scene(
             now_ns=now_ns, ego=e, heading=heading, targets=t, x=x, y=y, lon=lon, lat=lat,
             distance=np.hypot(lon, lat),

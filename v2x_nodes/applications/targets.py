@@ -97,7 +97,7 @@ class Targets:
         return len(self.keys)
 
     def select(self, mask: BoolArray) -> Targets:
-        idx = np.flatnonzero(mask)
+        idx = mask.nonzero()[0]
         cols = {n: getattr(self, n)[idx] for n in _SELECTABLE}
         return Targets(keys=[self.keys[i] for i in idx], **cols)
 
@@ -175,6 +175,8 @@ class TargetTable:
         self._pending_keys: list[tuple[int, str, int]] = []
         self._pending_f = array('d')
         self._pending_i = array('q')
+        self._expire_ns = round(config.expire_s * 1e9)  # (snapshot's thresholds, from now)
+        self._fresh_ns = round(config.max_age_s * 1e9)
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -240,12 +242,12 @@ class TargetTable:
         stamp = np.where(stamp != 0, stamp, ints[:, 4])
         good = finite & plausible & (stamp > 0)
         if not good.all():
-            self._reject(np.flatnonzero(~good).tolist(), keys, finite, plausible, fl, speed, diag)
+            self._reject((~good).nonzero()[0].tolist(), keys, finite, plausible, fl, speed, diag)
         # a new key gets its slot at its first good report, in arrival order
-        rows = np.flatnonzero(good)
+        rows = good.nonzero()[0]
         slots = ints[rows, 6]  # looked up at ingest (-1: new then)
         first = slots < 0
-        for j in np.flatnonzero(first).tolist():
+        for j in first.nonzero()[0].tolist():
             slots[j], first[j] = self._slot_for(keys[int(rows[j])])
         course_new = np.arctan2(vy, vx)
         heading = np.where(np.isfinite(heading), heading, course_new)
@@ -267,10 +269,10 @@ class TargetTable:
         else:
             order = np.argsort(slots, kind='stable')
             ss = slots[order]
-            start = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+            start = np.r_[True, ss[1:] != ss[:-1]].nonzero()[0]
             rank = np.empty(len(ss), dtype=np.int64)
             rank[order] = np.arange(len(ss)) - np.repeat(start, np.diff(np.r_[start, len(ss)]))
-            rounds = [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
+            rounds = [(rank == k).nonzero()[0] for k in range(int(rank.max()) + 1)]
         for sel in rounds:
             self._apply(slots[sel], rows[sel], first[sel], nf, ni, diag)
 
@@ -407,12 +409,10 @@ class TargetTable:
         stale/untrusted ones."""
         self.flush(diag)
         cfg = self.config
-        expire_ns = now_ns - round(cfg.expire_s * 1e9)
-        fresh_ns = now_ns - round(cfg.max_age_s * 1e9)
         n = self._n
         used = self._i[_USED, :n] > 0
         stamp = self._i[_STAMP, :n]
-        expired = np.flatnonzero(used & (stamp < expire_ns))
+        expired = (used & (stamp < now_ns - self._expire_ns)).nonzero()[0]
         if len(expired):
             gone = set(expired.tolist())
             for key in [k for k, i in self._slot.items() if i in gone]:
@@ -421,31 +421,31 @@ class TargetTable:
                 self._i[_USED, i] = 0
                 self._free.append(i)
             used = self._i[_USED, :n] > 0
-        fresh = used & (stamp >= fresh_ns)
-        idx = np.flatnonzero(fresh)
+        idx = (used & (stamp >= now_ns - self._fresh_ns)).nonzero()[0]
         stale = len(self._slot) - len(idx)  # (the slots in use are the keyed ones)
         if stale:
             diag.count('stale_targets', stale)
-        fcols, icols = self._f[:, idx], self._i[:, idx]  # one gather each; rows are columns
-        f = dict(zip(_FLOAT_COLS, fcols, strict=True))
-        ints = dict(zip(_INT_COLS, icols, strict=True))
-        st, still = ints['stamp_ns'], ints['still_ns']
-        trust, seen = ints['trust'], ints['seen']
+        # one gather each (rows are columns), unpacked into the columns' row views
+        x, y, speed, course, heading, accel, yaw_rate, length, width, speed_var = self._f[:, idx]
+        cls, trust, seen, origin, st, still, _ = self._i[:, idx]
         usable = trust != TRUST_MISBEHAVING
         if cfg.require_verified:
             usable &= (trust == TRUST_VERIFIED) & (seen >= cfg.min_seen)
-        untrusted = int((~usable).sum())
+        untrusted = len(idx) - int(np.count_nonzero(usable))
         if untrusted:
             diag.count('untrusted_targets', untrusted)
-        uncertain = f['speed_var'] > cfg.max_speed_sigma_mps**2
-        if uncertain.any():
-            diag.count('uncertain_velocity_targets', int(uncertain.sum()))
+        uncertain = speed_var > cfg.max_speed_sigma_mps**2
+        n_uncertain = int(np.count_nonzero(uncertain))
+        if n_uncertain:
+            diag.count('uncertain_velocity_targets', n_uncertain)
             usable &= ~uncertain
         keys = self._keys
         return Targets(
-            keys=[keys[i] for i in idx.tolist()], **f, cls=ints['cls'], trust=trust,
-            age_s=(now_ns - st) * 1e-9, still_s=np.where(still > 0, (st - still) * 1e-9, 0.0),
-            seen=seen, origin=ints['origin'], usable=usable,
+            keys=[keys[i] for i in idx.tolist()], x=x, y=y, speed=speed, course=course,
+            heading=heading, accel=accel, yaw_rate=yaw_rate, length=length, width=width,
+            cls=cls, trust=trust, age_s=(now_ns - st) * 1e-9,
+            still_s=np.where(still > 0, (st - still) * 1e-9, 0.0), seen=seen, origin=origin,
+            usable=usable, speed_var=speed_var,
         )  # fmt: skip
 
 

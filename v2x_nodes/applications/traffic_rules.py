@@ -107,7 +107,7 @@ def waiting(scene: Scene, idx: np.ndarray, *, queue_gap_m: float, slow_mps: floa
     if not len(idx):
         return out
     t = scene.targets
-    slow = np.flatnonzero((t.speed <= slow_mps) & ~member(t.cls, VRU_CLASSES))
+    slow = ((t.speed <= slow_mps) & ~member(t.cls, VRU_CLASSES)).nonzero()[0]
     lon, lat = scene.lon[slow], scene.lat[slow]
     half = 0.5 * scene.ego.lane_width
     if scene.lanes is None:  # geometry only: the own lane's stop line
@@ -215,7 +215,7 @@ def path_crossings(cw: Crosswalks, path_xy: FloatArray) -> tuple[FloatArray, Flo
     s0 = np.concatenate(([0.0], np.cumsum(seg_len[:, 0])[:-1]))
     s = np.where(ok, s0[:, None] + t * seg_len, np.inf)  # (P, S)
     for c in range(n):
-        cols = np.flatnonzero(cw.owner == c)
+        cols = (cw.owner == c).nonzero()[0]
         sub = s[:, cols]
         if np.isfinite(sub).any():
             k = np.unravel_index(np.argmin(sub), sub.shape)

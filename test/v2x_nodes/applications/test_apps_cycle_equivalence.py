@@ -31,12 +31,14 @@ from v2x_nodes.applications.scene import (
     FEW_TARGETS,
     ONCOMING_RAD,
     SAME_DIRECTION_RAD,
+    Prediction,
     Scene,
+    World,
     relations,
     relations_few,
 )
 from v2x_nodes.applications.signals import find_phase, is_red_at
-from v2x_nodes.applications.targets import VRU_CLASSES
+from v2x_nodes.applications.targets import VRU_CLASSES, FilterConfig
 from v2x_nodes.applications.traffic_rules import (
     MAX_STOP_LINE_M,
     expected_to_stop,
@@ -394,3 +396,48 @@ def test_path_xy_slice_is_the_mask() -> None:
         for s in arcs.tolist():
             want = np.concatenate(([[1.0, 2.0]], ll.centre_xy[ll.s_m > s + 0.5]))
             assert np.array_equal(lanes.path_xy([key], s, 1.0, 2.0), want)
+
+
+def ref_ego_path(world: World) -> tuple[np.ndarray, list[int], float]:
+    """``World.ego_path`` as it was: the path built by concatenation every cycle."""
+    e, lanes = world.ego, world.lanes
+    length = max(world.prediction.min_path_m, e.speed * world.prediction.horizon_s + 20.0)
+    key = lanes.key_of(e.lane_id, e.lane_heading) if e.lane_id >= 0 else 0
+    if not key:
+        return world.ego_path()  # (the straight line: not changed)
+    s = lanes.project(key, e.x, e.y)
+    keys = lanes.path_keys(key, s, length, e.turn)
+    first = lanes.map.lanelets[keys[0]]
+    path = np.concatenate([np.array([[e.x, e.y]]), first.centre_xy[first.s_m > s + 0.5],
+                           *[lanes.map.lanelets[k].centre_xy[1:] for k in keys[1:]]])  # fmt: skip
+    heading = e.lane_heading if math.isfinite(e.lane_heading) else e.yaw
+    d = path[-1] - path[-2] if len(path) > 1 else np.zeros(2)
+    norm = float(np.hypot(*d))
+    d = d / norm if norm > 1e-6 else np.array([math.cos(heading), math.sin(heading)])
+    return np.concatenate((path, (path[-1] + d * length)[None])), keys, heading
+
+
+def test_ego_path_from_kept_lane_parts() -> None:
+    """The kept lane samples and last-step direction give the path the concatenation gave:
+    every lanelet of the map, the own car on, beside and past its samples (the lanes' ends:
+    no or one sample left ahead), at rest and fast, with either indicator."""
+    lanes = LaneIndex.of(load_map(MAP))
+    world = World(lanes, FilterConfig(), Prediction())
+    rng = np.random.default_rng(11)
+    ends = set()
+    for ll in lanes.map.lanelets.values():
+        if not ll.drivable:
+            continue
+        last = len(ll.centre_xy) - 1
+        picks = np.concatenate((rng.integers(0, len(ll.centre_xy), 6), [last - 1, last]))
+        for j in picks.tolist():
+            e = world.ego
+            e.x, e.y = (ll.centre_xy[j] + rng.normal(0, 0.6, 2) * (rng.random() < 0.7)).tolist()
+            e.lane_id, e.lane_heading = ll.id, float(ll.heading_rad[min(j, len(ll.s_m) - 2)])
+            e.speed = float(rng.choice([0.0, rng.uniform(0, 20)]))
+            e.lights = int(rng.choice([0, 1, 2]))
+            for _ in range(2):  # the second ask is answered from the kept parts
+                got, want = world.ego_path(), ref_ego_path(world)
+                assert np.array_equal(got[0], want[0]) and got[1:] == want[1:]
+            ends.add(min(len(got[0]), 4))  # start + lane samples + the straight-on point
+    assert ends == {2, 3, 4}  # no lane sample left ahead, one, more
