@@ -93,11 +93,9 @@ def _gated_costs_few(a: Estimates, b: Estimates, gate_chi2: float, gate_max_m: f
             ey = by - ay
             if ex * ex + ey * ey <= gate2:
                 sxx, sxy, syy = a00 + b00, a01 + b01, a11 + b11
-                det = sxx * syy - sxy * sxy
-                if not det >= 1e-12:  # np.maximum: NaN stays NaN
-                    det = det if det != det else 1e-12
+                det = max(sxx * syy - sxy * sxy, 1e-12)  # a NaN stays NaN, as in np.maximum
                 d2 = (syy * ex * ex - 2.0 * sxy * ex * ey + sxx * ey * ey) / det
-                if d2 <= gate_chi2 and (g1 == g2 or g1 == 0 or g2 == 0):
+                if d2 <= gate_chi2 and (g1 in (g2, 0) or g2 == 0):
                     kept.append(k)
                     d2s.append(d2)
                     dets.append(det)
