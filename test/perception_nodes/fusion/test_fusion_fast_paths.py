@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perception_nodes.fusion import association
 from perception_nodes.fusion.association import INFEASIBLE, gated_costs, position_distances
 from perception_nodes.fusion.component import CooperativeFusion
 from perception_nodes.fusion.conversions import fused_markers, fused_to_msg, sources_label
@@ -357,3 +358,29 @@ def test_assembled_records_are_the_constructed_ones():
         assert repr(made) == repr(built)
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.confidence = 0.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    na=st.integers(1, 12),
+    nb=st.integers(1, 12),
+    seed=st.integers(0, 2**31),
+    spread=st.sampled_from([2.0, 8.0, 30.0]),
+    degenerate=st.booleans(),
+)
+def test_gating_on_python_floats_is_the_array_form_bit_for_bit(na, nb, seed, spread, degenerate):
+    rng = np.random.default_rng(seed)
+    xa, xb = rng.uniform(-spread, spread, size=(na, 4)), rng.uniform(-spread, spread, size=(nb, 4))
+    pa, pb = _random_covs(rng, na), _random_covs(rng, nb)
+    if degenerate:  # singular and non-finite S: the determinant floor and NaN on both paths
+        pa[0, :2, :2] = 0.0
+        pb[0, :2, :2] = 0.0
+        pb[-1, 0, 1] = math.nan
+    ga, gb = rng.integers(0, 3, size=na), rng.integers(0, 3, size=nb)
+    args = ((xa, pa, ga), (xb, pb, gb))
+    few = gated_costs(*args, gate_chi2=13.8, gate_max_m=6.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(association, 'SCALAR_PAIRS', 0)
+        array = gated_costs(*args, gate_chi2=13.8, gate_max_m=6.0)
+    assert few.shape == array.shape == (na, nb)
+    assert few.tobytes() == array.tobytes()
