@@ -258,7 +258,7 @@ class LaneMatcher:
         width = np.maximum(width, 0.5)  # lanelets that taper to a point
         half = 0.5 * width
         # A point on a boundary belongs to the lanelet that starts there (half-open [0, L)).
-        emit = log_ndtr((half - dist) / sigma) - np.log(width) - 0.7 * at_end
+        emit = log_ndtr((half - dist) / sigma) - np.log(width) - np.where(at_end, 0.7, 0.0)
         use_yaw = math.isfinite(yaw_rad) and not (
             math.isfinite(speed_mps) and abs(speed_mps) < cfg.min_speed_for_heading_mps
         )
@@ -287,7 +287,7 @@ class LaneMatcher:
             trans = self._transitions(keys, s, travelled, beta)
             scores = self._delta[:, None] + trans
             back = scores.argmax(axis=0)
-            delta = scores[back, np.arange(keys.size)] + emit
+            delta = scores.max(axis=0) + emit  # the column maxima: scores[back, column]
             alpha = _logsumexp(self._alpha[:, None] + trans, axis=0) + emit
         delta -= delta.max()
         alpha -= _logsumexp(alpha)
