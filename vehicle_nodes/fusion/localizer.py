@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S
+from vehicle_nodes.fusion.records import assemble
 
 
 class FixKind(enum.IntEnum):
@@ -346,7 +347,8 @@ class Localizer:
         if not self.aligned or self.t_s is None:
             return None
         x, cov = self.ekf.base_link()
-        return Estimate(
+        return assemble(  # every fix: the frozen __init__'s setattr per field costs more
+            Estimate,
             t_s=self.t_s, x_m=float(x[S.X]), y_m=float(x[S.Y]), yaw_rad=float(x[S.YAW]),
             speed_mps=float(x[S.V]), yaw_rate_radps=self.ekf.yaw_rate_radps,
             gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),

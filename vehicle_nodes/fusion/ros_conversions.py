@@ -16,6 +16,7 @@ import numpy as np
 from v2x_runtime import messages as m
 from vehicle_nodes.fusion.ekf import S
 from vehicle_nodes.fusion.localizer import Estimate, FixKind
+from vehicle_nodes.fusion.records import assemble
 from vehicle_nodes.hdmap.frame import GeodeticFrame
 
 NAVSAT_TO_KIND = {-1: FixKind.NO_FIX, 0: FixKind.SINGLE, 1: FixKind.DGNSS, 2: FixKind.RTK_FIXED}
@@ -126,7 +127,8 @@ class OdometryPose:
 def odometry_to_pose(msg: Any) -> OdometryPose:
     cov = np.asarray(msg.pose.covariance, float)
     p = msg.pose.pose.position
-    return OdometryPose(
+    return assemble(
+        OdometryPose,
         t_s=m.to_ns(msg.header.stamp) * 1e-9,
         x_m=float(p.x),
         y_m=float(p.y),

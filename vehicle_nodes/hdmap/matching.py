@@ -28,6 +28,7 @@ from numpy._core.umath import clip as _clip  # np.clip's own ufunc, without its 
 from scipy.spatial import cKDTree
 from scipy.special import log_ndtr
 
+from vehicle_nodes.fusion.records import assemble
 from vehicle_nodes.hdmap.lanemap import HdMap
 
 
@@ -300,7 +301,8 @@ class LaneMatcher:
         ll = self.hd.lanelets[key]
         stop = self.hd.next_stop_line(key, float(s[best]), route=route)
         light = stop.light
-        return LaneMatch(
+        return assemble(  # every fix: the frozen __init__'s setattr per field costs more
+            LaneMatch,
             lanelet_key=key,
             lanelet_id=ll.id,
             arc_length_m=float(s[best]),
