@@ -66,8 +66,9 @@ def gated_costs(a: Estimates, b: Estimates, *, gate_chi2: float, gate_max_m: flo
 
 # up to this many pairs the gates run on Python floats: a car's fusion pairs a handful of
 # roadside objects with a handful of V2V senders, where the thirty numpy calls of the array
-# form cost more than the arithmetic (tested against it bit for bit)
-SCALAR_PAIRS = 144
+# form cost more than the arithmetic (tested against it bit for bit); from about 110 pairs on
+# the array form is as fast (measured)
+SCALAR_PAIRS = 96
 
 
 def _gated_costs_few(a: Estimates, b: Estimates, gate_chi2: float, gate_max_m: float) -> np.ndarray:
