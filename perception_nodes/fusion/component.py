@@ -239,12 +239,13 @@ class CooperativeFusion(Component):
         if frame == self.base_frame and reports:
             reports = self._to_map(reports)
         keys = []
+        admit, accepted, observe = self.store.admit, 0, diag.observe
         for r in reports:
             keys.append(r.key)
-            outcome = self.store.admit(r, now)
+            outcome = admit(r, now)
             if outcome is Admission.ACCEPTED:
-                diag.count('accepted')
-                diag.observe('latency_s', (now - r.stamp_ns) * 1e-9)
+                accepted += 1
+                observe('latency_s', (now - r.stamp_ns) * 1e-9)
             elif outcome is Admission.REPEATED:  # the stored report again: benign
                 diag.count(f'repeated.{name}')
             else:
@@ -253,6 +254,8 @@ class CooperativeFusion(Component):
                     f'{name} {r.source_id or "-"}/'
                     f'{r.object_id} stamped {r.stamp_ns} ns at {now} ns',
                 )
+        if accepted:
+            diag.count('accepted', accepted)
         if complete:
             self._list_stamp[kind] = array_ns
             gone = self.store.replace_group((int(kind), ''), keys)

@@ -53,11 +53,21 @@ def member_label(key: tuple[int, str, int]) -> str:
     return f'{"rsu" if kind == SourceKind.ROADSIDE else "v2v"}:{source_id}'
 
 
+_LABELS: dict[tuple[int, str], str] = {}  # (kind, source id) -> member_label: a few senders
+
+
 def sources_label(obj: FusedObject) -> str:
     """The sources that see ``obj``, sorted and joined by '+' (a fused object's source_id)."""
-    if len(obj.members) == 1:  # most objects: one source
-        return member_label(obj.members[0])
-    return '+'.join(sorted({member_label(k) for k in obj.members}))
+    members = obj.members
+    if len(members) == 1:  # most objects: one source, its label remembered (a fresh f-string
+        kind, source_id, _ = members[0]  # for every object of every cycle before)
+        label = _LABELS.get((kind, source_id))
+        if label is None:
+            if len(_LABELS) >= 4096:
+                _LABELS.clear()
+            label = _LABELS[(kind, source_id)] = member_label(members[0])
+        return label
+    return '+'.join(sorted({member_label(k) for k in members}))
 
 
 def _vec(x: float, y: float, z: float = 0.0) -> Any:

@@ -56,7 +56,7 @@ def _clean_var(v: float, floor: float) -> float:
     return v if math.isfinite(v) and v > 0.0 else floor
 
 
-_POSE_IX = np.ix_([0, 1, 5], [0, 1, 5])  # x, y, yaw of the 6x6 pose covariance
+_POSE_FLAT = tuple(6 * i + j for i in (0, 1, 5) for j in (0, 1, 5))  # x, y, yaw of the 6x6
 _LAST: list[tuple[Any, EgoPose] | None] = [None]  # the latest message and its pose
 
 
@@ -83,16 +83,18 @@ def _pose_from_odometry(msg: Any) -> EgoPose:
     vals = (pose.position.x, pose.position.y, yaw, twist.linear.x, twist.linear.y, twist.angular.z)
     if not all(math.isfinite(v) for v in vals):
         raise ObjectInputError(f'odometry at {m.to_ns(msg.header.stamp)} ns: non-finite {vals}')
-    pc = np.asarray(msg.pose.covariance, dtype=float).reshape(6, 6)
-    tc = np.asarray(msg.twist.covariance, dtype=float).reshape(6, 6)
-    pose_cov = pc[_POSE_IX]  # a new array (advanced indexing)
-    vel_cov = tc[:2, :2].copy()
-    for i, floor in enumerate((1e-6, 1e-6, 1e-8)):
-        pose_cov[i, i] = _clean_var(pose_cov[i, i], floor)
-    for i in range(2):
-        vel_cov[i, i] = _clean_var(vel_cov[i, i], 1e-6)
-    if not (np.isfinite(pose_cov).all() and np.isfinite(vel_cov).all()):
+    # the (x, y, yaw) block of the pose covariance and the (vx, vy) block of the twist's, as
+    # floats: a dozen values, where array indexing and checks cost more than the values
+    pc = np.asarray(msg.pose.covariance, dtype=float).ravel().tolist()
+    tc = np.asarray(msg.twist.covariance, dtype=float).ravel().tolist()
+    xx, xy, xh, yx, yy, yh, hx, hy, hh = (pc[i] for i in _POSE_FLAT)
+    vxx, vxy, vyx, vyy = tc[0], tc[1], tc[6], tc[7]
+    xx, yy, hh = _clean_var(xx, 1e-6), _clean_var(yy, 1e-6), _clean_var(hh, 1e-8)
+    vxx, vyy = _clean_var(vxx, 1e-6), _clean_var(vyy, 1e-6)
+    if not all(map(math.isfinite, (xy, xh, yx, yh, hx, hy, vxy, vyx))):
         raise ObjectInputError('odometry covariance: non-finite entries')
+    pose_cov = np.array([[xx, xy, xh], [yx, yy, yh], [hx, hy, hh]])
+    vel_cov = np.array([[vxx, vxy], [vyx, vyy]])
     return EgoPose(
         m.to_ns(msg.header.stamp), *vals[:2], yaw, vals[3], vals[4], vals[5], pose_cov, vel_cov
     )

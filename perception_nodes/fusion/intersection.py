@@ -80,6 +80,22 @@ def _bisect_omega(d: list[float], iterations: int) -> float:
     if _slope(d, 0.0) <= 0.0:
         return 0.0  # B alone is best
     lo, hi = 0.0, 1.0
+    if len(d) == 4:  # a state of four: the sum written out, in the same order
+        d0, d1, d2, d3 = d
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            # 0.0 + the first term is the first term (a -0.0 becomes 0.0: the same sign test)
+            if (
+                d0 / (1.0 + mid * d0)
+                + d1 / (1.0 + mid * d1)
+                + d2 / (1.0 + mid * d2)
+                + d3 / (1.0 + mid * d3)
+                > 0.0
+            ):
+                lo = mid
+            else:
+                hi = mid
+        return 0.5 * (lo + hi)
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
         total = 0.0  # _slope(d, mid), inline: this loop is the hot one

@@ -34,7 +34,11 @@ def predict_cv(
     q12 = q * adt**2 / 2.0
     q22 = q * adt
     # the same Q block [[q11, q12], [q12, q22]] on (x, vx) and on (y, vy): strided views
-    block = np.stack((q11, q12, q12, q22), axis=1).reshape(n, 2, 2)
+    block = np.empty((n, 2, 2))  # filled entry by entry (np.stack's wrappers cost more)
+    block[:, 0, 0] = q11
+    block[:, 0, 1] = q12
+    block[:, 1, 0] = q12
+    block[:, 1, 1] = q22
     pp[:, 0::2, 0::2] += block
     pp[:, 1::2, 1::2] += block
     return xp, pp

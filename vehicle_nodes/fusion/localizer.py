@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S
+from vehicle_nodes.fusion.records import assemble
 
 
 class FixKind(enum.IntEnum):
@@ -92,6 +93,11 @@ class Estimate:
     covariance: FloatArray  # 6×6 over the state S
     gnss_age_s: float  # time since the last accepted GNSS position (inf: never)
     dead_reckoning: bool = False  # no GNSS accepted for ``gnss_timeout_s``
+
+
+def _all_finite(a: FloatArray) -> bool:
+    """``np.isfinite(a).all()`` for the few values of a measurement, on floats (cheaper)."""
+    return all(map(math.isfinite, a.ravel().tolist()))
 
 
 class Localizer:
@@ -212,7 +218,7 @@ class Localizer:
     def on_gnss_velocity(self, t_s: float, v_enu_mps: FloatArray, cov: FloatArray) -> Outcome:
         v = np.asarray(v_enu_mps, float)
         cov = np.asarray(cov, float)
-        if not (np.isfinite(v).all() and np.isfinite(cov).all() and math.isfinite(t_s)):
+        if not (_all_finite(v) and _all_finite(cov) and math.isfinite(t_s)):
             return Outcome.NOT_FINITE
         if not self._advance(t_s):
             return Outcome.STALE
@@ -236,7 +242,7 @@ class Localizer:
         if kind == FixKind.NO_FIX:
             return Outcome.NO_FIX
         xy = np.asarray(xy_m, float)
-        if not (np.isfinite(xy).all() and math.isfinite(t_s)):
+        if not (_all_finite(xy) and math.isfinite(t_s)):
             return Outcome.NOT_FINITE
         cov = self._weight(cov_m2, kind)
         if cov is None:
@@ -341,7 +347,8 @@ class Localizer:
         if not self.aligned or self.t_s is None:
             return None
         x, cov = self.ekf.base_link()
-        return Estimate(
+        return assemble(  # every fix: the frozen __init__'s setattr per field costs more
+            Estimate,
             t_s=self.t_s, x_m=float(x[S.X]), y_m=float(x[S.Y]), yaw_rad=float(x[S.YAW]),
             speed_mps=float(x[S.V]), yaw_rate_radps=self.ekf.yaw_rate_radps,
             gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),

@@ -19,6 +19,8 @@ from vehicle_nodes.fusion.ros_conversions import (
     estimate_to_odometry,
     estimate_to_tf,
     navsatfix_to_position,
+    stamp_header,
+    yaw_to_quaternion,
 )
 
 
@@ -160,8 +162,13 @@ class LocalizationFilter(Component):
         self.ctx.diagnostics.set_value('gnss_age_s', f'{est.gnss_age_s:.2f}')
         sigma = math.sqrt(max(est.covariance[0, 0], est.covariance[1, 1]))
         self.ctx.diagnostics.set_value('position_sigma_m', f'{sigma:.3f}')
-        self.odom_pub.publish(estimate_to_odometry(est, self.map_frame, self.base_frame))
+        # the odometry and the TF share their header and rotation (same stamp, frame, yaw)
+        header, yaw = stamp_header(est.t_s, self.map_frame), yaw_to_quaternion(est.yaw_rad)
+        self.odom_pub.publish(estimate_to_odometry(est, self.map_frame, self.base_frame,
+                                                   header=header, orientation=yaw))  # fmt: skip
         self.fix_pub.publish(
             estimate_to_navsatfix(est, self.frame, *self._altitude, self.base_frame)
         )
-        self.tf_pub.publish(estimate_to_tf(est, self.map_frame, self.base_frame))
+        self.tf_pub.publish(
+            estimate_to_tf(est, self.map_frame, self.base_frame, header=header, rotation=yaw)
+        )

@@ -16,6 +16,7 @@ import numpy as np
 from v2x_runtime import messages as m
 from vehicle_nodes.fusion.ekf import S
 from vehicle_nodes.fusion.localizer import Estimate, FixKind
+from vehicle_nodes.fusion.records import assemble
 from vehicle_nodes.hdmap.frame import GeodeticFrame
 
 NAVSAT_TO_KIND = {-1: FixKind.NO_FIX, 0: FixKind.SINGLE, 1: FixKind.DGNSS, 2: FixKind.RTK_FIXED}
@@ -23,8 +24,12 @@ UNKNOWN_VARIANCE = 1e6  # for the odometry axes a planar filter does not estimat
 
 
 def yaw_to_quaternion(yaw_rad: float) -> Any:
-    return m.new('geometry_msgs/msg/Quaternion', x=0.0, y=0.0, z=math.sin(0.5 * yaw_rad),
-                 w=math.cos(0.5 * yaw_rad))  # fmt: skip
+    return _classes().yaw(yaw_rad)
+
+
+def stamp_header(t_s: float, frame_id: str) -> Any:
+    """The header of an output stamped ``t_s`` (rounded to the nanosecond)."""
+    return _classes().stamp_header(t_s, frame_id)
 
 
 def quaternion_to_yaw(q: Any) -> float:
@@ -43,28 +48,67 @@ _TWIST_TEMPLATE[[7, 14]] = 1e-4  # no side slip, no climb: the planar model
 _TWIST_TEMPLATE[[21, 28]] = UNKNOWN_VARIANCE
 
 
-def estimate_to_odometry(est: Estimate, frame_id: str, child_frame_id: str) -> Any:
+class _Classes:
+    """The message classes the 50 Hz outputs are built with: every field given by keyword to
+    the class itself (half the cost of ``m.new``, which fills defaults first); looked up once."""
+
+    def __init__(self) -> None:
+        c = m.msg_class
+        self.time, self.header = c('builtin_interfaces/msg/Time'), c('std_msgs/msg/Header')
+        self.point, self.vector = c('geometry_msgs/msg/Point'), c('geometry_msgs/msg/Vector3')
+        self.quaternion, self.pose = c('geometry_msgs/msg/Quaternion'), c('geometry_msgs/msg/Pose')
+        self.twist = c('geometry_msgs/msg/Twist')
+        self.pose_cov = c('geometry_msgs/msg/PoseWithCovariance')
+        self.twist_cov = c('geometry_msgs/msg/TwistWithCovariance')
+        self.odometry = c('nav_msgs/msg/Odometry')
+        self.status, self.fix = c('sensor_msgs/msg/NavSatStatus'), c('sensor_msgs/msg/NavSatFix')
+        self.transform = c('geometry_msgs/msg/Transform')
+        self.stamped = c('geometry_msgs/msg/TransformStamped')
+        self.tf = c('tf2_msgs/msg/TFMessage')
+
+    def stamp_header(self, t_s: float, frame_id: str) -> Any:
+        """``m.header(round(t_s * 1e9), frame_id)``."""
+        sec, nanosec = divmod(round(t_s * 1e9), 1_000_000_000)
+        return self.header(stamp=self.time(sec=sec, nanosec=nanosec), frame_id=frame_id)
+
+    def yaw(self, yaw_rad: float) -> Any:
+        """``yaw_to_quaternion``."""
+        return self.quaternion(x=0.0, y=0.0, z=math.sin(0.5 * yaw_rad), w=math.cos(0.5 * yaw_rad))
+
+
+_CLASSES: list[_Classes] = []
+
+
+def _classes() -> _Classes:
+    if not _CLASSES:
+        _CLASSES.append(_Classes())
+    return _CLASSES[0]
+
+
+def estimate_to_odometry(
+    est: Estimate, frame_id: str, child_frame_id: str, *, header: Any = None,
+    orientation: Any = None,
+) -> Any:  # fmt: skip
+    """``header`` / ``orientation``: made here unless given (the TF of the same estimate
+    shares them: a message is never changed once published)."""
+    c = _classes()
     P = est.covariance.reshape(36)  # noqa: N806
     pose_cov = _POSE_TEMPLATE.copy()
     pose_cov[_POSE_SLOTS] = P[_STATE_SLOTS]
     twist_cov = _TWIST_TEMPLATE.copy()
     twist_cov[0] = P[S.V * 7]
     twist_cov[35] = P[S.BG * 7]
-    pose = m.new('geometry_msgs/msg/Pose',
-                 position=m.new('geometry_msgs/msg/Point', x=est.x_m, y=est.y_m, z=0.0),
-                 orientation=yaw_to_quaternion(est.yaw_rad))  # fmt: skip
-    twist = m.new('geometry_msgs/msg/Twist',
-                  linear=m.new('geometry_msgs/msg/Vector3', x=est.speed_mps),
-                  angular=m.new('geometry_msgs/msg/Vector3', z=est.yaw_rate_radps))  # fmt: skip
-    return m.new(
-        'nav_msgs/msg/Odometry',
-        header=m.header(round(est.t_s * 1e9), frame_id),
+    if orientation is None:
+        orientation = c.yaw(est.yaw_rad)
+    pose = c.pose(position=c.point(x=est.x_m, y=est.y_m, z=0.0), orientation=orientation)
+    twist = c.twist(linear=c.vector(x=est.speed_mps, y=0.0, z=0.0),
+                    angular=c.vector(x=0.0, y=0.0, z=est.yaw_rate_radps))  # fmt: skip
+    return c.odometry(
+        header=c.stamp_header(est.t_s, frame_id) if header is None else header,
         child_frame_id=child_frame_id,
-        pose=m.new('geometry_msgs/msg/PoseWithCovariance', pose=pose,
-                   covariance=pose_cov),
-        twist=m.new('geometry_msgs/msg/TwistWithCovariance', twist=twist,
-                    covariance=twist_cov),
-    )  # fmt: skip
+        pose=c.pose_cov(pose=pose, covariance=pose_cov),
+        twist=c.twist_cov(twist=twist, covariance=twist_cov),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,7 +127,8 @@ class OdometryPose:
 def odometry_to_pose(msg: Any) -> OdometryPose:
     cov = np.asarray(msg.pose.covariance, float)
     p = msg.pose.pose.position
-    return OdometryPose(
+    return assemble(
+        OdometryPose,
         t_s=m.to_ns(msg.header.stamp) * 1e-9,
         x_m=float(p.x),
         y_m=float(p.y),
@@ -130,11 +175,10 @@ def estimate_to_navsatfix(
     cov = np.zeros((3, 3))
     cov[:2, :2] = est.covariance[:2, :2]
     cov[2, 2] = altitude_var_m2 if math.isfinite(altitude_var_m2) else UNKNOWN_VARIANCE
-    status = m.new('sensor_msgs/msg/NavSatStatus', status=-1 if est.dead_reckoning else 0,
-                   service=0)  # fmt: skip
-    return m.new(
-        'sensor_msgs/msg/NavSatFix',
-        header=m.header(round(est.t_s * 1e9), frame_id),
+    c = _classes()
+    status = c.status(status=-1 if est.dead_reckoning else 0, service=0)
+    return c.fix(
+        header=c.stamp_header(est.t_s, frame_id),
         status=status,
         latitude=float(lat),
         longitude=float(lon),
@@ -144,13 +188,15 @@ def estimate_to_navsatfix(
     )
 
 
-def estimate_to_tf(est: Estimate, parent: str, child: str) -> Any:
-    transform = m.new(
-        'geometry_msgs/msg/Transform',
-        translation=m.new('geometry_msgs/msg/Vector3', x=est.x_m, y=est.y_m, z=0.0),
-        rotation=yaw_to_quaternion(est.yaw_rad),
-    )
-    stamped = m.new('geometry_msgs/msg/TransformStamped',
-                    header=m.header(round(est.t_s * 1e9), parent), child_frame_id=child,
-                    transform=transform)  # fmt: skip
-    return m.new('tf2_msgs/msg/TFMessage', transforms=[stamped])
+def estimate_to_tf(
+    est: Estimate, parent: str, child: str, *, header: Any = None, rotation: Any = None
+) -> Any:
+    """``header`` / ``rotation``: made here unless given (see ``estimate_to_odometry``)."""
+    c = _classes()
+    if rotation is None:
+        rotation = c.yaw(est.yaw_rad)
+    transform = c.transform(translation=c.vector(x=est.x_m, y=est.y_m, z=0.0), rotation=rotation)
+    if header is None:
+        header = c.stamp_header(est.t_s, parent)
+    stamped = c.stamped(header=header, child_frame_id=child, transform=transform)
+    return c.tf(transforms=[stamped])

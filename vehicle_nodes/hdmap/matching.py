@@ -28,6 +28,7 @@ from numpy._core.umath import clip as _clip  # np.clip's own ufunc, without its 
 from scipy.spatial import cKDTree
 from scipy.special import log_ndtr
 
+from vehicle_nodes.fusion.records import assemble
 from vehicle_nodes.hdmap.lanemap import HdMap
 
 
@@ -258,7 +259,7 @@ class LaneMatcher:
         width = np.maximum(width, 0.5)  # lanelets that taper to a point
         half = 0.5 * width
         # A point on a boundary belongs to the lanelet that starts there (half-open [0, L)).
-        emit = log_ndtr((half - dist) / sigma) - np.log(width) - 0.7 * at_end
+        emit = log_ndtr((half - dist) / sigma) - np.log(width) - np.where(at_end, 0.7, 0.0)
         use_yaw = math.isfinite(yaw_rad) and not (
             math.isfinite(speed_mps) and abs(speed_mps) < cfg.min_speed_for_heading_mps
         )
@@ -287,7 +288,7 @@ class LaneMatcher:
             trans = self._transitions(keys, s, travelled, beta)
             scores = self._delta[:, None] + trans
             back = scores.argmax(axis=0)
-            delta = scores[back, np.arange(keys.size)] + emit
+            delta = scores.max(axis=0) + emit  # the column maxima: scores[back, column]
             alpha = _logsumexp(self._alpha[:, None] + trans, axis=0) + emit
         delta -= delta.max()
         alpha -= _logsumexp(alpha)
@@ -300,7 +301,8 @@ class LaneMatcher:
         ll = self.hd.lanelets[key]
         stop = self.hd.next_stop_line(key, float(s[best]), route=route)
         light = stop.light
-        return LaneMatch(
+        return assemble(  # every fix: the frozen __init__'s setattr per field costs more
+            LaneMatch,
             lanelet_key=key,
             lanelet_id=ll.id,
             arc_length_m=float(s[best]),

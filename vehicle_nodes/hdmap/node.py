@@ -70,9 +70,9 @@ class MapMatcher(Component):
 
 
 def lane_position(match: LaneMatch, header: Any) -> Any:
-    """``LaneMatch`` → v2x_stack/msg/LanePosition (same stamp and frame as the pose)."""
-    return m.new(
-        'v2x_stack/msg/LanePosition',
+    """``LaneMatch`` → v2x_stack/msg/LanePosition (same stamp and frame as the pose); every
+    field given to the class itself (``m.new`` would fill defaults first: one per fix)."""
+    return m.msg_class('v2x_stack/msg/LanePosition')(
         header=header,
         lanelet_id=match.lanelet_id,
         arc_length_m=match.arc_length_m,

@@ -14,11 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perception_nodes.fusion import association
 from perception_nodes.fusion.association import INFEASIBLE, gated_costs, position_distances
 from perception_nodes.fusion.component import CooperativeFusion
 from perception_nodes.fusion.conversions import fused_markers, fused_to_msg, sources_label
 from perception_nodes.fusion.engine import FusionConfig, FusionEngine
-from perception_nodes.fusion.frames import EgoPose, PoseBuffer
+from perception_nodes.fusion.errors import ObjectInputError
+from perception_nodes.fusion.frames import EgoPose, PoseBuffer, _pose_from_odometry
 from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
 from perception_nodes.fusion.motion import predict_cv
 from perception_nodes.fusion.reports import (
@@ -357,3 +359,103 @@ def test_assembled_records_are_the_constructed_ones():
         assert repr(made) == repr(built)
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.confidence = 0.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    na=st.integers(1, 12),
+    nb=st.integers(1, 12),
+    seed=st.integers(0, 2**31),
+    spread=st.sampled_from([2.0, 8.0, 30.0]),
+    degenerate=st.booleans(),
+)
+def test_gating_on_python_floats_is_the_array_form_bit_for_bit(na, nb, seed, spread, degenerate):
+    rng = np.random.default_rng(seed)
+    xa, xb = rng.uniform(-spread, spread, size=(na, 4)), rng.uniform(-spread, spread, size=(nb, 4))
+    pa, pb = _random_covs(rng, na), _random_covs(rng, nb)
+    if degenerate:  # singular and non-finite S: the determinant floor and NaN on both paths
+        pa[0, :2, :2] = 0.0
+        pb[0, :2, :2] = 0.0
+        pb[-1, 0, 1] = math.nan
+    ga, gb = rng.integers(0, 3, size=na), rng.integers(0, 3, size=nb)
+    args = ((xa, pa, ga), (xb, pb, gb))
+    few = gated_costs(*args, gate_chi2=13.8, gate_max_m=6.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(association, 'SCALAR_PAIRS', 0)
+        array = gated_costs(*args, gate_chi2=13.8, gate_max_m=6.0)
+    assert few.shape == array.shape == (na, nb)
+    assert few.tobytes() == array.tobytes()
+
+
+def _pose_plain(msg):
+    """``frames._pose_from_odometry`` as it was: the covariance blocks through the arrays."""
+    pose, twist = msg.pose.pose, msg.twist.twist
+    q = pose.orientation
+    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    vals = (pose.position.x, pose.position.y, yaw, twist.linear.x, twist.linear.y, twist.angular.z)
+    if not all(math.isfinite(v) for v in vals):
+        raise ObjectInputError('non-finite')
+    pc = np.asarray(msg.pose.covariance, dtype=float).reshape(6, 6)
+    tc = np.asarray(msg.twist.covariance, dtype=float).reshape(6, 6)
+    pose_cov = pc[np.ix_([0, 1, 5], [0, 1, 5])]
+    vel_cov = tc[:2, :2].copy()
+    for i, floor in enumerate((1e-6, 1e-6, 1e-8)):
+        v = pose_cov[i, i]
+        pose_cov[i, i] = v if math.isfinite(v) and v > 0.0 else floor
+    for i in range(2):
+        v = vel_cov[i, i]
+        vel_cov[i, i] = v if math.isfinite(v) and v > 0.0 else 1e-6
+    if not (np.isfinite(pose_cov).all() and np.isfinite(vel_cov).all()):
+        raise ObjectInputError('odometry covariance: non-finite entries')
+    return (m.to_ns(msg.header.stamp), *vals), pose_cov, vel_cov
+
+
+_ODD = [math.nan, math.inf, -1.0, 0.0, -0.0, 1e-12]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**31), odd=st.lists(st.tuples(st.integers(0, 35), st.sampled_from(_ODD)))
+)
+def test_odometry_pose_read_as_floats_is_the_array_form(seed, odd):
+    rng = np.random.default_rng(seed)
+    pose_cov, twist_cov = rng.normal(0.0, 0.5, 36), rng.normal(0.0, 0.5, 36)
+    for i, v in odd:
+        (pose_cov if i % 2 else twist_cov)[i] = v
+    yaw = float(rng.uniform(-3, 3))
+    msg = m.new(
+        'nav_msgs/msg/Odometry',
+        header=m.header(int(rng.integers(0, 10**12)), 'map'),
+        pose=m.new(
+            'geometry_msgs/msg/PoseWithCovariance',
+            pose=m.new(
+                'geometry_msgs/msg/Pose',
+                position=m.new('geometry_msgs/msg/Point', x=float(rng.normal(0, 100)), y=1.5),
+                orientation=m.new(
+                    'geometry_msgs/msg/Quaternion', z=math.sin(yaw / 2), w=math.cos(yaw / 2)
+                ),
+            ),
+            covariance=pose_cov,
+        ),
+        twist=m.new(
+            'geometry_msgs/msg/TwistWithCovariance',
+            twist=m.new(
+                'geometry_msgs/msg/Twist',
+                linear=m.new('geometry_msgs/msg/Vector3', x=float(rng.normal(0, 10)), y=0.2),
+                angular=m.new('geometry_msgs/msg/Vector3', z=float(rng.normal(0, 0.3))),
+            ),
+            covariance=twist_cov,
+        ),
+    )
+    try:
+        plain = _pose_plain(msg)
+    except ObjectInputError:
+        with pytest.raises(ObjectInputError):
+            _pose_from_odometry(msg)
+        return
+    got = _pose_from_odometry(msg)
+    values = (got.stamp_ns, got.x_m, got.y_m, got.yaw_rad, got.vx_body_mps, got.vy_body_mps,
+              got.yaw_rate_rps)  # fmt: skip
+    assert values == plain[0]
+    assert got.pose_cov.tobytes() == plain[1].tobytes() and got.pose_cov.shape == (3, 3)
+    assert got.vel_cov.tobytes() == plain[2].tobytes() and got.vel_cov.shape == (2, 2)
