@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perception_nodes.lidar.rows import take_rows
+
 COARSE_STEPS = 15
 FINE_STEPS = 13
 CLOSENESS_FLOOR_M = 0.05
@@ -126,7 +128,7 @@ def fit_boxes(
         return Boxes(np.zeros((0, 3)), z, z, z, z, np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
     kept = np.flatnonzero(labels >= 0)
     rows = kept[np.argsort(labels[kept], kind='stable')]  # one gather per array, not two
-    pts = xyz_m[rows].astype(np.float64)
+    pts = take_rows(xyz_m, rows).astype(np.float64)
     lab = labels[rows]
     gz = ground_z_m[rows]
     counts = np.bincount(lab, minlength=n_clusters)

@@ -15,6 +15,7 @@ from perception_nodes.lidar.geometry import points_in_polygon
 from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
 from perception_nodes.lidar.roi import RegionOfInterest
+from perception_nodes.lidar.rows import select_rows, take_rows
 from perception_nodes.lidar.synthetic import GROUND_ID, STATIC_ID, LidarModel, Scene, Terrain
 
 SMALL_LIDAR = LidarModel(n_beams=64, n_azimuth=1200)
@@ -332,3 +333,23 @@ def test_rectangular_roi_mask_is_the_grid_cell_test(seed, cell, dtype):
     expected &= pts[:, 2] <= roi.z_max_m
     with np.errstate(invalid='ignore'):
         assert roi.mask(pts).tolist() == expected.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    cols=st.integers(1, 4),
+    dtype=st.sampled_from([np.float32, np.float64, np.int32]),
+    seed=st.integers(0, 2**16),
+)
+def test_row_selection_by_items_is_numpy_indexing(n, cols, dtype, seed):
+    """``select_rows``/``take_rows`` return the arrays numpy's own indexing does, also for
+    views that are not C-contiguous (their fallback)."""
+    rng = np.random.default_rng(seed)
+    pts = rng.normal(0, 50, (n, cols)).astype(dtype)
+    mask = rng.random(n) < rng.random()
+    idx = rng.integers(0, max(n, 1), rng.integers(0, 2 * n + 1)) if n else np.zeros(0, int)
+    for a in (pts, np.asfortranarray(pts), pts[:, ::-1]):
+        for got, want in ((select_rows(mask, a), a[mask]), (take_rows(a, idx), a[idx])):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            assert got.tobytes() == np.ascontiguousarray(want).tobytes()
