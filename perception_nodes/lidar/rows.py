@@ -3,19 +3,29 @@
 numpy copies a boolean or fancy selection of a 2-D array element by element on a generic path;
 seen as one opaque item per row, the same bytes move in one pass. On a frame of 3 float32
 columns: ``select_rows`` takes a third of the time of ``np.compress(..., axis=0)`` and a tenth
-of ``pts[mask]``; ``take_rows`` a fifth of ``pts[idx]``. The results are the same arrays.
+of ``pts[mask]`` (on the pipeline's own masks, whose kept points come in runs).
+``take_rows`` is ``take`` along the rows: a fifth of ``pts[idx]``. The results are the same
+arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+_ROW_DTYPES: dict[int, np.dtype] = {}  # opaque row dtype by row size (a handful of sizes)
+
 
 def _row_items(pts: np.ndarray) -> np.ndarray | None:
     """``pts`` viewed as (N,) opaque rows, or None when it cannot be (not 2-D C-contiguous)."""
-    if pts.ndim != 2 or not pts.flags.c_contiguous:
+    size = pts.shape[1] * pts.itemsize if pts.ndim == 2 else 0
+    if size == 0 or not pts.flags.c_contiguous:
         return None
-    return pts.view(np.dtype((np.void, pts.shape[1] * pts.itemsize))).ravel()
+    row = _ROW_DTYPES.get(size)
+    if row is None:
+        row = np.dtype((np.void, size))
+        if len(_ROW_DTYPES) < 64:
+            _ROW_DTYPES[size] = row
+    return pts.view(row).ravel()
 
 
 def select_rows(mask: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -27,8 +37,6 @@ def select_rows(mask: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def take_rows(pts: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``pts[idx]`` for an integer index array ``idx``."""
-    items = _row_items(pts)
-    if items is None:
-        return pts[idx]
-    return items[idx].view(pts.dtype).reshape(-1, pts.shape[1])
+    """``pts[idx]`` for an integer index array ``idx``: ``take`` along the rows, which copies
+    whole rows (half the time of the opaque-item gather, a fifth of ``pts[idx]``)."""
+    return pts.take(idx, axis=0)
