@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from perception_nodes.lidar.errors import LidarConfigError
+from perception_nodes.lidar.rows import take_rows
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class BackgroundModel:
         tol = self.config.range_tolerance_m
         if tol > 0.0:
             idx = np.flatnonzero(fg)  # usually a few % of the points
-            pts = xyz_m[idx]
+            pts = take_rows(xyz_m, idx)
             own = flat[idx]
             rng = np.sqrt(np.einsum('ij,ij->i', pts, pts))
             step = (tol / np.maximum(rng, tol)).astype(pts.dtype)[:, None]

@@ -138,7 +138,8 @@ class GroundModel:
 
         Every point of every frame comes through here, so: truncation instead of floor (they
         differ only below 0, which the clip sends to cell 0 either way), in-place arithmetic
-        and one flat ``take`` (half the time of ``indices`` + 2-D fancy indexing).
+        and one flat gather by int32 index (``np.take`` with int32 indices converts them on a
+        slow path: 6x the time of the same gather by ``[]``).
         """
         grid = self.grid
         inv = np.float32(1.0 / grid.cell_m)
@@ -152,7 +153,7 @@ class GroundModel:
         np.clip(iy, 0, grid.ny - 1, out=iy)
         ix *= np.int32(grid.ny)
         ix += iy
-        return xyz_m[:, 2] - np.take(self.height.ravel(), ix)
+        return xyz_m[:, 2] - self.height.ravel()[ix]
 
     def object_mask(self, heights_m: np.ndarray) -> np.ndarray:
         """Points in the object band [min_height_m, max_height_m] above ground."""

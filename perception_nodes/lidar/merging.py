@@ -15,6 +15,7 @@ import numpy as np
 
 from perception_nodes.lidar.boxes import fit_boxes
 from perception_nodes.lidar.clustering import join_pairs
+from perception_nodes.lidar.rows import select_rows, take_rows
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def merge_vehicle_pieces(
         return labels, n_clusters
     keep = labels >= 0
     lab = labels[keep]
-    pts = xyz_m[keep]
+    pts = select_rows(keep, xyz_m)
     counts = np.bincount(lab, minlength=n_clusters)
     cx = np.bincount(lab, pts[:, 0], n_clusters) / counts
     cy = np.bincount(lab, pts[:, 1], n_clusters) / counts
@@ -71,7 +72,7 @@ def merge_vehicle_pieces(
     idx = [np.concatenate([members[i], members[j]]) for i, j in zip(ci, cj, strict=True)]
     pair_of = np.repeat(np.arange(ci.size), [len(v) for v in idx])
     flat = np.concatenate(idx)
-    box = fit_boxes(pts[flat], pair_of, ci.size, ground_z_m[keep][flat])
+    box = fit_boxes(take_rows(pts, flat), pair_of, ci.size, ground_z_m[keep][flat])
     fits = (
         (box.length_m <= config.max_length_m)
         & (box.width_m >= config.min_width_m)

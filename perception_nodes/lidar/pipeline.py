@@ -29,6 +29,7 @@ from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
 from perception_nodes.lidar.merging import MergeConfig, merge_vehicle_pieces
 from perception_nodes.lidar.roi import RegionOfInterest
+from perception_nodes.lidar.rows import select_rows
 from perception_nodes.lidar.structure import EdgeOnRule, edge_on_surfaces
 
 
@@ -124,12 +125,11 @@ class DetectionPipeline:
         times: dict[str, float] = {}
         counts = {'input': int(xyz_m.shape[0])}
         t0 = time.perf_counter()
-        # np.compress on rows: several times faster than boolean indexing of (N, 3)
-        pts = np.compress(self.roi.mask(xyz_m), xyz_m, axis=0)
+        pts = select_rows(self.roi.mask(xyz_m), xyz_m)
         if self.config.ego_box_m is not None:
             x0, x1, y0, y1 = self.config.ego_box_m
             ego = (pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1)
-            pts = np.compress(~ego, pts, axis=0)
+            pts = select_rows(~ego, pts)
         counts['roi'] = int(pts.shape[0])
         t1 = time.perf_counter()
         times['roi'] = (t1 - t0) * 1e3
@@ -153,7 +153,7 @@ class DetectionPipeline:
         heights = self.ground.height_above(pts)
         above = self.ground.object_mask(heights)
         ground_z = np.compress(above, pts[:, 2] - heights)
-        pts = np.compress(above, pts, axis=0)
+        pts = select_rows(above, pts)
         counts['objects'] = int(pts.shape[0])
         t2 = time.perf_counter()
         times['ground'] = (t2 - t1) * 1e3
@@ -161,7 +161,7 @@ class DetectionPipeline:
         if self.background is not None:
             self.background.observe(pts)
             fg = self.background.foreground_mask(pts)
-            pts = np.compress(fg, pts, axis=0)
+            pts = select_rows(fg, pts)
             ground_z = np.compress(fg, ground_z)
         counts['foreground'] = int(pts.shape[0])
         t3 = time.perf_counter()

@@ -44,14 +44,34 @@ class RegionOfInterest:
 
     def mask(self, xyz_m: np.ndarray) -> np.ndarray:
         """Boolean mask of the points inside the region."""
-        ix, iy, inside = self.grid.indices(xyz_m[:, :2])
         z = xyz_m[:, 2]
+        if self._whole_grid:
+            inside = self._in_grid(xyz_m)
+            inside &= z >= self.z_min_m
+            inside &= z <= self.z_max_m
+            return inside
+        ix, iy, inside = self.grid.indices(xyz_m[:, :2])
         inside &= z >= self.z_min_m
         inside &= z <= self.z_max_m
-        if self._whole_grid:
-            return inside
         idx = np.flatnonzero(inside)  # index arrays: far cheaper than boolean masks here
         flat = ix[idx] * np.int32(self.grid.ny) + iy[idx]
         keep = np.zeros(xyz_m.shape[0], dtype=bool)
         keep[idx[self.mask_flat[flat]]] = True
         return keep
+
+    def _in_grid(self, xyz_m: np.ndarray) -> np.ndarray:
+        """``BevGrid.indices``' inside mask without the cell indices, for a rectangle filling its
+        grid: with q the same float32 ``(x - x0) / cell``, ``0 <= floor(q) < n`` is
+        ``0 <= q < n``, so the floor, the int casts and their temporaries go (every point of
+        every frame comes through here)."""
+        g = self.grid
+        inv = np.float32(1.0 / g.cell_m)
+        q = xyz_m[:, 0] - np.float32(g.x0_m)
+        q *= inv
+        inside = q >= 0.0
+        inside &= q < g.nx
+        q = np.subtract(xyz_m[:, 1], np.float32(g.y0_m), out=q)
+        q *= inv
+        inside &= q >= 0.0
+        inside &= q < g.ny
+        return inside

@@ -12,7 +12,8 @@ pi ambiguity resolved towards the last heading.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -128,6 +129,19 @@ class Track:
         return float(np.hypot(self.vx_mps, self.vy_mps))
 
 
+_TRACK_FIELDS = tuple(f.name for f in fields(Track))
+_allocate = object.__new__
+
+
+def _track(values: tuple[Any, ...]) -> Track:
+    """A ``Track`` of its field values in declaration order. A frozen dataclass's ``__init__``
+    sets each field through ``object.__setattr__`` (~10x the cost); filling the instance dict
+    gives the same object, and the output of every frame builds one per track."""
+    track = _allocate(Track)
+    track.__dict__.update(zip(_TRACK_FIELDS, values, strict=True))
+    return track
+
+
 class MultiObjectTracker:
     """Feed ``step(stamp_s, detections)`` in time order; returns the confirmed and lost tracks."""
 
@@ -194,16 +208,26 @@ class MultiObjectTracker:
             self.x[rows], self.p[rows] = xu, pu
             mu[rows] = mu_u
         self.mu = mu
-        self._bookkeep(stamp_s, det, rows, cols)
+        # the combined estimate the heading update makes is the one the output needs: combine
+        # works row by row, so the rows born and pruned below only add and drop rows of it
+        xc, pc = self._bookkeep(stamp_s, det, rows, cols)
         free = np.ones(len(det), dtype=bool)
         free[cols] = False  # a mask: setdiff1d sorts, ~40 us a frame for nothing
+        n_old = len(self)
         self._birth(stamp_s, det, np.flatnonzero(free), r)
-        self._prune(stamp_s)
-        return self.tracks(stamp_s)
+        if len(self) > n_old:
+            xn, pn = imm.combine(self.x[n_old:], self.p[n_old:], self.mu[n_old:])
+            xc, pc = np.concatenate([xc, xn]), np.concatenate([pc, pn])
+        keep = self._prune(stamp_s)
+        if keep is not None:
+            xc, pc = xc[keep], pc[keep]
+        return self._tracks(stamp_s, xc, pc, include_tentative=False)
 
     def _bookkeep(
         self, stamp_s: float, det: DetectionSet, rows: np.ndarray, cols: np.ndarray
-    ) -> None:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Hits, misses, sizes, classes, life cycle and heading; returns the combined state
+        and covariance after the update."""
         cfg = self.config
         hit = np.zeros(len(self), dtype=bool)
         hit[rows] = True
@@ -226,9 +250,11 @@ class MultiObjectTracker:
             TrackStatus.CONFIRMED
         )
         status[~hit & (status == TrackStatus.CONFIRMED)] = TrackStatus.LOST
-        self._update_heading(det, rows, cols)
+        return self._update_heading(det, rows, cols)
 
-    def _update_heading(self, det: DetectionSet, rows: np.ndarray, cols: np.ndarray) -> None:
+    def _update_heading(
+        self, det: DetectionSet, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         xc, pc = imm.combine(self.x, self.p, self.mu)
         vx, vy = xc[:, 2], xc[:, 3]
         speed2 = vx * vx + vy * vy
@@ -248,6 +274,7 @@ class MultiObjectTracker:
             yaw = np.where(flip, yaw + np.pi, yaw)
             self.heading[tr] = (yaw + np.pi) % (2 * np.pi) - np.pi
             self.heading_var[tr] = np.maximum(self.heading_var[tr], 0.05)
+        return xc, pc
 
     def _birth(self, stamp_s: float, det: DetectionSet, free: np.ndarray, r: np.ndarray) -> None:
         if free.size == 0:
@@ -276,7 +303,8 @@ class MultiObjectTracker:
         if self.config.confirm_hits <= 1:
             self.status[-k:] = TrackStatus.CONFIRMED
 
-    def _prune(self, stamp_s: float) -> None:
+    def _prune(self, stamp_s: float) -> np.ndarray | None:
+        """Drop the tracks that are done; returns the mask of those kept (None: all kept)."""
         cfg = self.config
         drop = (self.status == TrackStatus.TENTATIVE) & (self.misses >= cfg.tentative_max_misses)
         drop |= (self.status == TrackStatus.LOST) & (stamp_s - self.last_hit_s > cfg.max_coast_s)
@@ -299,10 +327,18 @@ class MultiObjectTracker:
                 'class_votes',
             ):
                 setattr(self, name, getattr(self, name)[keep])
+            return keep
+        return None
 
     def tracks(self, stamp_s: float, *, include_tentative: bool = False) -> list[Track]:
         """The current tracks as dataclasses (confirmed and lost; tentative on request)."""
         xc, pc = imm.combine(self.x, self.p, self.mu)
+        return self._tracks(stamp_s, xc, pc, include_tentative=include_tentative)
+
+    def _tracks(
+        self, stamp_s: float, xc: np.ndarray, pc: np.ndarray, *, include_tentative: bool
+    ) -> list[Track]:
+        """``tracks`` from the combined state and covariance of every row."""
         best = np.argmax(self.class_votes, axis=1) if len(self) else np.zeros(0, dtype=int)
         total = self.class_votes.sum(axis=1)
         conf = (self.class_votes[np.arange(len(self)), best] / np.maximum(total, 1e-9)).tolist()
@@ -332,26 +368,9 @@ class MultiObjectTracker:
             if st == TrackStatus.TENTATIVE and not include_tentative:
                 continue
             out.append(
-                Track(
-                    track_id=tid,
-                    status=statuses[st],
-                    x_m=x,
-                    y_m=y,
-                    z_m=z,
-                    vx_mps=vx,
-                    vy_mps=vy,
-                    yaw_rate_rps=w,
-                    covariance=pc[i, :4, :4].copy(),
-                    heading_rad=hd,
-                    heading_variance=hv,
-                    length_m=size[0],
-                    width_m=size[1],
-                    height_m=size[2],
-                    object_class=cls,
-                    class_confidence=cc,
-                    hits=hits,
-                    age_s=age,
-                    ct_probability=ct,
+                _track(
+                    (tid, statuses[st], x, y, z, vx, vy, w, pc[i, :4, :4].copy(), hd, hv,
+                     size[0], size[1], size[2], cls, cc, hits, age, ct)
                 )
-            )
+            )  # fmt: skip
         return out

@@ -203,10 +203,13 @@ class LaneIndex:
         }
         stops = self._stop_distances(xy, approach)
         in_crosswalk = self._in_crosswalk(xy).tolist()
+        # Python values per object in one conversion each: indexing numpy arrays element by
+        # element in the loop below cost more than the lookup itself
+        rows = zip(on_road.tolist(), aligned.tolist(), not_opposed.tolist(), limit.tolist(),
+                   in_crosswalk, strict=True)  # fmt: skip
         out = []
-        for i in range(n):
-            crosswalk = in_crosswalk[i]
-            if not on_road[i]:
+        for i, (road, al, not_opp, lim_i, crosswalk) in enumerate(rows):
+            if not road:
                 out.append(LaneFix(False, False, False, math.nan, crosswalk, -1, -1, math.nan))
                 continue
             arm, lane_id, stop = -1, -1, math.nan
@@ -216,9 +219,9 @@ class LaneIndex:
             out.append(
                 LaneFix(
                     True,
-                    bool(aligned[i]),
-                    not not_opposed[i],
-                    float(limit[i]) if math.isfinite(limit[i]) else math.nan,
+                    al,
+                    not not_opp,
+                    lim_i if math.isfinite(lim_i) else math.nan,
                     crosswalk,
                     arm,
                     lane_id,

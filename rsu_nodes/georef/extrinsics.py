@@ -20,6 +20,9 @@ from rsu_nodes.georef.errors import ExtrinsicsError
 FloatArray = np.ndarray
 
 
+_UNKNOWN_COV = np.diag([-1.0, -1.0, -1.0, -1.0])  # the -1 diagonal of "unknown"
+
+
 @dataclass(frozen=True)
 class SensorPose:
     """Pose of a sensor in the map frame; ``position_sigma_m`` is the survey accuracy."""
@@ -91,6 +94,7 @@ class SensorPose:
         out = jac @ cov @ jac.T
         out[:, 0, 0] += self.position_sigma_m**2
         out[:, 1, 1] += self.position_sigma_m**2
-        unknown = np.any(np.diagonal(cov, axis1=1, axis2=2) < 0.0, axis=1)
-        out[unknown] = np.diag([-1.0, -1.0, -1.0, -1.0])
+        unknown = (np.diagonal(cov, axis1=1, axis2=2) < 0.0).any(axis=1)
+        if unknown.any():  # detections (velocity unknown); tracks never
+            out[unknown] = _UNKNOWN_COV
         return out

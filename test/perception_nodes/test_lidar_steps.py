@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 from scipy.sparse import coo_matrix
@@ -15,6 +15,7 @@ from perception_nodes.lidar.geometry import points_in_polygon
 from perception_nodes.lidar.grid import BevGrid
 from perception_nodes.lidar.ground import GroundConfig, GroundModel
 from perception_nodes.lidar.roi import RegionOfInterest
+from perception_nodes.lidar.rows import select_rows, take_rows
 from perception_nodes.lidar.synthetic import GROUND_ID, STATIC_ID, LidarModel, Scene, Terrain
 
 SMALL_LIDAR = LidarModel(n_beams=64, n_azimuth=1200)
@@ -295,3 +296,60 @@ def test_dilation_equals_the_rolled_definition(n_rows, n_az, cells, steps):
         g[:-1] |= ref[1:]
         ref = g | np.roll(g, 1, axis=1) | np.roll(g, -1, axis=1)
     np.testing.assert_array_equal(_dilate(grid, steps), ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    cell=st.sampled_from([0.1, 0.25, 0.3, 1.0]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_rectangular_roi_mask_is_the_grid_cell_test(seed, cell, dtype):
+    """A rectangle filling its grid is tested by comparing (x - x0) / cell with the grid size:
+    the same mask as the floor-and-cast cell indices, points on and near every edge included."""
+    rng = np.random.default_rng(seed)
+    x0, y0 = rng.uniform(-80, 0, 2).round(1)
+    x1, y1 = x0 + rng.integers(10, 1200) * cell, y0 + rng.integers(10, 1200) * cell
+    roi = RegionOfInterest(
+        np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), z_min_m=-3, z_max_m=3, cell_m=cell
+    )
+    assume(roi._whole_grid)  # a side that is a whole number of cells, but for round-off
+    g = roi.grid
+    edges_x = np.array([g.x0_m, g.x0_m + g.nx * g.cell_m, x1])
+    edges_y = np.array([g.y0_m, g.y0_m + g.ny * g.cell_m, y1])
+    n = 4000
+    xs = np.where(rng.random(n) < 0.5, rng.choice(edges_x, n), rng.uniform(x0 - 5, x1 + 5, n))
+    ys = np.where(rng.random(n) < 0.5, rng.choice(edges_y, n), rng.uniform(y0 - 5, y1 + 5, n))
+    xs = xs + rng.choice([0.0, 1e-6, -1e-6, 1e-3, -1e-3], n)
+    ys = ys + rng.choice([0.0, 1e-6, -1e-6, 1e-3, -1e-3], n)
+    zs = rng.choice([-3.0, 3.0, 0.0, 3.001, -3.001, np.inf, np.nan], n)
+    pts = np.column_stack([xs, ys, zs]).astype(dtype)
+    pts[rng.random(n) < 0.02, 0] = np.nan
+    pts[rng.random(n) < 0.02, 1] = -np.inf
+    pts[rng.random(n) < 0.02, 0] = 1e12
+    with np.errstate(invalid='ignore'):
+        _, _, expected = g.indices(pts[:, :2])
+    expected &= pts[:, 2] >= roi.z_min_m
+    expected &= pts[:, 2] <= roi.z_max_m
+    with np.errstate(invalid='ignore'):
+        assert roi.mask(pts).tolist() == expected.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    cols=st.integers(1, 4),
+    dtype=st.sampled_from([np.float32, np.float64, np.int32]),
+    seed=st.integers(0, 2**16),
+)
+def test_row_selection_by_items_is_numpy_indexing(n, cols, dtype, seed):
+    """``select_rows``/``take_rows`` return the arrays numpy's own indexing does, also for
+    views that are not C-contiguous (their fallback)."""
+    rng = np.random.default_rng(seed)
+    pts = rng.normal(0, 50, (n, cols)).astype(dtype)
+    mask = rng.random(n) < rng.random()
+    idx = rng.integers(0, max(n, 1), rng.integers(0, 2 * n + 1)) if n else np.zeros(0, int)
+    for a in (pts, np.asfortranarray(pts), pts[:, ::-1]):
+        for got, want in ((select_rows(mask, a), a[mask]), (take_rows(a, idx), a[idx])):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            assert got.tobytes() == np.ascontiguousarray(want).tobytes()

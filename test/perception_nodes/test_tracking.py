@@ -1,5 +1,7 @@
 """Tracker on scripted trajectories: id switches, velocity and heading errors, life cycle."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,7 @@ from perception_nodes.tracking import (
     TrackStatus,
     imm,
 )
+from perception_nodes.tracking.tracker import Track, _track
 
 DT = 0.1
 
@@ -296,3 +299,42 @@ def test_stacked_ct_prediction_equals_the_separate_moves(states, dt):
     moved, jac = imm._ct_predict(s, dt)
     np.testing.assert_array_equal(moved, imm._ct_move(s, dt))
     np.testing.assert_array_equal(jac, imm._ct_jacobian(s, dt))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_step_output_is_the_tracks_of_the_state_it_leaves(seed):
+    """``step`` builds its output from the combined estimate of the heading update, extended by
+    the new rows and cut by the pruned ones: bit for bit what ``tracks`` computes afresh."""
+    rng = np.random.default_rng(seed)
+    tracker = MultiObjectTracker(TrackerConfig(confirm_hits=2, max_coast_s=0.3))
+    truth = rng.uniform(-40, 40, (12, 2))
+    vel = rng.normal(0, 6, (12, 2))
+    for k in range(25):
+        t = k * DT
+        seen = rng.random(12) < 0.7  # misses: tracks go lost, coast and are pruned
+        xy = truth[seen] + vel[seen] * t + rng.normal(0, 0.2, (int(seen.sum()), 2))
+        clutter = rng.uniform(-40, 40, (rng.integers(0, 3), 2))  # tentative births and drops
+        out = tracker.step(t, _dets(np.concatenate([xy, clutter]), yaw=None))
+        again = tracker.tracks(t)
+        assert [tr.track_id for tr in out] == [tr.track_id for tr in again]
+        for a, b in zip(out, again, strict=True):
+            assert a.covariance.tobytes() == b.covariance.tobytes()
+            assert (a.x_m, a.y_m, a.vx_mps, a.vy_mps, a.yaw_rate_rps) == (
+                b.x_m, b.y_m, b.vx_mps, b.vy_mps, b.yaw_rate_rps
+            )  # fmt: skip
+
+
+def test_tracks_built_from_values_are_the_dataclass():
+    """``_track`` fills a Track's dict directly: the same fields, equality, repr and
+    immutability as ``Track(...)``."""
+    cov = np.eye(4)
+    values = (7, TrackStatus.LOST, 1.0, 2.0, 0.5, 3.0, -1.0, 0.1, cov, 0.3, 0.01)
+    values += (4.5, 1.8, 1.5, 1, 0.8, 12, 2.5, 0.2)
+    built = _track(values)
+    expected = Track(*values)
+    assert built == expected
+    assert repr(built) == repr(expected)
+    assert vars(built).keys() == vars(expected).keys()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.x_m = 0.0

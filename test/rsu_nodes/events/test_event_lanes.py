@@ -203,3 +203,24 @@ def test_detector_survives_arbitrary_participants(rows):
     c = node.ctx.diagnostics.counters
     assert (c['rejected.nan_position'], c['rejected.out_of_range']) == (3 * nan, 3 * huge)
     assert node.ctx.diagnostics.counters['received'] == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-60, 60), st.floats(-60, 60), st.floats(-math.pi, math.pi)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_fix_depends_on_its_own_object_only(sim_index, rows):
+    """The detector locates its standing ambiguous objects under every trial heading in one
+    batch with the rest: an object's fix in a batch is the one it gets alone, bit for bit."""
+    xy = np.array([(x, y) for x, y, _ in rows])
+    yaw = np.array([a for _, _, a in rows])
+    # the same positions again, turned: the batch the detector builds
+    xy2 = np.concatenate([xy, xy, xy])
+    yaw2 = np.concatenate([yaw, yaw + math.pi, yaw - math.pi / 2])
+    batch = sim_index.locate_many(xy2, yaw2)
+    alone = [sim_index.locate_many(xy2[i : i + 1], yaw2[i : i + 1])[0] for i in range(len(xy2))]
+    assert [repr(f) for f in batch] == [repr(f) for f in alone]
