@@ -83,3 +83,38 @@ def test_lidar_noise_runs_along_each_beam():
     along = (delta * rng).sum(axis=1)
     np.testing.assert_allclose(delta, along[:, None] * rng, atol=2e-5)  # along the beam
     assert 0.04 < np.std(along) < 0.06
+
+
+def test_lidar_noise_is_the_beam_direction_times_the_draw_bit_for_bit():
+    """The scan adds its noise to the gathered (P, 4) rows in one flat loop; every kept ray's
+    x, y, z must be its noiseless value + direction × (draw × sigma) in float32, as adding it
+    column by column gave, and the intensity must be untouched."""
+    import open3d as o3d
+
+    from sim_nodes.sensors.raycast import box_meshes
+
+    static = StaticScene(100.0, [BUILDINGS[0]], 10.0)
+    layout = BeamLayout(rings=8, azimuth_steps=512, range_noise_m=0.05, max_range_m=90.0)
+    caster = LidarCaster(np.array([0.0, 0.0, 2.0]), 0.4, layout, static)
+    boxes = (np.array([[8.0, 3.0, 0.75], [-5.0, -9.0, 0.9]]), np.array([0.3, 2.0]),
+             np.array([[4.6, 1.9, 1.5], [0.5, 0.5, 1.8]]))  # fmt: skip
+    walker = np.array([False, True])
+    noisy = caster.scan(boxes, walker, np.random.default_rng(3))
+    caster.layout = dataclasses.replace(layout, range_noise_m=0.0)
+    clean = caster.scan(boxes, walker, np.random.default_rng(3))
+    # the kept rays, as one scene with everything gives them
+    scene = o3d.t.geometry.RaycastingScene()
+    for verts, tris, _ in static.meshes:
+        scene.add_triangles(o3d.core.Tensor(verts), o3d.core.Tensor(tris))
+    v, t = box_meshes(*boxes)
+    scene.add_triangles(o3d.core.Tensor(v), o3d.core.Tensor(t))
+    t_hit = scene.cast_rays(o3d.core.Tensor(caster.rays))['t_hit'].numpy()
+    rows = np.flatnonzero(np.isfinite(t_hit) & (t_hit >= layout.min_range_m)
+                          & (t_hit <= layout.max_range_m))  # fmt: skip
+    assert len(rows) == len(clean)
+    draw = np.random.default_rng(3).standard_normal(len(caster.rays), dtype=np.float32)
+    step = draw[rows] * np.float32(layout.range_noise_m)
+    for c in range(3):
+        expected = clean[:, c] + caster.local_dirs[rows, c] * step
+        assert expected.tobytes() == noisy[:, c].copy().tobytes()
+    assert clean[:, 3].tobytes() == noisy[:, 3].copy().tobytes()
