@@ -112,6 +112,7 @@ class VehicleFleet:
         self.yaw_rate = np.zeros(n)
         self.lane_index = np.zeros(n, dtype=np.int64)
         self.committed = np.full(n, -1, dtype=np.int64)  # route lane it decided to enter
+        self._next_spawn_s = -np.inf  # no vehicle waits to enter before this time
         self.lane_changes = LaneChanges(self)
         self.manoeuvres = Manoeuvres(self)
 
@@ -146,10 +147,15 @@ class VehicleFleet:
 
     # --- spawning ---------------------------------------------------------------------
     def spawn(self, t_s: float) -> None:
-        due = np.flatnonzero(~self.active & ~self.done & (self.spawn_s <= t_s))
+        if t_s < self._next_spawn_s:
+            return  # nobody is due (the arc lengths have not changed since the last step)
+        waiting = ~self.active & ~self.done
+        due = np.flatnonzero(waiting & (self.spawn_s <= t_s))
         if due.size:
             self._enter(due)
         self.lane_index = self.current_lane_index()
+        still = waiting & ~self.active
+        self._next_spawn_s = float(self.spawn_s[still].min()) if still.any() else np.inf
 
     def _enter(self, due: np.ndarray) -> None:
         """Put the due vehicles on the road, in order, where their entry is clear. Blocked
@@ -189,11 +195,12 @@ class VehicleFleet:
 
         Returns (vehicle, route lane index) for every signalised lane entered on red.
         """
-        self.lane_changes.apply(self, t_s)
+        if self.lane_changes.apply(self, t_s):
+            self.lane_index = self.current_lane_index()  # new routes, new arc lengths
         act = np.flatnonzero(self.active)
         if act.size == 0:
             return []
-        k = self.current_lane_index()[act]
+        k = self.lane_index[act]
         s = self.s[act]
         front = s + self.length[act] / 2
         gap, lead_v = self._leaders(act, k)
@@ -240,7 +247,11 @@ class VehicleFleet:
         finished = act[new_s + self.length[act] / 2 >= self.route_length[act]]
         self.active[finished] = False
         self.done[finished] = True
-        self.lane_index = self.current_lane_index()
+        # only the moved vehicles' arc lengths changed: their lane is k_new (the same sum as
+        # current_lane_index over every vehicle)
+        lane_index = self.lane_index.copy()
+        lane_index[act] = k_new
+        self.lane_index = lane_index
         return violations
 
     def _leaders(self, act: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -295,10 +306,8 @@ class VehicleFleet:
         out = np.full(act.size, _FAR)
         if rows.size == 0:
             return out
-        sub = PolylineBatch.__new__(PolylineBatch)
-        sub.points, sub.s = self.paths.points[rows], self.paths.s[rows]
         m = len(peds)
-        s_proj, dist = sub.project(np.vstack([peds[:, 0:2], peds[:, 2:4]]))  # (B, 2M)
+        s_proj, dist = self.paths.project(np.vstack([peds[:, 0:2], peds[:, 2:4]]), rows)  # (B, 2M)
         s_proj = np.minimum(s_proj[:, :m], s_proj[:, m:])
         reach = self.width[rows][:, None] / 2 + peds[:, 4][None, :] + 0.8
         near = (dist[:, :m] < reach) | (dist[:, m:] < reach)
@@ -319,13 +328,12 @@ class VehicleFleet:
         out = np.full(act.size, _FAR)
         if rows.size == 0:
             return out
-        pts, s_pts = self.paths.points[rows], self.paths.s[rows]  # (B, K, 2), (B, K)
-        p0 = pts[:, :-1, None, :]  # (B, K-1, 1, 2): path segments against walkers' ways (W)
+        p0, ab, _, _, s0 = self.paths.segments()
+        # (B, K-1, 1, 2): path segments against walkers' ways (W)
+        p0, ab, s0 = p0[rows], ab[rows], s0[rows]
         a = crossings[None, None, :, 0:2]  # (1, 1, W, 2)
-        hit, t, sin, seg_len = segment_crossings(
-            p0, pts[:, 1:, None, :] - p0, a, crossings[None, None, :, 2:4] - a
-        )
-        s_cross = s_pts[:, :-1, None] + np.where(hit, t, 0.0) * seg_len
+        hit, t, sin, seg_len = segment_crossings(p0, ab, a, crossings[None, None, :, 2:4] - a)
+        s_cross = s0 + np.where(hit, t, 0.0) * seg_len
         edge = s_cross - crossings[None, None, :, 4] / np.maximum(sin, 0.5)
         pos = np.searchsorted(act, rows)
         gap = edge - front[pos][:, None, None]
@@ -354,7 +362,7 @@ class VehicleFleet:
             0.0, v * self.headway[act] + v * (v - lead_v) / (2 * np.sqrt(a * b))
         )
         acc = a * (1 - (v / v0) ** 4 - (s_star / np.maximum(gap, 0.1)) ** 2)
-        return np.clip(acc, -self.MAX_DECEL, a)
+        return np.minimum(np.maximum(acc, -self.MAX_DECEL), a)  # np.clip, without its wrappers
 
     def _steer_and_move(
         self, act: np.ndarray, s: np.ndarray, v: np.ndarray, dt: float, t_s: float
@@ -370,7 +378,7 @@ class VehicleFleet:
         alpha = np.arctan2(target[:, 1] - rear_y, target[:, 0] - rear_x) - yaw
         alpha = (alpha + np.pi) % (2 * np.pi) - np.pi
         dist = np.maximum(np.hypot(target[:, 0] - rear_x, target[:, 1] - rear_y), 1.0)
-        steer = np.clip(np.arctan2(2 * wb * np.sin(alpha), dist), -0.6, 0.6)
+        steer = np.minimum(np.maximum(np.arctan2(2 * wb * np.sin(alpha), dist), -0.6), 0.6)
         yaw_rate = v / wb * np.tan(steer)
         new_yaw = yaw + yaw_rate * dt
         mid = yaw + 0.5 * yaw_rate * dt
