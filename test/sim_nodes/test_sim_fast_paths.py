@@ -118,3 +118,55 @@ def test_lidar_noise_is_the_beam_direction_times_the_draw_bit_for_bit():
         expected = clean[:, c] + caster.local_dirs[rows, c] * step
         assert expected.tobytes() == noisy[:, c].copy().tobytes()
     assert clean[:, 3].tobytes() == noisy[:, 3].copy().tobytes()
+
+
+def test_world_kept_lane_index_and_lights_equal_recomputing_them():
+    """The step keeps the lane index (full recompute only after a lane change) and reads the
+    lights from the signal states of the instant: both must equal recomputing them every step,
+    through lane changes and spawns."""
+    for name in (
+        'default',
+        'physics/lane_change',
+        'applications/lcw_lane_change_into_closing_vehicle',
+    ):
+        built = build_scenario(load_scenario(name))
+        world = built.world()
+        for _ in range(250):
+            world.step(built.scenario.step_s)
+            fleet = world.fleet
+            np.testing.assert_array_equal(fleet.lane_index, fleet.current_lane_index())
+            np.testing.assert_array_equal(world.lights, world.light_codes(world.t_s))
+        assert fleet.lane_changes.done or name == 'default'
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-60, 60), st.floats(-60, 60)), min_size=1, max_size=10),
+    st.lists(st.integers(0, 5), min_size=1, max_size=6),
+)
+def test_polyline_projection_of_some_rows_equals_a_batch_of_those_rows(points, rows):
+    """``project(points, rows)`` (segments worked out once) against a batch made of just those
+    polylines (what the walker gap did before), bit for bit."""
+    from sim_nodes.world.batch import PolylineBatch
+    from sim_nodes.world.lanes import polyline_lengths
+
+    rng = np.random.default_rng(len(points) + 7 * len(rows))
+    lines = [np.cumsum(rng.uniform(-20, 20, (k, 2)), axis=0) for k in (2, 5, 9, 3, 14, 7)]
+    lengths = [polyline_lengths(line) for line in lines]
+    batch = PolylineBatch(lines, lengths)
+    pts = np.array(points, dtype=float)
+    rows_a = np.array(rows, dtype=np.int64)
+    s, d = batch.project(pts, rows_a)
+    # those rows as a batch of their own, padded to the full batch's vertex count
+    sub_pts, sub_s = batch.points[rows_a], batch.s[rows_a]
+    a = sub_pts[:, :-1, None, :]
+    ab = sub_pts[:, 1:, None, :] - a
+    ap = pts[None, None, :, :] - a
+    denom = np.maximum((ab * ab).sum(-1), 1e-12)
+    t = np.clip((ap * ab).sum(-1) / denom, 0.0, 1.0)
+    dist = np.linalg.norm(pts[None, None, :, :] - (a + ab * t[..., None]), axis=-1)
+    s_all = sub_s[:, :-1, None] + t * np.sqrt(denom)
+    best = np.argmin(dist, axis=1)
+    take = np.take_along_axis
+    np.testing.assert_array_equal(s, take(s_all, best[:, None, :], 1)[:, 0])
+    np.testing.assert_array_equal(d, take(dist, best[:, None, :], 1)[:, 0])
