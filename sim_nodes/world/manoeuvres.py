@@ -58,6 +58,7 @@ class Manoeuvres:
         for lid, code in codes.items():
             self.turn_by_code[code] = lane_turn(fleet.network.lanes[lid].centreline)
         self.overtakes = [s.overtakes for s in specs]
+        self.overtaking = np.array([bool(o) for o in self.overtakes], dtype=bool).reshape(n)
         self.lane_width = np.array(
             [fleet.network.lanes[s.route[0]].width_m if s.route else 3.5 for s in specs]
         )
@@ -72,7 +73,8 @@ class Manoeuvres:
     def overtake_share(self, rows: np.ndarray, at_s: np.ndarray) -> np.ndarray:
         """0..1: how far out in the lane to the left each row is (ramped) at ``at_s``."""
         out = np.zeros(rows.size)
-        for j, i in enumerate(rows):
+        for j in np.flatnonzero(self.overtaking[rows]).tolist():  # the rest stay 0
+            i = rows[j]
             for a, d in self.overtakes[i]:
                 t = at_s[j]
                 out[j] += np.clip((t - a) / RAMP_S, 0, 1) * np.clip((a + d - t) / RAMP_S, 0, 1)
@@ -80,7 +82,7 @@ class Manoeuvres:
 
     def target_shift(self, rows: np.ndarray, at_s: np.ndarray, heading: np.ndarray) -> np.ndarray:
         """Pursuit-target offset (M, 2): the left normal of the path times the share."""
-        if not any(self.overtakes[i] for i in rows):
+        if not self.overtaking[rows].any():
             return np.zeros((rows.size, 2))
         w = self.overtake_share(rows, at_s) * self.lane_width[rows]
         return np.column_stack([-np.sin(heading), np.cos(heading)]) * w[:, None]
@@ -135,7 +137,7 @@ class Manoeuvres:
         for turn, bit in ((TURN_LEFT, LIGHT_LEFT), (TURN_RIGHT, LIGHT_RIGHT)):
             lights[act[((turns == turn) & near).any(axis=1)]] |= bit
         self._lane_change_lights(fleet, t_s, lights)
-        for i in act:
+        for i in act[self.overtaking[act]]:
             for a, d in self.overtakes[i]:
                 if a - INDICATOR_LEAD_S <= t_s < a + RAMP_S:
                     lights[i] |= LIGHT_LEFT

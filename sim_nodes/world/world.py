@@ -80,6 +80,7 @@ class World:
         self._collided: set[tuple[int, int]] = set()
         self._steps = 0
         self._snapshot: tuple[int, Snapshot] | None = None
+        self._states: tuple[float, dict[int, dict[int, GroupState]]] | None = None
         self.names = [s.name for s in self.vehicle_specs] + [s.name for s in self.pedestrian_specs]
         self.lights = self.light_codes(self.t_s)
         self.fleet.spawn(self.t_s)
@@ -95,12 +96,31 @@ class World:
         return out
 
     def signal_states(self) -> dict[int, dict[int, GroupState]]:
-        return {iid: plan.state(self.t_s) for iid, plan in self.plans.items()}
+        """Every plan's group states now (worked out once per instant: the step reads its
+        lights from them and the world component publishes them)."""
+        cached = self._states
+        if cached is not None and cached[0] == self.t_s:
+            return cached[1]
+        states = {iid: plan.state(self.t_s) for iid, plan in self.plans.items()}
+        self._states = (self.t_s, states)
+        return states
+
+    def _lights_now(self) -> np.ndarray:
+        """``light_codes(self.t_s)`` from the states of now: a group's state has the light of
+        the interval ``SignalPlan.light`` finds (the first one holding the cycle time)."""
+        states = self.signal_states()
+        out = np.full(len(self._key_list), int(Light.UNAVAILABLE), dtype=np.int64)
+        out[0] = int(Light.PROTECTED_GREEN)
+        for i, (iid, group) in enumerate(self._key_list[1:], start=1):
+            state = states.get(iid, {}).get(group)
+            if state is not None:
+                out[i] = int(state.light)
+        return out
 
     def step(self, dt: float) -> None:
         self.t_s += dt
         self._steps += 1
-        self.lights = self.light_codes(self.t_s)
+        self.lights = self._lights_now()
         self.fleet.spawn(self.t_s)
         self.crowd.step(self.t_s, dt, self.lights)
         crowd = self.crowd
@@ -171,9 +191,12 @@ class World:
             return
         xy = snap.xyz[:, :2]
         radius = 0.5 * np.hypot(snap.size[:, 0], snap.size[:, 1])
-        d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
-        both_walk = ~snap.is_vehicle[:, None] & ~snap.is_vehicle[None, :]  # walkers sidestep
-        close = np.argwhere(np.triu((d < radius[:, None] + radius[None]) & ~both_walk, 1))
+        delta = xy[:, None] - xy[None]
+        d = np.sqrt((delta * delta).sum(-1))  # np.linalg.norm(delta, axis=-1), as it does it
+        vehicle = snap.is_vehicle
+        any_vehicle = vehicle[:, None] | vehicle[None, :]  # walkers sidestep each other
+        close = np.argwhere((d < radius[:, None] + radius[None]) & any_vehicle)
+        close = close[close[:, 0] < close[:, 1]]  # each pair once, in the same (row) order
         for a, b in close:
             ids = (int(snap.ids[a]), int(snap.ids[b]))
             if ids in self._collided:
