@@ -22,7 +22,7 @@ import numpy as np
 from sim_nodes.report.mot_metrics import Frame
 
 if TYPE_CHECKING:
-    from sim_nodes.report.perception_eval import PerceptionProbe, _Instant, _Received, _Truth
+    from sim_nodes.report.perception_eval import PerceptionProbe, _Instant, _Objects, _Truth
 
 
 @dataclass
@@ -31,7 +31,7 @@ class _Pair:
 
     instant: int
     source: str
-    parts: list[_Received]
+    parts: list[_Objects]
     rows: int = 0  # first stacked object row
     kept: int = 0  # first kept object
     n_kept: int = 0

@@ -141,38 +141,6 @@ def objects_of(msg: Any) -> _Objects:
     return _Objects(rows, [(str(p.source_id), int(p.id)) for p in ps], [p.source_id for p in ps])
 
 
-class _Received:
-    """A source's list as it came: made into ``_Objects`` rows the first time the scoring
-    reads it. Converting each list when it arrives cost ~45 us between the components'
-    callbacks; in the scoring's loop it costs about half (received messages do not change)."""
-
-    __slots__ = ('_msg', '_objects')
-
-    def __init__(self, msg: Any) -> None:
-        self._msg: Any = msg
-        self._objects: _Objects | None = None
-
-    def objects(self) -> _Objects:
-        if self._objects is None:
-            self._objects, self._msg = objects_of(self._msg), None
-        return self._objects
-
-    @property
-    def rows(self) -> np.ndarray:
-        return self.objects().rows
-
-    @property
-    def ids(self) -> list[tuple[str, int]]:
-        return self.objects().ids
-
-    @property
-    def labels(self) -> list[str]:
-        return self.objects().labels
-
-    def masks(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        return self.objects().masks()
-
-
 def _subset(objs: _Objects, mask: np.ndarray) -> _Objects:
     idx = np.flatnonzero(mask)
     return _Objects(objs.rows[idx], [objs.ids[i] for i in idx], [objs.labels[i] for i in idx])
@@ -267,13 +235,13 @@ class _Instant:
     truth: dict[str, np.ndarray]
     truth_t: float
     rows: list[int] | None
-    latest: dict[str, list[_Received]]
+    latest: dict[str, list[_Objects]]
 
 
 @dataclass
 class _Vehicle:
     sources: list[str] = field(default_factory=list)  # the sources its stack publishes
-    latest: dict[str, dict[str, _Received]] = field(default_factory=lambda: defaultdict(dict))
+    latest: dict[str, dict[str, _Objects]] = field(default_factory=lambda: defaultdict(dict))
     scores: dict[str, SourceScore] = field(default_factory=lambda: defaultdict(SourceScore))
     first_seen: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # most kinds
@@ -337,10 +305,10 @@ class PerceptionProbe:
         if msg.header.frame_id not in MAP_FRAMES:
             return  # an onboard list in base_link would need the ego pose: not scored
         v = self.vehicles[vehicle]
+        objs = objects_of(msg)
         # the roadside topic carries one RSU's list per message: keep the latest of each
-        ps = msg.participants
-        key = str(ps[0].source_id) if source == 'roadside' and ps else ''
-        v.latest[source][key] = _Received(msg)
+        key = objs.ids[0][0] if source == 'roadside' and objs.ids else ''
+        v.latest[source][key] = objs
         if source == 'fused' and self._truth is not None:
             # scored with the other instants once the run is over (``scored``): in one tight
             # loop it costs half what it did between the components' callbacks. The truth
@@ -368,7 +336,7 @@ class PerceptionProbe:
             score_instants(self, pending)
 
     # --- scoring ----------------------------------------------------------------------------
-    def _current(self, parts: list[_Received], t: float) -> _Objects:
+    def _current(self, parts: list[_Objects], t: float) -> _Objects:
         """The source's objects no older than ``max_age_s`` with a finite position, each
         moved to ``t`` by its velocity (where finite); rows are copies."""
         if not parts:
