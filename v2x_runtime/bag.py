@@ -9,9 +9,8 @@ the path and the record's position instead of discarding the whole bag.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -31,11 +30,10 @@ from rosbags.interfaces import (
 from rosbags.rosbag2.metadata import dump_qos_v9
 
 from v2x_runtime import messages as m
-from v2x_runtime.errors import BagError, MessageError
+from v2x_runtime.errors import BagError
 from v2x_runtime.qos import Durability, QosProfile, Reliability
 from v2x_runtime.recording_mcap import McapBagWriter
 
-_LOG = logging.getLogger(__name__)
 _ZERO = QosTime(0, 0)
 _INFINITE = QosTime(0x7FFFFFFF, 0xFFFFFFFF)
 
@@ -65,33 +63,13 @@ def _schema(msgtype: str) -> tuple[str, str]:
     return m.msgdef(msgtype), m.typestore().hash_rihs01(msgtype)
 
 
-# Messages waiting to be serialised: at most this many, and all of one simulated instant.
-BATCH_MESSAGES = 256
-# what a message that cannot be serialised is reported to: (topic, error, the tag it came with)
-RecordErrorHandler = Callable[[str, Exception, Any], None]
-
-
 class BagRecorder:
     """Writes messages to a new rosbag2 directory with one MCAP file.
 
     ``topics=None`` records everything; otherwise only the listed (resolved) topic names.
-
-    ``write_message`` keeps the message and serialises it later, with the others published
-    at the same stamp (at most ``BATCH_MESSAGES``), in the order they came: serialising
-    one message between two components' callbacks costs about twice as much as in a run of
-    them, once the components' own work has evicted the serialisers' code and data from the
-    caches. A published message must not change afterwards (its subscribers would see the
-    change too). A message that cannot be serialised is not recorded: ``on_error`` gets it
-    (the runtime counts and logs it for its publisher), or it is logged here.
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        topics: Iterable[str] | None = None,
-        on_error: RecordErrorHandler | None = None,
-    ) -> None:
+    def __init__(self, path: str | Path, *, topics: Iterable[str] | None = None) -> None:
         self.path = Path(path)
         self.topics = None if topics is None else set(topics)
         try:
@@ -99,10 +77,7 @@ class BagRecorder:
         except Exception as err:
             raise BagError(f'{self.path}: cannot create bag: {err}') from err
         self._connections: dict[str, int] = {}
-        self._pending: list[tuple[str, str, QosProfile, int, Any, Any]] = []
-        self._on_error = on_error
         self.count = 0
-        self.unrecordable = 0
 
     def wants(self, topic: str) -> bool:
         return self.topics is None or topic in self.topics
@@ -112,52 +87,14 @@ class BagRecorder:
             self.write_message(topic, msgtype, qos, stamp_ns, message)
 
     def write_message(
-        self,
-        topic: str,
-        msgtype: str,
-        qos: QosProfile,
-        stamp_ns: int,
-        message: Any,
-        *,
-        tag: Any = None,
+        self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, message: Any
     ) -> None:
-        """``write`` for a topic the caller knows is wanted (the runtime asks once per topic);
-        ``tag`` goes to ``on_error`` with the message if it cannot be serialised."""
-        if self._writer is None:
-            raise BagError(f'{self.path}: bag already closed')
-        pending = self._pending
-        if pending and (pending[0][3] != stamp_ns or len(pending) >= BATCH_MESSAGES):
-            self.flush()
-            pending = self._pending
-        pending.append((topic, msgtype, qos, stamp_ns, message, tag))
-        self.count += 1
-
-    def flush(self) -> None:
-        """Serialise and write the messages kept so far."""
-        pending, self._pending = self._pending, []
-        serialize, write = m.serialize, self._write
-        for topic, msgtype, qos, stamp_ns, message, tag in pending:
-            try:
-                data = serialize(message)
-            except MessageError as err:
-                self.count -= 1
-                self.unrecordable += 1
-                if self._on_error is None:
-                    _LOG.error(f'{self.path}: {topic}: not recorded: {err}')
-                else:
-                    self._on_error(topic, err, tag)
-                continue
-            write(topic, msgtype, qos, stamp_ns, data)
+        """``write`` for a topic the caller knows is wanted (the runtime asks once per topic)."""
+        self.write_raw(topic, msgtype, qos, stamp_ns, m.serialize(message))
 
     def write_raw(
         self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, data: bytes
     ) -> None:
-        if self._pending:
-            self.flush()
-        self._write(topic, msgtype, qos, stamp_ns, data)
-        self.count += 1
-
-    def _write(self, topic: str, msgtype: str, qos: QosProfile, stamp_ns: int, data: bytes) -> None:
         connection = self._connections.get(topic)
         if self._writer is None:
             raise BagError(f'{self.path}: bag already closed')
@@ -172,14 +109,12 @@ class BagRecorder:
             )
             self._connections[topic] = connection
         self._writer.write(connection, stamp_ns, data)
+        self.count += 1
 
     def close(self) -> None:
         if self._writer is not None:
-            try:
-                self.flush()
-            finally:
-                self._writer.close()
-                self._writer = None
+            self._writer.close()
+            self._writer = None
 
 
 @dataclass(frozen=True)

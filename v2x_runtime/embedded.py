@@ -348,7 +348,7 @@ class EmbeddedRuntime:
 
     def record(self, path: str | Path, topics: Iterable[str] | None = None) -> BagRecorder:
         """Record every topic (or only ``topics``) published from now on to an MCAP rosbag2."""
-        self._recorder = BagRecorder(path, topics=topics, on_error=self._unrecordable)
+        self._recorder = BagRecorder(path, topics=topics)
         for info in self.topics.values():
             info.recorded = None  # asked again at the next publish
         return self._recorder
@@ -390,14 +390,7 @@ class EmbeddedRuntime:
                 info.recorded = recorder.wants(info.name)
             if info.recorded:
                 start = perf_counter()
-                recorder.write_message(
-                    info.name,
-                    info.msgtype,
-                    info.qos,
-                    self._now_ns,
-                    message,
-                    tag=self._current_account,
-                )
+                recorder.write_message(info.name, info.msgtype, info.qos, self._now_ns, message)
                 spent = perf_counter() - start
                 self.recorder_account.busy_s += spent
                 self.recorder_account.calls += 1
@@ -410,19 +403,6 @@ class EmbeddedRuntime:
                 seq += 1
                 append((now, seq, sub.callback, message, sub.owner, sub.account))
             self._seq = seq
-
-    def _unrecordable(self, topic: str, err: Exception, account: CpuAccount | None) -> None:
-        """A published message the recorder could not serialise (a field of the wrong type or
-        length): counted and logged for the component that published it."""
-        owner = next((c for c in self.contexts if c.account is account), None)
-        text = f'{topic}: published message not recorded: {err}'
-        if owner is None:
-            logging.getLogger(__name__).error(text)
-        else:
-            owner.diagnostics.count('rejected.unrecordable')
-            owner.logger.error(f'{owner.full_name}: {text}')
-        if self.fail_fast:
-            raise err
 
     def _schedule(
         self,
@@ -502,10 +482,6 @@ class EmbeddedRuntime:
                     assert progress is not None
                     progress(self._now_ns - begin_ns, until_ns - begin_ns)
                     next_progress_ns = self._now_ns + step_ns
-            if self._recorder is not None:  # what it keeps is part of the run
-                start = clock()
-                self._recorder.flush()
-                self.recorder_account.busy_s += clock() - start
         finally:
             self.events_run += events
             self._current_account = None

@@ -1,9 +1,7 @@
 """Bags written by the runtime are real rosbag2 MCAP; damaged bags are read as far as possible."""
 
-import logging
 import sqlite3
 
-import numpy as np
 import pytest
 from mcap.reader import make_reader
 from rosbags.highlevel import AnyReader
@@ -11,13 +9,10 @@ from rosbags.rosbag2 import Writer
 from rosbags.rosbag2.enums import StoragePlugin
 from v2x_test_components import WARNING, Talker
 
-from v2x_runtime import BagError, Component, MessageError
+from v2x_runtime import BagError
 from v2x_runtime import messages as m
-from v2x_runtime.bag import BATCH_MESSAGES, BagReadReport, BagRecorder, read_bag
+from v2x_runtime.bag import BagReadReport, read_bag
 from v2x_runtime.embedded import EmbeddedRuntime
-from v2x_runtime.qos import QOS_RELIABLE
-
-PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
 
 
 @pytest.fixture
@@ -116,74 +111,3 @@ def test_a_missing_bag_is_an_error_naming_the_path(tmp_path):
     (tmp_path / 'empty').mkdir()
     with pytest.raises(BagError, match='no .mcap or .db3 storage file'):
         list(read_bag(tmp_path / 'empty'))
-
-
-class Malformed(Component):
-    """Publishes a good warning, then a participant list whose covariance has 3 elements
-    (not serialisable), then another warning, every 0.1 s."""
-
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self.warn = ctx.create_publisher('warn', WARNING, QOS_RELIABLE)
-        self.bad = ctx.create_publisher('bad', PARTICIPANTS, QOS_RELIABLE)
-        self.n = 0
-        ctx.create_timer(0.1, self.tick)
-
-    def tick(self):
-        self.n += 1
-        self.warn.publish(m.new(WARNING, text=f'a{self.n}'))
-        participant = m.new('v2x_stack/msg/Participant', covariance=np.zeros(3))
-        self.bad.publish(m.new(PARTICIPANTS, participants=[participant]))
-        self.warn.publish(m.new(WARNING, text=f'b{self.n}'))
-
-
-def test_a_message_that_cannot_be_serialised_is_counted_for_its_publisher(tmp_path, caplog):
-    """Recording is deferred to the end of the instant: the bad message is left out of the bag,
-    counted and logged for the component that published it; its subscribers still get it, and
-    the messages around it are recorded in order."""
-    rt = EmbeddedRuntime(diagnostics_period_s=0)
-    component = rt.add_component(Malformed, name='malformed', namespace='/car1')
-    got = []
-    rt.subscribe('/car1/bad', PARTICIPANTS, got.append)
-    recorder = rt.record(tmp_path / 'bag')
-    with caplog.at_level(logging.ERROR):
-        rt.run(duration_s=0.35)
-    rt.close()
-    assert len(got) == 3
-    assert (recorder.count, recorder.unrecordable) == (6, 3)
-    assert component.ctx.diagnostics.counters['rejected.unrecordable'] == 3
-    assert any('/car1/bad: published message not recorded' in r.message for r in caplog.records)
-    records = list(read_bag(tmp_path / 'bag'))
-    texts = [m.deserialize(r.data, r.msgtype).text for r in records]
-    assert texts == ['a1', 'b1', 'a2', 'b2', 'a3', 'b3']
-    assert [r.stamp_ns for r in records] == [100_000_000] * 2 + [200_000_000] * 2 + [
-        300_000_000
-    ] * 2
-
-
-def test_fail_fast_raises_for_a_message_that_cannot_be_serialised(tmp_path):
-    rt = EmbeddedRuntime(diagnostics_period_s=0, fail_fast=True)
-    rt.add_component(Malformed, name='malformed')
-    rt.record(tmp_path / 'bag')
-    with pytest.raises(MessageError, match='covariance: expected 16 elements'):
-        rt.run(duration_s=0.35)
-    rt.close()
-
-
-def test_kept_messages_and_raw_ones_are_written_in_the_order_they_came(tmp_path):
-    recorder = BagRecorder(tmp_path / 'bag')
-    qos = QOS_RELIABLE
-    for i in range(BATCH_MESSAGES + 10):  # one stamp: a full batch is written, then the rest
-        recorder.write_message('/t', WARNING, qos, 5, m.new(WARNING, text=f'm{i}'))
-        if i % 100 == 7:
-            recorder.write_raw('/t', WARNING, qos, 5, m.serialize(m.new(WARNING, text=f'r{i}')))
-    recorder.write_message('/t', WARNING, qos, 6, m.new(WARNING, text='last'))
-    recorder.close()
-    texts = [m.deserialize(r.data, r.msgtype).text for r in read_bag(tmp_path / 'bag')]
-    expected = []
-    for i in range(BATCH_MESSAGES + 10):
-        expected.append(f'm{i}')
-        if i % 100 == 7:
-            expected.append(f'r{i}')
-    assert texts == [*expected, 'last']
-    assert recorder.count == len(texts)
