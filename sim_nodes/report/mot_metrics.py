@@ -66,10 +66,9 @@ def evaluate_mot(frames: Sequence[Frame], gate_m: float = 2.0) -> MotResult:
         d = _distances(
             np.asarray(f.gt_xy, float).reshape(-1, 2), np.asarray(f.track_xy, float).reshape(-1, 2)
         )
-        for gi, g in enumerate(g_ids):
-            for ti, t in enumerate(t_ids):
-                if d[gi, ti] <= gate_m:
-                    pair_frames[g, t] += 1
+        near_g, near_t = np.nonzero(d <= gate_m)  # the pairs within the gate, row by row
+        for gi, ti in zip(near_g.tolist(), near_t.tolist(), strict=True):
+            pair_frames[g_ids[gi], t_ids[ti]] += 1
         matched: dict[int, int] = {}
         for gi, g in enumerate(g_ids):  # keep continuing matches
             t = last.get(g)

@@ -2,6 +2,7 @@
 
 import sqlite3
 
+import numpy as np
 import pytest
 from mcap.reader import make_reader
 from rosbags.highlevel import AnyReader
@@ -11,8 +12,9 @@ from v2x_test_components import WARNING, Talker
 
 from v2x_runtime import BagError
 from v2x_runtime import messages as m
-from v2x_runtime.bag import BagReadReport, read_bag
+from v2x_runtime.bag import KEEP_MIN_BYTES, BagReadReport, BagRecorder, read_bag
 from v2x_runtime.embedded import EmbeddedRuntime
+from v2x_runtime.qos import QOS_RELIABLE
 
 
 @pytest.fixture
@@ -111,3 +113,20 @@ def test_a_missing_bag_is_an_error_naming_the_path(tmp_path):
     (tmp_path / 'empty').mkdir()
     with pytest.raises(BagError, match='no .mcap or .db3 storage file'):
         list(read_bag(tmp_path / 'empty'))
+
+
+def test_a_large_message_published_again_is_written_with_the_same_bytes(tmp_path):
+    """The recorder keeps the bytes of large messages with them: the same object published
+    again (a shared decoded MAP) is written from them, other objects are serialised."""
+    recorder = BagRecorder(tmp_path / 'bag')
+    lanes = [m.new('v2x_stack/msg/MapLane', lane_id=i, latitude_deg=np.ones(8)) for i in range(4)]
+    shared = m.new('v2x_stack/msg/IntersectionMap', name='arm', lanes=lanes)
+    other = m.new('v2x_stack/msg/IntersectionMap', name='arm 2', lanes=lanes[:1])
+    assert len(m.serialize(shared)) >= KEEP_MIN_BYTES
+    for stamp in range(3):
+        for msg in (shared, other, shared):
+            recorder.write_message('/map', msg.__msgtype__, QOS_RELIABLE, stamp, msg)
+    recorder.close()
+    records = list(read_bag(tmp_path / 'bag'))
+    expected = [bytes(m.typestore().serialize_cdr(x, x.__msgtype__)) for x in (shared, other)]
+    assert [r.data for r in records] == [expected[0], expected[1], expected[0]] * 3
