@@ -3,6 +3,7 @@
 v2x-stack sim                               the default scenario; bag + report in out/sim/default
 v2x-stack sim physics/red_light_runner --seed 3 --set vehicles[0].speed_mps=15
 v2x-stack sim --all --duration 20           the whole library, a summary table at the end
+v2x-stack sim --all -j 2                    the same, two runs at a time
 v2x-stack sim NAME --sweep                  every combination of the scenario's sweeps
 v2x-stack scenarios list                    names and descriptions of the library
 """
@@ -46,10 +47,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         '--sweep', action='store_true', help="run every variant of the scenario's sweeps"
     )
     sim.add_argument('--duration', type=float, metavar='SECONDS', help='override duration_s')
+    sim.add_argument(
+        '--jobs',
+        '-j',
+        type=_positive_int,
+        default=1,
+        metavar='N',
+        help='with --all or --sweep: N runs at once, each in its own process (default 1)',
+    )
     sim.add_argument('--no-progress', action='store_true', help='no progress bar')
     scen = subparsers.add_parser('scenarios', help='the scenario library')
     scen_sub = scen.add_subparsers(dest='scenarios_command', metavar='ACTION')
     scen_sub.add_parser('list', help='list the scenarios with their descriptions')
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +105,7 @@ def _sim(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         sweeps=args.sweep,
         progress=progress,
+        jobs=args.jobs,
     )
     if len(results) == 1:
         r = results[0]

@@ -21,6 +21,10 @@ class ScenarioError(SimError):
             text += f', got {got!r}'
         super().__init__(text)
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, object]]:
+        # rebuilt from its fields when it crosses a process boundary (``run_all(jobs=...)``)
+        return type(self), (self.file, self.path, self.expected, self.got)
+
 
 class MapError(SimError):
     """A lane network that cannot be built or a route that does not exist on it."""

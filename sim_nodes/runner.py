@@ -12,12 +12,14 @@ import contextlib
 import gc
 import json
 import logging
+import multiprocessing
 import shutil
 import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -404,6 +406,39 @@ def _stop_on_sigint(runtime: EmbeddedRuntime) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a batch: a scenario, its sweep variant, its label and where its output goes."""
+
+    name: str
+    variant: dict[str, Any]
+    label: str
+    out_dir: Path
+
+
+def plan_runs(
+    names: list[str] | None,
+    *,
+    out_dir: str | Path,
+    seed: int | None = None,
+    sets: dict[str, Any] | None = None,
+    sweeps: bool = False,
+) -> list[list[PlannedRun]]:
+    """The runs of a batch, one group per scenario (its sweep's variants with ``sweeps``, else
+    one run). Every scenario is loaded here, so an invalid one fails the batch before any run
+    starts."""
+    groups = []
+    for name in names or list_scenarios():
+        scenario = load_scenario(name, sets=sets, seed=seed)
+        group = []
+        for variant in expand_sweeps(scenario) if sweeps else [{}]:
+            label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
+            sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
+            group.append(PlannedRun(name, variant, label, sub))
+        groups.append(group)
+    return groups
+
+
 def run_all(
     names: list[str] | None = None,
     *,
@@ -413,32 +448,103 @@ def run_all(
     duration_s: float | None = None,
     sweeps: bool = False,
     progress: bool = True,
+    jobs: int = 1,
 ) -> list[RunResult]:
-    """Run several scenarios (default: the whole library); with ``sweeps`` every variant."""
-    results = []
-    for name in names or list_scenarios():
-        variants = [{}]
-        if sweeps:
-            variants = expand_sweeps(load_scenario(name, sets=sets, seed=seed))
-        first = len(results)
-        for variant in variants:
-            label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
-            sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
-            results.append(
-                run_scenario(
-                    name,
-                    seed=seed,
-                    sets={**(sets or {}), **variant},
-                    out_dir=sub,
-                    progress=progress,
-                    duration_s=duration_s,
-                )
-            )
-            results[-1].scenario = label
-        if len(variants) > 1:  # one page comparing the combinations
-            done = list(zip(variants, (r.metrics for r in results[first:]), strict=True))
-            write_sweep_report(name, done, Path(out_dir) / (name.replace('/', '__') + '_sweep'))
+    """Run several scenarios (default: the whole library); with ``sweeps`` every variant.
+
+    ``jobs`` > 1 runs that many at once, each in a process of its own. A run depends only on
+    its scenario, overrides and seed, so its bag and metrics are those of the same run made
+    alone (only the timing differs), and results come in the order of the plan. Ctrl-C
+    interrupts the runs in progress (each closes its bag and writes a partial report) and
+    starts no further run: the results are those of the runs that started."""
+    if jobs < 1:
+        raise RunError(f'jobs must be >= 1, got {jobs}')
+    groups = plan_runs(names, out_dir=out_dir, seed=seed, sets=sets, sweeps=sweeps)
+    plan = [run for group in groups for run in group]
+    options = {'seed': seed, 'sets': sets or {}, 'duration_s': duration_s}
+    if jobs == 1 or len(plan) == 1:
+        results = _run_in_turn(plan, progress=progress, **options)
+    else:
+        results = _run_in_pool(plan, jobs, progress=progress, **options)
+    first = 0
+    for group in groups:
+        done = results[first : first + len(group)]
+        first += len(group)
+        if len(group) > 1 and len(done) == len(group):  # one page comparing the combinations
+            pairs = [(run.variant, r.metrics) for run, r in zip(group, done, strict=True)]
+            page = Path(out_dir) / (group[0].name.replace('/', '__') + '_sweep')
+            write_sweep_report(group[0].name, pairs, page)
     return results
+
+
+def run_planned(run: PlannedRun, *, progress: bool = False, **options: Any) -> RunResult:
+    """One run of a batch (``options``: seed, sets, duration_s), labelled as planned."""
+    sets = {**options['sets'], **run.variant}
+    result = run_scenario(
+        run.name,
+        seed=options['seed'],
+        sets=sets,
+        out_dir=run.out_dir,
+        progress=progress,
+        duration_s=options['duration_s'],
+    )
+    result.scenario = run.label
+    return result
+
+
+def _run_in_turn(plan: list[PlannedRun], *, progress: bool, **options: Any) -> list[RunResult]:
+    results = []
+    for run in plan:
+        results.append(run_planned(run, progress=progress, **options))
+        if results[-1].interrupted:  # Ctrl-C: the batch ends with this run's partial report
+            break
+    return results
+
+
+def _ignore_sigint() -> None:
+    """A pool worker leaves Ctrl-C to the run it is in (``_stop_on_sigint``): idle, it must
+    not die of it, or the pool breaks and the other runs' reports are lost."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_in_pool(
+    plan: list[PlannedRun], jobs: int, *, progress: bool, **options: Any
+) -> list[RunResult]:
+    """The runs in ``jobs`` worker processes, forked from a server that has imported the
+    runner (no inherited threads or open files, and no ~2 s of imports per worker). A run is
+    handed out only when a worker is free, so after Ctrl-C none is left queued; a line per
+    finished run instead of progress bars, which would write over each other."""
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload([__name__])
+    started: list[Future[RunResult]] = []
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint) as pool:
+        running: set[Future[RunResult]] = set()
+        stop = False
+        try:
+            for run in plan:
+                if len(running) == jobs:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    stop = _report(done, started, progress)
+                if stop:
+                    break
+                started.append(pool.submit(run_planned, run, **options))
+                running.add(started[-1])
+            _report(wait(running).done, started, progress)
+        except KeyboardInterrupt:  # the runs in progress got it too: they stop and report
+            wait(running)
+    return [future.result() for future in started]
+
+
+def _report(done: set[Future[RunResult]], started: list[Future[RunResult]], progress: bool) -> bool:
+    """Print the finished runs (with ``progress``); True when one was interrupted."""
+    interrupted = False
+    for future in done:
+        result = future.result()  # a run that could not start raises here, as alone
+        interrupted |= result.interrupted
+        if progress:
+            status = 'interrupted' if result.interrupted else 'done'
+            print(f'[run {started.index(future) + 1}] {result.scenario}: {status}', file=sys.stderr)
+    return interrupted
 
 
 def summary_table(results: list[RunResult]) -> str:

@@ -2,10 +2,12 @@
 failures, Ctrl-C."""
 
 import json
+import pickle
 
 import pytest
 import yaml
 
+from sim_nodes.errors import RunError, ScenarioError
 from sim_nodes.runner import run_all, run_scenario, summary_table
 from sim_nodes.stacks import StackReport, read_topology
 from v2x_runtime import messages as m
@@ -219,6 +221,62 @@ def test_run_all_with_sweeps_and_summary(tmp_path):
     assert f'{scenario}[channel.extra_loss=0.2][traffic.connected_ratio=1.0]' in table
     assert table.count('pass') == 4
     assert len({r.out_dir for r in results}) == 4
+
+
+def _sweep_scenario(tmp_path, duration_s=2.0, **extra):
+    scenario = tmp_path / 'sweep.yaml'
+    data = {
+        'duration_s': duration_s,
+        'traffic': {'connected_ratio': 1.0},
+        'sweeps': {'traffic.count': [1, 2, 3, 4]},
+        **extra,
+    }
+    scenario.write_text(yaml.safe_dump(data))
+    return str(scenario)
+
+
+def test_runs_in_parallel_give_what_the_same_runs_give_one_after_the_other(tmp_path):
+    scenario = _sweep_scenario(tmp_path)
+    serial = run_all([scenario], out_dir=tmp_path / 'one', sweeps=True, progress=False)
+    pooled = run_all([scenario], out_dir=tmp_path / 'two', sweeps=True, progress=False, jobs=2)
+    assert [r.scenario for r in pooled] == [r.scenario for r in serial]
+    assert [r.out_dir.name for r in pooled] == [r.out_dir.name for r in serial]
+    for a, b in zip(serial, pooled, strict=True):
+        ma, mb = dict(a.metrics), dict(b.metrics)
+        ma.pop('timing')
+        mb.pop('timing')
+        assert ma == mb
+        assert _bag_content(a.bag) == _bag_content(b.bag)
+    # the variants differ (else the comparison above could not tell them apart)
+    assert [r.metrics['actors']['vehicles'] for r in serial] == [1, 2, 3, 4]
+    assert (tmp_path / 'two' / f'{scenario.replace("/", "__")}_sweep' / 'sweep.html').exists()
+
+
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_ctrl_c_ends_a_batch_with_partial_reports(tmp_path, jobs):
+    car = topology(
+        tmp_path,
+        {'stop': {'plugin': 'sim_test_components:Interrupter', 'parameters': {'at_s': 1.0}}},
+    )
+    scenario = _sweep_scenario(tmp_path, duration_s=30.0, car_topology=car)
+    out = tmp_path / 'out'
+    results = run_all([scenario], out_dir=out, sweeps=True, progress=False, jobs=jobs)
+    # the runs that had started stopped at 1 s with their partial reports; no other started
+    assert len(results) == jobs
+    assert all(r.interrupted and r.metrics['simulated_s'] < 1.5 for r in results)
+    assert all((r.out_dir / 'report.html').exists() for r in results)
+    assert sorted(p.name for p in out.iterdir()) == sorted(r.out_dir.name for r in results)
+
+
+def test_jobs_must_be_positive(tmp_path):
+    with pytest.raises(RunError, match='jobs must be >= 1, got 0'):
+        run_all(['default'], out_dir=tmp_path, jobs=0)
+
+
+def test_a_scenario_error_crosses_a_process_boundary_whole():
+    err = ScenarioError('a.yaml', 'traffic.count', 'an integer >= 0', -1)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is ScenarioError and str(back) == str(err) and back.path == 'traffic.count'
 
 
 def test_fused_positioning_of_the_car_stack_is_scored(tmp_path):
