@@ -17,7 +17,6 @@ from perception_nodes.fusion.errors import FusionConfigError
 from perception_nodes.fusion.identity import IdentityKeeper, MemberKey
 from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
 from perception_nodes.fusion.motion import predict_cv
-from perception_nodes.fusion.records import assemble
 from perception_nodes.fusion.reports import (
     TRUST_UNKNOWN,
     TRUST_UNVERIFIED,
@@ -26,6 +25,7 @@ from perception_nodes.fusion.reports import (
     SourceKind,
 )
 from perception_nodes.fusion.shared import CYCLE_MEMO
+from v2x_runtime.frozen import assemble
 
 
 @dataclass(frozen=True)

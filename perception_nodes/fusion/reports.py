@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from perception_nodes.fusion.errors import ObjectInputError
-from perception_nodes.fusion.records import assemble
 from v2x_runtime import messages as m
+from v2x_runtime.frozen import assemble
 
 TRUST_UNKNOWN, TRUST_VERIFIED, TRUST_UNVERIFIED, TRUST_MISBEHAVING = 0, 1, 2, 3
 CLASS_UNKNOWN, CLASS_PEDESTRIAN, CLASS_CYCLIST = 0, 5, 4

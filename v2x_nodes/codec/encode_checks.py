@@ -250,16 +250,21 @@ def _gen(w: _CheckWriter, types: Any, constraints: Any, src: str, depth: int) ->
     )
 
 
+def _outside(type_test: str, value: str, constraints: Any) -> str:
+    """The generated test that doubts a value: wrong type, or ``value`` out of the bounds."""
+    low, high = _bounds(constraints)
+    tests = [type_test]
+    if low is not None:
+        tests.append(f'{value} < {low!r}')
+    if high is not None:
+        tests.append(f'{value} > {high!r}')
+    return ' or '.join(tests)
+
+
 def _gen_node(w: _CheckWriter, types: Any, constraints: Any, src: str, depth: int) -> None:
     kind = type(types)
     if kind is tc.Integer and type(constraints) is cc.Integer:
-        low, high = _bounds(constraints)
-        tests = [f'type({src}) is not int']
-        if low is not None:
-            tests.append(f'{src} < {low!r}')
-        if high is not None:
-            tests.append(f'{src} > {high!r}')
-        w.doubt_if(depth, ' or '.join(tests))
+        w.doubt_if(depth, _outside(f'type({src}) is not int', src, constraints))
     elif kind is tc.Boolean:
         w.doubt_if(depth, f'{src} is not True and {src} is not False')
     elif kind is tc.Enumerated and not types._numeric_enums:
@@ -278,14 +283,7 @@ def _gen_node(w: _CheckWriter, types: Any, constraints: Any, src: str, depth: in
             _gen(w, member, by_name[member.name], item, depth + 1)
             w.emit(depth + 1, 'pass')
     elif kind is tc.List and type(constraints) is cc.List:
-        low, high = _bounds(constraints)
-        size = f'len({src})'
-        tests = [f'type({src}) is not list']
-        if low is not None:
-            tests.append(f'{size} < {low!r}')
-        if high is not None:
-            tests.append(f'{size} > {high!r}')
-        w.doubt_if(depth, ' or '.join(tests))
+        w.doubt_if(depth, _outside(f'type({src}) is not list', f'len({src})', constraints))
         item = w.name('x')
         w.emit(depth, f'for {item} in {src}:')
         _gen(w, types.element_type, constraints.element_type, item, depth + 1)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from v2x_runtime.frozen import assemble
 from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S
-from vehicle_nodes.fusion.records import assemble
 
 
 class FixKind(enum.IntEnum):

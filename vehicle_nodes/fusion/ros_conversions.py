@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from v2x_runtime import messages as m
+from v2x_runtime.frozen import assemble
 from vehicle_nodes.fusion.ekf import S
 from vehicle_nodes.fusion.localizer import Estimate, FixKind
-from vehicle_nodes.fusion.records import assemble
 from vehicle_nodes.hdmap.frame import GeodeticFrame
 
 NAVSAT_TO_KIND = {-1: FixKind.NO_FIX, 0: FixKind.SINGLE, 1: FixKind.DGNSS, 2: FixKind.RTK_FIXED}

@@ -28,7 +28,7 @@ from numpy._core.umath import clip as _clip  # np.clip's own ufunc, without its 
 from scipy.spatial import cKDTree
 from scipy.special import log_ndtr
 
-from vehicle_nodes.fusion.records import assemble
+from v2x_runtime.frozen import assemble
 from vehicle_nodes.hdmap.lanemap import HdMap
 
 

@@ -1,10 +1,10 @@
-"""Frozen dataclass instances made without the frozen ``__init__``, for the hot loops.
+"""Frozen dataclass instances made without the frozen ``__init__``, for hot loops.
 
 A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (it must get
 past its own ``__setattr__``, which refuses): 9-13 µs for the 11-12 fields of a fused object
-or a report, made once per object per cycle. A frozen dataclass keeps its fields in the
-instance ``__dict__``, so filling that dictionary makes the very same instance (equal, same
-repr, still frozen) in a third of the time.
+or a report, a few µs for a car's per-fix estimate, lane match and pose. A frozen dataclass
+keeps its fields in the instance ``__dict__``, so filling that dictionary makes the very same
+instance (equal, same repr, still frozen) in a third of the time.
 """
 
 from __future__ import annotations
