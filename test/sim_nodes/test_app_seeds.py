@@ -4,9 +4,10 @@ Issue #9 asks each application's warning "in 100 % of seeds" with the lead time 
 never in the benign twin. The library test runs each scenario at its file's seed; this one
 adds two fixed seeds, so each hazard is checked at three seeds in CI. The seed drives the
 sensor, GNSS/IMU and channel noise and the random background traffic (ICW, RLVW, LTA), not
-the scripted hazard. CI cost: all runs at both seeds would take ~7.7 min CPU, over the ~4 min
-budget, so the warned scenarios run at both extra seeds and the benign twins at the first one
-only (measured: 328 s CPU; docs/applications.md, "Seeds", has seeds 1-5 for every pair).
+the scripted hazard. CI cost: the warned scenarios run at both extra seeds and the benign
+twins at the first one only, 51 runs in 193 s of CPU (measured 26 Nov 2026; 328 s before the
+sessions' speed-ups); the twins at both seeds would make it ~4.5 min, over the ~4 min budget
+(docs/applications.md, "Seeds", has seeds 1-5 for every pair).
 
 Scenarios in test_library's KNOWN_FAILURES are strict xfails here too, with its reason: when
 that entry goes, this test runs them like the others.
