@@ -11,25 +11,14 @@ Measured in the same run, per 10 Hz cycle:
 - total = ingest + evaluate, the application cycle time. Target: p99 <= 10 ms.
 Wall time on a shared machine measures the queue for a CPU: read the CPU time (thread time).
 Run: ``python bench/bench_apps.py [--cycles N]``.
-
-``--replay S``: the suites of the simulator's default scenario instead. The scenario runs for
-S simulated seconds with every ApplicationSuite's inputs (messages, timer ticks) kept in
-order; then fresh suites with the same parameters get them again, at the same simulated
-times, ``--repeat`` times. Printed: the suites' CPU per simulated second in the run (its CPU
-accounting) and in each replay (the suites alone, without the rest of the run competing for
-the caches), and a digest of everything the replays published and counted, which two code
-versions with the same behaviour share.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import hashlib
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import numpy as np
 
 from v2x_nodes.applications import APPLICATIONS, ApplicationSuite
-from v2x_nodes.applications.lanes import LaneIndex
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.hdmap import load_map
@@ -117,136 +105,11 @@ def baseline(bsms: list, rsm: object) -> np.ndarray:
     return np.array(rows)
 
 
-Event = tuple[int, str, str | None, object]  # (time, namespace, topic or None: tick, message)
-
-
-def capture_default(
-    duration_s: float, out_dir: str
-) -> tuple[list[Event], dict[str, tuple[str, dict]], float]:
-    """Run the default scenario into ``out_dir`` (its map file is the suites' parameter)
-    keeping the suites' inputs: (events in the order they ran, name and parameters per
-    namespace, the suites' CPU seconds in the run)."""
-    from sim_nodes.runner import run_scenario  # (only this mode needs the simulator)
-
-    events: list[Event] = []
-    params: dict[str, tuple[str, dict]] = {}
-    original = ApplicationSuite.__init__
-
-    def keeping(self: ApplicationSuite, ctx: object) -> None:
-        ns, sub, timer = ctx.namespace, ctx.create_subscription, ctx.create_timer
-
-        def subscribe(topic: str, msgtype: str, callback: object, qos: object) -> None:
-            def kept(msg: object) -> None:
-                events.append((ctx.now_ns(), ns, topic, msg))
-                callback(msg)
-
-            sub(topic, msgtype, kept, qos)
-
-        def tick_timer(period_s: float, callback: object, **kw: object) -> object:
-            def kept() -> None:
-                events.append((ctx.now_ns(), ns, None, None))
-                callback()
-
-            return timer(period_s, kept, **kw)
-
-        ctx.create_subscription, ctx.create_timer = subscribe, tick_timer
-        original(self, ctx)
-        params[ns] = (ctx.name, dict(ctx.values))
-
-    ApplicationSuite.__init__ = keeping
-    try:
-        result = run_scenario('default', out_dir=out_dir, progress=False, duration_s=duration_s)
-    finally:
-        ApplicationSuite.__init__ = original
-    kinds = result.metrics['timing']['cpu']['by_type']
-    cpu = sum(k['cpu_s'] for k in kinds if k['kind'] == 'ApplicationSuite')
-    return events, params, cpu
-
-
-def replay(events: list[Event], params: dict[str, tuple[str, dict]]) -> tuple[float, str, int]:
-    """Fresh suites fed the kept events at their times: (CPU s, digest of what they
-    published and counted, messages published)."""
-    getattr(LaneIndex, '_shared', {}).clear()  # per-map tables built again, as in a run
-    rt = EmbeddedRuntime(seed=1, diagnostics_period_s=0)
-    published: list[tuple[int, str, object]] = []
-    rt._deliver = lambda info, msg: published.append((rt.now_ns(), info.name, msg))
-    callbacks: dict[tuple[str, str | None], object] = {}
-    suites = {}
-    for ns, (name, values) in params.items():
-        suites[ns] = rt.add_component(_Hooks(ns, callbacks).suite_class(), name=name,
-                                      namespace=ns, parameters=values)  # fmt: skip
-    gc.collect()
-    c0 = time.process_time()
-    for now, ns, topic, msg in events:
-        rt._now_ns = now
-        if topic is None:
-            callbacks[ns, None]()
-        else:
-            callbacks[ns, topic](msg)
-    cpu = time.process_time() - c0
-    counters = {ns: sorted(s.ctx.diagnostics.counters.items()) for ns, s in suites.items()}
-    digest = hashlib.sha256(repr((published, counters)).encode()).hexdigest()[:16]
-    return cpu, digest, len(published)
-
-
-class _Hooks:
-    """A suite class that hands its subscriptions' and timer's callbacks to ``callbacks``."""
-
-    def __init__(self, ns: str, callbacks: dict) -> None:
-        self.ns, self.callbacks = ns, callbacks
-
-    def suite_class(self) -> type[ApplicationSuite]:
-        hooks = self
-
-        class Hooked(ApplicationSuite):
-            def __init__(self, ctx: object) -> None:
-                sub, timer = ctx.create_subscription, ctx.create_timer
-
-                def subscribe(topic: str, msgtype: str, cb: object, qos: object) -> None:
-                    hooks.callbacks[hooks.ns, topic] = cb
-                    sub(topic, msgtype, cb, qos)
-
-                def tick_timer(period_s: float, cb: object, **kw: object) -> object:
-                    hooks.callbacks[hooks.ns, None] = cb
-                    return timer(period_s, cb, **kw)
-
-                ctx.create_subscription, ctx.create_timer = subscribe, tick_timer
-                super().__init__(ctx)
-
-        Hooked.__name__ = 'ApplicationSuite'
-        return Hooked
-
-
-def main_replay(duration_s: float, repeat: int) -> None:
-    with tempfile.TemporaryDirectory() as out:
-        events, params, run_cpu = capture_default(duration_s, out)
-        runs = [replay(events, params) for _ in range(repeat)]
-    in_run = run_cpu / duration_s * 1e3
-    print(f'default scenario, {duration_s:g} s: {len(params)} suites, {len(events)} inputs; '
-          f'ApplicationSuite in the run {in_run:.1f} ms CPU per sim s')  # fmt: skip
-    cpu = sorted(r[0] / duration_s * 1e3 for r in runs)
-    print(f'  replayed {repeat}x: CPU per sim s min {cpu[0]:.1f} ms, median '
-          f'{cpu[len(cpu) // 2]:.1f} ms; {runs[0][2]} messages published, digest '
-          f'{", ".join(sorted({r[1] for r in runs}))}')  # fmt: skip
-    print(f'  load average during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs')
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--cycles', type=int, default=300)
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument(
-        '--replay',
-        type=float,
-        default=0.0,
-        metavar='S',
-        help="replay the default scenario's suite inputs of S simulated seconds",
-    )
-    ap.add_argument('--repeat', type=int, default=5, help='replays (with --replay)')
     args = ap.parse_args()
-    if args.replay > 0:
-        main_replay(args.replay, args.repeat)
-        return
     inputs = make_inputs(args.cycles, args.seed)
     rt = EmbeddedRuntime(start_ns=START_NS)
     suite = rt.add_component(ApplicationSuite, name='apps', parameters={'map_file': str(MAP)})

@@ -36,7 +36,7 @@ _NEVER_FAIL = (
 def pruned_check(compiled: Any) -> Check:
     """The pruned check of one asn1tools compiled UPER type (``spec._types[name]``)."""
     checker = compiled.constraints_checker._type
-    inner = _build(checker, compiled._type)
+    inner = build(checker, compiled._type)
     if inner is None:
         return _nothing
 
@@ -68,7 +68,7 @@ def _bounded_by_codec(minimum: Any, maximum: Any, codec: Any) -> bool:
     return low + (1 << bits) - 1 <= maximum
 
 
-def _only_upper(checker: cc.Integer, codec: Any) -> bool:
+def only_upper(checker: cc.Integer, codec: Any) -> bool:
     """Whether only the upper bound can break: a fixed-width field read from ``lb`` up."""
     return (
         isinstance(codec, uper.Integer)
@@ -92,7 +92,7 @@ def _upper_check(checker: cc.Integer) -> Check:
     return check_upper
 
 
-def _size_needed(checker: cc.Type, codec: Any) -> bool:
+def size_needed(checker: cc.Type, codec: Any) -> bool:
     """Whether a SIZE constraint of ``checker`` can be broken by decoded bits."""
     if not checker.has_lower_bound() and not checker.has_upper_bound():
         return False
@@ -124,7 +124,7 @@ def _listed(members: Any) -> list[Any]:
 _BUILT: dict[tuple[int, int], tuple[Any, Any, Check | None]] = {}
 
 
-def _build(checker: cc.Type, codec: Any) -> Check | None:
+def build(checker: cc.Type, codec: Any) -> Check | None:
     """``_build_node``, once per pair of nodes: the generated decoder (``fast_decode``) asks
     for the check of every node of a tree, and each answer recurses into the subtree. The
     pair is kept with its check, so an id is not reused while the entry lives."""
@@ -148,7 +148,7 @@ def _build_node(checker: cc.Type, codec: Any) -> Check | None:
             checker.minimum, checker.maximum, codec
         ):
             return None
-        if _only_upper(checker, codec):
+        if only_upper(checker, codec):
             return _upper_check(checker)
         return checker.encode
     if isinstance(checker, cc.Dict):
@@ -164,11 +164,11 @@ def _build_node(checker: cc.Type, codec: Any) -> Check | None:
             and isinstance(codec, uper.IA5String)
             and codec.bits_per_character == 7
         )
-        if alphabet_free and not _size_needed(checker, codec):
+        if alphabet_free and not size_needed(checker, codec):
             return None
         return checker.encode
     if isinstance(checker, (cc.Bytes, cc.BitString)):
-        return checker.encode if _size_needed(checker, codec) else None
+        return checker.encode if size_needed(checker, codec) else None
     return checker.encode  # a node kind this module does not know: asn1tools' full check
 
 
@@ -178,7 +178,7 @@ def _build_dict(checker: cc.Dict, codec: Any) -> Check | None:
         return checker.encode
     kept = []
     for member in checker.members:
-        check = _build(member, members.get(member.name))
+        check = build(member, members.get(member.name))
         if check is not None:
             kept.append((member.name, member, check))
     if not kept:
@@ -202,7 +202,7 @@ def _build_choice(checker: cc.Choice, codec: Any) -> Check | None:
         return checker.encode
     kept = {}
     for member in checker.members:
-        check = _build(member, members.get(member.name))
+        check = build(member, members.get(member.name))
         if check is not None:
             kept[member.name] = (member, check)
     if not kept:
@@ -225,8 +225,8 @@ def _build_choice(checker: cc.Choice, codec: Any) -> Check | None:
 def _build_list(checker: cc.List, codec: Any) -> Check | None:
     if not isinstance(codec, per.ArrayType):
         return checker.encode
-    element = _build(checker.element_type, codec.element_type)
-    size = _size_needed(checker, codec)
+    element = build(checker.element_type, codec.element_type)
+    size = size_needed(checker, codec)
     if element is None and not size:
         return None
     size_check = _size_only(checker) if size else None
@@ -251,9 +251,3 @@ def _size_only(checker: cc.List) -> Check:
             )
 
     return check_size
-
-
-# What the generated decoder (``fast_decode``) needs to write these checks into its code.
-build = _build
-only_upper = _only_upper
-size_needed = _size_needed
