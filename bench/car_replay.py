@@ -1,10 +1,12 @@
 """The car slice of the default scenario on its own recorded inputs: CPU and published bytes.
 
-``python bench/car_replay.py record TREE SECONDS FILE`` runs the default scenario from the
-source tree TREE and pickles every callback of the car components CooperativeFusion,
-LocalizationFilter, MapMatcher, EgoMotionCompensation and CommandGate (timer firings and
-delivered messages, in the order the runtime ran them; messages keep their identity, as the
-shared conversions need) together with the components' construction arguments.
+``python bench/car_replay.py record TREE SECONDS FILE [--kinds K1,K2]`` runs the default
+scenario from the source tree TREE and pickles every callback of the car components of the
+given kinds (default: CooperativeFusion, LocalizationFilter, MapMatcher,
+EgoMotionCompensation and CommandGate; ``--kinds ApplicationSuite`` for the applications):
+timer firings and delivered messages, in the order the runtime ran them (messages keep their
+identity, as the shared conversions need), together with the components' construction
+arguments.
 
 ``python bench/car_replay.py replay TREE FILE [--out DIGESTS]`` builds those components from
 TREE (put first on ``sys.path``: a checkout of another commit runs its own code), feeds them
@@ -30,15 +32,7 @@ from collections import defaultdict
 from dataclasses import fields
 from typing import Any
 
-KINDS = frozenset(
-    {
-        'CooperativeFusion',
-        'LocalizationFilter',
-        'MapMatcher',
-        'EgoMotionCompensation',
-        'CommandGate',
-    }
-)
+KINDS = 'CooperativeFusion,LocalizationFilter,MapMatcher,EgoMotionCompensation,CommandGate'
 
 
 def _rebuild(msgtype: str, values: tuple[Any, ...]) -> Any:
@@ -57,17 +51,17 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def _hook(emb: Any, on_sub: Any, on_timer: Any) -> None:
-    """Route the slice's subscriptions and timers through ``on_sub`` / ``on_timer``."""
+def _hook(emb: Any, kinds: set[str], on_sub: Any, on_timer: Any) -> None:
+    """Route the subscriptions and timers of ``kinds`` through ``on_sub`` / ``on_timer``."""
     create_sub, create_timer = emb._Context.create_subscription, emb._Context.create_timer
 
     def create_subscription(ctx: Any, topic: str, msgtype: str, callback: Any, qos: Any) -> None:
-        if ctx.account.kind in KINDS:
+        if ctx.account.kind in kinds:
             callback = on_sub(ctx, f'sub:{topic}', callback)
         create_sub(ctx, topic, msgtype, callback, qos)
 
     def timer(ctx: Any, period_s: float, callback: Any, *, autostart: bool = True) -> Any:
-        if ctx.account.kind in KINDS:
+        if ctx.account.kind in kinds:
             ctx._replay_timers = getattr(ctx, '_replay_timers', 0) + 1
             callback = on_timer(ctx, f'timer:{ctx._replay_timers}', callback)
         return create_timer(ctx, period_s, callback, autostart=autostart)
@@ -76,7 +70,7 @@ def _hook(emb: Any, on_sub: Any, on_timer: Any) -> None:
     emb._Context.create_timer = timer
 
 
-def record(tree: str, seconds: float, path: str) -> None:
+def record(tree: str, seconds: float, path: str, kinds: set[str]) -> None:
     sys.path.insert(0, tree)
     import v2x_runtime.embedded as emb
     from sim_nodes.runner import run_scenario
@@ -86,7 +80,7 @@ def record(tree: str, seconds: float, path: str) -> None:
     add = emb.EmbeddedRuntime.add_component
 
     def add_component(rt: Any, cls: type, **kw: Any) -> Any:
-        if cls.__name__ in KINDS:
+        if cls.__name__ in kinds:
             where = (kw['name'], kw.get('namespace', '/'))
             settings = (dict(kw.get('parameters') or {}), dict(kw.get('remappings') or {}))
             components.append((cls.__module__, cls.__name__, *where, *settings))
@@ -107,7 +101,7 @@ def record(tree: str, seconds: float, path: str) -> None:
         return cb
 
     emb.EmbeddedRuntime.add_component = add_component
-    _hook(emb, on_sub, on_timer)
+    _hook(emb, kinds, on_sub, on_timer)
     run_scenario('default', out_dir=f'{path}.run', progress=False, duration_s=seconds)
     buf = io.BytesIO()
     _Pickler(buf, protocol=5).dump((components, events))
@@ -129,7 +123,7 @@ def replay(tree: str, path: str, out: str | None) -> None:
         handlers[(ctx.full_name, key)] = (callback, ctx.account.kind)
         return callback
 
-    _hook(emb, register, register)
+    _hook(emb, {component[1] for component in components}, register, register)
     rt = emb.EmbeddedRuntime(seed=1)
     for module, name, comp, namespace, parameters, remappings in components:
         cls = getattr(importlib.import_module(module), name)
@@ -174,8 +168,9 @@ def replay(tree: str, path: str, out: str | None) -> None:
 
 def main() -> None:
     args = sys.argv[1:]
-    if args[:1] == ['record'] and len(args) == 4:
-        record(args[1], float(args[2]), args[3])
+    if args[:1] == ['record'] and len(args) in (4, 6) and args[4:5] in ([], ['--kinds']):
+        kinds = args[5] if len(args) == 6 else KINDS
+        record(args[1], float(args[2]), args[3], set(kinds.split(',')))
     elif args[:1] == ['replay'] and len(args) in (3, 5):
         replay(args[1], args[2], args[4] if len(args) == 5 and args[3] == '--out' else None)
     else:
