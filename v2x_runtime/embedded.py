@@ -92,20 +92,14 @@ class _Arming:
 
     __slots__ = ('_runtime', 'account', 'callback', 'dead', 'owner', 'period_ns', 'when_ns')
 
-    def __init__(
-        self,
-        runtime: EmbeddedRuntime,
-        period_ns: int,
-        callback: Callable[[], None],
-        owner: _Context | None,
-        account: CpuAccount,
-    ) -> None:
-        self._runtime = runtime
-        self.period_ns = period_ns
-        self.callback = callback
-        self.owner = owner
-        self.account = account
-        self.when_ns = runtime.now_ns() + period_ns
+    def __init__(self, timer: _Timer) -> None:
+        # the timer's values copied into slots: read at every firing
+        self._runtime = timer.runtime
+        self.period_ns = timer.period_ns
+        self.callback = timer.callback
+        self.owner = timer.owner
+        self.account = timer.account
+        self.when_ns = timer.runtime.now_ns() + timer.period_ns
         self.dead = False
 
     def __call__(self) -> None:
@@ -134,7 +128,11 @@ class _Timer(Timer):
         *,
         autostart: bool = True,
     ) -> None:
-        self._args = (runtime, period_ns, callback, owner, account)
+        self.runtime = runtime
+        self.period_ns = period_ns
+        self.callback = callback
+        self.owner = owner
+        self.account = account
         self._arming: _Arming | None = None
         if autostart:
             self.reset()
@@ -146,8 +144,8 @@ class _Timer(Timer):
 
     def reset(self) -> None:
         self.cancel()
-        arming = self._arming = _Arming(*self._args)
-        arming._runtime._schedule(arming.when_ns, arming, arming.owner, arming.account)
+        arming = self._arming = _Arming(self)
+        self.runtime._schedule(arming.when_ns, arming, self.owner, self.account)
 
     def is_canceled(self) -> bool:
         return self._arming is None
