@@ -408,10 +408,14 @@ def _stop_on_sigint(runtime: EmbeddedRuntime) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run of a batch: a scenario, its sweep variant, its label and where its output goes."""
+    """One run of a batch: a scenario, its sweep variant (in ``sets`` too), its overrides and
+    seed, its label and where its output goes."""
 
     name: str
     variant: dict[str, Any]
+    sets: dict[str, Any]
+    seed: int | None
+    duration_s: float | None
     label: str
     out_dir: Path
 
@@ -422,6 +426,7 @@ def plan_runs(
     out_dir: str | Path,
     seed: int | None = None,
     sets: dict[str, Any] | None = None,
+    duration_s: float | None = None,
     sweeps: bool = False,
 ) -> list[list[PlannedRun]]:
     """The runs of a batch, one group per scenario (its sweep's variants with ``sweeps``, else
@@ -434,7 +439,8 @@ def plan_runs(
         for variant in expand_sweeps(scenario) if sweeps else [{}]:
             label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
             sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
-            group.append(PlannedRun(name, variant, label, sub))
+            run_sets = {**(sets or {}), **variant}
+            group.append(PlannedRun(name, variant, run_sets, seed, duration_s, label, sub))
         groups.append(group)
     return groups
 
@@ -459,13 +465,14 @@ def run_all(
     starts no further run: the results are those of the runs that started."""
     if jobs < 1:
         raise RunError(f'jobs must be >= 1, got {jobs}')
-    groups = plan_runs(names, out_dir=out_dir, seed=seed, sets=sets, sweeps=sweeps)
+    groups = plan_runs(
+        names, out_dir=out_dir, seed=seed, sets=sets, duration_s=duration_s, sweeps=sweeps
+    )
     plan = [run for group in groups for run in group]
-    options = {'seed': seed, 'sets': sets or {}, 'duration_s': duration_s}
     if jobs == 1 or len(plan) == 1:
-        results = _run_in_turn(plan, progress=progress, **options)
+        results = _run_in_turn(plan, progress)
     else:
-        results = _run_in_pool(plan, jobs, progress=progress, **options)
+        results = _run_in_pool(plan, jobs, progress)
     first = 0
     for group in groups:
         done = results[first : first + len(group)]
@@ -477,25 +484,24 @@ def run_all(
     return results
 
 
-def run_planned(run: PlannedRun, *, progress: bool = False, **options: Any) -> RunResult:
-    """One run of a batch (``options``: seed, sets, duration_s), labelled as planned."""
-    sets = {**options['sets'], **run.variant}
+def run_planned(run: PlannedRun, progress: bool = False) -> RunResult:
+    """One run of a batch, labelled as planned."""
     result = run_scenario(
         run.name,
-        seed=options['seed'],
-        sets=sets,
+        seed=run.seed,
+        sets=run.sets,
         out_dir=run.out_dir,
         progress=progress,
-        duration_s=options['duration_s'],
+        duration_s=run.duration_s,
     )
     result.scenario = run.label
     return result
 
 
-def _run_in_turn(plan: list[PlannedRun], *, progress: bool, **options: Any) -> list[RunResult]:
+def _run_in_turn(plan: list[PlannedRun], progress: bool) -> list[RunResult]:
     results = []
     for run in plan:
-        results.append(run_planned(run, progress=progress, **options))
+        results.append(run_planned(run, progress))
         if results[-1].interrupted:  # Ctrl-C: the batch ends with this run's partial report
             break
     return results
@@ -507,9 +513,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_in_pool(
-    plan: list[PlannedRun], jobs: int, *, progress: bool, **options: Any
-) -> list[RunResult]:
+def _run_in_pool(plan: list[PlannedRun], jobs: int, progress: bool) -> list[RunResult]:
     """The runs in ``jobs`` worker processes, forked from a server that has imported the
     runner (no inherited threads or open files, and no ~2 s of imports per worker). A run is
     handed out only when a worker is free, so after Ctrl-C none is left queued; a line per
@@ -527,7 +531,7 @@ def _run_in_pool(
                     stop = _report(done, started, progress)
                 if stop:
                     break
-                started.append(pool.submit(run_planned, run, **options))
+                started.append(pool.submit(run_planned, run))
                 running.add(started[-1])
             _report(wait(running).done, started, progress)
         except KeyboardInterrupt:  # the runs in progress got it too: they stop and report
