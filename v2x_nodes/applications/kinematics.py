@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,9 +26,11 @@ def wrap(angle_rad: FloatArray | float) -> FloatArray:
 
 
 _CODES = 256  # member(): codes of one byte (classes, relations) have a cached table
+# member()'s tables by the tuple asked (the code asks a few constant tuples: one dict look-up
+# a call, a dozen calls a cycle)
+_TABLES: dict[tuple[int, ...], BoolArray] = {}
 
 
-@lru_cache(maxsize=128)
 def _member_table(allowed: tuple[int, ...]) -> BoolArray:
     table = np.zeros(_CODES + 1, dtype=bool)  # the last entry stands for every larger code
     table[list(allowed)] = True
@@ -37,17 +38,13 @@ def _member_table(allowed: tuple[int, ...]) -> BoolArray:
     return table
 
 
-_TABLES: dict[tuple[int, ...], BoolArray] = {}  # member()'s tables by the tuple asked
-
-
 def member(values: np.ndarray, allowed: tuple[int, ...]) -> BoolArray:
     """``np.isin`` for small non-negative codes (classes, relations) by table lookup: isin
     sorts, which costs more than the whole membership test for a few hundred targets."""
-    table = _TABLES.get(allowed)  # (a dozen calls a cycle: one dict look-up for the checks)
+    table = _TABLES.get(allowed)
+    if table is None and max(allowed, default=0) < _CODES:
+        table = _TABLES[allowed] = _member_table(allowed)
     if table is not None:
-        return table[np.minimum(values, _CODES)]
-    if max(allowed, default=0) < _CODES:
-        table = _TABLES[allowed] = _member_table(tuple(allowed))
         return table[np.minimum(values, _CODES)]
     table = np.zeros(max(*allowed, int(values.max(initial=0))) + 1, dtype=bool)
     table[list(allowed)] = True
