@@ -42,6 +42,13 @@ class LaneSets:
         return np.where(self.all_keys[i] == keys, self.side[i], SIDE_NONE)
 
 
+def unit_step(a: FloatArray, b: FloatArray) -> FloatArray | None:
+    """The unit direction from point ``a`` to ``b``; None for a step under 1e-6 m."""
+    d = b - a
+    norm = float(np.hypot(*d))
+    return d / norm if norm > 1e-6 else None
+
+
 class LaneIndex:
     """Vectorised point → lanelet lookup over a loaded ``HdMap``.
 
@@ -225,11 +232,7 @@ class LaneIndex:
             parts = [first.centre_xy[i:]]
             parts += [self.map.lanelets[k].centre_xy[1:] for k in keys[1:]]
             xy = np.concatenate(parts)
-            unit = None
-            if len(xy) > 1:
-                d = xy[-1] - xy[-2]
-                norm = float(np.hypot(*d))
-                unit = d / norm if norm > 1e-6 else None
+            unit = unit_step(xy[-2], xy[-1]) if len(xy) > 1 else None
             hit = self._parts[ask] = (xy, unit)
         return hit
 

@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from v2x_nodes.applications.kinematics import EgoTrack, FloatArray, ego_along_path, member, wrap
-from v2x_nodes.applications.lanes import SIDE_LEFT, SIDE_NONE, SIDE_RIGHT, SIDE_SAME, LaneIndex
+from v2x_nodes.applications.lanes import (
+    SIDE_LEFT,
+    SIDE_NONE,
+    SIDE_RIGHT,
+    SIDE_SAME,
+    LaneIndex,
+    unit_step,
+)
 from v2x_nodes.applications.targets import (
     VRU_CLASSES,
     Counter,
@@ -266,9 +273,7 @@ class World:
             start = np.array([[e.x, e.y]])
             last = lane[-1] if len(lane) else start[0]
             if len(lane) == 1:  # the last step is the one from us
-                d = last - start[0]
-                norm = float(np.hypot(*d))
-                d = d / norm if norm > 1e-6 else None
+                d = unit_step(start[0], last)
             if d is None:
                 d = np.array([math.cos(heading), math.sin(heading)])
             # straight on beyond
