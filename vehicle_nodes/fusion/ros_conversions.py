@@ -29,7 +29,7 @@ def yaw_to_quaternion(yaw_rad: float) -> Any:
 
 def stamp_header(t_s: float, frame_id: str) -> Any:
     """The header of an output stamped ``t_s`` (rounded to the nanosecond)."""
-    return _classes().stamp_header(t_s, frame_id)
+    return m.header(round(t_s * 1e9), frame_id)
 
 
 def quaternion_to_yaw(q: Any) -> float:
@@ -54,7 +54,6 @@ class _Classes:
 
     def __init__(self) -> None:
         c = m.msg_class
-        self.time, self.header = c('builtin_interfaces/msg/Time'), c('std_msgs/msg/Header')
         self.point, self.vector = c('geometry_msgs/msg/Point'), c('geometry_msgs/msg/Vector3')
         self.quaternion, self.pose = c('geometry_msgs/msg/Quaternion'), c('geometry_msgs/msg/Pose')
         self.twist = c('geometry_msgs/msg/Twist')
@@ -65,11 +64,6 @@ class _Classes:
         self.transform = c('geometry_msgs/msg/Transform')
         self.stamped = c('geometry_msgs/msg/TransformStamped')
         self.tf = c('tf2_msgs/msg/TFMessage')
-
-    def stamp_header(self, t_s: float, frame_id: str) -> Any:
-        """``m.header(round(t_s * 1e9), frame_id)``."""
-        sec, nanosec = divmod(round(t_s * 1e9), 1_000_000_000)
-        return self.header(stamp=self.time(sec=sec, nanosec=nanosec), frame_id=frame_id)
 
     def yaw(self, yaw_rad: float) -> Any:
         """``yaw_to_quaternion``."""
@@ -104,7 +98,7 @@ def estimate_to_odometry(
     twist = c.twist(linear=c.vector(x=est.speed_mps, y=0.0, z=0.0),
                     angular=c.vector(x=0.0, y=0.0, z=est.yaw_rate_radps))  # fmt: skip
     return c.odometry(
-        header=c.stamp_header(est.t_s, frame_id) if header is None else header,
+        header=stamp_header(est.t_s, frame_id) if header is None else header,
         child_frame_id=child_frame_id,
         pose=c.pose_cov(pose=pose, covariance=pose_cov),
         twist=c.twist_cov(twist=twist, covariance=twist_cov),
@@ -178,7 +172,7 @@ def estimate_to_navsatfix(
     c = _classes()
     status = c.status(status=-1 if est.dead_reckoning else 0, service=0)
     return c.fix(
-        header=c.stamp_header(est.t_s, frame_id),
+        header=stamp_header(est.t_s, frame_id),
         status=status,
         latitude=float(lat),
         longitude=float(lon),
@@ -197,6 +191,6 @@ def estimate_to_tf(
         rotation = c.yaw(est.yaw_rad)
     transform = c.transform(translation=c.vector(x=est.x_m, y=est.y_m, z=0.0), rotation=rotation)
     if header is None:
-        header = c.stamp_header(est.t_s, parent)
+        header = stamp_header(est.t_s, parent)
     stamped = c.stamped(header=header, child_frame_id=child, transform=transform)
     return c.tf(transforms=[stamped])
