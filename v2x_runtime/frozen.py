@@ -9,6 +9,7 @@ instance (equal, same repr, still frozen) in a third of the time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 T = TypeVar('T')
@@ -19,4 +20,11 @@ def assemble(cls: type[T], **fields: Any) -> T:
     applied and ``__post_init__`` does not run: only for classes that have neither)."""
     obj = object.__new__(cls)
     obj.__dict__.update(fields)
+    return obj
+
+
+def assemble_values(cls: type[T], names: tuple[str, ...], values: Iterable[Any]) -> T:
+    """``assemble`` with the fields given as ``values`` in the order of ``names`` (a row)."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(zip(names, values, strict=True))
     return obj

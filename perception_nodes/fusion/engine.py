@@ -256,7 +256,7 @@ class FusionEngine:
         # rows as views, made in one go (as fx[k], fp[k] would make them one by one)
         for k, (mem, state, cov) in enumerate(zip(members, list(fx), list(fp), strict=True)):
             if len(mem) == 1:  # most objects: one source, its attributes as they are
-                obj = new_object(FusedObject)  # records.assemble, inline: every field in order
+                obj = new_object(FusedObject)  # frozen.assemble, inline: every field in order
                 fields = obj.__dict__
                 fields['fused_id'], fields['state'], fields['cov'] = ids[k], state, cov
                 fields.update(reports[mem[0]].one_source)
