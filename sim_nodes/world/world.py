@@ -7,7 +7,7 @@ sidestep) and red-light violations are recorded as events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -87,12 +87,22 @@ class World:
         self.crowd.step(self.t_s, 1e-9, self.lights)
 
     def light_codes(self, t_s: float) -> np.ndarray:
+        """The light of every signal key at ``t_s`` (key 0: no signal, always green)."""
+
+        def light(iid: int, group: int) -> Light | None:
+            plan = self.plans.get(iid)
+            return plan.light(t_s, group) if plan is not None and group in plan.groups else None
+
+        return self._codes(light)
+
+    def _codes(self, light: Callable[[int, int], Light | None]) -> np.ndarray:
+        """The codes of ``light`` per signal key (None: UNAVAILABLE)."""
         out = np.full(len(self._key_list), int(Light.UNAVAILABLE), dtype=np.int64)
         out[0] = int(Light.PROTECTED_GREEN)
         for i, (iid, group) in enumerate(self._key_list[1:], start=1):
-            plan = self.plans.get(iid)
-            if plan is not None and group in plan.groups:
-                out[i] = int(plan.light(t_s, group))
+            code = light(iid, group)
+            if code is not None:
+                out[i] = int(code)
         return out
 
     def signal_states(self) -> dict[int, dict[int, GroupState]]:
@@ -109,13 +119,12 @@ class World:
         """``light_codes(self.t_s)`` from the states of now: a group's state has the light of
         the interval ``SignalPlan.light`` finds (the first one holding the cycle time)."""
         states = self.signal_states()
-        out = np.full(len(self._key_list), int(Light.UNAVAILABLE), dtype=np.int64)
-        out[0] = int(Light.PROTECTED_GREEN)
-        for i, (iid, group) in enumerate(self._key_list[1:], start=1):
+
+        def light(iid: int, group: int) -> Light | None:
             state = states.get(iid, {}).get(group)
-            if state is not None:
-                out[i] = int(state.light)
-        return out
+            return None if state is None else state.light
+
+        return self._codes(light)
 
     def step(self, dt: float) -> None:
         self.t_s += dt
