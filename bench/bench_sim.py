@@ -14,7 +14,11 @@ Cases (each in its own process, so peak RSS is its own):
   in every connected vehicle, config/sim_rsu.yaml in every RSU); their size is printed.
 
 After the table, the runtime's accounting of the default and dense runs: CPU milliseconds
-per simulated second by component type and by namespace (``timing.cpu`` of metrics.json).
+per simulated second by component type and by namespace (``timing.cpu`` of metrics.json),
+and the budget a target leaves the car stacks: at most 2 CPU seconds per wall second on the
+2 cores, less what the simulator, its probes, the recorder and the RSU stacks take, shared by
+the connected vehicles present in the world (their seconds in the ground truth), against what
+a car stack costs per second it drives.
 
     /work/venv/bin/python bench/bench_sim.py [--duration 60] [--only default dense]
 """
@@ -67,8 +71,26 @@ def case_world_only(duration_s: float) -> dict:
     }
 
 
+def presence_s(bag: Path, names: set[str]) -> float:
+    """Seconds the vehicles ``names`` were in the world: their steps in the ground truth."""
+    from rosbags.highlevel import AnyReader
+
+    steps, stamps = 0, set()
+    with AnyReader([bag]) as reader:
+        truth = [c for c in reader.connections if c.topic == '/sim/ground_truth']
+        for conn, stamp, raw in reader.messages(connections=truth):
+            stamps.add(stamp)
+            msg = reader.deserialize(raw, conn.msgtype)
+            steps += sum(p.source_id in names for p in msg.participants)
+    ordered = sorted(stamps)
+    step_s = (ordered[1] - ordered[0]) / 1e9 if len(ordered) > 1 else 0.0
+    return steps * step_s
+
+
 def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
     from sim_nodes.runner import run_scenario
+    from sim_nodes.scenarios import load_scenario
+    from sim_nodes.scenarios.shared import shared_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         cpu0 = cpu_s()
@@ -81,6 +103,9 @@ def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
         )
         cpu = cpu_s() - cpu0  # with set-up and the report's figures, printed apart
         bag_mb = sum(f.stat().st_size for f in (Path(tmp) / 'run' / 'bag').iterdir()) / 1e6
+        scenario = load_scenario(name)
+        connected = set(shared_scenario(str(scenario.file), (), scenario.seed).connected())
+        car_s = presence_s(Path(tmp) / 'run' / 'bag', connected) if stacks else 0.0
     m = result.metrics
     return {
         'simulated_s': m['simulated_s'],
@@ -94,6 +119,9 @@ def case_run(name: str, duration_s: float, stacks: bool = True) -> dict:
         'collisions': m['collisions']['count'],
         'cpu': m['timing']['cpu'],
         'scoring_cpu_s': m['timing'].get('scoring_cpu_s', 0.0),
+        'car_namespaces': sorted(f'/{v}' for v in connected),
+        'rsu_namespaces': [f'/{r.name}' for r in scenario.rsus if r.stack],
+        'connected_present_s': car_s,
     }
 
 
@@ -198,6 +226,37 @@ def print_breakdown(case: str, r: dict) -> None:
     )
 
 
+def print_budget(case: str, r: dict, target: float, cores: int = 2) -> None:
+    """What ``target`` leaves a car stack per second it drives, against what one costs."""
+    cpu = r['cpu']
+    per_s = 1.0 / r['simulated_s']
+    rows = {row['namespace']: row['cpu_s'] for row in cpu['by_namespace']}
+    cars = set(r['car_namespaces'])
+    # the namespaces that are not cars are few and large: always in the accounting's top 15
+    others = sum(v for k, v in rows.items() if k not in cars) + cpu.get('unaccounted_s', 0.0)
+    rsus = sum(rows.get(k, 0.0) for k in r['rsu_namespaces'])
+    car_cpu = r['cpu_s'] - others  # every car namespace, listed or not
+    present = r['connected_present_s'] * per_s  # connected vehicles in the world, on average
+    budget = cores / target  # CPU s per simulated s with every core busy all the time
+    left = budget - others * per_s
+    print(
+        f'\n{case}: {target:g}x on {cores} cores allows at most {1000 * budget:.0f} ms of CPU '
+        f'per simulated second (every core busy all the time; the runtime uses one). The '
+        f'simulator, probes, recorder and dispatch take {1000 * (others - rsus) * per_s:.0f}, '
+        f'the RSU stacks {1000 * rsus * per_s:.0f}: {1000 * left:.0f} ms are left for the cars.'
+    )
+    if present > 0:
+        cost = car_cpu / r['connected_present_s']
+        share = left / present
+        verdict = f'{cost / share:.1f}x the budget' if share > 0 else 'no budget left'
+        print(
+            f'  {present:.2f} connected vehicles in the world on average '
+            f'({r["connected_present_s"]:.0f} vehicle-s): a car stack may cost '
+            f'{1000 * max(share, 0.0):.1f} ms per second it drives; it costs {1000 * cost:.1f} '
+            f'({verdict}, {car_cpu * per_s * 1000:.0f} ms per simulated second in all)'
+        )
+
+
 def main_recording(duration_s: float) -> None:
     proc = subprocess.run(
         [sys.executable, __file__, '--case', 'recording', '--duration', str(duration_s)],
@@ -279,6 +338,7 @@ def main() -> None:
         )
     for case in [c for c in ('default', 'dense') if c in results]:
         print_breakdown(case, results[case])
+        print_budget(case, results[case], TARGETS[case])
     with open('/proc/loadavg') as f:
         print(f'load average during the run: {f.read().split()[0]} (2 cores)')
 
