@@ -3,8 +3,9 @@
 What a car without a usable HD map (or whose HD map does not carry the RSU's signal groups)
 knows of the junction ahead comes from MapData. Each fix is projected onto every ingress
 lane's centre line in one vectorised pass; a lane is a candidate when the foot point lies
-between its first point and its stop line (a car past the stop line has left the lane, one
-upstream of the first point is where the MAP does not describe the lane), the lateral
+between its first point and its stop line (a car past the stop line has left the lane; one
+more than ``before_start_m`` upstream of the first point is where the MAP does not describe
+the lane), the lateral
 distance is within the half width plus ``gate_sigmas`` σ of the position, and, when the
 heading is known, it agrees with the lane's within ``heading_tolerance_rad``.
 
@@ -36,6 +37,7 @@ class MapDataMatchConfig:
     heading_sigma_floor_rad: float = 0.15
     min_speed_for_heading_mps: float = 0.5
     p_lane_change: float = 0.05
+    before_start_m: float = 1.0  # a fix this far upstream of a lane's first point still counts
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ class MapDataMatcher:
         lanes = seg.lane[best]
         dist = np.sqrt(dist2[best])
         width = widths[lanes]
-        outside = (seg.first[best] & (raw[best] < 0.0)) | (seg.last[best] & (raw[best] > 1.0))
+        upstream = raw[best] * seg.length[best] < -cfg.before_start_m
+        outside = (seg.first[best] & upstream) | (seg.last[best] & (raw[best] > 1.0))
         ok = ~outside & (dist <= 0.5 * width + cfg.gate_sigmas * sigma)
         heading = seg.heading[best]
         score = log_ndtr((0.5 * width - dist) / sigma) - np.log(width)

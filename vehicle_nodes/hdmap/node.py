@@ -19,6 +19,9 @@ from vehicle_nodes.hdmap.mapdata_store import MapDataStore
 from vehicle_nodes.hdmap.matching import OFF_MAP, LaneMatch, LaneMatcher
 
 LIGHT_LEFT_TURN, LIGHT_RIGHT_TURN, LIGHT_HAZARD = 1, 2, 4  # VehicleStatus.LIGHT_*
+# Where a matched lanelet already lies past its stop line (the HD map gives none ahead), a MAP
+# lane that still ends this close ahead is the same line seen through MAP's resolution.
+HD_LINE_MARGIN_M = 0.5
 
 
 class MapMatcher(Component):
@@ -131,19 +134,33 @@ class MapMatcher(Component):
         else:
             match = OFF_MAP
         self.ctx.diagnostics.count('matched' if match.lanelet_id >= 0 else 'off_map')
-        if (match.stop_line_distance_m == math.inf or match.signal_group == 0) and len(self.mapdata):
-            self._prune(self.ctx.now_ns())
-            seg = self.mapdata.segments
-            found = seg and self.mapdata_matcher.match(
-                seg, pose.x_m, pose.y_m, yaw_rad=yaw, speed_mps=pose.speed_mps,
-                sigma_m=pose.sigma_m, yaw_sigma_rad=pose.yaw_sigma_rad, turn=self.turn,
-                start_heading=self.mapdata.start_heading,
-            )  # fmt: skip
-            if found:
-                self.ctx.diagnostics.count('v2x_map_stop_line')
-                self.pub.publish(lane_position_from_mapdata(match, found, msg.header))
-                return
+        found = self._from_mapdata(match, pose, yaw) if len(self.mapdata) else None
+        if found is not None:
+            self.ctx.diagnostics.count('v2x_map_stop_line')
+            self.pub.publish(lane_position_from_mapdata(match, found, msg.header))
+            return
         self.pub.publish(lane_position(match, msg.header))
+
+    def _from_mapdata(self, match: LaneMatch, pose: Any, yaw: float) -> MapDataMatch | None:
+        """The MAP lane's stop line where the HD map gives none ahead, or one without a signal
+        group; None where the HD map's stays."""
+        hd_none = match.stop_line_distance_m == math.inf
+        if not (hd_none or match.signal_group == 0):
+            return None
+        self._prune(self.ctx.now_ns())
+        seg = self.mapdata.segments
+        if seg is None:
+            return None
+        found = self.mapdata_matcher.match(
+            seg, pose.x_m, pose.y_m, yaw_rad=yaw, speed_mps=pose.speed_mps,
+            sigma_m=pose.sigma_m, yaw_sigma_rad=pose.yaw_sigma_rad, turn=self.turn,
+            start_heading=self.mapdata.start_heading,
+        )  # fmt: skip
+        if found is None:
+            return None
+        if hd_none and match.lanelet_id >= 0 and found.stop_line_distance_m < HD_LINE_MARGIN_M:
+            return None  # on the line: the HD map has the car past it (MAP points are 1 cm)
+        return found
 
 
 def lane_position(match: LaneMatch, header: Any) -> Any:
