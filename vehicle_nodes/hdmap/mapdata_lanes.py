@@ -8,8 +8,9 @@ its node (a road end, or the egress lanes an RSU lists under the arms' far nodes
 point is no stop line, so it is kept only as the target of other lanes' connections.
 
 Lanes that cannot be used are reported, never raised: fewer than 2 points (a PointList is 0 or
-2..31 points; 0 also when the receiver has no map origin), a point that is not finite, or a
-centre line of no length. Pure functions of the message; ``mapdata_store`` keeps them.
+2..31 points; 0 also when the receiver has no map origin), a point that is not finite, a
+centre line of no length, or connection arrays of different lengths. Pure functions of the
+message; ``mapdata_store`` keeps what they give.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class IngressLane:
 class LaneProblem:
     """A lane that cannot be used: ``reason`` is the diagnostics key."""
 
-    reason: str  # 'too_few_points' | 'not_finite' | 'no_length'
+    reason: str  # 'too_few_points' | 'not_finite' | 'no_length' | 'connections'
     detail: str
 
 
@@ -75,53 +76,102 @@ class NodeLanes:
     ingress: tuple[IngressLane, ...]
     start_heading_rad: dict[int, float]
     problems: tuple[LaneProblem, ...]
-    signature: tuple[Any, ...]  # equal for equal geometry and connections (change detection)
+    signature: tuple[Any, ...]  # ``signature(msg)`` of the message it came from
 
 
-def _xy(lane: Any) -> np.ndarray:
-    pts = lane.points
-    return np.array([(p.x, p.y) for p in pts], dtype=np.float64).reshape(len(pts), 2)
+def _value(v: float) -> float | None:
+    return None if math.isnan(v) else v  # NaN (absent) compares equal to itself as None
+
+
+def _seq(values: Any) -> tuple[Any, ...]:
+    return tuple(values.tolist() if hasattr(values, 'tolist') else values)
+
+
+def signature(msg: Any) -> tuple[Any, ...]:
+    """Every value of an IntersectionMap that ``node_lanes`` reads, as plain Python: equal
+    signatures give equal lanes, so a repeated MAP (an RSU sends it every second) is not
+    parsed again. Costs a tenth of ``node_lanes``."""
+    return (
+        int(msg.region),
+        int(msg.node_id),
+        tuple(
+            (
+                lane.lane_id,
+                lane.lane_type,
+                _value(lane.width_m),
+                lane.maneuvers,
+                lane.maneuvers_known,
+                _value(lane.speed_limit_mps),
+                tuple((_value(p.x), _value(p.y)) for p in lane.points),
+                _seq(lane.connection_region),
+                _seq(lane.connection_node_id),
+                _seq(lane.connection_lane_id),
+                _seq(lane.connection_phase_id),
+            )
+            for lane in msg.lanes
+        ),
+    )
+
+
+def _ints(values: Any) -> list[int]:
+    return [int(v) for v in (values.tolist() if hasattr(values, 'tolist') else values)]
 
 
 def node_lanes(msg: Any) -> NodeLanes:
-    """Parse one IntersectionMap; never raises on lane content (problems are returned)."""
+    """Parse one IntersectionMap; never raises on lane content (problems are returned). The
+    points of all its lanes are checked in one vectorised pass (a MAP repeats every second in
+    every car)."""
     node = (int(msg.region), int(msg.node_id))
+    lanes = msg.lanes
+    counts = [len(lane.points) for lane in lanes]
+    flat = np.array([(p.x, p.y) for lane in lanes for p in lane.points], dtype=np.float64)
+    flat = flat.reshape(-1, 2)
+    ends = np.cumsum(counts)
+    step = np.hypot(*np.diff(flat, axis=0).T) if len(flat) > 1 else np.zeros(0)
+    finite = np.isfinite(flat).all(axis=1).tolist()
+    step_ok = (step > 0.0).tolist()  # a repeated point makes no segment
     ingress: list[IngressLane] = []
     headings: dict[int, float] = {}
     problems: list[LaneProblem] = []
-    signature: list[Any] = []
-    for lane in msg.lanes:
-        where = f'node {node[1]} (region {node[0]}) lane {int(lane.lane_id)}'
-        xy = _xy(lane)
-        if len(xy) < 2:
-            problems.append(LaneProblem('too_few_points', f'{where}: {len(xy)} points, need 2'))
+    for lane, n, end in zip(lanes, counts, ends.tolist(), strict=True):
+        begin = end - n
+        lane_id = int(lane.lane_id)
+        problem = ''
+        if n < 2:
+            problem, text = 'too_few_points', f'{n} points, need 2'
+        elif not all(finite[begin:end]):
+            problem, text = 'not_finite', 'a point is NaN or infinite'
+        elif not any(step_ok[begin : end - 1]):
+            problem, text = 'no_length', 'every point is the same'
+        elif len({len(lane.connection_region), len(lane.connection_node_id),
+                  len(lane.connection_lane_id), len(lane.connection_phase_id)}) > 1:  # fmt: skip
+            problem, text = 'connections', 'connection arrays of different lengths'
+        if problem:
+            where = f'node {node[1]} (region {node[0]}) lane {lane_id}'
+            problems.append(LaneProblem(problem, f'{where}: {text}'))
             continue
-        if not np.isfinite(xy).all():
-            problems.append(LaneProblem('not_finite', f'{where}: a point is NaN or infinite'))
-            continue
-        steps = np.hypot(*np.diff(xy, axis=0).T)
-        if not steps.sum() > 0.0:
-            problems.append(LaneProblem('no_length', f'{where}: every point is the same'))
-            continue
-        xy = xy[np.concatenate(([True], steps > 0.0))]  # repeated points make no segment
+        keep = [begin] + [begin + 1 + i for i, ok in enumerate(step_ok[begin : end - 1]) if ok]
+        xy = flat[keep]
         d0 = xy[1] - xy[0]
-        headings[int(lane.lane_id)] = math.atan2(float(d0[1]), float(d0[0]))
+        headings[lane_id] = math.atan2(float(d0[1]), float(d0[0]))
         n_conn = len(lane.connection_phase_id)
         if n_conn == 0 or int(lane.lane_type) not in VEHICLE_LANE_TYPES:
             continue
-        connections = tuple(
-            Connection(
-                (int(lane.connection_region[i]), int(lane.connection_node_id[i])),
-                int(lane.connection_lane_id[i]),
-                int(lane.connection_phase_id[i]),
+        connections = tuple(  # numpy arrays from the receiver: Python ints first
+            Connection((r, k), ln, ph)
+            for r, k, ln, ph in zip(
+                _ints(lane.connection_region),
+                _ints(lane.connection_node_id),
+                _ints(lane.connection_lane_id),
+                _ints(lane.connection_phase_id),
+                strict=True,
             )
-            for i in range(n_conn)
         )
         width = float(lane.width_m)
         ingress.append(
             IngressLane(
                 node,
-                int(lane.lane_id),
+                lane_id,
                 xy,
                 width if math.isfinite(width) and width > 0.0 else math.nan,
                 int(lane.maneuvers) if lane.maneuvers_known else 0,
@@ -129,8 +179,7 @@ def node_lanes(msg: Any) -> NodeLanes:
                 connections,
             )
         )
-        signature.append((int(lane.lane_id), xy.tobytes(), width, connections))
-    return NodeLanes(node, tuple(ingress), headings, tuple(problems), tuple(signature))
+    return NodeLanes(node, tuple(ingress), headings, tuple(problems), signature(msg))
 
 
 def _wrap(a: float) -> float:

@@ -61,6 +61,14 @@ class MapDataMatcher:
     def __init__(self, config: MapDataMatchConfig | None = None) -> None:
         self.cfg = config or MapDataMatchConfig()
         self._last: tuple[tuple[int, int], int] | None = None  # (node, lane id)
+        self._width_of: tuple[LaneSegments, np.ndarray] | None = None
+
+    def _widths(self, seg: LaneSegments) -> np.ndarray:
+        """Each lane's width, the default where its MAP has none (kept per segment set)."""
+        if self._width_of is None or self._width_of[0] is not seg:
+            w = seg.width_m
+            self._width_of = (seg, np.where(np.isfinite(w), w, self.cfg.default_width_m))
+        return self._width_of[1]
 
     def match(
         self,
@@ -79,8 +87,7 @@ class MapDataMatcher:
         ``turn``: the ego's intended maneuver (MANEUVER_* bit; 0 unknown) to pick the phase."""
         cfg = self.cfg
         sigma = max(float(sigma_m), 0.05) if math.isfinite(sigma_m) else 0.5
-        widths = np.array([ln.width_m for ln in seg.lanes])
-        widths = np.where(np.isfinite(widths), widths, cfg.default_width_m)
+        widths = self._widths(seg)
         reach = 0.5 * float(widths.max()) + cfg.gate_sigmas * sigma
         if (
             x_m < seg.lo[0] - reach
@@ -96,8 +103,12 @@ class MapDataMatcher:
         t = np.clip(raw, 0.0, 1.0)
         fx, fy = px - t * dx, py - t * dy
         dist2 = fx * fx + fy * fy
+        near = np.flatnonzero(dist2 <= reach * reach)  # a lane's nearest segment is among them
+        if near.size == 0:
+            self._last = None
+            return None
         # the nearest segment of each lane
-        order = np.lexsort((dist2, seg.lane))
+        order = near[np.lexsort((dist2[near], seg.lane[near]))]
         owner = seg.lane[order]
         best = order[np.concatenate(([True], owner[1:] != owner[:-1]))]
         lanes = seg.lane[best]
@@ -120,10 +131,9 @@ class MapDataMatcher:
         if not ok.any():
             self._last = None
             return None
-        if self._last is not None:
-            keep = np.array([(seg.lanes[i].node, seg.lanes[i].lane_id) == self._last
-                             for i in lanes])  # fmt: skip
-            score = score + np.where(keep, -math.log(cfg.p_lane_change), 0.0)
+        last = seg.index.get(self._last) if self._last is not None else None
+        if last is not None:
+            score = score + np.where(lanes == last, -math.log(cfg.p_lane_change), 0.0)
         score = np.where(ok, score, -np.inf)
         j = int(np.argmax(score))
         share = 1.0 / float(np.exp(score[ok] - score[j]).sum())

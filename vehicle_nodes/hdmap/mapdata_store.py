@@ -30,6 +30,8 @@ class LaneSegments:
     first: np.ndarray  # bool: the lane's first segment
     last: np.ndarray  # bool: the lane's last segment (ends on the stop line)
     total: np.ndarray  # per lane: length to the stop line
+    width_m: np.ndarray  # per lane; NaN: laneWidth absent
+    index: dict[tuple[NodeKey, int], int]  # (node, lane id) → lane index
     lo: np.ndarray  # bounding box of every point
     hi: np.ndarray
 
@@ -67,6 +69,8 @@ def segments_of(lanes: tuple[IngressLane, ...]) -> LaneSegments | None:
         np.concatenate(first),
         np.concatenate(last),
         np.array(total),
+        np.array([lane.width_m for lane in lanes]),
+        {(lane.node, lane.lane_id): i for i, lane in enumerate(lanes)},
         points.min(axis=0),
         points.max(axis=0),
     )
@@ -85,6 +89,16 @@ class MapDataStore:
 
     def __len__(self) -> int:
         return len(self._nodes)
+
+    def refresh(self, node: NodeKey, signature: tuple, now_ns: int) -> NodeLanes | None:
+        """The stored lanes of ``node`` heard again at ``now_ns`` when ``signature`` is theirs
+        (their time is renewed); None when the node is new or changed (parse and ``put`` it)."""
+        old = self._nodes.get(node)
+        if old is None or old[1].signature != signature:
+            return None
+        self._nodes[node] = (now_ns, old[1])
+        self._oldest_ns = min(t for t, _ in self._nodes.values())
+        return old[1]
 
     def put(self, lanes: NodeLanes, now_ns: int) -> bool:
         """Store a node's lanes heard at ``now_ns``; True when its content changed."""

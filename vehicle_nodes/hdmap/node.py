@@ -13,7 +13,12 @@ from v2x_runtime.resources import resource_path
 from vehicle_nodes.fusion.ros_conversions import odometry_to_pose
 from vehicle_nodes.hdmap.errors import HdMapError
 from vehicle_nodes.hdmap.loader import load_map
-from vehicle_nodes.hdmap.mapdata_lanes import MANEUVER_LEFT, MANEUVER_RIGHT, node_lanes
+from vehicle_nodes.hdmap.mapdata_lanes import (
+    MANEUVER_LEFT,
+    MANEUVER_RIGHT,
+    node_lanes,
+    signature,
+)
 from vehicle_nodes.hdmap.mapdata_matching import MapDataMatch, MapDataMatchConfig, MapDataMatcher
 from vehicle_nodes.hdmap.mapdata_store import MapDataStore
 from vehicle_nodes.hdmap.matching import OFF_MAP, LaneMatch, LaneMatcher
@@ -37,8 +42,9 @@ class MapMatcher(Component):
     origin as the localisation filter's), `use_v2x_map`, `v2x_map_timeout_s`,
     `v2x_map_default_width_m`, `v2x_map_heading_tolerance_rad` (docs/hdmap.md). A map that
     does not parse fails at start (file, element). Rejects: not_finite (NaN pose),
-    wrong_frame, v2x_map_wrong_frame, v2x_map_lane.<too_few_points|not_finite|no_length>;
-    counters: matched, off_map, v2x_map_stop_line (a fix whose stop line came from MapData),
+    wrong_frame, v2x_map_wrong_frame,
+    v2x_map_lane.<too_few_points|not_finite|no_length|connections>; counters: matched,
+    off_map, v2x_map_stop_line (a fix whose stop line came from MapData),
     v2x_map_stale (a node dropped, not heard for the timeout).
     """
 
@@ -97,12 +103,14 @@ class MapMatcher(Component):
             diag.reject('v2x_map_wrong_frame', f'MAP node {msg.node_id} in '
                         f'{msg.header.frame_id!r}, expected {self.frame_id!r}')  # fmt: skip
             return
-        lanes = node_lanes(msg)
-        for problem in lanes.problems:
-            diag.reject(f'v2x_map_lane.{problem.reason}', problem.detail)
         now = self.ctx.now_ns()
         self._prune(now)
-        self.mapdata.put(lanes, now)
+        lanes = self.mapdata.refresh((int(msg.region), int(msg.node_id)), signature(msg), now)
+        if lanes is None:
+            lanes = node_lanes(msg)
+            self.mapdata.put(lanes, now)
+        for problem in lanes.problems:  # counted every time the MAP is heard
+            diag.reject(f'v2x_map_lane.{problem.reason}', problem.detail)
 
     def on_status(self, msg: Any) -> None:
         lights = int(msg.lights)

@@ -169,8 +169,9 @@ def test_malformed_lanes_are_counted_and_the_others_used(runtime):
         m.replace(lanes[1], points=[pt(math.nan, 0.0), *lanes[1].points[1:]]),
         m.replace(lanes[2], points=[lanes[2].points[0]] * 3),
         m.replace(lanes[3], points=[]),
+        m.replace(lanes[4], connection_phase_id=np.zeros(0, np.uint8)),
     ]
-    runtime.publish(f'{CAR}/v2x/map', m.replace(centre, lanes=broken + lanes[4:]))
+    runtime.publish(f'{CAR}/v2x/map', m.replace(centre, lanes=broken + lanes[5:]))
     x, y, yaw = along(network.lanes['south_in_1'].centreline, 60.0)
     runtime.publish(f'{CAR}/localization/odometry', odometry(0.2, x, y, yaw, 10.0), at_ns=ns(0.2))
     out: list = []
@@ -180,4 +181,5 @@ def test_malformed_lanes_are_counted_and_the_others_used(runtime):
     assert counters['rejected.v2x_map_lane.too_few_points'] == 2
     assert counters['rejected.v2x_map_lane.not_finite'] == 1
     assert counters['rejected.v2x_map_lane.no_length'] == 1
+    assert counters['rejected.v2x_map_lane.connections'] == 1
     assert len(out) == 1 and math.isfinite(out[0].stop_line_distance_m)
