@@ -183,3 +183,36 @@ def test_malformed_lanes_are_counted_and_the_others_used(runtime):
     assert counters['rejected.v2x_map_lane.no_length'] == 1
     assert counters['rejected.v2x_map_lane.connections'] == 1
     assert len(out) == 1 and math.isfinite(out[0].stop_line_distance_m)
+
+
+@pytest.mark.parametrize(
+    ('lights', 'group'),
+    [(0, 5), (1, 6), (2, 7), (1 | 2 | 4, 5)],  # none, left, right indicator, hazard lights
+)
+def test_the_turn_indicator_picks_the_phase_of_a_shared_lane(runtime, lights, group):
+    """One lane for three movements on phases 5 (straight), 6 (left) and 7 (right); the
+    egress lanes' MAP (arm nodes 2-4) tells which connection turns where."""
+    from test_hdmap_mapdata_geometry import map_lane, node, polyline
+
+    node_ = car_stack(runtime)
+    out: list = []
+    runtime.subscribe(f'{CAR}/localization/lane', LANE, out.append)
+    approach = polyline((0.0, -100.0), math.pi / 2, [(90.0, 0.0)])  # northbound to (0, -10)
+    lanes = [map_lane(1, approach, phases=((2, 11, 5), (3, 12, 6), (4, 13, 7)),
+                      maneuvers=1 | 2 | 4)]  # fmt: skip
+    arms = {2: ((0.0, 10.0), math.pi / 2, 11), 3: ((-10.0, 0.0), math.pi, 12),
+            4: ((10.0, 0.0), 0.0, 13)}  # fmt: skip
+    header = m.header(0, 'map')
+    runtime.publish(f'{CAR}/v2x/map', m.replace(node(1, lanes), header=header))
+    for k, (start, heading, lane_id) in arms.items():
+        egress = map_lane(lane_id, polyline(start, heading, [(50.0, 0.0)]), phases=())
+        runtime.publish(f'{CAR}/v2x/map', m.replace(node(k, [egress]), header=header))
+    status = m.new('v2x_stack/msg/VehicleStatus', header=m.header(0, 'base_link'), lights=lights)
+    runtime.publish(f'{CAR}/vehicle/status', status, at_ns=ns(0.05))
+    runtime.publish(f'{CAR}/localization/odometry',
+                    odometry(0.1, 0.3, -40.0, math.pi / 2, 8.0), at_ns=ns(0.1))  # fmt: skip
+    runtime.run(duration_s=0.5)
+    assert len(out) == 1
+    assert out[0].signal_group == group
+    assert out[0].stop_line_distance_m == pytest.approx(30.0, abs=1e-6)
+    assert node_.ctx.diagnostics.counters['v2x_map_stop_line'] == 1
