@@ -9,10 +9,11 @@ geometry or connections change (a repeated MAP only refreshes the time it was he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from vehicle_nodes.hdmap.mapdata_lanes import IngressLane, NodeKey, NodeLanes
+from vehicle_nodes.hdmap.mapdata_lanes import IngressLane, NodeKey, NodeLanes, signature
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +83,7 @@ class MapDataStore:
     def __init__(self, timeout_s: float) -> None:
         self.timeout_ns = int(timeout_s * 1e9)
         self._nodes: dict[NodeKey, tuple[int, NodeLanes]] = {}
+        self._message: dict[NodeKey, Any] = {}  # the last IntersectionMap object of each
         self._segments: LaneSegments | None = None
         self._start_heading: dict[NodeKey, dict[int, float]] = {}
         self._dirty = False
@@ -90,21 +92,30 @@ class MapDataStore:
     def __len__(self) -> int:
         return len(self._nodes)
 
-    def refresh(self, node: NodeKey, signature: tuple, now_ns: int) -> NodeLanes | None:
-        """The stored lanes of ``node`` heard again at ``now_ns`` when ``signature`` is theirs
-        (their time is renewed); None when the node is new or changed (parse and ``put`` it)."""
+    def refresh(self, msg: Any, now_ns: int) -> NodeLanes | None:
+        """The stored lanes of ``msg``'s node, its time renewed to ``now_ns``, when ``msg``
+        is the message they came from again (a receiver re-publishes its shared conversion of
+        an unchanged frame, and a published message never changes) or has their signature;
+        None when the node is new or changed (parse it and ``put`` it)."""
+        node = (int(msg.region), int(msg.node_id))
         old = self._nodes.get(node)
-        if old is None or old[1].signature != signature:
+        if old is None:
             return None
+        if self._message.get(node) is not msg:
+            if old[1].signature != signature(msg):
+                return None
+            self._message[node] = msg
         self._nodes[node] = (now_ns, old[1])
         self._oldest_ns = min(t for t, _ in self._nodes.values())
         return old[1]
 
-    def put(self, lanes: NodeLanes, now_ns: int) -> bool:
-        """Store a node's lanes heard at ``now_ns``; True when its content changed."""
+    def put(self, lanes: NodeLanes, now_ns: int, msg: Any = None) -> bool:
+        """Store a node's lanes (parsed from ``msg``) heard at ``now_ns``; True when its
+        content changed."""
         old = self._nodes.get(lanes.node)
         changed = old is None or old[1].signature != lanes.signature
         self._nodes[lanes.node] = (now_ns, lanes if changed else old[1])  # type: ignore[index]
+        self._message[lanes.node] = msg
         if changed:
             self._dirty = True
         if self._oldest_ns is None or old is not None:
@@ -118,6 +129,7 @@ class MapDataStore:
         gone = [k for k, (t, _) in self._nodes.items() if now_ns - t > self.timeout_ns]
         for k in gone:
             del self._nodes[k]
+            self._message.pop(k, None)
         self._dirty = True
         self._oldest_ns = min((t for t, _ in self._nodes.values()), default=None)
         return gone

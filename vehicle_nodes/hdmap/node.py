@@ -13,12 +13,7 @@ from v2x_runtime.resources import resource_path
 from vehicle_nodes.fusion.ros_conversions import odometry_to_pose
 from vehicle_nodes.hdmap.errors import HdMapError
 from vehicle_nodes.hdmap.loader import load_map
-from vehicle_nodes.hdmap.mapdata_lanes import (
-    MANEUVER_LEFT,
-    MANEUVER_RIGHT,
-    node_lanes,
-    signature,
-)
+from vehicle_nodes.hdmap.mapdata_lanes import MANEUVER_LEFT, MANEUVER_RIGHT, node_lanes
 from vehicle_nodes.hdmap.mapdata_matching import MapDataMatch, MapDataMatchConfig, MapDataMatcher
 from vehicle_nodes.hdmap.mapdata_store import MapDataStore
 from vehicle_nodes.hdmap.matching import OFF_MAP, LaneMatch, LaneMatcher
@@ -105,10 +100,10 @@ class MapMatcher(Component):
             return
         now = self.ctx.now_ns()
         self._prune(now)
-        lanes = self.mapdata.refresh((int(msg.region), int(msg.node_id)), signature(msg), now)
+        lanes = self.mapdata.refresh(msg, now)
         if lanes is None:
             lanes = node_lanes(msg)
-            self.mapdata.put(lanes, now)
+            self.mapdata.put(lanes, now, msg)
         for problem in lanes.problems:  # counted every time the MAP is heard
             diag.reject(f'v2x_map_lane.{problem.reason}', problem.detail)
 

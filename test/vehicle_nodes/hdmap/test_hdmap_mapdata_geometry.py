@@ -170,17 +170,19 @@ def test_the_phase_of_the_ego_turn_from_the_connected_lanes_geometry(heading, tu
 
 
 def test_a_repeated_map_is_refreshed_and_a_changed_one_parsed_again():
-    from vehicle_nodes.hdmap.mapdata_lanes import signature
     from vehicle_nodes.hdmap.mapdata_store import MapDataStore
 
     xy = polyline((0.0, 0.0), 0.3, [(60.0, 0.0)])
     store = MapDataStore(timeout_s=5.0)
     first = node(1, [map_lane(1, xy, width=math.nan)])  # NaN: laneWidth absent
-    assert store.refresh((0, 1), signature(first), 0) is None
-    store.put(node_lanes(first), 0)
+    assert store.refresh(first, 0) is None
+    store.put(node_lanes(first), 0, first)
+    assert store.refresh(first, 1_000_000_000) is not None  # the same object again
     again = node(1, [map_lane(1, xy.copy(), width=math.nan)])  # decoded anew, same values
-    kept = store.refresh((0, 1), signature(again), ns := 4_000_000_000)
+    kept = store.refresh(again, ns := 4_000_000_000)
     assert kept is not None and kept.ingress[0].lane_id == 1
     assert store.prune(ns + 2_000_000_000) == []  # its time was renewed at 4 s
     moved = node(1, [map_lane(1, xy + 0.5, width=math.nan)])
-    assert store.refresh((0, 1), signature(moved), ns) is None
+    assert store.refresh(moved, ns) is None
+    assert store.prune(ns + 6_000_000_000) == [(0, 1)]
+    assert store.refresh(again, ns) is None  # dropped: parsed again when heard
