@@ -99,8 +99,8 @@ def test_broken_map_fails_at_start_naming_file_and_element(runtime, tmp_path, ma
     broken.write_text(text.replace('role="right"', 'role="middle"', 1))
     with pytest.raises(MapParseError, match=r'broken.osm: relation \d+: a lanelet needs one left'):
         runtime.add_component(MapMatcher, name='mm', parameters={'map_file': str(broken)})
-    with pytest.raises(HdMapError, match='map_file'):
-        runtime.add_component(MapMatcher, name='mm2')
+    with pytest.raises(HdMapError, match='map_file is empty and use_v2x_map is false'):
+        runtime.add_component(MapMatcher, name='mm2', parameters={'use_v2x_map': False})
     with pytest.raises(HdMapError, match='projection origin needs'):
         runtime.add_component(
             MapMatcher,
