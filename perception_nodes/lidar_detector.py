@@ -22,13 +22,8 @@ from perception_nodes.lidar.clustering import ClusterConfig
 from perception_nodes.lidar.errors import LidarConfigError, LidarError
 from perception_nodes.lidar.ground import GroundConfig
 from perception_nodes.lidar.pipeline import DetectionPipeline, PipelineConfig
-from perception_nodes.participants import (
-    MARKER_ARRAY,
-    PARTICIPANT_ARRAY,
-    MarkerThrottle,
-    detections_to_msg,
-    participant_markers,
-)
+from perception_nodes.markers import MARKER_ARRAY, MarkerThrottle, participant_markers
+from perception_nodes.participants import PARTICIPANT_ARRAY, detections_to_msg
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
 from v2x_runtime.diagnostics import OK, WARN

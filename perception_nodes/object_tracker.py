@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from perception_nodes.markers import MARKER_ARRAY, MarkerThrottle, participant_markers
 from perception_nodes.participants import (
-    MARKER_ARRAY,
     PARTICIPANT_ARRAY,
     SOURCE_LIDAR,
-    MarkerThrottle,
     detection_set_from_msg,
-    participant_markers,
     tracks_to_msg,
 )
 from perception_nodes.tracking import (

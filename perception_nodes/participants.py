@@ -1,13 +1,12 @@
-"""Conversions between the pipeline/tracker values and ParticipantArray / MarkerArray messages.
+"""Conversions between the pipeline/tracker values and ParticipantArray messages.
 
 In pairs where both directions exist: ``detections_to_msg`` / ``detection_set_from_msg`` and
-``tracks_to_msg``; ``*_markers`` build the views for RViz/Foxglove.
+``tracks_to_msg``; the views for RViz/Foxglove are built by ``perception_nodes.markers``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,54 +19,7 @@ PARTICIPANT = 'v2x_stack/msg/Participant'
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
 POINT = 'geometry_msgs/msg/Point'
 VECTOR3 = 'geometry_msgs/msg/Vector3'
-MARKER = 'visualization_msgs/msg/Marker'
-MARKER_ARRAY = 'visualization_msgs/msg/MarkerArray'
 SOURCE_LIDAR = 6
-MARKER_CUBE, MARKER_ARROW, MARKER_DELETEALL = 1, 0, 3
-
-# RGBA per Participant class value (unknown grey, car blue, truck purple, cyclist orange, ...)
-CLASS_COLOURS: dict[int, tuple[float, float, float]] = {
-    0: (0.6, 0.6, 0.6),
-    1: (0.2, 0.5, 1.0),
-    2: (0.6, 0.3, 0.9),
-    3: (0.9, 0.9, 0.2),
-    4: (1.0, 0.6, 0.1),
-    5: (1.0, 0.2, 0.3),
-    6: (0.5, 0.4, 0.3),
-    7: (1.0, 1.0, 1.0),
-}
-
-
-@dataclass
-class MarkerThrottle:
-    """Markers are for viewing, yet building a MarkerArray of 50 objects costs as much CPU as
-    the detection step it shows (~10 ms of message objects): they go out at most every
-    ``period_s`` of stamp time (0: every frame) and live long enough to bridge the gap."""
-
-    period_s: float
-    last_ns: int | None = None
-
-    def due(self, stamp_ns: int) -> bool:
-        """True when a MarkerArray should be built for the frame at ``stamp_ns``."""
-        last = self.last_ns
-        if last is not None and 0 <= stamp_ns - last < self.period_s * 1e9:
-            return False
-        self.last_ns = stamp_ns
-        return True
-
-    @property
-    def lifetime_s(self) -> float:
-        return max(0.3, 2.0 * self.period_s)
-
-
-def _quaternion_z(yaw_rad: float) -> Any:
-    return m.new(
-        'geometry_msgs/msg/Quaternion',
-        x=0.0,
-        y=0.0,
-        z=math.sin(yaw_rad / 2),
-        w=math.cos(yaw_rad / 2),
-    )
 
 
 def detections_to_msg(
@@ -194,61 +146,3 @@ def tracks_to_msg(
             )
         )
     return m.new(PARTICIPANT_ARRAY, header=header, participants=parts)
-
-
-def participant_markers(msg: Any, *, namespace: str, lifetime_s: float = 0.3) -> Any:
-    """A cube per participant (coloured by class) and a velocity arrow where it moves."""
-    header = msg.header
-    markers = [m.new(MARKER, header=header, ns=namespace, action=MARKER_DELETEALL)]
-    life_sec = int(lifetime_s)
-    life = m.new(
-        'builtin_interfaces/msg/Duration',
-        sec=life_sec,
-        nanosec=round((lifetime_s - life_sec) * 1e9),
-    )
-    for p in msg.participants:
-        r, g, b = CLASS_COLOURS.get(int(p.participant_class), CLASS_COLOURS[0])
-        colour = m.new('std_msgs/msg/ColorRGBA', r=r, g=g, b=b, a=0.6)
-        pose = m.new(
-            'geometry_msgs/msg/Pose', position=p.position, orientation=_quaternion_z(p.heading_rad)
-        )
-        scale = m.new(
-            'geometry_msgs/msg/Vector3',
-            x=max(p.size.x, 0.1),
-            y=max(p.size.y, 0.1),
-            z=max(p.size.z, 0.1),
-        )
-        markers.append(
-            m.new(
-                MARKER,
-                header=header,
-                ns=namespace,
-                id=2 * int(p.id),
-                type=MARKER_CUBE,
-                pose=pose,
-                scale=scale,
-                color=colour,
-                lifetime=life,
-            )
-        )
-        speed = math.hypot(p.velocity.x, p.velocity.y)
-        if speed > 0.5:
-            arrow_pose = m.new(
-                'geometry_msgs/msg/Pose',
-                position=p.position,
-                orientation=_quaternion_z(math.atan2(p.velocity.y, p.velocity.x)),
-            )
-            markers.append(
-                m.new(
-                    MARKER,
-                    header=header,
-                    ns=namespace,
-                    id=2 * int(p.id) + 1,
-                    type=MARKER_ARROW,
-                    pose=arrow_pose,
-                    color=colour,
-                    lifetime=life,
-                    scale=m.new('geometry_msgs/msg/Vector3', x=speed, y=0.2, z=0.2),
-                )
-            )
-    return m.new(MARKER_ARRAY, markers=markers)

@@ -37,7 +37,7 @@ from perception_nodes.fusion.reports import (
 )
 from perception_nodes.fusion.shared import SHARED_REPORTS
 from perception_nodes.fusion.store import Admission, ReportStore, StoreLimits
-from perception_nodes.participants import MARKER_ARRAY
+from perception_nodes.markers import MARKER_ARRAY
 from v2x_runtime import QOS_SENSOR, Component, ComponentContext, ParameterError
 from v2x_runtime import messages as m
 

@@ -173,6 +173,21 @@ def usable_covariances(
     return cov, errors
 
 
+def scale_covariances(
+    covs: np.ndarray, cov_scale: np.ndarray | None, position_var_m2: float
+) -> None:
+    """In place on (N, 4, 4) usable covariances: times ``cov_scale`` (per row, None: 1), then
+    ``position_var_m2`` added to the position variances (a component's down-weighting and
+    its sender error). The one writing of it: the cache and the uncached path must agree bit
+    for bit, so they share it."""
+    if cov_scale is not None:
+        scaled = np.flatnonzero(cov_scale != 1.0)
+        covs[scaled] = covs[scaled] * cov_scale[scaled, None, None]
+    if position_var_m2 > 0.0:
+        covs[:, 0, 0] += position_var_m2
+        covs[:, 1, 1] += position_var_m2
+
+
 class CovarianceCache:
     """The covariances of ``reports_from_participants`` remembered by their input.
 
@@ -218,13 +233,7 @@ class CovarianceCache:
                 np.frombuffer(b''.join(k[0] for k in missing), dtype=float).reshape(-1, 16),
                 self.priors,
             )
-            # the same operations as reports_from_participants applies to a whole batch
-            scale = np.array([k[1] for k in missing])
-            scaled = np.flatnonzero(scale != 1.0)
-            covs[scaled] = covs[scaled] * scale[scaled, None, None]
-            if position_var_m2 > 0.0:
-                covs[:, 0, 0] += position_var_m2
-                covs[:, 1, 1] += position_var_m2
+            scale_covariances(covs, np.array([k[1] for k in missing]), position_var_m2)
             covs.flags.writeable = False
             for k, c, e in zip(missing, covs, errors, strict=True):
                 rows[k] = (c, e)
@@ -273,12 +282,7 @@ def reports_from_participants(
         covs, cov_errors = cache.usable([p.covariance for p in parts], cov_scale, position_var_m2)
     else:
         stacked, cov_errors = usable_covariances(np.array([p.covariance for p in parts]), priors)
-        if cov_scale is not None:
-            scaled = np.flatnonzero(cov_scale != 1.0)
-            stacked[scaled] = stacked[scaled] * cov_scale[scaled, None, None]
-        if position_var_m2 > 0.0:
-            stacked[:, 0, 0] += position_var_m2
-            stacked[:, 1, 1] += position_var_m2
+        scale_covariances(stacked, cov_scale, position_var_m2)
         covs = list(stacked)  # rows as views made in one go (as stacked[i] one by one)
     # finite and in range (NaN and inf fail ``<=`` too); the reason only for refused rows
     good = [

@@ -30,10 +30,7 @@ class RegionOfInterest:
         self.z_min_m, self.z_max_m = float(z_min_m), float(z_max_m)
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         self.grid = BevGrid.covering(lo[0], lo[1], hi[0], hi[1], cell_m)
-        g = self.grid
-        xs = g.x0_m + (np.arange(g.nx) + 0.5) * g.cell_m  # the cell centres (BevGrid.centres)
-        ys = g.y0_m + (np.arange(g.ny) + 0.5) * g.cell_m
-        self.mask_flat = polygon_raster(poly, xs, ys).ravel()
+        self.mask_flat = polygon_raster(poly, *self.grid.axes()).ravel()
         # a rectangle filling its grid (the usual ROI): the grid bounds alone decide
         self._whole_grid = bool(self.mask_flat.all())
 
@@ -46,32 +43,15 @@ class RegionOfInterest:
         """Boolean mask of the points inside the region."""
         z = xyz_m[:, 2]
         if self._whole_grid:
-            inside = self._in_grid(xyz_m)
+            inside = self.grid.contains(xyz_m)
             inside &= z >= self.z_min_m
             inside &= z <= self.z_max_m
             return inside
-        ix, iy, inside = self.grid.indices(xyz_m[:, :2])
+        ix, iy, inside = self.grid.indices(xyz_m)
         inside &= z >= self.z_min_m
         inside &= z <= self.z_max_m
         idx = np.flatnonzero(inside)  # index arrays: far cheaper than boolean masks here
-        flat = ix[idx] * np.int32(self.grid.ny) + iy[idx]
+        flat = self.grid.flat_index(ix[idx], iy[idx])  # only where inside: fewer to compute
         keep = np.zeros(xyz_m.shape[0], dtype=bool)
         keep[idx[self.mask_flat[flat]]] = True
         return keep
-
-    def _in_grid(self, xyz_m: np.ndarray) -> np.ndarray:
-        """``BevGrid.indices``' inside mask without the cell indices, for a rectangle filling its
-        grid: with q the same float32 ``(x - x0) / cell``, ``0 <= floor(q) < n`` is
-        ``0 <= q < n``, so the floor, the int casts and their temporaries go (every point of
-        every frame comes through here)."""
-        g = self.grid
-        inv = np.float32(1.0 / g.cell_m)
-        q = xyz_m[:, 0] - np.float32(g.x0_m)
-        q *= inv
-        inside = q >= 0.0
-        inside &= q < g.nx
-        q = np.subtract(xyz_m[:, 1], np.float32(g.y0_m), out=q)
-        q *= inv
-        inside &= q >= 0.0
-        inside &= q < g.ny
-        return inside

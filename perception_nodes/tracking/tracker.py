@@ -23,6 +23,7 @@ from perception_nodes.tracking.errors import MeasurementError, TimeOrderError, T
 from v2x_runtime.frozen import assemble_values
 
 N_CLASSES = 8
+CLASS_UNKNOWN = 0
 
 
 class TrackStatus(enum.IntEnum):
@@ -99,6 +100,28 @@ class DetectionSet:
             and np.isfinite(self.yaw_rad).all()
         ):
             raise MeasurementError('detections contain NaN or inf in position, size or yaw')
+
+
+def class_vote(det: DetectionSet, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The class each of the detections ``idx`` votes for, and the weight of its vote.
+
+    A track's class is the largest of its slowly forgotten votes, its class confidence that
+    vote's share of them all. A classified detection votes with its confidence (its class's
+    membership score). An UNKNOWN one carries as its confidence the score of the best class it
+    was still refused for (below ``class_min_confidence``, mostly 0: a box no class fits), so
+    it votes UNKNOWN with the complement, 1 - that score: how clearly the box is no known
+    class. UNKNOWN is a verdict of the classifier, not an abstention: it is what debris and a
+    truck's bare rear face look like, and the RSU's events treat a standing UNKNOWN as an
+    obstacle and RSM/SSM send it as ptcType unknown. A track seen 9 times as UNKNOWN and once
+    as a CAR is therefore UNKNOWN, with a low class confidence once CAR votes come in (a
+    tracker reads each look as one piece of evidence, as Autoware's multi-object tracker
+    adds every measurement's normalised classification, UNKNOWN included); the abstention
+    belongs to the fusion (``fusion.engine``), where another source that knows the class
+    (a car's own BSM) speaks for the same instant.
+    """
+    classes = det.class_id[idx].astype(np.int64) % N_CLASSES
+    conf = det.confidence[idx]
+    return classes, np.where(classes == CLASS_UNKNOWN, 1.0 - conf, conf)
 
 
 @dataclass(frozen=True)
@@ -237,9 +260,8 @@ class MultiObjectTracker:
         self.z[rows] = det.xyz_m[cols, 2]
         # rows are one-to-one assignments, so a fancy += adds once per row (np.add.at, its
         # unbuffered form, costs ~20 us a frame for nothing)
-        self.class_votes[rows, det.class_id[cols].astype(np.int64) % N_CLASSES] += det.confidence[
-            cols
-        ]
+        classes, weights = class_vote(det, cols)
+        self.class_votes[rows, classes] += weights
         self.class_votes *= 0.95  # slowly forget old votes
         status = self.status
         status[hit & (status == TrackStatus.LOST)] = TrackStatus.CONFIRMED
@@ -281,7 +303,8 @@ class MultiObjectTracker:
         x, p, mu = imm.init_state(xy, r[free, 0, 0], cfg.init_speed_std_mps, cfg.init_omega_std_rps)
         k = free.size
         votes = np.zeros((k, N_CLASSES))
-        votes[np.arange(k), det.class_id[free].astype(np.int64) % N_CLASSES] = det.confidence[free]
+        classes, weights = class_vote(det, free)
+        votes[np.arange(k), classes] = weights
         self.x = np.concatenate([self.x, x])
         self.p = np.concatenate([self.p, p])
         self.mu = np.concatenate([self.mu, mu])

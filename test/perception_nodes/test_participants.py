@@ -7,10 +7,10 @@ import pytest
 
 from perception_nodes.lidar.boxes import Boxes
 from perception_nodes.lidar.pipeline import Detections
+from perception_nodes.markers import participant_markers
 from perception_nodes.participants import (
     detection_set_from_msg,
     detections_to_msg,
-    participant_markers,
     tracks_to_msg,
 )
 from perception_nodes.tracking import DetectionSet, MultiObjectTracker

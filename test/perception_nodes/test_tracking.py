@@ -338,3 +338,43 @@ def test_tracks_built_from_values_are_the_dataclass():
     assert vars(built).keys() == vars(expected).keys()
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.x_m = 0.0
+
+
+def _looks(classes, confidences, size=(1.2, 0.8, 0.5)):
+    """One standing object seen once per frame with the given class and confidence."""
+    tracker = MultiObjectTracker()
+    for k, (cls, conf) in enumerate(zip(classes, confidences, strict=True)):
+        det = dataclasses.replace(
+            _dets([[5.0, 5.0]], cls=cls, size=size), confidence=np.array([conf], np.float32)
+        )
+        tracks = tracker.step(k * DT, det)
+    (tr,) = tracks
+    return tr
+
+
+def test_class_vote_counts_unknown_looks():
+    """Regression: an UNKNOWN detection voted with the score of the class it was refused for,
+    mostly 0, so one CAR look outvoted any number of UNKNOWN ones for the track's whole life,
+    and a track seen only as UNKNOWN published class confidence 0."""
+    # once a car (a passing car merged with the debris), then 9 looks that fit no class
+    tr = _looks([1] + [0] * 9, [0.9] + [0.0] * 9)
+    assert tr.object_class == 0 and tr.class_confidence > 0.8
+    # the other order: the last look alone does not make it a car either
+    tr = _looks([0] * 9 + [1], [0.0] * 9 + [0.9])
+    assert tr.object_class == 0 and tr.class_confidence > 0.8
+    # seen only as UNKNOWN: sure of that, whatever the refused class's score was
+    for score in (0.0, 0.2):
+        tr = _looks([0] * 5, [score] * 5)
+        assert tr.object_class == 0 and tr.class_confidence == pytest.approx(1.0)
+    # a box nearly a cyclist (0.29) counts less as UNKNOWN than one that fits nothing (0.0)
+    near = _looks([4, 4, 0, 0], [0.5, 0.5, 0.29, 0.29])
+    none = _looks([4, 4, 0, 0], [0.5, 0.5, 0.0, 0.0])
+    assert near.object_class == 0 and none.object_class == 0
+    assert near.class_confidence < none.class_confidence
+
+
+def test_class_vote_keeps_a_car_seen_in_part_now_and_then():
+    """A car whose box is UNKNOWN in a few frames (occluded, cut by the scan) stays a car."""
+    looks = [1, 1, 0, 1, 1, 1, 0, 1, 1, 1]
+    tr = _looks(looks, [0.0 if c == 0 else 0.9 for c in looks], size=(4.5, 1.8, 1.5))
+    assert tr.object_class == 1 and 0.6 < tr.class_confidence < 0.9

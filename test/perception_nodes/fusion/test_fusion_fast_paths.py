@@ -2,8 +2,9 @@
 
 Each test holds the plain formulation (the former code, or np.linalg / m.new) next to the fast
 one on generated input: the covariance cache, the constant-velocity prediction through strided
-views, the gating on candidate pairs only, the batched inverse, the markers built with the
-message classes, the pose buffer's coverage test, and the trust fast path of the component.
+views, the gating on candidate pairs only, the batched inverse, the fused objects built with
+the message classes, the pose buffer's coverage test, and the trust fast path of the component
+(the markers: test_perception_markers).
 """
 
 import dataclasses
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from perception_nodes.fusion import association
 from perception_nodes.fusion.association import INFEASIBLE, gated_costs, position_distances
 from perception_nodes.fusion.component import CooperativeFusion
-from perception_nodes.fusion.conversions import fused_markers, fused_to_msg, sources_label
+from perception_nodes.fusion.conversions import fused_to_msg, sources_label
 from perception_nodes.fusion.engine import FusionConfig, FusionEngine
 from perception_nodes.fusion.errors import ObjectInputError
 from perception_nodes.fusion.frames import EgoPose, PoseBuffer, _pose_from_odometry
@@ -32,7 +33,6 @@ from perception_nodes.fusion.reports import (
     reports_from_participants,
     usable_covariances,
 )
-from perception_nodes.participants import participant_markers
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
 
@@ -195,37 +195,6 @@ def test_one_batched_inverse_is_two(k, seed):
     assert np.array_equal(x, plain_x)
 
 
-def _labels_plain(msg, lifetime_s):
-    """fused_markers as first written: participant_markers plus labels made with m.new."""
-    out = participant_markers(msg, namespace='fused', lifetime_s=lifetime_s)
-    sec = int(lifetime_s)
-    life = m.new(
-        'builtin_interfaces/msg/Duration', sec=sec, nanosec=round((lifetime_s - sec) * 1e9)
-    )
-    for p in msg.participants:
-        position = m.new(
-            'geometry_msgs/msg/Point',
-            x=p.position.x,
-            y=p.position.y,
-            z=p.position.z + max(p.size.z, 1.0) + 0.5,
-        )
-        out.markers.append(
-            m.new(
-                'visualization_msgs/msg/Marker',
-                header=msg.header,
-                ns='fused_label',
-                id=int(p.id),
-                type=9,
-                pose=m.new('geometry_msgs/msg/Pose', position=position),
-                scale=m.new('geometry_msgs/msg/Vector3', z=0.8),
-                color=m.new('std_msgs/msg/ColorRGBA', r=1.0, g=1.0, b=1.0, a=0.9),
-                text=f'{p.id}: {p.source_id}',
-                lifetime=life,
-            )
-        )
-    return m.new('visualization_msgs/msg/MarkerArray', markers=out.markers)
-
-
 def _fused_plain(objects, stamp_ns, frame_id):
     """fused_to_msg written with m.new and keywords (it constructs positionally)."""
     header = m.header(stamp_ns, frame_id)
@@ -259,8 +228,8 @@ def _fused_plain(objects, stamp_ns, frame_id):
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(0, 8), seed=st.integers(0, 2**31), lifetime=st.sampled_from([0.3, 1.0]))
-def test_markers_built_with_the_classes_serialise_as_with_m_new(n, seed, lifetime):
+@given(n=st.integers(0, 8), seed=st.integers(0, 2**31))
+def test_fused_objects_built_with_the_classes_serialise_as_with_m_new(n, seed):
     rng = np.random.default_rng(seed)
     reports = [
         ObjectReport(
@@ -282,8 +251,6 @@ def test_markers_built_with_the_classes_serialise_as_with_m_new(n, seed, lifetim
     fused = FusionEngine(FusionConfig()).fuse(reports, 5 * NS)
     msg = fused_to_msg(fused, 5 * NS, 'map')
     assert m.serialize(msg) == m.serialize(_fused_plain(fused, 5 * NS, 'map'))
-    fast = fused_markers(msg, lifetime_s=lifetime)
-    assert m.serialize(fast) == m.serialize(_labels_plain(msg, lifetime))
 
 
 def _pose(stamp_ns):

@@ -16,6 +16,7 @@ from perception_nodes.fusion.reports import (
     class_group,
     report_from_participant,
     reports_from_participants,
+    scale_covariances,
     usable_covariance,
 )
 from v2x_runtime import messages as m
@@ -151,3 +152,22 @@ def test_a_batch_converts_each_participant_as_one_alone_would():
     )[0]
     assert np.allclose(np.diag(scaled.cov), [4 * 0.04 + 0.25, 4 * 0.04 + 0.25, 1.0, 1.0])
     assert reports_from_participants([], SourceKind.V2V, PRIORS, 0) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    n=st.integers(0, 6),
+    seed=st.integers(0, 2**16),
+    scaled=st.booleans(),
+    var=st.sampled_from([0.0, 0.09, 0.25]),
+)
+def test_scale_covariances_is_scale_then_position_variance(n, seed, scaled, var):
+    """The cache and the uncached path share this: times the row's scale (1.0 or none: the
+    row as it is), then ``var`` on the x and y variances, nothing else touched."""
+    rng = np.random.default_rng(seed)
+    covs = rng.uniform(-2.0, 2.0, (n, 4, 4))
+    scale = rng.choice([1.0, 4.0, 0.5], n) if scaled else None
+    want = covs * (np.ones(n) if scale is None else scale)[:, None, None]
+    want[:, [0, 1], [0, 1]] += var
+    scale_covariances(covs, scale, var)
+    assert np.array_equal(covs, want)
