@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from perception_nodes.positional import COLOR, MARKER, POINT, POSE, QUATERNION, VECTOR3, positional
 from v2x_runtime import messages as m
+from v2x_runtime.positional import COLOR, MARKER, POINT, POSE, QUATERNION, VECTOR3, positional
 
 MARKER_ARRAY = 'visualization_msgs/msg/MarkerArray'
 IMAGE = 'sensor_msgs/msg/CompressedImage'

@@ -15,8 +15,8 @@ import numpy as np
 from perception_nodes.fusion.engine import FusedObject
 from perception_nodes.fusion.reports import ObjectReport, SourceKind
 from perception_nodes.markers import participant_markers
-from perception_nodes.positional import PARTICIPANT, POINT, VECTOR3, positional
 from v2x_runtime import messages as m
+from v2x_runtime.positional import PARTICIPANT, POINT, VECTOR3, positional
 
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
 SOURCE_SELF, SOURCE_LIDAR, SOURCE_FUSED = 1, 6, 7

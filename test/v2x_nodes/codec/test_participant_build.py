@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from asn_strategies import for_type
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec import units
 from v2x_nodes.codec.convert import common
 from v2x_runtime import messages as m
+from v2x_runtime import positional
 
 NOW_NS = 1_764_000_000_123_000_000
 ORIGIN = LocalFrame(31.2, 121.5, 4.0)
@@ -168,6 +170,16 @@ def test_cached_covariances_are_independent_arrays() -> None:
 
 
 def test_positional_construction_checks_the_field_order() -> None:
-    for msgtype, fields in common._POSITIONAL_FIELDS.items():
+    for msgtype, fields in positional.FIELDS.items():
         assert tuple(m.field_names(msgtype)[: len(fields)]) == fields
-        assert common.positional(msgtype) is m.msg_class(msgtype)
+        assert positional.positional(msgtype) is m.msg_class(msgtype)
+
+
+def test_positional_construction_refuses_another_field_order(monkeypatch) -> None:
+    positional.positional.cache_clear()
+    monkeypatch.setitem(positional.FIELDS, positional.POINT, ('y', 'x', 'z'))
+    try:
+        with pytest.raises(TypeError, match='expects'):
+            positional.positional(positional.POINT)
+    finally:
+        positional.positional.cache_clear()
