@@ -279,45 +279,13 @@ class AccuracyClasses(tuple[float, ...]):
 
 
 POSITION_CLASSES_M = AccuracyClasses(
-    (
-        math.inf,
-        500,
-        200,
-        100,
-        50,
-        20,
-        10,
-        5,
-        2,
-        1,
-        0.5,
-        0.2,
-        0.1,
-        0.05,
-        0.02,
-        0.01,
-    )
+    (math.inf, 500, 200, 100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 )
 ELEVATION_CLASSES_M = POSITION_CLASSES_M
 SPEED_CLASSES_MPS = AccuracyClasses((math.inf, 100, 10, 5, 1, 0.1, 0.05, 0.01))
 HEADING_CLASSES_DEG = AccuracyClasses((math.inf, 10, 5, 1, 0.1, 0.05, 0.01, 0.0125))
 SIZE_CLASSES_M = AccuracyClasses(
-    (
-        math.inf,
-        100,
-        50,
-        20,
-        10,
-        5,
-        2,
-        1,
-        0.5,
-        0.2,
-        0.1,
-        0.05,
-        0.02,
-        0.01,
-    )
+    (math.inf, 100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 )
 
 
