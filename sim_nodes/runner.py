@@ -35,7 +35,7 @@ from sim_nodes.report.metrics import compute_metrics
 from sim_nodes.report.perception_eval import PerceptionProbe
 from sim_nodes.report.probe import Probe
 from sim_nodes.report.sweep import write_sweep_report
-from sim_nodes.scenarios import expand_sweeps, list_scenarios, load_scenario
+from sim_nodes.scenarios import Scenario, expand_sweeps, list_scenarios, load_scenario
 from sim_nodes.scenarios.shared import shared_scenario
 from sim_nodes.sensors.lidar_component import RoadsideLidars
 from sim_nodes.sensors.vehicle_lidar import VehicleLidars
@@ -140,7 +140,7 @@ def _sets_strings(sets: dict[str, Any]) -> list[str]:
 
 
 def run_scenario(
-    name_or_path: str | Path,
+    name_or_path: str | Path | Scenario,
     *,
     seed: int | None = None,
     sets: dict[str, Any] | None = None,
@@ -149,9 +149,14 @@ def run_scenario(
     duration_s: float | None = None,
     stacks: bool = True,
 ) -> RunResult:
-    """Run one scenario (with field overrides ``sets``) and write bag, metrics and report."""
+    """Run one scenario (with field overrides ``sets``) and write bag, metrics and report.
+
+    A ``Scenario`` is one already loaded with these ``sets`` and ``seed`` (a batch's plan)."""
     sets = dict(sets or {})
-    scenario = load_scenario(name_or_path, sets=sets, seed=seed)
+    if isinstance(name_or_path, Scenario):
+        scenario = name_or_path
+    else:
+        scenario = load_scenario(name_or_path, sets=sets, seed=seed)
     out = Path(out_dir)
     _prepare(out)
     params = {
@@ -409,8 +414,10 @@ def _stop_on_sigint(runtime: EmbeddedRuntime) -> Iterator[None]:
 @dataclass(frozen=True)
 class PlannedRun:
     """One run of a batch: a scenario, its sweep variant (in ``sets`` too), its overrides and
-    seed, its label and where its output goes."""
+    seed, its label and where its output goes; ``scenario`` is what the plan loaded of it
+    with these (it pickles, to a pool worker)."""
 
+    scenario: Scenario
     name: str
     variant: dict[str, Any]
     sets: dict[str, Any]
@@ -430,8 +437,8 @@ def plan_runs(
     sweeps: bool = False,
 ) -> list[list[PlannedRun]]:
     """The runs of a batch, one group per scenario (its sweep's variants with ``sweeps``, else
-    one run). Every scenario is loaded here, so an invalid one fails the batch before any run
-    starts."""
+    one run). Every run's scenario is loaded here, once, so an invalid one (or an invalid
+    sweep value) fails the batch before any run starts."""
     groups = []
     for name in names or list_scenarios():
         scenario = load_scenario(name, sets=sets, seed=seed)
@@ -440,7 +447,8 @@ def plan_runs(
             label = name + ''.join(f'[{k}={v}]' for k, v in variant.items())
             sub = Path(out_dir) / label.replace('/', '__').replace('[', '_').replace(']', '')
             run_sets = {**(sets or {}), **variant}
-            group.append(PlannedRun(name, variant, run_sets, seed, duration_s, label, sub))
+            loaded = load_scenario(name, sets=run_sets, seed=seed) if variant else scenario
+            group.append(PlannedRun(loaded, name, variant, run_sets, seed, duration_s, label, sub))
         groups.append(group)
     return groups
 
@@ -487,7 +495,7 @@ def run_all(
 def run_planned(run: PlannedRun, progress: bool = False) -> RunResult:
     """One run of a batch, labelled as planned."""
     result = run_scenario(
-        run.name,
+        run.scenario,
         seed=run.seed,
         sets=run.sets,
         out_dir=run.out_dir,

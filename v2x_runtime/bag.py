@@ -104,7 +104,10 @@ class BagRecorder:
         the 375 MAP recordings of a default 20 s run) is written from them. A published
         message does not change afterwards (its subscribers, and here the other cars, would
         see the change). Only a weak reference is kept: the messages nobody holds any more
-        are freed as before (kept alive, 1 024 of them raised a 20 s run's peak by ~24 MB)."""
+        are freed as before (kept alive, 1 024 of them raised a 20 s run's peak by ~24 MB).
+        Messages do not hash, so they are found by id, and the reference tells a reused id
+        from the message (the one cache of the stack that needs this: the others key on
+        objects that hash by identity, or on nothing)."""
         key = id(message)
         kept = self._kept.get(key)
         if kept is not None and kept[0]() is message:

@@ -67,10 +67,9 @@ class _Subscription:
     account: CpuAccount
 
 
-def _observer_account(callback: Callable[..., Any]) -> CpuAccount:
-    """The account of an outside callback: its class (or function) name, e.g. ``Probe``."""
-    qualname = getattr(callback, '__qualname__', type(callback).__qualname__)
-    return CpuAccount(qualname.split('.')[0], qualname.split('.')[0], '<observer>')
+def _observer_name(callback: Callable[..., Any]) -> str:
+    """The account name of an outside callback: its class (or function) name, e.g. ``Probe``."""
+    return getattr(callback, '__qualname__', type(callback).__qualname__).split('.')[0]
 
 
 class _Topic:
@@ -271,8 +270,7 @@ class EmbeddedRuntime:
         self.loop_wall_s = 0.0  # and its monotonic time
         self._diagnostics_enabled = diagnostics_period_s > 0
         if self._diagnostics_enabled:
-            account = CpuAccount('<diagnostics>', 'Diagnostics', '<runtime>')
-            self._observer_accounts[account.name] = account
+            account = self._observer('<diagnostics>', 'Diagnostics', '<runtime>')
             self.add_timer(
                 round(diagnostics_period_s * NS_PER_S), self._publish_diagnostics, None, account
             )
@@ -327,8 +325,7 @@ class EmbeddedRuntime:
     def subscribe(self, topic: str, msgtype: str, callback: Callback) -> None:
         """Observe a topic from outside any component (tests, tools, the simulator's probes)."""
         self.declare_topic(topic, msgtype, QOS_RELIABLE, '<probe>', publisher=False)
-        account = _observer_account(callback)
-        account = self._observer_accounts.setdefault(account.name, account)
+        account = self._observer(_observer_name(callback))
         self.topics[topic].subscriptions.append(_Subscription(msgtype, callback, None, account))
 
     def add_timer(
@@ -341,8 +338,20 @@ class EmbeddedRuntime:
         autostart: bool = True,
     ) -> Timer:
         if account is None:
-            account = owner.account if owner is not None else _observer_account(callback)
+            account = (
+                owner.account if owner is not None else self._observer(_observer_name(callback))
+            )
         return _Timer(self, period_ns, callback, owner, account, autostart=autostart)
+
+    def _observer(
+        self, name: str, kind: str | None = None, namespace: str = '<observer>'
+    ) -> CpuAccount:
+        """The account ``name`` of callbacks outside every component (``kind``: ``name``),
+        made at its first use; ``cpu_accounts`` lists them all."""
+        account = self._observer_accounts.get(name)
+        if account is None:
+            account = self._observer_accounts[name] = CpuAccount(name, kind or name, namespace)
+        return account
 
     def record(self, path: str | Path, topics: Iterable[str] | None = None) -> BagRecorder:
         """Record every topic (or only ``topics``) published from now on to an MCAP rosbag2."""
@@ -370,9 +379,7 @@ class EmbeddedRuntime:
     def publish(self, topic: str, message: Any, *, at_ns: int | None = None) -> None:
         """Publish on a resolved topic now, or inject at a later simulated time (replay)."""
         if at_ns is not None and at_ns > self._now_ns:
-            account = self._observer_accounts.setdefault(
-                '<inject>', CpuAccount('<inject>', 'Injected', '<runtime>')
-            )
+            account = self._observer('<inject>', 'Injected', '<runtime>')
             self._schedule(at_ns, lambda: self.publish(topic, message), None, account)
             return
         info = self.topics.get(topic)

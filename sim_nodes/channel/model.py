@@ -70,11 +70,6 @@ class ChannelModel:
         return TX_POWER_DBM - fspl - OBSTRUCTION_DB * np.asarray(obstructed, dtype=float)
 
 
-def obstructed(src: np.ndarray, dsts: np.ndarray, buildings: Sequence[np.ndarray]) -> np.ndarray:
-    """Whether the segment src→dst crosses any building footprint edge, for each dst (M, 2)."""
-    return Footprints(buildings).obstructed(src, dsts)
-
-
 class Footprints:
     """The buildings' footprint edges, stacked once (the channel asks for every frame sent:
     stacking and rolling the polygons each time was half the cost of a broadcast)."""

@@ -7,7 +7,7 @@ sidestep) and red-light violations are recorded as events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -82,28 +82,9 @@ class World:
         self._snapshot: tuple[int, Snapshot] | None = None
         self._states: tuple[float, dict[int, dict[int, GroupState]]] | None = None
         self.names = [s.name for s in self.vehicle_specs] + [s.name for s in self.pedestrian_specs]
-        self.lights = self.light_codes(self.t_s)
+        self.lights = self._lights_now()
         self.fleet.spawn(self.t_s)
         self.crowd.step(self.t_s, 1e-9, self.lights)
-
-    def light_codes(self, t_s: float) -> np.ndarray:
-        """The light of every signal key at ``t_s`` (key 0: no signal, always green)."""
-
-        def light(iid: int, group: int) -> Light | None:
-            plan = self.plans.get(iid)
-            return plan.light(t_s, group) if plan is not None and group in plan.groups else None
-
-        return self._codes(light)
-
-    def _codes(self, light: Callable[[int, int], Light | None]) -> np.ndarray:
-        """The codes of ``light`` per signal key (None: UNAVAILABLE)."""
-        out = np.full(len(self._key_list), int(Light.UNAVAILABLE), dtype=np.int64)
-        out[0] = int(Light.PROTECTED_GREEN)
-        for i, (iid, group) in enumerate(self._key_list[1:], start=1):
-            code = light(iid, group)
-            if code is not None:
-                out[i] = int(code)
-        return out
 
     def signal_states(self) -> dict[int, dict[int, GroupState]]:
         """Every plan's group states now (worked out once per instant: the step reads its
@@ -116,15 +97,16 @@ class World:
         return states
 
     def _lights_now(self) -> np.ndarray:
-        """``light_codes(self.t_s)`` from the states of now: a group's state has the light of
-        the interval ``SignalPlan.light`` finds (the first one holding the cycle time)."""
+        """The Light code of every signal key now (key 0: no signal, always green; a group no
+        plan has: UNAVAILABLE), from the signal states of the instant."""
         states = self.signal_states()
-
-        def light(iid: int, group: int) -> Light | None:
+        out = np.full(len(self._key_list), int(Light.UNAVAILABLE), dtype=np.int64)
+        out[0] = int(Light.PROTECTED_GREEN)
+        for i, (iid, group) in enumerate(self._key_list[1:], start=1):
             state = states.get(iid, {}).get(group)
-            return None if state is None else state.light
-
-        return self._codes(light)
+            if state is not None:
+                out[i] = int(state.light)
+        return out
 
     def step(self, dt: float) -> None:
         self.t_s += dt

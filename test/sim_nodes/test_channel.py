@@ -9,7 +9,7 @@ import yaml
 from sim_test_components import Beacon
 
 from sim_nodes.channel.component import RadioChannel
-from sim_nodes.channel.model import ChannelModel, LinkRandom, obstructed
+from sim_nodes.channel.model import ChannelModel, Footprints, LinkRandom
 from sim_nodes.scenarios.schema import ChannelConfig
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
@@ -78,10 +78,9 @@ def test_obstruction_shrinks_the_range(tmp_path):
     # the generated north-east corner building spans 18..58 m on both axes
     receivers = {'behind': (250.0, 250.0), 'clear': (353.55, 0.0)}
     path = scenario(tmp_path, receivers, buildings=True)
-    assert obstructed(
-        np.zeros(2),
-        np.array([[250.0, 250.0], [353.55, 0.0]]),
-        [np.array([[18.0, 18.0], [58.0, 18.0], [58.0, 58.0], [18.0, 58.0]])],
+    footprints = Footprints([np.array([[18.0, 18.0], [58.0, 18.0], [58.0, 58.0], [18.0, 58.0]])])
+    assert footprints.obstructed(
+        np.zeros(2), np.array([[250.0, 250.0], [353.55, 0.0]])
     ).tolist() == [True, False]
     channel, beacon, received = run_channel(path, rate_hz=200.0, duration_s=15.0)
     model = channel.model

@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rsu_nodes.signals.plan import Light
 from sim_nodes.channel.component import LinkTable
 from sim_nodes.channel.model import ChannelModel, Footprints
 from sim_nodes.scenarios import build_scenario, load_scenario
@@ -120,10 +121,22 @@ def test_lidar_noise_is_the_beam_direction_times_the_draw_bit_for_bit():
     assert clean[:, 3].tobytes() == noisy[:, 3].copy().tobytes()
 
 
+def lights_from_plans(world) -> np.ndarray:
+    """The light of every signal key at the world's time, asked of each plan group by group
+    (key 0: no signal, always green; a group no plan has: unavailable)."""
+    expected = np.full(len(world.signal_keys), int(Light.UNAVAILABLE), dtype=np.int64)
+    expected[0] = int(Light.PROTECTED_GREEN)
+    for (iid, group), key in world.signal_keys.items():
+        plan = world.plans.get(iid)
+        if key and plan is not None and group in plan.groups:
+            expected[key] = int(plan.light(world.t_s, group))
+    return expected
+
+
 def test_world_kept_lane_index_and_lights_equal_recomputing_them():
     """The step keeps the lane index (full recompute only after a lane change) and reads the
-    lights from the signal states of the instant: both must equal recomputing them every step,
-    through lane changes and spawns."""
+    lights from the signal states of the instant: both must equal recomputing them every step
+    (the lights from the plans), through lane changes and spawns."""
     for name in (
         'default',
         'physics/lane_change',
@@ -131,11 +144,12 @@ def test_world_kept_lane_index_and_lights_equal_recomputing_them():
     ):
         built = build_scenario(load_scenario(name))
         world = built.world()
+        np.testing.assert_array_equal(world.lights, lights_from_plans(world))  # at start-up
         for _ in range(250):
             world.step(built.scenario.step_s)
             fleet = world.fleet
             np.testing.assert_array_equal(fleet.lane_index, fleet.current_lane_index())
-            np.testing.assert_array_equal(world.lights, world.light_codes(world.t_s))
+            np.testing.assert_array_equal(world.lights, lights_from_plans(world))
         assert fleet.lane_changes.done or name == 'default'
 
 

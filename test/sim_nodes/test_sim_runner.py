@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from sim_nodes.errors import RunError, ScenarioError
-from sim_nodes.runner import run_all, run_scenario, summary_table
+from sim_nodes.runner import plan_runs, run_all, run_scenario, summary_table
 from sim_nodes.stacks import StackReport, read_topology
 from v2x_runtime import messages as m
 from v2x_runtime.bag import BagReadReport, read_bag
@@ -250,6 +250,26 @@ def test_runs_in_parallel_give_what_the_same_runs_give_one_after_the_other(tmp_p
     # the variants differ (else the comparison above could not tell them apart)
     assert [r.metrics['actors']['vehicles'] for r in serial] == [1, 2, 3, 4]
     assert (tmp_path / 'two' / f'{scenario.replace("/", "__")}_sweep' / 'sweep.html').exists()
+
+
+def test_the_plan_carries_each_run_s_scenario_loaded_once(tmp_path):
+    scenario = _sweep_scenario(tmp_path)
+    (group,) = plan_runs([scenario], out_dir=tmp_path / 'out', sweeps=True)
+    # each variant's own scenario, which a pool worker gets whole
+    assert [run.scenario.traffic.count for run in group] == [1, 2, 3, 4]
+    assert [pickle.loads(pickle.dumps(run)) for run in group] == group
+    (alone,) = plan_runs([scenario], out_dir=tmp_path / 'out', sets={'traffic.count': 2})
+    assert [run.sets for run in alone] == [{'traffic.count': 2}]
+    assert alone[0].scenario.traffic.count == 2
+
+
+def test_an_invalid_sweep_value_fails_the_batch_before_any_run(tmp_path):
+    scenario = tmp_path / 'bad_sweep.yaml'
+    scenario.write_text(yaml.safe_dump({'duration_s': 2.0, 'sweeps': {'traffic.count': [1, -1]}}))
+    out = tmp_path / 'out'
+    with pytest.raises(ScenarioError, match='traffic.count'):
+        run_all([str(scenario)], out_dir=out, sweeps=True, progress=False)
+    assert not out.exists()  # the valid first variant did not run either
 
 
 @pytest.mark.parametrize('jobs', [1, 2])

@@ -69,6 +69,35 @@ def test_each_callback_goes_to_its_owner(tmp_path):
     assert total == pytest.approx(summary['loop_cpu_s'], abs=0.002)
 
 
+class Sampler:
+    """An outside timer callback (a test's or a tool's), not a component."""
+
+    def __init__(self):
+        self.ticks = 0
+
+    def __call__(self):
+        self.ticks += 1
+        burn(0.002)
+
+
+def test_outside_timers_and_injections_are_accounted():
+    rt = EmbeddedRuntime(diagnostics_period_s=0.0)
+    sampler = Sampler()
+    rt.add_timer(100_000_000, sampler, None)  # no owner: an observer, named after its class
+    rt.add_timer(100_000_000, Sampler(), None)  # a second one shares the class's account
+    for k in range(3):  # replayed messages, published later in simulated time
+        rt.publish('/ext/warn', m.new(WARNING, text='late'), at_ns=(k + 1) * 250_000_000)
+    rt.run(duration_s=1.0)
+    rt.close()
+    accounts = {a.name: a for a in rt.cpu_accounts()}
+    sampled = accounts['Sampler']
+    assert (sampled.kind, sampled.namespace) == ('Sampler', '<observer>')
+    assert sampled.calls == 2 * sampler.ticks and sampler.ticks >= 10
+    assert sampled.busy_s >= 2 * sampler.ticks * 0.002
+    injected = accounts['<inject>']
+    assert (injected.kind, injected.namespace, injected.calls) == ('Injected', '<runtime>', 3)
+
+
 def test_summary_groups_by_type_and_namespace_largest_first():
     accounts = [
         CpuAccount('/car1/loc', 'Localization', '/car1', 2.0, 10),

@@ -57,15 +57,15 @@ class LaneIndex:
     tables (k-d tree, stop lines, successors, lane sets, ego-path parts) are built once.
     """
 
-    _shared: ClassVar[dict[int, tuple[HdMap, LaneIndex]]] = {}
+    _shared: ClassVar[dict[HdMap, LaneIndex]] = {}  # an HdMap hashes by identity
 
     @classmethod
     def of(cls, hd: HdMap) -> LaneIndex:
         """The process's index of map ``hd`` (the map is read-only: so is its index)."""
-        hit = cls._shared.get(id(hd))
-        if hit is None or hit[0] is not hd:
-            hit = cls._shared[id(hd)] = (hd, cls(hd))
-        return hit[1]
+        index = cls._shared.get(hd)
+        if index is None:
+            index = cls._shared[hd] = cls(hd)
+        return index
 
     def __init__(self, hd: HdMap) -> None:
         self.map = hd

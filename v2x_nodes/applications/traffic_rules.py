@@ -31,9 +31,10 @@ from v2x_nodes.applications.kinematics import (
 )
 from v2x_nodes.applications.lanes import LaneIndex
 from v2x_nodes.applications.scene import Scene
-from v2x_nodes.applications.signals import GREEN, find_phase, is_red_at
+from v2x_nodes.applications.signals import GREEN, PhaseTiming, find_phase, is_red_at
 from v2x_nodes.applications.targets import VRU_CLASSES
 from vehicle_nodes.hdmap.geometry import segment_crossings
+from vehicle_nodes.hdmap.model import TrafficLight
 
 MAX_STOP_LINE_M = 150.0  # stop lines farther ahead of a target do not matter this cycle
 
@@ -65,6 +66,13 @@ def stop_line_distances(scene: Scene, idx: np.ndarray) -> tuple[np.ndarray, list
     return dist[idx], light[idx].tolist()
 
 
+def light_phase(scene: Scene, light: TrafficLight, spat_max_age_s: float) -> PhaseTiming | None:
+    """The fresh SPAT phase of ``light`` (None: not heard). A light that names no
+    intersection (-1) is one of the junction the ego approaches."""
+    inter = light.intersection_id if light.intersection_id >= 0 else scene.ego.intersection_id
+    return find_phase(scene.spat, inter, light.signal_group, scene.now_ns, spat_max_age_s)
+
+
 def expected_to_stop(
     scene: Scene, idx: np.ndarray, *, stop_decel_mps2: float, spat_max_age_s: float
 ) -> BoolArray:
@@ -82,15 +90,13 @@ def expected_to_stop(
     ci = idx[cand]
     speed, accel = t.speed[ci], t.accel[ci]
     arrival = time_to_reach(dist[cand], speed, np.maximum(accel, 0.0))
-    phases: dict[tuple[int, int], Any] = {}  # the same signal group for many targets
+    phases: dict[tuple[int, int], PhaseTiming | None] = {}  # one signal group, many targets
     for j, d, v, a, t_arr in zip(cand, dist[cand].tolist(), speed.tolist(), accel.tolist(),
                                  arrival.tolist(), strict=True):  # fmt: skip
         light = lights[j]
-        inter = light.intersection_id if light.intersection_id >= 0 else scene.ego.intersection_id
-        group = (inter, light.signal_group)
+        group = (light.intersection_id, light.signal_group)
         if group not in phases:
-            phases[group] = find_phase(scene.spat, inter, light.signal_group, scene.now_ns,
-                                       spat_max_age_s)  # fmt: skip
+            phases[group] = light_phase(scene, light, spat_max_age_s)
         ph = phases[group]
         if ph is None or not math.isfinite(t_arr) or not is_red_at(ph, t_arr):
             continue
@@ -290,8 +296,7 @@ def straight_green(scene: Scene, spat_max_age_s: float, within_s: float) -> bool
             continue
         if ll.turn_direction != 'straight' or light.signal_group <= 0:
             return False
-        inter = light.intersection_id if light.intersection_id >= 0 else scene.ego.intersection_id
-        ph = find_phase(scene.spat, inter, light.signal_group, scene.now_ns, spat_max_age_s)
+        ph = light_phase(scene, light, spat_max_age_s)
         return ph is not None and ph.light in GREEN and not is_red_at(ph, within_s)
     return False
 

@@ -15,6 +15,7 @@ asn1tools check of that subtree is kept.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from asn1tools.codecs import ErrorWithLocation, per, uper
@@ -121,18 +122,12 @@ def _listed(members: Any) -> list[Any]:
     return list(members.values()) if isinstance(members, dict) else list(members)
 
 
-_BUILT: dict[tuple[int, int], tuple[Any, Any, Check | None]] = {}
-
-
+@cache
 def build(checker: cc.Type, codec: Any) -> Check | None:
     """``_build_node``, once per pair of nodes: the generated decoder (``fast_decode``) asks
-    for the check of every node of a tree, and each answer recurses into the subtree. The
-    pair is kept with its check, so an id is not reused while the entry lives."""
-    key = (id(checker), id(codec))
-    built = _BUILT.get(key)
-    if built is None or built[0] is not checker or built[1] is not codec:
-        built = _BUILT[key] = (checker, codec, _build_node(checker, codec))
-    return built[2]
+    for the check of every node of a tree, and each answer recurses into the subtree.
+    asn1tools' nodes hash and compare by identity, and the cache holds them."""
+    return _build_node(checker, codec)
 
 
 def _build_node(checker: cc.Type, codec: Any) -> Check | None:

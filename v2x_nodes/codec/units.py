@@ -262,67 +262,39 @@ def confidence_from_wire(value: int) -> float:
     return value / 200.0
 
 
-# Upper bounds (SI) of each accuracy class, index = enumeration value; index 0 = unavailable.
-POSITION_CLASSES_M = (
-    math.inf,
-    500,
-    200,
-    100,
-    50,
-    20,
-    10,
-    5,
-    2,
-    1,
-    0.5,
-    0.2,
-    0.1,
-    0.05,
-    0.02,
-    0.01,
+class AccuracyClasses(tuple[float, ...]):
+    """Upper bounds (SI) of each accuracy class, index = enumeration value (0: unavailable),
+    with the classes sorted tightest first once, for ``accuracy_class`` (asked per message:
+    sorting, or hashing the bounds to find them sorted, cost as much as the rest)."""
+
+    ascending: tuple[float, ...]  # the bounds of classes 1.., tightest first
+    classes: tuple[int, ...]  # their class numbers
+
+    def __new__(cls, bounds: tuple[float, ...]) -> AccuracyClasses:
+        self = super().__new__(cls, bounds)
+        order = sorted(range(1, len(bounds)), key=lambda i: bounds[i])
+        self.ascending = tuple(bounds[i] for i in order)
+        self.classes = tuple(order)
+        return self
+
+
+POSITION_CLASSES_M = AccuracyClasses(
+    (math.inf, 500, 200, 100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 )
 ELEVATION_CLASSES_M = POSITION_CLASSES_M
-SPEED_CLASSES_MPS = (math.inf, 100, 10, 5, 1, 0.1, 0.05, 0.01)
-HEADING_CLASSES_DEG = (math.inf, 10, 5, 1, 0.1, 0.05, 0.01, 0.0125)
-SIZE_CLASSES_M = (
-    math.inf,
-    100,
-    50,
-    20,
-    10,
-    5,
-    2,
-    1,
-    0.5,
-    0.2,
-    0.1,
-    0.05,
-    0.02,
-    0.01,
+SPEED_CLASSES_MPS = AccuracyClasses((math.inf, 100, 10, 5, 1, 0.1, 0.05, 0.01))
+HEADING_CLASSES_DEG = AccuracyClasses((math.inf, 10, 5, 1, 0.1, 0.05, 0.01, 0.0125))
+SIZE_CLASSES_M = AccuracyClasses(
+    (math.inf, 100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 )
 
 
-@cache
-def _ascending(bounds: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[int, ...]]:
-    """Class bounds sorted tightest first, with their class numbers (class 0 left out)."""
-    order = sorted(range(1, len(bounds)), key=lambda i: bounds[i])
-    return tuple(bounds[i] for i in order), tuple(order)
-
-
-_TABLES: dict[int, tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...]]] = {}
-
-
-def accuracy_class(accuracy: float, bounds: tuple[float, ...]) -> int:
+def accuracy_class(accuracy: float, bounds: AccuracyClasses) -> int:
     """The class with the smallest bound that still covers ``accuracy``; 0 when unknown."""
     if accuracy is None or not isfinite(accuracy) or accuracy < 0:
         return 0
-    # Looked up by identity (the class tables are module constants; hashing a 16-float tuple
-    # per call cost as much as the rest); the stored tuple keeps the id from being reused.
-    table = _TABLES.get(id(bounds))
-    if table is None or table[0] is not bounds:
-        table = _TABLES[id(bounds)] = (bounds, *_ascending(bounds))
-    _, ascending, classes = table
-    index = bisect_left(ascending, accuracy)
+    classes = bounds.classes
+    index = bisect_left(bounds.ascending, accuracy)
     return classes[index] if index < len(classes) else 0
 
 

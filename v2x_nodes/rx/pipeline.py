@@ -124,10 +124,9 @@ class ReceivePipeline:
                 else:
                     return Rejected('unsigned', 'an unsigned MessageFrame, signing is required')
             return Rejected(security_reason(outcome.reason), outcome.detail)
-        status = SecurityStatus.VERIFIED if outcome.signature_checked else SecurityStatus.UNVERIFIED
         result = self._decode(
             outcome.payload,
-            status=status,
+            status=outcome.status,
             psid=outcome.psid,
             signer_id=outcome.signer_id,
             outcome=outcome,

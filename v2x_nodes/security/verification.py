@@ -68,6 +68,14 @@ class SecurityStatus(enum.IntEnum):
     UNVERIFIED = 3
 
 
+_OK = VerifyReason.OK
+_VERIFIED, _FAILED, _UNVERIFIED = (
+    SecurityStatus.VERIFIED,
+    SecurityStatus.FAILED,
+    SecurityStatus.UNVERIFIED,
+)
+
+
 @dataclass(frozen=True)
 class VerifyConfig:
     """Acceptance parameters of the verifier."""
@@ -119,10 +127,11 @@ class VerifyOutcome:
 
     @property
     def status(self) -> SecurityStatus:
-        """What ``V2xFrame.security_status`` should say about this message."""
-        if not self.ok:
-            return SecurityStatus.FAILED
-        return SecurityStatus.VERIFIED if self.signature_checked else SecurityStatus.UNVERIFIED
+        """What ``V2xFrame.security_status`` should say about this message (asked of every
+        accepted frame: the members are module names, an enum member lookup costs ~40 ns)."""
+        if self.reason is not _OK:
+            return _FAILED
+        return _VERIFIED if self.signature_checked else _UNVERIFIED
 
 
 def _time64_clamped(now_ns: int) -> int:

@@ -210,3 +210,29 @@ def test_timemark_from_seconds_clamps_to_the_hour(seconds: float) -> None:
         assert wire == 0
     else:
         assert wire == min(round(seconds * 10.0), units.TIMEMARK_BEYOND_HOUR - 1)
+
+
+TABLES = [
+    units.POSITION_CLASSES_M,
+    units.SPEED_CLASSES_MPS,
+    units.HEADING_CLASSES_DEG,
+    units.SIZE_CLASSES_M,
+]
+
+
+@given(
+    st.sampled_from(TABLES),
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(0.0, 600.0),
+        st.sampled_from([0.0, 0.01, 0.0125, 0.05, 10.0, 500.0, 501.0]),
+    ),
+)
+def test_accuracy_class_is_the_tightest_class_that_covers(bounds, accuracy) -> None:
+    """Against the definition, class by class (the heading table's bounds are not in order:
+    class 7 is 0.01 deg, class 8 0.0125 deg)."""
+    covering = [i for i in range(1, len(bounds)) if accuracy >= 0 and bounds[i] >= accuracy]
+    expected = min(covering, key=lambda i: bounds[i]) if covering else 0
+    assert units.accuracy_class(accuracy, bounds) == expected
+    if expected:
+        assert units.class_accuracy(expected, bounds) >= accuracy
