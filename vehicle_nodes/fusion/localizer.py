@@ -12,6 +12,16 @@ aligned and holds no state. GNSS positions are weighted by their covariance, flo
 fix type so a receiver cannot claim more than its fix type allows; without a covariance the
 fix type's default is used. Rejected fixes (chi-square gate) leave the filter dead
 reckoning; if the GNSS keeps disagreeing for ``reset_after_s``, its position is taken.
+
+Loss of control. The rolling model holds while the tyres grip; a car that skids or spins
+slides along a course its heading no longer shows. The skid is seen by either of two
+physical tests: the yaw rate × speed (the lateral acceleration a gripping car would need)
+beyond ``grip_limit_mps2``, or a GNSS velocity moving sideways to the heading faster than
+``skid_lateral_mps`` and beyond the chi-square gate. The filter then runs the sliding model
+(``slide.py``) and refuses the wheel speed (counted as ``skidding``: locked or spinning
+wheels do not tell the ground speed), and returns to the rolling model once the estimated
+side slip has stayed under ``skid_exit_lateral_mps`` (and the grip test passes) for
+``skid_exit_hold_s``, e.g. when the car has come to rest.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from v2x_runtime.frozen import assemble
-from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S
+from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S, UpdateResult
 
 
 class FixKind(enum.IntEnum):
@@ -60,6 +70,7 @@ class Outcome(enum.Enum):
     NO_FIX = 'no_fix'
     NOT_FINITE = 'not_finite'
     RESET = 'gnss_reset'  # accepted by re-initialising the position
+    SKIDDING = 'skidding'  # a wheel speed while the car slides: not a ground speed
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,22 @@ class LocalizerConfig:
     standstill_speed_mps: float = 0.15
     standstill_hold_s: float = 0.5
     zupt_sigma_mps: float = 0.005
+    # Loss of control (see the module docstring): above 1 g no tyre holds a rolling car
+    grip_limit_mps2: float = 11.0
+    skid_lateral_mps: float = 1.0
+    skid_exit_lateral_mps: float = 0.3
+    skid_exit_hold_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Skid:
+    """One detected loss of control: when, why, and what was seen."""
+
+    t_s: float
+    reason: str  # 'grip_limit' | 'side_slip'
+    speed_mps: float
+    yaw_rate_radps: float
+    lateral_mps: float  # the side slip seen (NaN for grip_limit: not measured yet)
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,9 @@ class Estimate:
     covariance: FloatArray  # 6×6 over the state S
     gnss_age_s: float  # time since the last accepted GNSS position (inf: never)
     dead_reckoning: bool = False  # no GNSS accepted for ``gnss_timeout_s``
+    lateral_speed_mps: float = 0.0  # sideways (left) ground speed of the rear axle
+    lateral_speed_var_m2ps2: float = 1e-4  # its variance (the rolling model: 1e-4)
+    sliding: bool = False  # the car has lost grip: the sliding model runs
 
 
 def _all_finite(a: FloatArray) -> bool:
@@ -116,6 +146,9 @@ class Localizer:
         self._last_fix: tuple[float, FloatArray, FloatArray] | None = None
         self._last_accept_t = -math.inf
         self._first_reject_t: float | None = None
+        self.last_update: UpdateResult | None = None  # the latest gated update (diagnostics)
+        self.skids: list[Skid] = []  # every loss of control seen (the node counts them)
+        self._calm_since: float | None = None  # sliding: side slip small since
 
     # -- time ---------------------------------------------------------------------------
     def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
@@ -147,8 +180,44 @@ class Localizer:
                 steps = max(1, math.ceil(dt / 0.05))
                 for _ in range(steps):
                     self.ekf.predict(dt / steps, gyro, accel, input_psd=psd)
+                self._check_grip(t)
             self.t_s = t
         return True
+
+    # -- loss of control ----------------------------------------------------------------
+    @property
+    def sliding(self) -> bool:
+        return self.ekf.sliding
+
+    def _check_grip(self, t: float) -> None:
+        """After a prediction: start the sliding model when no tyre could hold the turn,
+        or end it once the side slip has stayed small for ``skid_exit_hold_s``."""
+        ekf, cfg = self.ekf, self.cfg
+        w = ekf.yaw_rate_radps
+        if not ekf.sliding:
+            v = float(ekf.x[S.V])
+            if abs(v * w) > cfg.grip_limit_mps2:
+                self._start_slide(t, 'grip_limit', math.nan, 0.5 * abs(v))
+            return
+        lateral, _ = ekf.lateral_velocity()
+        speed = math.hypot(float(ekf.x[S.V]), float(ekf.x[6]))
+        if abs(lateral) < cfg.skid_exit_lateral_mps and abs(speed * w) <= cfg.grip_limit_mps2:
+            if self._calm_since is None:
+                self._calm_since = t
+            elif t - self._calm_since >= cfg.skid_exit_hold_s:
+                ekf.end_slide()
+                self._calm_since = None
+        else:
+            self._calm_since = None
+
+    def _start_slide(self, t: float, reason: str, lateral: float, lateral_sigma: float) -> None:
+        ekf = self.ekf
+        v, w = float(ekf.x[S.V]), ekf.yaw_rate_radps
+        # what the rolling model missed since the last accepted fix (the slip grew from 0)
+        missed = 0.5 * lateral_sigma * min(max(t - self._last_accept_t, 0.0), 1.0)
+        ekf.start_slide(max(lateral_sigma, 1.0), missed * missed)
+        self._calm_since = None
+        self.skids.append(Skid(t, reason, v, w, lateral))
 
     # -- measurements ---------------------------------------------------------------------
     def on_imu(self, t_s: float, gyro_z_radps: float, accel_x_mps2: float) -> Outcome:
@@ -160,7 +229,7 @@ class Localizer:
         # taken before the prediction: the sample describes the period up to its own stamp
         self._imu = (t_s, gyro_z_radps, accel_x_mps2)
         self._advance(t_s)
-        if self.aligned and self.standstill:
+        if self.aligned and self.standstill and not self.ekf.sliding:
             self.ekf.update_yaw_rate_at_rest(gyro_z_radps, self.cfg.filter.gyro_noise_radps)
             self.ekf.update_accel_at_rest(accel_x_mps2, self.cfg.filter.accel_noise_mps2)
         return Outcome.ACCEPTED
@@ -192,6 +261,8 @@ class Localizer:
             self._rest_since = t_s
         if not self.aligned:
             return Outcome.BUFFERED
+        if self.ekf.sliding:
+            return Outcome.SKIDDING
         if self.standstill:
             # Zero-velocity update. Without it an acceleration offset that appears at the stop
             # (road grade, pitch on braking: g·sinθ is 0.3 m/s² on 3 %) drove the speed away
@@ -199,7 +270,7 @@ class Localizer:
             # wheel/GNSS speed and the stopped car "crept" at metres per second.
             self.ekf.update_speed(0.0, self.cfg.zupt_sigma_mps, gate=False)
             return Outcome.ACCEPTED
-        res = self.ekf.update_speed(speed_mps, self.cfg.wheel_speed_sigma_mps)
+        res = self.last_update = self.ekf.update_speed(speed_mps, self.cfg.wheel_speed_sigma_mps)
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_heading(self, t_s: float, yaw_rad: float, sigma_rad: float) -> Outcome:
@@ -212,7 +283,7 @@ class Localizer:
                 self._align(self._last_fix[1], self._last_fix[2], yaw_rad, sigma_rad)
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
-        res = self.ekf.update_yaw(yaw_rad, sigma_rad)
+        res = self.last_update = self.ekf.update_yaw(yaw_rad, sigma_rad)
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_gnss_velocity(self, t_s: float, v_enu_mps: FloatArray, cov: FloatArray) -> Outcome:
@@ -232,7 +303,14 @@ class Localizer:
                 self._align(xy_now, cov_fix, heading, sigma, speed_mps=speed)
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
-        res = self.ekf.update_velocity(v, cov + _VELOCITY_FLOOR)
+        cov = cov + _VELOCITY_FLOOR
+        if not self.ekf.sliding:
+            lateral, var = self.ekf.velocity_slip(v, cov)
+            bound = self.ekf.gate(1)
+            if abs(lateral) > self.cfg.skid_lateral_mps and lateral * lateral > bound * var:
+                self._start_slide(t_s, 'side_slip', lateral, abs(lateral))
+        res = self.ekf.update_velocity(v, cov)
+        self.last_update = res
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_gnss_position(
@@ -252,7 +330,7 @@ class Localizer:
         self._last_fix = (t_s, xy, cov)
         if not self.aligned:
             return self._try_align_from_baseline(t_s, xy, cov)
-        res = self.ekf.update_position(xy, cov)
+        res = self.last_update = self.ekf.update_position(xy, cov)
         if res.accepted:
             self._last_accept_t = t_s
             self._first_reject_t = None
@@ -347,6 +425,7 @@ class Localizer:
         if not self.aligned or self.t_s is None:
             return None
         x, cov = self.ekf.base_link()
+        lateral, lateral_var = self.ekf.lateral_velocity()
         return assemble(  # every fix: the frozen __init__'s setattr per field costs more
             Estimate,
             t_s=self.t_s, x_m=float(x[S.X]), y_m=float(x[S.Y]), yaw_rad=float(x[S.YAW]),
@@ -354,4 +433,6 @@ class Localizer:
             gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),
             covariance=cov, gnss_age_s=self.t_s - self._last_accept_t,
             dead_reckoning=self.t_s - self._last_accept_t > self.cfg.gnss_timeout_s,
+            lateral_speed_mps=lateral, lateral_speed_var_m2ps2=lateral_var,
+            sliding=self.ekf.sliding,
         )  # fmt: skip

@@ -33,8 +33,10 @@ class LocalizationFilter(Component):
     wheel speed); out `localization/odometry` (nav_msgs/Odometry, map → base_link),
     `localization/fix` (sensor_msgs/NavSatFix, fused), `tf` (tf2_msgs/TFMessage).
     Parameters: see the declarations. Rejected input is counted by reason: not_finite,
-    stale_stamp, innovation_gate, no_fix, gnss_silent; a GNSS that keeps disagreeing for
-    `reset_after_s` is taken (counted as gnss_reset).
+    stale_stamp, innovation_gate (the log line gives the NIS and its bound), no_fix,
+    gnss_silent, skidding (wheel speeds while the car slides); a GNSS that keeps disagreeing for
+    `reset_after_s` is taken (counted as gnss_reset). A loss of control (skid, spin) is counted
+    as skid_detected and logged with what revealed it.
     """
 
     def __init__(self, ctx: ComponentContext) -> None:
@@ -99,6 +101,7 @@ class LocalizationFilter(Component):
         self._last_fix_ns: int | None = None
         self._silent_reported = False
         self._last_published_t: float | None = None
+        self._skids_seen = 0
 
     def _stamp_s(self, msg: Any) -> float:
         ns = m.to_ns(msg.header.stamp)
@@ -107,8 +110,15 @@ class LocalizationFilter(Component):
     def _count(self, outcome: Outcome, source: str, detail: Callable[[], str]) -> None:
         """Count ``outcome``; ``detail`` (the log text) is formatted only for a reject or reset
         (formatting its floats for every accepted input was a tenth of the callbacks)."""
+        if len(self.loc.skids) != self._skids_seen:
+            self._report_skids()
         if outcome is Outcome.ACCEPTED or outcome is Outcome.BUFFERED:
             self.ctx.diagnostics.count(source + '_used')
+        elif outcome is Outcome.GATED and self.loc.last_update is not None:
+            res = self.loc.last_update
+            self.ctx.diagnostics.reject(
+                outcome.value, f'{source}: {detail()} (NIS {res.nis:.1f} > {res.gate:.1f})'
+            )
         elif outcome is Outcome.RESET:
             self.ctx.diagnostics.count('gnss_reset')
             self.ctx.logger.warning(
@@ -116,6 +126,20 @@ class LocalizationFilter(Component):
             )
         else:
             self.ctx.diagnostics.reject(outcome.value, f'{source}: {detail()}')
+
+    def _report_skids(self) -> None:
+        for skid in self.loc.skids[self._skids_seen :]:
+            self.ctx.diagnostics.count('skid_detected')
+            if skid.reason == 'side_slip':
+                seen = f'side slip {skid.lateral_mps:.1f} m/s'
+            else:
+                seen = f'yaw rate × speed {abs(skid.yaw_rate_radps * skid.speed_mps):.1f} m/s²'
+            self.ctx.logger.warning(
+                f'loss of control at {skid.t_s:.2f} s ({seen}, speed {skid.speed_mps:.1f} m/s, '
+                f'yaw rate {skid.yaw_rate_radps:.2f} rad/s): sliding model',
+                throttle_s=5.0,
+            )
+        self._skids_seen = len(self.loc.skids)
 
     def on_fix(self, msg: Any) -> None:
         t = self._stamp_s(msg)
