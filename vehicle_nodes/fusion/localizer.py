@@ -13,15 +13,9 @@ fix type so a receiver cannot claim more than its fix type allows; without a cov
 fix type's default is used. Rejected fixes (chi-square gate) leave the filter dead
 reckoning; if the GNSS keeps disagreeing for ``reset_after_s``, its position is taken.
 
-Loss of control. The rolling model holds while the tyres grip; a car that skids or spins
-slides along a course its heading no longer shows. The skid is seen by either of two
-physical tests: the yaw rate × speed (the lateral acceleration a gripping car would need)
-beyond ``grip_limit_mps2``, or a GNSS velocity moving sideways to the heading faster than
-``skid_lateral_mps`` and beyond the chi-square gate. The filter then runs the sliding model
-(``slide.py``) and refuses the wheel speed (counted as ``skidding``: locked or spinning
-wheels do not tell the ground speed), and returns to the rolling model once the estimated
-side slip has stayed under ``skid_exit_lateral_mps`` (and the grip test passes) for
-``skid_exit_hold_s``, e.g. when the car has come to rest.
+Loss of control (``skid.py``): while the car slides the filter runs the sliding model and
+refuses the wheel speed (counted as ``skidding``: locked or spinning wheels do not tell the
+ground speed), and skips the at-rest bias updates.
 """
 
 from __future__ import annotations
@@ -34,6 +28,7 @@ import numpy as np
 
 from v2x_runtime.frozen import assemble
 from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S, UpdateResult
+from vehicle_nodes.fusion.skid import Skid, SkidConfig, SkidMonitor
 
 
 class FixKind(enum.IntEnum):
@@ -89,22 +84,7 @@ class LocalizerConfig:
     standstill_speed_mps: float = 0.15
     standstill_hold_s: float = 0.5
     zupt_sigma_mps: float = 0.005
-    # Loss of control (see the module docstring): above 1 g no tyre holds a rolling car
-    grip_limit_mps2: float = 11.0
-    skid_lateral_mps: float = 1.0
-    skid_exit_lateral_mps: float = 0.3
-    skid_exit_hold_s: float = 1.0
-
-
-@dataclass(frozen=True)
-class Skid:
-    """One detected loss of control: when, why, and what was seen."""
-
-    t_s: float
-    reason: str  # 'grip_limit' | 'side_slip'
-    speed_mps: float
-    yaw_rate_radps: float
-    lateral_mps: float  # the side slip seen (NaN for grip_limit: not measured yet)
+    skid: SkidConfig = field(default_factory=SkidConfig)
 
 
 @dataclass(frozen=True)
@@ -147,8 +127,7 @@ class Localizer:
         self._last_accept_t = -math.inf
         self._first_reject_t: float | None = None
         self.last_update: UpdateResult | None = None  # the latest gated update (diagnostics)
-        self.skids: list[Skid] = []  # every loss of control seen (the node counts them)
-        self._calm_since: float | None = None  # sliding: side slip small since
+        self._skid = SkidMonitor(self.cfg.skid)
 
     # -- time ---------------------------------------------------------------------------
     def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
@@ -180,44 +159,19 @@ class Localizer:
                 steps = max(1, math.ceil(dt / 0.05))
                 for _ in range(steps):
                     self.ekf.predict(dt / steps, gyro, accel, input_psd=psd)
-                self._check_grip(t)
+                self._skid.after_predict(self.ekf, t, t - self._last_accept_t)
             self.t_s = t
         return True
 
-    # -- loss of control ----------------------------------------------------------------
     @property
     def sliding(self) -> bool:
+        """The car has lost grip: the sliding model runs (``skid.py``)."""
         return self.ekf.sliding
 
-    def _check_grip(self, t: float) -> None:
-        """After a prediction: start the sliding model when no tyre could hold the turn,
-        or end it once the side slip has stayed small for ``skid_exit_hold_s``."""
-        ekf, cfg = self.ekf, self.cfg
-        w = ekf.yaw_rate_radps
-        if not ekf.sliding:
-            v = float(ekf.x[S.V])
-            if abs(v * w) > cfg.grip_limit_mps2:
-                self._start_slide(t, 'grip_limit', math.nan, 0.5 * abs(v))
-            return
-        lateral, _ = ekf.lateral_velocity()
-        speed = math.hypot(float(ekf.x[S.V]), float(ekf.x[6]))
-        if abs(lateral) < cfg.skid_exit_lateral_mps and abs(speed * w) <= cfg.grip_limit_mps2:
-            if self._calm_since is None:
-                self._calm_since = t
-            elif t - self._calm_since >= cfg.skid_exit_hold_s:
-                ekf.end_slide()
-                self._calm_since = None
-        else:
-            self._calm_since = None
-
-    def _start_slide(self, t: float, reason: str, lateral: float, lateral_sigma: float) -> None:
-        ekf = self.ekf
-        v, w = float(ekf.x[S.V]), ekf.yaw_rate_radps
-        # what the rolling model missed since the last accepted fix (the slip grew from 0)
-        missed = 0.5 * lateral_sigma * min(max(t - self._last_accept_t, 0.0), 1.0)
-        ekf.start_slide(max(lateral_sigma, 1.0), missed * missed)
-        self._calm_since = None
-        self.skids.append(Skid(t, reason, v, w, lateral))
+    @property
+    def skids(self) -> list[Skid]:
+        """Every loss of control seen, in order (the node counts them)."""
+        return self._skid.skids
 
     # -- measurements ---------------------------------------------------------------------
     def on_imu(self, t_s: float, gyro_z_radps: float, accel_x_mps2: float) -> Outcome:
@@ -304,11 +258,7 @@ class Localizer:
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
         cov = cov + _VELOCITY_FLOOR
-        if not self.ekf.sliding:
-            lateral, var = self.ekf.velocity_slip(v, cov)
-            bound = self.ekf.gate(1)
-            if abs(lateral) > self.cfg.skid_lateral_mps and lateral * lateral > bound * var:
-                self._start_slide(t_s, 'side_slip', lateral, abs(lateral))
+        self._skid.before_velocity(self.ekf, t_s, v, cov, t_s - self._last_accept_t)
         res = self.ekf.update_velocity(v, cov)
         self.last_update = res
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED

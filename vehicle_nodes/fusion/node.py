@@ -22,6 +22,7 @@ from vehicle_nodes.fusion.ros_conversions import (
     stamp_header,
     yaw_to_quaternion,
 )
+from vehicle_nodes.fusion.skid import SkidConfig
 
 
 class LocalizationFilter(Component):
@@ -36,7 +37,7 @@ class LocalizationFilter(Component):
     stale_stamp, innovation_gate (the log line gives the NIS and its bound), no_fix,
     gnss_silent, skidding (wheel speeds while the car slides); a GNSS that keeps disagreeing for
     `reset_after_s` is taken (counted as gnss_reset). A loss of control (skid, spin) is counted
-    as skid_detected and logged with what revealed it.
+    as skid_detected and logged with what revealed it; its end as skid_ended.
     """
 
     def __init__(self, ctx: ComponentContext) -> None:
@@ -76,6 +77,13 @@ class LocalizationFilter(Component):
             reset_after_s=p('reset_after_s', 5.0, 'Take the GNSS after it disagrees this long',
                             range=(0.5, 600.0)),
             gnss_timeout_s=self.gnss_timeout_s,
+            skid=SkidConfig(
+                grip_limit_mps2=p('grip_limit_mps2', 11.0, 'Yaw rate × speed beyond which the '
+                                  'car is taken as sliding (no tyre holds it)',
+                                  range=(2.0, 50.0)),
+                side_slip_mps=p('skid_side_slip_mps', 1.0, 'GNSS velocity across the heading '
+                                'beyond which the car is taken as sliding', range=(0.4, 20.0)),
+            ),
         ))  # fmt: skip
         self.map_frame = p('map_frame', 'map', 'Frame of the odometry pose')
         self.base_frame = p('base_frame', 'base_link', 'Vehicle frame')
@@ -102,6 +110,7 @@ class LocalizationFilter(Component):
         self._silent_reported = False
         self._last_published_t: float | None = None
         self._skids_seen = 0
+        self._sliding = False
 
     def _stamp_s(self, msg: Any) -> float:
         ns = m.to_ns(msg.header.stamp)
@@ -183,6 +192,11 @@ class LocalizationFilter(Component):
         if est is None:
             return
         self._last_published_t = est.t_s
+        if est.sliding != self._sliding:
+            self._sliding = est.sliding
+            if not est.sliding:  # the start was reported with what revealed it
+                self.ctx.diagnostics.count('skid_ended')
+                self.ctx.logger.info(f'grip regained or at rest at {est.t_s:.2f} s: rolling model')
         self.ctx.diagnostics.set_value('gnss_age_s', f'{est.gnss_age_s:.2f}')
         sigma = math.sqrt(max(est.covariance[0, 0], est.covariance[1, 1]))
         self.ctx.diagnostics.set_value('position_sigma_m', f'{sigma:.3f}')

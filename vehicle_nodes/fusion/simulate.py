@@ -89,13 +89,18 @@ def simulate(duration_s: float, speed_mps: float, model: SensorModel, seed: int)
     vel = np.column_stack((c * vb[:, 0] - s * vb[:, 1], s * vb[:, 0] + c * vb[:, 1]))
     vel += rng.normal(0, model.gnss_velocity_sigma_mps, vel.shape)
     tg = t[gi]
-    valid = np.ones(gi.size, dtype=bool)
+    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, _gnss_faults(tg, ant, model))
+
+
+def _gnss_faults(t_gnss_s: FloatArray, ant: FloatArray, model: SensorModel) -> np.ndarray:
+    """Add the model's jumps to the antenna positions ``ant`` (in place); the epochs outside
+    its outages (the ``gnss_valid`` mask)."""
+    valid = np.ones(t_gnss_s.size, dtype=bool)
     for a, b in model.outages_s:
-        valid &= ~((tg >= a) & (tg < b))
+        valid &= ~((t_gnss_s >= a) & (t_gnss_s < b))
     for tj, dx, dy in model.jumps:
-        k = int(np.argmin(np.abs(tg - tj)))
-        ant[k] += (dx, dy)
-    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, valid)
+        ant[int(np.argmin(np.abs(t_gnss_s - tj)))] += (dx, dy)
+    return valid
 
 
 @dataclass(frozen=True)
@@ -191,9 +196,4 @@ def simulate_spin(duration_s: float, speed_mps: float, model: SensorModel, seed:
                            ground[gi] * math.sin(course) + w * (c * lx - s * ly)))  # fmt: skip
     vel += rng.normal(0, model.gnss_velocity_sigma_mps, vel.shape)
     tg = t[gi]
-    valid = np.ones(gi.size, dtype=bool)
-    for a, b in model.outages_s:
-        valid &= ~((tg >= a) & (tg < b))
-    for tj, dx, dy in model.jumps:
-        ant[int(np.argmin(np.abs(tg - tj)))] += (dx, dy)
-    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, valid)
+    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, _gnss_faults(tg, ant, model))

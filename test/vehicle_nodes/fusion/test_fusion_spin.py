@@ -6,13 +6,19 @@ the prediction swung round with the heading, the gate refused every RTK fix and 
 ended tens of metres off (the CLW scenario's `skidder`: 35 m, reset after 5 s).
 """
 
+import logging
 import math
 
 import numpy as np
 import pytest
 
+from geo import LocalFrame
+from v2x_runtime import messages as m
+from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.fusion import FilterConfig, FixKind, Localizer, LocalizerConfig, Outcome
+from vehicle_nodes.fusion.node import LocalizationFilter
 from vehicle_nodes.fusion.simulate import SensorModel, replay, simulate, simulate_spin
+from vehicle_nodes.fusion.skid import SkidConfig
 
 
 def make(model: SensorModel, **cfg) -> Localizer:
@@ -108,7 +114,7 @@ def test_ordinary_drives_never_look_like_a_skid(seed):
 
 def test_tight_turn_at_the_grip_limit_is_no_skid():
     """0.7 rad/s at 15 m/s is 10.5 m/s²: at the limit of a good tyre, not beyond it."""
-    loc = make(SensorModel(), grip_limit_mps2=11.0)
+    loc = make(SensorModel(), skid=SkidConfig(grip_limit_mps2=11.0))
     loc.on_wheel_speed(0.0, 15.0)
     loc.on_gnss_position(0.0, np.zeros(2), np.eye(2) * 1e-4, FixKind.RTK_FIXED)
     assert loc.on_heading(0.0, 0.0, 0.001) is Outcome.ACCEPTED
@@ -118,3 +124,72 @@ def test_tight_turn_at_the_grip_limit_is_no_skid():
     loc.on_imu(0.31, 0.8, 0.0)  # 12 m/s²: no tyre holds that
     assert loc.sliding
     assert loc.skids[0].reason == 'grip_limit'
+
+
+def test_the_node_counts_the_skid_and_publishes_the_side_slip(caplog):
+    """LocalizationFilter in the embedded runtime: the skid is counted and logged with what
+    revealed it, wheel speeds while sliding are counted as ``skidding``, the odometry carries
+    the side slip in twist.linear.y, and the end of the slide is counted too."""
+    model = SensorModel(imu_rate_hz=100.0)
+    drive = simulate_spin(13.0, 14.0, model, 8, skid_at_s=6.0, spin_rate_radps=1.2)
+    origin = (31.2837, 121.1638, 10.0)
+    frame = LocalFrame(*origin)
+    rt = EmbeddedRuntime(seed=1)
+    try:
+        node = rt.add_component(LocalizationFilter, name='localization', namespace='/car',
+                                parameters={'origin_lat_deg': origin[0],
+                                            'origin_lon_deg': origin[1],
+                                            'origin_alt_m': origin[2],
+                                            'lever_arm_x_m': model.lever_arm_m[0],
+                                            'lever_arm_y_m': model.lever_arm_m[1]})  # fmt: skip
+        odom = []
+        rt.subscribe('/car/localization/odometry', 'nav_msgs/msg/Odometry', odom.append)
+        vec = m.msg_class('geometry_msgs/msg/Vector3')
+        for t, gz, ax in zip(drive.t_imu_s, drive.gyro_radps, drive.accel_mps2, strict=True):
+            msg = m.new('sensor_msgs/msg/Imu', header=m.header(round(t * 1e9), 'base_link'),
+                        angular_velocity=vec(x=0.0, y=0.0, z=float(gz)),
+                        linear_acceleration=vec(x=float(ax), y=0.0, z=9.81))  # fmt: skip
+            rt.publish('/car/imu/data', msg, at_ns=round(t * 1e9) + 1)
+        for t, v in zip(drive.t_wheel_s, drive.wheel_mps, strict=True):
+            msg = m.new('v2x_stack/msg/VehicleStatus', header=m.header(round(t * 1e9), 'base_link'),
+                        speed_mps=float(v))  # fmt: skip
+            rt.publish('/car/vehicle/status', msg, at_ns=round(t * 1e9) + 1)
+        for t, xy, v in zip(drive.t_gnss_s, drive.gnss_xy_m, drive.gnss_v_mps, strict=True):
+            stamp = round(t * 1e9)
+            lat, lon, alt = frame.to_geodetic(xy[0], xy[1], 0.0)
+            fix = m.new('sensor_msgs/msg/NavSatFix', header=m.header(stamp, 'gnss'),
+                        status=m.new('sensor_msgs/msg/NavSatStatus', status=2, service=1),
+                        latitude=float(lat), longitude=float(lon), altitude=float(alt),
+                        position_covariance=np.diag([4e-4, 4e-4, 1.6e-3]).reshape(9),
+                        position_covariance_type=2)  # fmt: skip
+            cov = np.zeros(36)
+            cov[0] = cov[7] = 0.03**2
+            twist = m.new('geometry_msgs/msg/TwistWithCovariance', covariance=cov,
+                          twist=m.new('geometry_msgs/msg/Twist',
+                                      linear=vec(x=float(v[0]), y=float(v[1]), z=0.0)))  # fmt: skip
+            vel = m.new('geometry_msgs/msg/TwistWithCovarianceStamped',
+                        header=m.header(stamp, 'gnss'), twist=twist)  # fmt: skip
+            rt.publish('/car/localization/gnss/fix', fix, at_ns=stamp + 2)
+            rt.publish('/car/localization/gnss/velocity', vel, at_ns=stamp + 2)
+        with caplog.at_level(logging.INFO):
+            rt.run(duration_s=13.0)
+    finally:
+        rt.close()
+    counters = node.ctx.diagnostics.counters
+    assert counters['skid_detected'] == 1
+    assert counters['skid_ended'] == 1  # at rest (10.7 s) and calm for 1 s
+    assert counters['rejected.skidding'] >= 150  # 50 Hz wheels over the 4.7 s slide
+    # every RTK fix taken; gated: only the locked wheels' 0 m/s before the slide was seen
+    assert counters['fix_used'] == drive.t_gnss_s.size and 'gnss_reset' not in counters
+    assert counters['rejected.innovation_gate'] <= 2
+    assert 'loss of control at 6.0' in caplog.text
+    worst, lateral = 0.0, []
+    for msg in odom:
+        t = m.to_ns(msg.header.stamp) * 1e-9
+        j = round(t * 100)
+        p = msg.pose.pose.position
+        worst = max(worst, math.hypot(p.x - drive.truth[j, 0], p.y - drive.truth[j, 1]))
+        if 6.5 < t < 10.0:
+            lateral.append(abs(msg.twist.twist.linear.y))
+    assert worst < 0.15
+    assert max(lateral) > 5.0  # sideways at up to the ground speed
