@@ -111,9 +111,11 @@ class PlanarEkf:
         self.x = np.zeros(N)
         self.P = np.eye(N)
         self.yaw_rate_radps = 0.0  # last bias-corrected yaw rate
+        self.turn_accel_mps2 = 0.0  # speed × yaw rate of the last rolling prediction
         # the antenna from the state's point (the rear axle)
         lx, ly = self.cfg.lever_arm_m
         self._lever = np.array([lx + self.cfg.rear_axle_m, ly], dtype=float)
+        self._lever_x = lx + self.cfg.rear_axle_m
         # the chi-square quantile (what scipy.stats.chi2.ppf computes, without importing it)
         self._gates = {d: float(chdtri(d, 1.0 - self.cfg.gate_probability)) for d in (1, 2)}
         dt_imu = 1.0 / self.cfg.imu_rate_hz
@@ -197,6 +199,7 @@ class PlanarEkf:
         P.ravel()[_DIAG] += q * dt_s  # a view: matmul gives a C-contiguous array
         self.P = P
         self.yaw_rate_radps = w
+        self.turn_accel_mps2 = v * w  # what a gripping tyre must give (skid.py's test)
 
     def gate(self, dof: int) -> float:
         """The chi-square bound of a ``dof``-dimensional innovation (1 or 2)."""
@@ -356,16 +359,16 @@ class PlanarEkf:
         """The sideways part of a GNSS velocity's innovation, rolling model: (m/s, its
         variance, measurement and heading uncertainty included): how fast the car moves across
         its heading beyond what yaw rate × lever arm explains, i.e. its side slip."""
-        yaw, v = float(self.x[S.YAW]), float(self.x[S.V])
+        yaw, v = self.x[S.YAW].item(), self.x[S.V].item()
         c, s = math.cos(yaw), math.sin(yaw)
-        lx = float(self._lever[0])
-        w = self.yaw_rate_radps
-        z = np.asarray(z_enu_mps, float)
+        lx = self._lever_x
+        z0, z1 = np.asarray(z_enu_mps, float).tolist()
+        (c00, c01), (c10, c11) = np.asarray(cov_m2ps2, float).tolist()
         # the measurement in the body frame minus the predicted antenna velocity there
-        lateral = -s * float(z[0]) + c * float(z[1]) - w * lx
-        across = np.array([-s, c])
-        var = float(across @ np.asarray(cov_m2ps2, float) @ across)
-        var += v * v * float(self.P[S.YAW, S.YAW]) + lx * lx * float(self.P[S.BG, S.BG])
+        lateral = -s * z0 + c * z1 - self.yaw_rate_radps * lx
+        var = s * s * c00 - s * c * (c01 + c10) + c * c * c11
+        P = self.P  # noqa: N806
+        var += v * v * P[S.YAW, S.YAW].item() + lx * lx * P[S.BG, S.BG].item()
         return lateral, var
 
     def update_yaw(self, yaw_rad: float, sigma_rad: float, *, gate: bool = True) -> UpdateResult:

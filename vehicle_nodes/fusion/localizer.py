@@ -128,6 +128,7 @@ class Localizer:
         self._first_reject_t: float | None = None
         self.last_update: UpdateResult | None = None  # the latest gated update (diagnostics)
         self._skid = SkidMonitor(self.cfg.skid)
+        self._grip_limit = self.cfg.skid.grip_limit_mps2
 
     # -- time ---------------------------------------------------------------------------
     def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
@@ -159,7 +160,8 @@ class Localizer:
                 steps = max(1, math.ceil(dt / 0.05))
                 for _ in range(steps):
                     self.ekf.predict(dt / steps, gyro, accel, input_psd=psd)
-                self._skid.after_predict(self.ekf, t, t - self._last_accept_t)
+                if self.ekf.sliding or abs(self.ekf.turn_accel_mps2) > self._grip_limit:
+                    self._skid.after_predict(self.ekf, t, t - self._last_accept_t)
             self.t_s = t
         return True
 

@@ -59,13 +59,14 @@ class SkidMonitor:
     def after_predict(self, ekf: PlanarEkf, t_s: float, since_fix_s: float) -> None:
         """Rolling: start sliding when no tyre could hold the turn. Sliding: end it once the
         side slip has stayed small for ``exit_hold_s``."""
-        cfg, w = self.cfg, ekf.yaw_rate_radps
+        cfg = self.cfg
         if not ekf.sliding:
-            v = float(ekf.x[S.V])
-            if abs(v * w) > cfg.grip_limit_mps2:
+            if abs(ekf.turn_accel_mps2) > cfg.grip_limit_mps2:
+                v = float(ekf.x[S.V])
                 self._start(ekf, t_s, 'grip_limit', lateral=math.nan, lateral_sigma=0.5 * abs(v),
                             since_fix_s=since_fix_s)  # fmt: skip
             return
+        w = ekf.yaw_rate_radps
         lateral, _ = ekf.lateral_velocity()
         speed = math.hypot(float(ekf.x[S.V]), float(ekf.x[-1]))  # |(v_east, v_north)|
         if abs(lateral) < cfg.exit_lateral_mps and abs(speed * w) <= cfg.grip_limit_mps2:
