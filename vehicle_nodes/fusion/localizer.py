@@ -84,6 +84,9 @@ class LocalizerConfig:
     standstill_speed_mps: float = 0.15
     standstill_hold_s: float = 0.5
     zupt_sigma_mps: float = 0.005
+    # ... unless a GNSS velocity within ``standstill_hold_s`` said faster than this (+ 3σ): the
+    # locked wheels of a sliding car read 0 as well
+    standstill_gnss_mps: float = 0.5
     skid: SkidConfig = field(default_factory=SkidConfig)
 
 
@@ -122,6 +125,7 @@ class Localizer:
         self._status: tuple[float, float, float] | None = None  # t, yaw rate, accel
         self._speed: tuple[float, float] | None = None  # t, wheel speed
         self._rest_since: float | None = None  # first wheel speed of the current still spell
+        self._gnss_moving_t = -math.inf  # latest GNSS velocity that said moving
         self._first_fix: tuple[float, float, float] | None = None  # t, x, y (antenna)
         self._last_fix: tuple[float, FloatArray, FloatArray] | None = None
         self._last_accept_t = -math.inf
@@ -195,8 +199,11 @@ class Localizer:
         """The wheels have reported standing still for ``standstill_hold_s`` (and are fresh)."""
         if self._rest_since is None or self._speed is None or self.t_s is None:
             return False
-        fresh = self.t_s - self._speed[0] <= self.cfg.max_imu_gap_s
-        return fresh and self._speed[0] - self._rest_since >= self.cfg.standstill_hold_s
+        cfg = self.cfg
+        fresh = self.t_s - self._speed[0] <= cfg.max_imu_gap_s
+        if not (fresh and self._speed[0] - self._rest_since >= cfg.standstill_hold_s):
+            return False
+        return self.t_s - self._gnss_moving_t > cfg.standstill_hold_s
 
     def on_vehicle_status(self, t_s: float, speed_mps: float, yaw_rate_radps: float,
                           accel_mps2: float) -> Outcome:  # fmt: skip
@@ -250,6 +257,8 @@ class Localizer:
         if not self._advance(t_s):
             return Outcome.STALE
         speed = float(np.hypot(*v))
+        if speed > self.cfg.standstill_gnss_mps + 3.0 * math.sqrt(max(cov[0, 0], cov[1, 1])):
+            self._gnss_moving_t = t_s
         if not self.aligned:
             if speed >= self.cfg.align_min_speed_mps and self._last_fix is not None:
                 sigma = math.sqrt(max(float(np.trace(cov)), 1e-6)) / speed

@@ -81,8 +81,8 @@ class LocalizationFilter(Component):
                 grip_limit_mps2=p('grip_limit_mps2', 11.0, 'Yaw rate × speed beyond which the '
                                   'car is taken as sliding (no tyre holds it)',
                                   range=(2.0, 50.0)),
-                side_slip_mps=p('skid_side_slip_mps', 1.0, 'GNSS velocity across the heading '
-                                'beyond which the car is taken as sliding', range=(0.4, 20.0)),
+                side_slip_mps=p('skid_side_slip_mps', 0.4, 'GNSS velocity across the heading '
+                                'beyond which the car is taken as sliding', range=(0.25, 20.0)),
             ),
         ))  # fmt: skip
         self.map_frame = p('map_frame', 'map', 'Frame of the odometry pose')
