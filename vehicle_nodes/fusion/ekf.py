@@ -291,6 +291,7 @@ class PlanarEkf:
             return
         self.x, self.P = slide.from_slide(self.x, self.P)
         self.sliding = False
+        self.turn_accel_mps2 = 0.0  # the next rolling prediction sets it
 
     def initialise_at_base_link(
         self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo import LocalFrame
 from v2x_runtime import messages as m
@@ -206,3 +208,17 @@ def test_the_node_counts_the_skid_and_publishes_the_side_slip(caplog):
             lateral.append(abs(msg.twist.twist.linear.y))
     assert worst < 0.15
     assert max(lateral) > 5.0  # sideways at up to the ground speed
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(4.0, 25.0), st.floats(0.4, 2.5), st.booleans(), st.integers(0, 2**16))
+def test_any_spin_is_followed_within_decimetres(speed, rate, wheels_locked, seed):
+    """Property: from 4 to 25 m/s, spinning at 0.4 to 2.5 rad/s, wheels locked or rolling,
+    the RTK-aided estimate stays within 0.3 m of the truth, without a reset."""
+    model = SensorModel()
+    drive = simulate_spin(8.0 + speed / 3.0, speed, model, seed, skid_at_s=6.0,
+                          spin_rate_radps=rate, wheels_locked=wheels_locked)  # fmt: skip
+    r = replay(drive, make(model), fix_kind=FixKind.RTK_FIXED, fix_sigma_m=0.02,
+               velocity_sigma_mps=0.03)  # fmt: skip
+    assert r.error_m[r.t_s > 2.0].max() < 0.3
+    assert Outcome.RESET.value not in [o for _, o in r.outcomes]
