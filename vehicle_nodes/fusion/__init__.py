@@ -3,6 +3,7 @@
 from vehicle_nodes.fusion.ekf import FilterConfig, PlanarEkf, UpdateResult
 from vehicle_nodes.fusion.errors import ConfigError, FusionError
 from vehicle_nodes.fusion.localizer import Estimate, FixKind, Localizer, LocalizerConfig, Outcome
+from vehicle_nodes.fusion.skid import Skid, SkidConfig
 
 __all__ = [
     'ConfigError',
@@ -14,5 +15,7 @@ __all__ = [
     'LocalizerConfig',
     'Outcome',
     'PlanarEkf',
+    'Skid',
+    'SkidConfig',
     'UpdateResult',
 ]

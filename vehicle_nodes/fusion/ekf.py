@@ -9,7 +9,9 @@ and longitudinal acceleration drive the prediction (strapdown on the plane); GNS
 and velocity are measured at the antenna, offset by the lever arm (from base_link, plus
 ``rear_axle_m``); wheel speed (the rear axle's) and GNSS heading are direct measurements.
 Every update is gated by the chi-square test on its normalised innovation; covariance
-updates use the Joseph form.
+updates use the Joseph form. A car that has lost grip (skids, spins) breaks the rolling
+model's premise; ``start_slide``/``end_slide`` switch to the sliding model of ``slide.py``
+(ENU ground velocity instead of the speed along the heading) and back.
 
 Per step the work is a handful of fixed-size numpy operations on preallocated arrays: the
 Jacobian F is one buffer with six entries rewritten, the process noise a diagonal add, and
@@ -27,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import chdtri
 
-from vehicle_nodes.fusion.errors import ConfigError
+from vehicle_nodes.fusion import slide
+from vehicle_nodes.fusion.errors import ConfigError, FusionError
 
 FloatArray = NDArray[np.float64]
 
@@ -63,12 +66,14 @@ class FilterConfig:
     initial_gyro_bias_sigma_radps: float = 0.02
     initial_accel_bias_sigma_mps2: float = 0.2
     imu_rate_hz: float = 100.0
+    # sliding model: the ground velocity's random walk (a sliding tyre's friction, up to µg)
+    slide_velocity_walk_mps_per_sqrt_s: float = 4.0
 
     def __post_init__(self) -> None:
         for name in ('gyro_noise_radps', 'accel_noise_mps2', 'gyro_bias_walk_radps_per_sqrt_s',
                      'accel_bias_walk_mps2_per_sqrt_s', 'position_walk_m_per_sqrt_s',
                      'initial_gyro_bias_sigma_radps', 'initial_accel_bias_sigma_mps2',
-                     'imu_rate_hz'):  # fmt: skip
+                     'imu_rate_hz', 'slide_velocity_walk_mps_per_sqrt_s'):  # fmt: skip
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0.0):
                 raise ConfigError(f'FilterConfig.{name} must be finite and > 0, got {value}')
@@ -106,9 +111,11 @@ class PlanarEkf:
         self.x = np.zeros(N)
         self.P = np.eye(N)
         self.yaw_rate_radps = 0.0  # last bias-corrected yaw rate
+        self.turn_accel_mps2 = 0.0  # speed × yaw rate of the last rolling prediction
         # the antenna from the state's point (the rear axle)
         lx, ly = self.cfg.lever_arm_m
         self._lever = np.array([lx + self.cfg.rear_axle_m, ly], dtype=float)
+        self._lever_x = lx + self.cfg.rear_axle_m
         # the chi-square quantile (what scipy.stats.chi2.ppf computes, without importing it)
         self._gates = {d: float(chdtri(d, 1.0 - self.cfg.gate_probability)) for d in (1, 2)}
         dt_imu = 1.0 / self.cfg.imu_rate_hz
@@ -125,6 +132,11 @@ class PlanarEkf:
         self._F = np.eye(N)
         self._J = np.eye(N)  # base_link's Jacobian: identity but for two entries
         self._H2 = np.zeros((2, N))  # the position/velocity Jacobians: rewritten in full
+        self.sliding = False  # the state is slide.py's (ENU velocity) while True
+        self._H2_slide = np.zeros((2, slide.N_SLIDE))
+        slide_q = cfg.slide_velocity_walk_mps_per_sqrt_s**2
+        self._q_slide = np.array([walk, walk, self._q_gyro, slide_q, self._q[4], self._q[5],
+                                  slide_q])  # fmt: skip
 
     def initialise(
         self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,
@@ -138,6 +150,7 @@ class PlanarEkf:
             self.cfg.initial_accel_bias_sigma_mps2,
         ]
         self.P = np.diag(np.square(s))
+        self.sliding = False
 
     def predict(
         self, dt_s: float, gyro_z_radps: float, accel_x_mps2: float, *,
@@ -149,6 +162,15 @@ class PlanarEkf:
         instead of the IMU's, when the inputs are stand-ins (vehicle status, or none at all).
         """
         if dt_s <= 0.0:
+            return
+        if self.sliding:
+            q = self._q_slide
+            if input_psd is not None:
+                q = q.copy()
+                q[S.YAW] = input_psd[0]
+            w = gyro_z_radps - float(self.x[S.BG])
+            self.x, self.P = slide.predict_slide(self.x, self.P, dt_s, w, q)
+            self.yaw_rate_radps = w
             return
         x, y, yaw, v, bg, ba = self.x.tolist()
         w = gyro_z_radps - bg
@@ -177,6 +199,11 @@ class PlanarEkf:
         P.ravel()[_DIAG] += q * dt_s  # a view: matmul gives a C-contiguous array
         self.P = P
         self.yaw_rate_radps = w
+        self.turn_accel_mps2 = v * w  # what a gripping tyre must give (skid.py's test)
+
+    def gate(self, dof: int) -> float:
+        """The chi-square bound of a ``dof``-dimensional innovation (1 or 2)."""
+        return self._gates[dof]
 
     def _update_one(self, j: int, r: float, var: float, gate: bool) -> UpdateResult:
         """The update for a measurement of state ``j`` alone (H = e_j), variance ``var``.
@@ -216,7 +243,7 @@ class PlanarEkf:
         K = PHt @ S_inv  # noqa: N806
         self.x = self.x + K @ r
         self.x[S.YAW] = _wrap(self.x[S.YAW])
-        A = _EYE - K @ H  # noqa: N806
+        A = (slide.EYE7 if self.sliding else _EYE) - K @ H  # noqa: N806
         self.P = A @ self.P @ A.T + K @ R @ K.T
         self.P = 0.5 * (self.P + self.P.T)
         return UpdateResult(True, nis, bound)
@@ -226,17 +253,45 @@ class PlanarEkf:
 
     def base_link(self) -> tuple[FloatArray, FloatArray]:
         """The state and its covariance with x, y moved to base_link (``rear_axle_m`` ahead
-        of the rear axle along the heading)."""
+        of the rear axle along the heading). While sliding: in the rolling layout S, the
+        speed being the forward component of the ground velocity (``lateral_velocity``
+        gives the other)."""
         d = self.cfg.rear_axle_m
+        x, P = slide.from_slide(self.x, self.P) if self.sliding else (self.x, self.P)  # noqa: N806
         if d == 0.0:
-            return self.x.copy(), self.P.copy()
-        c, s = math.cos(self.x[S.YAW]), math.sin(self.x[S.YAW])
-        x = self.x.copy()
+            return x.copy(), P.copy()
+        c, s = math.cos(x[S.YAW]), math.sin(x[S.YAW])
+        x = x.copy()
         x[0] += c * d
         x[1] += s * d
         J = self._J  # noqa: N806
         J[0, 2], J[1, 2] = -s * d, c * d
-        return x, J @ self.P @ J.T
+        return x, J @ P @ J.T
+
+    def lateral_velocity(self) -> tuple[float, float]:
+        """The rear axle's sideways (left) ground velocity in m/s and its variance: 0 with
+        the rolling model's 1e-4 (no side slip), estimated while sliding."""
+        if not self.sliding:
+            return 0.0, 1e-4
+        return slide.body_velocity(self.x)[1], slide.lateral_variance(self.x, self.P)
+
+    def start_slide(self, lateral_sigma_mps: float, position_var_m2: float) -> None:
+        """Switch to the sliding model (the car has lost grip): the velocity keeps its value
+        along the heading, with ``lateral_sigma_mps`` across it, and the position takes
+        ``position_var_m2`` more (what the rolling model missed before the skid was seen)."""
+        if self.sliding:
+            return
+        self.x, self.P = slide.to_slide(self.x, self.P, lateral_sigma_mps, position_var_m2)
+        self.sliding = True
+
+    def end_slide(self) -> None:
+        """Back to the rolling model (grip regained or stopped): the speed is the forward
+        component of the ground velocity."""
+        if not self.sliding:
+            return
+        self.x, self.P = slide.from_slide(self.x, self.P)
+        self.sliding = False
+        self.turn_accel_mps2 = 0.0  # the next rolling prediction sets it
 
     def initialise_at_base_link(
         self, x_m: float, y_m: float, yaw_rad: float, speed_mps: float,
@@ -254,7 +309,7 @@ class PlanarEkf:
         yaw = self.x[S.YAW]
         lx, ly = self._lever
         c, s = math.cos(yaw), math.sin(yaw)
-        H = self._H2  # noqa: N806
+        H = self._H2_slide if self.sliding else self._H2  # noqa: N806
         H.fill(0.0)
         H[0, 0] = H[1, 1] = 1.0
         H[0, 2] = -s * lx - c * ly
@@ -265,6 +320,9 @@ class PlanarEkf:
         self, z_enu_mps: FloatArray, cov_m2ps2: FloatArray, *, gate: bool = True
     ) -> UpdateResult:
         """GNSS antenna velocity over ground (ENU east/north, m/s) with its 2×2 covariance."""
+        if self.sliding:
+            pred, H = slide.antenna_velocity(self.x, self.yaw_rate_radps, self._lever)  # noqa: N806
+            return self._update(np.asarray(z_enu_mps) - pred, H, cov_m2ps2, gate)
         yaw, v = self.x[S.YAW], self.x[S.V]
         lx, ly = self._lever
         w = self.yaw_rate_radps
@@ -281,7 +339,12 @@ class PlanarEkf:
     def update_speed(
         self, speed_mps: float, sigma_mps: float, *, gate: bool = True
     ) -> UpdateResult:
-        """Wheel speed (signed, m/s)."""
+        """Wheel speed (signed, m/s).
+
+        :raises FusionError: while sliding (wheels do not tell a sliding car's ground speed).
+        """
+        if self.sliding:
+            raise FusionError('PlanarEkf.update_speed: wheel speed while sliding')
         return self._update_one(S.V, speed_mps - float(self.x[S.V]), sigma_mps**2, gate)
 
     def update_yaw_rate_at_rest(self, gyro_z_radps: float, sigma_radps: float) -> UpdateResult:
@@ -292,6 +355,22 @@ class PlanarEkf:
         """Zero acceleration update: standing still, the raw longitudinal acceleration is the
         bias plus g·sin(grade): the offset to remove (a step the bias walk follows slowly)."""
         return self._update_one(S.BA, accel_x_mps2 - float(self.x[S.BA]), sigma_mps2**2, False)
+
+    def velocity_slip(self, z_enu_mps: FloatArray, cov_m2ps2: FloatArray) -> tuple[float, float]:
+        """The sideways part of a GNSS velocity's innovation, rolling model: (m/s, its
+        variance, measurement and heading uncertainty included): how fast the car moves across
+        its heading beyond what yaw rate × lever arm explains, i.e. its side slip."""
+        yaw, v = self.x[S.YAW].item(), self.x[S.V].item()
+        c, s = math.cos(yaw), math.sin(yaw)
+        lx = self._lever_x
+        z0, z1 = np.asarray(z_enu_mps, float).tolist()
+        (c00, c01), (c10, c11) = np.asarray(cov_m2ps2, float).tolist()
+        # the measurement in the body frame minus the predicted antenna velocity there
+        lateral = -s * z0 + c * z1 - self.yaw_rate_radps * lx
+        var = s * s * c00 - s * c * (c01 + c10) + c * c * c11
+        P = self.P  # noqa: N806
+        var += v * v * P[S.YAW, S.YAW].item() + lx * lx * P[S.BG, S.BG].item()
+        return lateral, var
 
     def update_yaw(self, yaw_rad: float, sigma_rad: float, *, gate: bool = True) -> UpdateResult:
         """A heading measurement (dual-antenna GNSS), ENU yaw."""

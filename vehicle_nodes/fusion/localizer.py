@@ -12,6 +12,10 @@ aligned and holds no state. GNSS positions are weighted by their covariance, flo
 fix type so a receiver cannot claim more than its fix type allows; without a covariance the
 fix type's default is used. Rejected fixes (chi-square gate) leave the filter dead
 reckoning; if the GNSS keeps disagreeing for ``reset_after_s``, its position is taken.
+
+Loss of control (``skid.py``): while the car slides the filter runs the sliding model and
+refuses the wheel speed (counted as ``skidding``: locked or spinning wheels do not tell the
+ground speed), and skips the at-rest bias updates.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from v2x_runtime.frozen import assemble
-from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S
+from vehicle_nodes.fusion.ekf import FilterConfig, FloatArray, PlanarEkf, S, UpdateResult
+from vehicle_nodes.fusion.skid import Skid, SkidConfig, SkidMonitor
 
 
 class FixKind(enum.IntEnum):
@@ -60,6 +65,7 @@ class Outcome(enum.Enum):
     NO_FIX = 'no_fix'
     NOT_FINITE = 'not_finite'
     RESET = 'gnss_reset'  # accepted by re-initialising the position
+    SKIDDING = 'skidding'  # a wheel speed while the car slides: not a ground speed
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,10 @@ class LocalizerConfig:
     standstill_speed_mps: float = 0.15
     standstill_hold_s: float = 0.5
     zupt_sigma_mps: float = 0.005
+    # ... unless a GNSS velocity within ``standstill_hold_s`` said faster than this (+ 3σ): the
+    # locked wheels of a sliding car read 0 as well
+    standstill_gnss_mps: float = 0.5
+    skid: SkidConfig = field(default_factory=SkidConfig)
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,9 @@ class Estimate:
     covariance: FloatArray  # 6×6 over the state S
     gnss_age_s: float  # time since the last accepted GNSS position (inf: never)
     dead_reckoning: bool = False  # no GNSS accepted for ``gnss_timeout_s``
+    lateral_speed_mps: float = 0.0  # sideways (left) ground speed of the rear axle
+    lateral_speed_var_m2ps2: float = 1e-4  # its variance (the rolling model: 1e-4)
+    sliding: bool = False  # the car has lost grip: the sliding model runs
 
 
 def _all_finite(a: FloatArray) -> bool:
@@ -112,10 +125,14 @@ class Localizer:
         self._status: tuple[float, float, float] | None = None  # t, yaw rate, accel
         self._speed: tuple[float, float] | None = None  # t, wheel speed
         self._rest_since: float | None = None  # first wheel speed of the current still spell
+        self._gnss_moving_t = -math.inf  # latest GNSS velocity that said moving
         self._first_fix: tuple[float, float, float] | None = None  # t, x, y (antenna)
         self._last_fix: tuple[float, FloatArray, FloatArray] | None = None
         self._last_accept_t = -math.inf
         self._first_reject_t: float | None = None
+        self.last_update: UpdateResult | None = None  # the latest gated update (diagnostics)
+        self._skid = SkidMonitor(self.cfg.skid)
+        self._grip_limit = self.cfg.skid.grip_limit_mps2
 
     # -- time ---------------------------------------------------------------------------
     def _inputs(self, t: float) -> tuple[float, float, tuple[float, float] | None]:
@@ -147,8 +164,20 @@ class Localizer:
                 steps = max(1, math.ceil(dt / 0.05))
                 for _ in range(steps):
                     self.ekf.predict(dt / steps, gyro, accel, input_psd=psd)
+                if self.ekf.sliding or abs(self.ekf.turn_accel_mps2) > self._grip_limit:
+                    self._skid.after_predict(self.ekf, t, t - self._last_accept_t)
             self.t_s = t
         return True
+
+    @property
+    def sliding(self) -> bool:
+        """The car has lost grip: the sliding model runs (``skid.py``)."""
+        return self.ekf.sliding
+
+    @property
+    def skids(self) -> list[Skid]:
+        """Every loss of control seen, in order (the node counts them)."""
+        return self._skid.skids
 
     # -- measurements ---------------------------------------------------------------------
     def on_imu(self, t_s: float, gyro_z_radps: float, accel_x_mps2: float) -> Outcome:
@@ -160,7 +189,7 @@ class Localizer:
         # taken before the prediction: the sample describes the period up to its own stamp
         self._imu = (t_s, gyro_z_radps, accel_x_mps2)
         self._advance(t_s)
-        if self.aligned and self.standstill:
+        if self.aligned and self.standstill and not self.ekf.sliding:
             self.ekf.update_yaw_rate_at_rest(gyro_z_radps, self.cfg.filter.gyro_noise_radps)
             self.ekf.update_accel_at_rest(accel_x_mps2, self.cfg.filter.accel_noise_mps2)
         return Outcome.ACCEPTED
@@ -170,8 +199,11 @@ class Localizer:
         """The wheels have reported standing still for ``standstill_hold_s`` (and are fresh)."""
         if self._rest_since is None or self._speed is None or self.t_s is None:
             return False
-        fresh = self.t_s - self._speed[0] <= self.cfg.max_imu_gap_s
-        return fresh and self._speed[0] - self._rest_since >= self.cfg.standstill_hold_s
+        cfg = self.cfg
+        fresh = self.t_s - self._speed[0] <= cfg.max_imu_gap_s
+        if not (fresh and self._speed[0] - self._rest_since >= cfg.standstill_hold_s):
+            return False
+        return self.t_s - self._gnss_moving_t > cfg.standstill_hold_s
 
     def on_vehicle_status(self, t_s: float, speed_mps: float, yaw_rate_radps: float,
                           accel_mps2: float) -> Outcome:  # fmt: skip
@@ -192,6 +224,8 @@ class Localizer:
             self._rest_since = t_s
         if not self.aligned:
             return Outcome.BUFFERED
+        if self.ekf.sliding:
+            return Outcome.SKIDDING
         if self.standstill:
             # Zero-velocity update. Without it an acceleration offset that appears at the stop
             # (road grade, pitch on braking: g·sinθ is 0.3 m/s² on 3 %) drove the speed away
@@ -199,7 +233,7 @@ class Localizer:
             # wheel/GNSS speed and the stopped car "crept" at metres per second.
             self.ekf.update_speed(0.0, self.cfg.zupt_sigma_mps, gate=False)
             return Outcome.ACCEPTED
-        res = self.ekf.update_speed(speed_mps, self.cfg.wheel_speed_sigma_mps)
+        res = self.last_update = self.ekf.update_speed(speed_mps, self.cfg.wheel_speed_sigma_mps)
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_heading(self, t_s: float, yaw_rad: float, sigma_rad: float) -> Outcome:
@@ -212,7 +246,7 @@ class Localizer:
                 self._align(self._last_fix[1], self._last_fix[2], yaw_rad, sigma_rad)
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
-        res = self.ekf.update_yaw(yaw_rad, sigma_rad)
+        res = self.last_update = self.ekf.update_yaw(yaw_rad, sigma_rad)
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_gnss_velocity(self, t_s: float, v_enu_mps: FloatArray, cov: FloatArray) -> Outcome:
@@ -223,6 +257,8 @@ class Localizer:
         if not self._advance(t_s):
             return Outcome.STALE
         speed = float(np.hypot(*v))
+        if speed > self.cfg.standstill_gnss_mps + 3.0 * math.sqrt(max(cov[0, 0], cov[1, 1])):
+            self._gnss_moving_t = t_s
         if not self.aligned:
             if speed >= self.cfg.align_min_speed_mps and self._last_fix is not None:
                 sigma = math.sqrt(max(float(np.trace(cov)), 1e-6)) / speed
@@ -232,7 +268,10 @@ class Localizer:
                 self._align(xy_now, cov_fix, heading, sigma, speed_mps=speed)
                 return Outcome.ACCEPTED
             return Outcome.BUFFERED
-        res = self.ekf.update_velocity(v, cov + _VELOCITY_FLOOR)
+        cov = cov + _VELOCITY_FLOOR
+        self._skid.before_velocity(self.ekf, t_s, v, cov, t_s - self._last_accept_t)
+        res = self.ekf.update_velocity(v, cov)
+        self.last_update = res
         return Outcome.ACCEPTED if res.accepted else Outcome.GATED
 
     def on_gnss_position(
@@ -252,7 +291,7 @@ class Localizer:
         self._last_fix = (t_s, xy, cov)
         if not self.aligned:
             return self._try_align_from_baseline(t_s, xy, cov)
-        res = self.ekf.update_position(xy, cov)
+        res = self.last_update = self.ekf.update_position(xy, cov)
         if res.accepted:
             self._last_accept_t = t_s
             self._first_reject_t = None
@@ -347,6 +386,7 @@ class Localizer:
         if not self.aligned or self.t_s is None:
             return None
         x, cov = self.ekf.base_link()
+        lateral, lateral_var = self.ekf.lateral_velocity()
         return assemble(  # every fix: the frozen __init__'s setattr per field costs more
             Estimate,
             t_s=self.t_s, x_m=float(x[S.X]), y_m=float(x[S.Y]), yaw_rad=float(x[S.YAW]),
@@ -354,4 +394,6 @@ class Localizer:
             gyro_bias_radps=float(x[S.BG]), accel_bias_mps2=float(x[S.BA]),
             covariance=cov, gnss_age_s=self.t_s - self._last_accept_t,
             dead_reckoning=self.t_s - self._last_accept_t > self.cfg.gnss_timeout_s,
+            lateral_speed_mps=lateral, lateral_speed_var_m2ps2=lateral_var,
+            sliding=self.ekf.sliding,
         )  # fmt: skip

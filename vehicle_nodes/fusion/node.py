@@ -22,6 +22,7 @@ from vehicle_nodes.fusion.ros_conversions import (
     stamp_header,
     yaw_to_quaternion,
 )
+from vehicle_nodes.fusion.skid import SkidConfig
 
 
 class LocalizationFilter(Component):
@@ -33,8 +34,10 @@ class LocalizationFilter(Component):
     wheel speed); out `localization/odometry` (nav_msgs/Odometry, map → base_link),
     `localization/fix` (sensor_msgs/NavSatFix, fused), `tf` (tf2_msgs/TFMessage).
     Parameters: see the declarations. Rejected input is counted by reason: not_finite,
-    stale_stamp, innovation_gate, no_fix, gnss_silent; a GNSS that keeps disagreeing for
-    `reset_after_s` is taken (counted as gnss_reset).
+    stale_stamp, innovation_gate (the log line gives the NIS and its bound), no_fix,
+    gnss_silent, skidding (wheel speeds while the car slides); a GNSS that keeps disagreeing for
+    `reset_after_s` is taken (counted as gnss_reset). A loss of control (skid, spin) is counted
+    as skid_detected and logged with what revealed it; its end as skid_ended.
     """
 
     def __init__(self, ctx: ComponentContext) -> None:
@@ -74,6 +77,13 @@ class LocalizationFilter(Component):
             reset_after_s=p('reset_after_s', 5.0, 'Take the GNSS after it disagrees this long',
                             range=(0.5, 600.0)),
             gnss_timeout_s=self.gnss_timeout_s,
+            skid=SkidConfig(
+                grip_limit_mps2=p('grip_limit_mps2', 11.0, 'Yaw rate × speed beyond which the '
+                                  'car is taken as sliding (no tyre holds it)',
+                                  range=(2.0, 50.0)),
+                side_slip_mps=p('skid_side_slip_mps', 0.4, 'GNSS velocity across the heading '
+                                'beyond which the car is taken as sliding', range=(0.25, 20.0)),
+            ),
         ))  # fmt: skip
         self.map_frame = p('map_frame', 'map', 'Frame of the odometry pose')
         self.base_frame = p('base_frame', 'base_link', 'Vehicle frame')
@@ -99,6 +109,8 @@ class LocalizationFilter(Component):
         self._last_fix_ns: int | None = None
         self._silent_reported = False
         self._last_published_t: float | None = None
+        self._skids_seen = 0
+        self._sliding = False
 
     def _stamp_s(self, msg: Any) -> float:
         ns = m.to_ns(msg.header.stamp)
@@ -107,8 +119,15 @@ class LocalizationFilter(Component):
     def _count(self, outcome: Outcome, source: str, detail: Callable[[], str]) -> None:
         """Count ``outcome``; ``detail`` (the log text) is formatted only for a reject or reset
         (formatting its floats for every accepted input was a tenth of the callbacks)."""
+        if len(self.loc.skids) != self._skids_seen:
+            self._report_skids()
         if outcome is Outcome.ACCEPTED or outcome is Outcome.BUFFERED:
             self.ctx.diagnostics.count(source + '_used')
+        elif outcome is Outcome.GATED and self.loc.last_update is not None:
+            res = self.loc.last_update
+            self.ctx.diagnostics.reject(
+                outcome.value, f'{source}: {detail()} (NIS {res.nis:.1f} > {res.gate:.1f})'
+            )
         elif outcome is Outcome.RESET:
             self.ctx.diagnostics.count('gnss_reset')
             self.ctx.logger.warning(
@@ -116,6 +135,20 @@ class LocalizationFilter(Component):
             )
         else:
             self.ctx.diagnostics.reject(outcome.value, f'{source}: {detail()}')
+
+    def _report_skids(self) -> None:
+        for skid in self.loc.skids[self._skids_seen :]:
+            self.ctx.diagnostics.count('skid_detected')
+            if skid.reason == 'side_slip':
+                seen = f'side slip {skid.lateral_mps:.1f} m/s'
+            else:
+                seen = f'yaw rate × speed {abs(skid.yaw_rate_radps * skid.speed_mps):.1f} m/s²'
+            self.ctx.logger.warning(
+                f'loss of control at {skid.t_s:.2f} s ({seen}, speed {skid.speed_mps:.1f} m/s, '
+                f'yaw rate {skid.yaw_rate_radps:.2f} rad/s): sliding model',
+                throttle_s=5.0,
+            )
+        self._skids_seen = len(self.loc.skids)
 
     def on_fix(self, msg: Any) -> None:
         t = self._stamp_s(msg)
@@ -159,6 +192,11 @@ class LocalizationFilter(Component):
         if est is None:
             return
         self._last_published_t = est.t_s
+        if est.sliding != self._sliding:
+            self._sliding = est.sliding
+            if not est.sliding:  # the start was reported with what revealed it
+                self.ctx.diagnostics.count('skid_ended')
+                self.ctx.logger.info(f'grip regained or at rest at {est.t_s:.2f} s: rolling model')
         self.ctx.diagnostics.set_value('gnss_age_s', f'{est.gnss_age_s:.2f}')
         sigma = math.sqrt(max(est.covariance[0, 0], est.covariance[1, 1]))
         self.ctx.diagnostics.set_value('position_sigma_m', f'{sigma:.3f}')

@@ -92,10 +92,11 @@ def estimate_to_odometry(
     twist_cov = _TWIST_TEMPLATE.copy()
     twist_cov[0] = P[S.V * 7]
     twist_cov[35] = P[S.BG * 7]
+    twist_cov[7] = est.lateral_speed_var_m2ps2  # 1e-4 but while sliding (the template's)
     if orientation is None:
         orientation = c.yaw(est.yaw_rad)
     pose = c.pose(position=c.point(x=est.x_m, y=est.y_m, z=0.0), orientation=orientation)
-    twist = c.twist(linear=c.vector(x=est.speed_mps, y=0.0, z=0.0),
+    twist = c.twist(linear=c.vector(x=est.speed_mps, y=est.lateral_speed_mps, z=0.0),
                     angular=c.vector(x=0.0, y=0.0, z=est.yaw_rate_radps))  # fmt: skip
     return c.odometry(
         header=stamp_header(est.t_s, frame_id) if header is None else header,

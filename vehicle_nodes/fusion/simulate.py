@@ -89,13 +89,18 @@ def simulate(duration_s: float, speed_mps: float, model: SensorModel, seed: int)
     vel = np.column_stack((c * vb[:, 0] - s * vb[:, 1], s * vb[:, 0] + c * vb[:, 1]))
     vel += rng.normal(0, model.gnss_velocity_sigma_mps, vel.shape)
     tg = t[gi]
-    valid = np.ones(gi.size, dtype=bool)
+    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, _gnss_faults(tg, ant, model))
+
+
+def _gnss_faults(t_gnss_s: FloatArray, ant: FloatArray, model: SensorModel) -> np.ndarray:
+    """Add the model's jumps to the antenna positions ``ant`` (in place); the epochs outside
+    its outages (the ``gnss_valid`` mask)."""
+    valid = np.ones(t_gnss_s.size, dtype=bool)
     for a, b in model.outages_s:
-        valid &= ~((tg >= a) & (tg < b))
+        valid &= ~((t_gnss_s >= a) & (t_gnss_s < b))
     for tj, dx, dy in model.jumps:
-        k = int(np.argmin(np.abs(tg - tj)))
-        ant[k] += (dx, dy)
-    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, valid)
+        ant[int(np.argmin(np.abs(t_gnss_s - tj)))] += (dx, dy)
+    return valid
 
 
 @dataclass(frozen=True)
@@ -144,3 +149,51 @@ def replay(drive: Drive, localizer, *, fix_kind, fix_sigma_m: float, velocity_si
             errs.append(math.hypot(err[0], err[1]))
             nees.append(float(err @ np.linalg.solve(est.covariance[:4, :4], err)))
     return Replay(np.array(ts), np.array(errs), np.array(nees), outcomes)
+
+
+def simulate_spin(duration_s: float, speed_mps: float, model: SensorModel, seed: int, *,
+                  skid_at_s: float, spin_rate_radps: float, decel_mps2: float = 3.0,
+                  wheels_locked: bool = True) -> Drive:  # fmt: skip
+    """A loss of control: straight at ``speed_mps`` until ``skid_at_s``, then the body yaws at
+    ``spin_rate_radps`` while base_link slides on along the course it had, decelerating at
+    ``decel_mps2`` to a stop. The IMU measures the deceleration in the body frame (along the
+    course, so −decel·cos(course − yaw) longitudinally); the wheels read 0 while sliding when
+    ``wheels_locked`` (braked), else the ground speed; the truth speed (column 3) is base_link's
+    forward body velocity. GNSS: antenna position and Doppler velocity (yaw rate × lever arm)."""
+    rng = np.random.default_rng(seed)
+    dt = 1.0 / model.imu_rate_hz
+    t = np.arange(0.0, duration_s, dt)
+    course = rng.uniform(-math.pi, math.pi)
+    sliding = t >= skid_at_s
+    ground = np.where(sliding, np.maximum(speed_mps - decel_mps2 * (t - skid_at_s), 0.0),
+                      speed_mps)  # fmt: skip
+    moving = ground > 0.0
+    yaw_rate = np.where(sliding & moving, spin_rate_radps, 0.0)
+    accel_ground = np.where(sliding & moving, -decel_mps2, 0.0)
+    yaw = course + np.concatenate(([0.0], np.cumsum(yaw_rate[:-1]) * dt))
+    step = np.concatenate(([0.0], 0.5 * (ground[1:] + ground[:-1]) * dt))
+    x = np.cumsum(step) * math.cos(course)
+    y = np.cumsum(step) * math.sin(course)
+    slip = course - yaw
+    truth = np.column_stack((x, y, yaw, ground * np.cos(slip)))
+    # the period ending at each stamp (as simulate(): held from the sample before)
+    held_rate = np.concatenate((yaw_rate[:1], yaw_rate[:-1]))
+    held_accel = np.concatenate((accel_ground[:1], accel_ground[:-1])) * np.cos(slip)
+    gyro = held_rate + model.gyro_bias_radps + rng.normal(0, model.gyro_noise_radps, t.size)
+    acc = held_accel + model.accel_bias_mps2 + rng.normal(0, model.accel_noise_mps2, t.size)
+
+    wi = np.arange(0, t.size, round(model.imu_rate_hz / model.wheel_rate_hz))
+    wheel_true = np.where(sliding[wi] & wheels_locked, 0.0, ground[wi])
+    wheel = wheel_true + rng.normal(0, model.wheel_noise_mps, wi.size)
+
+    gi = np.arange(0, t.size, round(model.imu_rate_hz / model.gnss_rate_hz))
+    lx, ly = model.lever_arm_m
+    c, s = np.cos(yaw[gi]), np.sin(yaw[gi])
+    ant = np.column_stack((x[gi] + c * lx - s * ly, y[gi] + s * lx + c * ly))
+    ant += rng.normal(0, model.gnss_sigma_m, ant.shape)
+    w = yaw_rate[gi]
+    vel = np.column_stack((ground[gi] * math.cos(course) - w * (s * lx + c * ly),
+                           ground[gi] * math.sin(course) + w * (c * lx - s * ly)))  # fmt: skip
+    vel += rng.normal(0, model.gnss_velocity_sigma_mps, vel.shape)
+    tg = t[gi]
+    return Drive(t, truth, gyro, acc, t[wi], wheel, tg, ant, vel, _gnss_faults(tg, ant, model))
