@@ -8,11 +8,16 @@ target classes and the threshold. Defaults and their sources are in ``registry``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
-from v2x_nodes.applications.collision import time_to_collision
+from v2x_nodes.applications.collision import (
+    on_turn_lane,
+    time_to_collision,
+    time_to_collision_on_lanes,
+)
 from v2x_nodes.applications.hysteresis import Finding
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
@@ -41,6 +46,8 @@ from v2x_nodes.applications.traffic_rules import (
 from v2x_nodes.applications.turning import lta_conflict_ttc, path_heading_change
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
+PASSABLE = (0, 1, 2, 3, 4, 6, 7)  # what a driver overtakes: all but pedestrians
+MIN_LEAD_GAP_M = 30.0  # DNPW: the vehicle to overtake is at most this far ahead at low speed
 LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
 TURN_RAD = np.radians(30.0)  # a path turning more than this ahead is a turn, not a road
 
@@ -79,6 +86,7 @@ def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...
 def _ttc_app(  # noqa: PLR0917
     app: str, scene: Scene, p: Params, idx: np.ndarray, gap_s: float, text: str,
     growth_lat: float = 0.1, veto: Callable[[np.ndarray], np.ndarray] | None = None,
+    crossing: bool = False,
 ) -> list[Finding]:  # fmt: skip
     """TTC findings of targets ``idx``; ``veto`` (only asked about the targets that would
     trigger, it may be costly) removes those the application knows will not conflict."""
@@ -89,7 +97,7 @@ def _ttc_app(  # noqa: PLR0917
     if not len(idx):  # (most cycles of most applications: nothing to search)
         return []
     cp = CollisionParams(lat_margin_m=p['lateral_margin_m'], lat_growth_mps=growth_lat,
-                         time_gap_s=gap_s)  # fmt: skip
+                         time_gap_s=gap_s, lat_growth_crossing_only=crossing)  # fmt: skip
     ttc = time_to_collision(scene, idx, cp)
     if veto is not None:
         near = (ttc - p['ttc_warning_s'] <= p['clear_margin']).nonzero()[0]
@@ -117,12 +125,33 @@ def _stops_at_red(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]
     return stops
 
 
+def _turns_clear(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]:
+    """The veto of ICW: which of the targets ``i`` are turning in the junction (on a turning
+    lanelet) and, followed along their lanes, meet no conflict within the warning band."""
+
+    def clear(i: np.ndarray) -> np.ndarray:
+        out = on_turn_lane(scene, i)
+        if out.any():
+            cp = CollisionParams(
+                lat_margin_m=p['lateral_margin_m'], lat_growth_mps=p['lateral_growth_mps'],
+                time_gap_s=p['time_gap_s'], lat_growth_crossing_only=True,
+            )  # fmt: skip
+            ttc = time_to_collision_on_lanes(scene, i[out], cp)
+            out[out] = ttc - p['ttc_warning_s'] > p['clear_margin']
+        return out
+
+    return clear
+
+
 def icw(scene: Scene, p: Params) -> list[Finding]:
     """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
-    One that faces red and can still stop comfortably is predicted to stop (not a conflict)."""
+    One that faces red and can still stop comfortably is predicted to stop (not a conflict);
+    one turning in the junction follows its lane (not its CTRA arc)."""
     idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
+    stops, turns = _stops_at_red(scene, p), _turns_clear(scene, p)
     return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
-                    growth_lat=p['lateral_growth_mps'], veto=_stops_at_red(scene, p))  # fmt: skip
+                    growth_lat=p['lateral_growth_mps'], veto=lambda i: stops(i) | turns(i),
+                    crossing=True)  # fmt: skip
 
 
 def lta(scene: Scene, p: Params) -> list[Finding]:
@@ -138,7 +167,7 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
         return []
     stops = _stops_at_red(scene, p)  # an oncoming car that stops at its red: no conflict
     found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
-                     growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
+                     growth_lat=p['lateral_growth_mps'], veto=stops, crossing=True)  # fmt: skip
     # the host slows into the turn: also the conflict point with its arrival bounded
     t = scene.targets
     ttc = lta_conflict_ttc(scene.path_xy, scene.ego.speed, scene.x[idx], scene.y[idx],
@@ -246,22 +275,34 @@ def lcw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def dnpw(scene: Scene, p: Params) -> list[Finding]:
-    """Do not pass: overtaking intended (left indicator) while an oncoming vehicle is in the
-    passing lane within the time an overtaking manoeuvre needs."""
-    if scene.ego.turn != LEFT_SIDE or scene.path_turn:
+    """Do not pass (T/CSAE 53: the host, held up by a vehicle ahead, pulls out into the
+    oncoming lane to overtake it while an oncoming vehicle there makes the pass unsafe): an
+    oncoming vehicle in the passing lane meets us within the time an overtaking manoeuvre
+    needs, while the driver intends to overtake. The intent: the left indicator, with a
+    vehicle ahead in the own lane close enough to be the one overtaken; not the indicator of
+    a turn ahead, nor the one still on from a turn just made (the car has turned more than
+    TURN_RAD since it came on); a left turn or a lane change is no overtaking."""
+    e = scene.ego
+    if e.turn != LEFT_SIDE or scene.path_turn:
+        return []
+    if math.isfinite(e.indicator_yaw) and abs(float(wrap(e.yaw - e.indicator_yaw))) > TURN_RAD:
         return []
     # the left indicator before a turn is no overtaking (a same-direction lane to the left
     # puts oncoming traffic beyond the lateral window below)
-    reach = max(scene.ego.speed * p['passing_time_s'], 50.0)
+    reach = max(e.speed * p['passing_time_s'], 50.0)
     if path_heading_change(scene.path_xy, reach) > TURN_RAD:
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
     if not len(idx):
         return []
-    half = 0.5 * scene.ego.lane_width
+    lead = _base(scene, p, (Rel.SAME,), PASSABLE)
+    gap = scene.lon[lead]
+    if not ((gap > 0.0) & (gap <= max(p['lead_gap_s'] * e.speed, MIN_LEAD_GAP_M))).any():
+        return []  # nobody ahead to overtake
+    half = 0.5 * e.lane_width
     lat = scene.lat[idx]
     idx = idx[(lat >= half) & (lat <= 3.0 * half + 1.0) & (scene.lon[idx] > 0.0)]
-    closing = scene.ego.speed + scene.targets.speed[idx]
+    closing = e.speed + scene.targets.speed[idx]
     meet = scene.lon[idx] / np.maximum(closing, 0.1)
     margin = meet - p['passing_time_s']
     return _findings('DNPW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), meet,
@@ -269,13 +310,25 @@ def dnpw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def ebw(scene: Scene, p: Params) -> list[Finding]:
-    """Emergency brake: a vehicle ahead in the own lane decelerates harder than the limit."""
+    """Emergency brake: a vehicle ahead in the own lane decelerates harder than the limit
+    and the host follows it closely enough for a rear-end risk (T/CSAE 53: the host judges
+    whether the remote vehicle's hard braking concerns it): to stop behind the point where
+    the braking vehicle stops, the driver would need more than ``follow_decel_mps2`` after
+    ``reaction_time_s``. A crawling car in a queue 70 m ahead whose roadside track jumped
+    (a "-5 m/s²" from 1 m/s) is no emergency of ours. Margin: the larger of the two excesses
+    (m/s², <= 0 when both hold)."""
     idx = _base(scene, p, (Rel.SAME,), VEHICLES)
     idx = idx[scene.lon[idx] > 0.0]
     if not len(idx):
         return []
-    a = scene.targets.accel[idx]
-    margin = a - p['decel_threshold_mps2']
+    t, e = scene.targets, scene.ego
+    a = t.accel[idx]
+    gap = np.maximum(scene.lon[idx] - 0.5 * (e.length + t.length[idx]), 0.0)
+    lead_stop = t.speed[idx] ** 2 / (2.0 * np.maximum(-a, 0.1))
+    room = gap + lead_stop - e.speed * p['reaction_time_s']
+    with np.errstate(divide='ignore'):
+        need = np.where(room > 0.0, e.speed**2 / (2.0 * np.maximum(room, 1e-9)), np.inf)
+    margin = np.maximum(a - p['decel_threshold_mps2'], p['follow_decel_mps2'] - need)
     ttc = np.full(len(idx), np.inf)
     return _findings('EBW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), ttc,
                      p['clear_margin'], 'Vehicle ahead brakes hard')  # fmt: skip
@@ -360,7 +413,10 @@ def evw(scene: Scene, p: Params) -> list[Finding]:
 
 def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
     """Traffic jam ahead from remote vehicles: at least N slow vehicles ahead in the own
-    direction; the warning's distance is to the tail of the queue."""
+    direction, the queue's tail reached within the time; the warning's distance is to the
+    tail. Vehicles waiting at a stop line, or in a queue that reaches one (``waiting``), are
+    a signal's queue, not congestion: the light says why they stand (RLVW, GLOSA), and a
+    jam warning at every red was a stream of warnings in ordinary junction traffic."""
     if scene.ego.speed < p['min_speed_mps'] or not len(scene.targets):
         return []
     t = scene.targets
@@ -368,6 +424,9 @@ def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
             & (scene.lon > 0.0) & (scene.lon <= p['range_m']) & (t.cls != CLASS_PEDESTRIAN)
             & (t.speed <= p['jam_speed_mps']))  # fmt: skip
     idx = mask.nonzero()[0]
+    if len(idx) < p['min_vehicles']:
+        return []
+    idx = idx[~waiting(scene, idx, queue_gap_m=p['queue_gap_m'], slow_mps=p['jam_speed_mps'])]
     if len(idx) < p['min_vehicles']:
         return []
     tail = float(np.min(scene.lon[idx]))
