@@ -56,18 +56,18 @@ def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
     return ttc
 
 
-TURNS = ('left', 'right')
+MOVEMENTS = ('straight', 'left', 'right')  # the junction's connector lanelets say where they go
 
 
-def on_turn_lane(scene: Scene, idx: np.ndarray) -> np.ndarray:
-    """Which targets ``idx`` are on a turning lanelet of a junction (past their stop line,
-    committed to the turn)."""
+def in_junction(scene: Scene, idx: np.ndarray) -> np.ndarray:
+    """Which targets ``idx`` are on a connector lanelet of a junction (one with a turn
+    direction: past their stop line, committed to a movement)."""
     out = np.zeros(len(idx), dtype=bool)
     if scene.lanes is None:
         return out
     lanelets = scene.lanes.map.lanelets
     for j, key in enumerate(scene.lane_key[idx].tolist()):
-        out[j] = key != 0 and lanelets[key].turn_direction in TURNS
+        out[j] = key != 0 and lanelets[key].turn_direction in MOVEMENTS
     return out
 
 
@@ -75,8 +75,8 @@ def time_to_collision_on_lanes(scene: Scene, idx: np.ndarray,
                                params: CollisionParams) -> FloatArray:  # fmt: skip
     """First footprint overlap of targets ``idx`` predicted along their lanes instead of
     CTRA: from the lanelet each is on through its successors (straight on where there are
-    several) at its speed and acceleration. For a vehicle inside the junction on a turning
-    lanelet: CTRA holds its yaw rate while it speeds up out of the turn, which swings a
+    several) at its speed and acceleration. For a vehicle inside the junction on a connector
+    lanelet: CTRA holds its yaw rate while it speeds up out of a turn, which swings a
     right-turner wide across the lanes beside its exit (a car waiting at its stop line there
     was warned of it, in the default scenario); the lane is where it goes. inf: no overlap,
     or the target is off the map."""

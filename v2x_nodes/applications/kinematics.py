@@ -159,16 +159,6 @@ class CollisionParams:
     lon_growth_mps: float = 0.2
     lat_growth_mps: float = 0.1
     time_gap_s: float = 0.0  # the target also occupies where it was / will be this long
-    # The lateral growth only where the target crosses our course (ICW, LTA): it stands for
-    # where a crossing vehicle will be along its own course, seen across ours. A vehicle
-    # moving alongside (within ALONGSIDE_RAD of parallel or opposite) keeps its lane: with
-    # the growth, a car standing or driving in the next lane became a "collision" after 4 s
-    # (0.3 + 0.3 m/s x 4 s beside the 1.65 m between two cars in adjacent lanes).
-    lat_growth_crossing_only: bool = False
-
-
-ALONGSIDE_RAD = math.radians(30.0)
-_SIN_ALONGSIDE = math.sin(ALONGSIDE_RAD)
 
 
 def first_collision(
@@ -214,13 +204,9 @@ def first_collision(
     sh = np.sin(ego.heading_rad)[None, :]
     lon = dx * ch + dy * sh
     lat = -dx * sh + dy * ch
-    rel = tcourse - ego.heading_rad
-    hl, hw = footprint_half_extents(stretched, width_m[:, None], rel)
+    hl, hw = footprint_half_extents(stretched, width_m[:, None], tcourse - ego.heading_rad)
     lon_lim = 0.5 * ego_length_m + hl + params.lon_margin_m + params.lon_growth_mps * t
-    growth = params.lat_growth_mps * t
-    if params.lat_growth_crossing_only:
-        growth = np.where(np.abs(np.sin(rel)) >= _SIN_ALONGSIDE, growth, 0.0)
-    lat_lim = 0.5 * ego_width_m + hw + params.lat_margin_m + growth
+    lat_lim = 0.5 * ego_width_m + hw + params.lat_margin_m + params.lat_growth_mps * t
     # separation > 0 while the boxes are apart; the first crossing of 0 is interpolated
     sep = np.maximum(np.abs(lon) - lon_lim, np.abs(lat) - lat_lim)
     hit = sep <= 0.0

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from v2x_nodes.applications.collision import (
-    on_turn_lane,
+    in_junction,
     time_to_collision,
     time_to_collision_on_lanes,
 )
@@ -86,7 +86,6 @@ def _base(scene: Scene, p: Params, rel: tuple[int, ...], classes: tuple[int, ...
 def _ttc_app(  # noqa: PLR0917
     app: str, scene: Scene, p: Params, idx: np.ndarray, gap_s: float, text: str,
     growth_lat: float = 0.1, veto: Callable[[np.ndarray], np.ndarray] | None = None,
-    crossing: bool = False,
 ) -> list[Finding]:  # fmt: skip
     """TTC findings of targets ``idx``; ``veto`` (only asked about the targets that would
     trigger, it may be costly) removes those the application knows will not conflict."""
@@ -97,7 +96,7 @@ def _ttc_app(  # noqa: PLR0917
     if not len(idx):  # (most cycles of most applications: nothing to search)
         return []
     cp = CollisionParams(lat_margin_m=p['lateral_margin_m'], lat_growth_mps=growth_lat,
-                         time_gap_s=gap_s, lat_growth_crossing_only=crossing)  # fmt: skip
+                         time_gap_s=gap_s)  # fmt: skip
     ttc = time_to_collision(scene, idx, cp)
     if veto is not None:
         near = (ttc - p['ttc_warning_s'] <= p['clear_margin']).nonzero()[0]
@@ -126,16 +125,15 @@ def _stops_at_red(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]
 
 
 def _turns_clear(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]:
-    """The veto of ICW: which of the targets ``i`` are turning in the junction (on a turning
+    """The veto of ICW: which of the targets ``i`` are inside the junction (on a connector
     lanelet) and, followed along their lanes, meet no conflict within the warning band."""
 
     def clear(i: np.ndarray) -> np.ndarray:
-        out = on_turn_lane(scene, i)
+        out = in_junction(scene, i)
         if out.any():
-            cp = CollisionParams(
-                lat_margin_m=p['lateral_margin_m'], lat_growth_mps=p['lateral_growth_mps'],
-                time_gap_s=p['time_gap_s'], lat_growth_crossing_only=True,
-            )  # fmt: skip
+            cp = CollisionParams(lat_margin_m=p['lateral_margin_m'],
+                                 lat_growth_mps=p['lateral_growth_mps'],
+                                 time_gap_s=p['time_gap_s'])  # fmt: skip
             ttc = time_to_collision_on_lanes(scene, i[out], cp)
             out[out] = ttc - p['ttc_warning_s'] > p['clear_margin']
         return out
@@ -146,12 +144,12 @@ def _turns_clear(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]:
 def icw(scene: Scene, p: Params) -> list[Finding]:
     """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
     One that faces red and can still stop comfortably is predicted to stop (not a conflict);
-    one turning in the junction follows its lane (not its CTRA arc)."""
+    one inside the junction follows its lane (not its CTRA arc)."""
     idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
     stops, turns = _stops_at_red(scene, p), _turns_clear(scene, p)
     return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
-                    growth_lat=p['lateral_growth_mps'], veto=lambda i: stops(i) | turns(i),
-                    crossing=True)  # fmt: skip
+                    growth_lat=p['lateral_growth_mps'],
+                    veto=lambda i: stops(i) | turns(i))  # fmt: skip
 
 
 def lta(scene: Scene, p: Params) -> list[Finding]:
@@ -167,7 +165,7 @@ def lta(scene: Scene, p: Params) -> list[Finding]:
         return []
     stops = _stops_at_red(scene, p)  # an oncoming car that stops at its red: no conflict
     found = _ttc_app('LTA', scene, p, idx, p['time_gap_s'], 'Oncoming traffic: do not turn left',
-                     growth_lat=p['lateral_growth_mps'], veto=stops, crossing=True)  # fmt: skip
+                     growth_lat=p['lateral_growth_mps'], veto=stops)  # fmt: skip
     # the host slows into the turn: also the conflict point with its arrival bounded
     t = scene.targets
     ttc = lta_conflict_ttc(scene.path_xy, scene.ego.speed, scene.x[idx], scene.y[idx],
