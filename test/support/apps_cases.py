@@ -103,13 +103,10 @@ def lcw(benign: bool) -> World:
 
 
 def dnpw(benign: bool) -> World:
-    """Closing up on a slower truck, the ego signals left to overtake it (the benign twin
-    does not) with an oncoming car 350 m ahead in the lane it would pull out into."""
     lights = _lights(1.0, 0 if benign else LEFT_LIGHT)
-    truck = Actor(17, Mover(EAST_1, 15.0, start_m=130), length_m=10.0, width_m=2.5)
     return World(
         Ego(Mover(EAST_1, 18.0, start_m=100), lights=lights),
-        [Actor(12, Mover(WEST_1, 20.0, start_m=1000 - 450)), truck],
+        [Actor(12, Mover(WEST_1, 20.0, start_m=1000 - 450))],
     )
 
 

@@ -83,10 +83,7 @@ LCW = AppSpec('LCW', 'Lane change warning', safety.lcw,
 DNPW = AppSpec('DNPW', 'Do not pass warning', safety.dnpw,
                (_p_min_speed(5.0), _p_range(500.0),
                 Param('passing_time_s', 10.0, 'Time an overtaking manoeuvre needs: raise when an '
-                      'oncoming vehicle in the passing lane meets us sooner, s', (2.0, 30.0)),
-                Param('lead_gap_s', 3.0, 'Overtaking intent needs a vehicle ahead in the own '
-                      'lane within this time gap at the own speed (at least 30 m): a driver '
-                      'closes up to the one to pass before pulling out, s', (0.5, 10.0))),
+                      'oncoming vehicle in the passing lane meets us sooner, s', (2.0, 30.0))),
                clear_margin=1.0, margin_unit='s')  # fmt: skip
 EBW = AppSpec('EBW', 'Emergency brake warning', safety.ebw,
               (_p_min_speed(2.0), _p_range(200.0),

@@ -46,8 +46,6 @@ from v2x_nodes.applications.traffic_rules import (
 from v2x_nodes.applications.turning import lta_conflict_ttc, path_heading_change
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
-PASSABLE = (0, 1, 2, 3, 4, 6, 7)  # what a driver overtakes: all but pedestrians
-MIN_LEAD_GAP_M = 30.0  # DNPW: the vehicle to overtake is at most this far ahead at low speed
 LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
 TURN_RAD = np.radians(30.0)  # a path turning more than this ahead is a turn, not a road
 
@@ -273,13 +271,12 @@ def lcw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def dnpw(scene: Scene, p: Params) -> list[Finding]:
-    """Do not pass (T/CSAE 53: the host, held up by a vehicle ahead, pulls out into the
-    oncoming lane to overtake it while an oncoming vehicle there makes the pass unsafe): an
-    oncoming vehicle in the passing lane meets us within the time an overtaking manoeuvre
-    needs, while the driver intends to overtake. The intent: the left indicator, with a
-    vehicle ahead in the own lane close enough to be the one overtaken; not the indicator of
-    a turn ahead, nor the one still on from a turn just made (the car has turned more than
-    TURN_RAD since it came on); a left turn or a lane change is no overtaking."""
+    """Do not pass (T/CSAE 53: the host pulls out into the oncoming lane to overtake while an
+    oncoming vehicle there makes the pass unsafe): an oncoming vehicle in the passing lane
+    meets us within the time an overtaking manoeuvre needs, while the driver signals to
+    overtake: the left indicator, but not the one of a turn ahead nor the one still on from
+    a turn just made (the car has turned more than TURN_RAD since it came on: after a left
+    turn it warned of the red queue standing in the oncoming lane beside the exit lane)."""
     e = scene.ego
     if e.turn != LEFT_SIDE or scene.path_turn:
         return []
@@ -293,10 +290,6 @@ def dnpw(scene: Scene, p: Params) -> list[Finding]:
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
     if not len(idx):
         return []
-    lead = _base(scene, p, (Rel.SAME,), PASSABLE)
-    gap = scene.lon[lead]
-    if not ((gap > 0.0) & (gap <= max(p['lead_gap_s'] * e.speed, MIN_LEAD_GAP_M))).any():
-        return []  # nobody ahead to overtake
     half = 0.5 * e.lane_width
     lat = scene.lat[idx]
     idx = idx[(lat >= half) & (lat <= 3.0 * half + 1.0) & (scene.lon[idx] > 0.0)]

@@ -8,7 +8,6 @@ scripted world on the simulator's junction, with the case that must still warn b
 - ICW while waiting at the stop line as a right-turner accelerates out of its turn into the
   lane beside (CTRA swung it wide across our lanes);
 - DNPW after a left turn, the indicator still on, with the red queue in the oncoming lane;
-  DNPW with the left indicator and nobody ahead to overtake;
 - EBW for a crawling car in a queue 70 m ahead whose roadside track jumped;
 - TJW for the queue at a red light ahead.
 """
@@ -17,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from apps_cases import EAST_1, LEFT_LIGHT, dnpw, tjw
+from apps_cases import EAST_1, LEFT_LIGHT, tjw
 from apps_scripted import junction_path, roadside, run_with
 from apps_world import ROAD, Actor, Ego, Mover, World
 
@@ -92,15 +91,6 @@ def test_no_dnpw_for_the_indicator_still_on_after_a_left_turn(junction) -> None:
     world = World(ego, [Actor(60, Mover(straight, 7.0, start_m=120.0)),
                         *_waiting_at_red(network, 'west_in_0', 4)])  # fmt: skip
     assert run_with(world, DoNotPassWarning, 8.0, path).raised('DNPW')
-
-
-def test_no_dnpw_with_nobody_ahead_to_overtake() -> None:
-    """The left indicator alone is no overtaking (a lane change, a turn into a driveway):
-    the scripted DNPW case without the truck it passes."""
-    world = dnpw(benign=False)
-    world.actors = [a for a in world.actors if a.id != 17]
-    assert not run_with(world, DoNotPassWarning, 4.0, ROAD).raised('DNPW')
-    assert run_with(dnpw(benign=False), DoNotPassWarning, 4.0, ROAD).raised('DNPW')
 
 
 def _crawler_track_jumps(ahead_m: float) -> list:
