@@ -16,12 +16,20 @@ from v2x_nodes.applications.kinematics import (
     CollisionParams,
     EgoTrack,
     FloatArray,
+    ego_along_path,
     first_collision,
+    member,
     predict_ctra,
 )
 from v2x_nodes.applications.scene import Scene
+from v2x_nodes.applications.targets import VRU_CLASSES
 
 SHARED_PREDICTION = 48  # up to this many reachable targets are predicted at once
+# A vehicle turns no tighter than this (a car's turning circle is 10-12 m across): its yaw
+# rate is at most speed / radius. A standing car's reported heading jitters (a roadside
+# box fit), and CTRA turned it on the spot: 0.1 rad/s put a car waiting at its red 30°
+# across the next lane within 5 s.
+MIN_TURN_RADIUS_M = 5.0
 
 
 def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
@@ -45,6 +53,65 @@ def time_to_collision(scene: Scene, idx: np.ndarray, params: CollisionParams,
                              ty=ty, tcourse=tc, tspeed=t.speed[idx][:, None],
                              length_m=t.length[idx], width_m=t.width[idx],
                              params=params)  # fmt: skip
+    return ttc
+
+
+MOVEMENTS = ('straight', 'left', 'right')  # the junction's connector lanelets say where they go
+
+
+def in_junction(scene: Scene, idx: np.ndarray) -> np.ndarray:
+    """Which targets ``idx`` are on a connector lanelet of a junction (one with a turn
+    direction: past their stop line, committed to a movement)."""
+    out = np.zeros(len(idx), dtype=bool)
+    if scene.lanes is None:
+        return out
+    lanelets = scene.lanes.map.lanelets
+    for j, key in enumerate(scene.lane_key[idx].tolist()):
+        out[j] = key != 0 and lanelets[key].turn_direction in MOVEMENTS
+    return out
+
+
+def time_to_collision_on_lanes(scene: Scene, idx: np.ndarray,
+                               params: CollisionParams) -> FloatArray:  # fmt: skip
+    """First footprint overlap of targets ``idx`` predicted along their lanes instead of
+    CTRA: from the lanelet each is on through its successors (straight on where there are
+    several) at its speed and acceleration. For a vehicle inside the junction on a connector
+    lanelet: CTRA holds its yaw rate while it speeds up out of a turn, which swings a
+    right-turner wide across the lanes beside its exit (a car waiting at its stop line there
+    was warned of it, in the default scenario); the lane is where it goes. inf: no overlap,
+    or the target is off the map."""
+    ttc = np.full(len(idx), np.inf)
+    lanes = scene.lanes
+    if lanes is None or not len(idx):
+        return ttc
+    t = scene.targets
+    steps = scene.track.t_s
+    length = scene.track.s_m[-1] + float(np.max(t.speed[idx])) * float(steps[-1]) + 50.0
+    rows, xs, ys, cs = [], [], [], []
+    for j, i in enumerate(idx.tolist()):
+        key = int(scene.lane_key[i])
+        if not key:
+            continue
+        x, y = float(scene.x[i]), float(scene.y[i])
+        s0 = lanes.project(key, x, y)
+        path = lanes.path_xy(lanes.path_keys(key, s0, length, ''), s0, x, y)
+        if not (np.hypot(*np.diff(path, axis=0).T) > 1e-9).any():  # at the map's end
+            c = float(t.course[i])
+            path = np.array([[x, y], [x + np.cos(c), y + np.sin(c)]])
+        track = ego_along_path(path, float(t.speed[i]), float(t.accel[i]), steps)
+        rows.append(j)
+        xs.append(track.x_m)
+        ys.append(track.y_m)
+        cs.append(track.heading_rad)
+    if not rows:
+        return ttc
+    sel = idx[rows]
+    found, _ = first_collision(scene.track, ego_length_m=scene.ego.length,
+                               ego_width_m=scene.ego.width, tx=np.array(xs), ty=np.array(ys),
+                               tcourse=np.array(cs), tspeed=t.speed[sel][:, None],
+                               length_m=t.length[sel], width_m=t.width[sel],
+                               params=params)  # fmt: skip
+    ttc[rows] = found
     return ttc
 
 
@@ -72,7 +139,12 @@ def _ctra(scene: Scene, idx: np.ndarray, use_accel: bool,
           use_turn: bool) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
     t = scene.targets
     accel = t.accel[idx] if use_accel else np.zeros(len(idx))
-    rate = t.yaw_rate[idx] if use_turn else np.zeros(len(idx))
+    rate = np.zeros(len(idx))
+    if use_turn:
+        rate = t.yaw_rate[idx]
+        bound = np.where(member(t.cls[idx], VRU_CLASSES), np.inf,
+                         t.speed[idx] / MIN_TURN_RADIUS_M)  # fmt: skip
+        rate = np.clip(rate, -bound, bound)
     return predict_ctra(scene.x[idx], scene.y[idx], course_rad=t.course[idx],
                         speed_mps=t.speed[idx], accel_mps2=accel, yaw_rate_radps=rate,
                         t_s=scene.track.t_s)  # fmt: skip

@@ -88,7 +88,11 @@ DNPW = AppSpec('DNPW', 'Do not pass warning', safety.dnpw,
 EBW = AppSpec('EBW', 'Emergency brake warning', safety.ebw,
               (_p_min_speed(2.0), _p_range(200.0),
                Param('decel_threshold_mps2', -4.0, 'A vehicle ahead decelerating harder than this '
-                     'is braking in an emergency, m/s²', (-10.0, -1.0))),
+                     'is braking in an emergency, m/s²', (-10.0, -1.0)),
+               Param('reaction_time_s', 1.0, 'Driver reaction before braking, s', (0.0, 3.0)),
+               Param('follow_decel_mps2', 2.0, 'It concerns us when stopping behind the point '
+                     'where it stops needs more than this after the reaction time, m/s² (as '
+                     'RLVW: 1-1.5 m/s² is ordinary braking)', (0.5, 8.0))),
               clear_margin=1.0, margin_unit='m/s2', hold_s=2.0)  # fmt: skip
 AVW = AppSpec('AVW', 'Abnormal vehicle warning', safety.avw,
               (_p_min_speed(5.0), _p_range(300.0),
@@ -131,7 +135,10 @@ TJW = AppSpec('TJW', 'Traffic jam warning', safety.tjw_vehicles,
                      'severe congestion < 20 km/h urban), m/s', (0.0, 20.0)),
                Param('min_vehicles', 3, 'Slow vehicles ahead needed to call it a jam', (1, 50)),
                Param('time_to_reach_s', 15.0, 'Raise when we reach the queue tail within this, s',
-                     (1.0, 120.0))), clear_margin=3.0, margin_unit='s', hold_s=3.0)  # fmt: skip
+                     (1.0, 120.0)),
+               Param('queue_gap_m', 20.0, 'Standing within this before a stop line, or behind a '
+                     'vehicle that waits there, is a signal queue, not a jam, m', (0.0, 100.0))),
+              clear_margin=3.0, margin_unit='s', hold_s=3.0)  # fmt: skip
 _EVENT_AGE = Param('event_max_age_s', 5.0, 'RSI events not heard for this long are stale (RSUs '
                    'repeat RSI while an event lasts), s', (0.5, 3600.0))  # fmt: skip
 _ZONE = (Param('min_distance_m', 150.0, 'Raise at least this far before the zone, m', _RANGE),

@@ -8,11 +8,16 @@ target classes and the threshold. Defaults and their sources are in ``registry``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
-from v2x_nodes.applications.collision import time_to_collision
+from v2x_nodes.applications.collision import (
+    in_junction,
+    time_to_collision,
+    time_to_collision_on_lanes,
+)
 from v2x_nodes.applications.hysteresis import Finding
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
@@ -117,12 +122,32 @@ def _stops_at_red(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]
     return stops
 
 
+def _turns_clear(scene: Scene, p: Params) -> Callable[[np.ndarray], np.ndarray]:
+    """The veto of ICW: which of the targets ``i`` are inside the junction (on a connector
+    lanelet) and, followed along their lanes, meet no conflict within the warning band."""
+
+    def clear(i: np.ndarray) -> np.ndarray:
+        out = in_junction(scene, i)
+        if out.any():
+            cp = CollisionParams(lat_margin_m=p['lateral_margin_m'],
+                                 lat_growth_mps=p['lateral_growth_mps'],
+                                 time_gap_s=p['time_gap_s'])  # fmt: skip
+            ttc = time_to_collision_on_lanes(scene, i[out], cp)
+            out[out] = ttc - p['ttc_warning_s'] > p['clear_margin']
+        return out
+
+    return clear
+
+
 def icw(scene: Scene, p: Params) -> list[Finding]:
     """Intersection collision: a crossing vehicle reaching the conflict zone within the gap.
-    One that faces red and can still stop comfortably is predicted to stop (not a conflict)."""
+    One that faces red and can still stop comfortably is predicted to stop (not a conflict);
+    one inside the junction follows its lane (not its CTRA arc)."""
     idx = _base(scene, p, (Rel.CROSSING,), VEHICLES)
+    stops, turns = _stops_at_red(scene, p), _turns_clear(scene, p)
     return _ttc_app('ICW', scene, p, idx, p['time_gap_s'], 'Crossing traffic: collision risk',
-                    growth_lat=p['lateral_growth_mps'], veto=_stops_at_red(scene, p))  # fmt: skip
+                    growth_lat=p['lateral_growth_mps'],
+                    veto=lambda i: stops(i) | turns(i))  # fmt: skip
 
 
 def lta(scene: Scene, p: Params) -> list[Finding]:
@@ -246,22 +271,29 @@ def lcw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def dnpw(scene: Scene, p: Params) -> list[Finding]:
-    """Do not pass: overtaking intended (left indicator) while an oncoming vehicle is in the
-    passing lane within the time an overtaking manoeuvre needs."""
-    if scene.ego.turn != LEFT_SIDE or scene.path_turn:
+    """Do not pass (T/CSAE 53: the host pulls out into the oncoming lane to overtake while an
+    oncoming vehicle there makes the pass unsafe): an oncoming vehicle in the passing lane
+    meets us within the time an overtaking manoeuvre needs, while the driver signals to
+    overtake: the left indicator, but not the one of a turn ahead nor the one still on from
+    a turn just made (the car has turned more than TURN_RAD since it came on: after a left
+    turn it warned of the red queue standing in the oncoming lane beside the exit lane)."""
+    e = scene.ego
+    if e.turn != LEFT_SIDE or scene.path_turn:
+        return []
+    if math.isfinite(e.indicator_yaw) and abs(float(wrap(e.yaw - e.indicator_yaw))) > TURN_RAD:
         return []
     # the left indicator before a turn is no overtaking (a same-direction lane to the left
     # puts oncoming traffic beyond the lateral window below)
-    reach = max(scene.ego.speed * p['passing_time_s'], 50.0)
+    reach = max(e.speed * p['passing_time_s'], 50.0)
     if path_heading_change(scene.path_xy, reach) > TURN_RAD:
         return []
     idx = _base(scene, p, (Rel.ONCOMING,), VEHICLES)
     if not len(idx):
         return []
-    half = 0.5 * scene.ego.lane_width
+    half = 0.5 * e.lane_width
     lat = scene.lat[idx]
     idx = idx[(lat >= half) & (lat <= 3.0 * half + 1.0) & (scene.lon[idx] > 0.0)]
-    closing = scene.ego.speed + scene.targets.speed[idx]
+    closing = e.speed + scene.targets.speed[idx]
     meet = scene.lon[idx] / np.maximum(closing, 0.1)
     margin = meet - p['passing_time_s']
     return _findings('DNPW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), meet,
@@ -269,13 +301,25 @@ def dnpw(scene: Scene, p: Params) -> list[Finding]:
 
 
 def ebw(scene: Scene, p: Params) -> list[Finding]:
-    """Emergency brake: a vehicle ahead in the own lane decelerates harder than the limit."""
+    """Emergency brake: a vehicle ahead in the own lane decelerates harder than the limit
+    and the host follows it closely enough for a rear-end risk (T/CSAE 53: the host judges
+    whether the remote vehicle's hard braking concerns it): to stop behind the point where
+    the braking vehicle stops, the driver would need more than ``follow_decel_mps2`` after
+    ``reaction_time_s``. A crawling car in a queue 70 m ahead whose roadside track jumped
+    (a "-5 m/s²" from 1 m/s) is no emergency of ours. Margin: the larger of the two excesses
+    (m/s², <= 0 when both hold)."""
     idx = _base(scene, p, (Rel.SAME,), VEHICLES)
     idx = idx[scene.lon[idx] > 0.0]
     if not len(idx):
         return []
-    a = scene.targets.accel[idx]
-    margin = a - p['decel_threshold_mps2']
+    t, e = scene.targets, scene.ego
+    a = t.accel[idx]
+    gap = np.maximum(scene.lon[idx] - 0.5 * (e.length + t.length[idx]), 0.0)
+    lead_stop = t.speed[idx] ** 2 / (2.0 * np.maximum(-a, 0.1))
+    room = gap + lead_stop - e.speed * p['reaction_time_s']
+    with np.errstate(divide='ignore'):
+        need = np.where(room > 0.0, e.speed**2 / (2.0 * np.maximum(room, 1e-9)), np.inf)
+    margin = np.maximum(a - p['decel_threshold_mps2'], p['follow_decel_mps2'] - need)
     ttc = np.full(len(idx), np.inf)
     return _findings('EBW', scene, idx, margin, np.full(len(idx), LEVEL_WARNING), ttc,
                      p['clear_margin'], 'Vehicle ahead brakes hard')  # fmt: skip
@@ -360,7 +404,10 @@ def evw(scene: Scene, p: Params) -> list[Finding]:
 
 def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
     """Traffic jam ahead from remote vehicles: at least N slow vehicles ahead in the own
-    direction; the warning's distance is to the tail of the queue."""
+    direction, the queue's tail reached within the time; the warning's distance is to the
+    tail. Vehicles waiting at a stop line, or in a queue that reaches one (``waiting``), are
+    a signal's queue, not congestion: the light says why they stand (RLVW, GLOSA), and a
+    jam warning at every red was a stream of warnings in ordinary junction traffic."""
     if scene.ego.speed < p['min_speed_mps'] or not len(scene.targets):
         return []
     t = scene.targets
@@ -368,6 +415,9 @@ def tjw_vehicles(scene: Scene, p: Params) -> list[Finding]:
             & (scene.lon > 0.0) & (scene.lon <= p['range_m']) & (t.cls != CLASS_PEDESTRIAN)
             & (t.speed <= p['jam_speed_mps']))  # fmt: skip
     idx = mask.nonzero()[0]
+    if len(idx) < p['min_vehicles']:
+        return []
+    idx = idx[~waiting(scene, idx, queue_gap_m=p['queue_gap_m'], slow_mps=p['jam_speed_mps'])]
     if len(idx) < p['min_vehicles']:
         return []
     tail = float(np.min(scene.lon[idx]))

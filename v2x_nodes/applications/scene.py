@@ -90,6 +90,7 @@ class Ego:
     stop_line_m: float = math.inf
     signal_group: int = 0
     intersection_id: int = -1
+    indicator_yaw: float = math.nan  # own yaw when the indicator last came on (NaN: off)
 
     @property
     def turn(self) -> str:
@@ -231,7 +232,10 @@ class World:
         e = self.ego
         e.accel = float(msg.acceleration_mps2)
         e.yaw_rate = float(msg.yaw_rate_radps) if math.isfinite(msg.yaw_rate_radps) else 0.0
+        turn = e.turn
         e.lights = int(msg.lights)
+        if e.turn != turn:  # switched on, off or over: where the car was heading then
+            e.indicator_yaw = e.yaw if e.turn and e.stamp_ns else math.nan
         e.brake = bool(msg.brake_applied)
         self.status_ns = m.to_ns(msg.header.stamp)
         return True

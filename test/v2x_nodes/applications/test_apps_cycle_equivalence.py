@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from v2x_nodes.applications import ApplicationSuite, collision
-from v2x_nodes.applications.collision import time_to_collision
+from v2x_nodes.applications.collision import MIN_TURN_RADIUS_M, time_to_collision
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
     EgoTrack,
@@ -130,9 +130,13 @@ def ref_ttc_on(scene: Scene, idx: np.ndarray, cp: CollisionParams, track: EgoTra
     near = np.flatnonzero(scene.distance <= reach)
     rows = np.full(len(t), -1)
     rows[near] = np.arange(len(near))
+    # a vehicle turns no faster than its speed allows (walkers and riders as reported)
+    bound = np.array([np.inf if c in VRU_CLASSES else v / MIN_TURN_RADIUS_M
+                      for c, v in zip(t.cls[near], t.speed[near], strict=True)])  # fmt: skip
     tx, ty, tc = predict_ctra(scene.x[near], scene.y[near], course_rad=t.course[near],
                               speed_mps=t.speed[near], accel_mps2=t.accel[near],
-                              yaw_rate_radps=t.yaw_rate[near], t_s=scene.track.t_s)  # fmt: skip
+                              yaw_rate_radps=np.clip(t.yaw_rate[near], -bound, bound),
+                              t_s=scene.track.t_s)  # fmt: skip
     r = rows[idx]
     ok = r >= 0
     out = np.full(len(idx), np.inf)

@@ -19,71 +19,30 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from apps_cases import EAST_1, lta
+from apps_scripted import junction_path, roadside, run_with
 from apps_world import (
     CLASS_PEDESTRIAN,
     INTERSECTION,
-    NS,
     ROAD,
-    START_NS,
     Actor,
     Ego,
     Mover,
-    Run,
     World,
     conflict_time,
     line,
-    schedule,
     signal,
 )
 
-from geo import LocalFrame
-from sim_nodes.world.four_arm import build_four_arm, through_group
-from sim_nodes.world.lanelet2_export import write_lanelet2
+from sim_nodes.world.four_arm import through_group
 from v2x_nodes.applications.apps import (
     BlindSpotLaneChangeWarning,
     ForwardCollisionWarning,
     LeftTurnAssist,
     VulnerableRoadUserCollisionWarning,
 )
-from v2x_runtime import messages as m
-from v2x_runtime.embedded import EmbeddedRuntime
 from vehicle_nodes.hdmap import load_map
-from vehicle_nodes.hdmap.node import MapMatcher
 
 GREEN, RED = 6, 3
-
-
-def _run(world, component, duration_s, map_path, extra=(), params=None) -> Run:
-    """apps_world.run plus ``extra`` roadside arrays (time s, [Participant]) of our own."""
-    rt = EmbeddedRuntime(seed=world.seed, start_ns=START_NS)
-    rt.add_component(MapMatcher, name='map_matcher', namespace=NS,
-                     parameters={'map_file': str(map_path)})  # fmt: skip
-    rt.add_component(component, name='app0', namespace=NS,
-                     parameters={'map_file': str(map_path), **(params or {})})  # fmt: skip
-    out = Run(rt, [], [], [])
-    rt.subscribe(f'{NS}/v2x/warnings', 'v2x_stack/msg/Warning', out.warnings.append)
-    schedule(rt, world, duration_s)
-    for t, parts in extra:
-        t_ns = START_NS + round(t * 1e9)
-        rt.publish(f'{NS}/v2x/roadside_participants',
-                   m.new('v2x_stack/msg/ParticipantArray', header=m.header(t_ns, 'map'),
-                         participants=parts), at_ns=t_ns + 50_000_000)  # fmt: skip
-    rt.run(duration_s=duration_s)
-    return out
-
-
-def _roadside(t: float, pid: int, x: float, y: float, vx: float, vy: float, var: float) -> object:
-    cov = np.zeros(16)
-    cov[0] = cov[5] = 0.25
-    cov[10] = cov[15] = var
-    return m.new(
-        'v2x_stack/msg/Participant', header=m.header(START_NS + round(t * 1e9), 'map'), id=pid,
-        participant_class=1, source=6, source_id='rsu1', position=m.new(
-            'geometry_msgs/msg/Point', x=x, y=y), heading_rad=math.atan2(vy, vx) if vx or vy
-        else 0.0, velocity=m.new('geometry_msgs/msg/Vector3', x=vx, y=vy),
-        size=m.new('geometry_msgs/msg/Vector3', x=4.5, y=1.8, z=1.5), covariance=cov,
-        latitude_deg=math.nan, longitude_deg=math.nan, altitude_m=math.nan,
-    )  # fmt: skip
 
 
 # --- a roadside track still converging ----------------------------------------------------
@@ -98,17 +57,17 @@ def _converging_lead(settled_var: float, early_var: float) -> list:
         t = 0.1 * k
         x = ego.state(t)[0] + 30.0
         v, var = (1.0, early_var) if t < 1.0 else (12.0, settled_var)
-        out.append((t, [_roadside(t, 93, x, -1.75, v, 0.0, var)]))
+        out.append((t, [roadside(t, 93, x, -1.75, v, 0.0, var)]))
     return out
 
 
 def test_converging_roadside_track_does_not_raise_fcw() -> None:
     world = World(Ego(Mover(EAST_1, 12.0, start_m=100)))
-    result = _run(world, ForwardCollisionWarning, 4.0, ROAD, _converging_lead(0.25, 25.0))
+    result = run_with(world, ForwardCollisionWarning, 4.0, ROAD, _converging_lead(0.25, 25.0))
     assert not result.raised('FCW'), result.raised('FCW')
     assert result.counter('app0', 'uncertain_velocity_targets') > 0
     # the same slow reports with a settled variance: a car nearly stopped 30 m ahead
-    result = _run(world, ForwardCollisionWarning, 4.0, ROAD, _converging_lead(0.25, 0.25))
+    result = run_with(world, ForwardCollisionWarning, 4.0, ROAD, _converging_lead(0.25, 0.25))
     assert result.raised('FCW')
 
 
@@ -122,7 +81,7 @@ def _rsm_of_us(dlon: float, dlat: float, dv: float) -> list:
     for k in range(30):
         t = 0.1 * k
         x, y, _, v, _ = ego.state(t)
-        out.append((t, [_roadside(t, 77, x + dlon, y + dlat, v - dv, 0.0, 0.25)]))
+        out.append((t, [roadside(t, 77, x + dlon, y + dlat, v - dv, 0.0, 0.25)]))
     return out
 
 
@@ -130,17 +89,19 @@ def test_own_car_reported_off_its_estimate_is_not_a_target() -> None:
     """After a turn the own estimate lags 2-3 m (the RSU sees the car where it is): 1.5 m
     ahead and 1.6 m aside, with our velocity, it is us, not a car in our lane."""
     world = World(Ego(Mover(EAST_1, 10.0, start_m=100)))
-    result = _run(world, ForwardCollisionWarning, 3.0, ROAD, _rsm_of_us(1.5, -1.6, 0.0))
+    result = run_with(world, ForwardCollisionWarning, 3.0, ROAD, _rsm_of_us(1.5, -1.6, 0.0))
     assert not result.raised('FCW'), result.raised('FCW')
     assert result.counter('app0', 'self_in_roadside') > 0
     # something there that moves otherwise is not us
-    assert _run(world, ForwardCollisionWarning, 3.0, ROAD, _rsm_of_us(3.5, -1.0, 4.0)).raised('FCW')
+    assert run_with(world, ForwardCollisionWarning, 3.0, ROAD, _rsm_of_us(3.5, -1.0, 4.0)).raised(
+        'FCW'
+    )
 
 
 def test_car_beside_at_our_speed_is_still_a_target() -> None:
     """A car in the next lane (3.5 m aside) keeping pace is not taken for us: BSW."""
     world = World(Ego(Mover(EAST_1, 10.0, start_m=100)))
-    result = _run(world, BlindSpotLaneChangeWarning, 3.0, ROAD, _rsm_of_us(-1.0, -3.5, 0.0))
+    result = run_with(world, BlindSpotLaneChangeWarning, 3.0, ROAD, _rsm_of_us(-1.0, -3.5, 0.0))
     assert result.raised('BSW')
     assert result.counter('app0', 'self_in_roadside') == 0
 
@@ -165,29 +126,12 @@ def _lta_oncoming_brakes(spat: bool) -> World:
 
 
 def test_lta_not_raised_for_an_oncoming_car_stopping_at_red() -> None:
-    assert not _run(_lta_oncoming_brakes(True), LeftTurnAssist, 8.0, INTERSECTION).raised('LTA')
+    assert not run_with(_lta_oncoming_brakes(True), LeftTurnAssist, 8.0, INTERSECTION).raised('LTA')
     # without SPAT the app cannot know why it will stop; it warns before the braking starts
-    assert _run(_lta_oncoming_brakes(False), LeftTurnAssist, 8.0, INTERSECTION).raised('LTA')
+    assert run_with(_lta_oncoming_brakes(False), LeftTurnAssist, 8.0, INTERSECTION).raised('LTA')
 
 
 # --- VRUCW at crosswalks (the simulator's four-arm junction as a Lanelet2 map) ------------
-
-ORIGIN = (31.2837, 121.1638, 0.0)
-
-
-@pytest.fixture(scope='module')
-def junction(tmp_path_factory):
-    network = build_four_arm()
-    path = tmp_path_factory.mktemp('four_arm') / 'map.osm'
-    write_lanelet2(network, path, LocalFrame(*ORIGIN))
-    assert any(ll.subtype == 'crosswalk' for ll in load_map(path).lanelets.values())
-    return network, path
-
-
-def _path(network, lanes: list[str]) -> np.ndarray:
-    parts = [network.lanes[lanes[0]].centreline]
-    parts += [network.lanes[k].centreline[1:] for k in lanes[1:]]
-    return np.concatenate(parts)
 
 
 def _arc_to(path: np.ndarray, inside) -> float:
@@ -207,7 +151,7 @@ def _right_turn(network, *, yields: bool) -> World:
     """A right-turner at the turn's speed and a walker on the east crosswalk (x 9..13)
     walking south, who reaches the turner's lane when the turner would. The yielding
     turner brakes at 1.5 m/s² to stop 4 m before the crosswalk."""
-    path = _path(network, ['south_in_1', 'south_right_1', 'east_out_1'])
+    path = junction_path(network, ['south_in_1', 'south_right_1', 'east_out_1'])
     edge = _arc_to(path, lambda x, y: x >= 9.0)  # the crosswalk's near edge
     start = edge - 60.0
     brake_from = edge - EGO_HALF_M - 4.0 - TURN_MPS**2 / 3.0
@@ -223,7 +167,7 @@ def _right_turn(network, *, yields: bool) -> World:
 
 def test_vrucw_quiet_while_the_turner_can_still_yield(junction) -> None:
     network, path = junction
-    result = _run(_right_turn(network, yields=True), VulnerableRoadUserCollisionWarning, 14.0,
+    result = run_with(_right_turn(network, yields=True), VulnerableRoadUserCollisionWarning, 14.0,
                   path)  # fmt: skip
     assert not result.raised('VRUCW'), result.raised('VRUCW')
 
@@ -233,7 +177,7 @@ def test_vrucw_raised_in_time_when_the_turner_does_not_yield(junction) -> None:
     world = _right_turn(network, yields=False)
     truth = conflict_time(world.ego, world.actors[0], 14.0)
     assert math.isfinite(truth)
-    result = _run(world, VulnerableRoadUserCollisionWarning, 14.0, path)
+    result = run_with(world, VulnerableRoadUserCollisionWarning, 14.0, path)
     lead = truth - result.first('VRUCW')
     assert lead >= 2.0, (truth, result.first('VRUCW'))
 
@@ -242,7 +186,7 @@ def _straight_past_a_waiting_walker(network, spat: bool) -> World:
     """Straight on (south to north) at 12 m/s; a walker on the north crosswalk walks from
     the east towards the road and stops at its end (x = 9, 2 m off the carriageway) to wait
     for the walkers' green; the car's group 7 is green."""
-    path = _path(network, ['south_in_1', 'south_straight_1', 'north_out_1'])
+    path = junction_path(network, ['south_in_1', 'south_straight_1', 'north_out_1'])
     ego = Mover(path, 12.0, start_m=80.0)
     walk = Mover(line(13.0, 11.0, -9.0, 11.0), 1.2, brake_at_s=4.0 / 1.2, brake_mps2=-100.0)
     walker = Actor(33, walk, cls=CLASS_PEDESTRIAN, length_m=0.5, width_m=0.5, roadside=True)
@@ -256,10 +200,10 @@ def _straight_past_a_waiting_walker(network, spat: bool) -> World:
 def test_vrucw_quiet_for_a_walker_waiting_at_the_kerb_of_our_green(junction) -> None:
     network, path = junction
     world = _straight_past_a_waiting_walker(network, spat=True)
-    assert not _run(world, VulnerableRoadUserCollisionWarning, 8.0, path).raised('VRUCW')
+    assert not run_with(world, VulnerableRoadUserCollisionWarning, 8.0, path).raised('VRUCW')
     # without SPAT the app cannot know the walker faces red: it warns as before
     world = _straight_past_a_waiting_walker(network, spat=False)
-    assert _run(world, VulnerableRoadUserCollisionWarning, 8.0, path).raised('VRUCW')
+    assert run_with(world, VulnerableRoadUserCollisionWarning, 8.0, path).raised('VRUCW')
 
 
 def test_vrucw_still_raised_for_a_walker_on_the_road_ahead(junction) -> None:
@@ -267,7 +211,7 @@ def test_vrucw_still_raised_for_a_walker_on_the_road_ahead(junction) -> None:
     network, path = junction
     world = _straight_past_a_waiting_walker(network, spat=True)
     world.actors[0] = replace(world.actors[0], mover=Mover(line(5.2, 11.0, 5.2, 11.5), 0.0))
-    assert _run(world, VulnerableRoadUserCollisionWarning, 8.0, path).raised('VRUCW')
+    assert run_with(world, VulnerableRoadUserCollisionWarning, 8.0, path).raised('VRUCW')
 
 
 def test_crosswalk_geometry(junction) -> None:
@@ -279,7 +223,7 @@ def test_crosswalk_geometry(junction) -> None:
     assert len(cw) == 4
     at = crosswalk_at(cw, np.array([11.0, 12.5, 0.0, 30.0]), np.array([0.0, 10.0, 0.0, 0.0]), 1.5)
     assert at[0] >= 0 and at[1] == at[0] and at[2] == -1 and at[3] == -1
-    straight = _path(network, ['south_in_1', 'south_straight_1', 'north_out_1'])
+    straight = junction_path(network, ['south_in_1', 'south_straight_1', 'north_out_1'])
     s, sin = path_crossings(cw, straight - straight[0] + np.array([5.2, -150.0]))
     crossed = np.sort(s[np.isfinite(s)])
     assert crossed == pytest.approx([150.0 - 11.0, 150.0 + 11.0], abs=0.2)  # south, north
