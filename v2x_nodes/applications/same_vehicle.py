@@ -17,11 +17,12 @@ itself); the matched roadside participant is not used for triggering.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from v2x_nodes.applications.kinematics import FloatArray, member
+from v2x_nodes.applications.kinematics import FloatArray
 from v2x_nodes.applications.targets import VEHICLE_CLASSES
 
 # Where a report gives no position variance: a GNSS position without RTK, an RSU box centre.
@@ -39,48 +40,65 @@ class SameVehicleGate:
     max_dv_mps: float = 2.0  # velocity difference allowed besides three sigmas
 
 
-def _var(v: FloatArray, unknown: float) -> FloatArray:
-    return np.where(v >= 0.0, v, unknown)
+FEW_PAIRS = 64  # up to this many (a car's cycle): the distances pair by pair in floats
 
 
-def extrapolated_var(pos_var: FloatArray, speed_var: FloatArray, age_s: FloatArray) -> FloatArray:
-    """Variance of each report's position extrapolated to now over its age, m²."""
-    sv = _var(speed_var, UNKNOWN_SPEED_VAR_M2PS2)
-    return _var(pos_var, UNKNOWN_POS_VAR_M2) + sv * np.maximum(age_s, 0.0) ** 2
+def _var(v: float, unknown: float) -> float:
+    return v if v >= 0.0 else unknown  # (-1: not reported)
 
 
 def match_same_vehicle(  # noqa: PLR0917 (the two sources' columns)
-    x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, pos_var: FloatArray,
+    x: FloatArray, y: FloatArray, speed: FloatArray, course: FloatArray, pos_var: FloatArray,
     speed_var: FloatArray, age_s: FloatArray, cls: np.ndarray, bsm: np.ndarray,
     roadside: np.ndarray, gate: SameVehicleGate,
 ) -> list[tuple[int, int]]:  # fmt: skip
     """(BSM target, roadside target) index pairs that are one vehicle; ``bsm`` and ``roadside``
-    are the candidate indices (into the columns) of each source."""
+    are the candidate indices (into the columns) of each source.
+
+    Only pairs within ``max_m`` are looked at further (a handful: a car is near its own
+    track), in floats."""
     if not len(bsm) or not len(roadside):
         return []
-    var = extrapolated_var(pos_var, speed_var, age_s)
-    b, r = bsm[:, None], roadside[None, :]
-    d = np.hypot(x[b] - x[r], y[b] - y[r])
-    sigma = np.sqrt(var[b] + var[r] + REFERENCE_POINT_VAR_M2)
-    radius = np.minimum(gate.gate_sigma * sigma, gate.max_m)
-    sv = _var(speed_var, UNKNOWN_SPEED_VAR_M2PS2)
-    dv = np.hypot(vx[b] - vx[r], vy[b] - vy[r])
-    dv_ok = dv <= gate.max_dv_mps + 3.0 * np.sqrt(sv[b] + sv[r])
-    vehicles = member(cls, VEHICLE_CLASSES)
-    cls_ok = (vehicles[b] & vehicles[r]) | (cls[b] == cls[r])
-    ok = (d <= radius) & dv_ok & cls_ok
-    ib, ir = ok.nonzero()
-    if not len(ib):
+    max_m = gate.max_m
+    if len(bsm) * len(roadside) <= FEW_PAIRS:
+        xs, ys = x.tolist(), y.tolist()
+        near = [(i, j) for i in bsm.tolist() for j in roadside.tolist()
+                if math.hypot(xs[i] - xs[j], ys[i] - ys[j]) <= max_m]  # fmt: skip
+    else:
+        ib, ir = (np.hypot(x[bsm][:, None] - x[roadside], y[bsm][:, None] - y[roadside])
+                  <= max_m).nonzero()  # fmt: skip
+        near = list(zip(bsm[ib].tolist(), roadside[ir].tolist(), strict=True))
+    if not near:
         return []
-    cost = d[ib, ir] / sigma[ib, ir]
+    cand = []
+    for i, j in near:
+        d = math.hypot(float(x[i] - x[j]), float(y[i] - y[j]))
+        sv_i = _var(float(speed_var[i]), UNKNOWN_SPEED_VAR_M2PS2)
+        sv_j = _var(float(speed_var[j]), UNKNOWN_SPEED_VAR_M2PS2)
+        var = (_var(float(pos_var[i]), UNKNOWN_POS_VAR_M2) + sv_i * max(float(age_s[i]), 0.0) ** 2
+               + _var(float(pos_var[j]), UNKNOWN_POS_VAR_M2) + sv_j * max(float(age_s[j]), 0.0) ** 2
+               + REFERENCE_POINT_VAR_M2)  # fmt: skip
+        sigma = math.sqrt(var)
+        if d > gate.gate_sigma * sigma:
+            continue
+        vi, vj, ci, cj = float(speed[i]), float(speed[j]), float(course[i]), float(course[j])
+        dv = math.hypot(
+            vi * math.cos(ci) - vj * math.cos(cj), vi * math.sin(ci) - vj * math.sin(cj)
+        )
+        if dv > gate.max_dv_mps + 3.0 * math.sqrt(sv_i + sv_j):
+            continue
+        a, b = int(cls[i]), int(cls[j])
+        if a != b and not (a in VEHICLE_CLASSES and b in VEHICLE_CLASSES):
+            continue
+        cand.append((d / sigma, i, j))
+    cand.sort()  # nearest (in standard deviations) first, ties by index
     taken_b: set[int] = set()
     taken_r: set[int] = set()
     pairs = []
-    for k in np.lexsort((ir, ib, cost)).tolist():  # nearest first, ties by index
-        i, j = int(ib[k]), int(ir[k])
+    for _, i, j in cand:
         if i in taken_b or j in taken_r:
             continue
         taken_b.add(i)
         taken_r.add(j)
-        pairs.append((int(bsm[i]), int(roadside[j])))
+        pairs.append((i, j))
     return pairs

@@ -315,9 +315,8 @@ class World:
         bsm = (eligible & (t.origin == _REMOTE)).nonzero()[0]
         if not len(bsm):
             return
-        vx, vy = t.speed * np.cos(t.course), t.speed * np.sin(t.course)
         pairs = match_same_vehicle(
-            x, y, vx, vy, t.pos_var, t.speed_var, t.age_s, t.cls, bsm,
+            x, y, t.speed, t.course, t.pos_var, t.speed_var, t.age_s, t.cls, bsm,
             (eligible & roadside).nonzero()[0], self.same_vehicle,
         )  # fmt: skip
         if pairs:

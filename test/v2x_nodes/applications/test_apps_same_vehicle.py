@@ -184,6 +184,7 @@ def test_matching_stays_within_the_gate_and_one_to_one(
     reports: list, n_bsm: int, sigma: float, max_m: float
 ) -> None:
     x, y, vx, vy, pv, sv, age, cls = (np.array(c) for c in zip(*reports, strict=True))
+    vx, vy = np.hypot(vx, vy), np.arctan2(vy, vx)  # (speed, course)
     n_bsm = min(n_bsm, len(reports))
     bsm, rsm = np.arange(n_bsm), np.arange(n_bsm, len(reports))
     gate = SameVehicleGate(gate_sigma=sigma, max_m=max_m)
