@@ -35,6 +35,8 @@ REFERENCE_POINT_VAR_M2 = 0.25
 
 @dataclass(frozen=True)
 class SameVehicleGate:
+    """The gate of ``match_same_vehicle`` (parameters ``same_vehicle_*``)."""
+
     gate_sigma: float = 3.0  # position gate, standard deviations of the difference
     max_m: float = 2.5  # and never wider: a car in the next lane is 3.5 m away
     max_dv_mps: float = 2.0  # velocity difference allowed besides three sigmas
