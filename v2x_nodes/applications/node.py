@@ -13,8 +13,8 @@ Topics: in `localization/odometry` (nav_msgs/Odometry, map frame), `localization
 `send_brake_commands`). Parameters: the common ones below, and per application
 `<app>_<name>` (e.g. `fcw_ttc_warning_s`); see docs/applications.md.
 Counters: stale_targets, untrusted_targets, uncertain_velocity_targets, off_map_targets,
-self_in_roadside, rejects missing_fields, out_of_order, bad_odometry, bad_status;
-no_ego_state (cycles without fresh own state).
+self_in_roadside, roadside_same_as_bsm, rejects missing_fields, out_of_order, bad_odometry,
+bad_status; no_ego_state (cycles without fresh own state).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from v2x_nodes.applications.errors import ConfigError
 from v2x_nodes.applications.hysteresis import Finding, Hysteresis
 from v2x_nodes.applications.lanes import LaneIndex
 from v2x_nodes.applications.registry import APPLICATIONS
+from v2x_nodes.applications.same_vehicle import SameVehicleGate
 from v2x_nodes.applications.scene import Prediction, World
 from v2x_nodes.applications.spec import LEVEL_CRITICAL, LEVEL_NONE, AppSpec
 from v2x_nodes.applications.targets import FilterConfig, Origin
@@ -88,9 +89,19 @@ class ApplicationNode(Component):
             horizon_s=p('horizon_s', 6.0, 'Prediction horizon, s', range=(1.0, 15.0)),
             step_s=p('step_s', 0.1, 'Prediction time step, s', range=(0.02, 0.5)),
         )
+        same_vehicle = SameVehicleGate(
+            gate_sigma=p('same_vehicle_gate_sigma', 3.0, 'A roadside vehicle within this many '
+                         'standard deviations (both reports\' position variances) of a BSM '
+                         'sender is that sender: one target', range=(0.0, 10.0)),
+            max_m=p('same_vehicle_max_m', 2.5, 'The position gate is never wider, m (a car in '
+                    'the next lane is 3.5 m away)', range=(0.0, 10.0)),
+            max_dv_mps=p('same_vehicle_max_dv_mps', 2.0, 'Velocity difference allowed besides '
+                         'three standard deviations, m/s', range=(0.0, 20.0)),
+        )  # fmt: skip
         self.ego_stale_s = p('ego_max_age_s', 0.5, 'Own state older than this: no evaluation, s',
                              range=(0.05, 5.0))  # fmt: skip
-        self.world = World(load_lanes(path, projection, origin), filters, prediction)
+        self.world = World(load_lanes(path, projection, origin), filters, prediction,
+                           same_vehicle)  # fmt: skip
         self.world.ego.length = p('ego_length_m', 4.6, 'Own length, m', range=(1.0, 25.0))
         self.world.ego.width = p('ego_width_m', 1.85, 'Own width, m', range=(0.5, 4.0))
         self.params: dict[str, dict[str, Any]] = {}

@@ -27,6 +27,7 @@ from v2x_nodes.applications.lanes import (
     LaneIndex,
     unit_step,
 )
+from v2x_nodes.applications.same_vehicle import SameVehicleGate, match_same_vehicle
 from v2x_nodes.applications.targets import (
     VRU_CLASSES,
     Counter,
@@ -160,6 +161,7 @@ def relations(
 _OTHER, _SAME, _LEFT, _RIGHT = int(Rel.OTHER), int(Rel.SAME), int(Rel.LEFT), int(Rel.RIGHT)
 _ONCOMING, _CROSSING = int(Rel.ONCOMING), int(Rel.CROSSING)
 _ROADSIDE = int(Origin.ROADSIDE)  # (an enum member in an array comparison costs a look-up)
+_REMOTE = int(Origin.REMOTE_VEHICLE)
 _REL_OF_SIDE_LIST = [int(r) for r in _REL_OF_SIDE]
 
 
@@ -201,9 +203,11 @@ class World:
     """The latest inputs of the applications."""
 
     def __init__(
-        self, lanes: LaneIndex | None, filters: FilterConfig, prediction: Prediction
-    ) -> None:
+        self, lanes: LaneIndex | None, filters: FilterConfig, prediction: Prediction,
+        same_vehicle: SameVehicleGate | None = None,
+    ) -> None:  # fmt: skip
         self.lanes = lanes
+        self.same_vehicle = same_vehicle or SameVehicleGate()
         self.table = TargetTable(filters)
         self.prediction = prediction
         self.ego = Ego()
@@ -302,6 +306,23 @@ class World:
                 break
         return ''
 
+    def _drop_roadside_bsm_senders(
+        self, t: Targets, x: FloatArray, y: FloatArray, *, roadside: np.ndarray,
+        eligible: np.ndarray, diag: Counter,
+    ) -> None:  # fmt: skip
+        """Roadside vehicles that are a BSM sender of this cycle (``same_vehicle``) are no
+        targets of their own: the sender's target stands for both (``eligible`` updated)."""
+        bsm = (eligible & (t.origin == _REMOTE)).nonzero()[0]
+        if not len(bsm):
+            return
+        pairs = match_same_vehicle(
+            x, y, t.speed, t.course, t.pos_var, t.speed_var, t.age_s, t.cls, bsm,
+            (eligible & roadside).nonzero()[0], self.same_vehicle,
+        )  # fmt: skip
+        if pairs:
+            diag.count('roadside_same_as_bsm', len(pairs))
+            eligible[[r for _, r in pairs]] = False
+
     def scene(self, now_ns: int, diag: Counter) -> Scene:
         e = self.ego
         t = self.table.snapshot(now_ns, diag)
@@ -341,6 +362,10 @@ class World:
                 eligible &= ~off
             if keys:
                 side = self.lanes.lane_sets(keys).side_of(key)
+        if np.count_nonzero(roadside):
+            self._drop_roadside_bsm_senders(
+                t, x, y, roadside=roadside, eligible=eligible, diag=diag
+            )
         if len(t) <= FEW_TARGETS:
             rel = np.array(
                 relations_few(

@@ -92,6 +92,7 @@ class Targets:
     origin: np.ndarray
     usable: BoolArray  # passes the trust / repetition / velocity-certainty filter
     speed_var: FloatArray  # variance of the reported velocity, m²/s² (-1: not reported)
+    pos_var: FloatArray  # variance of the reported position, m² (-1: not reported)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -104,7 +105,7 @@ class Targets:
 
 _SELECTABLE = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
                'cls', 'trust', 'age_s', 'still_s', 'seen', 'origin', 'usable',
-               'speed_var')  # fmt: skip
+               'speed_var', 'pos_var')  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,19 +120,20 @@ class FilterConfig:
 
 
 _FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
-               'speed_var')  # fmt: skip
+               'speed_var', 'pos_var')  # fmt: skip
 _INT_COLS = ('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns', 'used')
-# One pending report: 9 floats (x, y, vx, vy, heading, size x, size y, the vx and vy
+# One pending report: 11 floats (x, y, vx, vy, heading, size x, size y, the vx, vy, x and y
 # variances of its covariance) and 7 integers (class, trust, stamp sec, stamp nanosec, the
 # array's stamp, origin, its row or -1: new).
-_PF, _PI = 9, 7
+_PF, _PI = 11, 7
 _SPEED, _HEADING, _ACCEL, _YAW_RATE = (_FLOAT_COLS.index(n) for n in
                                         ('speed', 'heading', 'accel', 'yaw_rate'))  # fmt: skip
 _SEEN, _STAMP, _STILL, _USED = (_INT_COLS.index(n) for n in
                                 ('seen', 'stamp_ns', 'still_ns', 'used'))  # fmt: skip
 # the columns a report sets, in the order of the flush's stacked new values
 _SET_F = np.array([_FLOAT_COLS.index(n) for n in (
-    'x', 'y', 'speed', 'course', 'heading', 'length', 'width', 'speed_var')])[:, None]  # fmt: skip
+    'x', 'y', 'speed', 'course', 'heading', 'length', 'width', 'speed_var', 'pos_var'
+)])[:, None]  # fmt: skip
 _SET_SPEED, _SET_HEADING = 2, 4
 _SET_I = np.array([_INT_COLS.index(n) for n in ('cls', 'trust', 'origin', 'stamp_ns')])[:, None]
 _SET_STAMP = 3
@@ -139,8 +141,8 @@ _N_CLASSES = 256  # participant_class is a uint8
 _DEFAULT_LENGTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[0] for c in range(_N_CLASSES)])
 _DEFAULT_WIDTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[1] for c in range(_N_CLASSES)])
 _DEFAULT_LENGTH_F, _DEFAULT_WIDTH_F = _DEFAULT_LENGTH.tolist(), _DEFAULT_WIDTH.tolist()
-_X, _Y, _COURSE, _LENGTH, _WIDTH, _SPEED_VAR = (_FLOAT_COLS.index(n) for n in (
-    'x', 'y', 'course', 'length', 'width', 'speed_var'))  # fmt: skip
+_X, _Y, _COURSE, _LENGTH, _WIDTH, _SPEED_VAR, _POS_VAR = (_FLOAT_COLS.index(n) for n in (
+    'x', 'y', 'course', 'length', 'width', 'speed_var', 'pos_var'))  # fmt: skip
 _CLS, _TRUST, _ORIGIN = (_INT_COLS.index(n) for n in ('cls', 'trust', 'origin'))
 _TWO_PI = 2.0 * math.pi  # kinematics.wrap's period, as it computes it
 isfinite, isnan = math.isfinite, math.isnan
@@ -207,9 +209,10 @@ class TargetTable:
         for p in msg.participants:
             try:
                 pos, vel, size, st = p.position, p.velocity, p.size, p.header.stamp
-                cov = p.covariance  # [x, y, vx, vy] row-major: vx at 10, vy at 15
+                cov = p.covariance  # [x, y, vx, vy] row-major: x at 0, y at 5, vx 10, vy 15
                 key = (o, p.source_id, p.id)
-                f = (pos.x, pos.y, vel.x, vel.y, p.heading_rad, size.x, size.y, cov[10], cov[15])
+                f = (pos.x, pos.y, vel.x, vel.y, p.heading_rad, size.x, size.y, cov[10], cov[15],
+                     cov[0], cov[5])  # fmt: skip
                 i = (p.participant_class, p.trust, st.sec, st.nanosec, array_ns, o,
                      slot_of(key, -1))  # fmt: skip
                 fl.extend(f)
@@ -232,7 +235,7 @@ class TargetTable:
         fl = np.frombuffer(self._pending_f, dtype=np.float64).reshape(n, _PF).copy()
         ints = np.frombuffer(self._pending_i, dtype=np.int64).reshape(n, _PI).copy()
         self._pending_keys, self._pending_f, self._pending_i = [], array('d'), array('q')
-        x, y, vx, vy, heading, size_x, size_y, var_vx, var_vy = fl.T
+        x, y, vx, vy, heading, size_x, size_y, var_vx, var_vy, var_x, var_y = fl.T
         with np.errstate(invalid='ignore', over='ignore'):
             finite = np.isfinite(x) & np.isfinite(y) & np.isfinite(vx) & np.isfinite(vy)
             speed = np.hypot(vx, vy)
@@ -261,7 +264,9 @@ class TargetTable:
         # the new values of the columns a report sets, in the table's row order
         speed_var = np.fmax(var_vx, var_vy)  # -1: unknown
         speed_var[np.isnan(speed_var)] = -1.0  # NaN: not reported
-        nf = np.stack((x, y, speed, course, heading, length, width, speed_var))
+        pos_var = np.fmax(var_x, var_y)
+        pos_var[np.isnan(pos_var)] = -1.0
+        nf = np.stack((x, y, speed, course, heading, length, width, speed_var, pos_var))
         ni = np.stack((cls, ints[:, 1], ints[:, 5], stamp))
         # rounds: the k-th report of each row since the last flush goes in round k
         if len(slots) < 2 or np.bincount(slots).max() == 1:
@@ -384,7 +389,7 @@ class TargetTable:
             for j, dt in zip(members, dts, strict=True):
                 if new[j] or dt > 0.0:
                     r, row = good[j], at[slots[j]]
-                    _apply_one(rows_f[row], rows_i[row], pf[_PF * r : _PF * r + 9],
+                    _apply_one(rows_f[row], rows_i[row], pf[_PF * r : _PF * r + _PF],
                                pi[_PI * r : _PI * r + 7], speeds[r], courses[r], stamps[r],
                                None if new[j] else dt)  # fmt: skip
         self._f[:, cols] = np.array(rows_f).T
@@ -426,7 +431,8 @@ class TargetTable:
         if stale:
             diag.count('stale_targets', stale)
         # one gather each (rows are columns), unpacked into the columns' row views
-        x, y, speed, course, heading, accel, yaw_rate, length, width, speed_var = self._f[:, idx]
+        x, y, speed, course, heading, accel, yaw_rate, length, width, speed_var, pos_var = (
+            self._f[:, idx])  # fmt: skip
         cls, trust, seen, origin, st, still, _ = self._i[:, idx]
         usable = trust != TRUST_MISBEHAVING
         if cfg.require_verified:
@@ -445,7 +451,7 @@ class TargetTable:
             heading=heading, accel=accel, yaw_rate=yaw_rate, length=length, width=width,
             cls=cls, trust=trust, age_s=(now_ns - st) * 1e-9,
             still_s=np.where(still > 0, (st - still) * 1e-9, 0.0), seen=seen, origin=origin,
-            usable=usable, speed_var=speed_var,
+            usable=usable, speed_var=speed_var, pos_var=pos_var,
         )  # fmt: skip
 
 
@@ -467,14 +473,16 @@ def _apply_one(  # noqa: PLR0917 (one report: its row, its fields, as the flush 
             f[_ACCEL] = f[_YAW_RATE] = 0.0
     cls = codes[0]
     dflt = cls if 0 <= cls < _N_CLASSES else 0
-    size_x, size_y, var_vx, var_vy = fields[5:9]
+    size_x, size_y, var_vx, var_vy, var_x, var_y = fields[5:11]
     sized = size_x > 0 and size_y > 0
     var = var_vx if var_vx >= var_vy or isnan(var_vy) else var_vy  # np.fmax
+    pvar = var_x if var_x >= var_y or isnan(var_y) else var_y
     f[_X], f[_Y], f[_SPEED], f[_HEADING] = fields[0], fields[1], speed, heading
     f[_COURSE] = course_new if speed > 0.5 else heading
     f[_LENGTH] = size_x if sized else _DEFAULT_LENGTH_F[dflt]
     f[_WIDTH] = size_y if sized else _DEFAULT_WIDTH_F[dflt]
     f[_SPEED_VAR] = -1.0 if isnan(var) else var
+    f[_POS_VAR] = -1.0 if isnan(pvar) else pvar
     if speed >= STILL_MPS:
         ints[_STILL] = 0
     elif ints[_STILL] == 0:

@@ -18,7 +18,7 @@ from v2x_runtime import messages as m
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger
 
 T0 = 100_000_000_000
-_SPEED_VAR = _FLOAT_COLS.index('speed_var')
+_SPEED_VAR, _POS_VAR = _FLOAT_COLS.index('speed_var'), _FLOAT_COLS.index('pos_var')
 CYCLE_NS = 100_000_000
 COLUMNS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width', 'cls',
            'trust', 'age_s', 'still_s', 'seen', 'origin', 'usable')  # fmt: skip
@@ -40,9 +40,9 @@ def _array(t_ns: int, r: dict) -> object:
               velocity=m.new('geometry_msgs/msg/Vector3', x=r['vx'], y=r['vy']),
               heading_rad=r['heading'],
               size=m.new('geometry_msgs/msg/Vector3', x=r['length'], y=1.8))  # fmt: skip
-    if 'var' in r:  # the velocity variances of the covariance (vx at 10, vy at 15)
+    if 'var' in r:  # the vx, vy, x and y variances of the covariance (at 10, 15, 0, 5)
         cov = [0.0] * 16
-        cov[10], cov[15] = r['var']
+        cov[10], cov[15], cov[0], cov[5] = r['var']
         p = m.replace(p, covariance=np.array(cov))
     return m.new('v2x_stack/msg/ParticipantArray', header=m.header(t_ns, 'map'), participants=[p])
 
@@ -103,7 +103,8 @@ def test_a_malformed_participant_is_counted_and_the_rest_kept() -> None:
 
 
 variance = st.sampled_from([0.0, -0.0, -1.0, 0.5, 4.0, math.nan, math.inf])
-report_var = st.builds(lambda r, v: {**r, 'var': v}, report, st.tuples(variance, variance))
+report_var = st.builds(lambda r, v: {**r, 'var': v}, report,
+                       st.tuples(variance, variance, variance, variance))  # fmt: skip
 many = st.lists(st.lists(report_var, max_size=40), min_size=1, max_size=10)
 
 
@@ -120,11 +121,12 @@ def test_few_reports_in_floats_equal_the_numpy_flush(cycles: list[list[dict]]) -
         n = few._n
         assert n == numpy_._n and few._slot == numpy_._slot and few._free == numpy_._free
         assert few._keys == numpy_._keys
-        # bit for bit, but the sign of a zero velocity variance: numpy's own fmax gives either
-        # for (0.0, -0.0) depending on the array's length; it is only compared with a bound
+        # bit for bit, but the sign of a zero variance: numpy's own fmax gives either for
+        # (0.0, -0.0) depending on the array's length; it is only compared with a bound
         fa, fb = few._f[:, :n].copy(), numpy_._f[:, :n].copy()
-        assert np.array_equal(fa[_SPEED_VAR], fb[_SPEED_VAR])
-        fa[_SPEED_VAR] = fb[_SPEED_VAR] = 0.0
+        for var in (_SPEED_VAR, _POS_VAR):
+            assert np.array_equal(fa[var], fb[var])
+            fa[var] = fb[var] = 0.0
         assert fa.tobytes() == fb.tobytes()
         assert few._i[:, :n].tobytes() == numpy_._i[:, :n].tobytes()
         assert a.keys == b.keys
