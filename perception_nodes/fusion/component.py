@@ -25,7 +25,7 @@ import numpy as np
 from perception_nodes.fusion.conversions import PARTICIPANT_ARRAY, fused_markers, fused_to_msg
 from perception_nodes.fusion.engine import FusionConfig, FusionEngine
 from perception_nodes.fusion.errors import FusionConfigError, ObjectInputError, TransformError
-from perception_nodes.fusion.frames import PoseBuffer, body_to_map, pose_from_odometry
+from perception_nodes.fusion.frames import EgoPose, PoseBuffer, body_to_map, pose_from_odometry
 from perception_nodes.fusion.intersection import FusionMethod
 from perception_nodes.fusion.reports import (
     TRUST_MISBEHAVING,
@@ -108,6 +108,13 @@ class CooperativeFusion(Component):
             'Fused objects this close to the ego pose are the ego '
             'itself (as an RSU sees it) and are not output; 0 disables',
             range=(0.0, 20.0),
+        )
+        self.relevance_radius_m = p(
+            'relevance_radius_m',
+            0.0,
+            'Reports farther than this from the ego pose are left out of the cycle (they stay '
+            'stored); 0 fuses everything received',
+            range=(0.0, 10000.0),
         )
         self.misbehaving_hold_ns = round(
             1e9
@@ -369,15 +376,19 @@ class CooperativeFusion(Component):
         diag = self.ctx.diagnostics
         now = self.ctx.now_ns()
         diag.count('expired', self.store.expire(now))
-        fused = self.engine.fuse(self.store.reports(), now)
+        reports = self.store.reports()
+        ego: EgoPose | None = None
+        if self.relevance_radius_m > 0.0 and reports:
+            ego = self._ego(now)
+            if ego is not None:
+                reports = self._relevant(reports, ego)
+        fused = self.engine.fuse(reports, now)
         if self.ego_radius_m > 0.0 and not fused:
             if self.poses.covers(now):
                 diag.count('ego_suppressed', 0)
         elif self.ego_radius_m > 0.0:
-            try:
-                ego = self.poses.lookup(now)
-            except TransformError:
-                ego = None
+            if ego is None:
+                ego = self._ego(now)
             if ego is not None:
                 r2 = self.ego_radius_m**2
                 ex, ey = ego.x_m, ego.y_m
@@ -395,6 +406,25 @@ class CooperativeFusion(Component):
         if self._marker_every_ns and now >= self._next_marker_ns:
             self._next_marker_ns = now + self._marker_every_ns
             self.markers.publish(fused_markers(msg, lifetime_s=2.0 * self._marker_every_ns * 1e-9))
+
+    def _ego(self, now: int) -> EgoPose | None:
+        try:
+            return self.poses.lookup(now)
+        except TransformError:
+            return None
+
+    def _relevant(self, reports: list[ObjectReport], ego: EgoPose) -> list[ObjectReport]:
+        """The reports within ``relevance_radius_m`` of the ego (at their reported position);
+        the others are counted (``beyond_relevance``) and stay stored for later cycles."""
+        r2 = self.relevance_radius_m**2
+        ex, ey = ego.x_m, ego.y_m
+        keep = []
+        for r in reports:
+            x, y = r.position_xy
+            if (x - ex) ** 2 + (y - ey) ** 2 <= r2:
+                keep.append(r)
+        self.ctx.diagnostics.count('beyond_relevance', len(reports) - len(keep))
+        return keep
 
 
 def _with(r: ObjectReport, *, state: np.ndarray, cov: np.ndarray) -> ObjectReport:

@@ -109,6 +109,8 @@ class FusionEngine:
             config.accel_sigma_vru_mps2,
             config.accel_sigma_vehicle_mps2,
             config.method,
+            config.gate_chi2,
+            config.gate_max_m,
         )
         self.ids = IdentityKeeper(
             hold_s=config.id_hold_s, gate_chi2=config.gate_chi2, gate_max_m=config.gate_max_m
@@ -182,12 +184,45 @@ class FusionEngine:
         CYCLE_MEMO.hits += len(found) - len(missing)
         return np.array([e[2] for e in found]), np.array([e[3] for e in found])
 
+    def _associate(
+        self,
+        fused_members: list[list[int]],
+        group: list[int],
+        reports: list[ObjectReport],
+        a: tuple[np.ndarray, np.ndarray, np.ndarray],
+        b: tuple[np.ndarray, np.ndarray, np.ndarray],
+        *,
+        memo: dict[Any, Any],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``assign(gated_costs(a, b))`` of the fused list so far (rows made of the reports
+        ``fused_members``) with one group's reports; taken from ``memo`` when another engine
+        associated the same rows with the same reports at this time (every car hears the same
+        roadside objects, so the RSU-with-RSU step is the same for most of them).
+
+        A fused row's state is a function of its reports, in order, at the cycle time (the
+        memo table is per time and settings), so the key fixes the gates' inputs."""
+        cfg = self.config
+        key = (
+            'assoc',
+            tuple(tuple(id(reports[i]) for i in mem) for mem in fused_members),
+            tuple(id(reports[i]) for i in group),
+        )
+        hit = memo.get(key)
+        if hit is not None:
+            CYCLE_MEMO.hits += 1
+            return hit[1], hit[2]
+        CYCLE_MEMO.misses += 1
+        rows, cols = assign(gated_costs(a, b, gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m))
+        # the entry holds the reports, so the ids in its key stay theirs
+        keep = [reports[i] for mem in fused_members for i in mem] + [reports[i] for i in group]
+        memo[key] = (keep, rows, cols)
+        return rows, cols
+
     def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
         """One cycle over every live report; returns the fused objects at ``now_ns``."""
         if not reports:  # nothing to fuse: only the id bookkeeping moves on
             self.ids.assign([], _NO_STATES, _NO_COVS, _NO_GROUPS, now_ns)
             return []
-        cfg = self.config
         classes = np.array([r.class_group for r in reports], dtype=np.int64)
         memo = CYCLE_MEMO.table(now_ns, self._memo_settings)
         xs, ps = self._align(reports, classes, memo, now_ns)
@@ -214,10 +249,14 @@ class FusionEngine:
                 else:
                     fx, fp, fg = sx[alive], sp[alive], sg[alive]
                 gx, gp, gg = sx[start:end], sp[start:end], sg[start:end]
-                cost = gated_costs(
-                    (fx, fp, fg), (gx, gp, gg), gate_chi2=cfg.gate_chi2, gate_max_m=cfg.gate_max_m
+                rows, cols = self._associate(
+                    [row_members[t] for t in alive],
+                    order[start:end],
+                    reports,
+                    (fx, fp, fg),
+                    (gx, gp, gg),
+                    memo=memo,
                 )
-                rows, cols = assign(cost)
                 if len(rows):
                     if not sharp:  # before the first merge writes over ps (sp may be ps)
                         sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()

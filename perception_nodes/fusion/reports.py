@@ -96,6 +96,12 @@ class ObjectReport:
         return class_group(self.participant_class)
 
     @cached_property
+    def position_xy(self) -> tuple[float, float]:
+        """The reported position as Python floats (the relevance region's test)."""
+        x, y = self.state[:2].tolist()
+        return x, y
+
+    @cached_property
     def one_source(self) -> dict[str, Any]:
         """The fields a fused object seen by this report alone takes from it, in field order
         (``engine.FusedObject`` after its id, state and covariance): shared by every cycle and

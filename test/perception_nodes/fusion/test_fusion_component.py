@@ -241,3 +241,32 @@ def test_a_flagged_rsu_object_is_banned_alone_a_flagged_bsm_sender_entirely():
     assert d['rejected.misbehaving'] == '2'
     assert d['rejected.misbehaving_sender'] == '2'  # RSU object 1 and the BSM sender 0c
     assert [p.source_id for p in got['fused'][-1].participants] == ['rsu:rsu1']  # object 2 stays
+
+
+def test_reports_beyond_the_relevance_region_are_left_out_and_kept():
+    """With ``relevance_radius_m`` only reports near the ego are fused; the others are counted
+    and stay stored, so they are fused again once the ego comes near (here: the radius grows)."""
+    rt, node, got = _runtime(relevance_radius_m=50.0, ego_suppress_radius_m=0.0)
+    for k in range(60):
+        rt.publish(ODOM, odometry_msg(SCENE, k * 0.02), at_ns=round(k * 0.02 * S))
+    ego = SCENE.ego(1.0)[:2]
+    near = _rep(SourceKind.ROADSIDE, 1, S, ego + np.array([30.0, 0.0]), sid='rsu1')
+    far = _rep(SourceKind.ROADSIDE, 2, S, ego + np.array([0.0, 80.0]), sid='rsu1')
+    _send(rt, SourceKind.ROADSIDE, [near, far], S, S)
+    rt.run(until_ns=S + S // 10)
+    (only,) = got['fused'][-1].participants
+    assert abs(only.position.x - near.state[0]) < 0.5 and abs(only.position.y - ego[1]) < 0.5
+    assert _diag(node)['beyond_relevance'] == '1'
+    assert len(node.store) == 2  # the far report stays stored
+    node.relevance_radius_m = 100.0
+    rt.run(until_ns=S + 2 * S // 10)
+    ys = sorted(p.position.y - ego[1] for p in got['fused'][-1].participants)
+    assert len(ys) == 2 and abs(ys[0]) < 0.5 and abs(ys[1] - 80.0) < 0.5
+
+
+def test_relevance_region_without_odometry_fuses_everything():
+    rt, node, got = _runtime(relevance_radius_m=10.0)
+    _send(rt, SourceKind.ROADSIDE, [_rep(SourceKind.ROADSIDE, 1, S, (500, 0), sid='rsu1')], S, S)
+    rt.run(until_ns=S + S // 10)
+    assert len(got['fused'][-1].participants) == 1
+    assert 'beyond_relevance' not in _diag(node)

@@ -219,8 +219,8 @@ def test_engines_sharing_a_cycle_memo_fuse_as_alone(seed, n, cycles):
 
     rng = np.random.default_rng(seed)
     config = FusionConfig(gate_max_m=60.0)
-    together = [FusionEngine(config) for _ in range(3)]
-    alone = [FusionEngine(config) for _ in range(3)]
+    together = [FusionEngine(config) for _ in range(4)]
+    alone = [FusionEngine(config) for _ in range(4)]
     for k in range(cycles):
         now = (10 + k) * NS
         reports = _scene(rng, n, now)
@@ -228,6 +228,7 @@ def test_engines_sharing_a_cycle_memo_fuse_as_alone(seed, n, cycles):
             reports,
             reports[::2] + reports[1::2],
             [r for r in reports if rng.uniform() < 0.7],
+            list(reports),  # the first's reports: its associations come from the memo
         ]
         CYCLE_MEMO.clear()
         shared_out = [e.fuse(s, now) for e, s in zip(together, subsets, strict=True)]
@@ -238,3 +239,32 @@ def test_engines_sharing_a_cycle_memo_fuse_as_alone(seed, n, cycles):
         for a, b in zip(shared_out, alone_out, strict=True):
             assert _fused(a) == _fused(b)
     assert CYCLE_MEMO.hits > 0
+
+
+def test_an_association_step_is_taken_from_the_memo_only_for_the_same_rows_and_reports():
+    """Two engines with the same reports share each association step (RSU with RSU, V2V with
+    both); a third with one report less on the first RSU shares none of them (its fused rows
+    differ) and still fuses as it would alone."""
+    from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+    from perception_nodes.fusion.shared import CYCLE_MEMO
+
+    now = 10 * NS
+    reports = _scene(np.random.default_rng(3), 12, now)
+    config = FusionConfig(gate_max_m=60.0)
+    CYCLE_MEMO.clear()
+    first = FusionEngine(config).fuse(reports, now)
+    misses, hits = CYCLE_MEMO.misses, CYCLE_MEMO.hits
+    steps = [
+        k
+        for k in CYCLE_MEMO.table(now, FusionEngine(config)._memo_settings)
+        if isinstance(k, tuple) and k[0] == 'assoc'
+    ]
+    assert len(steps) == 3  # three RSU groups, then the V2V senders: three steps
+    second = FusionEngine(config).fuse(list(reports), now)
+    assert _fused(second) == _fused(first)
+    assert CYCLE_MEMO.misses == misses  # nothing computed again
+    assert CYCLE_MEMO.hits > hits
+    fewer = [r for r in reports if r is not reports[0]]
+    shared = FusionEngine(config).fuse(fewer, now)
+    CYCLE_MEMO.clear()
+    assert _fused(FusionEngine(config).fuse(fewer, now)) == _fused(shared)
