@@ -1,7 +1,8 @@
-"""The car slice of the default scenario on its own recorded inputs: CPU and published bytes.
+"""The car slice of a scenario on its own recorded inputs: CPU and published bytes.
 
-``python bench/car_replay.py record TREE SECONDS FILE [--kinds K1,K2]`` runs the default
-scenario from the source tree TREE and pickles every callback of the car components of the
+``python bench/car_replay.py record TREE SECONDS FILE [--kinds K1,K2] [--scenario NAME]`` runs
+the scenario (default: ``default``; e.g. ``perf/dense_100``) from the source tree TREE and
+pickles every callback of the car components of the
 given kinds (default: CooperativeFusion, LocalizationFilter, MapMatcher,
 EgoMotionCompensation and CommandGate; ``--kinds ApplicationSuite`` for the applications):
 timer firings and delivered messages, in the order the runtime ran them (messages keep their
@@ -21,6 +22,7 @@ alternate them (the machine is shared).
 
 from __future__ import annotations
 
+import argparse
 import gc
 import hashlib
 import importlib
@@ -70,7 +72,7 @@ def _hook(emb: Any, kinds: set[str], on_sub: Any, on_timer: Any) -> None:
     emb._Context.create_timer = timer
 
 
-def record(tree: str, seconds: float, path: str, kinds: set[str]) -> None:
+def record(tree: str, seconds: float, path: str, kinds: set[str], scenario: str) -> None:
     sys.path.insert(0, tree)
     import v2x_runtime.embedded as emb
     from sim_nodes.runner import run_scenario
@@ -102,7 +104,7 @@ def record(tree: str, seconds: float, path: str, kinds: set[str]) -> None:
 
     emb.EmbeddedRuntime.add_component = add_component
     _hook(emb, kinds, on_sub, on_timer)
-    run_scenario('default', out_dir=f'{path}.run', progress=False, duration_s=seconds)
+    run_scenario(scenario, out_dir=f'{path}.run', progress=False, duration_s=seconds)
     buf = io.BytesIO()
     _Pickler(buf, protocol=5).dump((components, events))
     with open(path, 'wb') as f:
@@ -167,14 +169,23 @@ def replay(tree: str, path: str, out: str | None) -> None:
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    if args[:1] == ['record'] and len(args) in (4, 6) and args[4:5] in ([], ['--kinds']):
-        kinds = args[5] if len(args) == 6 else KINDS
-        record(args[1], float(args[2]), args[3], set(kinds.split(',')))
-    elif args[:1] == ['replay'] and len(args) in (3, 5):
-        replay(args[1], args[2], args[4] if len(args) == 5 and args[3] == '--out' else None)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest='command', required=True)
+    rec = commands.add_parser('record', help='run a scenario, keep its car callbacks')
+    rec.add_argument('tree', help='source tree to run')
+    rec.add_argument('seconds', type=float, help='simulated seconds')
+    rec.add_argument('file', help='pickle to write')
+    rec.add_argument('--kinds', default=KINDS, help='component classes, comma-separated')
+    rec.add_argument('--scenario', default='default', help='scenario name or path')
+    rep = commands.add_parser('replay', help='feed a recording to the components of a tree')
+    rep.add_argument('tree', help='source tree whose components replay')
+    rep.add_argument('file', help='pickle written by record')
+    rep.add_argument('--out', help='write SHA-256 digests of what was published here')
+    args = parser.parse_args()
+    if args.command == 'record':
+        record(args.tree, args.seconds, args.file, set(args.kinds.split(',')), args.scenario)
     else:
-        sys.exit(__doc__)
+        replay(args.tree, args.file, args.out)
 
 
 if __name__ == '__main__':

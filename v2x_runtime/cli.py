@@ -243,3 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeLayerError as err:
         print(f'v2x-stack {args.command}: error: {err}', file=sys.stderr)
         return 2
+
+
+if __name__ == '__main__':  # python -m v2x_runtime.cli, where the v2x-stack script is not on PATH
+    sys.exit(main())
