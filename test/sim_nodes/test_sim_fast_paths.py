@@ -67,7 +67,9 @@ def test_truth_columns_equal_the_message_read_back():
         assert np.isnan(first.latitude_deg) and not first.covariance.any()
 
 
-def test_lidar_noise_runs_along_each_beam():
+def _scans_with_and_without_noise():
+    """One scan of two boxes beside a building with 5 cm range noise and the same without
+    (the same draws): (static scene, layout, caster, boxes, noisy, clean)."""
     static = StaticScene(100.0, [BUILDINGS[0]], 10.0)
     layout = BeamLayout(rings=8, azimuth_steps=512, range_noise_m=0.05, max_range_m=90.0)
     caster = LidarCaster(np.array([0.0, 0.0, 2.0]), 0.4, layout, static)
@@ -77,6 +79,11 @@ def test_lidar_noise_runs_along_each_beam():
     noisy = caster.scan(boxes, walker, np.random.default_rng(3))
     caster.layout = dataclasses.replace(layout, range_noise_m=0.0)
     clean = caster.scan(boxes, walker, np.random.default_rng(3))
+    return static, layout, caster, boxes, noisy, clean
+
+
+def test_lidar_noise_runs_along_each_beam():
+    *_, noisy, clean = _scans_with_and_without_noise()
     assert noisy.shape == clean.shape and noisy.dtype == np.float32
     np.testing.assert_array_equal(noisy[:, 3], clean[:, 3])  # intensity carries no noise
     rng = clean[:, :3] / np.linalg.norm(clean[:, :3], axis=1, keepdims=True)
@@ -94,15 +101,7 @@ def test_lidar_noise_is_the_beam_direction_times_the_draw_bit_for_bit():
 
     from sim_nodes.sensors.raycast import box_meshes
 
-    static = StaticScene(100.0, [BUILDINGS[0]], 10.0)
-    layout = BeamLayout(rings=8, azimuth_steps=512, range_noise_m=0.05, max_range_m=90.0)
-    caster = LidarCaster(np.array([0.0, 0.0, 2.0]), 0.4, layout, static)
-    boxes = (np.array([[8.0, 3.0, 0.75], [-5.0, -9.0, 0.9]]), np.array([0.3, 2.0]),
-             np.array([[4.6, 1.9, 1.5], [0.5, 0.5, 1.8]]))  # fmt: skip
-    walker = np.array([False, True])
-    noisy = caster.scan(boxes, walker, np.random.default_rng(3))
-    caster.layout = dataclasses.replace(layout, range_noise_m=0.0)
-    clean = caster.scan(boxes, walker, np.random.default_rng(3))
+    static, layout, caster, boxes, noisy, clean = _scans_with_and_without_noise()
     # the kept rays, as one scene with everything gives them
     scene = o3d.t.geometry.RaycastingScene()
     for verts, tris, _ in static.meshes:
