@@ -18,7 +18,12 @@ from vehicle_nodes.hdmap.mapdata_matching import MapDataMatch, MapDataMatchConfi
 from vehicle_nodes.hdmap.mapdata_store import MapDataStore
 from vehicle_nodes.hdmap.matching import OFF_MAP, LaneMatch, LaneMatcher
 
-LIGHT_LEFT_TURN, LIGHT_RIGHT_TURN, LIGHT_HAZARD = 1, 2, 4  # VehicleStatus.LIGHT_*
+_STATUS = m.msg_class('v2x_stack/msg/VehicleStatus')  # its LIGHT_* bits: msg/ is their source
+LIGHT_LEFT_TURN, LIGHT_RIGHT_TURN, LIGHT_HAZARD = (
+    _STATUS.LIGHT_LEFT_TURN,
+    _STATUS.LIGHT_RIGHT_TURN,
+    _STATUS.LIGHT_HAZARD,
+)
 # Where a matched lanelet already lies past its stop line (the HD map gives none ahead), a MAP
 # lane that still ends this close ahead is the same line seen through MAP's resolution.
 HD_LINE_MARGIN_M = 0.5
