@@ -28,6 +28,10 @@ from scipy.special import log_ndtr, ndtr
 from vehicle_nodes.hdmap.mapdata_lanes import IngressLane, choose_phase
 from vehicle_nodes.hdmap.mapdata_store import LaneSegments
 
+# A fix on the stop line counts as before it: the lane's points come through lat/lon, so a
+# point exactly on the line may project a few nm past the lane's last point.
+ON_LINE_M = 1e-6
+
 
 @dataclass(frozen=True)
 class MapDataMatchConfig:
@@ -115,7 +119,8 @@ class MapDataMatcher:
         dist = np.sqrt(dist2[best])
         width = widths[lanes]
         upstream = raw[best] * seg.length[best] < -cfg.before_start_m
-        outside = (seg.first[best] & upstream) | (seg.last[best] & (raw[best] > 1.0))
+        past = (raw[best] - 1.0) * seg.length[best] > ON_LINE_M
+        outside = (seg.first[best] & upstream) | (seg.last[best] & past)
         ok = ~outside & (dist <= 0.5 * width + cfg.gate_sigmas * sigma)
         heading = seg.heading[best]
         score = log_ndtr((0.5 * width - dist) / sigma) - np.log(width)
