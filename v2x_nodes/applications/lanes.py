@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -21,8 +21,11 @@ from vehicle_nodes.hdmap import HdMap
 NEAREST_SAMPLES = 6
 HEADING_WEIGHT_M = 4.0  # metres of distance one unit of (1 - cos dheading) is worth
 OFF_MAP_TOLERANCE_M = 1.5  # beyond half the lane width + this, a point is off the lanes
+MEMO_MAX = 100_000  # answers per point kept (``LaneIndex.nearest_samples``)
 
 
+K = TypeVar('K')
+V = TypeVar('V')
 SIDE_NONE, SIDE_SAME, SIDE_LEFT, SIDE_RIGHT = 0, 1, 2, 3
 
 
@@ -40,6 +43,13 @@ class LaneSets:
         """SIDE_* of each lanelet key (SIDE_NONE for 0 and unknown keys)."""
         i = np.minimum(np.searchsorted(self.all_keys, keys), len(self.all_keys) - 1)
         return np.where(self.all_keys[i] == keys, self.side[i], SIDE_NONE)
+
+
+def _bounded(memo: dict[K, V], adding: int) -> dict[K, V]:
+    """``memo``, emptied first when ``adding`` more entries would pass ``MEMO_MAX``."""
+    if len(memo) + adding > MEMO_MAX:
+        memo.clear()
+    return memo
 
 
 def unit_step(a: FloatArray, b: FloatArray) -> FloatArray | None:
@@ -102,6 +112,11 @@ class LaneIndex:
         # the ego path sums them every cycle)
         self.length = {k: ll.length_m for k, ll in hd.lanelets.items()}
         self._parts: dict[tuple[float, ...], tuple[FloatArray, FloatArray | None]] = {}
+        # the answers of ``nearest_samples`` by their point's exact inputs: every car of a
+        # simulation sees the same roadside report extrapolated to the same now, and a
+        # standing target stays where it is (about 70 % of the points of the dense scenario
+        # were asked before; a search costs ~8 µs a point, a look-up ~0.7)
+        self._nearest: dict[tuple[int, float, float], int] = {}
 
     def match(
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
@@ -144,10 +159,24 @@ class LaneIndex:
 
     def nearest_samples(self, keys: np.ndarray, x: FloatArray, y: FloatArray) -> np.ndarray:
         """Per point: the index in ``points`` of the nearest centre-line sample of its lanelet
-        ``keys`` (drivable), the first on ties: ``project`` for many points at once (every
-        point against its own lanelet's samples, in one flat array)."""
+        ``keys`` (drivable), the first on ties: ``project`` for many points at once. Kept per
+        exact (key, x, y): a point's answer depends on its own inputs only."""
         if not len(keys):
             return np.zeros(0, dtype=np.int64)
+        asks = list(zip(keys.tolist(), x.tolist(), y.tolist(), strict=True))
+        got = list(map(self._nearest.get, asks))
+        miss = [i for i, g in enumerate(got) if g is None]
+        if miss:
+            rows = np.array(miss)
+            found = self._nearest_samples(keys[rows], x[rows], y[rows]).tolist()
+            memo = _bounded(self._nearest, len(miss))
+            for i, g in zip(miss, found, strict=True):
+                got[i] = memo[asks[i]] = g
+        return np.array(got, dtype=np.int64)
+
+    def _nearest_samples(self, keys: np.ndarray, x: FloatArray, y: FloatArray) -> np.ndarray:
+        """``nearest_samples`` searched: every point against its own lanelet's samples, in
+        one flat array."""
         row = np.searchsorted(self.all_keys, keys)
         first, count = self._first[row], self._count[row]
         start = np.cumsum(count) - count  # each point's run in the flat array

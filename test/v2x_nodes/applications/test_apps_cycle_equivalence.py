@@ -13,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from v2x_nodes.applications import ApplicationSuite, collision
+from v2x_nodes.applications import lanes as lanes_mod
 from v2x_nodes.applications.collision import MIN_TURN_RADIUS_M, time_to_collision
 from v2x_nodes.applications.kinematics import (
     CollisionParams,
@@ -445,3 +448,51 @@ def test_ego_path_from_kept_lane_parts() -> None:
                 assert np.array_equal(got[0], want[0]) and got[1:] == want[1:]
             ends.add(min(len(got[0]), 4))  # start + lane samples + the straight-on point
     assert ends == {2, 3, 4}  # no lane sample left ahead, one, more
+
+
+# --- answers kept between cycles and cars (LaneIndex.nearest_samples) ---------------------
+# In the simulator every connected car asks about the same extrapolated roadside points: the
+# kept answers must be exactly the searched ones, in any order, batch and repetition.
+_LANES = LaneIndex(load_map(MAP))  # its own index (not the process's shared one)
+_DRIVABLE = sorted(k for k, ll in _LANES.map.lanelets.items() if ll.drivable)
+
+offset = st.one_of(st.floats(-30.0, 30.0), st.sampled_from([0.0, -0.0, 0.5, math.nan]))
+point = st.tuples(st.sampled_from(_DRIVABLE), st.integers(0, len(_LANES.points) - 1), offset,
+                  offset)  # fmt: skip
+
+
+def _columns(points: list[tuple[int, int, float, float]]):
+    keys = np.array([p[0] for p in points], dtype=np.int64)
+    g = np.array([p[1] for p in points], dtype=np.int64)
+    x = _LANES.points[g, 0] + np.array([p[2] for p in points])
+    y = _LANES.points[g, 1] + np.array([p[3] for p in points])
+    return keys, x, y
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(point, min_size=1, max_size=30), min_size=1, max_size=6),
+       st.integers(0, 2**31))  # fmt: skip
+def test_kept_nearest_samples_are_the_searched(batches: list[list], seed: int) -> None:
+    """Batches with repeated points (exactly, reordered, ±0.0, NaN) against a fresh search
+    of each batch."""
+    rng = np.random.default_rng(seed)
+    _LANES._nearest.clear()
+    every = [p for points in batches for p in points]
+    shuffled = [every[i] for i in rng.permutation(len(every))]
+    for points in [*batches, shuffled]:
+        keys, x, y = _columns(points)
+        want = _LANES._nearest_samples(keys, x, y)
+        got = _LANES.nearest_samples(keys, x, y)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_kept_nearest_samples_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept answers are emptied when full (a long run asks about new points for ever)."""
+    _LANES._nearest.clear()
+    keys, x, y = _columns([(_DRIVABLE[0], 0, float(i), 0.0) for i in range(50)])
+    monkeypatch.setattr(lanes_mod, 'MEMO_MAX', 60)
+    _LANES.nearest_samples(keys, x, y)
+    assert len(_LANES._nearest) == 50
+    _LANES.nearest_samples(keys, x + 0.25, y)  # 50 more: over the bound, emptied first
+    assert len(_LANES._nearest) == 50
+    assert np.array_equal(_LANES.nearest_samples(keys, x, y), _LANES._nearest_samples(keys, x, y))

@@ -2,7 +2,8 @@
 be the same as applying each report on its own, in arrival order (derivatives, repeats,
 out-of-order and bad reports, rows new in the batch, slot reuse after expiry). A flush of a
 few reports goes one by one in floats: the same table, bit for bit, and the same
-diagnostics in the same order."""
+diagnostics in the same order. A participant object read once (shared by the simulated
+cars' receivers) is taken as a fresh one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from v2x_nodes.applications import targets as targets_mod
 from v2x_nodes.applications.targets import _FLOAT_COLS, FilterConfig, Origin, TargetTable
 from v2x_runtime import messages as m
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger
@@ -131,3 +133,58 @@ def test_few_reports_in_floats_equal_the_numpy_flush(cycles: list[list[dict]]) -
         assert few._i[:, :n].tobytes() == numpy_._i[:, :n].tobytes()
         assert a.keys == b.keys
         assert list(diag_f.counters.items()) == list(diag_n.counters.items())
+
+
+# --- a participant read once (targets._read) ----------------------------------------------
+# The simulated cars' receivers share one decoded roadside participant: each suite's table
+# must take it as it takes a participant of its own.
+def _copy(msg: object) -> object:
+    """The same array with participants that are new objects (equal fields)."""
+    return m.replace(msg, participants=[m.replace(p) for p in msg.participants])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(report_var, max_size=12), min_size=1, max_size=8), st.booleans())
+def test_a_shared_participant_reads_as_a_fresh_one(cycles: list[list[dict]],
+                                                   vector: bool) -> None:  # fmt: skip
+    """Two tables fed the same participant objects (as the cars of a simulation are) and one
+    fed copies: the same rows, bit for bit, and the same diagnostics."""
+    cfg = FilterConfig(max_age_s=1.0, expire_s=0.6)
+    tables = [TargetTable(cfg) for _ in range(3)]
+    if vector:
+        for t in tables:
+            t.few_reports = 0
+    diags = [_diag() for _ in tables]
+    for c, reports in enumerate(cycles):
+        t_ns = T0 + c * CYCLE_NS
+        msgs = [_array(t_ns, r) for r in reports]
+        for r, msg in zip(reports, msgs, strict=True):
+            for table, diag, one in zip(tables, diags, (msg, msg, _copy(msg)), strict=True):
+                table.ingest(one, Origin(r['origin']), diag)
+        snaps = [t.snapshot(t_ns + CYCLE_NS // 2, d) for t, d in zip(tables, diags, strict=True)]
+        for table, snap, diag in zip(tables[1:], snaps[1:], diags[1:], strict=True):
+            n = tables[0]._n
+            assert table._n == n and table._slot == tables[0]._slot
+            assert table._f[:, :n].tobytes() == tables[0]._f[:, :n].tobytes()
+            assert table._i[:, :n].tobytes() == tables[0]._i[:, :n].tobytes()
+            assert snap.keys == snaps[0].keys
+            assert list(diag.counters.items()) == list(diags[0].counters.items())
+
+
+def test_a_malformed_shared_participant_is_rejected_by_every_table() -> None:
+    """A participant that cannot be read is not kept: each table that receives it counts
+    it, and takes the good participant after it."""
+    fields = {'source': 'a', 'origin': 0, 'cls': 1, 'trust': 1, 'x': 1.0, 'y': 2.0, 'vx': 3.0,
+              'vy': 0.0, 'heading': 0.0, 'length': 4.5, 'dt_ms': 0}  # fmt: skip
+    bad = _array(T0, {**fields, 'id': 2}).participants[0]
+    bad.velocity.x = 'fast'
+    good = _array(T0, {**fields, 'id': 1}).participants[0]
+    msg = m.new('v2x_stack/msg/ParticipantArray', header=m.header(T0, 'map'),
+                participants=[bad, good])  # fmt: skip
+    for _ in range(2):
+        table, diag = TargetTable(FilterConfig()), _diag()
+        table.ingest(msg, Origin.REMOTE_VEHICLE, diag)
+        t = table.snapshot(T0, diag)
+        assert diag.counters['rejected.missing_fields'] == 1
+        assert t.keys == ['a:1'] and t.speed.tolist() == [3.0]
+    assert id(bad) not in targets_mod._READ and targets_mod._READ[id(good)][0] is good
