@@ -126,8 +126,10 @@ def waiting(scene: Scene, idx: np.ndarray, *, queue_gap_m: float, slow_mps: floa
     def held_at_line(i: int) -> bool:
         return bool(to_line[i] <= queue_gap_m)
 
-    for j, i in enumerate(idx):
-        cur = int(i)
+    # a target at its line needs no walk: those tested at once (most: queues at a red)
+    out = to_line[idx] <= queue_gap_m
+    for j in (~out).nonzero()[0].tolist():
+        cur = int(idx[j])
         for _ in range(len(slow) + 1):
             if held_at_line(cur):
                 out[j] = True
