@@ -11,6 +11,7 @@ import logging
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -188,3 +189,19 @@ def test_a_malformed_shared_participant_is_rejected_by_every_table() -> None:
         assert diag.counters['rejected.missing_fields'] == 1
         assert t.keys == ['a:1'] and t.speed.tolist() == [3.0]
     assert id(bad) not in targets_mod._READ and targets_mod._READ[id(good)][0] is good
+
+
+def test_participants_read_once_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept reads are emptied when full (they hold their participants alive), and a
+    table fed past the bound takes every participant all the same."""
+    monkeypatch.setattr(targets_mod, '_READ', {})
+    monkeypatch.setattr(targets_mod, '_READ_MAX', 3)
+    fields = {'source': 'a', 'origin': 0, 'cls': 1, 'trust': 1, 'y': 2.0, 'vx': 3.0, 'vy': 0.0,
+              'heading': 0.0, 'length': 4.5, 'dt_ms': 0}  # fmt: skip
+    msgs = [_array(T0, {**fields, 'id': i, 'x': float(i)}) for i in range(5)]
+    table, diag = TargetTable(FilterConfig()), _diag()
+    for msg in msgs:
+        table.ingest(msg, Origin.REMOTE_VEHICLE, diag)
+        assert len(targets_mod._READ) <= 3
+    t = table.snapshot(T0, diag)
+    assert t.keys == [f'a:{i}' for i in range(5)] and t.x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
