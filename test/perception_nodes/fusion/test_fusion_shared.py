@@ -268,3 +268,28 @@ def test_an_association_step_is_taken_from_the_memo_only_for_the_same_rows_and_r
     shared = FusionEngine(config).fuse(fewer, now)
     CYCLE_MEMO.clear()
     assert _fused(FusionEngine(config).fuse(fewer, now)) == _fused(shared)
+
+
+def test_a_merged_object_takes_its_fields_and_label_from_the_memo():
+    """Two engines fusing the same reports at the same time: the second's multi-source
+    objects get the first's fields (its members tuple itself) and their label is made once,
+    equal to the label made from scratch; a fresh equal tuple gets the same label."""
+    from perception_nodes.fusion.conversions import member_label, sources_label
+    from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+    from perception_nodes.fusion.shared import CYCLE_MEMO
+
+    now = 10 * NS
+    reports = _scene(np.random.default_rng(5), 12, now)
+    config = FusionConfig(gate_max_m=60.0)
+    CYCLE_MEMO.clear()
+    first = FusionEngine(config).fuse(reports, now)
+    second = FusionEngine(config).fuse(list(reports), now)
+    assert _fused(second) == _fused(first)
+    merged = [(a, b) for a, b in zip(first, second, strict=True) if len(a.members) > 1]
+    assert merged
+    for a, b in merged:
+        assert b.members is a.members
+        plain = '+'.join(sorted({member_label(k) for k in a.members}))
+        assert sources_label(a) == sources_label(b) == plain
+        copy = dataclasses.replace(a, members=tuple(list(a.members)))
+        assert copy.members is not a.members and sources_label(copy) == plain
