@@ -150,21 +150,25 @@ class FusionEngine:
 
     def _fuse_pairs(
         self,
-        ra: list[ObjectReport | None],
-        rb: list[ObjectReport],
+        rows: list[list[int]],
+        cols: list[int],
+        reports: list[ObjectReport],
         a: tuple[np.ndarray, np.ndarray],
         b: tuple[np.ndarray, np.ndarray],
+        *,
         memo: dict[Any, Any],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``fuse_pairs`` of rows ``a`` with rows ``b``; a pair of two reports as aligned
-        (``ra[k]`` None: row k of ``a`` is already a fusion) is taken from ``memo`` when
-        another engine fused it at this time."""
-        found = [
-            None if x is None else memo.get((id(x), id(y))) for x, y in zip(ra, rb, strict=True)
+        """``fuse_pairs`` of rows ``a`` (each the fusion of the reports ``rows[k]``, in order,
+        or one of them as aligned) with rows ``b`` (the reports ``cols``, as aligned); a pair
+        is taken from ``memo`` when another engine fused the same reports at this time (a
+        fused row's state is a function of its reports in order, as in ``_associate``)."""
+        rid = self._rid
+        keys = [
+            ('pair', tuple([rid[i] for i in row]), rid[c])
+            for row, c in zip(rows, cols, strict=True)
         ]
-        missing = [
-            k for k, e in enumerate(found) if e is None or e[0] is not ra[k] or e[1] is not rb[k]
-        ]
+        found = [memo.get(key) for key in keys]
+        missing = [k for k, e in enumerate(found) if e is None]
         method = self.config.method
         if len(missing) == len(found):
             nx, npp, _ = fuse_pairs(a[0], a[1], b[0], b[1], method)
@@ -175,14 +179,13 @@ class FusionEngine:
         if missing:
             CYCLE_MEMO.misses += len(missing)
             for k, xr, pr in zip(missing, list(nx), list(npp), strict=True):
-                e = (ra[k], rb[k], xr, pr)
-                if ra[k] is not None:
-                    memo[(id(ra[k]), id(rb[k]))] = e
-                found[k] = e
+                # the entry holds the reports, so the ids in its key stay theirs
+                e = ([reports[i] for i in rows[k]] + [reports[cols[k]]], xr, pr)
+                memo[keys[k]] = found[k] = e
             if len(missing) == len(found):
                 return nx, npp
         CYCLE_MEMO.hits += len(found) - len(missing)
-        return np.array([e[2] for e in found]), np.array([e[3] for e in found])
+        return np.array([e[1] for e in found]), np.array([e[2] for e in found])
 
     def _associate(
         self,
@@ -306,16 +309,13 @@ class FusionEngine:
                     if not sharp:  # before the first merge writes over ps (sp may be ps)
                         sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
                     target = np.array(alive)[rows]
-                    pristine = [  # rows of the fused list that are one report as aligned
-                        reports[order[t]] if len(row_members[t]) == 1 else None
-                        for t in target.tolist()
-                    ]
                     nx, npp = self._fuse_pairs(
-                        pristine,
-                        [reports[order[start + c]] for c in cols.tolist()],
+                        [row_members[t] for t in target.tolist()],
+                        [order[start + c] for c in cols.tolist()],
+                        reports,
                         (fx[rows], fp[rows]),
                         (gx[cols], gp[cols]),
-                        memo,
+                        memo=memo,
                     )
                     sx[target], sp[target] = nx, npp
                     sg[target] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group

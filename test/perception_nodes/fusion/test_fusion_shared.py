@@ -293,3 +293,47 @@ def test_a_merged_object_takes_its_fields_and_label_from_the_memo():
         assert sources_label(a) == sources_label(b) == plain
         copy = dataclasses.replace(a, members=tuple(list(a.members)))
         assert copy.members is not a.members and sources_label(copy) == plain
+
+
+def _seen_thrice(rng: np.random.Generator, n: int, now: int) -> list:
+    """Road users each seen by two RSUs and by its own BSM: fused rows of three reports."""
+    rsu_a, rsu_b, v2v = [], [], []
+    for i in range(n):
+        x, y = 25.0 * i + rng.uniform(-1, 1), rng.uniform(-1, 1)
+        for parts, source, dx in ((rsu_a, 'a', 0.0), (rsu_b, 'b', 0.2), (v2v, f'car{i}', -0.2)):
+            p = _part(i, stamp_ns=now - int(rng.integers(0, 3e8)), x=x + dx)
+            p.position.y, p.source_id = y, source
+            parts.append(p)
+    shared = SharedReports()
+    return (
+        shared.convert(rsu_a, SourceKind.ROADSIDE, PRIORS, now)
+        + shared.convert(rsu_b, SourceKind.ROADSIDE, PRIORS, now)
+        + shared.convert(v2v, SourceKind.V2V, PRIORS, now)
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 10))
+def test_a_fused_row_with_another_report_is_taken_from_the_memo(seed, n):
+    """The V2V step merges each sender's BSM into a row already fused of two RSU tracks: an
+    engine fusing the same reports after another computes no pair again, and engines on
+    subsets (a BSM left out: the rows stay, other pairs) fuse as they do alone."""
+    from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+    from perception_nodes.fusion.shared import CYCLE_MEMO
+
+    rng = np.random.default_rng(seed)
+    now = 10 * NS
+    reports = _seen_thrice(rng, n, now)
+    config = FusionConfig(gate_max_m=60.0)
+    CYCLE_MEMO.clear()
+    first = FusionEngine(config).fuse(reports, now)
+    assert any(len(o.members) == 3 for o in first)
+    misses = CYCLE_MEMO.misses
+    assert _fused(FusionEngine(config).fuse(list(reports), now)) == _fused(first)
+    assert CYCLE_MEMO.misses == misses  # every pair, fused rows too, from the memo
+    subsets = [[r for r in reports if r is not v] for v in reports[2 * n :]]
+    subsets.append([r for r in reports if rng.uniform() < 0.8])
+    together = [FusionEngine(config).fuse(s, now) for s in subsets]
+    for s, got in zip(subsets, together, strict=True):
+        CYCLE_MEMO.clear()
+        assert _fused(FusionEngine(config).fuse(s, now)) == _fused(got)
