@@ -104,6 +104,32 @@ def test_shared_reports_are_fresh_conversions(picks, kind, scaled, var, array_ns
             assert _same(a, b)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    picks=st.lists(st.lists(st.integers(0, 7), max_size=8), min_size=1, max_size=6),
+    kind=st.sampled_from(list(SourceKind)),
+    var=st.sampled_from([0.0, 0.25]),
+    stamps=st.lists(st.sampled_from([5, 6]), min_size=6, max_size=6),
+)
+def test_whole_arrays_are_fresh_conversions(picks, kind, var, stamps):
+    """``convert_all`` hands out the list of an array seen before (the same participants in
+    the same order, the same array stamp) and otherwise converts: always what a fresh
+    conversion gives, and ``clean`` says whether none was refused."""
+    pool = [_part(0), _part(1, cov=1), _part(2, cov=2), _part(3, x=math.inf), _part(4, stamp_ns=0)]
+    pool += [_part(5, trust=2), _part(6, stamp_ns=0, cov=1), _part(7)]
+    shared = SharedReports(max_arrays=3)
+    for pick, stamp in zip(picks, stamps, strict=False):
+        parts = [pool[i] for i in pick]
+        got, clean = shared.convert_all(parts, kind, PRIORS, stamp, position_var_m2=var)
+        plain = reports_from_participants(parts, kind, PRIORS, stamp, position_var_m2=var)
+        assert len(got) == len(plain)
+        assert all(_same(a, b) for a, b in zip(got, plain, strict=True))
+        assert clean is not any(isinstance(r, ObjectInputError) for r in plain)
+        again, _ = shared.convert_all(list(parts), kind, PRIORS, stamp, position_var_m2=var)
+        assert again is got  # the same participants, another list: the same reports
+    assert shared.array_hits >= len(picks)  # at least every second look-up
+
+
 def test_the_same_message_and_settings_get_the_same_object():
     shared = SharedReports()
     p, q = _part(1), _part(1)  # equal content, another message
