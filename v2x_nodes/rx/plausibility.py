@@ -38,7 +38,7 @@ from v2x_nodes.security.misbehaviour import (
 )
 
 NS_PER_S = 1_000_000_000
-MAX_ENTRIES = 16_384
+MAX_ENTRIES = 1024  # a few frames of every sender: what the receivers of one broadcast need
 
 
 class Facts(NamedTuple):
