@@ -245,10 +245,8 @@ class CooperativeFusion(Component):
         reports = self._reports(msg, kind, array_ns)
         if frame == self.base_frame and reports:
             reports = self._to_map(reports)
-        keys = []
         admit, accepted, observe = self.store.admit, 0, diag.observe
         for r in reports:
-            keys.append(r.key)
             outcome = admit(r, now)
             if outcome is Admission.ACCEPTED:
                 accepted += 1
@@ -265,7 +263,7 @@ class CooperativeFusion(Component):
             diag.count('accepted', accepted)
         if complete:
             self._list_stamp[kind] = array_ns
-            gone = self.store.replace_group((int(kind), ''), keys)
+            gone = self.store.replace_group((int(kind), ''), [r.key for r in reports])
             diag.count('dropped_by_source', gone)
 
     def _reports(self, msg: Any, kind: SourceKind, array_ns: int) -> list[ObjectReport]:
@@ -281,6 +279,8 @@ class CooperativeFusion(Component):
             and TRUST_MISBEHAVING not in trusts
             and (self.unverified_policy != 'exclude' or TRUST_UNVERIFIED not in trusts)
         ):  # the common case: no trust rule drops anything
+            if self.unverified_policy != 'downweight' or TRUST_UNVERIFIED not in trusts:
+                return self._converted_all(parts, kind, array_ns)  # nor down-weights
             return self._converted(parts, trusts, list(range(len(parts))), kind, array_ns)
         # pass 1, in message order: the trust rules (a ban holds for the rest of the array);
         # rejections wait in ``events`` so that they are reported in message order with the
@@ -316,6 +316,29 @@ class CooperativeFusion(Component):
             events.append(len(kept))
             kept.append(part)
         return self._converted(kept, [p.trust for p in kept], events, kind, array_ns)
+
+    def _converted_all(self, parts: Any, kind: SourceKind, array_ns: int) -> list[ObjectReport]:
+        """``_converted`` of a whole array that no trust rule touches: the list of reports
+        shared by the fusions given the same participants (``SharedReports.convert_all``),
+        as it is when none was refused (read only)."""
+        sigma = self.sender_sigma_m[kind]
+        converted, clean = SHARED_REPORTS.convert_all(
+            parts,
+            kind,
+            self.priors,
+            array_ns,
+            position_var_m2=sigma * sigma,
+            cache=self._covariances,
+        )
+        if clean:
+            return converted  # type: ignore[return-value]
+        out = []
+        for r in converted:
+            if isinstance(r, ObjectInputError):
+                self.ctx.diagnostics.reject('bad_object', str(r))
+                continue
+            out.append(r)
+        return out
 
     def _converted(
         self, kept: list[Any], trusts: list[int], events: list[Any], kind: SourceKind, array_ns: int

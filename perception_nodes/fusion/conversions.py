@@ -36,6 +36,7 @@ def member_label(key: tuple[int, str, int]) -> str:
 
 
 _LABELS: dict[tuple[int, str], str] = {}  # (kind, source id) -> member_label: a few senders
+_MERGED_LABELS: dict[int, tuple[tuple[Any, ...], str]] = {}  # id(members) -> (members, label)
 
 
 def sources_label(obj: FusedObject) -> str:
@@ -49,7 +50,16 @@ def sources_label(obj: FusedObject) -> str:
                 _LABELS.clear()
             label = _LABELS[(kind, source_id)] = member_label(members[0])
         return label
-    return '+'.join(sorted({member_label(k) for k in members}))
+    # a fused object's members tuple is shared by the fusions of a process that fused the same
+    # reports at the same time (``engine.FusionEngine._merged``): its label is made once
+    entry = _MERGED_LABELS.get(id(members))
+    if entry is not None and entry[0] is members:
+        return entry[1]
+    label = '+'.join(sorted({member_label(k) for k in members}))
+    if len(_MERGED_LABELS) >= 4096:
+        _MERGED_LABELS.clear()
+    _MERGED_LABELS[id(members)] = (members, label)  # holds the tuple: its id stays its own
+    return label
 
 
 def _vec(x: float, y: float, z: float = 0.0) -> Any:

@@ -25,7 +25,6 @@ from perception_nodes.fusion.reports import (
     SourceKind,
 )
 from perception_nodes.fusion.shared import CYCLE_MEMO
-from v2x_runtime.frozen import assemble
 
 
 @dataclass(frozen=True)
@@ -112,6 +111,7 @@ class FusionEngine:
             config.gate_chi2,
             config.gate_max_m,
         )
+        self._rid: list[int] = []  # id() of each report of the cycle being fused
         self.ids = IdentityKeeper(
             hold_s=config.id_hold_s, gate_chi2=config.gate_chi2, gate_max_m=config.gate_max_m
         )
@@ -150,21 +150,25 @@ class FusionEngine:
 
     def _fuse_pairs(
         self,
-        ra: list[ObjectReport | None],
-        rb: list[ObjectReport],
+        rows: list[list[int]],
+        cols: list[int],
+        reports: list[ObjectReport],
         a: tuple[np.ndarray, np.ndarray],
         b: tuple[np.ndarray, np.ndarray],
+        *,
         memo: dict[Any, Any],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``fuse_pairs`` of rows ``a`` with rows ``b``; a pair of two reports as aligned
-        (``ra[k]`` None: row k of ``a`` is already a fusion) is taken from ``memo`` when
-        another engine fused it at this time."""
-        found = [
-            None if x is None else memo.get((id(x), id(y))) for x, y in zip(ra, rb, strict=True)
+        """``fuse_pairs`` of rows ``a`` (each the fusion of the reports ``rows[k]``, in order,
+        or one of them as aligned) with rows ``b`` (the reports ``cols``, as aligned); a pair
+        is taken from ``memo`` when another engine fused the same reports at this time (a
+        fused row's state is a function of its reports in order, as in ``_associate``)."""
+        rid = self._rid
+        keys = [
+            ('pair', tuple([rid[i] for i in row]), rid[c])
+            for row, c in zip(rows, cols, strict=True)
         ]
-        missing = [
-            k for k, e in enumerate(found) if e is None or e[0] is not ra[k] or e[1] is not rb[k]
-        ]
+        found = [memo.get(key) for key in keys]
+        missing = [k for k, e in enumerate(found) if e is None]
         method = self.config.method
         if len(missing) == len(found):
             nx, npp, _ = fuse_pairs(a[0], a[1], b[0], b[1], method)
@@ -175,14 +179,13 @@ class FusionEngine:
         if missing:
             CYCLE_MEMO.misses += len(missing)
             for k, xr, pr in zip(missing, list(nx), list(npp), strict=True):
-                e = (ra[k], rb[k], xr, pr)
-                if ra[k] is not None:
-                    memo[(id(ra[k]), id(rb[k]))] = e
-                found[k] = e
+                # the entry holds the reports, so the ids in its key stay theirs
+                e = ([reports[i] for i in rows[k]] + [reports[cols[k]]], xr, pr)
+                memo[keys[k]] = found[k] = e
             if len(missing) == len(found):
                 return nx, npp
         CYCLE_MEMO.hits += len(found) - len(missing)
-        return np.array([e[2] for e in found]), np.array([e[3] for e in found])
+        return np.array([e[1] for e in found]), np.array([e[2] for e in found])
 
     def _associate(
         self,
@@ -202,10 +205,16 @@ class FusionEngine:
         A fused row's state is a function of its reports, in order, at the cycle time (the
         memo table is per time and settings), so the key fixes the gates' inputs."""
         cfg = self.config
-        key = (
+        rid = self._rid  # id of each report of the cycle
+        key = (  # a one-report row by its report's id, a fused one by the tuple of them
             'assoc',
-            tuple(tuple(id(reports[i]) for i in mem) for mem in fused_members),
-            tuple(id(reports[i]) for i in group),
+            tuple(
+                [
+                    rid[mem[0]] if len(mem) == 1 else tuple([rid[i] for i in mem])
+                    for mem in fused_members
+                ]
+            ),
+            tuple([rid[i] for i in group]),
         )
         hit = memo.get(key)
         if hit is not None:
@@ -218,6 +227,44 @@ class FusionEngine:
         memo[key] = (keep, rows, cols)
         return rows, cols
 
+    def _merged(
+        self,
+        reports: list[ObjectReport],
+        mem: list[int],
+        keys: list[MemberKey],
+        sharp: list[float],
+        memo: dict[Any, Any],
+    ) -> dict[str, Any]:
+        """The fields after id, state and covariance of the object fused of ``reports[mem]``
+        (in field order); taken from ``memo`` when another engine fused the same reports, in
+        the same order, at this time: they depend on nothing else (``sharp``, the aligned
+        position variances, is a function of each report at the cycle time)."""
+        rid = self._rid
+        key = ('merged', tuple([rid[i] for i in mem]))
+        hit = memo.get(key)
+        if hit is not None:
+            CYCLE_MEMO.hits += 1
+            return hit[1]
+        CYCLE_MEMO.misses += 1
+        reps = [reports[i] for i in mem]
+        order_k = sorted(range(len(mem)), key=lambda j: sharp[mem[j]])
+        cls, size, heading, heading_var = _attributes(reps, order_k)
+        miss = 1.0
+        for r in reps:
+            miss *= 1.0 - r.confidence
+        fields = {
+            'members': tuple(keys),
+            'kinds': frozenset(r.kind for r in reps),
+            'participant_class': cls,
+            'size_m': size,
+            'heading_rad': heading,
+            'heading_variance': heading_var,
+            'confidence': 1.0 - miss,
+            'trust': _fused_trust([r.trust for r in reps]),
+        }
+        memo[key] = (reps, fields)  # the entry holds the reports: the ids stay theirs
+        return fields
+
     def fuse(self, reports: list[ObjectReport], now_ns: int) -> list[FusedObject]:
         """One cycle over every live report; returns the fused objects at ``now_ns``."""
         if not reports:  # nothing to fuse: only the id bookkeeping moves on
@@ -225,6 +272,7 @@ class FusionEngine:
             return []
         classes = np.array([r.class_group for r in reports], dtype=np.int64)
         memo = CYCLE_MEMO.table(now_ns, self._memo_settings)
+        self._rid = list(map(id, reports))
         xs, ps = self._align(reports, classes, memo, now_ns)
         by_group: dict[tuple[int, str], list[int]] = {}
         for i, r in enumerate(reports):
@@ -261,16 +309,13 @@ class FusionEngine:
                     if not sharp:  # before the first merge writes over ps (sp may be ps)
                         sharp = (ps[:, 0, 0] + ps[:, 1, 1]).tolist()
                     target = np.array(alive)[rows]
-                    pristine = [  # rows of the fused list that are one report as aligned
-                        reports[order[t]] if len(row_members[t]) == 1 else None
-                        for t in target.tolist()
-                    ]
                     nx, npp = self._fuse_pairs(
-                        pristine,
-                        [reports[order[start + c]] for c in cols.tolist()],
+                        [row_members[t] for t in target.tolist()],
+                        [order[start + c] for c in cols.tolist()],
+                        reports,
                         (fx[rows], fp[rows]),
                         (gx[cols], gp[cols]),
-                        memo,
+                        memo=memo,
                     )
                     sx[target], sp[target] = nx, npp
                     sg[target] = np.maximum(fg[rows], gg[cols])  # unknown takes the known group
@@ -294,35 +339,13 @@ class FusionEngine:
         out = []
         # rows as views, made in one go (as fx[k], fp[k] would make them one by one)
         for k, (mem, state, cov) in enumerate(zip(members, list(fx), list(fp), strict=True)):
-            if len(mem) == 1:  # most objects: one source, its attributes as they are
-                obj = new_object(FusedObject)  # frozen.assemble, inline: every field in order
-                fields = obj.__dict__
-                fields['fused_id'], fields['state'], fields['cov'] = ids[k], state, cov
-                fields.update(reports[mem[0]].one_source)
-                out.append(obj)
-                continue
-            reps = [reports[i] for i in mem]
-            order_k = sorted(range(len(mem)), key=lambda j, mem=mem: sharp[mem[j]])
-            attrs = _attributes(reps, order_k)
-            miss = 1.0
-            for r in reps:
-                miss *= 1.0 - r.confidence
-            conf, trust = 1.0 - miss, _fused_trust([r.trust for r in reps])
-            cls, size, heading, heading_var = attrs
-            out.append(
-                assemble(
-                    FusedObject,
-                    fused_id=ids[k],
-                    state=state,
-                    cov=cov,
-                    members=tuple(keys[k]),
-                    kinds=frozenset(r.kind for r in reps),
-                    participant_class=cls,
-                    size_m=size,
-                    heading_rad=heading,
-                    heading_variance=heading_var,
-                    confidence=conf,
-                    trust=trust,
-                )
+            obj = new_object(FusedObject)  # frozen.assemble, inline: every field in order
+            fields = obj.__dict__
+            fields['fused_id'], fields['state'], fields['cov'] = ids[k], state, cov
+            fields.update(  # one source (most objects): its attributes as they are
+                reports[mem[0]].one_source
+                if len(mem) == 1
+                else self._merged(reports, mem, keys[k], sharp, memo)
             )
+            out.append(obj)
         return out

@@ -20,10 +20,12 @@ from perception_nodes.fusion.motion import predict_cv
 MemberKey = tuple[int, str, int]
 
 
-class _Known(NamedTuple):  # a tuple: one per fused object per cycle
-    state: np.ndarray
-    cov: np.ndarray
-    group: int
+class _Cycle(NamedTuple):
+    """The fused objects of one cycle, as the ids they were given remember them."""
+
+    states: np.ndarray  # (N, 4), a copy
+    covs: np.ndarray  # (N, 4, 4), a copy
+    groups: list[int]
     stamp_ns: int
 
 
@@ -37,7 +39,7 @@ class IdentityKeeper:
         self.gate_chi2 = gate_chi2
         self.gate_max_m = gate_max_m
         self._next_id = 1
-        self._known: dict[int, _Known] = {}
+        self._known: dict[int, tuple[_Cycle, int]] = {}  # fused id -> (its last cycle, row)
         self._owner: dict[MemberKey, int] = {}  # source object -> fused id last cycle
 
     def _new_id(self) -> int:
@@ -95,14 +97,11 @@ class IdentityKeeper:
         out = [i if i is not None else self._new_id() for i in ids]
         # 3. remember this cycle; forget ids lost for longer than hold_s
         self._owner = {k: fid for fid, keys in zip(out, members, strict=True) for k in keys}
-        if n:
-            known = self._known
-            for fid, state, cov, group in zip(
-                out, list(states.copy()), list(covs.copy()), groups.tolist(), strict=True
-            ):
-                known[fid] = _Known(state, cov, group, now_ns)
+        if n:  # one record per cycle; each id points at its row
+            cycle = _Cycle(states.copy(), covs.copy(), groups.tolist(), now_ns)
+            self._known.update({fid: (cycle, row) for row, fid in enumerate(out)})
         limit = now_ns - self.hold_ns
-        for fid in [f for f, k in self._known.items() if k.stamp_ns < limit]:
+        for fid in [f for f, (c, _) in self._known.items() if c.stamp_ns < limit]:
             del self._known[fid]
         return out
 
@@ -120,10 +119,12 @@ class IdentityKeeper:
     ) -> None:
         """Clusters ``free`` take ``lost`` ids within the gate (one optimal assignment)."""
         ks = [self._known[f] for f in lost]
-        dt = np.array([(now_ns - k.stamp_ns) * 1e-9 for k in ks])
-        kx, kp = predict_cv(np.array([k.state for k in ks]), np.array([k.cov for k in ks]), dt, 1.0)
+        dt = np.array([(now_ns - c.stamp_ns) * 1e-9 for c, _ in ks])
+        kx, kp = predict_cv(
+            np.array([c.states[r] for c, r in ks]), np.array([c.covs[r] for c, r in ks]), dt, 1.0
+        )
         cost = gated_costs(
-            (kx, kp, np.array([k.group for k in ks])),
+            (kx, kp, np.array([c.groups[r] for c, r in ks])),
             (states[free], covs[free], groups[free]),
             gate_chi2=self.gate_chi2,
             gate_max_m=self.gate_max_m,

@@ -37,10 +37,15 @@ Converted = ObjectReport | ObjectInputError
 class SharedReports:
     """``reports_from_participants`` remembered per Participant message (module docstring)."""
 
-    def __init__(self, max_entries: int = 8192) -> None:
+    def __init__(self, max_entries: int = 8192, max_arrays: int = 256) -> None:
         self.max_entries = max_entries
+        self.max_arrays = max_arrays
         self.hits = 0
         self.misses = 0
+        self.array_hits = 0
+        # (kind, priors, sender variance) -> (participant ids, array stamp) -> (participants,
+        # converted, none refused)
+        self._arrays: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, ...]]] = {}
         # (kind, priors, sender variance) -> (message id, factor, fallback stamp) -> entry
         self._entries: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, Converted]]] = {}
 
@@ -101,8 +106,42 @@ class SharedReports:
                 entries.pop(next(iter(entries)), None)
         return out  # type: ignore[return-value]
 
+    def convert_all(
+        self,
+        parts: Sequence[Any],
+        kind: SourceKind,
+        priors: CovariancePriors,
+        default_stamp_ns: int,
+        *,
+        position_var_m2: float = 0.0,
+        cache: CovarianceCache | None = None,
+    ) -> tuple[list[Converted], bool]:
+        """``convert`` of a whole array without ``scales``, and whether no participant was
+        refused. The list made before for the same participants (the same objects, in the same
+        order) and array stamp is handed out again, as that list: read it, never change it.
+        Every fusion gets a roadside array of the same shared Participants (the receivers keep
+        them all, nearly always); one tuple of their ids finds it."""
+        settings = (kind, priors, position_var_m2)
+        arrays = self._arrays.get(settings)
+        if arrays is None:
+            arrays = self._arrays[settings] = {}
+        key = (tuple(map(id, parts)), default_stamp_ns)
+        entry = arrays.get(key)
+        if entry is not None:
+            self.array_hits += 1
+            return entry[1], entry[2]
+        out = self.convert(
+            parts, kind, priors, default_stamp_ns, position_var_m2=position_var_m2, cache=cache
+        )
+        clean = not any(isinstance(r, ObjectInputError) for r in out)
+        arrays[key] = (list(parts), out, clean)  # holds the participants: the ids stay theirs
+        while len(arrays) > self.max_arrays:
+            arrays.pop(next(iter(arrays)), None)
+        return out, clean
+
     def clear(self) -> None:
         self._entries.clear()
+        self._arrays.clear()
 
 
 # The one instance of a process: every fusion in it shares the conversions.

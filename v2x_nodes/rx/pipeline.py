@@ -36,6 +36,10 @@ def _accepted_unsigned(frame: bytes) -> Accepted:
     return Accepted(decoded.kind, decoded.value, frame, SecurityStatus.NONE, 0, None, None)
 
 
+# id(payload) -> (payload, its Accepted): ``ReceivePipeline.process_payload``, security none
+_BY_PAYLOAD: dict[int, tuple[Any, Accepted]] = {}
+
+
 class RxSecurity(enum.Enum):
     """What the receiver demands of a frame."""
 
@@ -105,6 +109,23 @@ class ReceivePipeline:
         self.mode = mode
         self.verifier = verifier
         self.psids = psids
+
+    def process_payload(self, payload: Any, now_ns: int) -> Accepted | Rejected:
+        """``process(bytes(payload), now_ns)`` of a received frame's payload (any bytes-like
+        object). Security ``none``: an accepted payload *object* seen before gives the same
+        ``Accepted`` again without copying and hashing its bytes (the radio hands the
+        receivers of a broadcast one array; a received message is never changed)."""
+        if self.mode is not RxSecurity.NONE:
+            return self.process(bytes(payload), now_ns)
+        entry = _BY_PAYLOAD.get(id(payload))
+        if entry is not None and entry[0] is payload:
+            return entry[1]
+        result = self.process(bytes(payload), now_ns)
+        if result.__class__ is Accepted:  # refusals are not kept (as ``_accepted_unsigned``)
+            if len(_BY_PAYLOAD) >= 1024:
+                _BY_PAYLOAD.clear()
+            _BY_PAYLOAD[id(payload)] = (payload, result)  # holds the payload: its id stays its
+        return result
 
     def process(self, data: bytes, now_ns: int) -> Accepted | Rejected:
         """Check and decode ``data`` (received at ``now_ns``)."""

@@ -26,14 +26,10 @@ from v2x_nodes.codec import convert as cv
 from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx.pipeline import Accepted, ReceivePipeline, Rejected, RxSecurity
+from v2x_nodes.rx.plausibility import Facts, SharingChecker, facts, make_facts
 from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SHARED
 from v2x_nodes.security import MessageVerifier, SecurityError, SecurityStatus, VerifyConfig
-from v2x_nodes.security.misbehaviour import (
-    MisbehaviourChecker,
-    MisbehaviourConfig,
-    MisbehaviourOutcome,
-    Report,
-)
+from v2x_nodes.security.misbehaviour import MisbehaviourConfig, MisbehaviourOutcome
 from v2x_nodes.security.pki import load_trust
 from v2x_nodes.tx.framer import declare_psids
 from v2x_runtime import (
@@ -68,20 +64,6 @@ def _trusted(participant: Any, trust: int) -> Any:
     if participant.trust == trust:
         return participant
     return m.replace(participant, trust=trust)
-
-
-def _report(sender: str, p: Any, stamp_ns: int) -> Report:
-    """What the misbehaviour checker judges of a Participant (unknown speed and heading: 0)."""
-    speed = math.hypot(p.velocity.x, p.velocity.y)
-    heading = p.heading_rad
-    return Report(
-        sender,
-        stamp_ns / NS_PER_S,
-        float(p.position.x),
-        float(p.position.y),
-        speed if math.isfinite(speed) else 0.0,
-        heading if math.isfinite(heading) else 0.0,
-    )
 
 
 def _with_trust(output: Any, trust: int) -> Any:
@@ -165,7 +147,7 @@ class V2xReceiver(Component):
             )
             verifier.add_certificate(pca)
         self.pipeline = ReceivePipeline(mode, verifier, psids)
-        self.checker = MisbehaviourChecker(MisbehaviourConfig(max_range_m=max_range_m))
+        self.checker = SharingChecker(MisbehaviourConfig(max_range_m=max_range_m))
         self.own_xy: tuple[float, float] | None = None
         self.senders: dict[str, tuple[int, Any]] = {}
         self.known_signers: OrderedDict[bytes, None] = OrderedDict()  # LRU of confirmed certs
@@ -209,7 +191,7 @@ class V2xReceiver(Component):
         diag = self.ctx.diagnostics
         now = self.ctx.now_ns()
         diag.count('received')
-        result = self.pipeline.process(bytes(frame.payload), now)
+        result = self.pipeline.process_payload(frame.payload, now)
         if result.__class__ is Rejected:
             diag.reject(result.reason, result.detail)  # type: ignore[union-attr]
             return
@@ -260,12 +242,18 @@ class V2xReceiver(Component):
                     cv.participants_from_ssm(value, now, frame_id=frame_id, origin=origin), trust
                 )
             kept = []
+            prefix, check, own = kind.name, self.checker.check, self.own_xy
+            # a shared array's participants are shared: so are their facts (plausibility.py)
+            of = facts if kind is MessageKind.RSM else make_facts
             for p in array.participants:
-                problem = self._check_participant(p, now)
+                f = of(p, prefix)
+                problem = self._problem(f, now)
                 if problem is not None:  # the frame is counted once: per participant apart
                     self.ctx.diagnostics.count(f'dropped_participant.{problem.reason}')
                     continue
-                if not self._plausible(f'{kind.name}/{p.source_id}/{p.id}', p, now):
+                outcome = check(f.report, own)
+                if not outcome.ok:
+                    self._flag(f.sender, outcome)
                     if self.drop_misbehaving:
                         self.ctx.diagnostics.count('dropped_participant.misbehaviour')
                         continue
@@ -301,25 +289,19 @@ class V2xReceiver(Component):
         origin."""
         return SHARED.get((acc.kind, acc.frame, trust, self._settings), now, convert, within_ns)
 
-    def _check_participant(self, p: Any, now: int) -> Rejected | None:
-        if not (math.isfinite(p.position.x) and math.isfinite(p.position.y)):
+    def _problem(self, f: Facts, now: int) -> Rejected | None:
+        """Why a participant (its ``facts``) is not used: no position, or stamped too long
+        ago or too far ahead."""
+        if not f.has_position:
+            p = f.participant
             return Rejected('no_position', f'participant {p.source_id}/{p.id}: position unknown')
-        stamp = p.header.stamp.sec * NS_PER_S + p.header.stamp.nanosec
+        stamp = f.stamp_ns
         if now - stamp > self.max_age_ns or stamp - now > self.max_future_ns:
+            p = f.participant
             return Rejected(
                 'stale', f'participant {p.source_id}/{p.id}: {(now - stamp) / 1e9:.3f} s old'
             )
         return None
-
-    def _plausible(self, sender: str, p: Any, now: int) -> bool:
-        """Run the misbehaviour checker; count each flag as ``misbehaviour.<reason>``."""
-        stamp = p.header.stamp
-        report = _report(sender, p, stamp.sec * NS_PER_S + stamp.nanosec)
-        outcome = self.checker.check(report, self.own_xy)
-        if outcome.ok:
-            return True
-        self._flag(sender, outcome)
-        return False
 
     def _flag(self, sender: str, outcome: MisbehaviourOutcome) -> None:
         """Count a flagged report as ``misbehaviour.<reason>`` (and log it, rate-limited)."""
@@ -354,7 +336,7 @@ class V2xReceiver(Component):
 
     def _vehicle(self, acc: Accepted, now: int) -> Rejected | tuple[Accepted, Any]:
         """A BSM: (the accepted frame, its sender as a Participant) or why it is refused; the
-        checks of ``_check_participant`` and ``_plausible``, with the signature confirmed
+        checks of ``_problem`` and the misbehaviour checker, with the signature confirmed
         between them where needed. Verify-on-demand checks the signature, as SAE J2945/1 practises
         it, of a signer's first message and of senders within ``confirm_range_m`` (the ones an
         application may act on); the others stay TRUST_UNVERIFIED."""
@@ -368,12 +350,11 @@ class V2xReceiver(Component):
                 cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
             ),
         )
-        problem = self._check_participant(p, now)
+        f = facts(p, None)
+        problem = self._problem(f, now)
         if problem is not None:
             return problem
         x, y = p.position.x, p.position.y
-        stamp = p.header.stamp
-        stamp_ns = stamp.sec * NS_PER_S + stamp.nanosec
         own = self.own_xy
         if acc.status is SecurityStatus.UNVERIFIED and (
             acc.signer_id not in self.known_signers
@@ -383,7 +364,7 @@ class V2xReceiver(Component):
             if confirmed.__class__ is Rejected:
                 return confirmed
             acc = confirmed  # type: ignore[assignment]
-        outcome = self.checker.check(_report(p.source_id, p, stamp_ns), own)
+        outcome = self.checker.check(f.report, own)
         if outcome.ok:
             p = _trusted(p, _TRUST_OF[acc.status])  # a copy if confirmed above
         else:

@@ -104,6 +104,32 @@ def test_shared_reports_are_fresh_conversions(picks, kind, scaled, var, array_ns
             assert _same(a, b)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    picks=st.lists(st.lists(st.integers(0, 7), max_size=8), min_size=1, max_size=6),
+    kind=st.sampled_from(list(SourceKind)),
+    var=st.sampled_from([0.0, 0.25]),
+    stamps=st.lists(st.sampled_from([5, 6]), min_size=6, max_size=6),
+)
+def test_whole_arrays_are_fresh_conversions(picks, kind, var, stamps):
+    """``convert_all`` hands out the list of an array seen before (the same participants in
+    the same order, the same array stamp) and otherwise converts: always what a fresh
+    conversion gives, and ``clean`` says whether none was refused."""
+    pool = [_part(0), _part(1, cov=1), _part(2, cov=2), _part(3, x=math.inf), _part(4, stamp_ns=0)]
+    pool += [_part(5, trust=2), _part(6, stamp_ns=0, cov=1), _part(7)]
+    shared = SharedReports(max_arrays=3)
+    for pick, stamp in zip(picks, stamps, strict=False):
+        parts = [pool[i] for i in pick]
+        got, clean = shared.convert_all(parts, kind, PRIORS, stamp, position_var_m2=var)
+        plain = reports_from_participants(parts, kind, PRIORS, stamp, position_var_m2=var)
+        assert len(got) == len(plain)
+        assert all(_same(a, b) for a, b in zip(got, plain, strict=True))
+        assert clean is not any(isinstance(r, ObjectInputError) for r in plain)
+        again, _ = shared.convert_all(list(parts), kind, PRIORS, stamp, position_var_m2=var)
+        assert again is got  # the same participants, another list: the same reports
+    assert shared.array_hits >= len(picks)  # at least every second look-up
+
+
 def test_the_same_message_and_settings_get_the_same_object():
     shared = SharedReports()
     p, q = _part(1), _part(1)  # equal content, another message
@@ -268,3 +294,72 @@ def test_an_association_step_is_taken_from_the_memo_only_for_the_same_rows_and_r
     shared = FusionEngine(config).fuse(fewer, now)
     CYCLE_MEMO.clear()
     assert _fused(FusionEngine(config).fuse(fewer, now)) == _fused(shared)
+
+
+def test_a_merged_object_takes_its_fields_and_label_from_the_memo():
+    """Two engines fusing the same reports at the same time: the second's multi-source
+    objects get the first's fields (its members tuple itself) and their label is made once,
+    equal to the label made from scratch; a fresh equal tuple gets the same label."""
+    from perception_nodes.fusion.conversions import member_label, sources_label
+    from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+    from perception_nodes.fusion.shared import CYCLE_MEMO
+
+    now = 10 * NS
+    reports = _scene(np.random.default_rng(5), 12, now)
+    config = FusionConfig(gate_max_m=60.0)
+    CYCLE_MEMO.clear()
+    first = FusionEngine(config).fuse(reports, now)
+    second = FusionEngine(config).fuse(list(reports), now)
+    assert _fused(second) == _fused(first)
+    merged = [(a, b) for a, b in zip(first, second, strict=True) if len(a.members) > 1]
+    assert merged
+    for a, b in merged:
+        assert b.members is a.members
+        plain = '+'.join(sorted({member_label(k) for k in a.members}))
+        assert sources_label(a) == sources_label(b) == plain
+        copy = dataclasses.replace(a, members=tuple(list(a.members)))
+        assert copy.members is not a.members and sources_label(copy) == plain
+
+
+def _seen_thrice(rng: np.random.Generator, n: int, now: int) -> list:
+    """Road users each seen by two RSUs and by its own BSM: fused rows of three reports."""
+    rsu_a, rsu_b, v2v = [], [], []
+    for i in range(n):
+        x, y = 25.0 * i + rng.uniform(-1, 1), rng.uniform(-1, 1)
+        for parts, source, dx in ((rsu_a, 'a', 0.0), (rsu_b, 'b', 0.2), (v2v, f'car{i}', -0.2)):
+            p = _part(i, stamp_ns=now - int(rng.integers(0, 3e8)), x=x + dx)
+            p.position.y, p.source_id = y, source
+            parts.append(p)
+    shared = SharedReports()
+    return (
+        shared.convert(rsu_a, SourceKind.ROADSIDE, PRIORS, now)
+        + shared.convert(rsu_b, SourceKind.ROADSIDE, PRIORS, now)
+        + shared.convert(v2v, SourceKind.V2V, PRIORS, now)
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 10))
+def test_a_fused_row_with_another_report_is_taken_from_the_memo(seed, n):
+    """The V2V step merges each sender's BSM into a row already fused of two RSU tracks: an
+    engine fusing the same reports after another computes no pair again, and engines on
+    subsets (a BSM left out: the rows stay, other pairs) fuse as they do alone."""
+    from perception_nodes.fusion.engine import FusionConfig, FusionEngine
+    from perception_nodes.fusion.shared import CYCLE_MEMO
+
+    rng = np.random.default_rng(seed)
+    now = 10 * NS
+    reports = _seen_thrice(rng, n, now)
+    config = FusionConfig(gate_max_m=60.0)
+    CYCLE_MEMO.clear()
+    first = FusionEngine(config).fuse(reports, now)
+    assert any(len(o.members) == 3 for o in first)
+    misses = CYCLE_MEMO.misses
+    assert _fused(FusionEngine(config).fuse(list(reports), now)) == _fused(first)
+    assert CYCLE_MEMO.misses == misses  # every pair, fused rows too, from the memo
+    subsets = [[r for r in reports if r is not v] for v in reports[2 * n :]]
+    subsets.append([r for r in reports if rng.uniform() < 0.8])
+    together = [FusionEngine(config).fuse(s, now) for s in subsets]
+    for s, got in zip(subsets, together, strict=True):
+        CYCLE_MEMO.clear()
+        assert _fused(FusionEngine(config).fuse(s, now)) == _fused(got)
