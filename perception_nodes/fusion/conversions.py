@@ -16,6 +16,7 @@ from perception_nodes.fusion.engine import FusedObject
 from perception_nodes.fusion.reports import ObjectReport, SourceKind
 from perception_nodes.markers import participant_markers
 from v2x_runtime import messages as m
+from v2x_runtime.identity_memo import IdentityMemo
 from v2x_runtime.positional import PARTICIPANT, POINT, VECTOR3, positional
 
 PARTICIPANT_ARRAY = 'v2x_stack/msg/ParticipantArray'
@@ -36,7 +37,7 @@ def member_label(key: tuple[int, str, int]) -> str:
 
 
 _LABELS: dict[tuple[int, str], str] = {}  # (kind, source id) -> member_label: a few senders
-_MERGED_LABELS: dict[int, tuple[tuple[Any, ...], str]] = {}  # id(members) -> (members, label)
+_MERGED_LABELS: IdentityMemo[str] = IdentityMemo(4096)  # members tuple -> its label
 
 
 def sources_label(obj: FusedObject) -> str:
@@ -52,13 +53,9 @@ def sources_label(obj: FusedObject) -> str:
         return label
     # a fused object's members tuple is shared by the fusions of a process that fused the same
     # reports at the same time (``engine.FusionEngine._merged``): its label is made once
-    entry = _MERGED_LABELS.get(id(members))
-    if entry is not None and entry[0] is members:
-        return entry[1]
-    label = '+'.join(sorted({member_label(k) for k in members}))
-    if len(_MERGED_LABELS) >= 4096:
-        _MERGED_LABELS.clear()
-    _MERGED_LABELS[id(members)] = (members, label)  # holds the tuple: its id stays its own
+    label = _MERGED_LABELS.get(members)
+    if label is None:
+        label = _MERGED_LABELS.put(members, '+'.join(sorted({member_label(k) for k in members})))
     return label
 
 

@@ -19,12 +19,13 @@ import math
 from array import array
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 
 from v2x_nodes.applications.kinematics import BoolArray, FloatArray, travelled, wrap
 from v2x_runtime import messages as m
+from v2x_runtime.identity_memo import IdentityMemo
 
 CLASS_CAR = 1
 CLASS_TRUCK = 2
@@ -148,17 +149,15 @@ _TWO_PI = 2.0 * math.pi  # kinematics.wrap's period, as it computes it
 isfinite, isnan = math.isfinite, math.isnan
 
 
-# The fields of the participants read lately, by object: (participant, its 11 floats and its
-# class, trust and stamp as the pending buffers' arrays, source id, id). The simulated cars'
-# receivers share one decoded roadside participant, so each is read once, not once per car.
-# An entry holds its participant, so the id is not reused while the entry lives; messages
-# are not changed once published (the runtime's rule), so a participant reads the same.
-# Bounded: cleared when full.
-_READ: dict[int, tuple[Any, array[float], array[int], Any, Any]] = {}
-_READ_MAX = 4096  # about 1 s of the dense scenario's roadside and BSM participants
+# The fields of the participants read lately, by object: (its 11 floats and its class, trust
+# and stamp as the pending buffers' arrays, source id, id). The simulated cars' receivers
+# share one decoded roadside participant, so each is read once, not once per car. Bounded at
+# about 1 s of the dense scenario's roadside and BSM participants.
+_Read: TypeAlias = 'tuple[array[float], array[int], Any, Any]'
+_READ: IdentityMemo[_Read] = IdentityMemo(4096)
 
 
-def _read(p: Any) -> tuple[Any, array[float], array[int], Any, Any]:
+def _read(p: Any) -> _Read:
     """The fields of participant ``p`` that ``TargetTable.ingest`` queues, kept in ``_READ``.
     Raises what the pending buffers raise for a field that is no number (TypeError,
     OverflowError) and AttributeError for a missing one."""
@@ -167,11 +166,7 @@ def _read(p: Any) -> tuple[Any, array[float], array[int], Any, Any]:
     f = array('d', (pos.x, pos.y, vel.x, vel.y, p.heading_rad, size.x, size.y, cov[10],
                     cov[15], cov[0], cov[5]))  # fmt: skip
     head = array('q', (p.participant_class, p.trust, st.sec, st.nanosec))
-    hit = (p, f, head, p.source_id, p.id)
-    if len(_READ) >= _READ_MAX:
-        _READ.clear()
-    _READ[id(p)] = hit
-    return hit
+    return _READ.put(p, (f, head, p.source_id, p.id))
 
 
 class TargetTable:
@@ -234,13 +229,10 @@ class TargetTable:
         o = int(origin)
         keys, fl, ints = self._pending_keys, self._pending_f, self._pending_i
         slot_of = self._slot.get  # valid until the flush: rows expire only after it
-        read = _READ.get
+        kept = _READ.get
         for p in msg.participants:
-            hit = read(id(p))
             try:
-                if hit is None or hit[0] is not p:
-                    hit = _read(p)
-                _, f, head, source_id, pid = hit
+                f, head, source_id, pid = kept(p) or _read(p)
                 key = (o, source_id, pid)
                 slot = slot_of(key, -1)
                 fl += f

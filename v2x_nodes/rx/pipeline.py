@@ -15,6 +15,7 @@ from typing import Any
 from v2x_nodes.codec import DecodeError, uper
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.security import MessageVerifier, SecurityStatus, VerifyOutcome, VerifyReason
+from v2x_runtime.identity_memo import IdentityMemo
 
 
 @lru_cache(maxsize=1024)
@@ -36,8 +37,8 @@ def _accepted_unsigned(frame: bytes) -> Accepted:
     return Accepted(decoded.kind, decoded.value, frame, SecurityStatus.NONE, 0, None, None)
 
 
-# id(payload) -> (payload, its Accepted): ``ReceivePipeline.process_payload``, security none
-_BY_PAYLOAD: dict[int, tuple[Any, Accepted]] = {}
+# payload object -> its Accepted: ``ReceivePipeline.process_payload``, security none
+_BY_PAYLOAD: IdentityMemo[Accepted] = IdentityMemo(1024)
 
 
 class RxSecurity(enum.Enum):
@@ -117,14 +118,12 @@ class ReceivePipeline:
         receivers of a broadcast one array; a received message is never changed)."""
         if self.mode is not RxSecurity.NONE:
             return self.process(bytes(payload), now_ns)
-        entry = _BY_PAYLOAD.get(id(payload))
-        if entry is not None and entry[0] is payload:
-            return entry[1]
+        kept = _BY_PAYLOAD.get(payload)
+        if kept is not None:
+            return kept
         result = self.process(bytes(payload), now_ns)
         if result.__class__ is Accepted:  # refusals are not kept (as ``_accepted_unsigned``)
-            if len(_BY_PAYLOAD) >= 1024:
-                _BY_PAYLOAD.clear()
-            _BY_PAYLOAD[id(payload)] = (payload, result)  # holds the payload: its id stays its
+            _BY_PAYLOAD.put(payload, result)  # type: ignore[arg-type]
         return result
 
     def process(self, data: bytes, now_ns: int) -> Accepted | Rejected:

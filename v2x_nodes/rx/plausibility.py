@@ -36,6 +36,7 @@ from v2x_nodes.security.misbehaviour import (
     Report,
     quiet,
 )
+from v2x_runtime.identity_memo import IdentityMemo
 
 NS_PER_S = 1_000_000_000
 MAX_ENTRIES = 1024  # a few frames of every sender: what the receivers of one broadcast need
@@ -71,19 +72,15 @@ def make_facts(p: Any, prefix: str | None) -> Facts:
     return Facts(p, sender, report, stamp_ns, math.isfinite(x) and math.isfinite(y))
 
 
-_FACTS: dict[int, Facts] = {}
+_FACTS: IdentityMemo[Facts] = IdentityMemo(MAX_ENTRIES)
 
 
 def facts(p: Any, prefix: str | None) -> Facts:
     """``make_facts(p, prefix)``, the same object for the same Participant object (a
     participant is only ever checked under one prefix: the kind of the frame it came from)."""
-    entry = _FACTS.get(id(p))
-    if entry is not None and entry.participant is p:
-        return entry
-    entry = make_facts(p, prefix)
-    if len(_FACTS) >= MAX_ENTRIES:
-        _FACTS.clear()
-    _FACTS[id(p)] = entry
+    entry = _FACTS.get(p)
+    if entry is None:
+        entry = _FACTS.put(p, make_facts(p, prefix))
     return entry
 
 

@@ -19,6 +19,7 @@ from v2x_nodes.applications import targets as targets_mod
 from v2x_nodes.applications.targets import _FLOAT_COLS, FilterConfig, Origin, TargetTable
 from v2x_runtime import messages as m
 from v2x_runtime.diagnostics import Diagnostics, ThrottledLogger
+from v2x_runtime.identity_memo import IdentityMemo
 
 T0 = 100_000_000_000
 _SPEED_VAR, _POS_VAR = _FLOAT_COLS.index('speed_var'), _FLOAT_COLS.index('pos_var')
@@ -188,14 +189,13 @@ def test_a_malformed_shared_participant_is_rejected_by_every_table() -> None:
         t = table.snapshot(T0, diag)
         assert diag.counters['rejected.missing_fields'] == 1
         assert t.keys == ['a:1'] and t.speed.tolist() == [3.0]
-    assert id(bad) not in targets_mod._READ and targets_mod._READ[id(good)][0] is good
+    assert targets_mod._READ.get(bad) is None and targets_mod._READ.get(good) is not None
 
 
 def test_participants_read_once_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The kept reads are emptied when full (they hold their participants alive), and a
     table fed past the bound takes every participant all the same."""
-    monkeypatch.setattr(targets_mod, '_READ', {})
-    monkeypatch.setattr(targets_mod, '_READ_MAX', 3)
+    monkeypatch.setattr(targets_mod, '_READ', IdentityMemo(3))
     fields = {'source': 'a', 'origin': 0, 'cls': 1, 'trust': 1, 'y': 2.0, 'vx': 3.0, 'vy': 0.0,
               'heading': 0.0, 'length': 4.5, 'dt_ms': 0}  # fmt: skip
     msgs = [_array(T0, {**fields, 'id': i, 'x': float(i)}) for i in range(5)]
