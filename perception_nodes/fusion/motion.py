@@ -8,6 +8,8 @@ needs a turn rate and mode probabilities that a received object does not have.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -24,7 +26,7 @@ def predict_cv(
     q = np.asarray(accel_sigma_mps2, dtype=float) ** 2  # (N,) or one for all
     if 0 < n <= SCALAR_ROWS:
         try:
-            return _predict_few(x, p, dt.tolist(), np.broadcast_to(q, (n,)).tolist())
+            return predict_few(list(x), list(p), dt.tolist(), np.broadcast_to(q, (n,)).tolist())
         except OverflowError:  # |dt|³ beyond a float: numpy's inf, below
             pass
     return _predict_arrays(x, p, dt, q)
@@ -59,36 +61,41 @@ def _predict_arrays(
 
 # up to this many objects the prediction runs on Python floats: a car's fusion predicts one
 # or two reports a cycle that no other car predicted before it (``CycleMemo``), where the
-# thirty numpy calls below cost more than the arithmetic
-SCALAR_ROWS = 8
+# thirty numpy calls of the array form cost more than the arithmetic
+SCALAR_ROWS = 6
 
 
-def _predict_few(
-    x: np.ndarray, p: np.ndarray, dts: list[float], qs: list[float]
+def predict_few(
+    states: Sequence[np.ndarray],
+    covs: Sequence[np.ndarray],
+    dts: Sequence[float],
+    variances: Sequence[float],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``predict_cv`` row by row on Python floats: the same IEEE operations in the same order
-    (``|dt|**3`` is libm's pow, as numpy's; ``adt**2`` numpy squares), so the same bits."""
-    xs, ps = [], []
-    for (x0, x1, v0, v1), (a, b, c, d), dt, q in zip(x.tolist(), p.tolist(), dts, qs, strict=True):
-        xs.append([x0 + dt * v0, x1 + dt * v1, v0, v1])
-        # rows 0, 1 += dt * rows 2, 3; then columns 0, 1 += dt * columns 2, 3
-        r0 = [a[0] + dt * c[0], a[1] + dt * c[1], a[2] + dt * c[2], a[3] + dt * c[3]]
-        r1 = [b[0] + dt * d[0], b[1] + dt * d[1], b[2] + dt * d[2], b[3] + dt * d[3]]
-        rows = [r0, r1, c, d]  # c and d are this call's own lists
-        for r in rows:
-            r[0] = r[0] + dt * r[2]
-            r[1] = r[1] + dt * r[3]
+    """``predict_cv`` of a few objects, given as rows (a state (4,) and covariance (4, 4)
+    each), their steps and acceleration variances (σ², as ``accel_sigma_mps2 ** 2``), on
+    Python floats: the same IEEE operations in the same order as the array form (``|dt|**3``
+    is libm's pow, as numpy's; numpy squares ``adt**2``), so the same bits. Raises
+    OverflowError where ``|dt|**3`` overflows (the array form gives inf)."""
+    xs: list[float] = []
+    ps: list[float] = []
+    for state, cov, dt, q in zip(states, covs, dts, variances, strict=True):
+        x0, x1, v0, v1 = state.tolist()
+        (p00, p01, p02, p03), (p10, p11, p12, p13), (c0, c1, c2, c3), (d0, d1, d2, d3) = (
+            cov.tolist()
+        )
+        # rows 0, 1 += dt * rows 2, 3; then columns 0, 1 += dt * columns 2, 3; then Q
+        a0, a1, a2, a3 = p00 + dt * c0, p01 + dt * c1, p02 + dt * c2, p03 + dt * c3
+        b0, b1, b2, b3 = p10 + dt * d0, p11 + dt * d1, p12 + dt * d2, p13 + dt * d3
         adt = abs(dt)
         q11 = q * adt**3 / 3.0
         q12 = q * (adt * adt) / 2.0
         q22 = q * adt
-        r0[0] += q11
-        r0[2] += q12
-        c[0] += q12
-        c[2] += q22
-        r1[1] += q11
-        r1[3] += q12
-        d[1] += q12
-        d[3] += q22
-        ps.append(rows)
-    return np.array(xs, dtype=float), np.array(ps, dtype=float)
+        xs += (x0 + dt * v0, x1 + dt * v1, v0, v1)
+        ps += (
+            (a0 + dt * a2) + q11, a1 + dt * a3, a2 + q12, a3,
+            b0 + dt * b2, (b1 + dt * b3) + q11, b2, b3 + q12,
+            (c0 + dt * c2) + q12, c1 + dt * c3, c2 + q22, c3,
+            d0 + dt * d2, (d1 + dt * d3) + q12, d2, d3 + q22,
+        )  # fmt: skip
+    n = len(xs) // 4
+    return np.array(xs).reshape(n, 4), np.array(ps).reshape(n, 4, 4)

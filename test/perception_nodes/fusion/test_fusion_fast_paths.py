@@ -426,3 +426,41 @@ def test_odometry_pose_read_as_floats_is_the_array_form(seed, odd):
     assert values == plain[0]
     assert got.pose_cov.tobytes() == plain[1].tobytes() and got.pose_cov.shape == (3, 3)
     assert got.vel_cov.tobytes() == plain[2].tobytes() and got.vel_cov.shape == (2, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 9), seed=st.integers(0, 2**31))
+def test_alignment_of_a_few_reports_on_floats_is_the_plain_prediction(n, seed):
+    """``FusionEngine._align`` predicts up to ``SCALAR_ROWS`` reports on Python floats
+    (``predict_few``, the manoeuvre variances squared once): the bits of the plain array
+    prediction with each report's class noise."""
+    rng = np.random.default_rng(seed)
+    config = FusionConfig(accel_sigma_vehicle_mps2=float(rng.uniform(0.1, 5.0)))
+    now = 5 * NS
+    reports = [
+        ObjectReport(
+            SourceKind.ROADSIDE,
+            'rsu1',
+            i + 1,
+            now - int(rng.integers(-NS // 2, NS)),
+            np.concatenate([rng.uniform(-50, 50, 2), rng.normal(0, 2, 2)]),
+            _random_covs(rng, 1)[0],
+            int(rng.choice([0, 1, 4, 5])),
+            (4.0, 1.8, 1.5),
+            0.3,
+            0.01,
+            0.9,
+            1,
+        )
+        for i in range(n)
+    ]
+    groups = np.array([r.class_group for r in reports], dtype=np.int64)
+    xs, ps = FusionEngine(config)._align(reports, groups, {}, now)
+    accel = np.where(groups == 2, config.accel_sigma_vru_mps2, config.accel_sigma_vehicle_mps2)
+    plain = _predict_plain(
+        np.array([r.state for r in reports]),
+        np.array([r.cov for r in reports]),
+        np.array([(now - r.stamp_ns) * 1e-9 for r in reports]),
+        accel,
+    )
+    assert np.array_equal(xs, plain[0]) and np.array_equal(ps, plain[1])

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perception_nodes.fusion.motion import SCALAR_ROWS, _predict_arrays, _predict_few, predict_cv
+from perception_nodes.fusion.motion import SCALAR_ROWS, _predict_arrays, predict_cv, predict_few
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -72,7 +72,7 @@ _values = st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.0, -0.0, 1e
     )
 )
 def test_the_float_rows_are_the_array_form_bit_for_bit(args):
-    """A few rows go through ``_predict_few``: the same bits as the array form they replace
+    """A few rows go through ``predict_few``: the same bits as the array form they replace
     (any values, not only covariances; huge ones overflow to inf alike)."""
     xs, ps, dts, accel = args
     n = len(dts)
@@ -81,7 +81,7 @@ def test_the_float_rows_are_the_array_form_bit_for_bit(args):
     q = np.asarray(accel, dtype=float) ** 2
     with np.errstate(all='ignore'):
         want = _predict_arrays(x, p, dt, q)
-    got = _predict_few(x, p, dts, np.broadcast_to(q, (n,)).tolist())
+    got = predict_few(x, p, dts, np.broadcast_to(q, (n,)).tolist())
     for w, g in zip(want, got, strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape
         nan = np.isnan(w)  # inf - inf: NaN in both (its payload is not published apart)
