@@ -282,52 +282,61 @@ class V2xReceiver(Component):
             out = self._array_cls(header=array.header, participants=kept)  # ours, not shared
             return acc, lambda: self.pub_roadside.publish(out)
         if kind is MessageKind.SPAT:
-            states = self._shared(acc, 0, now, lambda ref: cv.intersections_from_spat(value, ref))
+            made = self._kept(acc, now)
+            if made is None:
+                made = self._made(
+                    acc, now, lambda ref: cv.intersections_from_spat(value, ref), trust=0
+                )
+            states = made[0]
             return acc, lambda: [self.pub_spat.publish(s) for s in states]
         if kind is MessageKind.MAP:
-            maps = self._shared(
-                acc,
-                0,
-                now,
-                lambda ref: cv.intersections_from_map(value, ref, frame_id=frame_id, origin=origin),
-                within_ns=MOY_REUSE_WITHIN_NS,
-            )
+            made = self._kept(acc, now, MOY_REUSE_WITHIN_NS)
+            if made is None:
+                made = self._made(
+                    acc,
+                    now,
+                    lambda ref: cv.intersections_from_map(
+                        value, ref, frame_id=frame_id, origin=origin
+                    ),
+                    trust=0,
+                    within_ns=MOY_REUSE_WITHIN_NS,
+                )
+            maps = made[0]
             return acc, lambda: [self.pub_map.publish(x) for x in maps]
         events = cv.events_from_rsi(value, now, frame_id=self.frame_id, origin=self.origin)
         return acc, lambda: self.pub_events.publish(events)
 
-    def _made(self, acc: Accepted, now: int, convert: Any, derive: Any) -> tuple[Any, Any]:
-        """(``convert(now)``, ``derive`` of it) of a BSM or RSM (``REUSE_WITHIN_NS``), kept on
-        ``acc`` itself: in security ``none`` the receivers of a broadcast get the same Accepted
-        (``pipeline.py``), so the next one finds both there (``_kept``) without the key,
-        look-up and lock of ``_shared``. The output is ``_shared``'s (the object other
-        receivers get); ``derive`` is a function of it alone."""
-        entry = SHARED.get_entry(
-            (acc.kind, acc.frame, _TRUST_OF[acc.status], self._settings), now, convert
-        )
-        made = (entry.output, derive(entry.output))
+    def _made(
+        self,
+        acc: Accepted,
+        now: int,
+        convert: Any,
+        derive: Any = None,
+        *,
+        trust: int | None = None,
+        within_ns: int = REUSE_WITHIN_NS,
+    ) -> tuple[Any, Any]:
+        """(``convert(now)``, ``derive`` of it or None) of a frame, kept on ``acc`` itself: in
+        security ``none`` the receivers of a broadcast get the same Accepted (``pipeline.py``),
+        so the next one finds both there (``_kept``, with the same ``within_ns``) without the
+        key, look-up and lock of ``_shared``. The output is ``_shared``'s (the object other
+        receivers get; ``trust``: the one of its key, by default the frame's); ``derive`` is
+        a function of it alone."""
+        key_trust = _TRUST_OF[acc.status] if trust is None else trust
+        entry = SHARED.get_entry((acc.kind, acc.frame, key_trust, self._settings), now, convert)
+        made = (entry.output, None if derive is None else derive(entry.output))
         acc.shared = (self._settings, entry, made)  # one tuple: complete when another sees it
         return made
 
-    def _kept(self, acc: Accepted, now: int) -> tuple[Any, Any] | None:
+    def _kept(
+        self, acc: Accepted, now: int, within_ns: int = REUSE_WITHIN_NS
+    ) -> tuple[Any, Any] | None:
         """What ``_made`` kept on ``acc`` for these settings, when ``shared.reusable`` says
         its output is the conversion at ``now`` too; else None."""
         kept = acc.shared
-        if (
-            kept is not None
-            and kept[0] is self._settings
-            and reusable(kept[1], now, REUSE_WITHIN_NS)
-        ):
+        if kept is not None and kept[0] is self._settings and reusable(kept[1], now, within_ns):
             return kept[2]
         return None
-
-    def _shared(
-        self, acc: Accepted, trust: int, now: int, convert: Any, within_ns: int = REUSE_WITHIN_NS
-    ) -> Any:
-        """``convert(now)``, or the same output another receiver of this process converted
-        (``shared.py``): keyed by the frame, the trust given and this receiver's frame and
-        origin."""
-        return SHARED.get((acc.kind, acc.frame, trust, self._settings), now, convert, within_ns)
 
     def _problem(self, f: Facts, now: int) -> Rejected | None:
         """Why a participant (its ``facts``) is not used: no position, or stamped too long
