@@ -112,6 +112,42 @@ def assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Optimal feasible pairs (rows, cols) of a gated cost matrix."""
     if cost.size == 0 or cost.min() >= INFEASIBLE:  # nothing inside the gates
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if cost.size <= SCALAR_PAIRS:
+        pairs = _without_conflict(cost.tolist())
+        if pairs is not None:
+            return np.array(pairs[0], dtype=np.int64), np.array(pairs[1], dtype=np.int64)
     rows, cols = linear_sum_assignment(cost)
     good = cost[rows, cols] < INFEASIBLE
     return rows[good].astype(np.int64), cols[good].astype(np.int64)
+
+
+_SMALL = 1e6  # a gated cost is d² <= gate_chi2 plus ln|S|: a few dozen
+
+
+def _without_conflict(cost: list[list[float]]) -> tuple[list[int], list[int]] | None:
+    """The feasible pairs of ``cost`` (rows ascending) when no row and no column has two of
+    them, each costs less than 1e6 in size and every other entry is exactly INFEASIBLE; else
+    None (ask the solver).
+
+    Then ``assign`` finds those pairs too: an assignment without one of them holds one more
+    INFEASIBLE entry (swap it for the pair: 1e9 more against less than 2e6), and the solver
+    returns its rows sorted. Most gated matrices of a car's cycle are such (a handful of
+    objects, each near at most one other), where the solver's call costs more than reading
+    the matrix."""
+    rows: list[int] = []
+    cols: list[int] = []
+    taken: set[int] = set()
+    for r, line in enumerate(cost):
+        found = -1
+        for c, v in enumerate(line):
+            if v < INFEASIBLE:
+                if found >= 0 or c in taken or not -_SMALL < v < _SMALL:
+                    return None
+                found = c
+            elif v != INFEASIBLE:  # above, inf or NaN: the solver's own rules
+                return None
+        if found >= 0:
+            rows.append(r)
+            cols.append(found)
+            taken.add(found)
+    return rows, cols

@@ -7,6 +7,7 @@ Pure logic (no messages, no clock): the component feeds it reports and the time.
 from __future__ import annotations
 
 import math
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from perception_nodes.fusion.association import assign, gated_costs
 from perception_nodes.fusion.errors import FusionConfigError
 from perception_nodes.fusion.identity import IdentityKeeper, MemberKey
 from perception_nodes.fusion.intersection import FusionMethod, fuse_pairs
-from perception_nodes.fusion.motion import predict_cv
+from perception_nodes.fusion.motion import SCALAR_ROWS, predict_cv, predict_few
 from perception_nodes.fusion.reports import (
     TRUST_UNKNOWN,
     TRUST_UNVERIFIED,
@@ -112,6 +113,10 @@ class FusionEngine:
             config.gate_max_m,
         )
         self._rid: list[int] = []  # id() of each report of the cycle being fused
+        # σ² of the manoeuvre noise (VRU, vehicle), as predict_cv squares it: numpy's square
+        # of a float64 is the float product
+        vru, vehicle = float(config.accel_sigma_vru_mps2), float(config.accel_sigma_vehicle_mps2)
+        self._variances = (vru * vru, vehicle * vehicle)
         self.ids = IdentityKeeper(
             hold_s=config.id_hold_s, gate_chi2=config.gate_chi2, gate_max_m=config.gate_max_m
         )
@@ -132,15 +137,26 @@ class FusionEngine:
         if missing:
             CYCLE_MEMO.misses += len(missing)
             todo = [reports[i] for i in missing]
-            x = np.array([r.state for r in todo])
-            p = np.array([r.cov for r in todo])
-            dt = np.array([(now_ns - r.stamp_ns) * 1e-9 for r in todo])
-            acc = np.where(
-                groups[missing] == 2,
-                self.config.accel_sigma_vru_mps2,
-                self.config.accel_sigma_vehicle_mps2,
-            )
-            xp, pp = predict_cv(x, p, dt, acc)
+            dts = [(now_ns - r.stamp_ns) * 1e-9 for r in todo]
+            xp = None
+            if len(todo) <= SCALAR_ROWS:  # the usual one or two: no array is made to begin
+                vru, vehicle = self._variances
+                with suppress(OverflowError):  # |dt|³ beyond a float: the array form's inf
+                    xp, pp = predict_few(
+                        [r.state for r in todo],
+                        [r.cov for r in todo],
+                        dts,
+                        [vru if groups[i] == 2 else vehicle for i in missing],
+                    )
+            if xp is None:
+                acc = np.where(
+                    groups[missing] == 2,
+                    self.config.accel_sigma_vru_mps2,
+                    self.config.accel_sigma_vehicle_mps2,
+                )
+                x = np.array([r.state for r in todo])
+                p = np.array([r.cov for r in todo])
+                xp, pp = predict_cv(x, p, np.array(dts), acc)
             for i, r, xr, pr in zip(missing, todo, list(xp), list(pp), strict=True):
                 found[i] = memo[id(r)] = (r, xr, pr)
             if len(missing) == len(reports):

@@ -8,6 +8,8 @@ needs a turn rate and mode probabilities that a received object does not have.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -22,6 +24,19 @@ def predict_cv(
     n = x.shape[0]
     dt = np.asarray(dt_s, dtype=float).reshape(n)
     q = np.asarray(accel_sigma_mps2, dtype=float) ** 2  # (N,) or one for all
+    if 0 < n <= SCALAR_ROWS:
+        try:
+            return predict_few(list(x), list(p), dt.tolist(), np.broadcast_to(q, (n,)).tolist())
+        except OverflowError:  # |dt|³ beyond a float: numpy's inf, below
+            pass
+    return _predict_arrays(x, p, dt, q)
+
+
+def _predict_arrays(
+    x: np.ndarray, p: np.ndarray, dt: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``predict_cv`` on arrays: ``dt`` (N,), ``q`` the variances (N,) or one for all."""
+    n = x.shape[0]
     xp = x.copy()
     xp[:, :2] += dt[:, None] * x[:, 2:]
     # F P F^T for F = [[I, dt I], [0, I]] written out per block (no (N,4,4) matmuls)
@@ -42,3 +57,45 @@ def predict_cv(
     pp[:, 0::2, 0::2] += block
     pp[:, 1::2, 1::2] += block
     return xp, pp
+
+
+# up to this many objects the prediction runs on Python floats: a car's fusion predicts one
+# or two reports a cycle that no other car predicted before it (``CycleMemo``), where the
+# thirty numpy calls of the array form cost more than the arithmetic
+SCALAR_ROWS = 6
+
+
+def predict_few(
+    states: Sequence[np.ndarray],
+    covs: Sequence[np.ndarray],
+    dts: Sequence[float],
+    variances: Sequence[float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``predict_cv`` of a few objects, given as rows (a state (4,) and covariance (4, 4)
+    each), their steps and acceleration variances (σ², as ``accel_sigma_mps2 ** 2``), on
+    Python floats: the same IEEE operations in the same order as the array form (``|dt|**3``
+    is libm's pow, as numpy's; numpy squares ``adt**2``), so the same bits. Raises
+    OverflowError where ``|dt|**3`` overflows (the array form gives inf)."""
+    xs: list[float] = []
+    ps: list[float] = []
+    for state, cov, dt, q in zip(states, covs, dts, variances, strict=True):
+        x0, x1, v0, v1 = state.tolist()
+        (p00, p01, p02, p03), (p10, p11, p12, p13), (c0, c1, c2, c3), (d0, d1, d2, d3) = (
+            cov.tolist()
+        )
+        # rows 0, 1 += dt * rows 2, 3; then columns 0, 1 += dt * columns 2, 3; then Q
+        a0, a1, a2, a3 = p00 + dt * c0, p01 + dt * c1, p02 + dt * c2, p03 + dt * c3
+        b0, b1, b2, b3 = p10 + dt * d0, p11 + dt * d1, p12 + dt * d2, p13 + dt * d3
+        adt = abs(dt)
+        q11 = q * adt**3 / 3.0
+        q12 = q * (adt * adt) / 2.0
+        q22 = q * adt
+        xs += (x0 + dt * v0, x1 + dt * v1, v0, v1)
+        ps += (
+            (a0 + dt * a2) + q11, a1 + dt * a3, a2 + q12, a3,
+            b0 + dt * b2, (b1 + dt * b3) + q11, b2, b3 + q12,
+            (c0 + dt * c2) + q12, c1 + dt * c3, c2 + q22, c3,
+            d0 + dt * d2, (d1 + dt * d3) + q12, d2, d3 + q22,
+        )  # fmt: skip
+    n = len(xs) // 4
+    return np.array(xs).reshape(n, 4), np.array(ps).reshape(n, 4, 4)

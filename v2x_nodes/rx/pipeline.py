@@ -76,6 +76,9 @@ class Accepted:
     psid: int = 0
     signer_id: bytes | None = None
     outcome: VerifyOutcome | None = None  # for ``confirm`` in verify-on-demand
+    # what the receivers made of this very object (``receiver.py``: the typed output and its
+    # facts), kept on it: in security ``none`` every receiver of a broadcast gets this object
+    shared: Any = None
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ from v2x_nodes.codec.schema import load_schema
 from v2x_nodes.codec.uper import MessageKind
 from v2x_nodes.rx.pipeline import Accepted, ReceivePipeline, Rejected, RxSecurity
 from v2x_nodes.rx.plausibility import Facts, SharingChecker, facts, make_facts
-from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SHARED
+from v2x_nodes.rx.shared import MOY_REUSE_WITHIN_NS, REUSE_WITHIN_NS, SHARED, reusable
 from v2x_nodes.security import MessageVerifier, SecurityError, SecurityStatus, VerifyConfig
 from v2x_nodes.security.misbehaviour import MisbehaviourConfig, MisbehaviourOutcome
 from v2x_nodes.security.pki import load_trust
@@ -56,6 +56,9 @@ _TRUST_OF = {
 _NO_BYTES = np.empty(0, np.uint8)
 _NO_BYTES.flags.writeable = False  # the shared empty ``secured`` of unsigned frames
 _ACCEPTED_KEY = {kind: f'accepted.{kind.name.lower()}' for kind in MessageKind}  # no per-frame f''
+# a receiver's conversion settings, one tuple object for equal settings: what a receiver made
+# of a shared Accepted (``Accepted.shared``) is recognised by ``is``
+_SETTINGS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 def _trusted(participant: Any, trust: int) -> Any:
@@ -73,6 +76,14 @@ def _with_trust(output: Any, trust: int) -> Any:
     for p in participants if participants is not None else (output,):
         p.trust = trust
     return output
+
+
+def _bsm_facts(p: Any) -> Facts:
+    return facts(p, None)
+
+
+def _rsm_facts(array: Any) -> list[Facts]:
+    return [facts(p, 'RSM') for p in array.participants]
 
 
 class V2xReceiver(Component):
@@ -132,7 +143,8 @@ class V2xReceiver(Component):
             'anyway, as in the simulator)',
         )
         self.origin = LocalFrame(*origin)
-        self._settings = (self.frame_id, *origin)  # what a shared conversion depends on
+        settings = (self.frame_id, *origin)  # what a shared conversion depends on
+        self._settings = _SETTINGS.setdefault(settings, settings)
         psids = declare_psids(ctx)
         verifier = None
         if mode is not RxSecurity.NONE:
@@ -228,25 +240,28 @@ class V2xReceiver(Component):
         if kind in (MessageKind.RSM, MessageKind.SSM):
             trust = _TRUST_OF[acc.status]
             if kind is MessageKind.RSM:
-                array = self._shared(
-                    acc,
-                    trust,
-                    now,
-                    lambda ref: _with_trust(
-                        cv.participants_from_rsm(value, ref, frame_id=frame_id, origin=origin),
-                        trust,
-                    ),
-                )
+                # a shared array's participants are shared: so are their facts (plausibility.py)
+                made = self._kept(acc, now)
+                if made is None:
+                    made = self._made(
+                        acc,
+                        now,
+                        lambda ref: _with_trust(
+                            cv.participants_from_rsm(value, ref, frame_id=frame_id, origin=origin),
+                            trust,
+                        ),
+                        _rsm_facts,
+                    )
+                array, every = made
             else:
                 array = _with_trust(
                     cv.participants_from_ssm(value, now, frame_id=frame_id, origin=origin), trust
                 )
+                every = [make_facts(p, kind.name) for p in array.participants]
             kept = []
-            prefix, check, own = kind.name, self.checker.check, self.own_xy
-            # a shared array's participants are shared: so are their facts (plausibility.py)
-            of = facts if kind is MessageKind.RSM else make_facts
-            for p in array.participants:
-                f = of(p, prefix)
+            check, own = self.checker.check, self.own_xy
+            for f in every:
+                p = f.participant
                 problem = self._problem(f, now)
                 if problem is not None:  # the frame is counted once: per participant apart
                     self.ctx.diagnostics.count(f'dropped_participant.{problem.reason}')
@@ -267,27 +282,61 @@ class V2xReceiver(Component):
             out = self._array_cls(header=array.header, participants=kept)  # ours, not shared
             return acc, lambda: self.pub_roadside.publish(out)
         if kind is MessageKind.SPAT:
-            states = self._shared(acc, 0, now, lambda ref: cv.intersections_from_spat(value, ref))
+            made = self._kept(acc, now)
+            if made is None:
+                made = self._made(
+                    acc, now, lambda ref: cv.intersections_from_spat(value, ref), trust=0
+                )
+            states = made[0]
             return acc, lambda: [self.pub_spat.publish(s) for s in states]
         if kind is MessageKind.MAP:
-            maps = self._shared(
-                acc,
-                0,
-                now,
-                lambda ref: cv.intersections_from_map(value, ref, frame_id=frame_id, origin=origin),
-                within_ns=MOY_REUSE_WITHIN_NS,
-            )
+            made = self._kept(acc, now, MOY_REUSE_WITHIN_NS)
+            if made is None:
+                made = self._made(
+                    acc,
+                    now,
+                    lambda ref: cv.intersections_from_map(
+                        value, ref, frame_id=frame_id, origin=origin
+                    ),
+                    trust=0,
+                    within_ns=MOY_REUSE_WITHIN_NS,
+                )
+            maps = made[0]
             return acc, lambda: [self.pub_map.publish(x) for x in maps]
         events = cv.events_from_rsi(value, now, frame_id=self.frame_id, origin=self.origin)
         return acc, lambda: self.pub_events.publish(events)
 
-    def _shared(
-        self, acc: Accepted, trust: int, now: int, convert: Any, within_ns: int = REUSE_WITHIN_NS
-    ) -> Any:
-        """``convert(now)``, or the same output another receiver of this process converted
-        (``shared.py``): keyed by the frame, the trust given and this receiver's frame and
-        origin."""
-        return SHARED.get((acc.kind, acc.frame, trust, self._settings), now, convert, within_ns)
+    def _made(
+        self,
+        acc: Accepted,
+        now: int,
+        convert: Any,
+        derive: Any = None,
+        *,
+        trust: int | None = None,
+        within_ns: int = REUSE_WITHIN_NS,
+    ) -> tuple[Any, Any]:
+        """(``convert(now)``, ``derive`` of it or None) of a frame, kept on ``acc`` itself: in
+        security ``none`` the receivers of a broadcast get the same Accepted (``pipeline.py``),
+        so the next one finds both there (``_kept``, with the same ``within_ns``) without the
+        key, look-up and lock of ``_shared``. The output is ``_shared``'s (the object other
+        receivers get; ``trust``: the one of its key, by default the frame's); ``derive`` is
+        a function of it alone."""
+        key_trust = _TRUST_OF[acc.status] if trust is None else trust
+        entry = SHARED.get_entry((acc.kind, acc.frame, key_trust, self._settings), now, convert)
+        made = (entry.output, None if derive is None else derive(entry.output))
+        acc.shared = (self._settings, entry, made)  # one tuple: complete when another sees it
+        return made
+
+    def _kept(
+        self, acc: Accepted, now: int, within_ns: int = REUSE_WITHIN_NS
+    ) -> tuple[Any, Any] | None:
+        """What ``_made`` kept on ``acc`` for these settings, when ``shared.reusable`` says
+        its output is the conversion at ``now`` too; else None."""
+        kept = acc.shared
+        if kept is not None and kept[0] is self._settings and reusable(kept[1], now, within_ns):
+            return kept[2]
+        return None
 
     def _problem(self, f: Facts, now: int) -> Rejected | None:
         """Why a participant (its ``facts``) is not used: no position, or stamped too long
@@ -340,17 +389,10 @@ class V2xReceiver(Component):
         between them where needed. Verify-on-demand checks the signature, as SAE J2945/1 practises
         it, of a signer's first message and of senders within ``confirm_range_m`` (the ones an
         application may act on); the others stay TRUST_UNVERIFIED."""
-        value, frame_id, origin = acc.value, self.frame_id, self.origin
-        trust = _TRUST_OF[acc.status]
-        p = self._shared(
-            acc,
-            trust,
-            now,
-            lambda ref: _with_trust(
-                cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
-            ),
-        )
-        f = facts(p, None)
+        made = self._kept(acc, now)
+        if made is None:
+            made = self._made(acc, now, self._bsm_converter(acc), _bsm_facts)
+        p, f = made
         problem = self._problem(f, now)
         if problem is not None:
             return problem
@@ -373,6 +415,14 @@ class V2xReceiver(Component):
                 return Rejected('misbehaviour', self.last_misbehaviour)
             p = _trusted(p, TRUST_MISBEHAVING)
         return acc, p
+
+    def _bsm_converter(self, acc: Accepted) -> Any:
+        """The conversion of a BSM (at a receive time) into its sender's Participant."""
+        value, frame_id, origin = acc.value, self.frame_id, self.origin
+        trust = _TRUST_OF[acc.status]
+        return lambda ref: _with_trust(
+            cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
+        )
 
     # --- outputs --------------------------------------------------------------------------
     def publish_vehicles(self) -> None:

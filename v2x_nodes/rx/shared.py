@@ -52,7 +52,7 @@ def stamps_of(output: Any) -> tuple[int, ...]:
 
 
 @dataclass(slots=True)
-class _Entry:
+class Entry:
     """An output converted at ``ref_ns``; its stamps kept as what the reuse test needs: the
     earliest and latest (None: no stamp) and whether one equals ``ref_ns``."""
 
@@ -63,14 +63,14 @@ class _Entry:
     output: Any
 
 
-def _entry(ref_ns: int, output: Any) -> _Entry:
+def _entry(ref_ns: int, output: Any) -> Entry:
     stamps = stamps_of(output)
     if not stamps:
-        return _Entry(ref_ns, None, None, False, output)
-    return _Entry(ref_ns, min(stamps), max(stamps), ref_ns in stamps, output)
+        return Entry(ref_ns, None, None, False, output)
+    return Entry(ref_ns, min(stamps), max(stamps), ref_ns in stamps, output)
 
 
-def _reusable(entry: _Entry, ref_ns: int, within_ns: int) -> bool:
+def reusable(entry: Entry, ref_ns: int, within_ns: int) -> bool:
     """Every stamp ``s`` of the entry has ``s != entry.ref_ns`` and ``|s - ref_ns| <
     within_ns``: tested on the earliest and latest stamp only (the same verdict as testing
     each, in integers)."""
@@ -90,7 +90,7 @@ class SharedOutputs:
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(
@@ -103,12 +103,23 @@ class SharedOutputs:
         """The output of ``convert(ref_ns)``, from an earlier conversion of ``key`` when that
         is provably the same (module docstring). ``convert``'s exceptions propagate and
         nothing is stored."""
+        return self.get_entry(key, ref_ns, convert, within_ns).output
+
+    def get_entry(
+        self,
+        key: Hashable,
+        ref_ns: int,
+        convert: Callable[[int], Any],
+        within_ns: int = REUSE_WITHIN_NS,
+    ) -> Entry:
+        """``get``, as the entry holding the output: ``reusable(entry, t, within_ns)`` tells
+        whether the output is that of ``convert(t)`` too, without a look-up."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and _reusable(entry, ref_ns, within_ns):
+            if entry is not None and reusable(entry, ref_ns, within_ns):
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry.output
+                return entry
         output = convert(ref_ns)
         entry = _entry(ref_ns, output)
         with self._lock:
@@ -117,7 +128,7 @@ class SharedOutputs:
             self._entries.move_to_end(key)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
-        return output
+        return entry
 
     def clear(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
 from perception_nodes.fusion import association
 from perception_nodes.fusion.association import INFEASIBLE, gated_costs, position_distances
@@ -426,3 +427,80 @@ def test_odometry_pose_read_as_floats_is_the_array_form(seed, odd):
     assert values == plain[0]
     assert got.pose_cov.tobytes() == plain[1].tobytes() and got.pose_cov.shape == (3, 3)
     assert got.vel_cov.tobytes() == plain[2].tobytes() and got.vel_cov.shape == (2, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 9), seed=st.integers(0, 2**31))
+def test_alignment_of_a_few_reports_on_floats_is_the_plain_prediction(n, seed):
+    """``FusionEngine._align`` predicts up to ``SCALAR_ROWS`` reports on Python floats
+    (``predict_few``, the manoeuvre variances squared once): the bits of the plain array
+    prediction with each report's class noise."""
+    rng = np.random.default_rng(seed)
+    config = FusionConfig(accel_sigma_vehicle_mps2=float(rng.uniform(0.1, 5.0)))
+    now = 5 * NS
+    reports = [
+        ObjectReport(
+            SourceKind.ROADSIDE,
+            'rsu1',
+            i + 1,
+            now - int(rng.integers(-NS // 2, NS)),
+            np.concatenate([rng.uniform(-50, 50, 2), rng.normal(0, 2, 2)]),
+            _random_covs(rng, 1)[0],
+            int(rng.choice([0, 1, 4, 5])),
+            (4.0, 1.8, 1.5),
+            0.3,
+            0.01,
+            0.9,
+            1,
+        )
+        for i in range(n)
+    ]
+    groups = np.array([r.class_group for r in reports], dtype=np.int64)
+    xs, ps = FusionEngine(config)._align(reports, groups, {}, now)
+    accel = np.where(groups == 2, config.accel_sigma_vru_mps2, config.accel_sigma_vehicle_mps2)
+    plain = _predict_plain(
+        np.array([r.state for r in reports]),
+        np.array([r.cov for r in reports]),
+        np.array([(now - r.stamp_ns) * 1e-9 for r in reports]),
+        accel,
+    )
+    assert np.array_equal(xs, plain[0]) and np.array_equal(ps, plain[1])
+
+
+def _assign_plain(cost):
+    """``association.assign`` as it was: the solver for every matrix."""
+    if cost.size == 0 or cost.min() >= INFEASIBLE:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rows, cols = linear_sum_assignment(cost)
+    good = cost[rows, cols] < INFEASIBLE
+    return rows[good].astype(np.int64), cols[good].astype(np.int64)
+
+
+_COSTS = st.one_of(
+    st.just(INFEASIBLE),
+    st.just(INFEASIBLE),
+    st.floats(-40.0, 60.0),
+    st.sampled_from([0.0, -0.0, 2e6, 9.9e8, INFEASIBLE * 2, math.inf, -math.inf, math.nan]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.tuples(st.integers(1, 10), st.integers(1, 10)).flatmap(
+        lambda ab: st.lists(_COSTS, min_size=ab[0] * ab[1], max_size=ab[0] * ab[1]).map(
+            lambda v: np.array(v).reshape(ab)
+        )
+    )
+)
+def test_assignment_without_conflicts_is_the_solvers(cost):
+    """Matrices whose feasible pairs share no row and no column are read, not solved: the
+    pairs, order and dtype the solver gives (other matrices, and odd entries, go to it)."""
+    try:
+        want = _assign_plain(cost)
+    except ValueError as err:  # NaN, -inf, nothing feasible to assign: the same refusal
+        with pytest.raises(ValueError, match=str(err)[:20]):
+            association.assign(cost)
+        return
+    got = association.assign(cost)
+    for w, g in zip(want, got, strict=True):
+        assert g.dtype == w.dtype and np.array_equal(g, w)

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perception_nodes.fusion.motion import predict_cv
+from perception_nodes.fusion.motion import SCALAR_ROWS, _predict_arrays, predict_cv, predict_few
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -53,3 +53,46 @@ def test_monte_carlo_covariance():
     _, pp = predict_cv(np.zeros((1, 4)), np.zeros((1, 4, 4)), np.array([dt]), acc)
     emp = np.cov(s.T)
     assert np.allclose(emp, pp[0], rtol=0.06, atol=0.03)
+
+
+_values = st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.0, -0.0, 1e-300, 1e150])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, SCALAR_ROWS).flatmap(
+        lambda n: st.tuples(
+            st.lists(_values, min_size=4 * n, max_size=4 * n),
+            st.lists(_values, min_size=16 * n, max_size=16 * n),
+            st.lists(
+                st.floats(-1e3, 1e3) | st.sampled_from([0.0, -0.0, 1e-9]), min_size=n, max_size=n
+            ),
+            st.floats(0.0, 50.0) | st.lists(st.floats(0.0, 50.0), min_size=n, max_size=n),
+        )
+    )
+)
+def test_the_float_rows_are_the_array_form_bit_for_bit(args):
+    """A few rows go through ``predict_few``: the same bits as the array form they replace
+    (any values, not only covariances; huge ones overflow to inf alike)."""
+    xs, ps, dts, accel = args
+    n = len(dts)
+    x, p = np.array(xs).reshape(n, 4), np.array(ps).reshape(n, 4, 4)
+    dt = np.array(dts)
+    q = np.asarray(accel, dtype=float) ** 2
+    with np.errstate(all='ignore'):
+        want = _predict_arrays(x, p, dt, q)
+    got = predict_few(x, p, dts, np.broadcast_to(q, (n,)).tolist())
+    for w, g in zip(want, got, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        nan = np.isnan(w)  # inf - inf: NaN in both (its payload is not published apart)
+        assert np.array_equal(np.isnan(g), nan)
+        assert np.array_equal(g[~nan].view(np.int64), w[~nan].view(np.int64))  # -0.0 too
+
+
+def test_a_step_whose_cube_overflows_goes_the_array_way():
+    x, p = np.ones((1, 4)), np.eye(4)[None]
+    with np.errstate(all='ignore'):
+        want = _predict_arrays(x, p, np.array([1e200]), np.asarray(1.0))
+        got = predict_cv(x, p, np.array([1e200]), 1.0)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1], equal_nan=True)
+    assert np.isinf(got[1][0, 0, 0])

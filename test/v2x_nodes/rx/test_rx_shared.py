@@ -27,9 +27,10 @@ from v2x_nodes.rx import V2xReceiver
 from v2x_nodes.rx.shared import (
     MOY_REUSE_WITHIN_NS,
     REUSE_WITHIN_NS,
+    SHARED,
+    Entry,
     SharedOutputs,
-    _Entry,
-    _reusable,
+    reusable,
 )
 from v2x_runtime import messages as m
 from v2x_runtime.embedded import EmbeddedRuntime
@@ -186,13 +187,63 @@ def _per_stamp_rule(ref0: int, stamps: tuple[int, ...], ref: int, within: int) -
 def test_reuse_test_on_first_and_last_stamp_equals_the_per_stamp_rule(
     ref0: int, stamps: list[int], ref: int, within: int
 ) -> None:
-    """``_reusable`` tests the earliest and latest stamp only: the same verdict as the rule
+    """``reusable`` tests the earliest and latest stamp only: the same verdict as the rule
     applied stamp by stamp (small integers reach every edge: equal, +-within, the ref)."""
     entry = _entry_of(ref0, tuple(stamps))
-    assert _reusable(entry, ref, within) == _per_stamp_rule(ref0, tuple(stamps), ref, within)
+    assert reusable(entry, ref, within) == _per_stamp_rule(ref0, tuple(stamps), ref, within)
 
 
-def _entry_of(ref0: int, stamps: tuple[int, ...]) -> _Entry:
+def _entry_of(ref0: int, stamps: tuple[int, ...]) -> Entry:
     if not stamps:
-        return _Entry(ref0, None, None, False, None)
-    return _Entry(ref0, min(stamps), max(stamps), ref0 in stamps, None)
+        return Entry(ref0, None, None, False, None)
+    return Entry(ref0, min(stamps), max(stamps), ref0 in stamps, None)
+
+
+@pytest.mark.parametrize(
+    ('make', 'topic', 'msgtype'),
+    [
+        (_bsm, 'v2x/remote_vehicles', ARRAY),
+        (lambda t: _bsm(t, secMark=65535), 'v2x/remote_vehicles', ARRAY),  # stamped on reception
+        (_rsm, 'v2x/roadside_participants', ARRAY),
+        (_spat, 'v2x/spat', 'v2x_stack/msg/IntersectionState'),
+        (_map, 'v2x/map', 'v2x_stack/msg/IntersectionMap'),
+    ],
+)
+def test_receivers_of_one_payload_at_other_times_publish_the_fresh_conversion(
+    make, topic, msgtype
+) -> None:
+    """The radio hands the receivers of a broadcast one payload object, at the receive time
+    of each link: the output a receiver kept on the shared Accepted (``_made``) serves the
+    others only where it is their own conversion. Each receiver publishes the frame converted
+    at its receive time, stamps included."""
+    SHARED.clear()
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    offsets_ms = [0, 0, 1, 20, 140, 700]  # ms after the first reception, one receiver each
+    names = [f'r{k}' for k in range(len(offsets_ms))]
+    got = {name: [] for name in names}
+    for name in names:
+        rt.add_component(
+            V2xReceiver, name='v2x_rx', namespace=f'/{name}', parameters=origin_parameters()
+        )
+        rt.subscribe(f'/{name}/{topic}', msgtype, got[name].append)
+    rt.start()
+    data = make(NOW_NS)
+    sent = frame(data, NOW_NS)  # one payload object for every receiver
+    when = {}
+    for name, offset in zip(names, offsets_ms, strict=True):
+        rt.run(until_ns=NOW_NS + offset * MS)
+        when[name] = rt.now_ns()
+        rt.publish(f'/{name}/v2x/rx', sent)
+    rt.run(duration_s=0.3)
+    rt.close()
+    decoded = uper.decode_frame(data)
+    for name in names:
+        fresh = CONVERT[decoded.kind](decoded.value, when[name])
+        if msgtype == ARRAY:
+            expected = [fresh] if decoded.kind is MessageKind.BSM else fresh.participants
+            for p in expected:
+                p.trust = TRUST_UNKNOWN  # an unsigned link's (the conversion's default: unverified)
+            assert got[name], name
+            assert _cdr(got[name][-1].participants) == _cdr(expected), name
+        else:
+            assert _cdr(got[name]) == _cdr(fresh), name
