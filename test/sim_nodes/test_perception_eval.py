@@ -338,6 +338,16 @@ def test_scoring_in_arrays_equals_scoring_instant_by_instant(seed, crowd):
         single.score(instant)
     assert batch.metrics() == single.metrics() == chunked.metrics()
     assert _frames(batch) == _frames(single) == _frames(chunked)
+    assert _sums(batch) == _sums(single) == _sums(chunked)  # the unrounded sums, bit for bit
+
+
+def _sums(probe):
+    return [
+        (s, score.instants, score.tp, score.fp, score.fn, score.duplicates, score.vel_n,
+         score.pos_sq.hex(), score.vel_sq.hex())
+        for v in probe.vehicles.values()
+        for s, score in v.scores.items()
+    ]  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)
