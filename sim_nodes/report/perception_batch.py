@@ -3,12 +3,15 @@
 ``PerceptionProbe`` keeps every fused output's instant during the run and scores them when the
 metrics are asked for. Scored one instant and source at a time, each (instant, source) pair
 cost ~30 numpy calls on a few rows; here the objects of every pair are stacked and predicted,
-filtered and paired with their instant's road users in a handful of array operations, and
-only the bookkeeping (counts, error sums, identities, MOT frames) runs per pair, in the order
-the instants came. Every float is made by the same operation on the same operands as in
-``PerceptionProbe.score`` (tests compare the two on random lists): prediction ``x + v dt``,
-``hypot`` distances to the ego, ``sqrt(dx² + dy²)`` between road users and objects; the
-Hungarian solver runs only for pairs where two entries share a row or column inside the gate.
+filtered and paired with their instant's road users in a handful of array operations; the
+counts and error sums of every pair are array operations too (each (vehicle, source)'s sums
+added left to right, in the order the instants came, as the loop added them), and only the
+identities and MOT frames are made pair by pair. Every float is made by the same operation on
+the same operands as in ``PerceptionProbe.score`` (tests compare the two on random lists, the
+unrounded sums bit for bit): prediction ``x + v dt``, ``hypot`` distances to the ego,
+``sqrt(dx² + dy²)`` between road users and objects, ``d * d`` and ``ex * ex + ey * ey`` per
+match; the Hungarian solver runs only for pairs where two entries share a row or column
+inside the gate.
 """
 
 from __future__ import annotations
