@@ -10,9 +10,10 @@ IDF1 = 2 IDTP / (2 IDTP + IDFP + IDFN).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -50,54 +51,165 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def evaluate_mot(frames: Sequence[Frame], gate_m: float = 2.0) -> MotResult:
+    """CLEAR-MOT and IDF1 of ``frames`` (in time order).
+
+    The distances of every frame come from one array pass per chunk of frames (``_gated``);
+    what stays per frame is what depends on the frames before it (the matches kept from the
+    last frame). A frame where no road user and no track has two entries inside the gate
+    (most frames) is matched without the solver: every entry inside the gate is then a match
+    whatever the order (any assignment without one costs about 1e6 more), the continuing
+    ones first as the solver path would take them. ``_evaluate_frame`` is that path, kept
+    for the other frames; a test holds the two equal."""
     gt_total = fn = fp = idsw = matches = 0
     dist_sum = 0.0
     last: dict[int, int] = {}  # gt id -> track id it was matched to last time
-    pair_frames: dict[tuple[int, int], int] = defaultdict(int)
-    gt_count: dict[int, int] = defaultdict(int)
-    tr_count: dict[int, int] = defaultdict(int)
-    for f in frames:
-        g_ids, t_ids = list(f.gt_ids), list(f.track_ids)
-        gt_total += len(g_ids)
-        for g in g_ids:
-            gt_count[g] += 1
-        for t in t_ids:
-            tr_count[t] += 1
-        d = _distances(
-            np.asarray(f.gt_xy, float).reshape(-1, 2), np.asarray(f.track_xy, float).reshape(-1, 2)
+    pair_frames: Counter[tuple[int, int]] = Counter()
+    gt_count: Counter[int] = Counter()
+    tr_count: Counter[int] = Counter()
+    for chunk in _chunks(frames):
+        g_lists = [list(f.gt_ids) for f in chunk]
+        t_lists = [list(f.track_ids) for f in chunk]
+        g_flat, t_flat = list(chain.from_iterable(g_lists)), list(chain.from_iterable(t_lists))
+        gt_total += len(g_flat)
+        gt_count.update(g_flat)
+        tr_count.update(t_flat)
+        st = _gated(chunk, gate_m)
+        g_row, t_row, g_first, t_first, shared = (
+            st.g_row,
+            st.t_row,
+            st.g_first,
+            st.t_first,
+            st.shared,
         )
-        near_g, near_t = np.nonzero(d <= gate_m)  # the pairs within the gate, row by row
-        for gi, ti in zip(near_g.tolist(), near_t.tolist(), strict=True):
-            pair_frames[g_ids[gi], t_ids[ti]] += 1
-        matched: dict[int, int] = {}
-        for gi, g in enumerate(g_ids):  # keep continuing matches
-            t = last.get(g)
-            if t in t_ids:
-                ti = t_ids.index(t)
-                if d[gi, ti] <= gate_m and ti not in matched.values():
-                    matched[gi] = ti
-        free_g = [i for i in range(len(g_ids)) if i not in matched]
-        free_t = [i for i in range(len(t_ids)) if i not in matched.values()]
-        if free_g and free_t:
-            sub = d[np.ix_(free_g, free_t)]
-            cost = np.where(sub <= gate_m, sub, 1e6)
-            rows, cols = linear_sum_assignment(cost)
-            for r, c in zip(rows, cols, strict=True):
-                if cost[r, c] < 1e6:
-                    matched[free_g[r]] = free_t[c]
-        for gi, ti in matched.items():
-            g, t = g_ids[gi], t_ids[ti]
-            if g in last and last[g] != t:
-                idsw += 1
-            last[g] = t
-            dist_sum += d[gi, ti]
-        matches += len(matched)
-        fn += len(g_ids) - len(matched)
-        fp += len(t_ids) - len(matched)
+        pair_frames.update(zip([g_flat[i] for i in g_row], [t_flat[i] for i in t_row], strict=True))
+        bounds, d_gated = st.bounds, st.d_gated
+        for k, (g_ids, t_ids) in enumerate(zip(g_lists, t_lists, strict=True)):
+            lo, hi = bounds[k], bounds[k + 1]
+            n_g, n_t = len(g_ids), len(t_ids)
+            if lo == hi:  # nothing within the gate: no match
+                fn += n_g
+                fp += n_t
+                continue
+            if k in shared:
+                d = st.dist[st.entry_first[k] : st.entry_first[k] + n_g * n_t].reshape(n_g, n_t)
+                pairs = _evaluate_frame(g_ids, t_ids, d, gate_m, last)
+            else:
+                g0, t0 = g_first[k], t_first[k]
+                kept, new = [], []
+                for e in range(lo, hi):
+                    gi, ti = g_row[e] - g0, t_row[e] - t0
+                    t = last.get(g_ids[gi])
+                    continuing = t is not None and t == t_ids[ti] and t_ids.index(t) == ti
+                    (kept if continuing else new).append((gi, ti, d_gated[e]))
+                pairs = kept + new
+            for gi, ti, d_match in pairs:
+                g, t = g_ids[gi], t_ids[ti]
+                if g in last and last[g] != t:
+                    idsw += 1
+                last[g] = t
+                dist_sum += d_match
+            matches += len(pairs)
+            fn += n_g - len(pairs)
+            fp += n_t - len(pairs)
     mota = 1.0 - (fn + fp + idsw) / gt_total if gt_total else float('nan')
     motp = dist_sum / matches if matches else float('nan')
     idf1 = _idf1(pair_frames, gt_count, tr_count)
     return MotResult(mota, motp, idf1, gt_total, fn, fp, idsw, matches)
+
+
+CHUNK_ENTRIES = 1 << 18  # (ground truth, track) entries stacked at once (a few MB of arrays)
+
+
+def _chunks(frames: Sequence[Frame]) -> list[Sequence[Frame]]:
+    """``frames`` cut into runs of at most ``CHUNK_ENTRIES`` entries (at least one frame)."""
+    out, start, entries = [], 0, 0
+    for k, f in enumerate(frames):
+        n = len(f.gt_ids) * len(f.track_ids)
+        if entries and entries + n > CHUNK_ENTRIES:
+            out.append(frames[start:k])
+            start, entries = k, 0
+        entries += n
+    if start < len(frames):
+        out.append(frames[start:])
+    return out
+
+
+@dataclass
+class _Stacked:
+    """A chunk's (ground truth, track) entries: distances of every frame, frame by frame
+    row-major; each frame's first entry; the entries inside the gate (frame by frame) as
+    stacked ground-truth and track rows, each frame's first row of both, the gated
+    entries' distances and where each frame's gated entries start (``bounds[k]`` to
+    ``bounds[k + 1]``); the frames where a row or a track has two entries inside the gate."""
+
+    dist: np.ndarray
+    entry_first: list[int]
+    g_row: list[int]
+    t_row: list[int]
+    g_first: list[int]
+    t_first: list[int]
+    d_gated: list[float]
+    bounds: list[int]
+    shared: set[int]
+
+
+def _gated(frames: Sequence[Frame], gate_m: float) -> _Stacked:
+    """The frames' entries in one array pass: the distances by the formula of
+    ``np.linalg.norm`` (the root of the summed squares of the differences)."""
+    gxy = [np.asarray(f.gt_xy, float).reshape(-1, 2) for f in frames]
+    txy = [np.asarray(f.track_xy, float).reshape(-1, 2) for f in frames]
+    n_g = np.array([len(a) for a in gxy], dtype=np.int64)
+    n_t = np.array([len(a) for a in txy], dtype=np.int64)
+    g_first, t_first = np.cumsum(n_g) - n_g, np.cumsum(n_t) - n_t
+    sizes = n_g * n_t
+    entry_first = np.cumsum(sizes) - sizes
+    frame = np.repeat(np.arange(len(frames)), sizes)
+    local = np.arange(int(sizes.sum())) - entry_first[frame]
+    width = n_t[frame]  # > 0 wherever a frame has entries
+    g_row = g_first[frame] + local // width
+    t_row = t_first[frame] + local % width
+    diff = np.concatenate(gxy)[g_row] - np.concatenate(txy)[t_row]
+    dist = np.sqrt(np.add.reduce(diff * diff, axis=-1))
+    inside = np.flatnonzero(dist <= gate_m)
+    shared: set[int] = set()
+    for rows in (g_row[inside], t_row[inside]):
+        _, first, counts = np.unique(rows, return_index=True, return_counts=True)
+        shared.update(frame[inside[first[counts > 1]]].tolist())
+    return _Stacked(
+        dist,
+        entry_first.tolist(),
+        g_row[inside].tolist(),
+        t_row[inside].tolist(),
+        g_first.tolist(),
+        t_first.tolist(),
+        dist[inside].tolist(),
+        np.searchsorted(frame[inside], np.arange(len(frames) + 1)).tolist(),
+        shared,
+    )
+
+
+def _evaluate_frame(
+    g_ids: list[int], t_ids: list[int], d: np.ndarray, gate_m: float, last: dict[int, int]
+) -> list[tuple[int, int, float]]:
+    """One frame's matches (ground-truth row, track row, distance) in the order they are
+    counted: last frame's matches still within the gate, then the solver's on the rest."""
+    matched: dict[int, int] = {}
+    for gi, g in enumerate(g_ids):  # keep continuing matches
+        t = last.get(g)
+        if t in t_ids:
+            ti = t_ids.index(t)
+            if d[gi, ti] <= gate_m and ti not in matched.values():
+                matched[gi] = ti
+    free_g = [i for i in range(len(g_ids)) if i not in matched]
+    free_t = [i for i in range(len(t_ids)) if i not in matched.values()]
+    if free_g and free_t:
+        sub = d[np.ix_(free_g, free_t)]
+        cost = np.where(sub <= gate_m, sub, 1e6)
+        rows, cols = linear_sum_assignment(cost)
+        for r, c in zip(rows, cols, strict=True):
+            if cost[r, c] < 1e6:
+                matched[free_g[r]] = free_t[c]
+    return [(gi, ti, d.item(gi, ti)) for gi, ti in matched.items()]
 
 
 def _idf1(

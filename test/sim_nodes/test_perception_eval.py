@@ -338,3 +338,43 @@ def test_scoring_in_arrays_equals_scoring_instant_by_instant(seed, crowd):
         single.score(instant)
     assert batch.metrics() == single.metrics() == chunked.metrics()
     assert _frames(batch) == _frames(single) == _frames(chunked)
+    assert _sums(batch) == _sums(single) == _sums(chunked)  # the unrounded sums, bit for bit
+
+
+def _sums(probe):
+    return [
+        (s, score.instants, score.tp, score.fp, score.fn, score.duplicates, score.vel_n,
+         score.pos_sq.hex(), score.vel_sq.hex())
+        for v in probe.vehicles.values()
+        for s, score in v.scores.items()
+    ]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6))
+def test_participants_read_once_give_the_rows_of_reading_each_list(seed, bound):
+    """Lists sharing participant objects (as the cars' receivers share them), with NaN and
+    infinite fields, read through the bounded table of participants already read (emptied
+    when full): the same rows, ids and labels as reading each list on its own."""
+    from sim_nodes.report import perception_eval as pe
+
+    rng = np.random.default_rng(seed)
+    pool = [
+        participant(f'v2v:{i:x}', *rng.choice([0.5, -3.0, np.nan, np.inf], 4), ident=i,
+                    stamp_ns=int(rng.integers(0, 10**10)))
+        for i in range(8)
+    ]  # fmt: skip
+    reads: dict = {}
+    longest = 0
+    old_bound, pe.MAX_READS = pe.MAX_READS, bound
+    try:
+        for _ in range(12):
+            parts = [pool[i] for i in rng.integers(0, len(pool), int(rng.integers(0, 7)))]
+            msg = array(parts, 0)
+            got, want = pe.objects_of(msg, reads), pe.objects_of(msg)
+            longest = max(longest, len(parts))
+            assert len(reads) < bound + longest  # emptied before a list that would pass it
+            np.testing.assert_array_equal(got.rows, want.rows)
+            assert got.ids == want.ids and got.labels == want.labels
+    finally:
+        pe.MAX_READS = old_bound
