@@ -73,6 +73,8 @@ class RadioChannel(Component):
         self.present = self.fixed.copy()
         self._present = self.present.tolist()  # the same, for per-delivery checks
         self._table: LinkTable | None = None  # of the current positions (None: not yet)
+        self._members = np.zeros(0, np.int64)  # the nodes in the world: the table's rows
+        self._row: dict[int, int] = {}  # node -> its row in the table
         self._reach: dict[int, Reach] = {}  # per sender, at the current positions
         self._streams: list[list[np.random.Generator | None]] = [[None] * n for _ in range(n)]
         self._pairs: list[list[list[int] | None]] = [[None] * n for _ in range(n)]
@@ -148,71 +150,96 @@ class RadioChannel(Component):
             delivered.append(rng.random() < pdr * factor)
             normal.append(rng.standard_normal())
         latencies = self.model.latency_from_normal(np.array(normal)).tolist()
-        stats, queue, pairs = self.stats, self.queue, self._pairs[sender]
+        stats, pairs = self.stats, self._pairs[sender]
         samples, room = stats.samples, 200_000 - len(stats.samples)
         if room > 0:
             samples.extend(zip(dists[:room], delivered[:room], strict=False))
         stats.attempts += len(near)
-        lost = 0
+        kept = []  # the delivered links' latencies, in link order
+        queue, seq, push = self.queue, self.seq, heapq.heappush
         for k, j in enumerate(near):
             pair = pairs[j]
             if pair is None:
                 pair = pairs[j] = stats.by_pair.setdefault((self.nodes[sender], self.nodes[j]),
                                                            [0, 0])  # fmt: skip
             pair[0] += 1
-            if not delivered[k]:
-                lost += 1
-                continue
-            latency = latencies[k]
-            pair[1] += 1
-            stats.delivered += 1
-            stats.latencies_s.append(latency)
-            diag.observe('latency_s', latency)
-            self.seq += 1
-            heapq.heappush(queue, (now + round(latency * 1e9), self.seq, j, frame, rssis[k]))
-        if lost:
-            diag.count('lost', lost)
+            if delivered[k]:
+                latency = latencies[k]
+                pair[1] += 1
+                kept.append(latency)
+                seq += 1
+                push(queue, (now + round(latency * 1e9), seq, j, frame, rssis[k]))
+        self.seq = seq
+        if len(kept) < len(near):
+            diag.count('lost', len(near) - len(kept))
+        if kept:
+            stats.delivered += len(kept)
+            stats.latencies_s += kept
+            diag.observe_many('latency_s', kept)
 
     def _reach_of(self, sender: int) -> Reach:
         """The receivers of ``sender`` now (in the world, in range; node order), their links."""
         table = self._table
-        if table is None:
-            table = self._table = LinkTable.of(self.model, self.footprints, self.xy)
-        reach = self.present & table.in_range[sender]
-        reach[sender] = False
-        near = np.flatnonzero(reach)
+        if table is None:  # the links between the nodes in the world only
+            members = np.flatnonzero(self.present)
+            table = self._table = LinkTable.of(self.model, self.footprints, self.xy[members])
+            self._members = members
+            self._row = dict(zip(members.tolist(), range(len(members)), strict=True))
+        k = self._row[sender]
+        row = table.in_range[k].copy()
+        row[k] = False
+        others = np.flatnonzero(row)
         return Reach(
-            near.tolist(),
-            table.distance[sender, near].tolist(),
-            table.pdr[sender, near].tolist(),
-            table.rssi[sender, near].tolist(),
+            self._members[others].tolist(),
+            table.distance[k, others].tolist(),
+            table.pdr[k, others].tolist(),
+            table.rssi[k, others].tolist(),
         )
 
     def on_tick(self) -> None:
         queue = self.queue
-        if not queue:
+        if not queue or queue[0][0] > self.ctx.now_ns():
             return
         now = self.ctx.now_ns()
         headers: dict[str, Any] = {}  # one reception header per sender frame at this instant
-        present, pubs, diag = self._present, self.rx_pubs, self.ctx.diagnostics
+        # per sent frame delivered now: the received frame's fields but the RSSI (the frame is
+        # held with them, so its id names it until the tick ends)
+        received: dict[int, tuple[Any, dict[str, Any]]] = {}
+        present, pubs, pop, new = self._present, self.rx_pubs, heapq.heappop, object.__new__
+        delivered = gone = 0
         while queue and queue[0][0] <= now:
-            _, _, j, frame, rssi = heapq.heappop(queue)
+            _, _, j, frame, rssi = pop(queue)
             if not present[j]:
-                diag.count('receiver_gone')
+                gone += 1
                 continue
-            frame_id = frame.header.frame_id
-            header = headers.get(frame_id)
-            if header is None:
-                header = headers[frame_id] = m.header(now, frame_id)
-            # the sent frame with the reception's header, RSSI and status
-            rx = m.replace(
-                frame,
-                header=header,
-                rssi_dbm=rssi,
-                security_status=3 if len(frame.secured) else 0,  # UNVERIFIED if signed, or NONE
-            )
+            fields = received.get(id(frame))
+            if fields is None:
+                frame_id = frame.header.frame_id
+                header = headers.get(frame_id)
+                if header is None:
+                    header = headers[frame_id] = m.header(now, frame_id)
+                # the sent frame with the reception's header and status (what ``m.replace``
+                # makes, its field names checked once here)
+                fields = m.replace(
+                    frame,
+                    header=header,
+                    rssi_dbm=rssi,
+                    security_status=3 if len(frame.secured) else 0,  # UNVERIFIED or NONE
+                ).__dict__
+                received[id(frame)] = (frame, fields)
+            else:
+                fields = fields[1]
+            rx = new(frame.__class__)
+            state = rx.__dict__
+            state.update(fields)
+            state['rssi_dbm'] = rssi
             pubs[j].publish(rx)
-            diag.count('delivered')
+            delivered += 1
+        diag = self.ctx.diagnostics
+        if gone:
+            diag.count('receiver_gone', gone)
+        if delivered:
+            diag.count('delivered', delivered)
 
 
 @dataclass(frozen=True)
