@@ -46,7 +46,8 @@ class RadioChannel(Component):
     many times a step: distance, obstruction, delivery probability before congestion and
     RSSI of every directed link are computed for all links at once, at the first frame after
     each truth, and a frame reads its sender's row (the same numbers, element by element, as
-    computing its own links).
+    computing its own links). Only the nodes in the world are in that table: in a 100-vehicle
+    run about half the nodes are, on average, so it holds a quarter of the pairs.
     """
 
     def __init__(self, ctx: ComponentContext) -> None:
@@ -198,48 +199,29 @@ class RadioChannel(Component):
 
     def on_tick(self) -> None:
         queue = self.queue
-        if not queue or queue[0][0] > self.ctx.now_ns():
+        if not queue:
             return
         now = self.ctx.now_ns()
         headers: dict[str, Any] = {}  # one reception header per sender frame at this instant
-        # per sent frame delivered now: the received frame's fields but the RSSI (the frame is
-        # held with them, so its id names it until the tick ends)
-        received: dict[int, tuple[Any, dict[str, Any]]] = {}
-        present, pubs, pop, new = self._present, self.rx_pubs, heapq.heappop, object.__new__
-        delivered = gone = 0
+        present, pubs, diag = self._present, self.rx_pubs, self.ctx.diagnostics
         while queue and queue[0][0] <= now:
-            _, _, j, frame, rssi = pop(queue)
+            _, _, j, frame, rssi = heapq.heappop(queue)
             if not present[j]:
-                gone += 1
+                diag.count('receiver_gone')
                 continue
-            fields = received.get(id(frame))
-            if fields is None:
-                frame_id = frame.header.frame_id
-                header = headers.get(frame_id)
-                if header is None:
-                    header = headers[frame_id] = m.header(now, frame_id)
-                # the sent frame with the reception's header and status (what ``m.replace``
-                # makes, its field names checked once here)
-                fields = m.replace(
-                    frame,
-                    header=header,
-                    rssi_dbm=rssi,
-                    security_status=3 if len(frame.secured) else 0,  # UNVERIFIED or NONE
-                ).__dict__
-                received[id(frame)] = (frame, fields)
-            else:
-                fields = fields[1]
-            rx = new(frame.__class__)
-            state = rx.__dict__
-            state.update(fields)
-            state['rssi_dbm'] = rssi
+            frame_id = frame.header.frame_id
+            header = headers.get(frame_id)
+            if header is None:
+                header = headers[frame_id] = m.header(now, frame_id)
+            # the sent frame with the reception's header, RSSI and status
+            rx = m.replace(
+                frame,
+                header=header,
+                rssi_dbm=rssi,
+                security_status=3 if len(frame.secured) else 0,  # UNVERIFIED if signed, or NONE
+            )
             pubs[j].publish(rx)
-            delivered += 1
-        diag = self.ctx.diagnostics
-        if gone:
-            diag.count('receiver_gone', gone)
-        if delivered:
-            diag.count('delivered', delivered)
+            diag.count('delivered')
 
 
 @dataclass(frozen=True)
@@ -255,7 +237,7 @@ class Reach:
 
 @dataclass(frozen=True)
 class LinkTable:
-    """Every directed link (row: sender, column: receiver) at one set of positions."""
+    """Every directed link between positions (row: sender, column: receiver)."""
 
     distance: np.ndarray  # (N, N) m
     in_range: np.ndarray  # (N, N) bool: not beyond max_range_m
