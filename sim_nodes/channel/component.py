@@ -46,8 +46,9 @@ class RadioChannel(Component):
     many times a step: distance, obstruction, delivery probability before congestion and
     RSSI of every directed link are computed for all links at once, at the first frame after
     each truth, and a frame reads its sender's row (the same numbers, element by element, as
-    computing its own links). Only the nodes in the world are in that table: in a 100-vehicle
-    run about half the nodes are, on average, so it holds a quarter of the pairs.
+    computing its own links). Only the nodes in the world are in that table: in a 60 s
+    ``perf/dense_100`` run 19 of its 35 nodes on average (~3 ms of CPU per simulated second
+    less there).
     """
 
     def __init__(self, ctx: ComponentContext) -> None:
