@@ -112,6 +112,13 @@ class Diagnostics:
             window = self.samples[name] = deque(maxlen=self.window)
         window.append(float(value))
 
+    def observe_many(self, name: str, values: list[float]) -> None:
+        """``observe`` each of ``values``, in order (a broadcast's latencies at once)."""
+        window = self.samples.get(name)
+        if window is None:
+            window = self.samples[name] = deque(maxlen=self.window)
+        window.extend(map(float, values))
+
     def set_value(self, key: str, value: object) -> None:
         self.values[key] = str(value)
 
