@@ -64,6 +64,7 @@ SIM_COMPONENTS = (
     (RadioChannel, 'radio_channel'),
     (RoadEvents, 'road_events'),
 )
+STACK_KINDS = frozenset({'car', 'rsu'})  # the car topology in connected vehicles, RSU in RSUs
 MARKER = 'metrics.json'
 # Not in the bag: the by-wire gate's 100 Hz output (a third of all messages, not actuated by
 # the world and not used by the report; its counters stay in the gate's diagnostics).
@@ -147,11 +148,12 @@ def run_scenario(
     out_dir: str | Path,
     progress: bool = True,
     duration_s: float | None = None,
-    stacks: bool = True,
+    stacks: frozenset[str] = STACK_KINDS,
 ) -> RunResult:
     """Run one scenario (with field overrides ``sets``) and write bag, metrics and report.
 
-    A ``Scenario`` is one already loaded with these ``sets`` and ``seed`` (a batch's plan)."""
+    A ``Scenario`` is one already loaded with these ``sets`` and ``seed`` (a batch's plan).
+    ``stacks`` names the stacks to run ('car', 'rsu'); fewer only measure what the rest costs."""
     sets = dict(sets or {})
     if isinstance(name_or_path, Scenario):
         scenario = name_or_path
@@ -180,7 +182,7 @@ def run_scenario(
         for cls, name in SIM_COMPONENTS:
             runtime.add_component(cls, name=name, namespace='/sim', parameters=params)
         if stacks:
-            add_stacks(runtime, built, lane_map, stack_report, out)
+            add_stacks(runtime, built, lane_map, stack_report, out, kinds=stacks)
         warning_topics = sorted(
             t for t, info in runtime.topics.items() if info.msgtype == 'v2x_stack/msg/Warning'
         )
@@ -268,21 +270,30 @@ def run_scenario(
 
 
 def add_stacks(
-    runtime: EmbeddedRuntime, built: Any, lane_map: Any, report: StackReport, directory: Path
+    runtime: EmbeddedRuntime,
+    built: Any,
+    lane_map: Any,
+    report: StackReport,
+    directory: Path,
+    *,
+    kinds: frozenset[str] = STACK_KINDS,
 ) -> None:
     """The car topology in every connected vehicle, the RSU topology in every RSU with a
     stack, with the scenario's map and origin imposed and each RSU's site parameters (pose,
     intersection, reference point, station id; shipped topologies strictly)."""
     scenario = built.scenario
     imposed = scenario_parameters(scenario, lane_map)
-    build_stacks(
-        runtime,
-        read_topology(scenario.car_topology, report),
-        built.connected(),
-        report,
-        imposed=imposed,
-        per_namespace={v.name: vehicle_parameters(v) for v in built.vehicles if v.connected},
-    )
+    if 'car' in kinds:
+        build_stacks(
+            runtime,
+            read_topology(scenario.car_topology, report),
+            built.connected(),
+            report,
+            imposed=imposed,
+            per_namespace={v.name: vehicle_parameters(v) for v in built.vehicles if v.connected},
+        )
+    if 'rsu' not in kinds:
+        return
     build_stacks(
         runtime,
         read_topology(scenario.rsu_topology, report),

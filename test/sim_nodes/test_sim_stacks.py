@@ -30,7 +30,7 @@ EXTERNAL_INPUTS = {'control/command', 'control/estop', 'control/estop_reset', 'l
 RSU_PENDING_INPUTS = {'v2x/own_bsm', 'localization/odometry'}
 
 
-def assemble(tmp_path, name='default'):
+def assemble(tmp_path, name='default', kinds=frozenset({'car', 'rsu'})):
     """World + sensors + channel + the shipped stacks, strictly, as the runner builds them."""
     built = build_scenario(load_scenario(name))
     runtime = EmbeddedRuntime(seed=built.scenario.seed)
@@ -39,7 +39,7 @@ def assemble(tmp_path, name='default'):
         runtime.add_component(cls, name=cname, namespace='/sim', parameters=params)
     report = StackReport()
     lane_map = stack_map(built, tmp_path)
-    add_stacks(runtime, built, lane_map, report, tmp_path)
+    add_stacks(runtime, built, lane_map, report, tmp_path, kinds=kinds)
     return built, runtime, report, lane_map
 
 
@@ -65,6 +65,16 @@ def test_default_scenario_builds_every_stack_component_strictly(tmp_path):
     # the scenario's map and origin reached the stacks
     matcher = runtime.components[f'/{built.connected()[0]}/map_matcher']
     assert len(matcher.map.lanelets) == len(built.network.lanes) + len(built.network.crosswalks)
+
+
+@pytest.mark.parametrize('kind', ['car', 'rsu'])
+def test_one_kind_of_stack_alone(tmp_path, kind):
+    """The benchmark's ceiling cases run one kind of stack: only its namespaces are built."""
+    built, _, report, _ = assemble(tmp_path, kinds=frozenset({kind}))
+    cars = {f'/{v}' for v in built.connected()}
+    rsus = {f'/{r.name}' for r in built.scenario.rsus if r.stack}
+    namespaces = {name.rsplit('/', 1)[0] for name in report.built}
+    assert namespaces == (cars if kind == 'car' else rsus)
 
 
 def test_every_stack_input_is_fed_with_its_type(tmp_path):
