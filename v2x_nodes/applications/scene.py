@@ -134,7 +134,7 @@ class Prediction:
     min_path_m: float = 60.0
 
 
-FEW_TARGETS = 48  # up to this many (a car's cycle): relations element by element
+FEW_TARGETS = 96  # up to this many (a car's cycle, dense traffic too): relations in floats
 
 
 def relations(
