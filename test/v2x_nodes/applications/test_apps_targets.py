@@ -243,7 +243,7 @@ raw_value = st.one_of(
 raw_row = st.tuples(*[raw_value] * 11)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(raw_row, min_size=1, max_size=40),
        st.lists(st.integers(-3, 300), min_size=40, max_size=40))  # fmt: skip
 def test_values_derived_once_equal_the_flushs(rows: list[tuple[float, ...]],
