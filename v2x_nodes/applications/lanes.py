@@ -21,6 +21,10 @@ from vehicle_nodes.hdmap import HdMap
 NEAREST_SAMPLES = 6
 HEADING_WEIGHT_M = 4.0  # metres of distance one unit of (1 - cos dheading) is worth
 OFF_MAP_TOLERANCE_M = 1.5  # beyond half the lane width + this, a point is off the lanes
+# a distance this much below the k-th nearest sample's (sqrt of the squares' sum in the tree,
+# np.hypot here: a few ulp apart) is below every sample the tree did not return
+NEAR_MARGIN = 1.0 - 1e-9
+_NO_SAMPLE = np.iinfo(np.int64).max
 MEMO_MAX = 16_384  # answers per point kept (``LaneIndex.nearest_samples``): ~1.5 s of dense_100
 
 
@@ -122,9 +126,19 @@ class LaneIndex:
         self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
     ) -> tuple[np.ndarray, FloatArray]:
         """Lanelet key per point (0 when off the lanes) and distance to its centre line."""
+        return self.match_near(x, y, course, use_heading)[:2]
+
+    def match_near(
+        self, x: FloatArray, y: FloatArray, course: FloatArray, use_heading: np.ndarray
+    ) -> tuple[np.ndarray, FloatArray, np.ndarray, FloatArray]:
+        """``match``, and the map's ``NEAREST_SAMPLES`` nearest centre-line samples of each
+        point that it chose from (N, k indices into ``points``, their distances ascending; inf:
+        none within reach), for ``nearest_of_near``."""
         n = len(x)
         if n == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
+            k = min(NEAREST_SAMPLES, len(self.points))
+            return (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, k), dtype=np.int64),
+                    np.zeros((0, k)))  # fmt: skip
         k = min(NEAREST_SAMPLES, len(self.points))
         xy = np.column_stack((x, y))
         xy[~np.isfinite(xy)] = 1e9  # far from every lane: off the map
@@ -138,7 +152,7 @@ class LaneIndex:
         best = idx[rows, j]
         d = dist[rows, j]
         on = d <= self.half_width[best] + OFF_MAP_TOLERANCE_M
-        return np.where(on, self.owner[best], 0), d
+        return np.where(on, self.owner[best], 0), d, idx, dist
 
     def key_of(self, lanelet_id: int, lane_heading_rad: float) -> int:
         """The directed key of a LanePosition's lanelet id (a two-way lanelet has two)."""
@@ -173,6 +187,29 @@ class LaneIndex:
             for i, g in zip(miss, found, strict=True):
                 got[i] = memo[asks[i]] = g
         return np.array(got, dtype=np.int64)
+
+    def nearest_of_near(
+        self, keys: np.ndarray, x: FloatArray, y: FloatArray, near: np.ndarray,
+        near_d: FloatArray,
+    ) -> np.ndarray:  # fmt: skip
+        """``nearest_samples`` from each point's nearest samples of the whole map (``near``,
+        ``near_d``: ``match_near``'s rows of these points), where they decide it: a sample of
+        its lanelet among them nearer (as ``nearest_samples`` measures, ``np.hypot``) than the
+        farthest of them, with a margin for the tree's own rounding, is nearer than every
+        sample of the lanelet the tree did not return; ties go to the first sample, as
+        there. The other points (none of their lanelet near enough) are searched."""
+        if not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        own = (self.owner[near] == keys[:, None]) & (near_d < math.inf)
+        d = np.hypot(self.points[near, 0] - x[:, None], self.points[near, 1] - y[:, None])
+        d[~own] = math.inf
+        best = d.min(axis=1)
+        out = np.where(d == best[:, None], near, _NO_SAMPLE).min(axis=1)
+        unsure = ~(best < near_d[:, -1] * NEAR_MARGIN)  # (NaN: unsure too)
+        if unsure.any():
+            rows = unsure.nonzero()[0]
+            out[rows] = self.nearest_samples(keys[rows], x[rows], y[rows])
+        return out
 
     def _nearest_samples(self, keys: np.ndarray, x: FloatArray, y: FloatArray) -> np.ndarray:
         """``nearest_samples`` searched: every point against its own lanelet's samples, in

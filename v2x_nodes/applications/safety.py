@@ -47,6 +47,7 @@ from v2x_nodes.applications.turning import lta_conflict_ttc, path_heading_change
 
 VEHICLES = (0, 1, 2, 3, 6, 7)  # everything but pedestrians and cyclists (VRUCW has those)
 LEFT_SIDE, RIGHT_SIDE = 'left', 'right'
+_REMOTE = int(Origin.REMOTE_VEHICLE)  # (an enum member in an array comparison costs a look-up)
 TURN_RAD = np.radians(30.0)  # a path turning more than this ahead is a turn, not a road
 
 
@@ -335,6 +336,8 @@ def avw(scene: Scene, p: Params) -> list[Finding]:
     t = scene.targets
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] <= p['slow_speed_mps'])
               & (t.still_s[idx] >= p['min_still_s']) & (t.cls[idx] != CLASS_EMERGENCY)]  # fmt: skip
+    if not len(idx):  # (most cycles: nothing standing ahead)
+        return []
     reach = scene.lon[idx] / max(scene.ego.speed, 0.1)
     near = reach - p['time_to_reach_s'] <= p['clear_margin']
     idx, reach = idx[near], reach[near]
@@ -353,7 +356,7 @@ def clw(scene: Scene, p: Params) -> list[Finding]:
     180°) and its yaw rate a tracker estimate, which made every turning car 'out of control'."""
     idx = _base(scene, p, (Rel.SAME, Rel.LEFT, Rel.RIGHT, Rel.ONCOMING, Rel.CROSSING), VEHICLES)
     t = scene.targets
-    idx = idx[t.origin[idx] == Origin.REMOTE_VEHICLE]
+    idx = idx[t.origin[idx] == _REMOTE]
     idx = idx[(scene.lon[idx] > 0.0) & (t.speed[idx] >= p['min_target_speed_mps'])]
     if not len(idx):
         return []

@@ -62,8 +62,8 @@ def match_same_vehicle(  # noqa: PLR0917 (the two sources' columns)
     if not len(bsm) or not len(roadside):
         return []
     max_m = gate.max_m
+    xs, ys = x.tolist(), y.tolist()
     if len(bsm) * len(roadside) <= FEW_PAIRS:
-        xs, ys = x.tolist(), y.tolist()
         near = [(i, j) for i in bsm.tolist() for j in roadside.tolist()
                 if math.hypot(xs[i] - xs[j], ys[i] - ys[j]) <= max_m]  # fmt: skip
     else:
@@ -72,24 +72,27 @@ def match_same_vehicle(  # noqa: PLR0917 (the two sources' columns)
         near = list(zip(bsm[ib].tolist(), roadside[ir].tolist(), strict=True))
     if not near:
         return []
+    # the near pairs' columns as floats (a handful of pairs: numpy scalars cost more)
+    sv, pv, age = speed_var.tolist(), pos_var.tolist(), age_s.tolist()
+    sp, co, cl = speed.tolist(), course.tolist(), cls.tolist()
     cand = []
     for i, j in near:
-        d = math.hypot(float(x[i] - x[j]), float(y[i] - y[j]))
-        sv_i = _var(float(speed_var[i]), UNKNOWN_SPEED_VAR_M2PS2)
-        sv_j = _var(float(speed_var[j]), UNKNOWN_SPEED_VAR_M2PS2)
-        var = (_var(float(pos_var[i]), UNKNOWN_POS_VAR_M2) + sv_i * max(float(age_s[i]), 0.0) ** 2
-               + _var(float(pos_var[j]), UNKNOWN_POS_VAR_M2) + sv_j * max(float(age_s[j]), 0.0) ** 2
+        d = math.hypot(xs[i] - xs[j], ys[i] - ys[j])
+        sv_i = _var(sv[i], UNKNOWN_SPEED_VAR_M2PS2)
+        sv_j = _var(sv[j], UNKNOWN_SPEED_VAR_M2PS2)
+        var = (_var(pv[i], UNKNOWN_POS_VAR_M2) + sv_i * max(age[i], 0.0) ** 2
+               + _var(pv[j], UNKNOWN_POS_VAR_M2) + sv_j * max(age[j], 0.0) ** 2
                + REFERENCE_POINT_VAR_M2)  # fmt: skip
         sigma = math.sqrt(var)
         if d > gate.gate_sigma * sigma:
             continue
-        vi, vj, ci, cj = float(speed[i]), float(speed[j]), float(course[i]), float(course[j])
+        vi, vj, ci, cj = sp[i], sp[j], co[i], co[j]
         dv = math.hypot(
             vi * math.cos(ci) - vj * math.cos(cj), vi * math.sin(ci) - vj * math.sin(cj)
         )
         if dv > gate.max_dv_mps + 3.0 * math.sqrt(sv_i + sv_j):
             continue
-        a, b = int(cls[i]), int(cls[j])
+        a, b = cl[i], cl[j]
         if a != b and not (a in VEHICLE_CLASSES and b in VEHICLE_CLASSES):
             continue
         cand.append((d / sigma, i, j))

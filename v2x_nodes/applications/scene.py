@@ -134,7 +134,7 @@ class Prediction:
     min_path_m: float = 60.0
 
 
-FEW_TARGETS = 48  # up to this many (a car's cycle): relations element by element
+FEW_TARGETS = 96  # up to this many (a car's cycle, dense traffic too): relations in floats
 
 
 def relations(
@@ -353,8 +353,10 @@ class World:
                 eligible &= ~itself
         key = np.zeros(len(t), dtype=np.int64)
         side = None
+        cache: dict[Any, Any] = {}
         if self.lanes is not None and len(t):
-            key, _ = self.lanes.match(x, y, t.course, ~vru)
+            key, _, *near = self.lanes.match_near(x, y, t.course, ~vru)
+            cache['lane_near'] = near  # the stop lines' nearest samples start from these
             off = (key == 0) & ~vru
             n_off = int(np.count_nonzero(off))
             if n_off:
@@ -388,4 +390,5 @@ class World:
             path_keys=keys,
             path_turn=self.path_turn(keys),
             spat=list(self.spat.values()), events=list(self.events.values()), lanes=self.lanes,
+            cache=cache,
         )  # fmt: skip

@@ -123,10 +123,12 @@ class FilterConfig:
 _FLOAT_COLS = ('x', 'y', 'speed', 'course', 'heading', 'accel', 'yaw_rate', 'length', 'width',
                'speed_var', 'pos_var')  # fmt: skip
 _INT_COLS = ('cls', 'trust', 'seen', 'origin', 'stamp_ns', 'still_ns', 'used')
-# One pending report: 11 floats (x, y, vx, vy, heading, size x, size y, the vx, vy, x and y
-# variances of its covariance) and 7 integers (class, trust, stamp sec, stamp nanosec, the
-# array's stamp, origin, its row or -1: new).
-_PF, _PI = 11, 7
+# One pending report: the 9 values it sets (x, y, speed, course, heading, length, width, speed
+# and position variance: ``_derive``) and 8 integers (class, trust, stamp sec, stamp nanosec,
+# its check ``_OK``/``_NOT_FINITE``/``_IMPLAUSIBLE``, the array's stamp, origin, its row or -1:
+# new).
+_PF, _PI = 9, 8
+_OK, _NOT_FINITE, _IMPLAUSIBLE = 0, 1, 2
 _SPEED, _HEADING, _ACCEL, _YAW_RATE = (_FLOAT_COLS.index(n) for n in
                                         ('speed', 'heading', 'accel', 'yaw_rate'))  # fmt: skip
 _SEEN, _STAMP, _STILL, _USED = (_INT_COLS.index(n) for n in
@@ -139,9 +141,8 @@ _SET_SPEED, _SET_HEADING = 2, 4
 _SET_I = np.array([_INT_COLS.index(n) for n in ('cls', 'trust', 'origin', 'stamp_ns')])[:, None]
 _SET_STAMP = 3
 _N_CLASSES = 256  # participant_class is a uint8
-_DEFAULT_LENGTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[0] for c in range(_N_CLASSES)])
-_DEFAULT_WIDTH = np.array([DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[1] for c in range(_N_CLASSES)])
-_DEFAULT_LENGTH_F, _DEFAULT_WIDTH_F = _DEFAULT_LENGTH.tolist(), _DEFAULT_WIDTH.tolist()
+_DEFAULT_LENGTH_F = [DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[0] for c in range(_N_CLASSES)]
+_DEFAULT_WIDTH_F = [DEFAULT_SIZE_M.get(c, DEFAULT_SIZE_M[0])[1] for c in range(_N_CLASSES)]
 _X, _Y, _COURSE, _LENGTH, _WIDTH, _SPEED_VAR, _POS_VAR = (_FLOAT_COLS.index(n) for n in (
     'x', 'y', 'course', 'length', 'width', 'speed_var', 'pos_var'))  # fmt: skip
 _CLS, _TRUST, _ORIGIN = (_INT_COLS.index(n) for n in ('cls', 'trust', 'origin'))
@@ -149,24 +150,55 @@ _TWO_PI = 2.0 * math.pi  # kinematics.wrap's period, as it computes it
 isfinite, isnan = math.isfinite, math.isnan
 
 
-# The fields of the participants read lately, by object: (its 11 floats and its class, trust
-# and stamp as the pending buffers' arrays, source id, id). The simulated cars' receivers
-# share one decoded roadside participant, so each is read once, not once per car. Bounded at
-# about 1 s of the dense scenario's roadside and BSM participants.
+# What the participants read lately give the pending buffers, by object: (the 9 values it
+# sets and its class, trust, stamp and check, as the buffers' arrays, source id, id). The
+# simulated cars' receivers share one decoded roadside participant (and one remote vehicle's
+# participant is republished unchanged), so each is read and derived once, not once per car
+# and report: a participant is one object, its values depend on it alone. Bounded at about 1
+# s of the dense scenario's roadside and BSM participants.
 _Read: TypeAlias = 'tuple[array[float], array[int], Any, Any]'
 _READ: IdentityMemo[_Read] = IdentityMemo(4096)
 
 
 def _read(p: Any) -> _Read:
-    """The fields of participant ``p`` that ``TargetTable.ingest`` queues, kept in ``_READ``.
-    Raises what the pending buffers raise for a field that is no number (TypeError,
+    """The values participant ``p`` gives ``TargetTable.ingest``'s pending buffers, kept in
+    ``_READ``. Raises what the buffers raise for a field that is no number (TypeError,
     OverflowError) and AttributeError for a missing one."""
     pos, vel, size, st = p.position, p.velocity, p.size, p.header.stamp
     cov = p.covariance  # [x, y, vx, vy] row-major: x at 0, y at 5, vx 10, vy 15
-    f = array('d', (pos.x, pos.y, vel.x, vel.y, p.heading_rad, size.x, size.y, cov[10],
-                    cov[15], cov[0], cov[5]))  # fmt: skip
-    head = array('q', (p.participant_class, p.trust, st.sec, st.nanosec))
+    raw = array('d', (pos.x, pos.y, vel.x, vel.y, p.heading_rad, size.x, size.y, cov[10],
+                      cov[15], cov[0], cov[5]))  # fmt: skip
+    head = array('q', (p.participant_class, p.trust, st.sec, st.nanosec, 0))
+    f, head[4] = _derive(raw, head[0])
     return _READ.put(p, (f, head, p.source_id, p.id))
+
+
+def _derive(raw: array[float], cls: int) -> tuple[array[float], int]:
+    """The values a report sets (``_PF``) from its 11 raw fields (x, y, vx, vy, heading,
+    size x, size y, the vx, vy, x and y variances) and its check: what the flush computed per
+    report, the same numbers (speed and course from numpy's hypot and arctan2, the rest the
+    same IEEE comparisons; the variances' larger as ``_flush_few`` takes it)."""
+    x, y, vx, vy, heading, size_x, size_y, var_vx, var_vy, var_x, var_y = raw
+    with np.errstate(invalid='ignore', over='ignore'):
+        speed = float(np.hypot(vx, vy))
+        course_new = float(np.arctan2(vy, vx))
+    if not (isfinite(x) and isfinite(y) and isfinite(vx) and isfinite(vy)):
+        check = _NOT_FINITE
+    elif abs(x) <= MAX_COORD_M and abs(y) <= MAX_COORD_M and speed <= MAX_SPEED_MPS:
+        check = _OK
+    else:
+        check = _IMPLAUSIBLE
+    if not isfinite(heading):
+        heading = course_new
+    dflt = cls if 0 <= cls < _N_CLASSES else 0
+    sized = size_x > 0 and size_y > 0
+    var = var_vx if var_vx >= var_vy or isnan(var_vy) else var_vy  # np.fmax
+    pvar = var_x if var_x >= var_y or isnan(var_y) else var_y
+    return array('d', (
+        x, y, speed, course_new if speed > 0.5 else heading, heading,
+        size_x if sized else _DEFAULT_LENGTH_F[dflt], size_y if sized else _DEFAULT_WIDTH_F[dflt],
+        -1.0 if isnan(var) else var, -1.0 if isnan(pvar) else pvar,
+    )), check  # fmt: skip
 
 
 class TargetTable:
@@ -256,39 +288,22 @@ class TargetTable:
         fl = np.frombuffer(self._pending_f, dtype=np.float64).reshape(n, _PF).copy()
         ints = np.frombuffer(self._pending_i, dtype=np.int64).reshape(n, _PI).copy()
         self._pending_keys, self._pending_f, self._pending_i = [], array('d'), array('q')
-        x, y, vx, vy, heading, size_x, size_y, var_vx, var_vy, var_x, var_y = fl.T
-        with np.errstate(invalid='ignore', over='ignore'):
-            finite = np.isfinite(x) & np.isfinite(y) & np.isfinite(vx) & np.isfinite(vy)
-            speed = np.hypot(vx, vy)
-            plausible = ((np.abs(x) <= MAX_COORD_M) & (np.abs(y) <= MAX_COORD_M)
-                         & (speed <= MAX_SPEED_MPS))  # fmt: skip
         stamp = ints[:, 2] * 1_000_000_000 + ints[:, 3]
-        stamp = np.where(stamp != 0, stamp, ints[:, 4])
-        good = finite & plausible & (stamp > 0)
+        stamp = np.where(stamp != 0, stamp, ints[:, 5])
+        check = ints[:, 4]
+        good = (check == _OK) & (stamp > 0)
         if not good.all():
-            self._reject((~good).nonzero()[0].tolist(), keys, finite, plausible, fl, speed, diag)
+            self._reject((~good).nonzero()[0].tolist(), keys, check != _NOT_FINITE,
+                         check != _IMPLAUSIBLE, fl, fl[:, 2], diag)  # fmt: skip
         # a new key gets its slot at its first good report, in arrival order
         rows = good.nonzero()[0]
-        slots = ints[rows, 6]  # looked up at ingest (-1: new then)
+        slots = ints[rows, 7]  # looked up at ingest (-1: new then)
         first = slots < 0
         for j in first.nonzero()[0].tolist():
             slots[j], first[j] = self._slot_for(keys[int(rows[j])])
-        course_new = np.arctan2(vy, vx)
-        heading = np.where(np.isfinite(heading), heading, course_new)
-        course = np.where(speed > 0.5, course_new, heading)
-        cls = ints[:, 0]
-        known = (cls >= 0) & (cls < _N_CLASSES)
-        dflt = np.where(known, cls, 0)
-        sized = (size_x > 0) & (size_y > 0)
-        length = np.where(sized, size_x, _DEFAULT_LENGTH[dflt])
-        width = np.where(sized, size_y, _DEFAULT_WIDTH[dflt])
         # the new values of the columns a report sets, in the table's row order
-        speed_var = np.fmax(var_vx, var_vy)  # -1: unknown
-        speed_var[np.isnan(speed_var)] = -1.0  # NaN: not reported
-        pos_var = np.fmax(var_x, var_y)
-        pos_var[np.isnan(pos_var)] = -1.0
-        nf = np.stack((x, y, speed, course, heading, length, width, speed_var, pos_var))
-        ni = np.stack((cls, ints[:, 1], ints[:, 5], stamp))
+        nf = fl.T
+        ni = np.stack((ints[:, 0], ints[:, 1], ints[:, 6], stamp))
         # rounds: the k-th report of each row since the last flush goes in round k
         if len(slots) < 2 or np.bincount(slots).max() == 1:
             rounds = [np.arange(len(slots))]
@@ -356,27 +371,22 @@ class TargetTable:
         keys, pf, pi = self._pending_keys, self._pending_f, self._pending_i
         self._pending_keys, self._pending_f, self._pending_i = [], array('d'), array('q')
         n = len(keys)
-        fl = np.frombuffer(pf, dtype=np.float64).reshape(n, _PF)
-        with np.errstate(invalid='ignore', over='ignore'):
-            speeds = np.hypot(fl[:, 2], fl[:, 3]).tolist()
-        courses = np.arctan2(fl[:, 3], fl[:, 2]).tolist()
-        finite, plausible, stamps = [], [], []
+        stamps = []
         for r in range(n):
-            x, y, vx, vy = pf[_PF * r : _PF * r + 4]
-            finite.append(isfinite(x) and isfinite(y) and isfinite(vx) and isfinite(vy))
-            plausible.append(abs(x) <= MAX_COORD_M and abs(y) <= MAX_COORD_M
-                             and speeds[r] <= MAX_SPEED_MPS)  # fmt: skip
             stamp = pi[_PI * r + 2] * 1_000_000_000 + pi[_PI * r + 3]
-            stamps.append(stamp if stamp != 0 else pi[_PI * r + 4])
-        good = [r for r in range(n) if finite[r] and plausible[r] and stamps[r] > 0]
+            stamps.append(stamp if stamp != 0 else pi[_PI * r + 5])
+        checks = pi[4::_PI]
+        good = [r for r in range(n) if checks[r] == _OK and stamps[r] > 0]
         if len(good) < n:
             bad = sorted(set(range(n)) - set(good))
-            self._reject(bad, keys, finite, plausible, fl, speeds, diag)
+            fl = np.frombuffer(pf, dtype=np.float64).reshape(n, _PF)
+            self._reject(bad, keys, [c != _NOT_FINITE for c in checks],
+                         [c != _IMPLAUSIBLE for c in checks], fl, pf[2::_PF], diag)  # fmt: skip
         if not good:
             return
         slots, new = [], []
         for r in good:
-            i = pi[_PI * r + 6]
+            i = pi[_PI * r + 7]
             slot, first = (i, False) if i >= 0 else self._slot_for(keys[r])
             slots.append(slot)
             new.append(first)
@@ -411,7 +421,7 @@ class TargetTable:
                 if new[j] or dt > 0.0:
                     r, row = good[j], at[slots[j]]
                     _apply_one(rows_f[row], rows_i[row], pf[_PF * r : _PF * r + _PF],
-                               pi[_PI * r : _PI * r + 7], speeds[r], courses[r], stamps[r],
+                               pi[_PI * r : _PI * r + _PI], stamps[r],
                                None if new[j] else dt)  # fmt: skip
         self._f[:, cols] = np.array(rows_f).T
         self._i[:, cols] = np.array(rows_i, dtype=np.int64).T
@@ -476,13 +486,13 @@ class TargetTable:
         )  # fmt: skip
 
 
-def _apply_one(  # noqa: PLR0917 (one report: its row, its fields, as the flush has them)
-    f: list[float], ints: list[int], fields: Any, codes: Any, speed: float, course_new: float,
-    stamp: int, dt: float | None,
+def _apply_one(  # noqa: PLR0917 (one report: its row, its values, as the flush has them)
+    f: list[float], ints: list[int], fields: Any, codes: Any, stamp: int, dt: float | None
 ) -> None:  # fmt: skip
     """``TargetTable._apply`` for one report of the few-reports flush, in floats: the row's
-    lists ``f``/``ints`` updated in place; ``dt`` since its last report (None: a new row)."""
-    heading = fields[4] if isfinite(fields[4]) else course_new
+    lists ``f``/``ints`` updated in place from the report's ``_PF`` values and ``_PI``
+    integers; ``dt`` since its last report (None: a new row)."""
+    x, y, speed, course, heading, length, width, speed_var, pos_var = fields
     if dt is not None:
         if MIN_DT_S <= dt <= MAX_DT_S:
             acc = f[_ACCEL]
@@ -492,23 +502,13 @@ def _apply_one(  # noqa: PLR0917 (one report: its row, its fields, as the flush 
             f[_YAW_RATE] = rate + ACCEL_SMOOTHING * (turn - rate)
         elif dt > MAX_DT_S:
             f[_ACCEL] = f[_YAW_RATE] = 0.0
-    cls = codes[0]
-    dflt = cls if 0 <= cls < _N_CLASSES else 0
-    size_x, size_y, var_vx, var_vy, var_x, var_y = fields[5:11]
-    sized = size_x > 0 and size_y > 0
-    var = var_vx if var_vx >= var_vy or isnan(var_vy) else var_vy  # np.fmax
-    pvar = var_x if var_x >= var_y or isnan(var_y) else var_y
-    f[_X], f[_Y], f[_SPEED], f[_HEADING] = fields[0], fields[1], speed, heading
-    f[_COURSE] = course_new if speed > 0.5 else heading
-    f[_LENGTH] = size_x if sized else _DEFAULT_LENGTH_F[dflt]
-    f[_WIDTH] = size_y if sized else _DEFAULT_WIDTH_F[dflt]
-    f[_SPEED_VAR] = -1.0 if isnan(var) else var
-    f[_POS_VAR] = -1.0 if isnan(pvar) else pvar
+    f[_X], f[_Y], f[_SPEED], f[_COURSE], f[_HEADING] = x, y, speed, course, heading
+    f[_LENGTH], f[_WIDTH], f[_SPEED_VAR], f[_POS_VAR] = length, width, speed_var, pos_var
     if speed >= STILL_MPS:
         ints[_STILL] = 0
     elif ints[_STILL] == 0:
         ints[_STILL] = stamp
-    ints[_CLS], ints[_TRUST], ints[_ORIGIN], ints[_STAMP] = cls, codes[1], codes[5], stamp
+    ints[_CLS], ints[_TRUST], ints[_ORIGIN], ints[_STAMP] = codes[0], codes[1], codes[6], stamp
     ints[_SEEN] += 1
 
 

@@ -61,7 +61,12 @@ def stop_line_distances(scene: Scene, idx: np.ndarray) -> tuple[np.ndarray, list
         on = key != 0
         dist[need[~on]] = math.inf
         need = need[on]
-        samples = lanes.nearest_samples(key[on], scene.x[need], scene.y[need])
+        near = scene.cache.get('lane_near')  # (the lane match's nearest samples)
+        if near is None:
+            samples = lanes.nearest_samples(key[on], scene.x[need], scene.y[need])
+        else:
+            samples = lanes.nearest_of_near(key[on], scene.x[need], scene.y[need],
+                                            near[0][need], near[1][need])  # fmt: skip
         dist[need], light[need] = lanes.stop_lines(samples, MAX_STOP_LINE_M)
     return dist[idx], light[idx].tolist()
 

@@ -496,3 +496,45 @@ def test_kept_nearest_samples_are_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     _LANES.nearest_samples(keys, x + 0.25, y)  # 50 more: over the bound, emptied first
     assert len(_LANES._nearest) == 50
     assert np.array_equal(_LANES.nearest_samples(keys, x, y), _LANES._nearest_samples(keys, x, y))
+
+
+course = st.one_of(st.floats(-math.pi, math.pi), st.sampled_from([0.0, math.pi, math.nan]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(point, course, st.booleans()), min_size=1, max_size=40),
+       st.booleans())  # fmt: skip
+def test_nearest_samples_from_the_matchs_near_samples(points: list, own_keys: bool) -> None:
+    """``nearest_of_near`` (the stop lines' samples from the lane match's nearest samples of
+    the map) gives the searched ``nearest_samples``: for the lanelets the match chose (the
+    cycle's case: on samples, between them, at lanelet ends shared by several lanelets) and
+    for any other drivable lanelet (searched where the near samples do not decide), NaN too."""
+    keys, x, y = _columns([p for p, _, _ in points])
+    c = np.array([h for _, h, _ in points])
+    use = np.array([u for _, _, u in points])
+    matched, _, near, near_d = _LANES.match_near(x, y, c, use)
+    if own_keys:  # the match's lanelets (what the scene asks about: key != 0)
+        on = matched != 0
+        keys, x, y, near, near_d = matched[on], x[on], y[on], near[on], near_d[on]
+    got = _LANES.nearest_of_near(keys, x, y, near, near_d)
+    want = _LANES._nearest_samples(keys, x, y) if len(keys) else np.zeros(0, dtype=np.int64)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_the_near_samples_decide_most_matched_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On and about the centre lines (targets on their lanes) the match's near samples decide
+    nearly every point: the search runs for few."""
+    rng = np.random.default_rng(11)
+    g = rng.integers(0, len(_LANES.points), 2000)
+    x = _LANES.points[g, 0] + rng.uniform(-1.5, 1.5, 2000)
+    y = _LANES.points[g, 1] + rng.uniform(-1.5, 1.5, 2000)
+    x[:300], y[:300] = _LANES.points[g[:300], 0], _LANES.points[g[:300], 1]  # on samples
+    key, _, near, near_d = _LANES.match_near(x, y, _LANES.heading[g], np.ones(2000, bool))
+    on = key != 0
+    searched = []
+    search = _LANES.nearest_samples
+    monkeypatch.setattr(_LANES, 'nearest_samples', lambda k, a, b: searched.append(len(k)) or
+                        search(k, a, b))  # fmt: skip
+    got = _LANES.nearest_of_near(key[on], x[on], y[on], near[on], near_d[on])
+    assert np.array_equal(got, _LANES._nearest_samples(key[on], x[on], y[on]))
+    assert sum(searched) < 0.1 * np.count_nonzero(on), searched

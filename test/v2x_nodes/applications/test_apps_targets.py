@@ -205,3 +205,61 @@ def test_participants_read_once_are_bounded(monkeypatch: pytest.MonkeyPatch) -> 
         assert len(targets_mod._READ) <= 3
     t = table.snapshot(T0, diag)
     assert t.keys == [f'a:{i}' for i in range(5)] and t.x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+# --- a participant's values derived once (targets._derive) ---------------------------------
+def _derived_by_the_flush(raw: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference: what the numpy flush computed per report from its raw fields (rows of
+    x, y, vx, vy, heading, size x, size y, vx, vy, x, y variances) before the values were
+    derived once per participant: the 9 values a report sets, and its check."""
+    x, y, vx, vy, heading, size_x, size_y, var_vx, var_vy, var_x, var_y = raw.T
+    with np.errstate(invalid='ignore', over='ignore'):
+        finite = np.isfinite(x) & np.isfinite(y) & np.isfinite(vx) & np.isfinite(vy)
+        speed = np.hypot(vx, vy)
+        plausible = (np.abs(x) <= 1e6) & (np.abs(y) <= 1e6) & (speed <= 120.0)
+    course_new = np.arctan2(vy, vx)
+    heading = np.where(np.isfinite(heading), heading, course_new)
+    course = np.where(speed > 0.5, course_new, heading)
+    default = {c: targets_mod.DEFAULT_SIZE_M.get(c, targets_mod.DEFAULT_SIZE_M[0]) for c in
+               range(256)}  # fmt: skip
+    dflt = np.where((cls >= 0) & (cls < 256), cls, 0)
+    sized = (size_x > 0) & (size_y > 0)
+    length = np.where(sized, size_x, [default[c][0] for c in dflt.tolist()])
+    width = np.where(sized, size_y, [default[c][1] for c in dflt.tolist()])
+    speed_var = np.fmax(var_vx, var_vy)
+    speed_var[np.isnan(speed_var)] = -1.0
+    pos_var = np.fmax(var_x, var_y)
+    pos_var[np.isnan(pos_var)] = -1.0
+    check = np.where(~finite, targets_mod._NOT_FINITE,
+                     np.where(plausible, targets_mod._OK, targets_mod._IMPLAUSIBLE))  # fmt: skip
+    return np.stack((x, y, speed, course, heading, length, width, speed_var, pos_var)), check
+
+
+raw_value = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-200.0, 200.0),
+    st.sampled_from([0.0, -0.0, 0.5, 1e6, -1e6, 1e6 + 1e-9, 120.0, 1e308, math.nan, math.inf]),
+)
+raw_row = st.tuples(*[raw_value] * 11)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(raw_row, min_size=1, max_size=40),
+       st.lists(st.integers(-3, 300), min_size=40, max_size=40))  # fmt: skip
+def test_values_derived_once_equal_the_flushs(rows: list[tuple[float, ...]],
+                                              classes: list[int]) -> None:  # fmt: skip
+    """``_derive`` of each participant gives what the numpy flush computed from the raw
+    fields of a whole batch: every value bit for bit (NaN, inf, huge and negative zero
+    inputs too), but the sign of a zero variance, which numpy's fmax gives either way
+    depending on the array's length (it is only compared with bounds) and the same check."""
+    from array import array
+
+    raw = np.array(rows, dtype=np.float64)
+    cls = np.array(classes[: len(rows)], dtype=np.int64)
+    want, want_check = _derived_by_the_flush(raw, cls)
+    for r, row in enumerate(rows):
+        got, check = targets_mod._derive(array('d', row), int(cls[r]))
+        assert check == want_check[r]
+        got = np.array(got)
+        assert got[:7].tobytes() == want[:7, r].tobytes()
+        assert np.array_equal(got[7:], want[7:, r])
