@@ -49,6 +49,7 @@ from scipy.optimize import linear_sum_assignment
 from sim_nodes.report.mot_metrics import Frame, evaluate_mot
 from sim_nodes.report.perception_batch import score_instants
 from v2x_runtime import messages as m
+from v2x_runtime.identity_memo import IdentityMemo
 
 PARTICIPANTS = 'v2x_stack/msg/ParticipantArray'
 SOURCE_TOPICS = {
@@ -130,7 +131,7 @@ class _Objects:
         return self._masks
 
 
-def objects_of(msg: Any, reads: dict[int, _Read] | None = None) -> _Objects:
+def objects_of(msg: Any, reads: IdentityMemo[_Read] | None = None) -> _Objects:
     """A map-frame ParticipantArray as rows (non-finite velocities become NaN).
 
     With ``reads``, each participant is read once (``_read``) and found again by the object
@@ -156,22 +157,18 @@ def objects_of(msg: Any, reads: dict[int, _Read] | None = None) -> _Objects:
         return _Objects(
             rows, [(str(p.source_id), int(p.id)) for p in ps], [p.source_id for p in ps]
         )
-    got = list(map(reads.get, map(id, ps)))
+    got = list(map(reads.get, ps))
     if None in got:
-        if len(reads) >= MAX_READS:
-            reads.clear()  # what the current instant's lists hold is read again
         for k, entry in enumerate(got):
             if entry is None:
-                p = ps[k]
-                got[k] = reads[id(p)] = _read(p)
+                got[k] = reads.put(ps[k], _read(ps[k]))
     rows = np.array(list(chain.from_iterable(map(_ROW, got))), dtype=float).reshape(-1, 5)
     return _Objects(rows, list(map(_IDS, got)), list(map(_LABEL, got)))
 
 
 MAX_READS = 8192  # participants kept read (~1 s of the dense scenario's shared ones)
-# (x, y, vx, vy, stamp s), (source id, id), label; and the participant itself, which keeps
-# its ``id`` from being reused while the entry lives
-_Read: TypeAlias = 'tuple[tuple[Any, Any, Any, Any, float], tuple[str, int], Any, Any]'
+# (x, y, vx, vy, stamp s), (source id, id), label
+_Read: TypeAlias = 'tuple[tuple[Any, Any, Any, Any, float], tuple[str, int], Any]'
 
 
 _ROW, _IDS, _LABEL = itemgetter(0), itemgetter(1), itemgetter(2)
@@ -181,7 +178,7 @@ to_ns = m.to_ns
 def _read(p: Any) -> _Read:
     pos, vel = p.position, p.velocity
     row = (pos.x, pos.y, vel.x, vel.y, to_ns(p.header.stamp) / 1e9)
-    return row, (str(p.source_id), int(p.id)), p.source_id, p
+    return row, (str(p.source_id), int(p.id)), p.source_id
 
 
 def _subset(objs: _Objects, mask: np.ndarray) -> _Objects:
@@ -308,7 +305,7 @@ class PerceptionProbe:
         self._truth_rows: dict[str, list[int]] = {}
         self._pending: list[_Instant] = []
         self._obj_ids: dict[tuple[str, str, str, int], int] = {}
-        self._reads: dict[int, _Read] = {}  # participants read, by id (``objects_of``)
+        self._reads: IdentityMemo[_Read] = IdentityMemo(MAX_READS)  # (``objects_of``)
 
     # --- wiring -----------------------------------------------------------------------------
     def attach(self, runtime: Any, vehicles: Iterable[str]) -> None:

@@ -32,6 +32,7 @@ from sim_nodes.report.lane_truth import LaneTruth
 from sim_nodes.report.mot_metrics import Frame
 from sim_nodes.report.rsu_events import RsuEventLog
 from v2x_runtime import messages as m
+from v2x_runtime.identity_memo import IdentityMemo
 
 FUSED_TYPES = ('nav_msgs/msg/Odometry', 'geometry_msgs/msg/PoseWithCovarianceStamped')
 # an RSU's tracks: georeferenced participants when published, else the tracker's own output
@@ -117,7 +118,9 @@ class Probe:
     # a frame's payload bytes by the payload object: the channel hands every receiver the sent
     # frame's payload array itself, so it is made into bytes once, not once per reception
     # (~2 µs each; the dense run's cars receive ~2 300 frames a second)
-    _payload_keys: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
+    _payload_keys: IdentityMemo[bytes] = field(
+        default_factory=lambda: IdentityMemo(MAX_PAYLOAD_KEYS)
+    )
     last_truth_t: float = -1.0
     _next_plot: float = 0.0
     _ids: dict[str, int] = field(default_factory=dict)
@@ -206,16 +209,9 @@ class Probe:
         return self._lane_counts
 
     def _payload_key(self, payload: Any) -> bytes:
-        """``bytes(payload)``, kept for the payload object (the entry holds it, so its id is
-        not reused while the entry lives; the table is emptied when full)."""
-        entry = self._payload_keys.get(id(payload))
-        if entry is not None:
-            return entry[1]
-        if len(self._payload_keys) >= MAX_PAYLOAD_KEYS:
-            self._payload_keys.clear()
-        key = bytes(payload)
-        self._payload_keys[id(payload)] = (payload, key)
-        return key
+        """``bytes(payload)``, kept for the payload object."""
+        key = self._payload_keys.get(payload)
+        return self._payload_keys.put(payload, bytes(payload)) if key is None else key
 
     def on_rsu_tx(self, msg: Any) -> None:
         t = m.to_ns(msg.header.stamp) / 1e9

@@ -51,11 +51,11 @@ def test_receptions_match_the_latest_frame_with_their_bytes(seed, bound):
             for k in range(int(rng.integers(0, 4))):
                 rx = m.replace(events[-1][1], header=m.header(t + (k + 1) * 7_000_000, 'car'))
                 events.append(('rx', rx))
-    probe = Probe(set(), set(), LocalFrame(48.0, 11.0, 500.0))
     old_bound, probe_module.MAX_PAYLOAD_KEYS = probe_module.MAX_PAYLOAD_KEYS, bound
     try:
-        for kind, msg in events:
-            (probe.on_rsu_tx if kind == 'tx' else probe.on_car_rx)(msg)
+        probe = Probe(set(), set(), LocalFrame(48.0, 11.0, 500.0))  # its table of ``bound``
     finally:
         probe_module.MAX_PAYLOAD_KEYS = old_bound
+    for kind, msg in events:
+        (probe.on_rsu_tx if kind == 'tx' else probe.on_car_rx)(msg)
     assert dict(probe.e2e_latency_s) == latencies_by_bytes(events)
