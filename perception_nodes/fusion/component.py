@@ -280,7 +280,9 @@ class CooperativeFusion(Component):
             and (self.unverified_policy != 'exclude' or TRUST_UNVERIFIED not in trusts)
         ):  # the common case: no trust rule drops anything
             if self.unverified_policy != 'downweight' or TRUST_UNVERIFIED not in trusts:
-                return self._converted_all(parts, kind, array_ns)  # nor down-weights
+                shared = self._converted_all(parts, kind, array_ns)  # nor down-weights
+                if shared is not None:
+                    return shared
             return self._converted(parts, trusts, list(range(len(parts))), kind, array_ns)
         # pass 1, in message order: the trust rules (a ban holds for the rest of the array);
         # rejections wait in ``events`` so that they are reported in message order with the
@@ -317,10 +319,13 @@ class CooperativeFusion(Component):
             kept.append(part)
         return self._converted(kept, [p.trust for p in kept], events, kind, array_ns)
 
-    def _converted_all(self, parts: Any, kind: SourceKind, array_ns: int) -> list[ObjectReport]:
+    def _converted_all(
+        self, parts: Any, kind: SourceKind, array_ns: int
+    ) -> list[ObjectReport] | None:
         """``_converted`` of a whole array that no trust rule touches: the list of reports
         shared by the fusions given the same participants (``SharedReports.convert_all``),
-        as it is when none was refused (read only)."""
+        as it is (read only); None when a participant was refused, for ``_converted`` to
+        report (its conversions are then the shared ones of each message)."""
         sigma = self.sender_sigma_m[kind]
         converted, clean = SHARED_REPORTS.convert_all(
             parts,
@@ -330,15 +335,7 @@ class CooperativeFusion(Component):
             position_var_m2=sigma * sigma,
             cache=self._covariances,
         )
-        if clean:
-            return converted  # type: ignore[return-value]
-        out = []
-        for r in converted:
-            if isinstance(r, ObjectInputError):
-                self.ctx.diagnostics.reject('bad_object', str(r))
-                continue
-            out.append(r)
-        return out
+        return converted if clean else None  # type: ignore[return-value]
 
     def _converted(
         self, kept: list[Any], trusts: list[int], events: list[Any], kind: SourceKind, array_ns: int
