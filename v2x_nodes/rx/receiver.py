@@ -241,18 +241,15 @@ class V2xReceiver(Component):
             trust = _TRUST_OF[acc.status]
             if kind is MessageKind.RSM:
                 # a shared array's participants are shared: so are their facts (plausibility.py)
-                made = self._kept(acc, now)
-                if made is None:
-                    made = self._made(
-                        acc,
-                        now,
-                        lambda ref: _with_trust(
-                            cv.participants_from_rsm(value, ref, frame_id=frame_id, origin=origin),
-                            trust,
-                        ),
-                        _rsm_facts,
-                    )
-                array, every = made
+                array, every = self._shared(
+                    acc,
+                    now,
+                    lambda ref: _with_trust(
+                        cv.participants_from_rsm(value, ref, frame_id=frame_id, origin=origin),
+                        trust,
+                    ),
+                    _rsm_facts,
+                )
             else:
                 array = _with_trust(
                     cv.participants_from_ssm(value, now, frame_id=frame_id, origin=origin), trust
@@ -282,31 +279,23 @@ class V2xReceiver(Component):
             out = self._array_cls(header=array.header, participants=kept)  # ours, not shared
             return acc, lambda: self.pub_roadside.publish(out)
         if kind is MessageKind.SPAT:
-            made = self._kept(acc, now)
-            if made is None:
-                made = self._made(
-                    acc, now, lambda ref: cv.intersections_from_spat(value, ref), trust=0
-                )
-            states = made[0]
+            states, _ = self._shared(
+                acc, now, lambda ref: cv.intersections_from_spat(value, ref), trust=0
+            )
             return acc, lambda: [self.pub_spat.publish(s) for s in states]
         if kind is MessageKind.MAP:
-            made = self._kept(acc, now, MOY_REUSE_WITHIN_NS)
-            if made is None:
-                made = self._made(
-                    acc,
-                    now,
-                    lambda ref: cv.intersections_from_map(
-                        value, ref, frame_id=frame_id, origin=origin
-                    ),
-                    trust=0,
-                    within_ns=MOY_REUSE_WITHIN_NS,
-                )
-            maps = made[0]
+            maps, _ = self._shared(
+                acc,
+                now,
+                lambda ref: cv.intersections_from_map(value, ref, frame_id=frame_id, origin=origin),
+                trust=0,
+                within_ns=MOY_REUSE_WITHIN_NS,
+            )
             return acc, lambda: [self.pub_map.publish(x) for x in maps]
         events = cv.events_from_rsi(value, now, frame_id=self.frame_id, origin=self.origin)
         return acc, lambda: self.pub_events.publish(events)
 
-    def _made(
+    def _shared(
         self,
         acc: Accepted,
         now: int,
@@ -316,27 +305,23 @@ class V2xReceiver(Component):
         trust: int | None = None,
         within_ns: int = REUSE_WITHIN_NS,
     ) -> tuple[Any, Any]:
-        """(``convert(now)``, ``derive`` of it or None) of a frame, kept on ``acc`` itself: in
-        security ``none`` the receivers of a broadcast get the same Accepted (``pipeline.py``),
-        so the next one finds both there (``_kept``, with the same ``within_ns``) without the
-        key, look-up and lock of ``_shared``. The output is ``_shared``'s (the object other
-        receivers get; ``trust``: the one of its key, by default the frame's); ``derive`` is
-        a function of it alone."""
-        key_trust = _TRUST_OF[acc.status] if trust is None else trust
-        entry = SHARED.get_entry((acc.kind, acc.frame, key_trust, self._settings), now, convert)
-        made = (entry.output, None if derive is None else derive(entry.output))
-        acc.shared = (self._settings, entry, made)  # one tuple: complete when another sees it
-        return made
-
-    def _kept(
-        self, acc: Accepted, now: int, within_ns: int = REUSE_WITHIN_NS
-    ) -> tuple[Any, Any] | None:
-        """What ``_made`` kept on ``acc`` for these settings, when ``shared.reusable`` says
-        its output is the conversion at ``now`` too; else None."""
+        """(``convert(now)``, ``derive`` of it or None) of a frame, or the same output another
+        receiver of this process converted (``shared.py``: keyed by the frame, ``trust`` -
+        by default the frame's - and this receiver's frame and origin). Both are kept on
+        ``acc`` itself: in security ``none`` the receivers of a broadcast get the same
+        Accepted (``pipeline.py``), so the next one with these settings finds them there,
+        where ``shared.reusable`` says the output is its conversion at ``now`` too, without
+        the key, look-up and lock of ``SHARED``; ``derive`` is a function of the output alone."""
         kept = acc.shared
         if kept is not None and kept[0] is self._settings and reusable(kept[1], now, within_ns):
             return kept[2]
-        return None
+        key_trust = _TRUST_OF[acc.status] if trust is None else trust
+        entry = SHARED.get_entry(
+            (acc.kind, acc.frame, key_trust, self._settings), now, convert, within_ns
+        )
+        made = (entry.output, None if derive is None else derive(entry.output))
+        acc.shared = (self._settings, entry, made)  # one tuple: complete when another sees it
+        return made
 
     def _problem(self, f: Facts, now: int) -> Rejected | None:
         """Why a participant (its ``facts``) is not used: no position, or stamped too long
@@ -389,10 +374,16 @@ class V2xReceiver(Component):
         between them where needed. Verify-on-demand checks the signature, as SAE J2945/1 practises
         it, of a signer's first message and of senders within ``confirm_range_m`` (the ones an
         application may act on); the others stay TRUST_UNVERIFIED."""
-        made = self._kept(acc, now)
-        if made is None:
-            made = self._made(acc, now, self._bsm_converter(acc), _bsm_facts)
-        p, f = made
+        value, frame_id, origin = acc.value, self.frame_id, self.origin
+        trust = _TRUST_OF[acc.status]
+        p, f = self._shared(
+            acc,
+            now,
+            lambda ref: _with_trust(
+                cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
+            ),
+            _bsm_facts,
+        )
         problem = self._problem(f, now)
         if problem is not None:
             return problem
@@ -415,14 +406,6 @@ class V2xReceiver(Component):
                 return Rejected('misbehaviour', self.last_misbehaviour)
             p = _trusted(p, TRUST_MISBEHAVING)
         return acc, p
-
-    def _bsm_converter(self, acc: Accepted) -> Any:
-        """The conversion of a BSM (at a receive time) into its sender's Participant."""
-        value, frame_id, origin = acc.value, self.frame_id, self.origin
-        trust = _TRUST_OF[acc.status]
-        return lambda ref: _with_trust(
-            cv.participant_from_bsm(value, ref, frame_id=frame_id, origin=origin), trust
-        )
 
     # --- outputs --------------------------------------------------------------------------
     def publish_vehicles(self) -> None:

@@ -213,7 +213,7 @@ def test_receivers_of_one_payload_at_other_times_publish_the_fresh_conversion(
     make, topic, msgtype
 ) -> None:
     """The radio hands the receivers of a broadcast one payload object, at the receive time
-    of each link: the output a receiver kept on the shared Accepted (``_made``) serves the
+    of each link: the output a receiver kept on the shared Accepted (``_shared``) serves the
     others only where it is their own conversion. Each receiver publishes the frame converted
     at its receive time, stamps included."""
     SHARED.clear()
@@ -247,3 +247,34 @@ def test_receivers_of_one_payload_at_other_times_publish_the_fresh_conversion(
             assert _cdr(got[name][-1].participants) == _cdr(expected), name
         else:
             assert _cdr(got[name]) == _cdr(fresh), name
+
+
+def test_a_map_is_shared_across_its_longer_window_when_the_payload_keeps_another_receivers():
+    """A MAP's conversion is reusable for far longer than the other kinds' (it resolves only
+    MinuteOfTheYear): when the output kept on the shared Accepted is another receiver's (other
+    settings), a receiver still finds its own earlier conversion in ``SHARED`` a minute
+    later, with MOY_REUSE_WITHIN_NS and not the 29 s of the other kinds."""
+    SHARED.clear()
+    rt = EmbeddedRuntime(start_ns=NOW_NS, diagnostics_period_s=0)
+    parameters = {'a1': {}, 'b': {'frame_id': 'other'}, 'a2': {}}
+    got = {name: [] for name in parameters}
+    for name, extra in parameters.items():
+        rt.add_component(
+            V2xReceiver,
+            name='v2x_rx',
+            namespace=f'/{name}',
+            parameters={**origin_parameters(), **extra},
+        )
+        rt.subscribe(f'/{name}/v2x/map', 'v2x_stack/msg/IntersectionMap', got[name].append)
+    rt.start()
+    # bytes no other test sends: the process keeps their Accepted (and what it holds)
+    sent = frame(_map(NOW_NS - 300 * S), NOW_NS)
+    for name, at_s in (('a1', 0.0), ('b', 0.0), ('a2', 60.0)):
+        rt.run(until_ns=NOW_NS + round(at_s * S))
+        rt.publish(f'/{name}/v2x/rx', sent)
+    hits = SHARED.hits
+    rt.run(duration_s=0.1)
+    rt.close()
+    assert all(got.values())
+    assert SHARED.hits == hits + 1  # a2 took a1's conversion, 60 s later
+    assert _cdr(got['a2'][-1]) == _cdr(got['a1'][-1])
