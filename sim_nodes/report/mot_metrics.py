@@ -44,12 +44,6 @@ class MotResult:
         return dict(self.__dict__)
 
 
-def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    return np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
-
-
 def evaluate_mot(frames: Sequence[Frame], gate_m: float = 2.0) -> MotResult:
     """CLEAR-MOT and IDF1 of ``frames`` (in time order).
 

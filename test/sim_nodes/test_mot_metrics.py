@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from sim_nodes.report import mot_metrics
-from sim_nodes.report.mot_metrics import Frame, MotResult, _distances, _idf1, evaluate_mot
+from sim_nodes.report.mot_metrics import Frame, MotResult, _idf1, evaluate_mot
 
 
 def frame(gt, tracks):
@@ -78,6 +78,14 @@ def test_bounds(seq):
         assert 0.0 <= r.idf1 <= 1.0
 
 
+def _distances(a, b):
+    """The frame's distances as ``evaluate_mot`` first computed them (``np.linalg.norm``)."""
+    a, b = np.asarray(a, float).reshape(-1, 2), np.asarray(b, float).reshape(-1, 2)
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    return np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+
+
 def _idf1_pair_by_pair(frames, gate_m=2.0):
     """IDF1 with the gated pairs counted entry by entry (the loop ``evaluate_mot`` had)."""
     pairs, gt_count, tr_count = defaultdict(int), defaultdict(int), defaultdict(int)
@@ -125,9 +133,7 @@ def _mot_frame_by_frame(frames, gate_m=2.0):
             gt_count[g] += 1
         for t in t_ids:
             tr_count[t] += 1
-        d = _distances(
-            np.asarray(f.gt_xy, float).reshape(-1, 2), np.asarray(f.track_xy, float).reshape(-1, 2)
-        )
+        d = _distances(f.gt_xy, f.track_xy)
         near_g, near_t = np.nonzero(d <= gate_m)
         for gi, ti in zip(near_g.tolist(), near_t.tolist(), strict=True):
             pair_frames[g_ids[gi], t_ids[ti]] += 1
