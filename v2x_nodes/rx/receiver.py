@@ -316,7 +316,7 @@ class V2xReceiver(Component):
         if kept is not None and kept[0] is self._settings and reusable(kept[1], now, within_ns):
             return kept[2]
         key_trust = _TRUST_OF[acc.status] if trust is None else trust
-        entry = SHARED.get_entry(
+        entry = SHARED.get(
             (acc.kind, acc.frame, key_trust, self._settings), now, convert, within_ns
         )
         made = (entry.output, None if derive is None else derive(entry.output))

@@ -99,21 +99,11 @@ class SharedOutputs:
         ref_ns: int,
         convert: Callable[[int], Any],
         within_ns: int = REUSE_WITHIN_NS,
-    ) -> Any:
-        """The output of ``convert(ref_ns)``, from an earlier conversion of ``key`` when that
-        is provably the same (module docstring). ``convert``'s exceptions propagate and
-        nothing is stored."""
-        return self.get_entry(key, ref_ns, convert, within_ns).output
-
-    def get_entry(
-        self,
-        key: Hashable,
-        ref_ns: int,
-        convert: Callable[[int], Any],
-        within_ns: int = REUSE_WITHIN_NS,
     ) -> Entry:
-        """``get``, as the entry holding the output: ``reusable(entry, t, within_ns)`` tells
-        whether the output is that of ``convert(t)`` too, without a look-up."""
+        """The entry whose ``output`` is that of ``convert(ref_ns)``, from an earlier
+        conversion of ``key`` when that is provably the same (module docstring);
+        ``reusable(entry, t, within_ns)`` tells whether it is that of ``convert(t)`` too,
+        without a look-up. ``convert``'s exceptions propagate and nothing is stored."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and reusable(entry, ref_ns, within_ns):

@@ -104,14 +104,14 @@ def test_a_shared_output_is_the_fresh_conversion(kind, make, sent_offset_ns) -> 
     within = MOY_REUSE_WITHIN_NS if kind is MessageKind.MAP else REUSE_WITHIN_NS
     for offset in OFFSETS_NS:
         ref = stamp + offset
-        got = shared.get('frame', ref, lambda r, v=value: convert(v, r), within)
+        got = shared.get('frame', ref, lambda r, v=value: convert(v, r), within).output
         assert _cdr(got) == _cdr(convert(value, ref)), offset
     assert shared.hits >= 6  # the near receive times were served from the first conversion
     if kind is MessageKind.MAP:
         # a MinuteOfTheYear resolves alike across half a year: one conversion served them all
         assert shared.misses == 1
         far = stamp + 200 * 86_400 * S  # the far side of the year: converted again
-        got = shared.get('frame', far, lambda r: convert(value, r), within)
+        got = shared.get('frame', far, lambda r: convert(value, r), within).output
         assert _cdr(got) == _cdr(convert(value, far)) and shared.misses == 2
     else:
         assert shared.misses >= 2  # the far ones were converted again
@@ -123,8 +123,8 @@ def test_an_unavailable_stamp_is_never_shared() -> None:
     value = uper.decode_frame(_bsm(NOW_NS, secMark=65535)).value
     shared = SharedOutputs()
     for offset in (20 * MS, 21 * MS, 40 * MS, 40 * MS):
-        got = shared.get('frame', NOW_NS + offset, lambda r: cv.participant_from_bsm(value, r))
-        assert m.to_ns(got.header.stamp) == NOW_NS + offset
+        entry = shared.get('frame', NOW_NS + offset, lambda r: cv.participant_from_bsm(value, r))
+        assert m.to_ns(entry.output.header.stamp) == NOW_NS + offset
     assert shared.hits == 1  # only the same receive time again
 
 
